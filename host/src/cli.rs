@@ -1,0 +1,153 @@
+//! The command line. Only this module knows clap; commands receive plain values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{Hosting, Provider};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "faber-db",
+    version,
+    about = "Stand up a project's databases safely across environments",
+    long_about = "faber-db creates an environment's database, puts its migration tracking in place \
+                  through a sandboxed migration-tool handler (Prisma first), health-checks it and \
+                  reports what happened.\n\n\
+                  Configuration: .fractary/plugins/faber-db/config.json in the project directory \
+                  (create it with `faber-db config init`).",
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled.\n\
+                  Environment: FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
+                  FABER_DB_HANDLERS_DIR (user-wide handlers), NO_COLOR."
+)]
+pub struct Cli {
+    /// Show progress and handler messages on stderr (-vv for debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create and initialize the database of an environment.
+    #[command(
+        long_about = "Runs the initialize-database workflow for ENVIRONMENT: validates the \
+                      configuration and connection string, asks for approval on protected \
+                      environments, creates the database, has the migration-tool handler set up \
+                      migration tracking and the baseline migration, verifies connectivity and \
+                      health, and logs the operation. On failure it removes what this run created \
+                      and says what to do next."
+    )]
+    Init(InitArgs),
+    /// Create or inspect the project configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Print one JSON document on stdout instead of the step list.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Output format.
+    #[arg(long, value_enum, global = true, default_value_t = Format::Human)]
+    pub output: Format,
+}
+
+impl OutputArgs {
+    pub fn json(&self) -> bool {
+        self.json || self.output == Format::Json
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The environment to initialize, as named in the configuration (dev, staging, production, …).
+    pub environment: String,
+    /// Database name; defaults to the one in the connection string, else <project>_<environment>.
+    #[arg(long, value_name = "NAME")]
+    pub database_name: Option<String>,
+    /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Approve a protected environment without a prompt (required without a terminal).
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub approve: bool,
+    /// Show the plan: check everything, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Write .fractary/plugins/faber-db/config.json (asks on a terminal).
+    Init(ConfigInitArgs),
+    /// Print the JSON Schema of the configuration file.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigInitArgs {
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    #[arg(long, value_enum)]
+    pub hosting: Option<HostingArg>,
+    /// Migration tool whose handler initializes schemas.
+    #[arg(long, value_name = "TOOL")]
+    pub migration_tool: Option<String>,
+    /// Take the defaults for everything not given, without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Overwrite an existing configuration.
+    #[arg(long)]
+    pub force: bool,
+    /// Project directory (default: $FABER_DB_CWD, else the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProviderArg {
+    Postgresql,
+    Mysql,
+    Sqlite,
+}
+
+impl From<ProviderArg> for Provider {
+    fn from(value: ProviderArg) -> Provider {
+        match value {
+            ProviderArg::Postgresql => Provider::Postgresql,
+            ProviderArg::Mysql => Provider::Mysql,
+            ProviderArg::Sqlite => Provider::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HostingArg {
+    Local,
+    AwsAurora,
+    AwsRds,
+}
+
+impl From<HostingArg> for Hosting {
+    fn from(value: HostingArg) -> Hosting {
+        match value {
+            HostingArg::Local => Hosting::Local,
+            HostingArg::AwsAurora => Hosting::AwsAurora,
+            HostingArg::AwsRds => Hosting::AwsRds,
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! `faber-db config init` and `faber-db config schema`.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::ConfigInitArgs;
+use crate::config::{self, Config, Hosting, Provider};
+use crate::failure::{Failure, Outcome};
+use crate::report::Status;
+use crate::report::style::Style;
+
+#[derive(Serialize)]
+struct ConfigReport {
+    status: Status,
+    operation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<ConfigResult>,
+    message: String,
+    next_steps: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery: Option<Recovery>,
+}
+
+#[derive(Serialize)]
+struct ConfigResult {
+    path: PathBuf,
+    provider: Provider,
+    hosting: Hosting,
+    migration_tool: String,
+}
+
+#[derive(Serialize)]
+struct Recovery {
+    suggestions: Vec<String>,
+}
+
+pub fn init(args: ConfigInitArgs) -> i32 {
+    let json = args.output.json();
+    let report = match write_config(&args) {
+        Ok((result, config)) => {
+            let env = &config.environments["dev"].connection_string_env;
+            ConfigReport {
+                status: Status::Success,
+                operation: "config-init",
+                message: format!("Wrote {}", result.path.display()),
+                next_steps: vec![
+                    format!(
+                        "Set the dev connection string: export {env}=\"{}\"",
+                        example(result.provider)
+                    ),
+                    "Initialize the dev database: faber-db init dev".to_owned(),
+                ],
+                result: Some(result),
+                error: None,
+                recovery: None,
+            }
+        }
+        Err(failure) => ConfigReport {
+            status: Status::Error,
+            operation: "config-init",
+            result: None,
+            message: failure.to_string(),
+            next_steps: Vec::new(),
+            error: Some(failure.to_string()),
+            recovery: Some(Recovery {
+                suggestions: failure.suggestions.clone(),
+            }),
+        },
+    };
+    if json {
+        super::print_json(&report);
+    } else {
+        print_human(&report);
+    }
+    report.status.exit_code()
+}
+
+pub fn schema() -> i32 {
+    print!("{}", config::SCHEMA);
+    0
+}
+
+fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
+    let project = project_dir(args.cwd.as_deref())?;
+    let path = config::config_path(&project);
+    if path.exists() && !args.force {
+        return Err(
+            Failure::new(format!("Configuration already exists: {}", path.display()))
+                .help("Keep it, or overwrite it with: faber-db config init --force"),
+        );
+    }
+    let interactive =
+        !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let provider = match args.provider {
+        Some(provider) => provider.into(),
+        None if interactive => ask(
+            "Database provider (postgresql, mysql, sqlite)",
+            "sqlite",
+            parse_provider,
+        )?,
+        None => Provider::default(),
+    };
+    let hosting = match args.hosting {
+        Some(hosting) => hosting.into(),
+        None if interactive => ask(
+            "Hosting (local, aws-aurora, aws-rds)",
+            "local",
+            parse_hosting,
+        )?,
+        None => Hosting::default(),
+    };
+    let migration_tool = match &args.migration_tool {
+        Some(tool) => tool.clone(),
+        None if interactive => ask("Migration tool", "prisma", |answer| Some(answer.to_owned()))?,
+        None => "prisma".to_owned(),
+    };
+    let config = Config::new(provider, hosting, &migration_tool);
+    let mut text = serde_json::to_string_pretty(&config)
+        .map_err(|err| Failure::new("Cannot render the configuration").cause(err))?;
+    text.push('\n');
+    let dir = config::config_dir(&project);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, text))
+        .map_err(|err| {
+            Failure::new(format!("Cannot write {}", path.display()))
+                .cause(err)
+                .help("Check that the project directory is writable")
+        })?;
+    Ok((
+        ConfigResult {
+            path,
+            provider,
+            hosting,
+            migration_tool,
+        },
+        config,
+    ))
+}
+
+fn project_dir(flag: Option<&Path>) -> Outcome<PathBuf> {
+    let dir = flag
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("FABER_DB_CWD").map(PathBuf::from))
+        .map_or_else(std::env::current_dir, Ok)
+        .map_err(|err| Failure::new("Cannot read the current directory").cause(err))?;
+    if !dir.is_dir() {
+        return Err(Failure::new(format!(
+            "Project directory {} does not exist",
+            dir.display()
+        ))
+        .help("Create it first, or pass an existing directory with --cwd"));
+    }
+    Ok(dir)
+}
+
+fn ask<T>(question: &str, default: &str, parse: impl Fn(&str) -> Option<T>) -> Outcome<T> {
+    let mut stderr = std::io::stderr();
+    loop {
+        let _ = write!(stderr, "{question} [{default}]: ");
+        let _ = stderr.flush();
+        let mut answer = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|err| Failure::new("Cannot read the answer").cause(err))?;
+        let answer = answer.trim();
+        let answer = if answer.is_empty() || read == 0 {
+            default
+        } else {
+            answer
+        };
+        match parse(answer) {
+            Some(value) => return Ok(value),
+            None => {
+                let _ = writeln!(stderr, "  {answer:?} is not one of the choices");
+            }
+        }
+    }
+}
+
+fn parse_provider(answer: &str) -> Option<Provider> {
+    serde_json::from_value(serde_json::Value::String(answer.to_ascii_lowercase())).ok()
+}
+
+fn parse_hosting(answer: &str) -> Option<Hosting> {
+    serde_json::from_value(serde_json::Value::String(answer.to_ascii_lowercase())).ok()
+}
+
+fn example(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
+        Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
+        Provider::Sqlite => "file:./dev.db",
+    }
+}
+
+fn print_human(report: &ConfigReport) {
+    if report.status == Status::Success {
+        let style = Style::for_stdout();
+        println!("{} {}", style.green("✓"), report.message);
+        println!("\nNext steps:");
+        for next in &report.next_steps {
+            println!("  • {next}");
+        }
+    } else {
+        let style = Style::for_stderr();
+        eprintln!("{} {}", style.red(&style.bold("error:")), report.message);
+        for suggestion in report.recovery.iter().flat_map(|r| &r.suggestions) {
+            eprintln!("{} {suggestion}", style.green(&style.bold("help:")));
+        }
+    }
+}

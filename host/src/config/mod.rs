@@ -1,0 +1,210 @@
+//! The project configuration: `.fractary/plugins/faber-db/config.json`.
+//!
+//! The format is the original plugin's. Only the keys faber-db reads are typed
+//! here; every other key is accepted and ignored, because real configurations
+//! carry many more sections than this tool needs.
+
+mod load;
+mod schema;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use load::load;
+pub use schema::SCHEMA;
+
+/// Where the configuration lives, relative to the project directory.
+pub const CONFIG_DIR: &str = ".fractary/plugins/faber-db";
+pub const CONFIG_FILE: &str = "config.json";
+
+pub fn config_dir(project: &Path) -> PathBuf {
+    project.join(CONFIG_DIR)
+}
+
+pub fn config_path(project: &Path) -> PathBuf {
+    config_dir(project).join(CONFIG_FILE)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub environments: BTreeMap<String, Environment>,
+    #[serde(default)]
+    pub migrations: MigrationsSection,
+    #[serde(default)]
+    pub safety: SafetySection,
+    #[serde(default)]
+    pub integration: IntegrationSection,
+    #[serde(default)]
+    pub sandbox: SandboxSection,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSection {
+    #[serde(default)]
+    pub provider: Provider,
+    #[serde(default)]
+    pub hosting: Hosting,
+    #[serde(default = "default_migration_tool")]
+    pub migration_tool: String,
+}
+
+fn default_migration_tool() -> String {
+    "prisma".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    #[serde(alias = "postgres")]
+    Postgresql,
+    #[serde(alias = "mariadb")]
+    Mysql,
+    #[default]
+    Sqlite,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 3] = [Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Postgresql => "postgresql",
+            Provider::Mysql => "mysql",
+            Provider::Sqlite => "sqlite",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Hosting {
+    #[default]
+    Local,
+    Localhost,
+    AwsAurora,
+    AwsRds,
+    GcpSql,
+    AzureSql,
+}
+
+impl Hosting {
+    pub fn is_cloud(self) -> bool {
+        !matches!(self, Hosting::Local | Hosting::Localhost)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Hosting::Local => "local",
+            Hosting::Localhost => "localhost",
+            Hosting::AwsAurora => "aws-aurora",
+            Hosting::AwsRds => "aws-rds",
+            Hosting::GcpSql => "gcp-sql",
+            Hosting::AzureSql => "azure-sql",
+        }
+    }
+}
+
+impl fmt::Display for Hosting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Environment {
+    /// Name of the environment variable that holds the connection string.
+    pub connection_string_env: String,
+    #[serde(default)]
+    pub require_approval: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct MigrationsSection {
+    /// The migrations folder, relative to the project directory.
+    pub directory: Option<String>,
+    /// The tracking table; the migration tool's own name when absent.
+    pub table: Option<String>,
+}
+
+impl MigrationsSection {
+    pub const DEFAULT_DIRECTORY: &str = "prisma/migrations";
+
+    pub fn directory(&self) -> &str {
+        self.directory.as_deref().unwrap_or(Self::DEFAULT_DIRECTORY)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SafetySection {
+    #[serde(default)]
+    pub protected_environments: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct IntegrationSection {
+    pub cloud_plugin: Option<String>,
+    pub logs_plugin: Option<String>,
+}
+
+/// Limits for every handler call; absent keys take the runtime's defaults.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SandboxSection {
+    pub memory_mib: Option<u64>,
+    pub fuel: Option<u64>,
+    pub timeout_seconds: Option<u64>,
+}
+
+impl Config {
+    /// The configuration `faber-db config init` writes.
+    pub fn new(provider: Provider, hosting: Hosting, migration_tool: &str) -> Config {
+        let environments = ["dev", "staging", "production"]
+            .into_iter()
+            .map(|name| {
+                let environment = Environment {
+                    connection_string_env: format!("{}_DATABASE_URL", name.to_uppercase()),
+                    require_approval: name == "production",
+                };
+                (name.to_owned(), environment)
+            })
+            .collect();
+        Config {
+            database: DatabaseSection {
+                provider,
+                hosting,
+                migration_tool: migration_tool.to_owned(),
+            },
+            environments,
+            migrations: MigrationsSection {
+                directory: Some(MigrationsSection::DEFAULT_DIRECTORY.to_owned()),
+                table: None,
+            },
+            safety: SafetySection {
+                protected_environments: vec!["production".to_owned()],
+            },
+            integration: IntegrationSection::default(),
+            sandbox: SandboxSection::default(),
+        }
+    }
+
+    pub fn is_protected(&self, environment: &str) -> bool {
+        self.safety
+            .protected_environments
+            .iter()
+            .any(|name| name == environment)
+            || self
+                .environments
+                .get(environment)
+                .is_some_and(|env| env.require_approval)
+    }
+}

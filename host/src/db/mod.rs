@@ -1,0 +1,296 @@
+//! Database access on the host side: the server-level operations the workflow
+//! runs itself (exists, create, drop), and the one connection to the target
+//! database that a handler's SQL capability drives.
+//!
+//! One module per provider where SQL differs; everything else is here.
+
+mod mysql;
+mod postgres;
+mod sqlite;
+pub mod url;
+
+use std::path::PathBuf;
+
+use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
+
+use crate::config::Provider;
+use crate::failure::{Failure, Outcome};
+pub use url::ConnectionString;
+
+/// A value bound to a parameter or read from a column.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Boolean(bool),
+    Integer(i64),
+    Real(f64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+/// A statement's failure, as the database reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl From<sqlx::Error> for SqlError {
+    fn from(err: sqlx::Error) -> SqlError {
+        match &err {
+            sqlx::Error::Database(db) => SqlError {
+                code: db.code().map(|code| code.into_owned()),
+                message: db.message().to_owned(),
+            },
+            other => SqlError {
+                code: None,
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+/// Why `create_database` did not create it.
+pub enum CreateError {
+    AlreadyExists,
+    Failed(SqlError),
+}
+
+/// A connection to the server (or, for SQLite, the folder) where the
+/// project's databases live.
+pub enum Server {
+    Postgres(PgConnection),
+    Mysql(MySqlConnection),
+    Sqlite(PathBuf),
+}
+
+impl Server {
+    pub async fn connect(target: &ConnectionString) -> Outcome<Server> {
+        let server = match target {
+            ConnectionString::Server {
+                provider: Provider::Postgresql,
+                url,
+            } => postgres::connect_server(url).await.map(Server::Postgres),
+            ConnectionString::Server { url, .. } => {
+                mysql::connect_server(url).await.map(Server::Mysql)
+            }
+            ConnectionString::File { dir, .. } => sqlite::check_folder(dir).map(Server::Sqlite),
+        };
+        server.map_err(|err| unreachable_server(target, err))
+    }
+
+    pub async fn database_exists(&mut self, name: &str) -> Result<bool, SqlError> {
+        match self {
+            Server::Postgres(conn) => postgres::database_exists(conn, name).await,
+            Server::Mysql(conn) => mysql::database_exists(conn, name).await,
+            Server::Sqlite(dir) => Ok(sqlite::database_file(dir, name).exists()),
+        }
+    }
+
+    pub async fn create_database(
+        &mut self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Result<(), CreateError> {
+        match self {
+            Server::Postgres(conn) => postgres::create_database(conn, name).await,
+            Server::Mysql(conn) => mysql::create_database(conn, name).await,
+            Server::Sqlite(_) => sqlite::create_database(&target.with_database(name)),
+        }
+    }
+
+    /// Drops a database this run created. Never called for any other.
+    pub async fn drop_database(
+        &mut self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Result<(), SqlError> {
+        match self {
+            Server::Postgres(conn) => postgres::drop_database(conn, name).await,
+            Server::Mysql(conn) => mysql::drop_database(conn, name).await,
+            Server::Sqlite(_) => sqlite::drop_database(&target.with_database(name)),
+        }
+    }
+
+    /// Opens the one connection to database `name` that the workflow and its
+    /// handler use from here on.
+    pub async fn open(&self, target: &ConnectionString, name: &str) -> Outcome<Database> {
+        let target = target.with_database(name);
+        let database = match (&target, self) {
+            (ConnectionString::Server { url, .. }, Server::Postgres(_)) => {
+                PgConnection::connect(url.as_str())
+                    .await
+                    .map(Database::Postgres)
+            }
+            (ConnectionString::Server { url, .. }, _) => MySqlConnection::connect(url.as_str())
+                .await
+                .map(Database::Mysql),
+            (ConnectionString::File { .. }, _) => sqlite::open(&target).await.map(Database::Sqlite),
+        };
+        database.map_err(|err| {
+            Failure::new(format!("Cannot connect to database {name}"))
+                .cause(SqlError::from(err).message)
+                .help(format!(
+                    "Check that {} accepts connections",
+                    target.masked()
+                ))
+        })
+    }
+
+    /// Where the server keeps its data, when it is on this machine and says.
+    pub async fn data_directory(&mut self, target: &ConnectionString) -> Option<PathBuf> {
+        match (self, target) {
+            (Server::Sqlite(dir), _) => Some(dir.clone()),
+            (_, ConnectionString::Server { url, .. })
+                if !url.host_str().is_some_and(is_loopback) =>
+            {
+                None
+            }
+            (Server::Postgres(conn), _) => postgres::data_directory(conn).await,
+            (Server::Mysql(conn), _) => mysql::data_directory(conn).await,
+        }
+    }
+
+    pub async fn close(self) {
+        // Closing politely lets the server forget the session at once, which
+        // matters before dropping a database it was using.
+        let _ = match self {
+            Server::Postgres(conn) => conn.close().await,
+            Server::Mysql(conn) => conn.close().await,
+            Server::Sqlite(_) => Ok(()),
+        };
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]") || host.starts_with("127.")
+}
+
+fn unreachable_server(target: &ConnectionString, err: sqlx::Error) -> Failure {
+    let shown = target.masked();
+    let failure = Failure::new(format!("Cannot connect to the database server at {shown}"))
+        .cause(SqlError::from(err).message);
+    match target {
+        ConnectionString::File { dir, .. } => failure.help(format!(
+            "Create the folder {} or point the connection string at an existing one",
+            dir.display()
+        )),
+        ConnectionString::Server { provider, .. } => failure
+            .help(format!(
+                "Check that the {provider} server is running and reachable"
+            ))
+            .help("Check the user, password, host and port in the connection string"),
+    }
+}
+
+/// The connection to the target database.
+pub enum Database {
+    Postgres(PgConnection),
+    Mysql(MySqlConnection),
+    Sqlite(SqliteConnection),
+}
+
+impl Database {
+    pub fn provider(&self) -> Provider {
+        match self {
+            Database::Postgres(_) => Provider::Postgresql,
+            Database::Mysql(_) => Provider::Mysql,
+            Database::Sqlite(_) => Provider::Sqlite,
+        }
+    }
+
+    /// Runs a statement (several, when there are no parameters).
+    pub async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, SqlError> {
+        let affected = match self {
+            Database::Postgres(conn) => postgres::execute(conn, statement, params).await?,
+            Database::Mysql(conn) => mysql::execute(conn, statement, params).await?,
+            Database::Sqlite(conn) => sqlite::execute(conn, statement, params).await?,
+        };
+        Ok(affected)
+    }
+
+    pub async fn query(&mut self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
+        let rows = match self {
+            Database::Postgres(conn) => postgres::query(conn, statement, params).await?,
+            Database::Mysql(conn) => mysql::query(conn, statement, params).await?,
+            Database::Sqlite(conn) => sqlite::query(conn, statement, params).await?,
+        };
+        Ok(rows)
+    }
+
+    pub async fn close(self) {
+        let _ = match self {
+            Database::Postgres(conn) => conn.close().await,
+            Database::Mysql(conn) => conn.close().await,
+            Database::Sqlite(conn) => conn.close().await,
+        };
+    }
+}
+
+/// Binds values to a sqlx query of any backend: the one place that maps
+/// [`Value`] to driver types.
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for value in $params {
+            query = match value {
+                $crate::db::Value::Null => query.bind(None::<String>),
+                $crate::db::Value::Boolean(v) => query.bind(*v),
+                $crate::db::Value::Integer(v) => query.bind(*v),
+                $crate::db::Value::Real(v) => query.bind(*v),
+                $crate::db::Value::Text(v) => query.bind(v.as_str()),
+                $crate::db::Value::Blob(v) => query.bind(v.as_slice()),
+            };
+        }
+        query
+    }};
+}
+use bind_all;
+
+/// Runs `statement` on any backend: as raw SQL (several statements allowed)
+/// without parameters, as one prepared statement with them.
+macro_rules! run_statement {
+    ($conn:expr, $statement:expr, $params:expr, $method:ident) => {
+        if $params.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe($statement))
+                .$method(&mut *$conn)
+                .await
+        } else {
+            $crate::db::bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params)
+                .$method(&mut *$conn)
+                .await
+        }
+    };
+}
+use run_statement;
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
+}
+
+fn rfc3339_naive(at: time::PrimitiveDateTime) -> String {
+    rfc3339(at.assume_utc())
+}
+
+fn decode_rows<R: sqlx::Row>(
+    rows: &[R],
+    decode_value: impl Fn(&R, usize) -> Result<Value, sqlx::Error>,
+) -> Result<Rows, SqlError> {
+    use sqlx::Column;
+    let columns = rows
+        .first()
+        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
+        .unwrap_or_default();
+    let rows = rows
+        .iter()
+        .map(|row| (0..row.len()).map(|i| decode_value(row, i)).collect())
+        .collect::<Result<_, sqlx::Error>>()?;
+    Ok(Rows { columns, rows })
+}

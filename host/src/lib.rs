@@ -1,0 +1,17 @@
+//! faber-db: stand up a project's databases safely across environments.
+//!
+//! The host runs the workflow; migration-tool and cloud-provider steps are
+//! done by sandboxed WebAssembly components (see `wit/`). The library form
+//! exists for the binary and for tests.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod failure;
+pub mod handlers;
+pub mod logging;
+pub mod names;
+pub mod report;
+pub mod runtime;
+pub mod workflow;

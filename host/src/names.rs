@@ -1,0 +1,121 @@
+//! Database names: validating what the user typed, deriving one from the
+//! project, and quoting for each dialect.
+//!
+//! Validation is strict on purpose: a name that passes can be quoted safely in
+//! every provider and used as a SQLite file name, so no input reaches SQL or
+//! the filesystem as anything but a plain identifier.
+
+use crate::config::Provider;
+use crate::failure::{Failure, Outcome};
+
+/// PostgreSQL truncates identifiers at 63 bytes; MySQL allows 64. The smaller
+/// limit keeps one name valid everywhere.
+pub const MAX_NAME_BYTES: usize = 63;
+
+/// Checks a name given by the user or found in a connection string.
+pub fn validate(name: &str) -> Outcome<&str> {
+    let invalid = |why: &str| {
+        Failure::new(format!("Invalid database name {name:?}"))
+            .cause(why)
+            .help("Use 1 to 63 ASCII letters, digits, `_` or `-`, starting with a letter or `_`, e.g. --database-name myapp_dev")
+    };
+    let Some(first) = name.chars().next() else {
+        return Err(invalid("it is empty"));
+    };
+    if name.len() > MAX_NAME_BYTES {
+        return Err(invalid(&format!(
+            "it is {} bytes long, the limit is {MAX_NAME_BYTES}",
+            name.len()
+        )));
+    }
+    if !(first.is_ascii_alphabetic() || first == '_') {
+        return Err(invalid("it must start with a letter or `_`"));
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+    {
+        return Err(invalid(&format!("it contains {bad:?}")));
+    }
+    Ok(name)
+}
+
+/// `<project>_<environment>`, lower-cased, with every run of other characters
+/// turned into one `_`, so any folder name gives a valid identifier.
+pub fn derive(project: &str, environment: &str) -> String {
+    let mut name = String::new();
+    for c in format!("{project}_{environment}").chars() {
+        if c.is_ascii_alphanumeric() {
+            name.push(c.to_ascii_lowercase());
+        } else if !name.ends_with('_') {
+            name.push('_');
+        }
+    }
+    let mut name = name.trim_matches('_').to_owned();
+    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        name.insert_str(0, "db_");
+    }
+    name.truncate(MAX_NAME_BYTES);
+    name.trim_end_matches('_').to_owned()
+}
+
+/// Quotes an identifier for the provider's SQL.
+pub fn quote(provider: Provider, identifier: &str) -> String {
+    match provider {
+        Provider::Mysql => format!("`{}`", identifier.replace('`', "``")),
+        Provider::Postgresql | Provider::Sqlite => {
+            format!("\"{}\"", identifier.replace('"', "\"\""))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_ordinary_names() {
+        for name in ["myapp_dev", "myapp-production", "_x", "A1"] {
+            assert!(validate(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn refuses_hostile_names() {
+        for name in [
+            "",
+            "x\"; DROP DATABASE postgres; --",
+            "a;b",
+            "naïve",
+            "1abc",
+            "a b",
+            "../etc",
+            "x`y",
+            &"a".repeat(64),
+        ] {
+            let failure = validate(name).unwrap_err();
+            assert!(failure.error.starts_with("Invalid database name"), "{name}");
+            assert!(!failure.suggestions.is_empty());
+        }
+    }
+
+    #[test]
+    fn derives_valid_names() {
+        assert_eq!(derive("My App", "dev"), "my_app_dev");
+        assert_eq!(derive("2048-game", "staging"), "db_2048_game_staging");
+        assert_eq!(derive("üñí", "dev"), "dev");
+        assert_eq!(derive("..", "dev"), "dev");
+        let long = derive(&"x".repeat(200), "production");
+        assert!(validate(&long).is_ok());
+        for (project, env) in [("a--b", "dev"), ("x", "prod")] {
+            let name = derive(project, env);
+            assert!(validate(&name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn quotes_per_dialect() {
+        assert_eq!(quote(Provider::Postgresql, "a\"b"), "\"a\"\"b\"");
+        assert_eq!(quote(Provider::Mysql, "a`b"), "`a``b`");
+    }
+}

@@ -1,0 +1,111 @@
+//! The report every run ends with: one JSON document (`--json`) or a readable
+//! step list. Field names are a stable contract, documented in the README.
+
+pub mod human;
+pub mod style;
+
+use serde::Serialize;
+
+use crate::config::{Hosting, Provider};
+use crate::workflow::steps::StepRecord;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Success,
+    Error,
+    Cancelled,
+}
+
+impl Status {
+    /// The process exit code for this status (usage errors exit with 2, from clap).
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Status::Success => 0,
+            Status::Error => 1,
+            Status::Cancelled => 3,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub status: Status,
+    pub operation: &'static str,
+    pub result: InitResult,
+    pub message: String,
+    pub next_steps: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StepRef {
+    pub number: u8,
+    pub name: &'static str,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Recovery {
+    pub suggestions: Vec<String>,
+    /// What this run created and then removed again.
+    pub cleanup: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InitResult {
+    pub environment: String,
+    pub database_name: Option<String>,
+    pub provider: Option<Provider>,
+    pub hosting: Option<Hosting>,
+    /// `existing` or `provisioned`; null before it is known.
+    pub infrastructure: Option<String>,
+    pub schema_initialized: bool,
+    pub migration_table_created: bool,
+    /// `verified`, `failed` or `not-checked`.
+    pub connectivity: String,
+    /// `passed`, `failed` or `not-run`.
+    pub health_check: String,
+    pub migration_name: Option<String>,
+    pub migrations_directory: Option<String>,
+    pub database_created: bool,
+    pub dry_run: bool,
+    /// The connection target with its password masked.
+    pub database_url: Option<String>,
+    pub handler: Option<HandlerRef>,
+    pub health: Option<Health>,
+    pub pending_migrations: Vec<String>,
+    pub steps: Vec<StepRecord>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HandlerRef {
+    pub name: String,
+    pub version: String,
+    pub wit_version: String,
+    pub sha256: String,
+    pub source: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Health {
+    /// `ok` or `failed: …`.
+    pub connectivity: String,
+    pub schema: String,
+    pub permissions: String,
+    pub disk_space: DiskSpace,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DiskSpace {
+    /// `ok`, `low` (under 1 GiB free) or `unknown`.
+    pub status: String,
+    pub available_bytes: Option<u64>,
+    pub detail: String,
+}

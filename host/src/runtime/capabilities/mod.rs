@@ -1,0 +1,8 @@
+//! The capabilities a handler can be granted, each a module that implements
+//! its WIT imports. A handler gets those its world imports, bound to what the
+//! host grants for the call (see [`super::Grant`]).
+
+mod log;
+mod sql;
+
+pub use sql::{MAX_RESULT_BYTES, MAX_STATEMENT_BYTES};

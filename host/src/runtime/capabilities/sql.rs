@@ -1,0 +1,112 @@
+//! `faber:db/sql`: statements on the one database the host opened for the call.
+//!
+//! The handler never sees how the host connected. Sizes are capped both ways
+//! so a handler cannot make the host buffer without bound.
+
+use crate::db::{Rows, SqlError as DbError, Value};
+use crate::runtime::bindings::latest::SqlError;
+use crate::runtime::bindings::latest::faber::db::sql::{Host, QueryResult, SqlValue};
+use crate::runtime::bindings::latest::faber::db::types;
+use crate::runtime::state::HandlerState;
+
+/// The longest statement a handler may send (a large migration file fits).
+pub const MAX_STATEMENT_BYTES: usize = 16 << 20;
+/// The most result data a query may hand back to a handler.
+pub const MAX_RESULT_BYTES: usize = 32 << 20;
+
+impl Host for HandlerState {
+    async fn execute(&mut self, statement: String, params: Vec<SqlValue>) -> Result<u64, SqlError> {
+        check_statement(&statement)?;
+        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
+        let database = self.database.as_mut().ok_or_else(no_database)?;
+        Ok(database.execute(&statement, &params).await?)
+    }
+
+    async fn query(
+        &mut self,
+        statement: String,
+        params: Vec<SqlValue>,
+    ) -> Result<QueryResult, SqlError> {
+        check_statement(&statement)?;
+        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
+        let database = self.database.as_mut().ok_or_else(no_database)?;
+        let rows = database.query(&statement, &params).await?;
+        to_result(rows)
+    }
+}
+
+impl types::Host for HandlerState {}
+
+impl From<DbError> for SqlError {
+    fn from(err: DbError) -> SqlError {
+        SqlError {
+            code: err.code,
+            message: err.message,
+        }
+    }
+}
+
+fn refused(message: String) -> SqlError {
+    SqlError {
+        code: Some("faber-db:refused".to_owned()),
+        message,
+    }
+}
+
+fn no_database() -> SqlError {
+    refused("no database was granted to this call".to_owned())
+}
+
+fn check_statement(statement: &str) -> Result<(), SqlError> {
+    if statement.len() > MAX_STATEMENT_BYTES {
+        return Err(refused(format!(
+            "statement of {} bytes exceeds the limit of {MAX_STATEMENT_BYTES}",
+            statement.len()
+        )));
+    }
+    Ok(())
+}
+
+fn to_value(value: SqlValue) -> Value {
+    match value {
+        SqlValue::Null => Value::Null,
+        SqlValue::Boolean(v) => Value::Boolean(v),
+        SqlValue::Integer(v) => Value::Integer(v),
+        SqlValue::Real(v) => Value::Real(v),
+        SqlValue::Text(v) => Value::Text(v),
+        SqlValue::Blob(v) => Value::Blob(v),
+    }
+}
+
+fn to_result(rows: Rows) -> Result<QueryResult, SqlError> {
+    let mut size = 0usize;
+    let mut converted = Vec::with_capacity(rows.rows.len());
+    for row in rows.rows {
+        let mut values = Vec::with_capacity(row.len());
+        for value in row {
+            size += match &value {
+                Value::Text(text) => text.len(),
+                Value::Blob(blob) => blob.len(),
+                _ => 8,
+            };
+            values.push(match value {
+                Value::Null => SqlValue::Null,
+                Value::Boolean(v) => SqlValue::Boolean(v),
+                Value::Integer(v) => SqlValue::Integer(v),
+                Value::Real(v) => SqlValue::Real(v),
+                Value::Text(v) => SqlValue::Text(v),
+                Value::Blob(v) => SqlValue::Blob(v),
+            });
+        }
+        if size > MAX_RESULT_BYTES {
+            return Err(refused(format!(
+                "query result exceeds the limit of {MAX_RESULT_BYTES} bytes; select fewer rows"
+            )));
+        }
+        converted.push(values);
+    }
+    Ok(QueryResult {
+        columns: rows.columns,
+        rows: converted,
+    })
+}

@@ -1,0 +1,64 @@
+//! How a handler call can fail, each case naming the handler and what it hit.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::bindings::latest::HandlerError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerFailure {
+    #[error("cannot load handler {handler} from {}: {reason}", path.display())]
+    Load {
+        handler: String,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("cannot set up the sandbox for handler {handler}: {reason}")]
+    Sandbox { handler: String, reason: String },
+    #[error("handler {handler} does not implement the expected world: {reason}")]
+    Incompatible { handler: String, reason: String },
+    #[error("handler {handler} used up its CPU budget of {fuel} fuel units")]
+    CpuLimit { handler: String, fuel: u64 },
+    #[error("handler {handler} hit its memory limit of {mib} MiB")]
+    MemoryLimit { handler: String, mib: usize },
+    #[error("handler {handler} did not finish within {}s", limit.as_secs())]
+    Timeout { handler: String, limit: Duration },
+    #[error("handler {handler} crashed (wasm trap): {message}")]
+    Trap { handler: String, message: String },
+    #[error("handler {handler} returned an oversized result: {reason}")]
+    Oversized { handler: String, reason: String },
+    #[error("handler {handler} failed: {}", describe(error))]
+    Reported {
+        handler: String,
+        error: HandlerError,
+    },
+}
+
+impl HandlerFailure {
+    /// True when the sandbox stopped the handler (rather than the handler
+    /// reporting a failure of its own).
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            HandlerFailure::CpuLimit { .. }
+                | HandlerFailure::MemoryLimit { .. }
+                | HandlerFailure::Timeout { .. }
+        )
+    }
+}
+
+pub fn describe(error: &HandlerError) -> String {
+    match error {
+        HandlerError::InvalidRequest(why) => format!("invalid request: {why}"),
+        HandlerError::UnsupportedProvider(provider) => {
+            format!("provider {provider:?} is not supported")
+        }
+        HandlerError::Sql(err) => match &err.code {
+            Some(code) => format!("SQL error {code}: {}", err.message),
+            None => format!("SQL error: {}", err.message),
+        },
+        HandlerError::Filesystem(why) => format!("filesystem: {why}"),
+        HandlerError::Conflict(why) => format!("conflict: {why}"),
+        HandlerError::Internal(why) => format!("internal error: {why}"),
+    }
+}

@@ -1,0 +1,153 @@
+//! The component runtime: loads handler components at run time and calls them
+//! in a sandbox.
+//!
+//! Every call gets a fresh store (after a trap an instance cannot be entered
+//! again), WASI with no environment, no arguments, no network and at most one
+//! preopened directory, and the limits in [`Limits`]. What a handler may do
+//! beyond that is the capabilities its world imports, granted in
+//! [`capabilities`].
+
+pub mod bindings;
+mod cache;
+pub mod capabilities;
+mod failure;
+mod limits;
+mod migration_tool;
+mod state;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine, Store};
+
+pub use cache::default_dir as default_cache_dir;
+pub use failure::HandlerFailure;
+pub use limits::Limits;
+pub use migration_tool::MigrationTool;
+pub use state::Grant;
+
+use cache::CompileCache;
+use state::HandlerState;
+
+/// How often the epoch advances; the wall-clock limit is counted in ticks.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Cheap to clone: the engine and the cache are shared.
+#[derive(Clone)]
+pub struct Runtime {
+    engine: Engine,
+    limits: Limits,
+    cache: Option<Arc<CompileCache>>,
+}
+
+/// A component ready to instantiate, and where it came from.
+#[derive(Clone)]
+pub struct LoadedComponent {
+    pub name: String,
+    pub path: PathBuf,
+    pub sha256: String,
+    /// True when the compiled code came from the on-disk cache.
+    pub from_cache: bool,
+    pub load_time: Duration,
+    component: Arc<Component>,
+}
+
+impl Runtime {
+    /// `cache_dir`: where compiled components are kept; `None` compiles every time.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> wasmtime::Result<Runtime> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        spawn_epoch_ticker(&engine);
+        let cache = cache_dir.map(|dir| Arc::new(CompileCache::new(dir, &engine)));
+        Ok(Runtime {
+            engine,
+            limits,
+            cache,
+        })
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Reads, hashes and compiles (or loads from the cache) the component at `path`.
+    pub fn load(&self, name: &str, path: &Path) -> Result<LoadedComponent, HandlerFailure> {
+        let started = Instant::now();
+        let load_error = |reason: String| HandlerFailure::Load {
+            handler: name.to_owned(),
+            path: path.to_path_buf(),
+            reason,
+        };
+        let bytes = std::fs::read(path).map_err(|err| load_error(err.to_string()))?;
+        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let cached = self
+            .cache
+            .as_ref()
+            .and_then(|cache| cache.load(&self.engine, &sha256));
+        let from_cache = cached.is_some();
+        let component = match cached {
+            Some(component) => component,
+            None => {
+                if Engine::detect_precompiled(&bytes).is_some() {
+                    return Err(load_error(
+                        "it is precompiled native code; give the .wasm component instead".into(),
+                    ));
+                }
+                let component = Component::new(&self.engine, &bytes)
+                    .map_err(|err| load_error(format!("not a valid component: {err}")))?;
+                if let Some(cache) = &self.cache {
+                    cache.store(&sha256, &component);
+                }
+                component
+            }
+        };
+        Ok(LoadedComponent {
+            name: name.to_owned(),
+            path: path.to_path_buf(),
+            sha256,
+            from_cache,
+            load_time: started.elapsed(),
+            component: Arc::new(component),
+        })
+    }
+
+    fn store(&self, handler: &str, grant: Grant) -> Result<Store<HandlerState>, HandlerFailure> {
+        let state = HandlerState::new(handler, grant, self.limits.memory_bytes).map_err(|err| {
+            HandlerFailure::Sandbox {
+                handler: handler.to_owned(),
+                reason: err.to_string(),
+            }
+        })?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store
+            .set_fuel(self.limits.fuel)
+            .expect("fuel is enabled in the engine configuration");
+        let ticks = self.limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
+        store.set_epoch_deadline(ticks as u64);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+}
+
+/// Advances the engine's epoch until the engine is dropped.
+fn spawn_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("faber-db-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}

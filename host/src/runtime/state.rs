@@ -1,0 +1,72 @@
+//! The per-call store data: the WASI sandbox and the granted capabilities.
+
+use std::path::PathBuf;
+
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::limits::MemoryLimiter;
+use crate::db::Database;
+
+/// What the host grants one call beyond the bare sandbox.
+#[derive(Default)]
+pub struct Grant {
+    /// A host directory and the path the guest sees it at.
+    pub directory: Option<(PathBuf, String)>,
+    /// The one database the `sql` capability runs statements on.
+    pub database: Option<Database>,
+}
+
+/// How much of the guest's stderr is kept to explain a crash.
+const STDERR_CAPTURE: usize = 64 * 1024;
+
+pub struct HandlerState {
+    pub handler: String,
+    pub limiter: MemoryLimiter,
+    pub database: Option<Database>,
+    wasi: WasiCtx,
+    table: ResourceTable,
+    stderr: MemoryOutputPipe,
+}
+
+impl HandlerState {
+    pub fn new(handler: &str, grant: Grant, memory_bytes: usize) -> wasmtime::Result<HandlerState> {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPTURE);
+        let mut wasi = WasiCtxBuilder::new();
+        // Deny by default, stated rather than assumed: a future default that
+        // grants more must not widen the sandbox silently.
+        wasi.allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .stderr(stderr.clone());
+        if let Some((host, guest)) = &grant.directory {
+            wasi.preopened_dir(host, guest, FsPerms::ReadWrite)?;
+        }
+        Ok(HandlerState {
+            handler: handler.to_owned(),
+            limiter: MemoryLimiter::new(memory_bytes),
+            database: grant.database,
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            stderr,
+        })
+    }
+
+    /// What the guest wrote to stderr (a panic message, typically), trimmed.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.contents())
+            .trim()
+            .to_owned()
+    }
+}
+
+impl WasiView for HandlerState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

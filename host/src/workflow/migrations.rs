@@ -1,0 +1,202 @@
+//! The project's migrations folder: where it is, what this run added to it,
+//! and taking that back out on failure.
+//!
+//! The folder belongs to the project, not to one environment, so runs for
+//! different environments serialize on the project lock (see [`ProjectLock`])
+//! while they touch it.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::fs::File;
+use std::path::{Component, Path, PathBuf};
+
+use crate::config::config_dir;
+use crate::failure::{Failure, Outcome};
+
+/// Resolves `configured` against the project and refuses anything that
+/// leaves it, lexically (`..`) or through a symbolic link.
+pub fn resolve(project: &Path, configured: &str) -> Outcome<PathBuf> {
+    let outside = || {
+        Failure::new(format!(
+            "migrations.directory {configured:?} points outside the project"
+        ))
+        .cause(format!("the project is {}", project.display()))
+        .help("Set migrations.directory to a folder inside the project, e.g. \"prisma/migrations\"")
+    };
+    let mut path = project.to_path_buf();
+    for component in Path::new(configured).components() {
+        match component {
+            Component::Normal(part) => path.push(part),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !path.pop() || !path.starts_with(project) {
+                    return Err(outside());
+                }
+            }
+            Component::RootDir | Component::Prefix(_) => return Err(outside()),
+        }
+    }
+    if path == project {
+        return Err(outside().help("The migrations folder cannot be the project directory itself"));
+    }
+    let existing = path.ancestors().find(|dir| dir.exists()).unwrap_or(project);
+    let real = existing
+        .canonicalize()
+        .map_err(|err| Failure::new(format!("Cannot resolve {}", existing.display())).cause(err))?;
+    if !real.starts_with(project) {
+        return Err(outside().cause(format!(
+            "{} resolves to {}",
+            existing.display(),
+            real.display()
+        )));
+    }
+    Ok(path)
+}
+
+/// The folder as this run found it.
+pub struct MigrationsFolder {
+    pub path: PathBuf,
+    /// The outermost directory this run had to create, if any.
+    created: Option<PathBuf>,
+    before: BTreeSet<OsString>,
+}
+
+impl MigrationsFolder {
+    /// Creates the folder if needed and remembers what was already in it.
+    pub fn prepare(path: &Path) -> Outcome<MigrationsFolder> {
+        let created = path
+            .ancestors()
+            .take_while(|dir| !dir.exists())
+            .last()
+            .map(Path::to_path_buf);
+        std::fs::create_dir_all(path).map_err(|err| {
+            Failure::new(format!(
+                "Cannot create the migrations folder {}",
+                path.display()
+            ))
+            .cause(err)
+            .help("Check the permissions of the project directory and that the disk is writable")
+        })?;
+        let before = entries(path).map_err(|err| {
+            Failure::new(format!(
+                "Cannot read the migrations folder {}",
+                path.display()
+            ))
+            .cause(err)
+        })?;
+        Ok(MigrationsFolder {
+            path: path.to_path_buf(),
+            created,
+            before,
+        })
+    }
+
+    /// Removes what this run added: the folder itself if the run created it,
+    /// otherwise only the entries that were not there before.
+    pub fn undo(&self) -> Vec<String> {
+        if let Some(created) = &self.created {
+            return match std::fs::remove_dir_all(created) {
+                Ok(()) => vec![format!(
+                    "removed {} (created by this run)",
+                    created.display()
+                )],
+                Err(err) => vec![format!("could not remove {}: {err}", created.display())],
+            };
+        }
+        let Ok(now) = entries(&self.path) else {
+            return Vec::new();
+        };
+        now.difference(&self.before)
+            .map(|name| {
+                let entry = self.path.join(name);
+                let removed = if entry.is_dir() {
+                    std::fs::remove_dir_all(&entry)
+                } else {
+                    std::fs::remove_file(&entry)
+                };
+                match removed {
+                    Ok(()) => format!("removed {} (written by this run)", entry.display()),
+                    Err(err) => format!("could not remove {}: {err}", entry.display()),
+                }
+            })
+            .collect()
+    }
+}
+
+fn entries(dir: &Path) -> std::io::Result<BTreeSet<OsString>> {
+    std::fs::read_dir(dir)?
+        .map(|entry| entry.map(|entry| entry.file_name()))
+        .collect()
+}
+
+/// An exclusive lock on the project, held while a run changes its
+/// migrations folder and until its cleanup is done.
+pub struct ProjectLock {
+    _file: File,
+}
+
+impl ProjectLock {
+    pub fn acquire(project: &Path) -> Outcome<ProjectLock> {
+        let path = config_dir(project).join(".lock");
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|err| {
+                Failure::new(format!("Cannot open the lock file {}", path.display())).cause(err)
+            })?;
+        if file.try_lock().is_err() {
+            crate::logging::info("waiting for another faber-db run on this project to finish");
+            file.lock().map_err(|err| {
+                Failure::new(format!("Cannot lock {}", path.display())).cause(err)
+            })?;
+        }
+        Ok(ProjectLock { _file: file })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stays_inside_the_project() {
+        let project = tempfile::tempdir().unwrap();
+        let project = project.path().canonicalize().unwrap();
+        assert_eq!(
+            resolve(&project, "prisma/migrations").unwrap(),
+            project.join("prisma/migrations")
+        );
+        assert_eq!(resolve(&project, "a/../db").unwrap(), project.join("db"));
+        for bad in ["../elsewhere", "/etc", "a/../../x", ".", ""] {
+            assert!(resolve(&project, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_a_symlink_out_of_the_project() {
+        let outside = tempfile::tempdir().unwrap();
+        let project = tempfile::tempdir().unwrap();
+        let project = project.path().canonicalize().unwrap();
+        std::os::unix::fs::symlink(outside.path(), project.join("link")).unwrap();
+        assert!(resolve(&project, "link/migrations").is_err());
+    }
+
+    #[test]
+    fn undo_removes_only_what_the_run_added() {
+        let project = tempfile::tempdir().unwrap();
+        let dir = project.path().join("migrations");
+        std::fs::create_dir_all(dir.join("old")).unwrap();
+        let folder = MigrationsFolder::prepare(&dir).unwrap();
+        std::fs::create_dir(dir.join("new")).unwrap();
+        folder.undo();
+        assert!(dir.join("old").exists());
+        assert!(!dir.join("new").exists());
+
+        let fresh = MigrationsFolder::prepare(&project.path().join("a/b")).unwrap();
+        assert!(fresh.created.is_some());
+        fresh.undo();
+        assert!(!project.path().join("a").exists());
+    }
+}

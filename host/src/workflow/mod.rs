@@ -1,0 +1,826 @@
+//! `faber-db init <environment>`: the initialize-database workflow.
+//!
+//! [`Init::execute`] reads top to bottom as the seventeen numbered steps; each
+//! step is one method below it, in order. A failure at any step stops the run,
+//! undoes what this run created (never anything that existed before), logs
+//! the operation and returns the report.
+
+mod approval;
+mod health;
+mod migrations;
+mod oplog;
+pub mod steps;
+mod workdir;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use approval::Approval;
+use migrations::{MigrationsFolder, ProjectLock};
+use steps::{Halt, Progress, Recorder, Step, StepStatus};
+
+use crate::config::{self, Config, Provider};
+use crate::db::{ConnectionString, CreateError, Database, Server};
+use crate::failure::{Failure, Outcome};
+use crate::handlers;
+use crate::names;
+use crate::report::{HandlerRef, InitResult, Recovery, Report, Status, StepRef};
+use crate::runtime::bindings::latest as wit;
+use crate::runtime::{Grant, HandlerFailure, Limits, MigrationTool, Runtime};
+
+/// The sandbox path at which a handler sees the migrations folder.
+const GUEST_MIGRATIONS_DIR: &str = "/migrations";
+
+pub struct InitOptions {
+    pub environment: String,
+    pub database_name: Option<String>,
+    pub cwd: Option<PathBuf>,
+    pub approve: bool,
+    pub dry_run: bool,
+    /// Print each step as it completes (the human output).
+    pub live: bool,
+}
+
+/// Runs the workflow and returns its report; never panics on bad input.
+pub async fn init(options: InitOptions) -> Report {
+    let mut run = Init::new(options);
+    let outcome = run.execute().await;
+    run.finish(outcome).await
+}
+
+/// Times a step, records its outcome and yields its value (or stops the run).
+macro_rules! step {
+    ($run:ident, $step:expr, $work:expr) => {{
+        let started = Instant::now();
+        let result = $work.map_err(Halt::from);
+        $run.steps.record($step, started, result)?
+    }};
+}
+
+struct Init {
+    options: InitOptions,
+    started: Instant,
+    steps: Recorder,
+    result: InitResult,
+    project: Option<PathBuf>,
+    logs_plugin: Option<String>,
+    server: Option<Server>,
+    target: Option<ConnectionString>,
+    database: Option<Database>,
+    created_database: bool,
+    folder: Option<MigrationsFolder>,
+    lock: Option<ProjectLock>,
+    tracking_table: Option<String>,
+}
+
+/// What steps 3 and 4 establish about the project.
+struct Project {
+    dir: PathBuf,
+    config: Config,
+    migrations_dir: PathBuf,
+}
+
+impl Init {
+    fn new(options: InitOptions) -> Init {
+        let observer: Box<dyn FnMut(&steps::StepRecord)> = if options.live {
+            Box::new(crate::report::human::print_step)
+        } else {
+            Box::new(|_| {})
+        };
+        let result = InitResult {
+            environment: options.environment.clone(),
+            connectivity: "not-checked".to_owned(),
+            health_check: "not-run".to_owned(),
+            dry_run: options.dry_run,
+            ..InitResult::default()
+        };
+        Init {
+            options,
+            started: Instant::now(),
+            steps: Recorder::new(observer),
+            result,
+            project: None,
+            logs_plugin: None,
+            server: None,
+            target: None,
+            database: None,
+            created_database: false,
+            folder: None,
+            lock: None,
+            tracking_table: None,
+        }
+    }
+
+    async fn execute(&mut self) -> Result<(), Halt> {
+        step!(self, Step::ValidateParameters, self.validate_parameters());
+        let dir = step!(self, Step::WorkingDirectory, self.working_directory());
+        let project = step!(self, Step::LoadConfiguration, self.load_configuration(dir));
+        let connection_env = step!(self, Step::Environment, self.environment(&project.config));
+        let target = step!(
+            self,
+            Step::ConnectionString,
+            self.connection_string(&project, &connection_env)
+        );
+        let name = self.database_name(&project.dir, &target);
+        step!(self, Step::Approval, self.approval(&project.config, &name));
+        step!(self, Step::HostingType, self.hosting_type(&project.config));
+        step!(
+            self,
+            Step::InfrastructureCheck,
+            self.infrastructure_check(&project.config)
+        );
+        step!(self, Step::Provisioning, self.provisioning(&project.config));
+        let name = step!(self, Step::DatabaseName, self.determine_database_name(name));
+        step!(
+            self,
+            Step::ExistenceCheck,
+            self.existence_check(&target, &name).await
+        );
+        let tool = step!(
+            self,
+            Step::CreateDatabase,
+            self.create_database(&project, &target, &name).await
+        );
+        step!(
+            self,
+            Step::InitializeSchema,
+            self.initialize_schema(&project, &target, &name, tool).await
+        );
+        step!(
+            self,
+            Step::VerifyConnectivity,
+            self.verify_connectivity(&target, &name).await
+        );
+        step!(self, Step::HealthCheck, self.health_check().await);
+        Ok(())
+    }
+
+    // Step 1.
+    fn validate_parameters(&self) -> Outcome<Progress<()>> {
+        let environment = &self.options.environment;
+        let valid = !environment.is_empty()
+            && environment.len() <= 64
+            && environment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(
+                Failure::new(format!("Invalid environment name {environment:?}"))
+                    .cause("use 1 to 64 ASCII letters, digits, `_` or `-`")
+                    .help("Name an environment from the configuration, e.g. faber-db init dev"),
+            );
+        }
+        let name = match &self.options.database_name {
+            Some(name) => format!(", database name {}", names::validate(name)?),
+            None => String::new(),
+        };
+        Ok(Progress::Done(
+            (),
+            format!("environment {environment}{name}"),
+        ))
+    }
+
+    // Step 2.
+    fn working_directory(&mut self) -> Outcome<Progress<PathBuf>> {
+        let (dir, source) = workdir::resolve(self.options.cwd.as_deref())?;
+        self.project = Some(dir.clone());
+        let detail = format!("{} ({source})", dir.display());
+        Ok(Progress::Done(dir, detail))
+    }
+
+    // Step 3.
+    fn load_configuration(&mut self, dir: PathBuf) -> Outcome<Progress<Project>> {
+        let config = config::load(&dir)?;
+        let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
+        self.logs_plugin = config.integration.logs_plugin.clone();
+        self.result.provider = Some(config.database.provider);
+        self.result.hosting = Some(config.database.hosting);
+        self.result.migrations_directory = Some(config.migrations.directory().to_owned());
+        let detail = format!(
+            "{} ({}, {}, {})",
+            config::config_path(&dir)
+                .strip_prefix(&dir)
+                .unwrap_or(Path::new(config::CONFIG_FILE))
+                .display(),
+            config.database.provider,
+            config.database.hosting,
+            config.database.migration_tool
+        );
+        let project = Project {
+            dir,
+            config,
+            migrations_dir,
+        };
+        Ok(Progress::Done(project, detail))
+    }
+
+    // Step 4.
+    fn environment(&self, config: &Config) -> Outcome<Progress<String>> {
+        let name = &self.options.environment;
+        let Some(environment) = config.environments.get(name) else {
+            let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
+            let known = if known.is_empty() {
+                "none are configured".to_owned()
+            } else {
+                format!("configured: {}", known.join(", "))
+            };
+            return Err(Failure::new(format!("Environment '{name}' not found in configuration"))
+                .cause(known)
+                .help(format!(
+                    "Add it under \"environments\" in {}/{}, e.g. \"{name}\": {{\"connection_string_env\": \"{}_DATABASE_URL\"}}",
+                    config::CONFIG_DIR,
+                    config::CONFIG_FILE,
+                    name.to_uppercase()
+                )));
+        };
+        let detail = format!(
+            "'{name}' found (connection string in ${}{})",
+            environment.connection_string_env,
+            if environment.require_approval {
+                ", approval required"
+            } else {
+                ""
+            }
+        );
+        Ok(Progress::Done(
+            environment.connection_string_env.clone(),
+            detail,
+        ))
+    }
+
+    // Step 5.
+    fn connection_string(
+        &mut self,
+        project: &Project,
+        variable: &str,
+    ) -> Outcome<Progress<ConnectionString>> {
+        let provider = project.config.database.provider;
+        let raw = std::env::var(variable)
+            .ok()
+            .filter(|value| !value.trim().is_empty());
+        let Some(raw) = raw else {
+            return Err(
+                Failure::new(format!("{variable} environment variable not set"))
+                    .cause(format!(
+                        "environment '{}' reads its connection string from ${variable}",
+                        self.options.environment
+                    ))
+                    .help(format!(
+                        "Set it, e.g.: export {variable}=\"{}\"",
+                        example_url(provider)
+                    )),
+            );
+        };
+        let target = ConnectionString::parse(&raw, variable, &project.dir)?;
+        if target.provider() != provider {
+            return Err(Failure::new(format!(
+                "{variable} points at {}, but the project's provider is {provider}",
+                target.provider()
+            ))
+            .help(format!(
+                "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
+                example_url(provider)
+            ))
+            .help("Or change database.provider in the configuration"));
+        }
+        self.result.database_url = Some(target.masked());
+        self.target = Some(target.clone());
+        let detail = format!("${variable} is set ({})", target.masked());
+        Ok(Progress::Done(target, detail))
+    }
+
+    /// The name step 10 settles on; the approval prompt of step 6 shows it.
+    fn database_name(&self, project: &Path, target: &ConnectionString) -> (String, &'static str) {
+        if let Some(name) = &self.options.database_name {
+            return (name.clone(), "from --database-name");
+        }
+        if let Some(name) = target.database_name() {
+            return (name, "from the connection string");
+        }
+        let folder = project
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        (
+            names::derive(&folder, &self.options.environment),
+            "from the project and environment",
+        )
+    }
+
+    // Step 6.
+    fn approval(&self, config: &Config, name: &(String, &str)) -> Result<Progress<()>, Halt> {
+        let environment = &self.options.environment;
+        let request = approval::Request {
+            environment,
+            database: &name.0,
+            protected: config.is_protected(environment),
+            approved_by_flag: self.options.approve,
+            dry_run: self.options.dry_run,
+        };
+        match approval::ask(&request)? {
+            Approval::NotNeeded => Ok(Progress::Skipped(
+                (),
+                format!("{environment} is not a protected environment"),
+            )),
+            Approval::Approved(how) => Ok(Progress::Done((), format!("{environment}: {how}"))),
+            Approval::Declined => Err(Halt::Cancelled {
+                step: Step::Approval,
+                reason: "approval declined; nothing was changed".to_owned(),
+            }),
+        }
+    }
+
+    // Step 7.
+    fn hosting_type(&self, config: &Config) -> Outcome<Progress<()>> {
+        let hosting = config.database.hosting;
+        let kind = if hosting.is_cloud() { "cloud" } else { "local" };
+        Ok(Progress::Done((), format!("{hosting} ({kind})")))
+    }
+
+    // Step 8.
+    fn infrastructure_check(&mut self, config: &Config) -> Outcome<Progress<()>> {
+        let hosting = config.database.hosting;
+        if !hosting.is_cloud() {
+            self.result.infrastructure = Some("existing".to_owned());
+            return Ok(Progress::Skipped((), "local hosting".to_owned()));
+        }
+        Err(Failure::new("Database infrastructure not found and cannot be provisioned")
+            .cause(format!("hosting {hosting} needs a cloud-provider handler, and none is available"))
+            .help("Provision the database server manually and set database.hosting to \"local\" with its connection string")
+            .help("Or use an existing instance: point the environment's connection string at it"))
+    }
+
+    // Step 9.
+    fn provisioning(&self, config: &Config) -> Outcome<Progress<()>> {
+        debug_assert!(!config.database.hosting.is_cloud());
+        Ok(Progress::Skipped((), "local hosting".to_owned()))
+    }
+
+    // Step 10.
+    fn determine_database_name(
+        &mut self,
+        (name, source): (String, &str),
+    ) -> Outcome<Progress<String>> {
+        names::validate(&name)?;
+        self.result.database_name = Some(name.clone());
+        let detail = format!("{name} ({source})");
+        Ok(Progress::Done(name, detail))
+    }
+
+    // Step 11.
+    async fn existence_check(
+        &mut self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<Progress<()>> {
+        let mut server = Server::connect(target).await?;
+        let exists = server.database_exists(name).await;
+        self.server = Some(server);
+        let exists = exists.map_err(|err| {
+            Failure::new(format!("Cannot check whether database {name} exists"))
+                .cause(err.message)
+                .help("Check that the user in the connection string may read the server's catalog")
+        })?;
+        if exists {
+            return Err(already_exists(name, &self.options.environment));
+        }
+        Ok(Progress::Done((), format!("{name} does not exist yet")))
+    }
+
+    // Step 12. The handler is loaded first, so a missing or broken handler
+    // stops the run before anything is created.
+    async fn create_database(
+        &mut self,
+        project: &Project,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<Progress<MigrationTool>> {
+        let (tool, handler) = self.load_handler(project).await?;
+        if self.options.dry_run {
+            let detail = format!("dry run: would create {name} and initialize it with {handler}");
+            return Ok(Progress::Skipped(tool, detail));
+        }
+        let server = self
+            .server
+            .as_mut()
+            .expect("step 11 connected to the server");
+        match server.create_database(target, name).await {
+            Ok(()) => {}
+            Err(CreateError::AlreadyExists) => {
+                return Err(already_exists(name, &self.options.environment)
+                    .cause("another run created it a moment ago"));
+            }
+            Err(CreateError::Failed(err)) => {
+                return Err(Failure::new(format!("Cannot create database {name}"))
+                    .cause(err.message)
+                    .help("Check that the user in the connection string may create databases (CREATEDB on PostgreSQL, CREATE on MySQL)"));
+            }
+        }
+        self.created_database = true;
+        self.result.database_created = true;
+        Ok(Progress::Done(
+            tool,
+            format!("{name} created (schema by {handler})"),
+        ))
+    }
+
+    async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
+        let name = handlers::migration_tool_handler(&project.config.database.migration_tool);
+        let resolved = handlers::resolve(&project.dir, &name)?;
+        let limits = Limits::from_config(&project.config.sandbox);
+        let runtime = Runtime::new(limits, crate::runtime::default_cache_dir()).map_err(|err| {
+            Failure::new("Cannot start the component runtime").cause(format!("{err:#}"))
+        })?;
+        let component = runtime
+            .load(&name, &resolved.path)
+            .map_err(handler_failure)?;
+        let tool = MigrationTool::new(&runtime, component).map_err(handler_failure)?;
+        let info = tool.info().await.map_err(handler_failure)?;
+        let provider = project.config.database.provider;
+        if !info.providers.contains(&wit_provider(provider)) {
+            return Err(
+                Failure::new(format!("Handler {name} does not support {provider}"))
+                    .help("Use a migration tool whose handler supports this provider"),
+            );
+        }
+        let label = format!("{} {}", info.name, info.version);
+        self.result.handler = Some(HandlerRef {
+            name: info.name,
+            version: info.version,
+            wit_version: info.wit_version,
+            sha256: tool.component().sha256.clone(),
+            source: resolved.source.as_str(),
+        });
+        Ok((tool, label))
+    }
+
+    // Step 13.
+    async fn initialize_schema(
+        &mut self,
+        project: &Project,
+        target: &ConnectionString,
+        name: &str,
+        tool: MigrationTool,
+    ) -> Outcome<Progress<()>> {
+        let shown_dir = project.config.migrations.directory().to_owned();
+        if self.options.dry_run {
+            let detail = format!("dry run: would initialize migration tracking and {shown_dir}");
+            return Ok(Progress::Skipped((), detail));
+        }
+        self.lock = Some(ProjectLock::acquire(&project.dir)?);
+        let folder = MigrationsFolder::prepare(&project.migrations_dir)?;
+        let grant_dir = folder.path.clone();
+        self.folder = Some(folder);
+        let server = self
+            .server
+            .as_ref()
+            .expect("step 11 connected to the server");
+        let database = server.open(target, name).await?;
+        let request = wit::InitializeRequest {
+            provider: wit_provider(project.config.database.provider),
+            database_name: name.to_owned(),
+            migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
+            tracking_table: project.config.migrations.table.clone(),
+        };
+        let grant = Grant {
+            directory: Some((grant_dir, GUEST_MIGRATIONS_DIR.to_owned())),
+            database: Some(database),
+        };
+        let (database, outcome) = tool.initialize_schema(grant, &request).await;
+        if let Some(database) = database {
+            database.close().await;
+        }
+        let outcome = outcome.map_err(handler_failure)?;
+
+        self.result.schema_initialized = true;
+        self.result.migration_table_created = outcome.tracking_table_created;
+        self.result.migration_name = Some(outcome.baseline_migration.clone());
+        self.result.pending_migrations = outcome.pending.clone();
+        self.tracking_table = Some(outcome.tracking_table.clone());
+        let baseline = if outcome.baseline_created {
+            format!(
+                "baseline {} written to {shown_dir}",
+                outcome.baseline_migration
+            )
+        } else {
+            format!(
+                "existing baseline {} in {shown_dir}",
+                outcome.baseline_migration
+            )
+        };
+        let detail = format!(
+            "{}; {} applied{}",
+            baseline,
+            outcome.applied.len(),
+            match outcome.pending.len() {
+                0 => String::new(),
+                n => format!(", {n} pending"),
+            }
+        );
+        Ok(Progress::Done((), detail))
+    }
+
+    // Step 14: a fresh connection, so this proves the database is reachable
+    // the way the application will reach it.
+    async fn verify_connectivity(
+        &mut self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<Progress<()>> {
+        if self.options.dry_run {
+            return Ok(Progress::Skipped((), "dry run".to_owned()));
+        }
+        let table = self
+            .tracking_table
+            .clone()
+            .expect("step 13 reported the table");
+        let server = self
+            .server
+            .as_ref()
+            .expect("step 11 connected to the server");
+        self.result.connectivity = "failed".to_owned();
+        let mut database = server.open(target, name).await?;
+        let rows = health::verify_connectivity(&mut database, &table).await;
+        self.database = Some(database);
+        let rows = rows.map_err(|err| {
+            Failure::new(format!("Cannot read {table} in {name}"))
+                .cause(err.message)
+                .help("Check that the database user may read the tables it creates")
+        })?;
+        self.result.connectivity = "verified".to_owned();
+        Ok(Progress::Done(
+            (),
+            format!("SELECT 1 ok; {table} readable ({rows} row(s))"),
+        ))
+    }
+
+    // Step 15.
+    async fn health_check(&mut self) -> Outcome<Progress<()>> {
+        let Some(database) = self.database.as_mut() else {
+            return Ok(Progress::Skipped((), "dry run".to_owned()));
+        };
+        let table = self
+            .tracking_table
+            .as_deref()
+            .expect("step 13 reported the table");
+        let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
+            unreachable!("steps 5 and 11 set the target and the server");
+        };
+        let data_dir = server.data_directory(target).await;
+        let health = health::check(database, table, data_dir.as_deref()).await;
+        let passed = health::passed(&health);
+        self.result.health_check = if passed { "passed" } else { "failed" }.to_owned();
+        let detail = format!(
+            "connectivity {}, schema {}, permissions {}, disk {}",
+            health.connectivity, health.schema, health.permissions, health.disk_space.status
+        );
+        self.result.health = Some(health);
+        if !passed {
+            return Err(Failure::new("Health check failed").cause(detail).help(
+                "Check the database user's privileges: it must create, write, read and drop tables",
+            ));
+        }
+        Ok(Progress::Done((), detail))
+    }
+
+    /// Undoes what this run created on failure, logs the operation (step 16)
+    /// and builds the response (step 17).
+    async fn finish(mut self, outcome: Result<(), Halt>) -> Report {
+        if let Some(database) = self.database.take() {
+            database.close().await;
+        }
+        let cleanup = match &outcome {
+            Err(Halt::Failed { .. }) => self.undo().await,
+            _ => Vec::new(),
+        };
+        if let Some(server) = self.server.take() {
+            server.close().await;
+        }
+        // Other runs may touch the migrations folder only after the cleanup.
+        self.lock = None;
+
+        let (status, message, failure, failed_step) = match outcome {
+            Ok(()) => (Status::Success, self.success_message(), None, None),
+            Err(Halt::Failed { step, failure }) => (
+                Status::Error,
+                failure.error.clone(),
+                Some(failure),
+                Some(step),
+            ),
+            Err(Halt::Cancelled { step, reason }) => (
+                Status::Cancelled,
+                format!("Operation cancelled: {reason}"),
+                None,
+                Some(step),
+            ),
+        };
+        self.log_operation(status, failure.as_ref());
+        self.steps.push(
+            Step::Respond,
+            StepStatus::Done,
+            status_word(status).to_owned(),
+            Instant::now(),
+        );
+
+        let mut result = self.result;
+        result.steps = self.steps.finish();
+        let next_steps = if status == Status::Success {
+            next_steps(&result)
+        } else {
+            Vec::new()
+        };
+        let step = failed_step.map(|step| StepRef {
+            number: step.number(),
+            name: step.name(),
+        });
+        let (error, cause, recovery) = match failure {
+            Some(failure) => (
+                Some(failure.error),
+                (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
+                Some(Recovery {
+                    suggestions: failure.suggestions,
+                    cleanup,
+                }),
+            ),
+            None => (None, None, None),
+        };
+        Report {
+            status,
+            operation: "initialize-database",
+            result,
+            message,
+            next_steps,
+            error,
+            cause,
+            step,
+            recovery,
+        }
+    }
+
+    /// Drops the database and removes the files this run created, and
+    /// nothing else: both are known only from what this run itself did.
+    async fn undo(&mut self) -> Vec<String> {
+        let mut done = Vec::new();
+        if self.created_database {
+            let name = self.result.database_name.clone().unwrap_or_default();
+            let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
+                unreachable!("a database was created, so the server and target are known");
+            };
+            match server.drop_database(target, &name).await {
+                Ok(()) => {
+                    done.push(format!("dropped database {name} (created by this run)"));
+                    self.result.database_created = false;
+                }
+                Err(err) => done.push(format!(
+                    "could not drop database {name} created by this run: {}; drop it by hand",
+                    err.message
+                )),
+            }
+        }
+        if let Some(folder) = self.folder.take() {
+            done.extend(folder.undo());
+        }
+        done
+    }
+
+    // Step 16.
+    fn log_operation(&mut self, status: Status, failure: Option<&Failure>) {
+        let started = Instant::now();
+        let (Some(plugin), Some(project)) = (self.logs_plugin.as_deref(), self.project.as_deref())
+        else {
+            self.steps.push(
+                Step::LogOperation,
+                StepStatus::Skipped,
+                "integration.logs_plugin is not configured".to_owned(),
+                started,
+            );
+            return;
+        };
+        let record = oplog::Record {
+            log_type: "database_operation",
+            operation: "initialize-database",
+            environment: &self.options.environment,
+            database_name: self.result.database_name.as_deref(),
+            status: status_word(status),
+            timestamp: now_rfc3339(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            logs_plugin: plugin,
+            error: failure.map(|failure| failure.error.as_str()),
+        };
+        let (state, detail) = match oplog::append(project, &record) {
+            Ok(path) => (StepStatus::Done, format!("appended to {}", path.display())),
+            Err(err) => (
+                StepStatus::Failed,
+                format!("could not write the operation log: {err}"),
+            ),
+        };
+        self.steps.push(Step::LogOperation, state, detail, started);
+    }
+
+    fn success_message(&self) -> String {
+        let name = self.result.database_name.as_deref().unwrap_or_default();
+        if self.options.dry_run {
+            format!("Dry run: database {name} would be initialized; nothing was changed")
+        } else {
+            format!("Database {name} initialized successfully")
+        }
+    }
+}
+
+fn status_word(status: Status) -> &'static str {
+    match status {
+        Status::Success => "success",
+        Status::Error => "error",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn next_steps(result: &InitResult) -> Vec<String> {
+    if result.dry_run {
+        return vec![format!(
+            "Run it for real: faber-db init {}",
+            result.environment
+        )];
+    }
+    let mut steps = vec![
+        "Describe your models in prisma/schema.prisma, then create the first migration: npx prisma migrate dev --name initial_schema".to_owned(),
+        format!(
+            "Apply migrations to {}: npx prisma migrate deploy",
+            result.environment
+        ),
+    ];
+    if !result.pending_migrations.is_empty() {
+        steps.insert(
+            0,
+            format!(
+                "{} migration(s) in the project are not applied here yet: npx prisma migrate deploy",
+                result.pending_migrations.len()
+            ),
+        );
+    }
+    steps
+}
+
+fn already_exists(name: &str, environment: &str) -> Failure {
+    Failure::new("Database already exists")
+        .cause(format!("database {name} is already on the server; nothing was changed"))
+        .help(format!(
+            "If it is already initialized, there is nothing to do: apply migrations to {environment} instead"
+        ))
+        .help(format!(
+            "To create another database, pass a different name: faber-db init {environment} --database-name NAME"
+        ))
+        .help(format!("To start over, drop {name} yourself and run init again"))
+}
+
+fn handler_failure(failure: HandlerFailure) -> Failure {
+    let help = match &failure {
+        HandlerFailure::Load { .. } => {
+            "Reinstall the handler, or check the path it was loaded from"
+        }
+        HandlerFailure::Sandbox { .. } => "Check that the migrations folder exists and is readable",
+        HandlerFailure::Incompatible { .. } => {
+            "Install a handler built for faber:db@0.1.0 (faber-db handler info NAME shows what a handler targets)"
+        }
+        HandlerFailure::CpuLimit { .. }
+        | HandlerFailure::MemoryLimit { .. }
+        | HandlerFailure::Timeout { .. } => {
+            "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
+        }
+        HandlerFailure::Trap { .. } | HandlerFailure::Oversized { .. } => {
+            "This is a bug in the handler: report it to its author with the message above"
+        }
+        HandlerFailure::Reported {
+            error: wit::HandlerError::Sql(_),
+            ..
+        } => "Check the database user's privileges and the SQL of the migrations in the folder",
+        HandlerFailure::Reported { .. } => {
+            "Fix what the handler reports above, then run init again"
+        }
+    };
+    Failure::new("Schema initialization failed")
+        .cause(failure)
+        .help(help)
+}
+
+fn wit_provider(provider: Provider) -> wit::Provider {
+    match provider {
+        Provider::Postgresql => wit::Provider::Postgresql,
+        Provider::Mysql => wit::Provider::Mysql,
+        Provider::Sqlite => wit::Provider::Sqlite,
+    }
+}
+
+fn example_url(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
+        Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
+        Provider::Sqlite => "file:./dev.db",
+    }
+}

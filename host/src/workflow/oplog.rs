@@ -1,0 +1,44 @@
+//! Step 16: one JSON line per run in the project's operation log, when
+//! `integration.logs_plugin` is configured. Nothing secret goes in it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::config::config_dir;
+
+pub fn path(project: &Path) -> PathBuf {
+    config_dir(project).join("logs").join("operations.jsonl")
+}
+
+#[derive(Serialize)]
+pub struct Record<'a> {
+    pub log_type: &'static str,
+    pub operation: &'static str,
+    pub environment: &'a str,
+    pub database_name: Option<&'a str>,
+    pub status: &'a str,
+    pub timestamp: String,
+    pub duration_ms: u64,
+    pub logs_plugin: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+/// Appends one line. `O_APPEND` writes of one short line are atomic, so
+/// concurrent runs never interleave within a record.
+pub fn append(project: &Path, record: &Record<'_>) -> std::io::Result<PathBuf> {
+    let path = path(project);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut line = serde_json::to_vec(record)?;
+    line.push(b'\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    file.write_all(&line)?;
+    Ok(path)
+}
