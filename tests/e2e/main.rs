@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `faber-db` binary and the real runtime against
+//! real PostgreSQL and MariaDB servers on loopback, real SQLite files and real
+//! compiled components. Run them with `bash tests/run.sh`, which builds the
+//! components and starts what is missing.
+
+mod support;
+
+mod config_init;
+mod init;
+mod init_failures;
+mod sandbox;

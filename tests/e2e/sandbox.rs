@@ -1,0 +1,186 @@
+//! The component runtime with real compiled components: a handler built
+//! outside the host loads from a path, and a hostile one gets nothing.
+
+use std::time::Duration;
+
+use faber_db::runtime::bindings::latest::{HandlerError, InitializeRequest, Provider};
+use faber_db::runtime::{Grant, HandlerFailure, Limits, MigrationTool, Runtime};
+
+use crate::support::{component, shared_cache_dir};
+
+fn hostile(runtime: &Runtime) -> MigrationTool {
+    let loaded = runtime
+        .load("hostile-handler", &component("hostile-handler"))
+        .unwrap();
+    MigrationTool::new(runtime, loaded).unwrap()
+}
+
+/// A runtime with the test suite's shared compile cache.
+fn runtime(limits: Limits) -> Runtime {
+    Runtime::new(limits, Some(shared_cache_dir())).unwrap()
+}
+
+/// Asks the hostile handler to misbehave in the way `behaviour` names.
+async fn provoke(tool: &MigrationTool, behaviour: &str) -> HandlerFailure {
+    let granted = tempfile::tempdir().unwrap();
+    let grant = Grant {
+        directory: Some((granted.path().to_path_buf(), "/migrations".to_owned())),
+        database: None,
+    };
+    let request = InitializeRequest {
+        provider: Provider::Sqlite,
+        database_name: behaviour.to_owned(),
+        migrations_dir: "/migrations".to_owned(),
+        tracking_table: None,
+    };
+    let (_, result) = tool.initialize_schema(grant, &request).await;
+    result.expect_err("the hostile handler never succeeds")
+}
+
+fn reported(failure: &HandlerFailure) -> String {
+    match failure {
+        HandlerFailure::Reported { error, .. } => format!("{error:?}"),
+        other => panic!("expected the handler's own report, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn an_endless_loop_is_stopped_by_the_cpu_budget() {
+    let runtime = runtime(Limits {
+        fuel: 500_000_000,
+        ..Limits::default()
+    });
+    let tool = hostile(&runtime);
+    let failure = provoke(&tool, "loop").await;
+    assert!(
+        matches!(failure, HandlerFailure::CpuLimit { .. }),
+        "{failure}"
+    );
+    assert!(failure.to_string().contains("hostile-handler"));
+    // The host is still up and the next call on a fresh instance works.
+    assert_eq!(tool.info().await.unwrap().name, "hostile-handler");
+}
+
+#[tokio::test]
+async fn an_endless_loop_is_stopped_by_the_wall_clock() {
+    let runtime = runtime(Limits {
+        timeout: Duration::from_millis(300),
+        ..Limits::default()
+    });
+    let failure = provoke(&hostile(&runtime), "loop").await;
+    assert!(
+        matches!(failure, HandlerFailure::Timeout { .. }),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn unbounded_allocation_is_stopped_at_the_memory_cap() {
+    let runtime = runtime(Limits {
+        memory_bytes: 32 << 20,
+        ..Limits::default()
+    });
+    let tool = hostile(&runtime);
+    let failure = provoke(&tool, "alloc").await;
+    assert!(
+        matches!(failure, HandlerFailure::MemoryLimit { mib: 32, .. }),
+        "{failure}"
+    );
+    assert_eq!(tool.info().await.unwrap().name, "hostile-handler");
+}
+
+#[tokio::test]
+async fn files_outside_the_grant_are_unreachable() {
+    let runtime = runtime(Limits::default());
+    let failure = provoke(&hostile(&runtime), "read-file").await;
+    let report = reported(&failure);
+    assert!(report.contains("denied"), "{report}");
+    assert!(!report.contains("LEAKED"), "{report}");
+    assert!(matches!(
+        failure,
+        HandlerFailure::Reported {
+            error: HandlerError::Filesystem(_),
+            ..
+        }
+    ));
+}
+
+#[tokio::test]
+async fn environment_variables_and_arguments_are_empty() {
+    // SAFETY: set before any thread of this test reads the environment; the
+    // point is that the sandbox does not pass it on.
+    unsafe { std::env::set_var("FABER_DB_TEST_SECRET", "visible-to-the-host-only") };
+    let runtime = runtime(Limits::default());
+    let report = reported(&provoke(&hostile(&runtime), "env").await);
+    assert!(report.contains("denied"), "{report}");
+    assert!(!report.contains("LEAKED"), "{report}");
+}
+
+#[tokio::test]
+async fn the_network_is_closed() {
+    let runtime = runtime(Limits::default());
+    let report = reported(&provoke(&hostile(&runtime), "socket").await);
+    assert!(report.contains("denied"), "{report}");
+    assert!(!report.contains("LEAKED"), "{report}");
+}
+
+#[tokio::test]
+async fn a_trap_becomes_a_clean_error_with_the_handlers_message() {
+    let runtime = runtime(Limits::default());
+    let tool = hostile(&runtime);
+    let failure = provoke(&tool, "trap").await;
+    match &failure {
+        HandlerFailure::Trap { message, .. } => {
+            assert!(message.contains("deliberate trap"), "{message}")
+        }
+        other => panic!("expected a trap, got {other}"),
+    }
+    assert_eq!(tool.info().await.unwrap().name, "hostile-handler");
+}
+
+#[tokio::test]
+async fn an_oversized_result_is_refused() {
+    let runtime = runtime(Limits::default());
+    let failure = provoke(&hostile(&runtime), "big-output").await;
+    assert!(
+        matches!(failure, HandlerFailure::Oversized { .. }),
+        "{failure}"
+    );
+}
+
+#[tokio::test]
+async fn the_second_load_comes_from_the_compile_cache() {
+    let cache = tempfile::tempdir().unwrap();
+    let path = component("handler-db-prisma");
+    let first = Runtime::new(Limits::default(), Some(cache.path().to_path_buf()))
+        .unwrap()
+        .load("handler-db-prisma", &path)
+        .unwrap();
+    assert!(!first.from_cache);
+    let artifacts: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
+    assert_eq!(
+        artifacts.len(),
+        1,
+        "one compiled artifact, keyed by the component's hash"
+    );
+
+    let second_runtime = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).unwrap();
+    let second = second_runtime.load("handler-db-prisma", &path).unwrap();
+    assert!(second.from_cache, "a warm load skips compilation");
+    assert_eq!(second.sha256, first.sha256);
+    let tool = MigrationTool::new(&second_runtime, second).unwrap();
+    let info = tool.info().await.unwrap();
+    assert_eq!(info.name, "handler-db-prisma");
+    assert_eq!(info.wit_version, "0.1.0");
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_component_is_refused() {
+    let runtime = runtime(Limits::default());
+    let bogus = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bogus.path(), b"\0asm not really").unwrap();
+    let Err(failure) = runtime.load("bogus", bogus.path()) else {
+        panic!("a bogus file loaded");
+    };
+    assert!(matches!(failure, HandlerFailure::Load { .. }), "{failure}");
+}

@@ -1,0 +1,189 @@
+//! Shared test plumbing: projects in temporary folders, running the binary,
+//! and reading outcomes back from the servers with their own clients.
+
+pub mod servers;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use serde_json::Value;
+pub use servers::{Server, Target};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_faber-db");
+
+/// A component built by `bash tests/run.sh` (release, wasm32-wasip2).
+pub fn component(crate_name: &str) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    let path = target
+        .join("wasm32-wasip2/release")
+        .join(format!("{}.wasm", crate_name.replace('-', "_")));
+    assert!(
+        path.is_file(),
+        "{} is missing: build the components with `bash tests/run.sh` (or cargo build --release --target wasm32-wasip2 -p {crate_name})",
+        path.display()
+    );
+    path
+}
+
+/// A name no other test (or earlier run) uses.
+pub fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 100_000
+    )
+}
+
+/// A project folder with a faber-db configuration.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub cache: PathBuf,
+}
+
+impl Project {
+    pub fn new(provider: &str) -> Project {
+        Project::with_config(&serde_json::json!({
+            "database": {"provider": provider, "hosting": "local", "migration_tool": "prisma"},
+            "environments": {
+                "dev": {"connection_string_env": "DEV_DATABASE_URL"},
+                "staging": {"connection_string_env": "STAGING_DATABASE_URL"},
+                "production": {"connection_string_env": "PROD_DATABASE_URL", "require_approval": true}
+            },
+            "migrations": {"directory": "prisma/migrations"},
+            "safety": {"protected_environments": ["production"]},
+            "integration": {"logs_plugin": "fractary-logs"}
+        }))
+    }
+
+    pub fn with_config(config: &Value) -> Project {
+        let project = Project::empty();
+        project.write_config(&serde_json::to_string_pretty(config).unwrap());
+        project
+    }
+
+    pub fn empty() -> Project {
+        let dir = tempfile::Builder::new()
+            .prefix("faber-project")
+            .tempdir()
+            .unwrap();
+        Project {
+            dir,
+            cache: shared_cache_dir(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write_config(&self, text: &str) {
+        let dir = self.path().join(".fractary/plugins/faber-db");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("config.json"), text).unwrap();
+    }
+
+    pub fn migrations(&self) -> PathBuf {
+        self.path().join("prisma/migrations")
+    }
+
+    /// The migration folders (not files) in the migrations directory.
+    pub fn migration_dirs(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(self.migrations()) else {
+            return Vec::new();
+        };
+        let mut dirs: Vec<String> = entries
+            .map(|e| e.unwrap())
+            .filter(|e| e.path().is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        dirs.sort();
+        dirs
+    }
+
+    pub fn operation_log(&self) -> String {
+        std::fs::read_to_string(
+            self.path()
+                .join(".fractary/plugins/faber-db/logs/operations.jsonl"),
+        )
+        .unwrap_or_default()
+    }
+
+    /// A command for the binary in this project, with a clean environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .arg("--cwd")
+            .arg(self.path())
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("FABER_DB_CACHE_DIR", &self.cache)
+            .stdin(Stdio::null());
+        command
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        Run::from(command.output().unwrap())
+    }
+}
+
+/// Compiled components are cached across tests, as across a user's runs.
+pub fn shared_cache_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-component-cache")
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    /// The one JSON document on stdout.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|err| {
+            panic!(
+                "stdout is not one JSON document ({err}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    pub fn assert_success(&self) -> Value {
+        let json = self.json();
+        assert_eq!(
+            json["status"], "success",
+            "{}\n{}",
+            self.stdout, self.stderr
+        );
+        assert_eq!(self.code, 0);
+        json
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

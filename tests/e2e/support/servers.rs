@@ -1,0 +1,218 @@
+//! The database servers under test, and reading their catalogs back with
+//! their own command-line clients (never through faber-db's code).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// PostgreSQL and MariaDB on loopback; override with FABER_DB_TEST_PG_URL and
+/// FABER_DB_TEST_MYSQL_URL (server URLs without a database).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Server {
+    Postgres,
+    Mysql,
+    Sqlite,
+}
+
+impl Server {
+    pub fn provider(self) -> &'static str {
+        match self {
+            Server::Postgres => "postgresql",
+            Server::Mysql => "mysql",
+            Server::Sqlite => "sqlite",
+        }
+    }
+
+    fn base_url(self) -> String {
+        match self {
+            Server::Postgres => std::env::var("FABER_DB_TEST_PG_URL")
+                .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432".to_owned()),
+            Server::Mysql => std::env::var("FABER_DB_TEST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306".to_owned()),
+            Server::Sqlite => "file:".to_owned(),
+        }
+    }
+}
+
+/// One database on one server, dropped when the test ends.
+pub struct Target {
+    pub server: Server,
+    pub name: String,
+    /// For SQLite: the folder its file lives in.
+    dir: PathBuf,
+}
+
+impl Target {
+    pub fn new(server: Server, name: &str, project: &Path) -> Target {
+        Target {
+            server,
+            name: name.to_owned(),
+            dir: project.to_path_buf(),
+        }
+    }
+
+    /// The connection string naming this database.
+    pub fn url(&self) -> String {
+        match self.server {
+            Server::Sqlite => format!("file:./{}.db", self.name),
+            _ => format!("{}/{}", self.server.base_url(), self.name),
+        }
+    }
+
+    /// The connection string with a password inserted (trust auth ignores it).
+    pub fn url_with_password(&self, password: &str) -> String {
+        let url = self.url();
+        match self.server {
+            Server::Postgres => url.replacen("postgres@", &format!("postgres:{password}@"), 1),
+            Server::Mysql => url.replacen("root@", &format!("root:{password}@"), 1),
+            Server::Sqlite => url,
+        }
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(format!("{}.db", self.name))
+    }
+
+    pub fn exists(&self) -> bool {
+        match self.server {
+            Server::Sqlite => self.file().exists(),
+            Server::Postgres => !server_query(
+                self.server,
+                &format!("SELECT 1 FROM pg_database WHERE datname = '{}'", self.name),
+            )
+            .is_empty(),
+            Server::Mysql => !server_query(
+                self.server,
+                &format!(
+                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = '{}'",
+                    self.name
+                ),
+            )
+            .is_empty(),
+        }
+    }
+
+    /// Rows of a query on this database, columns separated by `|`.
+    pub fn query(&self, sql: &str) -> Vec<String> {
+        let output = match self.server {
+            Server::Postgres => Command::new("psql")
+                .args([
+                    &self.psql_url(Some(&self.name)),
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-tAF|",
+                    "-c",
+                    sql,
+                ])
+                .output(),
+            Server::Mysql => mysql_command(Some(&self.name)).args(["-e", sql]).output(),
+            Server::Sqlite => Command::new("sqlite3")
+                .args(["-separator", "|"])
+                .arg(self.file())
+                .arg(sql)
+                .output(),
+        }
+        .expect("the database's command-line client runs");
+        assert!(
+            output.status.success(),
+            "query failed: {sql}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        lines(&output.stdout)
+    }
+
+    /// (column, type, nullable, default) of a table, from the catalog.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        let sql = match self.server {
+            Server::Postgres => format!(
+                "SELECT column_name, data_type, COALESCE(character_maximum_length::text, ''), is_nullable, COALESCE(column_default, '') \
+                 FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position"
+            ),
+            Server::Mysql => format!(
+                "SELECT column_name, column_type, is_nullable, COALESCE(column_default, ''), collation_name \
+                 FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"
+            ),
+            Server::Sqlite => format!(
+                "SELECT name, type, \"notnull\", COALESCE(dflt_value, ''), pk FROM pragma_table_info('{table}')"
+            ),
+        };
+        self.query(&sql)
+    }
+
+    fn psql_url(&self, database: Option<&str>) -> String {
+        format!(
+            "{}/{}",
+            self.server.base_url(),
+            database.unwrap_or("postgres")
+        )
+    }
+
+    pub fn drop_database(&self) {
+        match self.server {
+            Server::Sqlite => {
+                let _ = std::fs::remove_file(self.file());
+            }
+            _ => {
+                server_query(
+                    self.server,
+                    &format!("DROP DATABASE IF EXISTS {}", self.name),
+                );
+            }
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        self.drop_database();
+    }
+}
+
+/// A statement on the server's maintenance database.
+pub fn server_query(server: Server, sql: &str) -> Vec<String> {
+    let output = match server {
+        Server::Postgres => Command::new("psql")
+            .args([
+                &format!("{}/postgres", server.base_url()),
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-tAF|",
+                "-c",
+                sql,
+            ])
+            .output(),
+        Server::Mysql => mysql_command(None).args(["-e", sql]).output(),
+        Server::Sqlite => unreachable!("SQLite has no server"),
+    }
+    .expect("the database's command-line client runs");
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    lines(&output.stdout)
+}
+
+fn mysql_command(database: Option<&str>) -> Command {
+    let url = url::Url::parse(&Server::Mysql.base_url()).unwrap();
+    let mut command = Command::new("mysql");
+    command
+        .arg(format!("-h{}", url.host_str().unwrap_or("127.0.0.1")))
+        .arg(format!("-P{}", url.port().unwrap_or(3306)))
+        .arg(format!("-u{}", url.username()))
+        .args(["-N", "-B", "--protocol=TCP"]);
+    if let Some(password) = url.password() {
+        command.arg(format!("-p{password}"));
+    }
+    if let Some(database) = database {
+        command.arg(database);
+    }
+    command
+}
+
+fn lines(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| line.replace('\t', "|"))
+        .collect()
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine with Rust: installs or starts
+# everything the tests need, builds the components, runs every test.
+#
+#   bash tests/run.sh            # everything
+#   bash tests/run.sh -E 'test(init)'   # extra arguments go to cargo nextest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+need_apt=()
+command -v psql >/dev/null || need_apt+=(postgresql-client)
+command -v mysql >/dev/null || need_apt+=(mariadb-client)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+command -v script >/dev/null || need_apt+=(bsdutils)
+if ((${#need_apt[@]})); then
+    say "installing ${need_apt[*]}"
+    apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
+fi
+
+# PostgreSQL and MariaDB on loopback (their standard ports, unless the
+# FABER_DB_TEST_*_URL variables point elsewhere).
+if [[ -z "${FABER_DB_TEST_PG_URL:-}" ]] && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    say "starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if [[ -z "${FABER_DB_TEST_MYSQL_URL:-}" ]] && ! mysqladmin ping -h127.0.0.1 -uroot --protocol=TCP >/dev/null 2>&1; then
+    say "starting MariaDB"
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in $(seq 30); do mysqladmin ping -h127.0.0.1 -uroot --protocol=TCP >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+say "building the handler components (wasm32-wasip2)"
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
+cargo build --release --target wasm32-wasip2 -p handler-db-prisma -p hostile-handler
+
+say "running the tests"
+if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run -p faber-db -p handler-db-prisma --no-fail-fast "$@"
+else
+    cargo test -p faber-db -p handler-db-prisma --no-fail-fast "$@"
+fi
