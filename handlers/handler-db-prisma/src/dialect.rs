@@ -1,0 +1,153 @@
+//! The SQL Prisma Migrate uses on each provider. The DDL is Prisma's own, text
+//! for text, because Prisma inspects the table and must find what it expects.
+
+use crate::faber::db::types::Provider;
+
+/// Prisma hard-codes this name; it cannot be configured.
+pub const TRACKING_TABLE: &str = "_prisma_migrations";
+
+/// Names of the migrations Prisma considers applied. The table name needs no
+/// quoting on any provider, so one statement serves all three.
+pub const APPLIED_MIGRATIONS: &str = "SELECT migration_name FROM _prisma_migrations \
+     WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL";
+
+/// The provider's name as Prisma spells it in `migration_lock.toml`.
+pub fn prisma_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "postgresql",
+        Provider::Mysql => "mysql",
+        Provider::Sqlite => "sqlite",
+    }
+}
+
+/// A query returning a row when a table named by its one parameter exists in
+/// the database (or schema) the connection is using.
+pub fn table_exists(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => {
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = $1"
+        }
+        Provider::Mysql => {
+            "SELECT 1 FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = ?"
+        }
+        Provider::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+    }
+}
+
+pub fn create_tracking_table(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => {
+            r#"CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)"#
+        }
+        Provider::Mysql => {
+            "CREATE TABLE _prisma_migrations (id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL, finished_at DATETIME(3), migration_name VARCHAR(255) NOT NULL, logs TEXT, rolled_back_at DATETIME(3), started_at DATETIME(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), applied_steps_count INTEGER UNSIGNED NOT NULL DEFAULT 0) DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        }
+        Provider::Sqlite => {
+            r#"CREATE TABLE "_prisma_migrations" ("id" TEXT PRIMARY KEY NOT NULL, "checksum" TEXT NOT NULL, "finished_at" DATETIME, "migration_name" TEXT NOT NULL, "logs" TEXT, "rolled_back_at" DATETIME, "started_at" DATETIME NOT NULL DEFAULT current_timestamp, "applied_steps_count" INTEGER UNSIGNED NOT NULL DEFAULT 0)"#
+        }
+    }
+}
+
+/// Records one finished migration; parameters: id, checksum, migration_name.
+/// Times come from the database's clock, as they do when Prisma applies one.
+pub fn record_applied(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => {
+            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
+             started_at, finished_at, applied_steps_count) \
+             VALUES ($1, $2, $3, NULL, NULL, now(), now(), 1)"
+        }
+        Provider::Mysql => {
+            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
+             started_at, finished_at, applied_steps_count) \
+             VALUES (?, ?, ?, NULL, NULL, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), 1)"
+        }
+        Provider::Sqlite => {
+            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
+             started_at, finished_at, applied_steps_count) \
+             VALUES (?, ?, ?, NULL, NULL, current_timestamp, current_timestamp, 1)"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [Provider; 3] = [Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
+    const COLUMNS: [&str; 8] = [
+        "id",
+        "checksum",
+        "finished_at",
+        "migration_name",
+        "logs",
+        "rolled_back_at",
+        "started_at",
+        "applied_steps_count",
+    ];
+
+    /// The parameter markers a statement uses, in order.
+    fn placeholders(statement: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut chars = statement.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '?' => found.push("?".to_string()),
+                '$' => {
+                    let mut marker = "$".to_string();
+                    while let Some(digit) = chars.next_if(char::is_ascii_digit) {
+                        marker.push(digit);
+                    }
+                    found.push(marker);
+                }
+                _ => {}
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn parameters_use_each_providers_markers() {
+        assert_eq!(placeholders(table_exists(Provider::Postgresql)), ["$1"]);
+        assert_eq!(
+            placeholders(record_applied(Provider::Postgresql)),
+            ["$1", "$2", "$3"]
+        );
+        for provider in [Provider::Mysql, Provider::Sqlite] {
+            assert_eq!(placeholders(table_exists(provider)), ["?"]);
+            assert_eq!(placeholders(record_applied(provider)), ["?", "?", "?"]);
+        }
+        assert!(placeholders(APPLIED_MIGRATIONS).is_empty());
+    }
+
+    #[test]
+    fn tracking_table_has_prismas_columns_in_order() {
+        for provider in ALL {
+            let ddl = create_tracking_table(provider).replace('"', "");
+            let mut from = 0;
+            for column in COLUMNS {
+                let at = ddl[from..]
+                    .find(&format!("{column} "))
+                    .unwrap_or_else(|| panic!("{column} missing or out of order in {ddl}"));
+                from += at + column.len();
+            }
+            assert!(ddl.starts_with(&format!("CREATE TABLE {TRACKING_TABLE} (")));
+        }
+    }
+
+    #[test]
+    fn mysql_table_is_utf8mb4_like_prismas() {
+        assert!(
+            create_tracking_table(Provider::Mysql)
+                .ends_with("DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+        );
+    }
+
+    #[test]
+    fn lock_file_names() {
+        let names: Vec<_> = ALL.into_iter().map(prisma_name).collect();
+        assert_eq!(names, ["postgresql", "mysql", "sqlite"]);
+    }
+}

@@ -1,0 +1,89 @@
+//! The `_prisma_migrations` table: creating it and recording migrations in it,
+//! through the host's `sql` interface.
+
+use std::collections::HashSet;
+
+use crate::dialect::{self, TRACKING_TABLE};
+use crate::faber::db::log::{Level, log};
+use crate::faber::db::sql::{SqlValue, execute, query};
+use crate::faber::db::types::{HandlerError, Provider};
+use crate::migration_sql;
+
+/// Creates the table unless it exists; true when this call created it.
+pub fn ensure_table(provider: Provider) -> Result<bool, HandlerError> {
+    let existing = query(
+        dialect::table_exists(provider),
+        &[SqlValue::Text(TRACKING_TABLE.to_string())],
+    )
+    .map_err(HandlerError::Sql)?;
+    if !existing.rows.is_empty() {
+        return Ok(false);
+    }
+    execute(dialect::create_tracking_table(provider), &[]).map_err(HandlerError::Sql)?;
+    Ok(true)
+}
+
+/// Migrations that finished and were not rolled back, as Prisma judges them.
+pub fn applied_migrations() -> Result<HashSet<String>, HandlerError> {
+    let result = query(dialect::APPLIED_MIGRATIONS, &[]).map_err(HandlerError::Sql)?;
+    result
+        .rows
+        .into_iter()
+        .map(|row| match row.into_iter().next() {
+            Some(SqlValue::Text(name)) => Ok(name),
+            other => Err(HandlerError::Internal(format!(
+                "{TRACKING_TABLE}.migration_name came back as {other:?}, not text"
+            ))),
+        })
+        .collect()
+}
+
+/// Runs a migration's SQL and records it, in one transaction where the
+/// provider allows: a migration must never be recorded without having run.
+pub fn apply(
+    provider: Provider,
+    migration: &str,
+    sql: &str,
+    checksum: String,
+) -> Result<(), HandlerError> {
+    execute("BEGIN", &[]).map_err(HandlerError::Sql)?;
+    match run_and_record(provider, migration, sql, checksum) {
+        Ok(()) => execute("COMMIT", &[]).map(drop).map_err(HandlerError::Sql),
+        Err(error) => {
+            // The original failure is what the user must see; a failed
+            // rollback only deserves a note next to it.
+            if let Err(rollback) = execute("ROLLBACK", &[]) {
+                log(
+                    Level::Warn,
+                    &format!("rolling back {migration} failed too: {}", rollback.message),
+                );
+            }
+            Err(error)
+        }
+    }
+}
+
+fn run_and_record(
+    provider: Provider,
+    migration: &str,
+    sql: &str,
+    checksum: String,
+) -> Result<(), HandlerError> {
+    if migration_sql::has_statements(sql) {
+        execute(sql, &[]).map_err(HandlerError::Sql)?;
+    }
+    let params = [
+        SqlValue::Text(new_record_id()?),
+        SqlValue::Text(checksum),
+        SqlValue::Text(migration.to_string()),
+    ];
+    execute(dialect::record_applied(provider), &params).map_err(HandlerError::Sql)?;
+    Ok(())
+}
+
+fn new_record_id() -> Result<String, HandlerError> {
+    let mut bytes = [0; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| HandlerError::Internal(format!("no randomness for a record id: {e}")))?;
+    Ok(migration_sql::uuid_v4(bytes))
+}
