@@ -32,13 +32,23 @@ if [[ -z "${FABER_DB_TEST_MYSQL_URL:-}" ]] && ! mysqladmin ping -h127.0.0.1 -uro
     for _ in $(seq 30); do mysqladmin ping -h127.0.0.1 -uroot --protocol=TCP >/dev/null 2>&1 && break; sleep 1; done
 fi
 
+# The AWS RDS emulator for the cloud tests, in a virtual environment of its own.
+venv="${FABER_DB_MOTO_VENV:-target/moto-venv}"
+if [[ ! -x "$venv/bin/moto_server" ]]; then
+    say "installing moto[server] into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]>=5.1,<6'
+fi
+export FABER_DB_MOTO_VENV="$(cd "$venv" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
-cargo build --release --target wasm32-wasip2 -p handler-db-prisma -p hostile-handler
+cargo build --release --target wasm32-wasip2 \
+    -p handler-db-prisma -p handler-cloud-aws -p hostile-handler
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run -p faber-db -p handler-db-prisma --no-fail-fast "$@"
+    cargo nextest run -p faber-db -p handler-db-prisma -p handler-cloud-aws --no-fail-fast "$@"
 else
-    cargo test -p faber-db -p handler-db-prisma --no-fail-fast "$@"
+    cargo test -p faber-db -p handler-db-prisma -p handler-cloud-aws --no-fail-fast "$@"
 fi

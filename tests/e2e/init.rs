@@ -13,6 +13,7 @@ const RESULT_FIELDS: &[&str] = &[
     "provider",
     "hosting",
     "infrastructure",
+    "endpoint",
     "schema_initialized",
     "migration_table_created",
     "connectivity",

@@ -5,6 +5,7 @@
 
 mod support;
 
+mod cloud;
 mod config_init;
 mod init;
 mod init_failures;

@@ -25,7 +25,7 @@ async fn provoke(tool: &MigrationTool, behaviour: &str) -> HandlerFailure {
     let granted = tempfile::tempdir().unwrap();
     let grant = Grant {
         directory: Some((granted.path().to_path_buf(), "/migrations".to_owned())),
-        database: None,
+        ..Grant::default()
     };
     let request = InitializeRequest {
         provider: Provider::Sqlite,

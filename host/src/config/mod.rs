@@ -41,6 +41,8 @@ pub struct Config {
     pub integration: IntegrationSection,
     #[serde(default)]
     pub sandbox: SandboxSection,
+    #[serde(default, skip_serializing_if = "CloudSection::is_empty")]
+    pub cloud: CloudSection,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +98,15 @@ pub enum Hosting {
     AwsRds,
     GcpSql,
     AzureSql,
+}
+
+/// The bundled cloud-provider handler for a hosting.
+pub fn cloud_handler(hosting: Hosting) -> &'static str {
+    match hosting {
+        Hosting::GcpSql => "handler-cloud-gcp",
+        Hosting::AzureSql => "handler-cloud-azure",
+        _ => "handler-cloud-aws",
+    }
 }
 
 impl Hosting {
@@ -157,6 +168,27 @@ pub struct IntegrationSection {
     pub logs_plugin: Option<String>,
 }
 
+/// Cloud infrastructure. The host reads the wait settings; every other key
+/// belongs to the cloud-provider handler, which receives the whole section.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CloudSection {
+    pub provision_timeout_seconds: Option<f64>,
+    pub poll_interval_seconds: Option<f64>,
+    #[serde(flatten)]
+    pub handler_settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CloudSection {
+    pub const DEFAULT_TIMEOUT_SECONDS: f64 = 600.0;
+    pub const DEFAULT_POLL_SECONDS: f64 = 5.0;
+
+    fn is_empty(&self) -> bool {
+        self.provision_timeout_seconds.is_none()
+            && self.poll_interval_seconds.is_none()
+            && self.handler_settings.is_empty()
+    }
+}
+
 /// Limits for every handler call; absent keys take the runtime's defaults.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SandboxSection {
@@ -192,8 +224,14 @@ impl Config {
             safety: SafetySection {
                 protected_environments: vec!["production".to_owned()],
             },
-            integration: IntegrationSection::default(),
+            integration: IntegrationSection {
+                cloud_plugin: hosting
+                    .is_cloud()
+                    .then(|| cloud_handler(hosting).to_owned()),
+                logs_plugin: None,
+            },
             sandbox: SandboxSection::default(),
+            cloud: CloudSection::default(),
         }
     }
 

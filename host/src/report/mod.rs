@@ -66,6 +66,8 @@ pub struct InitResult {
     pub hosting: Option<Hosting>,
     /// `existing` or `provisioned`; null before it is known.
     pub infrastructure: Option<String>,
+    /// Cloud hosting: where the provisioned or found infrastructure listens.
+    pub endpoint: Option<String>,
     pub schema_initialized: bool,
     pub migration_table_created: bool,
     /// `verified`, `failed` or `not-checked`.

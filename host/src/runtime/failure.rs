@@ -59,6 +59,7 @@ pub fn describe(error: &HandlerError) -> String {
         },
         HandlerError::Filesystem(why) => format!("filesystem: {why}"),
         HandlerError::Conflict(why) => format!("conflict: {why}"),
+        HandlerError::Cloud(why) => format!("cloud provider: {why}"),
         HandlerError::Internal(why) => format!("internal error: {why}"),
     }
 }

@@ -1,13 +1,13 @@
 //! Calling a migration-tool handler (world `migration-tool-handler`).
 
-use wasmtime::component::{HasSelf, Linker};
-use wasmtime::{Store, Trap};
+use wasmtime::component::HasSelf;
 
+use super::bindings::latest::migration_tool::MigrationToolHandlerPre;
 use super::bindings::latest::{
     HandlerInfo, InitializeOutcome, InitializeRequest, MigrationToolHandler,
-    MigrationToolHandlerPre,
 };
-use super::state::{Grant, HandlerState};
+use super::state::Grant;
+use super::state::HandlerState;
 use super::{HandlerFailure, LoadedComponent, Runtime};
 use crate::db::Database;
 
@@ -19,23 +19,20 @@ pub struct MigrationTool {
 }
 
 impl MigrationTool {
-    /// Links the capabilities of the migration-tool world; a component that
-    /// imports anything else, or lacks an export, is refused here.
+    /// Links the capabilities of the migration-tool world (SQL and logging);
+    /// a component that imports anything else, or lacks an export, is refused.
     pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
-        let incompatible = |err: wasmtime::Error| HandlerFailure::Incompatible {
-            handler: component.name.clone(),
-            reason: format!("{err:#}"),
-        };
-        let mut linker = Linker::<HandlerState>::new(&runtime.engine);
-        // Rust guests import wasi:cli, io and clocks through the standard
-        // library even when unused; the WASI context grants nothing through them.
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(incompatible)?;
-        MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
-            .map_err(incompatible)?;
-        let pre = linker
-            .instantiate_pre(&component.component)
+        let pre = runtime
+            .linker()
+            .and_then(|mut linker| {
+                MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+                linker.instantiate_pre(&component.component)
+            })
             .and_then(MigrationToolHandlerPre::new)
-            .map_err(incompatible)?;
+            .map_err(|err| HandlerFailure::Incompatible {
+                handler: component.name.clone(),
+                reason: format!("{err:#}"),
+            })?;
         Ok(MigrationTool {
             runtime: runtime.clone(),
             component,
@@ -49,9 +46,13 @@ impl MigrationTool {
 
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
         let (_, result) = self
-            .call(Grant::default(), async |handler, store| {
-                handler.faber_db_migration_tool().call_info(store).await
-            })
+            .runtime
+            .call(
+                &self.component.name,
+                Grant::default(),
+                async |store| self.pre.instantiate_async(store).await,
+                async |handler, store| handler.faber_db_migration_tool().call_info(store).await,
+            )
             .await;
         result
     }
@@ -63,15 +64,21 @@ impl MigrationTool {
         grant: Grant,
         request: &InitializeRequest,
     ) -> (Option<Database>, Result<InitializeOutcome, HandlerFailure>) {
-        let (database, result) = self
-            .call(grant, async |handler, store| {
-                handler
-                    .faber_db_migration_tool()
-                    .call_initialize_schema(store, request)
-                    .await
-            })
-            .await;
         let handler = &self.component.name;
+        let (state, result) = self
+            .runtime
+            .call(
+                handler,
+                grant,
+                async |store| self.pre.instantiate_async(store).await,
+                async |instance, store| {
+                    instance
+                        .faber_db_migration_tool()
+                        .call_initialize_schema(store, request)
+                        .await
+                },
+            )
+            .await;
         let result = result
             .and_then(|reported| {
                 reported.map_err(|error| HandlerFailure::Reported {
@@ -86,66 +93,7 @@ impl MigrationTool {
                 })?;
                 Ok(outcome)
             });
-        (database, result)
-    }
-
-    /// One sandboxed call: a fresh store and instance, the limits applied,
-    /// and any trap or limit turned into a [`HandlerFailure`].
-    async fn call<T>(
-        &self,
-        grant: Grant,
-        body: impl AsyncFnOnce(&MigrationToolHandler, &mut Store<HandlerState>) -> wasmtime::Result<T>,
-    ) -> (Option<Database>, Result<T, HandlerFailure>) {
-        let name = &self.component.name;
-        let limits = self.runtime.limits;
-        let mut store = match self.runtime.store(name, grant) {
-            Ok(store) => store,
-            Err(failure) => return (None, Err(failure)),
-        };
-        let run = async {
-            let handler = self.pre.instantiate_async(&mut store).await?;
-            body(&handler, &mut store).await
-        };
-        let outcome = tokio::time::timeout(limits.timeout, run).await;
-        let result = match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(err)) => Err(self.classify(store.data(), err)),
-            Err(_elapsed) => Err(HandlerFailure::Timeout {
-                handler: name.clone(),
-                limit: limits.timeout,
-            }),
-        };
-        (store.into_data().database, result)
-    }
-
-    fn classify(&self, state: &HandlerState, err: wasmtime::Error) -> HandlerFailure {
-        let handler = self.component.name.clone();
-        let limits = self.runtime.limits;
-        if state.limiter.hit {
-            return HandlerFailure::MemoryLimit {
-                handler,
-                mib: limits.memory_bytes >> 20,
-            };
-        }
-        match err.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => HandlerFailure::CpuLimit {
-                handler,
-                fuel: limits.fuel,
-            },
-            Some(Trap::Interrupt) => HandlerFailure::Timeout {
-                handler,
-                limit: limits.timeout,
-            },
-            _ => {
-                let stderr = state.stderr();
-                let message = if stderr.is_empty() {
-                    format!("{err:#}")
-                } else {
-                    format!("{err:#}; handler said: {stderr}")
-                };
-                HandlerFailure::Trap { handler, message }
-            }
-        }
+        (state.and_then(|state| state.database), result)
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod bindings;
 mod cache;
 pub mod capabilities;
+mod cloud_provider;
 mod failure;
 mod limits;
 mod migration_tool;
@@ -20,10 +21,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
-use wasmtime::{Config, Engine, Store};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store, Trap};
 
 pub use cache::default_dir as default_cache_dir;
+pub use cloud_provider::CloudProvider;
 pub use failure::HandlerFailure;
 pub use limits::Limits;
 pub use migration_tool::MigrationTool;
@@ -116,6 +118,87 @@ impl Runtime {
             load_time: started.elapsed(),
             component: Arc::new(component),
         })
+    }
+
+    /// A linker with WASI: Rust guests import wasi:cli, io and clocks through
+    /// the standard library even when unused, and the WASI context grants
+    /// nothing through them beyond the call's [`Grant`].
+    fn linker(&self) -> wasmtime::Result<Linker<HandlerState>> {
+        let mut linker = Linker::<HandlerState>::new(&self.engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        Ok(linker)
+    }
+
+    /// One sandboxed call: a fresh store and instance, the limits applied,
+    /// and any trap or limit turned into a [`HandlerFailure`]. An instance
+    /// that cannot be created is an incompatible handler, not a crash. The
+    /// store's data comes back (also after a failure) so the caller can take
+    /// back what it granted.
+    async fn call<I, T>(
+        &self,
+        handler: &str,
+        grant: Grant,
+        instantiate: impl AsyncFnOnce(&mut Store<HandlerState>) -> wasmtime::Result<I>,
+        body: impl AsyncFnOnce(I, &mut Store<HandlerState>) -> wasmtime::Result<T>,
+    ) -> (Option<HandlerState>, Result<T, HandlerFailure>) {
+        let mut store = match self.store(handler, grant) {
+            Ok(store) => store,
+            Err(failure) => return (None, Err(failure)),
+        };
+        let run = async {
+            let instance =
+                instantiate(&mut store)
+                    .await
+                    .map_err(|err| HandlerFailure::Incompatible {
+                        handler: handler.to_owned(),
+                        reason: format!("{err:#}"),
+                    })?;
+            body(instance, &mut store)
+                .await
+                .map_err(|err| self.classify(handler, store.data(), err))
+        };
+        let result = match tokio::time::timeout(self.limits.timeout, run).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(HandlerFailure::Timeout {
+                handler: handler.to_owned(),
+                limit: self.limits.timeout,
+            }),
+        };
+        (Some(store.into_data()), result)
+    }
+
+    fn classify(
+        &self,
+        handler: &str,
+        state: &HandlerState,
+        err: wasmtime::Error,
+    ) -> HandlerFailure {
+        let handler = handler.to_owned();
+        if state.limiter.hit {
+            return HandlerFailure::MemoryLimit {
+                handler,
+                mib: self.limits.memory_bytes >> 20,
+            };
+        }
+        match err.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => HandlerFailure::CpuLimit {
+                handler,
+                fuel: self.limits.fuel,
+            },
+            Some(Trap::Interrupt) => HandlerFailure::Timeout {
+                handler,
+                limit: self.limits.timeout,
+            },
+            _ => {
+                let stderr = state.stderr();
+                let message = if stderr.is_empty() {
+                    format!("{err:#}")
+                } else {
+                    format!("{err:#}; handler said: {stderr}")
+                };
+                HandlerFailure::Trap { handler, message }
+            }
+        }
     }
 
     fn store(&self, handler: &str, grant: Grant) -> Result<Store<HandlerState>, HandlerFailure> {

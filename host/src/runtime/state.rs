@@ -16,6 +16,8 @@ pub struct Grant {
     pub directory: Option<(PathBuf, String)>,
     /// The one database the `sql` capability runs statements on.
     pub database: Option<Database>,
+    /// The AWS RDS client the `rds` capability calls through.
+    pub rds: Option<aws_sdk_rds::Client>,
 }
 
 /// How much of the guest's stderr is kept to explain a crash.
@@ -25,6 +27,7 @@ pub struct HandlerState {
     pub handler: String,
     pub limiter: MemoryLimiter,
     pub database: Option<Database>,
+    pub rds: Option<aws_sdk_rds::Client>,
     wasi: WasiCtx,
     table: ResourceTable,
     stderr: MemoryOutputPipe,
@@ -48,6 +51,7 @@ impl HandlerState {
             handler: handler.to_owned(),
             limiter: MemoryLimiter::new(memory_bytes),
             database: grant.database,
+            rds: grant.rds,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,

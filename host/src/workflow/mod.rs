@@ -7,6 +7,7 @@
 
 mod approval;
 mod health;
+mod infrastructure;
 mod migrations;
 mod oplog;
 pub mod steps;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use approval::Approval;
+use infrastructure::{Cloud, Found};
 use migrations::{MigrationsFolder, ProjectLock};
 use steps::{Halt, Progress, Recorder, Step, StepStatus};
 
@@ -124,12 +126,12 @@ impl Init {
         let name = self.database_name(&project.dir, &target);
         step!(self, Step::Approval, self.approval(&project.config, &name));
         step!(self, Step::HostingType, self.hosting_type(&project.config));
-        step!(
+        let cloud = step!(
             self,
             Step::InfrastructureCheck,
-            self.infrastructure_check(&project.config)
+            self.infrastructure_check(&project).await
         );
-        step!(self, Step::Provisioning, self.provisioning(&project.config));
+        step!(self, Step::Provisioning, self.provisioning(cloud).await);
         let name = step!(self, Step::DatabaseName, self.determine_database_name(name));
         step!(
             self,
@@ -338,22 +340,77 @@ impl Init {
     }
 
     // Step 8.
-    fn infrastructure_check(&mut self, config: &Config) -> Outcome<Progress<()>> {
-        let hosting = config.database.hosting;
-        if !hosting.is_cloud() {
+    async fn infrastructure_check(
+        &mut self,
+        project: &Project,
+    ) -> Outcome<Progress<Option<(Cloud, Found)>>> {
+        if !project.config.database.hosting.is_cloud() {
             self.result.infrastructure = Some("existing".to_owned());
-            return Ok(Progress::Skipped((), "local hosting".to_owned()));
+            return Ok(Progress::Skipped(None, "local hosting".to_owned()));
         }
-        Err(Failure::new("Database infrastructure not found and cannot be provisioned")
-            .cause(format!("hosting {hosting} needs a cloud-provider handler, and none is available"))
-            .help("Provision the database server manually and set database.hosting to \"local\" with its connection string")
-            .help("Or use an existing instance: point the environment's connection string at it"))
+        let cloud = Cloud::open(&project.dir, &project.config, &self.options.environment).await?;
+        let found = cloud.find().await?;
+        let detail = match &found {
+            Found::Ready(infrastructure) => {
+                self.result.infrastructure = Some("existing".to_owned());
+                self.result.endpoint = infrastructure.endpoint.clone();
+                format!(
+                    "Infrastructure already exists: {} ({})",
+                    infrastructure.identifier,
+                    infrastructure
+                        .endpoint
+                        .as_deref()
+                        .unwrap_or("no endpoint yet")
+                )
+            }
+            Found::Incomplete(infrastructure) => format!(
+                "{} exists but is {}: provisioning will resume",
+                infrastructure.identifier, infrastructure.status
+            ),
+            Found::Missing => format!(
+                "no infrastructure for {} yet (asked {})",
+                self.options.environment,
+                cloud.handler()
+            ),
+        };
+        Ok(Progress::Done(Some((cloud, found)), detail))
     }
 
     // Step 9.
-    fn provisioning(&self, config: &Config) -> Outcome<Progress<()>> {
-        debug_assert!(!config.database.hosting.is_cloud());
-        Ok(Progress::Skipped((), "local hosting".to_owned()))
+    async fn provisioning(&mut self, cloud: Option<(Cloud, Found)>) -> Outcome<Progress<()>> {
+        let Some((cloud, found)) = cloud else {
+            return Ok(Progress::Skipped((), "local hosting".to_owned()));
+        };
+        if matches!(found, Found::Ready(_)) {
+            return Ok(Progress::Skipped(
+                (),
+                "infrastructure already exists".to_owned(),
+            ));
+        }
+        if self.options.dry_run {
+            let plan = cloud.plan().await?;
+            return Ok(Progress::Skipped(
+                (),
+                format!("dry run: would provision {}", plan.join("; ")),
+            ));
+        }
+        let started = Instant::now();
+        let infrastructure = cloud.provision(&found).await?;
+        self.result.infrastructure = Some("provisioned".to_owned());
+        self.result.endpoint = infrastructure.endpoint.clone();
+        Ok(Progress::Done(
+            (),
+            format!(
+                "provisioned {} in {}s; endpoint {}:{}",
+                infrastructure.resources.join(", "),
+                started.elapsed().as_secs(),
+                infrastructure.endpoint.as_deref().unwrap_or_default(),
+                infrastructure
+                    .port
+                    .map(|port| port.to_string())
+                    .unwrap_or_default()
+            ),
+        ))
     }
 
     // Step 10.
@@ -485,6 +542,7 @@ impl Init {
         let grant = Grant {
             directory: Some((grant_dir, GUEST_MIGRATIONS_DIR.to_owned())),
             database: Some(database),
+            ..Grant::default()
         };
         let (database, outcome) = tool.initialize_schema(grant, &request).await;
         if let Some(database) = database {

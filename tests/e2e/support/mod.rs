@@ -1,6 +1,7 @@
 //! Shared test plumbing: projects in temporary folders, running the binary,
 //! and reading outcomes back from the servers with their own clients.
 
+pub mod cloud;
 pub mod servers;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +46,8 @@ pub fn unique(prefix: &str) -> String {
 
 /// A project folder with a faber-db configuration.
 pub struct Project {
-    pub dir: tempfile::TempDir,
+    _temp: tempfile::TempDir,
+    root: PathBuf,
     pub cache: PathBuf,
 }
 
@@ -71,18 +73,23 @@ impl Project {
     }
 
     pub fn empty() -> Project {
-        let dir = tempfile::Builder::new()
-            .prefix("faber-project")
-            .tempdir()
-            .unwrap();
+        Project::named("faber-project")
+    }
+
+    /// A project whose folder has a known name (it names derived resources).
+    pub fn named(name: &str) -> Project {
+        let temp = tempfile::tempdir().unwrap();
+        let root = temp.path().join(name);
+        std::fs::create_dir(&root).unwrap();
         Project {
-            dir,
+            _temp: temp,
+            root,
             cache: shared_cache_dir(),
         }
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     pub fn write_config(&self, text: &str) {

@@ -1,7 +1,7 @@
 //! `faber:db/log`: handler messages, attributed and sanitized, in the host's log.
 
 use crate::logging::{self, Level};
-use crate::runtime::bindings::latest::faber::db::log::{Host, Level as WitLevel};
+use crate::runtime::bindings::latest::log::{Host, Level as WitLevel};
 use crate::runtime::state::HandlerState;
 
 impl Host for HandlerState {

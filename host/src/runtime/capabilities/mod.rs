@@ -3,6 +3,9 @@
 //! host grants for the call (see [`super::Grant`]).
 
 mod log;
+mod rds;
 mod sql;
+
+pub use rds::client as rds_client;
 
 pub use sql::{MAX_RESULT_BYTES, MAX_STATEMENT_BYTES};

@@ -5,8 +5,8 @@
 
 use crate::db::{Rows, SqlError as DbError, Value};
 use crate::runtime::bindings::latest::SqlError;
-use crate::runtime::bindings::latest::faber::db::sql::{Host, QueryResult, SqlValue};
-use crate::runtime::bindings::latest::faber::db::types;
+use crate::runtime::bindings::latest::sql::{Host, QueryResult, SqlValue};
+use crate::runtime::bindings::latest::types;
 use crate::runtime::state::HandlerState;
 
 /// The longest statement a handler may send (a large migration file fits).

@@ -1,0 +1,153 @@
+//! Calling a cloud-provider handler (world `cloud-provider-handler`).
+
+use wasmtime::Store;
+use wasmtime::component::HasSelf;
+
+use super::bindings::latest::cloud_provider::CloudProviderHandlerPre;
+use super::bindings::latest::{
+    CloudProviderHandler, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
+};
+use super::state::{Grant, HandlerState};
+use super::{HandlerFailure, LoadedComponent, Runtime};
+
+/// A loaded cloud-provider handler with the RDS client its calls may use.
+pub struct CloudProvider {
+    runtime: Runtime,
+    component: LoadedComponent,
+    pre: CloudProviderHandlerPre<HandlerState>,
+    rds: aws_sdk_rds::Client,
+}
+
+impl CloudProvider {
+    /// Links the capabilities of the cloud-provider world (AWS RDS and
+    /// logging); a component that imports anything else is refused.
+    pub fn new(
+        runtime: &Runtime,
+        component: LoadedComponent,
+        rds: aws_sdk_rds::Client,
+    ) -> Result<Self, HandlerFailure> {
+        let pre = runtime
+            .linker()
+            .and_then(|mut linker| {
+                CloudProviderHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+                linker.instantiate_pre(&component.component)
+            })
+            .and_then(CloudProviderHandlerPre::new)
+            .map_err(|err| HandlerFailure::Incompatible {
+                handler: component.name.clone(),
+                reason: format!("{err:#}"),
+            })?;
+        Ok(CloudProvider {
+            runtime: runtime.clone(),
+            component,
+            pre,
+            rds,
+        })
+    }
+
+    pub fn component(&self) -> &LoadedComponent {
+        &self.component
+    }
+
+    pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
+        self.call(false, async |handler, store| {
+            Ok(Ok(handler
+                .faber_db_cloud_provider()
+                .call_info(store)
+                .await?))
+        })
+        .await
+    }
+
+    pub async fn hostings(&self) -> Result<Vec<String>, HandlerFailure> {
+        self.call(false, async |handler, store| {
+            Ok(Ok(handler
+                .faber_db_cloud_provider()
+                .call_hostings(store)
+                .await?))
+        })
+        .await
+    }
+
+    /// What provisioning would create; makes no AWS calls.
+    pub async fn plan(
+        &self,
+        request: &InfrastructureRequest,
+    ) -> Result<Vec<String>, HandlerFailure> {
+        self.call(false, async |handler, store| {
+            handler
+                .faber_db_cloud_provider()
+                .call_plan(store, request)
+                .await
+        })
+        .await
+    }
+
+    pub async fn find(
+        &self,
+        request: &InfrastructureRequest,
+    ) -> Result<Option<Infrastructure>, HandlerFailure> {
+        self.call(true, async |handler, store| {
+            handler
+                .faber_db_cloud_provider()
+                .call_find(store, request)
+                .await
+        })
+        .await
+    }
+
+    pub async fn provision(
+        &self,
+        request: &InfrastructureRequest,
+    ) -> Result<Infrastructure, HandlerFailure> {
+        self.call(true, async |handler, store| {
+            handler
+                .faber_db_cloud_provider()
+                .call_provision(store, request)
+                .await
+        })
+        .await
+    }
+
+    pub async fn poll(
+        &self,
+        request: &InfrastructureRequest,
+    ) -> Result<Infrastructure, HandlerFailure> {
+        self.call(true, async |handler, store| {
+            handler
+                .faber_db_cloud_provider()
+                .call_poll(store, request)
+                .await
+        })
+        .await
+    }
+
+    /// One call on a fresh instance; `with_rds` grants the RDS capability.
+    async fn call<T>(
+        &self,
+        with_rds: bool,
+        body: impl AsyncFnOnce(
+            &CloudProviderHandler,
+            &mut Store<HandlerState>,
+        ) -> wasmtime::Result<Result<T, HandlerError>>,
+    ) -> Result<T, HandlerFailure> {
+        let grant = Grant {
+            rds: with_rds.then(|| self.rds.clone()),
+            ..Grant::default()
+        };
+        let handler = &self.component.name;
+        let (_, result) = self
+            .runtime
+            .call(
+                handler,
+                grant,
+                async |store| self.pre.instantiate_async(store).await,
+                async |instance, store| body(&instance, store).await,
+            )
+            .await;
+        result?.map_err(|error| HandlerFailure::Reported {
+            handler: handler.clone(),
+            error,
+        })
+    }
+}

@@ -1,0 +1,148 @@
+//! The AWS RDS emulator (`moto` from PyPI) for the cloud tests: one server per
+//! test on a free loopback port, and its state read back with boto3.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn venv() -> PathBuf {
+    std::env::var_os("FABER_DB_MOTO_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/moto-venv"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "the emulator exited");
+        assert!(
+            Instant::now() < deadline,
+            "the emulator did not start on port {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let server = venv().join("bin/moto_server");
+        assert!(
+            server.is_file(),
+            "{} is missing: run `bash tests/run.sh`, which installs moto[server] into that virtual environment",
+            server.display()
+        );
+        let port = free_port();
+        let mut child = Command::new(server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_for_port(port, &mut child);
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The AWS environment a faber-db process needs to reach `endpoint`.
+    pub fn env(endpoint: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", endpoint.to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
+        ]
+    }
+
+    /// `DescribeDBClusters` and `DescribeDBInstances` as the emulator answers
+    /// them: [{"id", "status", "engine", "cluster", "tags": {…}}].
+    pub fn resources(&self, kind: &str) -> Vec<Value> {
+        let script = r#"
+import boto3, json, sys
+rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+tags = lambda items: {t["Key"]: t["Value"] for t in items}
+if sys.argv[2] == "clusters":
+    out = [{"id": c["DBClusterIdentifier"], "status": c["Status"], "engine": c["Engine"],
+            "tags": tags(c.get("TagList", []))} for c in rds.describe_db_clusters()["DBClusters"]]
+else:
+    out = [{"id": i["DBInstanceIdentifier"], "status": i["DBInstanceStatus"], "engine": i["Engine"],
+            "cluster": i.get("DBClusterIdentifier"), "class": i["DBInstanceClass"],
+            "tags": tags(i.get("TagList", []))} for i in rds.describe_db_instances()["DBInstances"]]
+print(json.dumps(out))
+"#;
+        let output = Command::new(venv().join("bin/python"))
+            .args(["-c", script, &self.url(), kind])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `tests/cloud/slow_rds_proxy.py` in front of the emulator: the first `hold`
+/// describe answers say `creating`.
+pub struct SlowProxy {
+    child: Child,
+    pub port: u16,
+}
+
+impl SlowProxy {
+    pub fn start(moto: &Moto, hold: u32) -> SlowProxy {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cloud/slow_rds_proxy.py");
+        let port = free_port();
+        let mut child = Command::new(venv().join("bin/python"))
+            .arg(script)
+            .args([port.to_string(), moto.url(), hold.to_string()])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut ready = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        assert_eq!(ready.trim(), "ready");
+        SlowProxy { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for SlowProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
