@@ -281,6 +281,8 @@ fn create_writer(settings: &Settings) -> CreateInstance {
         engine: settings.engine.to_string(),
         engine_version: Some(settings.engine_version.clone()),
         instance_class: settings.instance_class.clone(),
+        // A cluster member listens on the cluster's port, set in create_cluster.
+        port: None,
         cluster_identifier: Some(settings.identifier.clone()),
         allocated_storage_gib: None,
         master_username: None,
@@ -296,6 +298,7 @@ fn create_instance(settings: &Settings) -> CreateInstance {
         engine: settings.engine.to_string(),
         engine_version: Some(settings.engine_version.clone()),
         instance_class: settings.instance_class.clone(),
+        port: settings.port,
         cluster_identifier: None,
         allocated_storage_gib: settings.allocated_storage_gib,
         master_username: Some(settings.master_username.clone()),
@@ -414,6 +417,7 @@ mod tests {
             identifier: identifier.to_string(),
             status: status.to_string(),
             engine: engine.to_string(),
+            engine_version: None,
             instance_class: "db.t4g.micro".to_string(),
             cluster_identifier: member_of.map(str::to_string),
             endpoint: Some(format!("{identifier}.abc.eu-west-1.rds.amazonaws.com")),
@@ -458,12 +462,17 @@ mod tests {
 
         fn create_db_instance(&self, request: &CreateInstance) -> Result<DbInstance, RdsError> {
             self.created_instances.borrow_mut().push(request.clone());
-            let made = instance(
-                &request.identifier,
-                &request.engine,
-                "creating",
-                request.cluster_identifier.as_deref(),
-            );
+            // Like AWS, report what was asked for and defaults for the rest.
+            let made = DbInstance {
+                engine_version: request.engine_version.clone(),
+                port: request.port.or(Some(3306)),
+                ..instance(
+                    &request.identifier,
+                    &request.engine,
+                    "creating",
+                    request.cluster_identifier.as_deref(),
+                )
+            };
             if let Some(error) = self.create_error.borrow().clone() {
                 if matches!(error, RdsError::AlreadyExists(_)) {
                     self.instances
@@ -748,6 +757,7 @@ mod tests {
                 engine: "aurora-postgresql".to_string(),
                 engine_version: Some("16.4".to_string()),
                 instance_class: "db.t4g.medium".to_string(),
+                port: None,
                 cluster_identifier: Some("myapp-prod".to_string()),
                 allocated_storage_gib: None,
                 master_username: None,
@@ -840,6 +850,7 @@ mod tests {
                 engine: "mysql".to_string(),
                 engine_version: Some("8.0.39".to_string()),
                 instance_class: "db.t4g.micro".to_string(),
+                port: None,
                 cluster_identifier: None,
                 allocated_storage_gib: Some(50),
                 master_username: Some("faber_admin".to_string()),
@@ -847,6 +858,16 @@ mod tests {
                 tags: settings.tags.clone(),
             }]
         );
+    }
+
+    #[test]
+    fn provision_rds_sets_the_instance_port() {
+        let rds = FakeRds::default();
+        let settings = settings("aws-rds", Provider::Postgresql, r#"{"port": 6543}"#);
+        let state = provision_logged(&rds, &settings).0.unwrap();
+        assert_eq!(state.port, Some(6543));
+        let instances = rds.created_instances.borrow();
+        assert_eq!(instances[0].port, Some(6543));
     }
 
     #[test]

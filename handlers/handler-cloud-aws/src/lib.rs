@@ -22,6 +22,10 @@ use faber::db::log::{Level, log};
 use faber::db::rds::{self, CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError};
 use faber::db::types::{HandlerError, HandlerInfo, Provider};
 
+/// The version of the WIT package in `../../wit` that this handler implements;
+/// the host refuses a handler whose `info` names a version it does not support.
+const WIT_VERSION: &str = "0.2.0";
+
 struct AwsHandler;
 
 impl Guest for AwsHandler {
@@ -29,7 +33,7 @@ impl Guest for AwsHandler {
         HandlerInfo {
             name: "handler-cloud-aws".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            wit_version: "0.1.0".to_string(),
+            wit_version: WIT_VERSION.to_string(),
             description: "AWS: an Aurora cluster with a writer instance (aws-aurora) or a \
                           standalone RDS instance (aws-rds)"
                 .to_string(),

@@ -112,4 +112,14 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn rds_plan_shows_port() {
+        let lines = plan("myapp", "dev", "aws-rds", r#"{"port": 6543}"#);
+        assert_eq!(
+            lines[0],
+            "RDS instance myapp-dev (postgres 16.4, db.t4g.micro, 20 GiB, port 6543, master \
+             user faber_admin, RDS-managed password)"
+        );
+    }
 }

@@ -12,7 +12,7 @@
 //! | `allocated_storage_gib` | integer (RDS only) | 20                                    |
 //! | `master_username`       | string             | `faber_admin`                         |
 //! | `database_name`         | string             | none                                  |
-//! | `port`                  | integer (Aurora only) | the engine's default               |
+//! | `port`                  | integer            | the engine's default                  |
 //! | `tags`                  | object of strings  | none                                  |
 
 use std::collections::BTreeMap;
@@ -84,7 +84,7 @@ pub struct Settings {
     pub allocated_storage_gib: Option<u32>,
     pub master_username: String,
     pub database_name: Option<String>,
-    /// Aurora only (the `rds` interface cannot set a standalone instance's port).
+    /// The cluster's port (Aurora) or the instance's (RDS).
     pub port: Option<u16>,
     /// Sorted by key.
     pub tags: Vec<Tag>,
@@ -187,21 +187,10 @@ pub fn resolve(request: &InfrastructureRequest) -> Result<Settings, HandlerError
         (Hosting::Rds, gib) => Some(gib.unwrap_or(DEFAULT_ALLOCATED_STORAGE_GIB)),
     };
 
-    match (hosting, raw.port) {
-        (_, Some(0)) => {
-            return Err(HandlerError::InvalidRequest(
-                "cloud setting `port` must be between 1 and 65535".to_string(),
-            ));
-        }
-        (Hosting::Rds, Some(_)) => {
-            return Err(HandlerError::InvalidRequest(
-                "cloud setting `port` is supported for aws-aurora only: this version of \
-                 handler-cloud-aws cannot set a standalone RDS instance's port; remove the key \
-                 to use the engine's default"
-                    .to_string(),
-            ));
-        }
-        _ => {}
+    if raw.port == Some(0) {
+        return Err(HandlerError::InvalidRequest(
+            "cloud setting `port` must be between 1 and 65535".to_string(),
+        ));
     }
 
     Ok(Settings {
@@ -541,19 +530,18 @@ mod tests {
     }
 
     #[test]
-    fn port_is_refused_for_rds_and_zero() {
-        let message = invalid(resolve(&request(
-            "aws-rds",
-            Provider::Postgresql,
-            r#"{"port": 6543}"#,
-        )));
-        assert!(message.contains("`port`"), "{message}");
-        let message = invalid(resolve(&request(
-            "aws-aurora",
-            Provider::Postgresql,
-            r#"{"port": 0}"#,
-        )));
-        assert!(message.contains("`port`"), "{message}");
+    fn port_is_accepted_for_both_hostings_but_not_zero() {
+        for hosting in HOSTINGS {
+            let settings =
+                resolve(&request(hosting, Provider::Postgresql, r#"{"port": 6543}"#)).unwrap();
+            assert_eq!(settings.port, Some(6543));
+            let message = invalid(resolve(&request(
+                hosting,
+                Provider::Postgresql,
+                r#"{"port": 0}"#,
+            )));
+            assert!(message.contains("`port`"), "{message}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::faber::db::types::{HandlerError, Provider};
 use crate::folder::{self, MigrationsFolder};
 use crate::lock_file;
 use crate::migration_sql;
+use crate::next_steps::next_steps;
 use crate::tracking;
 
 /// Prisma's own body for a migration with nothing in it.
@@ -26,11 +27,12 @@ pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerErro
     let tracking_table_created = ensure_tracking_table(request)?;
     let mut recorded = tracking::applied_migrations()?;
     let applied = apply_if_unrecorded(&folder, request.provider, &baseline, &mut recorded)?;
-    let pending = prepared
+    let pending: Vec<String> = prepared
         .migrations
         .into_iter()
         .filter(|name| !recorded.contains(name))
         .collect();
+    let next_steps = next_steps(dialect::prisma_name(request.provider), pending.len());
 
     Ok(InitializeOutcome {
         tracking_table: TRACKING_TABLE.to_string(),
@@ -40,6 +42,7 @@ pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerErro
         applied,
         pending,
         files_written: prepared.files_written,
+        next_steps,
     })
 }
 

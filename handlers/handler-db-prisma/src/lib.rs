@@ -12,6 +12,7 @@ mod folder;
 mod initialize;
 mod lock_file;
 mod migration_sql;
+mod next_steps;
 mod tracking;
 
 wit_bindgen::generate!({
@@ -22,6 +23,10 @@ wit_bindgen::generate!({
 use exports::faber::db::migration_tool::{Guest, InitializeOutcome, InitializeRequest};
 use faber::db::types::{HandlerError, HandlerInfo, Provider};
 
+/// The version of the WIT package in `../../wit` that this handler implements;
+/// the host refuses a handler whose `info` names a version it does not support.
+const WIT_VERSION: &str = "0.2.0";
+
 struct PrismaHandler;
 
 impl Guest for PrismaHandler {
@@ -29,7 +34,7 @@ impl Guest for PrismaHandler {
         HandlerInfo {
             name: "handler-db-prisma".to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),
-            wit_version: "0.1.0".to_string(),
+            wit_version: WIT_VERSION.to_string(),
             description:
                 "Prisma Migrate: _prisma_migrations, migration_lock.toml and a baseline migration"
                     .to_string(),

@@ -93,6 +93,8 @@ pub struct HandlerRef {
     pub wit_version: String,
     pub sha256: String,
     pub source: &'static str,
+    /// `verified` against handlers.lock, `pinned on first use`, or `not pinned (dry run)`.
+    pub pin: &'static str,
 }
 
 #[derive(Debug, Clone, Serialize)]

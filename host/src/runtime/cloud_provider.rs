@@ -7,6 +7,7 @@ use super::bindings::latest::cloud_provider::CloudProviderHandlerPre;
 use super::bindings::latest::{
     CloudProviderHandler, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
 };
+use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState};
 use super::{HandlerFailure, LoadedComponent, Runtime};
 
@@ -14,6 +15,7 @@ use super::{HandlerFailure, LoadedComponent, Runtime};
 pub struct CloudProvider {
     runtime: Runtime,
     component: LoadedComponent,
+    shape: Shape,
     pre: CloudProviderHandlerPre<HandlerState>,
     rds: aws_sdk_rds::Client,
 }
@@ -26,6 +28,13 @@ impl CloudProvider {
         component: LoadedComponent,
         rds: aws_sdk_rds::Client,
     ) -> Result<Self, HandlerFailure> {
+        let shape = runtime.inspect(&component)?;
+        if shape.world != World::CloudProvider {
+            return Err(HandlerFailure::Incompatible {
+                handler: component.name.clone(),
+                reason: format!("it is a {} handler, not a cloud-provider handler", shape.world.as_str()),
+            });
+        }
         let pre = runtime
             .linker()
             .and_then(|mut linker| {
@@ -40,6 +49,7 @@ impl CloudProvider {
         Ok(CloudProvider {
             runtime: runtime.clone(),
             component,
+            shape,
             pre,
             rds,
         })
@@ -47,6 +57,10 @@ impl CloudProvider {
 
     pub fn component(&self) -> &LoadedComponent {
         &self.component
+    }
+
+    pub fn shape(&self) -> &Shape {
+        &self.shape
     }
 
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {

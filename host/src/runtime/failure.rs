@@ -35,6 +35,20 @@ pub enum HandlerFailure {
 }
 
 impl HandlerFailure {
+    pub fn handler(&self) -> &str {
+        match self {
+            HandlerFailure::Load { handler, .. }
+            | HandlerFailure::Sandbox { handler, .. }
+            | HandlerFailure::Incompatible { handler, .. }
+            | HandlerFailure::CpuLimit { handler, .. }
+            | HandlerFailure::MemoryLimit { handler, .. }
+            | HandlerFailure::Timeout { handler, .. }
+            | HandlerFailure::Trap { handler, .. }
+            | HandlerFailure::Oversized { handler, .. }
+            | HandlerFailure::Reported { handler, .. } => handler,
+        }
+    }
+
     /// True when the sandbox stopped the handler (rather than the handler
     /// reporting a failure of its own).
     pub fn is_limit(&self) -> bool {

@@ -1,41 +1,61 @@
-//! Calling a migration-tool handler (world `migration-tool-handler`).
+//! Calling a migration-tool handler (world `migration-tool-handler`), whatever
+//! supported version of the contract it was built for.
 
 use wasmtime::component::HasSelf;
 
-use super::bindings::latest::migration_tool::MigrationToolHandlerPre;
-use super::bindings::latest::{
-    HandlerInfo, InitializeOutcome, InitializeRequest, MigrationToolHandler,
-};
-use super::state::Grant;
-use super::state::HandlerState;
+use super::bindings::{latest, v0_1_0};
+use super::inspect::{Shape, World};
+use super::state::{Grant, HandlerState};
 use super::{HandlerFailure, LoadedComponent, Runtime};
 use crate::db::Database;
+use latest::{HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest};
+
+/// The linked component, per contract version.
+enum Pre {
+    V0_1_0(v0_1_0::MigrationToolHandlerPre<HandlerState>),
+    V0_2_0(latest::migration_tool::MigrationToolHandlerPre<HandlerState>),
+}
 
 /// A loaded migration-tool handler, linked and ready to instantiate per call.
 pub struct MigrationTool {
     runtime: Runtime,
     component: LoadedComponent,
-    pre: MigrationToolHandlerPre<HandlerState>,
+    shape: Shape,
+    pre: Pre,
 }
 
 impl MigrationTool {
-    /// Links the capabilities of the migration-tool world (SQL and logging);
-    /// a component that imports anything else, or lacks an export, is refused.
+    /// Links the capabilities of the migration-tool world (SQL and logging)
+    /// for the contract version the component was built against; anything
+    /// else it imports, or a missing export, is refused.
     pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
-        let pre = runtime
-            .linker()
-            .and_then(|mut linker| {
-                MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-                linker.instantiate_pre(&component.component)
-            })
-            .and_then(MigrationToolHandlerPre::new)
-            .map_err(|err| HandlerFailure::Incompatible {
+        let shape = runtime.inspect(&component)?;
+        if shape.world != World::MigrationTool {
+            return Err(HandlerFailure::Incompatible {
                 handler: component.name.clone(),
-                reason: format!("{err:#}"),
-            })?;
+                reason: format!("it is a {} handler, not a migration-tool handler", shape.world.as_str()),
+            });
+        }
+        let linked = runtime.linker().and_then(|mut linker| match shape.wit_version.as_str() {
+            v0_1_0::WIT_VERSION => {
+                v0_1_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+                let pre = linker.instantiate_pre(&component.component)?;
+                Ok(Pre::V0_1_0(v0_1_0::MigrationToolHandlerPre::new(pre)?))
+            }
+            _ => {
+                latest::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+                let pre = linker.instantiate_pre(&component.component)?;
+                Ok(Pre::V0_2_0(latest::migration_tool::MigrationToolHandlerPre::new(pre)?))
+            }
+        });
+        let pre = linked.map_err(|err| HandlerFailure::Incompatible {
+            handler: component.name.clone(),
+            reason: format!("{err:#}"),
+        })?;
         Ok(MigrationTool {
             runtime: runtime.clone(),
             component,
+            shape,
             pre,
         })
     }
@@ -44,16 +64,37 @@ impl MigrationTool {
         &self.component
     }
 
+    pub fn shape(&self) -> &Shape {
+        &self.shape
+    }
+
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
-        let (_, result) = self
-            .runtime
-            .call(
-                &self.component.name,
-                Grant::default(),
-                async |store| self.pre.instantiate_async(store).await,
-                async |handler, store| handler.faber_db_migration_tool().call_info(store).await,
-            )
-            .await;
+        let handler = &self.component.name;
+        let (_, result) = match &self.pre {
+            Pre::V0_1_0(pre) => {
+                self.runtime
+                    .call(
+                        handler,
+                        Grant::default(),
+                        async |store| pre.instantiate_async(store).await,
+                        async |instance, store| {
+                            let info = instance.faber_db_migration_tool().call_info(store).await?;
+                            Ok(v0_1_0::info(info))
+                        },
+                    )
+                    .await
+            }
+            Pre::V0_2_0(pre) => {
+                self.runtime
+                    .call(
+                        handler,
+                        Grant::default(),
+                        async |store| pre.instantiate_async(store).await,
+                        async |instance, store| instance.faber_db_migration_tool().call_info(store).await,
+                    )
+                    .await
+            }
+        };
         result
     }
 
@@ -65,35 +106,55 @@ impl MigrationTool {
         request: &InitializeRequest,
     ) -> (Option<Database>, Result<InitializeOutcome, HandlerFailure>) {
         let handler = &self.component.name;
-        let (state, result) = self
-            .runtime
-            .call(
-                handler,
-                grant,
-                async |store| self.pre.instantiate_async(store).await,
-                async |instance, store| {
-                    instance
-                        .faber_db_migration_tool()
-                        .call_initialize_schema(store, request)
-                        .await
-                },
-            )
-            .await;
-        let result = result
-            .and_then(|reported| {
-                reported.map_err(|error| HandlerFailure::Reported {
-                    handler: handler.clone(),
-                    error,
-                })
-            })
-            .and_then(|outcome| {
-                check_outcome_size(&outcome).map_err(|reason| HandlerFailure::Oversized {
-                    handler: handler.clone(),
-                    reason,
-                })?;
-                Ok(outcome)
-            });
+        let (state, result) = match &self.pre {
+            Pre::V0_1_0(pre) => {
+                let legacy = v0_1_0::request(request);
+                self.runtime
+                    .call(
+                        handler,
+                        grant,
+                        async |store| pre.instantiate_async(store).await,
+                        async |instance, store| {
+                            let reported = instance
+                                .faber_db_migration_tool()
+                                .call_initialize_schema(store, &legacy)
+                                .await?;
+                            Ok(reported.map(v0_1_0::outcome).map_err(v0_1_0::error))
+                        },
+                    )
+                    .await
+            }
+            Pre::V0_2_0(pre) => {
+                self.runtime
+                    .call(
+                        handler,
+                        grant,
+                        async |store| pre.instantiate_async(store).await,
+                        async |instance, store| {
+                            instance
+                                .faber_db_migration_tool()
+                                .call_initialize_schema(store, request)
+                                .await
+                        },
+                    )
+                    .await
+            }
+        };
+        let result = result.and_then(|reported| self.accept(reported));
         (state.and_then(|state| state.database), result)
+    }
+
+    fn accept(
+        &self,
+        reported: Result<InitializeOutcome, HandlerError>,
+    ) -> Result<InitializeOutcome, HandlerFailure> {
+        let handler = self.component.name.clone();
+        let outcome = reported.map_err(|error| HandlerFailure::Reported {
+            handler: handler.clone(),
+            error,
+        })?;
+        check_outcome_size(&outcome).map_err(|reason| HandlerFailure::Oversized { handler, reason })?;
+        Ok(outcome)
     }
 }
 
@@ -102,7 +163,12 @@ impl MigrationTool {
 const MAX_OUTCOME_BYTES: usize = 1 << 20;
 
 fn check_outcome_size(outcome: &InitializeOutcome) -> Result<(), String> {
-    let lists = [&outcome.applied, &outcome.pending, &outcome.files_written];
+    let lists = [
+        &outcome.applied,
+        &outcome.pending,
+        &outcome.files_written,
+        &outcome.next_steps,
+    ];
     let size: usize = lists
         .iter()
         .flat_map(|list| list.iter())

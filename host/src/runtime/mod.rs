@@ -12,6 +12,7 @@ mod cache;
 pub mod capabilities;
 mod cloud_provider;
 mod failure;
+mod inspect;
 mod limits;
 mod migration_tool;
 mod state;
@@ -27,6 +28,7 @@ use wasmtime::{Config, Engine, Store, Trap};
 pub use cache::default_dir as default_cache_dir;
 pub use cloud_provider::CloudProvider;
 pub use failure::HandlerFailure;
+pub use inspect::{Shape, World};
 pub use limits::Limits;
 pub use migration_tool::MigrationTool;
 pub use state::Grant;
@@ -81,14 +83,23 @@ impl Runtime {
 
     /// Reads, hashes and compiles (or loads from the cache) the component at `path`.
     pub fn load(&self, name: &str, path: &Path) -> Result<LoadedComponent, HandlerFailure> {
+        let bytes = std::fs::read(path).map_err(|err| HandlerFailure::Load {
+            handler: name.to_owned(),
+            path: path.to_path_buf(),
+            reason: err.to_string(),
+        })?;
+        self.load_bytes(name, path, &bytes)
+    }
+
+    /// Compiles (or loads from the cache) a component already read from `path`.
+    pub fn load_bytes(&self, name: &str, path: &Path, bytes: &[u8]) -> Result<LoadedComponent, HandlerFailure> {
         let started = Instant::now();
         let load_error = |reason: String| HandlerFailure::Load {
             handler: name.to_owned(),
             path: path.to_path_buf(),
             reason,
         };
-        let bytes = std::fs::read(path).map_err(|err| load_error(err.to_string()))?;
-        let sha256 = hex::encode(Sha256::digest(&bytes));
+        let sha256 = hex::encode(Sha256::digest(bytes));
         let cached = self
             .cache
             .as_ref()
@@ -97,12 +108,12 @@ impl Runtime {
         let component = match cached {
             Some(component) => component,
             None => {
-                if Engine::detect_precompiled(&bytes).is_some() {
+                if Engine::detect_precompiled(bytes).is_some() {
                     return Err(load_error(
                         "it is precompiled native code; give the .wasm component instead".into(),
                     ));
                 }
-                let component = Component::new(&self.engine, &bytes)
+                let component = Component::new(&self.engine, bytes)
                     .map_err(|err| load_error(format!("not a valid component: {err}")))?;
                 if let Some(cache) = &self.cache {
                     cache.store(&sha256, &component);

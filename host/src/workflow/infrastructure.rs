@@ -11,9 +11,9 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::runtime::bindings::latest::{Infrastructure, InfrastructureRequest};
 use crate::runtime::capabilities::rds_client;
-use crate::runtime::{CloudProvider, Limits, Runtime};
+use crate::runtime::CloudProvider;
 
-use super::{handler_failure, wit_provider};
+use super::wit_provider;
 
 /// The longest pause between two polls, however slow provisioning is.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -38,7 +38,12 @@ pub enum Found {
 }
 
 impl Cloud {
-    pub async fn open(project: &Path, config: &Config, environment: &str) -> Outcome<Cloud> {
+    pub async fn open(
+        project: &Path,
+        config: &Config,
+        environment: &str,
+        dry_run: bool,
+    ) -> Outcome<Cloud> {
         let hosting = config.database.hosting;
         let configured = config.integration.cloud_plugin.as_deref();
         let name = match configured {
@@ -46,23 +51,19 @@ impl Cloud {
             Some(plugin) => format!("handler-cloud-{plugin}"),
             None => cloud_handler(hosting).to_owned(),
         };
-        let resolved = handlers::resolve(project, &name).map_err(|failure| {
-            not_provisionable(hosting, environment)
-                .cause(format!("no cloud-provider handler: {failure}"))
-        })?;
-        let runtime = Runtime::new(
-            Limits::from_config(&config.sandbox),
-            crate::runtime::default_cache_dir(),
-        )
-        .map_err(|err| {
-            Failure::new("Cannot start the component runtime").cause(format!("{err:#}"))
-        })?;
-        let component = runtime
-            .load(&name, &resolved.path)
-            .map_err(handler_failure)?;
-        let provider =
-            CloudProvider::new(&runtime, component, rds_client().await).map_err(handler_failure)?;
-        let hostings = provider.hostings().await.map_err(handler_failure)?;
+        if handlers::resolve_in(&handlers::search_path(project), &name, None).is_none() {
+            return Err(not_provisionable(hosting, environment)
+                .cause(format!("no cloud-provider handler {name} is installed")));
+        }
+        let runtime = handlers::runtime(&config.sandbox)?;
+        let checked = handlers::load_checked(project, &runtime, &name)?;
+        let provider = CloudProvider::new(&runtime, checked.component, rds_client().await)
+            .map_err(handlers::failure)?;
+        if checked.pin.is_none() && !dry_run {
+            let info = provider.info().await.map_err(handlers::failure)?;
+            handlers::pin(project, provider.component(), &info.version, provider.shape())?;
+        }
+        let hostings = provider.hostings().await.map_err(handlers::failure)?;
         if !hostings.iter().any(|served| served == hosting.as_str()) {
             return Err(
                 Failure::new(format!("Handler {name} does not serve hosting {hosting}"))
@@ -107,7 +108,7 @@ impl Cloud {
             .provider
             .find(&self.request)
             .await
-            .map_err(handler_failure)?;
+            .map_err(handlers::failure)?;
         Ok(match found {
             Some(infrastructure) if infrastructure.ready => Found::Ready(infrastructure),
             Some(infrastructure) => Found::Incomplete(infrastructure),
@@ -120,7 +121,7 @@ impl Cloud {
         self.provider
             .plan(&self.request)
             .await
-            .map_err(handler_failure)
+            .map_err(handlers::failure)
     }
 
     /// Creates what is missing, then waits, with a growing pause between
@@ -138,7 +139,7 @@ impl Cloud {
             .provision(&self.request)
             .await
             .map_err(|failure| {
-                handler_failure(failure)
+                handlers::failure(failure)
                     .help("Run the same command again: provisioning creates only what is missing")
             })?;
         let mut pause = self.poll_interval;
@@ -155,7 +156,7 @@ impl Cloud {
                 .provider
                 .poll(&self.request)
                 .await
-                .map_err(handler_failure)?;
+                .map_err(handlers::failure)?;
         }
         progress.finish();
         if state.endpoint.is_none() {

@@ -28,7 +28,7 @@ use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, InitResult, Recovery, Report, Status, StepRef};
 use crate::runtime::bindings::latest as wit;
-use crate::runtime::{Grant, HandlerFailure, Limits, MigrationTool, Runtime};
+use crate::runtime::{Grant, MigrationTool};
 
 /// The sandbox path at which a handler sees the migrations folder.
 const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -73,6 +73,7 @@ struct Init {
     folder: Option<MigrationsFolder>,
     lock: Option<ProjectLock>,
     tracking_table: Option<String>,
+    handler_next_steps: Vec<String>,
 }
 
 /// What steps 3 and 4 establish about the project.
@@ -110,6 +111,7 @@ impl Init {
             folder: None,
             lock: None,
             tracking_table: None,
+            handler_next_steps: Vec::new(),
         }
     }
 
@@ -348,7 +350,13 @@ impl Init {
             self.result.infrastructure = Some("existing".to_owned());
             return Ok(Progress::Skipped(None, "local hosting".to_owned()));
         }
-        let cloud = Cloud::open(&project.dir, &project.config, &self.options.environment).await?;
+        let cloud = Cloud::open(
+            &project.dir,
+            &project.config,
+            &self.options.environment,
+            self.options.dry_run,
+        )
+        .await?;
         let found = cloud.find().await?;
         let detail = match &found {
             Found::Ready(infrastructure) => {
@@ -483,30 +491,31 @@ impl Init {
 
     async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
         let name = handlers::migration_tool_handler(&project.config.database.migration_tool);
-        let resolved = handlers::resolve(&project.dir, &name)?;
-        let limits = Limits::from_config(&project.config.sandbox);
-        let runtime = Runtime::new(limits, crate::runtime::default_cache_dir()).map_err(|err| {
-            Failure::new("Cannot start the component runtime").cause(format!("{err:#}"))
-        })?;
-        let component = runtime
-            .load(&name, &resolved.path)
-            .map_err(handler_failure)?;
-        let tool = MigrationTool::new(&runtime, component).map_err(handler_failure)?;
-        let info = tool.info().await.map_err(handler_failure)?;
+        let runtime = handlers::runtime(&project.config.sandbox)?;
+        let checked = handlers::load_checked(&project.dir, &runtime, &name)?;
+        let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
+        let info = tool.info().await.map_err(handlers::failure)?;
         let provider = project.config.database.provider;
         if !info.providers.contains(&wit_provider(provider)) {
-            return Err(
-                Failure::new(format!("Handler {name} does not support {provider}"))
-                    .help("Use a migration tool whose handler supports this provider"),
-            );
+            return Err(Failure::new(format!("Handler {name} does not support {provider}"))
+                .help("Use a migration tool whose handler supports this provider"));
         }
+        let pin = match (&checked.pin, self.options.dry_run) {
+            (Some(_), _) => "verified",
+            (None, true) => "not pinned (dry run)",
+            (None, false) => {
+                handlers::pin(&project.dir, tool.component(), &info.version, tool.shape())?;
+                "pinned on first use"
+            }
+        };
         let label = format!("{} {}", info.name, info.version);
         self.result.handler = Some(HandlerRef {
             name: info.name,
             version: info.version,
             wit_version: info.wit_version,
             sha256: tool.component().sha256.clone(),
-            source: resolved.source.as_str(),
+            source: checked.resolved.source.as_str(),
+            pin,
         });
         Ok((tool, label))
     }
@@ -548,12 +557,13 @@ impl Init {
         if let Some(database) = database {
             database.close().await;
         }
-        let outcome = outcome.map_err(handler_failure)?;
+        let outcome = outcome.map_err(handlers::failure)?;
 
         self.result.schema_initialized = true;
         self.result.migration_table_created = outcome.tracking_table_created;
         self.result.migration_name = Some(outcome.baseline_migration.clone());
         self.result.pending_migrations = outcome.pending.clone();
+        self.handler_next_steps = outcome.next_steps.clone();
         self.tracking_table = Some(outcome.tracking_table.clone());
         let baseline = if outcome.baseline_created {
             format!(
@@ -683,7 +693,7 @@ impl Init {
         let mut result = self.result;
         result.steps = self.steps.finish();
         let next_steps = if status == Status::Success {
-            next_steps(&result)
+            next_steps(&result, self.handler_next_steps)
         } else {
             Vec::new()
         };
@@ -799,25 +809,25 @@ fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-fn next_steps(result: &InitResult) -> Vec<String> {
+/// The handler speaks for its migration tool; a handler that says nothing
+/// (one built for faber:db@0.1.0) gets generic advice.
+fn next_steps(result: &InitResult, from_handler: Vec<String>) -> Vec<String> {
     if result.dry_run {
-        return vec![format!(
-            "Run it for real: faber-db init {}",
-            result.environment
-        )];
+        return vec![format!("Run it for real: faber-db init {}", result.environment)];
     }
-    let mut steps = vec![
-        "Describe your models in prisma/schema.prisma, then create the first migration: npx prisma migrate dev --name initial_schema".to_owned(),
-        format!(
-            "Apply migrations to {}: npx prisma migrate deploy",
-            result.environment
-        ),
-    ];
+    if !from_handler.is_empty() {
+        return from_handler;
+    }
+    let folder = result.migrations_directory.as_deref().unwrap_or("the migrations folder");
+    let mut steps = vec![format!(
+        "Create your first migration in {folder} with your migration tool, then apply it to {}",
+        result.environment
+    )];
     if !result.pending_migrations.is_empty() {
         steps.insert(
             0,
             format!(
-                "{} migration(s) in the project are not applied here yet: npx prisma migrate deploy",
+                "{} migration(s) in {folder} are not applied to this database yet",
                 result.pending_migrations.len()
             ),
         );
@@ -837,37 +847,7 @@ fn already_exists(name: &str, environment: &str) -> Failure {
         .help(format!("To start over, drop {name} yourself and run init again"))
 }
 
-fn handler_failure(failure: HandlerFailure) -> Failure {
-    let help = match &failure {
-        HandlerFailure::Load { .. } => {
-            "Reinstall the handler, or check the path it was loaded from"
-        }
-        HandlerFailure::Sandbox { .. } => "Check that the migrations folder exists and is readable",
-        HandlerFailure::Incompatible { .. } => {
-            "Install a handler built for faber:db@0.1.0 (faber-db handler info NAME shows what a handler targets)"
-        }
-        HandlerFailure::CpuLimit { .. }
-        | HandlerFailure::MemoryLimit { .. }
-        | HandlerFailure::Timeout { .. } => {
-            "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
-        }
-        HandlerFailure::Trap { .. } | HandlerFailure::Oversized { .. } => {
-            "This is a bug in the handler: report it to its author with the message above"
-        }
-        HandlerFailure::Reported {
-            error: wit::HandlerError::Sql(_),
-            ..
-        } => "Check the database user's privileges and the SQL of the migrations in the folder",
-        HandlerFailure::Reported { .. } => {
-            "Fix what the handler reports above, then run init again"
-        }
-    };
-    Failure::new("Schema initialization failed")
-        .cause(failure)
-        .help(help)
-}
-
-fn wit_provider(provider: Provider) -> wit::Provider {
+pub(crate) fn wit_provider(provider: Provider) -> wit::Provider {
     match provider {
         Provider::Postgresql => wit::Provider::Postgresql,
         Provider::Mysql => wit::Provider::Mysql,

@@ -113,6 +113,7 @@ impl Host for HandlerState {
             .engine(request.engine)
             .set_engine_version(request.engine_version)
             .db_instance_class(request.instance_class)
+            .set_port(request.port.map(i32::from))
             .set_db_cluster_identifier(request.cluster_identifier)
             .set_allocated_storage(request.allocated_storage_gib.map(|gib| gib as i32))
             .set_master_username(request.master_username)
@@ -213,6 +214,7 @@ fn instance(instance: &DbInstance) -> WitInstance {
             .to_owned(),
         status: instance.db_instance_status().unwrap_or_default().to_owned(),
         engine: instance.engine().unwrap_or_default().to_owned(),
+        engine_version: instance.engine_version().map(str::to_owned),
         instance_class: instance.db_instance_class().unwrap_or_default().to_owned(),
         cluster_identifier: instance.db_cluster_identifier().map(str::to_owned),
         endpoint: endpoint.and_then(|e| e.address()).map(str::to_owned),

@@ -1,0 +1,226 @@
+//! Handler components: finding them by name, pinning them per project, and
+//! verifying the pin before a handler is loaded.
+//!
+//! Search order: the project's folder (`.fractary/plugins/faber-db/handlers/`),
+//! the user's folder (`FABER_DB_HANDLERS_DIR`, else the user data directory's
+//! `faber-db/handlers/`), then the handlers bundled with the host (a
+//! `handlers/` folder beside the binary, or the workspace's own build output
+//! when running from a checkout). In each folder, `NAME@VERSION.wasm` for the
+//! pinned version comes first, then `NAME.wasm`.
+
+pub mod conformance;
+pub mod lock;
+pub mod template;
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::config::{SandboxSection, config_dir};
+use crate::failure::{Failure, Outcome};
+use crate::runtime::{HandlerFailure, Limits, LoadedComponent, Runtime, Shape};
+use lock::{LockFile, Pin};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    Project,
+    User,
+    Bundled,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Project => "project",
+            Source::User => "user",
+            Source::Bundled => "bundled",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub name: String,
+    pub path: PathBuf,
+    pub source: Source,
+}
+
+/// The handler name for a configured migration tool: `prisma` → `handler-db-prisma`.
+pub fn migration_tool_handler(tool: &str) -> String {
+    if tool.starts_with("handler-") {
+        tool.to_owned()
+    } else {
+        format!("handler-db-{tool}")
+    }
+}
+
+pub fn project_dir(project: &Path) -> PathBuf {
+    config_dir(project).join("handlers")
+}
+
+pub fn user_dir() -> Option<PathBuf> {
+    std::env::var_os("FABER_DB_HANDLERS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|dir| dir.join("faber-db").join("handlers")))
+}
+
+fn bundled_dirs() -> Vec<PathBuf> {
+    let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    // A checkout's `target/<profile>/faber-db` finds the components built by
+    // `cargo build --target wasm32-wasip2` in `target/wasm32-wasip2/release`.
+    vec![
+        exe_dir.join("handlers"),
+        exe_dir.join("..").join("wasm32-wasip2").join("release"),
+    ]
+}
+
+/// Every folder handlers are looked up in, in order.
+pub fn search_path(project: &Path) -> Vec<(Source, PathBuf)> {
+    let mut places = vec![(Source::Project, project_dir(project))];
+    places.extend(user_dir().map(|dir| (Source::User, dir)));
+    places.extend(bundled_dirs().into_iter().map(|dir| (Source::Bundled, dir)));
+    places
+}
+
+/// The file name a handler is installed under in a project.
+pub fn installed_file_name(name: &str, version: &str) -> String {
+    format!("{name}@{version}.wasm")
+}
+
+/// Finds handler `name`, preferring `version` where one is given.
+pub fn resolve(project: &Path, name: &str, version: Option<&str>) -> Outcome<Resolved> {
+    resolve_in(&search_path(project), name, version).ok_or_else(|| {
+        let searched: Vec<String> = search_path(project)
+            .iter()
+            .map(|(_, dir)| dir.display().to_string())
+            .collect();
+        Failure::new(format!("Handler {name} not found"))
+            .cause(format!("searched {}", searched.join(", ")))
+            .help(format!("Install it into the project with: faber-db handler add PATH/TO/{name}.wasm"))
+            .help(format!(
+                "Or build the bundled handlers: cargo build --release --target wasm32-wasip2 -p {name}"
+            ))
+    })
+}
+
+pub fn resolve_in(places: &[(Source, PathBuf)], name: &str, version: Option<&str>) -> Option<Resolved> {
+    // Cargo names a cdylib with underscores.
+    let mut file_names: Vec<String> = version
+        .map(|version| installed_file_name(name, version))
+        .into_iter()
+        .collect();
+    file_names.push(format!("{name}.wasm"));
+    file_names.push(format!("{}.wasm", name.replace('-', "_")));
+    places.iter().find_map(|(source, dir)| {
+        file_names.iter().map(|file| dir.join(file)).find(|path| path.is_file()).map(|path| Resolved {
+            name: name.to_owned(),
+            path,
+            source: *source,
+        })
+    })
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A handler resolved, checked against the project's pin, and loaded.
+pub struct Checked {
+    pub resolved: Resolved,
+    pub component: LoadedComponent,
+    /// `None` when the project has no pin for it yet.
+    pub pin: Option<Pin>,
+}
+
+/// Resolves `name`, refuses it if it does not match the project's pin (before
+/// anything of it runs), and loads it.
+pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Checked> {
+    let lock = LockFile::load(project)?;
+    let pin = lock.get(name).cloned();
+    let resolved = resolve(project, name, pin.as_ref().map(|pin| pin.version.as_str()))?;
+    let bytes = std::fs::read(&resolved.path).map_err(|err| {
+        Failure::new(format!("Cannot read handler {}", resolved.path.display())).cause(err)
+    })?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(pin) = &pin
+        && pin.sha256 != sha256
+    {
+        return Err(pin_mismatch(pin, &resolved.path, &sha256));
+    }
+    let component = runtime
+        .load_bytes(name, &resolved.path, &bytes)
+        .map_err(|failure| Failure::new(format!("Cannot load handler {name}")).cause(failure))?;
+    Ok(Checked {
+        resolved,
+        component,
+        pin,
+    })
+}
+
+pub fn pin_mismatch(pin: &Pin, path: &Path, found: &str) -> Failure {
+    Failure::new(format!("Handler {} does not match its pin", pin.name))
+        .cause(format!(
+            "{} pins {} {} with sha256 {}, but {} has sha256 {found}",
+            lock::FILE_NAME,
+            pin.name,
+            pin.version,
+            pin.sha256,
+            path.display()
+        ))
+        .help(format!(
+            "If you changed the handler on purpose, review it and pin it again: faber-db handler add {}",
+            path.display()
+        ))
+        .help("Otherwise restore the pinned file (or the lock file) from version control; nothing was loaded")
+}
+
+/// Pins `component` (as handler version `version`) in the project's lock
+/// file; returns the pin it replaced, if any.
+pub fn pin(project: &Path, component: &LoadedComponent, version: &str, shape: &Shape) -> Outcome<Option<Pin>> {
+    let mut lock = LockFile::load(project)?;
+    let replaced = lock.pin(Pin {
+        name: component.name.clone(),
+        version: version.to_owned(),
+        wit: format!("faber:db@{}", shape.wit_version),
+        world: shape.world.as_str().to_owned(),
+        sha256: component.sha256.clone(),
+    });
+    lock.save(project)?;
+    Ok(replaced)
+}
+
+/// A runtime with the project's sandbox limits and the user's compile cache.
+pub fn runtime(sandbox: &SandboxSection) -> Outcome<Runtime> {
+    Runtime::new(Limits::from_config(sandbox), crate::runtime::default_cache_dir())
+        .map_err(|err| Failure::new("Cannot start the component runtime").cause(format!("{err:#}")))
+}
+
+/// Turns a runtime failure into the user's error, with what to do about it.
+pub fn failure(failure: HandlerFailure) -> Failure {
+    let help = match &failure {
+        HandlerFailure::Load { .. } => "Reinstall the handler, or check the path it was loaded from",
+        HandlerFailure::Sandbox { .. } => "Check that the migrations folder exists and is readable",
+        HandlerFailure::Incompatible { .. } => {
+            "Install a build of the handler for a contract version this host supports (faber-db handler info NAME shows both)"
+        }
+        HandlerFailure::CpuLimit { .. } | HandlerFailure::MemoryLimit { .. } | HandlerFailure::Timeout { .. } => {
+            "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
+        }
+        HandlerFailure::Trap { .. } | HandlerFailure::Oversized { .. } => {
+            "This is a bug in the handler: report it to its author with the message above"
+        }
+        HandlerFailure::Reported { .. } => "Fix what the handler reports above, then run the command again",
+    };
+    let headline = match &failure {
+        HandlerFailure::Load { handler, .. } | HandlerFailure::Incompatible { handler, .. } => {
+            format!("Cannot use handler {handler}")
+        }
+        other => format!("Handler {} failed", other.handler()),
+    };
+    Failure::new(headline).cause(failure).help(help)
+}

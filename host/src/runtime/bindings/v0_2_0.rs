@@ -1,0 +1,39 @@
+//! Bindings for `faber:db@0.2.0` (the current `wit/`): one module per world, sharing the
+//! interfaces both import (`types`, `log`).
+
+pub mod migration_tool {
+    wasmtime::component::bindgen!({
+        world: "migration-tool-handler",
+        path: "../wit",
+        imports: { default: async },
+        exports: { default: async },
+    });
+}
+
+pub mod cloud_provider {
+    wasmtime::component::bindgen!({
+        world: "cloud-provider-handler",
+        path: "../wit",
+        imports: { default: async },
+        exports: { default: async },
+        with: {
+            "faber:db/types": super::migration_tool::faber::db::types,
+            "faber:db/log": super::migration_tool::faber::db::log,
+        },
+    });
+}
+
+pub use cloud_provider::CloudProviderHandler;
+pub use cloud_provider::exports::faber::db::cloud_provider::{
+    Infrastructure, InfrastructureRequest,
+};
+pub use cloud_provider::faber::db::rds;
+pub use migration_tool::MigrationToolHandler;
+pub use migration_tool::exports::faber::db::migration_tool::{
+    InitializeOutcome, InitializeRequest,
+};
+pub use migration_tool::faber::db::types::{HandlerError, HandlerInfo, Provider, SqlError};
+pub use migration_tool::faber::db::{log, sql, types};
+
+/// The package version these bindings were generated from.
+pub const WIT_VERSION: &str = "0.2.0";
