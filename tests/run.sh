@@ -44,11 +44,12 @@ export FABER_DB_MOTO_VENV="$(cd "$venv" && pwd)"
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-    -p handler-db-prisma -p handler-cloud-aws -p hostile-handler
+    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
+    -p hostile-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run -p faber-db -p handler-db-prisma -p handler-cloud-aws --no-fail-fast "$@"
+    cargo nextest run -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 else
-    cargo test -p faber-db -p handler-db-prisma -p handler-cloud-aws --no-fail-fast "$@"
+    cargo test -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 fi

@@ -44,6 +44,76 @@ pub enum Command {
     /// Create or inspect the project configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Install, pin, verify, inspect, test and create handler components.
+    #[command(subcommand)]
+    Handler(HandlerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandlerCommand {
+    /// Handlers available to the project, and what it pins.
+    List(ProjectArgs),
+    /// Install a handler into the project and pin its sha256 in handlers.lock.
+    #[command(long_about = "Installs a handler component into the project's \
+        .fractary/plugins/faber-db/handlers/ folder as NAME@VERSION.wasm and pins it (name, version, \
+        contract version and sha256) in handlers.lock. SOURCE is a path to a .wasm file, or the name \
+        of a handler in the user or bundled folders, optionally NAME@VERSION. Shows what the handler \
+        will be allowed to do. Re-adding replaces the pin: that is how a handler is upgraded.")]
+    Add(AddArgs),
+    /// Check every pinned handler against its sha256.
+    Verify(ProjectArgs),
+    /// Unpin a handler and delete its copy in the project.
+    Remove(NameArgs),
+    /// What a handler is: contract version, exports, imports and capabilities.
+    Info(NameArgs),
+    /// Run the conformance suite against a handler component.
+    Test(TestArgs),
+    /// Create a handler crate, built only against the WIT contract.
+    New(NewArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectArgs {
+    /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// A .wasm file, or NAME[@VERSION] of an installed handler.
+    pub source: String,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NameArgs {
+    /// Handler name (e.g. handler-db-prisma), or for `info` a path to a .wasm file.
+    pub handler: String,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The component to test.
+    pub path: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// Crate name, e.g. handler-db-flyway.
+    pub name: String,
+    /// Folder to create the crate in (default: the current directory).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

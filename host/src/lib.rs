@@ -14,4 +14,5 @@ pub mod logging;
 pub mod names;
 pub mod report;
 pub mod runtime;
+pub mod workdir;
 pub mod workflow;

@@ -1,6 +1,6 @@
 use clap::Parser;
 
-use faber_db::cli::{Cli, Command, ConfigCommand};
+use faber_db::cli::{Cli, Command, ConfigCommand, HandlerCommand};
 use faber_db::commands;
 use faber_db::logging::{self, Level};
 
@@ -15,8 +15,22 @@ fn main() {
         Command::Init(args) => runtime().block_on(commands::init::run(args)),
         Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
         Command::Config(ConfigCommand::Schema) => commands::config::schema(),
+        Command::Handler(command) => runtime().block_on(handler(command)),
     };
     std::process::exit(code);
+}
+
+async fn handler(command: HandlerCommand) -> i32 {
+    use commands::handler;
+    match command {
+        HandlerCommand::List(args) => handler::list(args).await,
+        HandlerCommand::Add(args) => handler::add(args).await,
+        HandlerCommand::Verify(args) => handler::verify(args),
+        HandlerCommand::Remove(args) => handler::remove(args),
+        HandlerCommand::Info(args) => handler::info(args).await,
+        HandlerCommand::Test(args) => handler::test(args).await,
+        HandlerCommand::New(args) => handler::new(args),
+    }
 }
 
 /// One worker thread is plenty: the workflow is sequential, and the work

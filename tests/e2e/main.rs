@@ -7,6 +7,7 @@ mod support;
 
 mod cloud;
 mod config_init;
+mod handlers;
 mod init;
 mod init_failures;
 mod sandbox;

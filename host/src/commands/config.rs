@@ -5,25 +5,10 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use super::output::{Done, emit};
 use crate::cli::ConfigInitArgs;
 use crate::config::{self, Config, Hosting, Provider};
 use crate::failure::{Failure, Outcome};
-use crate::report::Status;
-use crate::report::style::Style;
-
-#[derive(Serialize)]
-struct ConfigReport {
-    status: Status,
-    operation: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<ConfigResult>,
-    message: String,
-    next_steps: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recovery: Option<Recovery>,
-}
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -33,50 +18,18 @@ struct ConfigResult {
     migration_tool: String,
 }
 
-#[derive(Serialize)]
-struct Recovery {
-    suggestions: Vec<String>,
-}
-
 pub fn init(args: ConfigInitArgs) -> i32 {
-    let json = args.output.json();
-    let report = match write_config(&args) {
-        Ok((result, config)) => {
-            let env = &config.environments["dev"].connection_string_env;
-            ConfigReport {
-                status: Status::Success,
-                operation: "config-init",
-                message: format!("Wrote {}", result.path.display()),
-                next_steps: vec![
-                    format!(
-                        "Set the dev connection string: export {env}=\"{}\"",
-                        example(result.provider)
-                    ),
-                    "Initialize the dev database: faber-db init dev".to_owned(),
-                ],
-                result: Some(result),
-                error: None,
-                recovery: None,
-            }
-        }
-        Err(failure) => ConfigReport {
-            status: Status::Error,
-            operation: "config-init",
-            result: None,
-            message: failure.to_string(),
-            next_steps: Vec::new(),
-            error: Some(failure.to_string()),
-            recovery: Some(Recovery {
-                suggestions: failure.suggestions.clone(),
-            }),
-        },
-    };
-    if json {
-        super::print_json(&report);
-    } else {
-        print_human(&report);
-    }
-    report.status.exit_code()
+    let outcome = write_config(&args).map(|(result, config)| {
+        let env = config.environments["dev"].connection_string_env.clone();
+        let example = result.provider.example_url();
+        let message = format!("Wrote {}", result.path.display());
+        Done::ok(result, message)
+            .next(format!(
+                "Set the dev connection string: export {env}=\"{example}\""
+            ))
+            .next("Initialize the dev database: faber-db init dev")
+    });
+    emit(args.output.json(), "config-init", outcome, |_| {})
 }
 
 pub fn schema() -> i32 {
@@ -188,29 +141,4 @@ fn parse_provider(answer: &str) -> Option<Provider> {
 
 fn parse_hosting(answer: &str) -> Option<Hosting> {
     serde_json::from_value(serde_json::Value::String(answer.to_ascii_lowercase())).ok()
-}
-
-fn example(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
-        Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
-        Provider::Sqlite => "file:./dev.db",
-    }
-}
-
-fn print_human(report: &ConfigReport) {
-    if report.status == Status::Success {
-        let style = Style::for_stdout();
-        println!("{} {}", style.green("✓"), report.message);
-        println!("\nNext steps:");
-        for next in &report.next_steps {
-            println!("  • {next}");
-        }
-    } else {
-        let style = Style::for_stderr();
-        eprintln!("{} {}", style.red(&style.bold("error:")), report.message);
-        for suggestion in report.recovery.iter().flat_map(|r| &r.suggestions) {
-            eprintln!("{} {suggestion}", style.green(&style.bold("help:")));
-        }
-    }
 }

@@ -2,7 +2,9 @@
 //! exit code.
 
 pub mod config;
+pub mod handler;
 pub mod init;
+mod output;
 
 use serde::Serialize;
 

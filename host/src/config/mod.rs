@@ -73,6 +73,15 @@ pub enum Provider {
 impl Provider {
     pub const ALL: [Provider; 3] = [Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
 
+    /// A connection string to show in help lines.
+    pub fn example_url(self) -> &'static str {
+        match self {
+            Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
+            Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
+            Provider::Sqlite => "file:./dev.db",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::Postgresql => "postgresql",

@@ -224,6 +224,22 @@ impl Database {
         Ok(rows)
     }
 
+    /// `SELECT COUNT(*)` of a table, its name quoted for the dialect.
+    pub async fn count_rows(&mut self, table: &str) -> Result<i64, SqlError> {
+        let statement = format!(
+            "SELECT COUNT(*) FROM {}",
+            crate::names::quote(self.provider(), table)
+        );
+        let rows = self.query(&statement, &[]).await?;
+        match rows.rows.first().and_then(|row| row.first()) {
+            Some(Value::Integer(count)) => Ok(*count),
+            other => Err(SqlError {
+                code: None,
+                message: format!("unexpected answer to COUNT(*): {other:?}"),
+            }),
+        }
+    }
+
     pub async fn close(self) {
         let _ = match self {
             Database::Postgres(conn) => conn.close().await,

@@ -1,0 +1,374 @@
+//! `faber-db handler test`: what every handler must do, checked against the
+//! real runtime and a real SQLite database.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::db::{ConnectionString, Server, Value};
+use crate::runtime::bindings::latest::{
+    HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest, Provider,
+};
+use crate::runtime::capabilities::offline_rds_client;
+use crate::runtime::{
+    CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
+};
+
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub passed: bool,
+    pub detail: String,
+}
+
+fn check(name: &'static str, result: Result<String, String>) -> Check {
+    match result {
+        Ok(detail) => Check {
+            name,
+            passed: true,
+            detail,
+        },
+        Err(detail) => Check {
+            name,
+            passed: false,
+            detail,
+        },
+    }
+}
+
+/// Runs every check that applies to the component at `path`; stops at the
+/// first check that later ones depend on.
+pub async fn run(path: &Path) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let runtime = match Runtime::new(Limits::default(), crate::runtime::default_cache_dir()) {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            checks.push(check("runtime", Err(format!("{err:#}"))));
+            return checks;
+        }
+    };
+    let name = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let loaded = runtime.load(&name, path).map_err(|err| err.to_string());
+    checks.push(check(
+        "loads as a component",
+        loaded
+            .as_ref()
+            .map(|c| format!("sha256 {}", c.sha256))
+            .map_err(Clone::clone),
+    ));
+    let Ok(component) = loaded else { return checks };
+    let shape = runtime.inspect(&component).map_err(|err| err.to_string());
+    checks.push(check(
+        "built for a supported contract",
+        shape
+            .as_ref()
+            .map(|s| format!("{} world, faber:db@{}", s.world.as_str(), s.wit_version))
+            .map_err(Clone::clone),
+    ));
+    let Ok(shape) = shape else { return checks };
+    match shape.world {
+        World::MigrationTool => migration_tool(&runtime, component, &shape, &mut checks).await,
+        World::CloudProvider => cloud_provider(&runtime, component, &shape, &mut checks).await,
+    }
+    checks
+}
+
+fn info_is_valid(info: &HandlerInfo, shape: &Shape) -> Result<String, String> {
+    let name_ok = !info.name.is_empty()
+        && info
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let version_ok = {
+        let parts: Vec<&str> = info
+            .version
+            .split(['-', '+'])
+            .next()
+            .unwrap_or_default()
+            .split('.')
+            .collect();
+        parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    };
+    let problems: Vec<String> = [
+        (!name_ok).then(|| format!("name {:?} is not lower-case kebab-case", info.name)),
+        (!version_ok).then(|| format!("version {:?} is not semver", info.version)),
+        (info.wit_version != shape.wit_version).then(|| {
+            format!(
+                "wit-version says {:?} but the component exports faber:db@{}",
+                info.wit_version, shape.wit_version
+            )
+        }),
+        info.description
+            .trim()
+            .is_empty()
+            .then(|| "description is empty".to_owned()),
+        info.providers
+            .is_empty()
+            .then(|| "providers is empty".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if problems.is_empty() {
+        Ok(format!(
+            "{} {} for faber:db@{}",
+            info.name, info.version, info.wit_version
+        ))
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+async fn migration_tool(
+    runtime: &Runtime,
+    component: LoadedComponent,
+    shape: &Shape,
+    checks: &mut Vec<Check>,
+) {
+    let tool = match MigrationTool::new(runtime, component) {
+        Ok(tool) => tool,
+        Err(err) => return checks.push(check("links", Err(err.to_string()))),
+    };
+    let info = tool.info().await.map_err(|err| err.to_string());
+    checks.push(check(
+        "info is valid",
+        info.as_ref()
+            .map_err(Clone::clone)
+            .and_then(|info| info_is_valid(info, shape)),
+    ));
+    let Ok(info) = info else { return };
+    if !info.providers.contains(&Provider::Sqlite) {
+        return checks.push(check(
+            "initialize-schema on SQLite",
+            Ok("skipped: the handler does not support sqlite".into()),
+        ));
+    }
+    let scratch = match Scratch::new() {
+        Ok(scratch) => scratch,
+        Err(err) => return checks.push(check("scratch project", Err(err))),
+    };
+    let first = scratch.initialize(&tool).await;
+    checks.push(check(
+        "initialize-schema succeeds on a fresh SQLite database",
+        first
+            .as_ref()
+            .map(|o| format!("baseline {}", o.baseline_migration))
+            .map_err(Clone::clone),
+    ));
+    let Ok(first) = first else { return };
+    let rows = scratch.tracking_rows(&first.tracking_table).await;
+    checks.push(check(
+        "the reported tracking table exists",
+        rows.clone()
+            .map(|n| format!("{} holds {n} row(s)", first.tracking_table)),
+    ));
+    checks.push(check(
+        "files are written where reported",
+        scratch.files_exist(&first.files_written),
+    ));
+    checks.push(check(
+        "applied migrations are recorded",
+        match &rows {
+            Ok(n) if (*n as usize) >= first.applied.len() => {
+                Ok(format!("{} applied, {n} recorded", first.applied.len()))
+            }
+            Ok(n) => Err(format!(
+                "{} reported applied, {n} row(s) recorded",
+                first.applied.len()
+            )),
+            Err(err) => Err(err.clone()),
+        },
+    ));
+    let second = scratch.initialize(&tool).await;
+    let again = rows.clone().ok();
+    let after = scratch.tracking_rows(&first.tracking_table).await.ok();
+    checks.push(check(
+        "a second call changes nothing",
+        match second {
+            Err(err) => Err(format!("the second call failed: {err}")),
+            Ok(o)
+                if o.tracking_table_created
+                    || o.baseline_created
+                    || !o.files_written.is_empty()
+                    || !o.applied.is_empty() =>
+            {
+                Err(format!("the second call created or applied again: {o:?}"))
+            }
+            Ok(_) if again != after => Err(format!("rows changed from {again:?} to {after:?}")),
+            Ok(_) => Ok("nothing created, written or applied".to_owned()),
+        },
+    ));
+    checks.push(check("stays inside its grant", scratch.nothing_outside()));
+}
+
+async fn cloud_provider(
+    runtime: &Runtime,
+    component: LoadedComponent,
+    shape: &Shape,
+    checks: &mut Vec<Check>,
+) {
+    let provider = match CloudProvider::new(runtime, component, offline_rds_client()) {
+        Ok(provider) => provider,
+        Err(err) => return checks.push(check("links", Err(err.to_string()))),
+    };
+    let info = provider.info().await.map_err(|err| err.to_string());
+    checks.push(check(
+        "info is valid",
+        info.as_ref()
+            .map_err(Clone::clone)
+            .and_then(|info| info_is_valid(info, shape)),
+    ));
+    let hostings = provider.hostings().await.map_err(|err| err.to_string());
+    checks.push(check(
+        "hostings are named",
+        match &hostings {
+            Ok(list) if !list.is_empty() => Ok(list.join(", ")),
+            Ok(_) => Err("hostings is empty".to_owned()),
+            Err(err) => Err(err.clone()),
+        },
+    ));
+    let (Ok(info), Ok(hostings)) = (info, hostings) else {
+        return;
+    };
+    let request = InfrastructureRequest {
+        project: "conformance".to_owned(),
+        environment: "dev".to_owned(),
+        hosting: hostings[0].clone(),
+        provider: info
+            .providers
+            .first()
+            .copied()
+            .unwrap_or(Provider::Postgresql),
+        settings: "{}".to_owned(),
+    };
+    checks.push(check(
+        "plan describes what it would create",
+        match provider.plan(&request).await {
+            Ok(lines) if !lines.is_empty() => Ok(lines.join("; ")),
+            Ok(_) => Err("the plan is empty".to_owned()),
+            Err(err) => Err(err.to_string()),
+        },
+    ));
+}
+
+/// A throwaway project: a SQLite database file and a migrations folder.
+struct Scratch {
+    _dir: tempfile::TempDir,
+    project: PathBuf,
+    target: ConnectionString,
+}
+
+impl Scratch {
+    fn new() -> Result<Scratch, String> {
+        let dir = tempfile::tempdir().map_err(|err| err.to_string())?;
+        let project = dir.path().join("project");
+        std::fs::create_dir_all(project.join("migrations")).map_err(|err| err.to_string())?;
+        std::fs::write(project.join("conformance.db"), b"").map_err(|err| err.to_string())?;
+        let target = ConnectionString::File {
+            dir: project.clone(),
+            file: Some("conformance.db".to_owned()),
+        };
+        Ok(Scratch {
+            _dir: dir,
+            project,
+            target,
+        })
+    }
+
+    fn migrations(&self) -> PathBuf {
+        self.project.join("migrations")
+    }
+
+    async fn initialize(&self, tool: &MigrationTool) -> Result<InitializeOutcome, String> {
+        let server = Server::connect(&self.target)
+            .await
+            .map_err(|f| f.to_string())?;
+        let database = server
+            .open(&self.target, "conformance")
+            .await
+            .map_err(|f| f.to_string())?;
+        let grant = Grant {
+            directory: Some((self.migrations(), "/migrations".to_owned())),
+            database: Some(database),
+            ..Grant::default()
+        };
+        let request = InitializeRequest {
+            provider: Provider::Sqlite,
+            database_name: "conformance".to_owned(),
+            migrations_dir: "/migrations".to_owned(),
+            tracking_table: None,
+        };
+        let (database, outcome) = tool.initialize_schema(grant, &request).await;
+        if let Some(database) = database {
+            database.close().await;
+        }
+        outcome.map_err(|err| err.to_string())
+    }
+
+    /// Rows in `table`, read on a connection of the host's own.
+    async fn tracking_rows(&self, table: &str) -> Result<i64, String> {
+        let server = Server::connect(&self.target)
+            .await
+            .map_err(|f| f.to_string())?;
+        let mut database = server
+            .open(&self.target, "conformance")
+            .await
+            .map_err(|f| f.to_string())?;
+        let exists = database
+            .query(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                &[Value::Text(table.to_owned())],
+            )
+            .await
+            .map_err(|err| err.message)?;
+        if exists.rows != vec![vec![Value::Integer(1)]] {
+            database.close().await;
+            return Err(format!("no table {table:?} in the database"));
+        }
+        let count = database.count_rows(table).await.map_err(|err| err.message);
+        database.close().await;
+        count
+    }
+
+    fn files_exist(&self, files: &[String]) -> Result<String, String> {
+        for file in files {
+            let relative = Path::new(file);
+            if relative.is_absolute()
+                || relative
+                    .components()
+                    .any(|c| matches!(c, std::path::Component::ParentDir))
+            {
+                return Err(format!(
+                    "{file:?} is not a path inside the migrations folder"
+                ));
+            }
+            if !self.migrations().join(relative).is_file() {
+                return Err(format!("{file:?} was reported written but is not there"));
+            }
+        }
+        Ok(format!("{} file(s)", files.len()))
+    }
+
+    fn nothing_outside(&self) -> Result<String, String> {
+        let unexpected: Vec<String> = std::fs::read_dir(&self.project)
+            .map_err(|err| err.to_string())?
+            .filter_map(Result::ok)
+            .map(|entry| entry.file_name().to_string_lossy().into_owned())
+            .filter(|name| name != "migrations" && !name.starts_with("conformance.db"))
+            .collect();
+        if unexpected.is_empty() {
+            Ok("only the migrations folder and the database changed".to_owned())
+        } else {
+            Err(format!(
+                "unexpected entries next to the grant: {}",
+                unexpected.join(", ")
+            ))
+        }
+    }
+}

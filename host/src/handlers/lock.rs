@@ -128,7 +128,10 @@ mod tests {
         assert!(lock.pins().is_empty());
         lock.pin(pin("handler-db-prisma", "aa"));
         lock.pin(pin("handler-cloud-aws", "bb"));
-        assert_eq!(lock.pin(pin("handler-db-prisma", "cc")).unwrap().sha256, "aa");
+        assert_eq!(
+            lock.pin(pin("handler-db-prisma", "cc")).unwrap().sha256,
+            "aa"
+        );
         lock.save(project.path()).unwrap();
 
         let text = std::fs::read_to_string(path(project.path())).unwrap();

@@ -45,12 +45,22 @@ pub struct Resolved {
     pub source: Source,
 }
 
-/// The handler name for a configured migration tool: `prisma` → `handler-db-prisma`.
-pub fn migration_tool_handler(tool: &str) -> String {
+/// The handler for a configured migration tool: a handler of exactly that
+/// name when the project pins or has one (`legacy-handler`), otherwise the
+/// conventional name (`prisma` → `handler-db-prisma`).
+pub fn migration_tool_handler(project: &Path, tool: &str) -> String {
+    let conventional = format!("handler-db-{tool}");
     if tool.starts_with("handler-") {
+        return tool.to_owned();
+    }
+    let pinned = LockFile::load(project)
+        .map(|lock| lock.get(tool).is_some())
+        .unwrap_or(false);
+    let installed = resolve_in(&[(Source::Project, project_dir(project))], tool, None).is_some();
+    if pinned || installed {
         tool.to_owned()
     } else {
-        format!("handler-db-{tool}")
+        conventional
     }
 }
 
@@ -108,7 +118,11 @@ pub fn resolve(project: &Path, name: &str, version: Option<&str>) -> Outcome<Res
     })
 }
 
-pub fn resolve_in(places: &[(Source, PathBuf)], name: &str, version: Option<&str>) -> Option<Resolved> {
+pub fn resolve_in(
+    places: &[(Source, PathBuf)],
+    name: &str,
+    version: Option<&str>,
+) -> Option<Resolved> {
     // Cargo names a cdylib with underscores.
     let mut file_names: Vec<String> = version
         .map(|version| installed_file_name(name, version))
@@ -117,11 +131,15 @@ pub fn resolve_in(places: &[(Source, PathBuf)], name: &str, version: Option<&str
     file_names.push(format!("{name}.wasm"));
     file_names.push(format!("{}.wasm", name.replace('-', "_")));
     places.iter().find_map(|(source, dir)| {
-        file_names.iter().map(|file| dir.join(file)).find(|path| path.is_file()).map(|path| Resolved {
-            name: name.to_owned(),
-            path,
-            source: *source,
-        })
+        file_names
+            .iter()
+            .map(|file| dir.join(file))
+            .find(|path| path.is_file())
+            .map(|path| Resolved {
+                name: name.to_owned(),
+                path,
+                source: *source,
+            })
     })
 }
 
@@ -181,7 +199,12 @@ pub fn pin_mismatch(pin: &Pin, path: &Path, found: &str) -> Failure {
 
 /// Pins `component` (as handler version `version`) in the project's lock
 /// file; returns the pin it replaced, if any.
-pub fn pin(project: &Path, component: &LoadedComponent, version: &str, shape: &Shape) -> Outcome<Option<Pin>> {
+pub fn pin(
+    project: &Path,
+    component: &LoadedComponent,
+    version: &str,
+    shape: &Shape,
+) -> Outcome<Option<Pin>> {
     let mut lock = LockFile::load(project)?;
     let replaced = lock.pin(Pin {
         name: component.name.clone(),
@@ -196,25 +219,34 @@ pub fn pin(project: &Path, component: &LoadedComponent, version: &str, shape: &S
 
 /// A runtime with the project's sandbox limits and the user's compile cache.
 pub fn runtime(sandbox: &SandboxSection) -> Outcome<Runtime> {
-    Runtime::new(Limits::from_config(sandbox), crate::runtime::default_cache_dir())
-        .map_err(|err| Failure::new("Cannot start the component runtime").cause(format!("{err:#}")))
+    Runtime::new(
+        Limits::from_config(sandbox),
+        crate::runtime::default_cache_dir(),
+    )
+    .map_err(|err| Failure::new("Cannot start the component runtime").cause(format!("{err:#}")))
 }
 
 /// Turns a runtime failure into the user's error, with what to do about it.
 pub fn failure(failure: HandlerFailure) -> Failure {
     let help = match &failure {
-        HandlerFailure::Load { .. } => "Reinstall the handler, or check the path it was loaded from",
+        HandlerFailure::Load { .. } => {
+            "Reinstall the handler, or check the path it was loaded from"
+        }
         HandlerFailure::Sandbox { .. } => "Check that the migrations folder exists and is readable",
         HandlerFailure::Incompatible { .. } => {
             "Install a build of the handler for a contract version this host supports (faber-db handler info NAME shows both)"
         }
-        HandlerFailure::CpuLimit { .. } | HandlerFailure::MemoryLimit { .. } | HandlerFailure::Timeout { .. } => {
+        HandlerFailure::CpuLimit { .. }
+        | HandlerFailure::MemoryLimit { .. }
+        | HandlerFailure::Timeout { .. } => {
             "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
         }
         HandlerFailure::Trap { .. } | HandlerFailure::Oversized { .. } => {
             "This is a bug in the handler: report it to its author with the message above"
         }
-        HandlerFailure::Reported { .. } => "Fix what the handler reports above, then run the command again",
+        HandlerFailure::Reported { .. } => {
+            "Fix what the handler reports above, then run the command again"
+        }
     };
     let headline = match &failure {
         HandlerFailure::Load { handler, .. } | HandlerFailure::Incompatible { handler, .. } => {

@@ -32,7 +32,10 @@ impl CloudProvider {
         if shape.world != World::CloudProvider {
             return Err(HandlerFailure::Incompatible {
                 handler: component.name.clone(),
-                reason: format!("it is a {} handler, not a cloud-provider handler", shape.world.as_str()),
+                reason: format!(
+                    "it is a {} handler, not a cloud-provider handler",
+                    shape.world.as_str()
+                ),
             });
         }
         let pre = runtime

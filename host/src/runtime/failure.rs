@@ -15,7 +15,7 @@ pub enum HandlerFailure {
     },
     #[error("cannot set up the sandbox for handler {handler}: {reason}")]
     Sandbox { handler: String, reason: String },
-    #[error("handler {handler} does not implement the expected world: {reason}")]
+    #[error("handler {handler} is incompatible with this host: {reason}")]
     Incompatible { handler: String, reason: String },
     #[error("handler {handler} used up its CPU budget of {fuel} fuel units")]
     CpuLimit { handler: String, fuel: u64 },

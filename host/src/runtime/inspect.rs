@@ -55,6 +55,7 @@ impl Runtime {
             let functions = match item.ty {
                 ComponentItem::ComponentInstance(instance) => instance
                     .exports(&self.engine)
+                    .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
                     .map(|(function, _)| function.to_owned())
                     .collect::<Vec<_>>()
                     .join(", "),
@@ -70,7 +71,10 @@ impl Runtime {
                 }
             }
         }
-        let imports: Vec<String> = ty.imports(&self.engine).map(|(name, _)| name.to_owned()).collect();
+        let imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
         let Some((world, wit_version)) = world else {
             return Err(HandlerFailure::Incompatible {
                 handler: component.name.clone(),
@@ -82,9 +86,13 @@ impl Runtime {
             return Err(HandlerFailure::Incompatible {
                 handler: component.name.clone(),
                 reason: format!(
-                    "it was built for faber:db@{wit_version}, and this host (faber-db {}) supports faber:db@{} for {} handlers",
+                    "it was built for faber:db@{wit_version}, and this host (faber-db {}) supports {} for {} handlers",
                     env!("CARGO_PKG_VERSION"),
-                    supported.join(", @"),
+                    supported
+                        .iter()
+                        .map(|version| format!("faber:db@{version}"))
+                        .collect::<Vec<_>>()
+                        .join(" and "),
                     world.as_str()
                 ),
             });
@@ -103,12 +111,24 @@ impl Runtime {
 /// One line per kind of access, in the order a reviewer cares about.
 fn describe_capabilities(imports: &[String]) -> Vec<String> {
     let rules: [(&str, &str); 8] = [
-        ("faber:db/sql", "SQL on the target database only (the host opens the one database; the handler never sees a connection string)"),
-        ("faber:db/rds", "AWS RDS: describe and create DB clusters and instances, with the host's credentials (never visible to the handler; passwords are RDS-managed)"),
-        ("wasi:filesystem", "files under the migrations folder only (the one directory the host grants)"),
+        (
+            "faber:db/sql",
+            "SQL on the target database only (the host opens the one database; the handler never sees a connection string)",
+        ),
+        (
+            "faber:db/rds",
+            "AWS RDS: describe and create DB clusters and instances, with the host's credentials (never visible to the handler; passwords are RDS-managed)",
+        ),
+        (
+            "wasi:filesystem",
+            "files under the migrations folder only (the one directory the host grants)",
+        ),
         ("faber:db/log", "messages to the faber-db log"),
         ("wasi:sockets", "network: requested, always denied"),
-        ("wasi:cli/environment", "environment variables and arguments: requested, always empty"),
+        (
+            "wasi:cli/environment",
+            "environment variables and arguments: requested, always empty",
+        ),
         ("wasi:clocks", "clocks"),
         ("wasi:random", "random numbers"),
     ];

@@ -33,21 +33,34 @@ impl MigrationTool {
         if shape.world != World::MigrationTool {
             return Err(HandlerFailure::Incompatible {
                 handler: component.name.clone(),
-                reason: format!("it is a {} handler, not a migration-tool handler", shape.world.as_str()),
+                reason: format!(
+                    "it is a {} handler, not a migration-tool handler",
+                    shape.world.as_str()
+                ),
             });
         }
-        let linked = runtime.linker().and_then(|mut linker| match shape.wit_version.as_str() {
-            v0_1_0::WIT_VERSION => {
-                v0_1_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-                let pre = linker.instantiate_pre(&component.component)?;
-                Ok(Pre::V0_1_0(v0_1_0::MigrationToolHandlerPre::new(pre)?))
-            }
-            _ => {
-                latest::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-                let pre = linker.instantiate_pre(&component.component)?;
-                Ok(Pre::V0_2_0(latest::migration_tool::MigrationToolHandlerPre::new(pre)?))
-            }
-        });
+        let linked = runtime
+            .linker()
+            .and_then(|mut linker| match shape.wit_version.as_str() {
+                v0_1_0::WIT_VERSION => {
+                    v0_1_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
+                        &mut linker,
+                        |state| state,
+                    )?;
+                    let pre = linker.instantiate_pre(&component.component)?;
+                    Ok(Pre::V0_1_0(v0_1_0::MigrationToolHandlerPre::new(pre)?))
+                }
+                _ => {
+                    latest::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
+                        &mut linker,
+                        |state| state,
+                    )?;
+                    let pre = linker.instantiate_pre(&component.component)?;
+                    Ok(Pre::V0_2_0(
+                        latest::migration_tool::MigrationToolHandlerPre::new(pre)?,
+                    ))
+                }
+            });
         let pre = linked.map_err(|err| HandlerFailure::Incompatible {
             handler: component.name.clone(),
             reason: format!("{err:#}"),
@@ -90,7 +103,9 @@ impl MigrationTool {
                         handler,
                         Grant::default(),
                         async |store| pre.instantiate_async(store).await,
-                        async |instance, store| instance.faber_db_migration_tool().call_info(store).await,
+                        async |instance, store| {
+                            instance.faber_db_migration_tool().call_info(store).await
+                        },
                     )
                     .await
             }
@@ -153,7 +168,8 @@ impl MigrationTool {
             handler: handler.clone(),
             error,
         })?;
-        check_outcome_size(&outcome).map_err(|reason| HandlerFailure::Oversized { handler, reason })?;
+        check_outcome_size(&outcome)
+            .map_err(|reason| HandlerFailure::Oversized { handler, reason })?;
         Ok(outcome)
     }
 }

@@ -92,7 +92,12 @@ impl Runtime {
     }
 
     /// Compiles (or loads from the cache) a component already read from `path`.
-    pub fn load_bytes(&self, name: &str, path: &Path, bytes: &[u8]) -> Result<LoadedComponent, HandlerFailure> {
+    pub fn load_bytes(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+    ) -> Result<LoadedComponent, HandlerFailure> {
         let started = Instant::now();
         let load_error = |reason: String| HandlerFailure::Load {
             handler: name.to_owned(),

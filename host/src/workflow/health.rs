@@ -13,15 +13,7 @@ const OK: &str = "ok";
 /// `SELECT 1` and a read of the tracking table.
 pub async fn verify_connectivity(db: &mut Database, table: &str) -> Result<i64, SqlError> {
     db.query("SELECT 1", &[]).await?;
-    let statement = format!("SELECT COUNT(*) FROM {}", quote(db.provider(), table));
-    let rows = db.query(&statement, &[]).await?;
-    match rows.rows.first().and_then(|row| row.first()) {
-        Some(Value::Integer(count)) => Ok(*count),
-        other => Err(SqlError {
-            code: None,
-            message: format!("unexpected answer to COUNT(*): {other:?}"),
-        }),
-    }
+    db.count_rows(table).await
 }
 
 pub async fn check(db: &mut Database, table: &str, data_dir: Option<&Path>) -> Health {

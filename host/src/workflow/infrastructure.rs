@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use crate::config::{CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
+use crate::runtime::CloudProvider;
 use crate::runtime::bindings::latest::{Infrastructure, InfrastructureRequest};
 use crate::runtime::capabilities::rds_client;
-use crate::runtime::CloudProvider;
 
 use super::wit_provider;
 
@@ -61,7 +61,12 @@ impl Cloud {
             .map_err(handlers::failure)?;
         if checked.pin.is_none() && !dry_run {
             let info = provider.info().await.map_err(handlers::failure)?;
-            handlers::pin(project, provider.component(), &info.version, provider.shape())?;
+            handlers::pin(
+                project,
+                provider.component(),
+                &info.version,
+                provider.shape(),
+            )?;
         }
         let hostings = provider.hostings().await.map_err(handlers::failure)?;
         if !hostings.iter().any(|served| served == hosting.as_str()) {

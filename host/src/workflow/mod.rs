@@ -11,7 +11,6 @@ mod infrastructure;
 mod migrations;
 mod oplog;
 pub mod steps;
-mod workdir;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -186,7 +185,7 @@ impl Init {
 
     // Step 2.
     fn working_directory(&mut self) -> Outcome<Progress<PathBuf>> {
-        let (dir, source) = workdir::resolve(self.options.cwd.as_deref())?;
+        let (dir, source) = crate::workdir::resolve(self.options.cwd.as_deref())?;
         self.project = Some(dir.clone());
         let detail = format!("{} ({source})", dir.display());
         Ok(Progress::Done(dir, detail))
@@ -271,7 +270,7 @@ impl Init {
                     ))
                     .help(format!(
                         "Set it, e.g.: export {variable}=\"{}\"",
-                        example_url(provider)
+                        provider.example_url()
                     )),
             );
         };
@@ -283,7 +282,7 @@ impl Init {
             ))
             .help(format!(
                 "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
-                example_url(provider)
+                provider.example_url()
             ))
             .help("Or change database.provider in the configuration"));
         }
@@ -490,15 +489,18 @@ impl Init {
     }
 
     async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
-        let name = handlers::migration_tool_handler(&project.config.database.migration_tool);
+        let name =
+            handlers::migration_tool_handler(&project.dir, &project.config.database.migration_tool);
         let runtime = handlers::runtime(&project.config.sandbox)?;
         let checked = handlers::load_checked(&project.dir, &runtime, &name)?;
         let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
         let info = tool.info().await.map_err(handlers::failure)?;
         let provider = project.config.database.provider;
         if !info.providers.contains(&wit_provider(provider)) {
-            return Err(Failure::new(format!("Handler {name} does not support {provider}"))
-                .help("Use a migration tool whose handler supports this provider"));
+            return Err(
+                Failure::new(format!("Handler {name} does not support {provider}"))
+                    .help("Use a migration tool whose handler supports this provider"),
+            );
         }
         let pin = match (&checked.pin, self.options.dry_run) {
             (Some(_), _) => "verified",
@@ -813,12 +815,18 @@ fn now_rfc3339() -> String {
 /// (one built for faber:db@0.1.0) gets generic advice.
 fn next_steps(result: &InitResult, from_handler: Vec<String>) -> Vec<String> {
     if result.dry_run {
-        return vec![format!("Run it for real: faber-db init {}", result.environment)];
+        return vec![format!(
+            "Run it for real: faber-db init {}",
+            result.environment
+        )];
     }
     if !from_handler.is_empty() {
         return from_handler;
     }
-    let folder = result.migrations_directory.as_deref().unwrap_or("the migrations folder");
+    let folder = result
+        .migrations_directory
+        .as_deref()
+        .unwrap_or("the migrations folder");
     let mut steps = vec![format!(
         "Create your first migration in {folder} with your migration tool, then apply it to {}",
         result.environment
@@ -852,13 +860,5 @@ pub(crate) fn wit_provider(provider: Provider) -> wit::Provider {
         Provider::Postgresql => wit::Provider::Postgresql,
         Provider::Mysql => wit::Provider::Mysql,
         Provider::Sqlite => wit::Provider::Sqlite,
-    }
-}
-
-fn example_url(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
-        Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
-        Provider::Sqlite => "file:./dev.db",
     }
 }

@@ -6,6 +6,6 @@ mod log;
 mod rds;
 mod sql;
 
-pub use rds::client as rds_client;
+pub use rds::{client as rds_client, offline_client as offline_rds_client};
 
 pub use sql::{MAX_RESULT_BYTES, MAX_STATEMENT_BYTES};

@@ -23,6 +23,15 @@ pub async fn client() -> aws_sdk_rds::Client {
     aws_sdk_rds::Client::new(&config)
 }
 
+/// A client for calls that never reach AWS (`info`, `hostings`, `plan`):
+/// no region, no credentials looked up.
+pub fn offline_client() -> aws_sdk_rds::Client {
+    let config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .build();
+    aws_sdk_rds::Client::new(&config)
+}
+
 impl Host for HandlerState {
     async fn describe_db_cluster(
         &mut self,

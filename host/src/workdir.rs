@@ -1,4 +1,5 @@
-//! Step 2: which project directory to work in.
+//! Which project directory to work in (step 2 of init, and every command
+//! that reads a project).
 
 use std::path::{Path, PathBuf};
 

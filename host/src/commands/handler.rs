@@ -1,0 +1,585 @@
+//! `faber-db handler …`: list, add, verify, remove, info, test, new.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::output::{Done, emit};
+use crate::cli::{AddArgs, NameArgs, NewArgs, ProjectArgs, TestArgs};
+use crate::config;
+use crate::failure::{Failure, Outcome};
+use crate::handlers::lock::{self, LockFile, Pin};
+use crate::handlers::{self, Source, conformance, template};
+use crate::runtime::bindings::latest::Provider;
+use crate::runtime::capabilities::offline_rds_client;
+use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
+
+/// Everything a handler says about itself and everything read from its type.
+#[derive(Serialize)]
+struct Description {
+    name: String,
+    version: String,
+    description: String,
+    world: World,
+    wit_version: String,
+    host_supports: Vec<&'static str>,
+    providers: Vec<&'static str>,
+    hostings: Vec<String>,
+    capabilities: Vec<String>,
+    imports: Vec<String>,
+    exports: Vec<String>,
+    sha256: String,
+    path: PathBuf,
+}
+
+async fn describe(
+    runtime: &Runtime,
+    hint: &str,
+    path: &Path,
+    bytes: &[u8],
+) -> Outcome<Description> {
+    let component = runtime
+        .load_bytes(hint, path, bytes)
+        .map_err(handlers::failure)?;
+    let shape = runtime.inspect(&component).map_err(handlers::failure)?;
+    let (info, hostings) = match shape.world {
+        World::MigrationTool => {
+            let tool = MigrationTool::new(runtime, component.clone()).map_err(handlers::failure)?;
+            (tool.info().await.map_err(handlers::failure)?, Vec::new())
+        }
+        World::CloudProvider => {
+            let provider = CloudProvider::new(runtime, component.clone(), offline_rds_client())
+                .map_err(handlers::failure)?;
+            let info = provider.info().await.map_err(handlers::failure)?;
+            (info, provider.hostings().await.map_err(handlers::failure)?)
+        }
+    };
+    Ok(description(&component, shape, info, hostings))
+}
+
+fn description(
+    component: &LoadedComponent,
+    shape: Shape,
+    info: crate::runtime::bindings::latest::HandlerInfo,
+    hostings: Vec<String>,
+) -> Description {
+    Description {
+        name: info.name,
+        version: info.version,
+        description: info.description,
+        world: shape.world,
+        host_supports: shape.world.supported_versions().to_vec(),
+        wit_version: shape.wit_version,
+        providers: info.providers.iter().map(|p| provider_name(*p)).collect(),
+        hostings,
+        capabilities: shape.capabilities,
+        imports: shape.imports,
+        exports: shape.exports,
+        sha256: component.sha256.clone(),
+        path: component.path.clone(),
+    }
+}
+
+fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "postgresql",
+        Provider::Mysql => "mysql",
+        Provider::Sqlite => "sqlite",
+    }
+}
+
+fn print_description(description: &Description) {
+    println!(
+        "{} {} — {}",
+        description.name, description.version, description.description
+    );
+    println!(
+        "  world:        {} (faber:db@{}; this host supports {})",
+        description.world.as_str(),
+        description.wit_version,
+        description.host_supports.join(", ")
+    );
+    if !description.providers.is_empty() {
+        println!("  providers:    {}", description.providers.join(", "));
+    }
+    if !description.hostings.is_empty() {
+        println!("  hostings:     {}", description.hostings.join(", "));
+    }
+    println!("  sha256:       {}", description.sha256);
+    println!("  file:         {}", description.path.display());
+    println!("  it may use:");
+    for capability in &description.capabilities {
+        println!("    - {capability}");
+    }
+    println!("  exports:");
+    for export in &description.exports {
+        println!("    - {export}");
+    }
+}
+
+fn project(args: &ProjectArgs) -> Outcome<PathBuf> {
+    crate::workdir::resolve(args.cwd.as_deref()).map(|(dir, _)| dir)
+}
+
+/// The project's sandbox limits when it has a configuration, else defaults.
+fn runtime_for(project: Option<&Path>) -> Outcome<Runtime> {
+    let sandbox = project
+        .and_then(|dir| config::load(dir).ok())
+        .map(|config| config.sandbox)
+        .unwrap_or_default();
+    handlers::runtime(&sandbox)
+}
+
+fn read(path: &Path) -> Outcome<Vec<u8>> {
+    std::fs::read(path)
+        .map_err(|err| Failure::new(format!("Cannot read {}", path.display())).cause(err))
+}
+
+// list
+
+#[derive(Serialize)]
+struct Listing {
+    available: Vec<Available>,
+    pinned: Vec<Pin>,
+}
+
+#[derive(Serialize)]
+struct Available {
+    name: String,
+    version: Option<String>,
+    source: &'static str,
+    path: PathBuf,
+    sha256: String,
+    /// `pinned`, `differs from pin`, or `not pinned`.
+    pin: &'static str,
+}
+
+pub async fn list(args: ProjectArgs) -> i32 {
+    let outcome = (|| {
+        let project = project(&args)?;
+        let lock = LockFile::load(&project)?;
+        let mut available = Vec::new();
+        for (source, dir) in handlers::search_path(&project) {
+            available.extend(scan(&dir, source, &lock));
+        }
+        let message = format!(
+            "{} handler file(s) available, {} pinned",
+            available.len(),
+            lock.pins().len()
+        );
+        Ok(Done::ok(
+            Listing {
+                available,
+                pinned: lock.pins().to_vec(),
+            },
+            message,
+        ))
+    })();
+    emit(
+        args.output.json(),
+        "handler-list",
+        outcome,
+        |listing: &Listing| {
+            for entry in &listing.available {
+                println!(
+                    "{:<28} {:<10} {:<8} {:<16} {}",
+                    entry.name,
+                    entry.version.as_deref().unwrap_or("-"),
+                    entry.source,
+                    entry.pin,
+                    entry.path.display()
+                );
+            }
+        },
+    )
+}
+
+/// The `.wasm` files in one folder, named as the host resolves them.
+fn scan(dir: &Path, source: Source, lock: &LockFile) -> Vec<Available> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut found: Vec<Available> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wasm"))
+        .filter_map(|path| {
+            let stem = path.file_stem()?.to_string_lossy().into_owned();
+            let (name, version) = match stem.split_once('@') {
+                Some((name, version)) => (name.to_owned(), Some(version.to_owned())),
+                None => (stem.replace('_', "-"), None),
+            };
+            let sha256 = handlers::sha256_hex(&std::fs::read(&path).ok()?);
+            let pin = match lock.get(&name) {
+                Some(pin) if pin.sha256 == sha256 => "pinned",
+                Some(_) => "differs from pin",
+                None => "not pinned",
+            };
+            Some(Available {
+                name,
+                version,
+                source: source.as_str(),
+                path,
+                sha256,
+                pin,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    found
+}
+
+// add
+
+#[derive(Serialize)]
+struct Added {
+    handler: Description,
+    installed: PathBuf,
+    pin: Pin,
+    replaced: Option<Pin>,
+}
+
+pub async fn add(args: AddArgs) -> i32 {
+    let json = args.project.output.json();
+    let outcome = add_handler(&args).await;
+    emit(json, "handler-add", outcome, |added: &Added| {
+        print_description(&added.handler);
+        if let Some(old) = &added.replaced {
+            println!(
+                "  replaces pin: {} {} (sha256 {})",
+                old.name, old.version, old.sha256
+            );
+        }
+    })
+}
+
+async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
+    let project = project(&args.project)?;
+    config::load(&project)?;
+    let source = Path::new(&args.source);
+    let path = if source.is_file() {
+        source.to_path_buf()
+    } else {
+        let (name, version) = match args.source.split_once('@') {
+            Some((name, version)) => (name, Some(version)),
+            None => (args.source.as_str(), None),
+        };
+        handlers::resolve(&project, name, version)?.path
+    };
+    let bytes = read(&path)?;
+    let runtime = runtime_for(Some(&project))?;
+    let hint = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let handler = describe(&runtime, &hint, &path, &bytes).await?;
+
+    let dir = handlers::project_dir(&project);
+    let installed = dir.join(handlers::installed_file_name(
+        &handler.name,
+        &handler.version,
+    ));
+    install(&dir, &handler.name, &installed, &bytes)?;
+    let mut lock = LockFile::load(&project)?;
+    let pin = Pin {
+        name: handler.name.clone(),
+        version: handler.version.clone(),
+        wit: format!("faber:db@{}", handler.wit_version),
+        world: handler.world.as_str().to_owned(),
+        sha256: handler.sha256.clone(),
+    };
+    let replaced = lock.pin(pin.clone());
+    lock.save(&project)?;
+    let message = format!(
+        "Pinned {} {} in {}",
+        pin.name,
+        pin.version,
+        lock::path(&project).display()
+    );
+    let use_it = match handler.world {
+        World::MigrationTool => format!(
+            "Use it: set \"migration_tool\": \"{}\" in the configuration",
+            handler.name
+        ),
+        World::CloudProvider => format!(
+            "Use it: set \"integration\": {{\"cloud_plugin\": \"{}\"}} in the configuration",
+            handler.name
+        ),
+    };
+    Ok(Done::ok(
+        Added {
+            handler,
+            installed,
+            pin,
+            replaced,
+        },
+        message,
+    )
+    .next(use_it)
+    .next(format!(
+        "Commit {} and {}",
+        lock::path(&project).display(),
+        dir.display()
+    )))
+}
+
+/// Copies the component into the project (replacing any other version of
+/// it there), through a temporary file so a reader never sees half of it.
+fn install(dir: &Path, name: &str, target: &Path, bytes: &[u8]) -> Outcome<()> {
+    let failed = |err: std::io::Error| {
+        Failure::new(format!("Cannot install into {}", dir.display())).cause(err)
+    };
+    std::fs::create_dir_all(dir).map_err(failed)?;
+    for old in project_copies(dir, name) {
+        if old != target {
+            std::fs::remove_file(&old).map_err(failed)?;
+        }
+    }
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    std::fs::write(&temporary, bytes).map_err(failed)?;
+    std::fs::rename(&temporary, target).map_err(failed)
+}
+
+/// The project's copies of handler `name`, whatever their version.
+fn project_copies(dir: &Path, name: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            let file = path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            file == format!("{name}.wasm")
+                || (file.starts_with(&format!("{name}@")) && file.ends_with(".wasm"))
+        })
+        .collect()
+}
+
+// verify
+
+#[derive(Serialize)]
+struct Verified {
+    name: String,
+    version: String,
+    sha256: String,
+    path: Option<PathBuf>,
+    /// `ok`, `mismatch` or `missing`.
+    status: &'static str,
+    detail: String,
+}
+
+pub fn verify(args: ProjectArgs) -> i32 {
+    let outcome = (|| {
+        let project = project(&args)?;
+        let lock = LockFile::load(&project)?;
+        let results: Vec<Verified> = lock
+            .pins()
+            .iter()
+            .map(|pin| verify_pin(&project, pin))
+            .collect();
+        let bad = results.iter().filter(|r| r.status != "ok").count();
+        let mut done = Done::ok(
+            results,
+            format!("{} pinned handler(s) verified", lock.pins().len()),
+        );
+        if bad > 0 {
+            done.ok = false;
+            done.message = format!(
+                "{bad} of {} pinned handler(s) do not match their pin",
+                lock.pins().len()
+            );
+            done = done.next("Restore the pinned files from version control, or review and re-pin with: faber-db handler add PATH");
+        }
+        Ok(done)
+    })();
+    emit(
+        args.output.json(),
+        "handler-verify",
+        outcome,
+        |results: &Vec<Verified>| {
+            for result in results {
+                println!(
+                    "{:<8} {} {}: {}",
+                    result.status, result.name, result.version, result.detail
+                );
+            }
+        },
+    )
+}
+
+fn verify_pin(project: &Path, pin: &Pin) -> Verified {
+    let resolved = handlers::resolve(project, &pin.name, Some(&pin.version));
+    let (path, status, detail) = match resolved.map(|r| r.path) {
+        Err(failure) => (None, "missing", failure.to_string()),
+        Ok(path) => match std::fs::read(&path) {
+            Err(err) => (Some(path), "missing", err.to_string()),
+            Ok(bytes) => {
+                let found = handlers::sha256_hex(&bytes);
+                if found == pin.sha256 {
+                    (Some(path), "ok", format!("sha256 {found}"))
+                } else {
+                    let detail = handlers::pin_mismatch(pin, &path, &found).to_string();
+                    (Some(path), "mismatch", detail)
+                }
+            }
+        },
+    };
+    Verified {
+        name: pin.name.clone(),
+        version: pin.version.clone(),
+        sha256: pin.sha256.clone(),
+        path,
+        status,
+        detail,
+    }
+}
+
+// remove
+
+#[derive(Serialize)]
+struct Removed {
+    pin: Option<Pin>,
+    deleted: Vec<PathBuf>,
+}
+
+pub fn remove(args: NameArgs) -> i32 {
+    let outcome = (|| {
+        let project = project(&args.project)?;
+        let mut lock = LockFile::load(&project)?;
+        let pin = lock.remove(&args.handler);
+        let deleted = project_copies(&handlers::project_dir(&project), &args.handler);
+        if pin.is_none() && deleted.is_empty() {
+            return Err(Failure::new(format!(
+                "Handler {} is not pinned in this project",
+                args.handler
+            ))
+            .help("See what is pinned with: faber-db handler list"));
+        }
+        for file in &deleted {
+            std::fs::remove_file(file).map_err(|err| {
+                Failure::new(format!("Cannot delete {}", file.display())).cause(err)
+            })?;
+        }
+        lock.save(&project)?;
+        let mut done = Done::ok(
+            Removed { pin, deleted },
+            format!("Removed {}", args.handler),
+        );
+        if let Ok(config) = config::load(&project) {
+            let used = handlers::migration_tool_handler(&project, &config.database.migration_tool)
+                == args.handler
+                || config.integration.cloud_plugin.as_deref() == Some(args.handler.as_str());
+            if used {
+                done = done.next(format!(
+                    "The configuration still uses {}: change it, or the next run pins it again",
+                    args.handler
+                ));
+            }
+        }
+        Ok(done)
+    })();
+    emit(
+        args.project.output.json(),
+        "handler-remove",
+        outcome,
+        |_| {},
+    )
+}
+
+// info
+
+pub async fn info(args: NameArgs) -> i32 {
+    let outcome = async {
+        let given = Path::new(&args.handler);
+        let (path, project) = if given.is_file() {
+            (given.to_path_buf(), None)
+        } else {
+            let project = project(&args.project)?;
+            let pinned = LockFile::load(&project)?
+                .get(&args.handler)
+                .map(|pin| pin.version.clone());
+            (
+                handlers::resolve(&project, &args.handler, pinned.as_deref())?.path,
+                Some(project),
+            )
+        };
+        let runtime = runtime_for(project.as_deref())?;
+        let description = describe(&runtime, &args.handler, &path, &read(&path)?).await?;
+        let message = format!(
+            "{} {} for faber:db@{}",
+            description.name, description.version, description.wit_version
+        );
+        Ok(Done::ok(description, message))
+    }
+    .await;
+    emit(
+        args.project.output.json(),
+        "handler-info",
+        outcome,
+        print_description,
+    )
+}
+
+// test
+
+pub async fn test(args: TestArgs) -> i32 {
+    let checks = conformance::run(&args.path).await;
+    let failed = checks.iter().filter(|check| !check.passed).count();
+    let mut done = Done::ok(checks, String::new());
+    done.ok = failed == 0;
+    done.message = if failed == 0 {
+        format!(
+            "{} conforms: {} check(s) passed",
+            args.path.display(),
+            done.result.len()
+        )
+    } else {
+        format!(
+            "{} does not conform: {failed} of {} check(s) failed",
+            args.path.display(),
+            done.result.len()
+        )
+    };
+    emit(
+        args.output.json(),
+        "handler-test",
+        Ok(done),
+        |checks: &Vec<conformance::Check>| {
+            for check in checks {
+                let mark = if check.passed { "✓" } else { "✗" };
+                println!("{mark} {}: {}", check.name, check.detail);
+            }
+        },
+    )
+}
+
+// new
+
+#[derive(Serialize)]
+struct Created {
+    path: PathBuf,
+}
+
+pub fn new(args: NewArgs) -> i32 {
+    let outcome = template::create(&args.dir, &args.name).map(|path| {
+        let wasm = format!(
+            "target/wasm32-wasip2/release/{}.wasm",
+            args.name.replace('-', "_")
+        );
+        let message = format!("Created {}", path.display());
+        Done::ok(Created { path: path.clone() }, message)
+            .next(format!(
+                "Build it: cd {} && cargo build --release --target wasm32-wasip2",
+                path.display()
+            ))
+            .next(format!("Test it: faber-db handler test {wasm}"))
+            .next(format!(
+                "Use it in a project: faber-db handler add {wasm} --cwd PROJECT"
+            ))
+    });
+    emit(args.output.json(), "handler-new", outcome, |_| {})
+}

@@ -1,0 +1,123 @@
+//! The report shape every command but `init` shares: the same top-level
+//! fields as init's (`status`, `operation`, `result`, `message`,
+//! `next_steps`, and on error `error`, `cause`, `recovery.suggestions`).
+
+use serde::Serialize;
+
+use crate::failure::Failure;
+use crate::report::Status;
+use crate::report::style::Style;
+
+#[derive(Serialize)]
+struct Report<R: Serialize> {
+    status: Status,
+    operation: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<R>,
+    message: String,
+    next_steps: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recovery: Option<Recovery>,
+}
+
+#[derive(Serialize)]
+struct Recovery {
+    suggestions: Vec<String>,
+}
+
+/// What a command produced when it did its job (possibly finding problems:
+/// `ok: false` makes the status `error` while still showing the result).
+pub struct Done<R> {
+    pub result: R,
+    pub ok: bool,
+    pub message: String,
+    pub next_steps: Vec<String>,
+}
+
+impl<R> Done<R> {
+    pub fn ok(result: R, message: impl Into<String>) -> Done<R> {
+        Done {
+            result,
+            ok: true,
+            message: message.into(),
+            next_steps: Vec::new(),
+        }
+    }
+
+    pub fn next(mut self, step: impl Into<String>) -> Done<R> {
+        self.next_steps.push(step.into());
+        self
+    }
+}
+
+/// Prints the outcome (JSON, or `human` then the message) and returns the exit code.
+pub fn emit<R: Serialize>(
+    json: bool,
+    operation: &'static str,
+    outcome: Result<Done<R>, Failure>,
+    human: impl Fn(&R),
+) -> i32 {
+    let report = match outcome {
+        Ok(done) => Report {
+            status: if done.ok {
+                Status::Success
+            } else {
+                Status::Error
+            },
+            operation,
+            error: (!done.ok).then(|| done.message.clone()),
+            result: Some(done.result),
+            message: done.message,
+            next_steps: done.next_steps,
+            cause: None,
+            recovery: None,
+        },
+        Err(failure) => Report {
+            status: Status::Error,
+            operation,
+            result: None,
+            message: failure.error.clone(),
+            next_steps: Vec::new(),
+            error: Some(failure.error),
+            cause: (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
+            recovery: Some(Recovery {
+                suggestions: failure.suggestions,
+            }),
+        },
+    };
+    if json {
+        super::print_json(&report);
+    } else {
+        print_human(&report, human);
+    }
+    report.status.exit_code()
+}
+
+fn print_human<R: Serialize>(report: &Report<R>, human: impl Fn(&R)) {
+    if let Some(result) = &report.result {
+        human(result);
+    }
+    if report.status == Status::Success {
+        let style = Style::for_stdout();
+        println!("{} {}", style.green("✓"), report.message);
+    } else {
+        let style = Style::for_stderr();
+        eprintln!("{} {}", style.red(&style.bold("error:")), report.message);
+        if let Some(cause) = &report.cause {
+            eprintln!("  {} {cause}", style.bold("caused by:"));
+        }
+        for suggestion in report.recovery.iter().flat_map(|r| &r.suggestions) {
+            eprintln!("{} {suggestion}", style.green(&style.bold("help:")));
+        }
+    }
+    if !report.next_steps.is_empty() {
+        println!("\nNext steps:");
+        for next in &report.next_steps {
+            println!("  • {next}");
+        }
+    }
+}

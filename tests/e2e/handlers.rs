@@ -1,0 +1,323 @@
+//! The handler platform: pinning, integrity, compatibility, the conformance
+//! suite and the authoring template, with the host binary unchanged.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{BIN, Project, Server, Target, component, sha256_hex, unique};
+
+fn binary_hash() -> String {
+    sha256_hex(&std::fs::read(BIN).unwrap())
+}
+
+fn lock_file(project: &Project) -> String {
+    std::fs::read_to_string(
+        project
+            .path()
+            .join(".fractary/plugins/faber-db/handlers.lock"),
+    )
+    .unwrap_or_default()
+}
+
+fn dbmate_project() -> Project {
+    Project::with_config(&json!({
+        "database": {"provider": "postgresql", "hosting": "local", "migration_tool": "dbmate"},
+        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        "migrations": {"directory": "db/migrations"}
+    }))
+}
+
+#[test]
+fn a_second_handler_is_added_pinned_and_used_with_the_host_unchanged() {
+    let host_before = binary_hash();
+    let project = dbmate_project();
+    let wasm = component("handler-db-dbmate");
+    let added = project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    let pin = &added["result"]["pin"];
+    assert_eq!(pin["name"], "handler-db-dbmate");
+    assert_eq!(pin["wit"], "faber:db@0.2.0");
+    assert_eq!(
+        pin["sha256"],
+        sha256_hex(&std::fs::read(&wasm).unwrap()).as_str()
+    );
+    let capabilities = added["result"]["handler"]["capabilities"].to_string();
+    assert!(
+        capabilities.contains("SQL on the target database"),
+        "{capabilities}"
+    );
+    assert!(lock_file(&project).contains("name = \"handler-db-dbmate\""));
+    assert!(
+        project
+            .path()
+            .join(".fractary/plugins/faber-db/handlers/handler-db-dbmate@0.1.0.wasm")
+            .is_file()
+    );
+
+    let target = Target::new(Server::Postgres, &unique("fdb_dbmate"), project.path());
+    let report = project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", &target.url())],
+        )
+        .assert_success();
+    assert_eq!(report["result"]["handler"]["name"], "handler-db-dbmate");
+    assert_eq!(report["result"]["handler"]["source"], "project");
+    assert_eq!(report["result"]["handler"]["pin"], "verified");
+    let baseline = report["result"]["migration_name"].as_str().unwrap();
+    let version = baseline.split('_').next().unwrap();
+    assert_eq!(
+        target.query("SELECT version FROM schema_migrations"),
+        vec![version]
+    );
+    assert!(
+        project
+            .path()
+            .join("db/migrations")
+            .join(format!("{baseline}.sql"))
+            .is_file()
+    );
+    assert!(
+        report["next_steps"].to_string().contains("dbmate"),
+        "{}",
+        report["next_steps"]
+    );
+    assert_eq!(
+        binary_hash(),
+        host_before,
+        "the host binary is the same file"
+    );
+}
+
+#[test]
+fn the_first_use_of_a_handler_writes_its_pin() {
+    let project = Project::new("sqlite");
+    let report = project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", "file:./first.db")],
+        )
+        .assert_success();
+    assert_eq!(report["result"]["handler"]["pin"], "pinned on first use");
+    let sha = report["result"]["handler"]["sha256"].as_str().unwrap();
+    let lock = lock_file(&project);
+    assert!(
+        lock.contains("name = \"handler-db-prisma\"") && lock.contains(sha),
+        "{lock}"
+    );
+    let again = project
+        .run(
+            &["init", "dev", "--json", "--database-name", "second"],
+            &[("DEV_DATABASE_URL", "file:./first.db")],
+        )
+        .assert_success();
+    assert_eq!(again["result"]["handler"]["pin"], "verified");
+}
+
+#[test]
+fn a_tampered_handler_is_refused_before_any_database_is_touched() {
+    let project = dbmate_project();
+    let wasm = component("handler-db-dbmate");
+    project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    let installed = project
+        .path()
+        .join(".fractary/plugins/faber-db/handlers/handler-db-dbmate@0.1.0.wasm");
+    let mut bytes = std::fs::read(&installed).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&installed, bytes).unwrap();
+
+    let target = Target::new(Server::Postgres, &unique("fdb_tamper"), project.path());
+    let run = project.run(
+        &["init", "dev", "--json"],
+        &[("DEV_DATABASE_URL", &target.url())],
+    );
+    let report = run.json();
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        report["error"], "Handler handler-db-dbmate does not match its pin",
+        "{report}"
+    );
+    assert!(
+        report["recovery"]["suggestions"]
+            .to_string()
+            .contains("faber-db handler add")
+    );
+    assert!(!target.exists(), "nothing was created");
+    assert!(!project.path().join("db").exists());
+
+    let verify = project.run(&["handler", "verify", "--json"], &[]);
+    assert_eq!(verify.code, 1);
+    let verified = verify.json();
+    assert_eq!(verified["status"], "error");
+    assert_eq!(verified["result"][0]["status"], "mismatch");
+}
+
+#[test]
+fn an_incompatible_contract_version_is_refused_naming_both_versions() {
+    let project = Project::new("sqlite");
+    let wasm = component("future-handler");
+    let run = project.run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[]);
+    assert_eq!(run.code, 1);
+    let cause = run.json()["cause"].as_str().unwrap().to_owned();
+    assert!(cause.contains("faber:db@1.0.0"), "{cause}");
+    assert!(cause.contains("faber:db@0.2.0"), "{cause}");
+    assert!(lock_file(&project).is_empty(), "nothing pinned");
+}
+
+#[test]
+fn a_handler_built_for_the_older_contract_still_works() {
+    let project = Project::with_config(&json!({
+        "database": {"provider": "sqlite", "migration_tool": "legacy-handler"},
+        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        "migrations": {"directory": "migrations"}
+    }));
+    let wasm = component("legacy-handler-v0-1-0");
+    let added = project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    assert_eq!(added["result"]["pin"]["wit"], "faber:db@0.1.0");
+    let report = project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", "file:./legacy.db")],
+        )
+        .assert_success();
+    assert_eq!(report["result"]["handler"]["wit_version"], "0.1.0");
+    assert_eq!(report["result"]["migration_name"], "0001_legacy_baseline");
+    let target = Target::new(Server::Sqlite, "legacy", project.path());
+    assert_eq!(
+        target.query("SELECT name FROM legacy_migrations"),
+        vec!["0001_legacy_baseline"]
+    );
+    assert!(
+        !report["next_steps"].as_array().unwrap().is_empty(),
+        "generic next steps for a 0.1.0 handler"
+    );
+}
+
+fn conformance(path: &Path) -> (i32, Value) {
+    let run = crate::support::Run::from(
+        std::process::Command::new(BIN)
+            .args(["handler", "test", "--json"])
+            .arg(path)
+            .output()
+            .unwrap(),
+    );
+    (run.code, run.json())
+}
+
+#[test]
+fn the_conformance_suite_passes_the_real_handlers_and_fails_a_liar() {
+    for handler in [
+        "handler-db-prisma",
+        "handler-db-dbmate",
+        "handler-cloud-aws",
+        "legacy-handler-v0-1-0",
+    ] {
+        let (code, report) = conformance(&component(handler));
+        assert_eq!(code, 0, "{handler}: {report}");
+        assert_eq!(report["status"], "success");
+    }
+    let (code, report) = conformance(&component("lying-handler"));
+    assert_eq!(code, 1);
+    let failed: Vec<&Value> = report["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["passed"] == false)
+        .collect();
+    assert!(
+        failed.iter().any(|c| c["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no table \"_lying_migrations\"")),
+        "{report}"
+    );
+}
+
+#[test]
+fn info_list_and_remove() {
+    let project = Project::new("sqlite");
+    let info = project
+        .run(&["handler", "info", "handler-db-prisma", "--json"], &[])
+        .assert_success();
+    assert_eq!(info["result"]["world"], "migration-tool");
+    assert_eq!(info["result"]["host_supports"], json!(["0.1.0", "0.2.0"]));
+    assert!(
+        info["result"]["exports"]
+            .to_string()
+            .contains("initialize-schema")
+    );
+    let cloud = project
+        .run(&["handler", "info", "handler-cloud-aws", "--json"], &[])
+        .assert_success();
+    assert!(
+        cloud["result"]["capabilities"]
+            .to_string()
+            .contains("AWS RDS")
+    );
+    assert_eq!(
+        cloud["result"]["hostings"],
+        json!(["aws-aurora", "aws-rds"])
+    );
+
+    let wasm = component("handler-db-prisma");
+    project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    let listing = project
+        .run(&["handler", "list", "--json"], &[])
+        .assert_success();
+    assert_eq!(listing["result"]["pinned"][0]["name"], "handler-db-prisma");
+    assert!(
+        listing["result"]["available"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["source"] == "project" && a["pin"] == "pinned")
+    );
+
+    let removed = project
+        .run(&["handler", "remove", "handler-db-prisma", "--json"], &[])
+        .assert_success();
+    assert!(removed["next_steps"].to_string().contains("still uses"));
+    assert!(!lock_file(&project).contains("handler-db-prisma"));
+    let again = project.run(&["handler", "remove", "handler-db-prisma", "--json"], &[]);
+    assert_eq!(again.code, 1);
+}
+
+#[test]
+fn a_new_handler_from_the_template_builds_and_conforms() {
+    let workspace = tempfile::tempdir().unwrap();
+    let created = std::process::Command::new(BIN)
+        .args(["handler", "new", "handler-db-plain", "--json", "--dir"])
+        .arg(workspace.path())
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stdout)
+    );
+    let crate_dir = workspace.path().join("handler-db-plain");
+    // A target folder of its own, kept between runs, so the build is incremental.
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/handler-template");
+    let build = std::process::Command::new("cargo")
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"])
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let (code, report) = conformance(&target.join("wasm32-wasip2/release/handler_db_plain.wasm"));
+    assert_eq!(code, 0, "{report}");
+}
