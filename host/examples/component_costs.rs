@@ -1,0 +1,63 @@
+//! Benchmark helper: what a component costs the host, phase by phase.
+//!
+//! `component_costs PATH.wasm ROUNDS` prints one JSON object of medians in
+//! milliseconds: `compile` (empty cache), `load_cached`, `link` (linker and
+//! pre-instantiation), `instantiate_and_call` (a fresh instance plus one
+//! `info` call, as every handler call pays), and `engine` (runtime set-up).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use faber_db::runtime::{Limits, MigrationTool, Runtime};
+
+fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn millis(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let path = PathBuf::from(args.next().expect("usage: component_costs PATH.wasm ROUNDS"));
+    let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(10);
+    let (mut engine, mut compile, mut cached, mut link, mut call) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let cache = tempfile::tempdir().expect("a temporary cache folder");
+        let start = Instant::now();
+        let runtime = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        engine.push(millis(start));
+
+        let start = Instant::now();
+        runtime.load("bench", &path).expect("compiles");
+        compile.push(millis(start));
+
+        let warm = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let start = Instant::now();
+        let component = warm.load("bench", &path).expect("loads from the cache");
+        cached.push(millis(start));
+        assert!(component.from_cache);
+
+        let start = Instant::now();
+        let tool = MigrationTool::new(&warm, component).expect("links");
+        link.push(millis(start));
+
+        let start = Instant::now();
+        tool.info().await.expect("info");
+        call.push(millis(start));
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "engine": median(engine),
+            "compile": median(compile),
+            "load_cached": median(cached),
+            "link": median(link),
+            "instantiate_and_call": median(call),
+        })
+    );
+}

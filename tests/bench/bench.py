@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""faber-db benchmarks.
+
+Measures, as medians over repeated runs on this machine:
+  1. `faber-db init dev` end to end on PostgreSQL and SQLite, with the compiled
+     handler cached (warm) and with an empty cache (cold);
+  2. the floor: the same SQL sent by a minimal in-process program
+     (host/examples/sql_floor.rs) and by psql;
+  3. the component's own costs (host/examples/component_costs.rs);
+  4. growth: 1, 10 and 100 inits in sequence, and a project whose migrations
+     folder holds 1000 migrations;
+  5. the peak resident memory of an init process.
+
+Timing is never asserted: the script fails only when something cannot run.
+
+usage: python3 tests/bench/bench.py [--rounds N] [--short] [--profile release|debug] [--markdown FILE]
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PG = os.environ.get("FABER_DB_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def run_timed(argv, env=None, cwd=None):
+    """Runs argv; returns (seconds, peak RSS in KiB). Fails loudly on error."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"benchmark command failed: {' '.join(map(str, argv))}\n{out.decode()}\n{err.decode()}")
+    return elapsed, usage.ru_maxrss
+
+
+def psql(sql, database="postgres"):
+    subprocess.run(["psql", f"{PG}/{database}", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                   check=True, capture_output=True)
+
+
+def build(profile):
+    flags = ["--release"] if profile == "release" else []
+    subprocess.run(["cargo", "build", "-q", "-p", "faber-db", "--bins", "--examples", *flags], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip2", "-p", "handler-db-prisma"],
+                   cwd=ROOT, check=True)
+    target = ROOT / "target" / profile
+    return target / "faber-db", target / "examples"
+
+
+class Project:
+    """A bench project folder with a configuration for `provider`."""
+
+    def __init__(self, root, provider):
+        self.dir = Path(root) / f"bench-{provider}"
+        config_dir = self.dir / ".fractary/plugins/faber-db"
+        config_dir.mkdir(parents=True)
+        (config_dir / "config.json").write_text(json.dumps({
+            "database": {"provider": provider, "hosting": "local", "migration_tool": "prisma"},
+            "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        }))
+        self.migrations = self.dir / "prisma/migrations"
+
+    def reset(self):
+        shutil.rmtree(self.migrations, ignore_errors=True)
+
+
+class Bench:
+    def __init__(self, args, binary, examples, scratch):
+        self.args, self.binary, self.examples, self.scratch = args, binary, examples, Path(scratch)
+        self.counter = 0
+        self.warm_cache = self.scratch / "cache-warm"
+        self.peak_kib = 0
+
+    def name(self):
+        self.counter += 1
+        return f"fdb_bench_{os.getpid()}_{self.counter}"
+
+    def env(self, url, cache):
+        env = dict(os.environ, DEV_DATABASE_URL=url, FABER_DB_CACHE_DIR=str(cache))
+        env.pop("FABER_DB_CWD", None)
+        return env
+
+    def init(self, project, provider, cache, extra=()):
+        """One timed init of a new database; the database is dropped afterwards, untimed."""
+        name = self.name()
+        url = f"{PG}/{name}" if provider == "postgresql" else f"file:./{name}.db"
+        argv = [self.binary, "init", "dev", "--json", "--cwd", project.dir, *extra]
+        elapsed, rss = run_timed(argv, env=self.env(url, cache))
+        self.peak_kib = max(self.peak_kib, rss)
+        if provider == "postgresql":
+            psql(f'DROP DATABASE "{name}"')
+        else:
+            (project.dir / f"{name}.db").unlink()
+        return elapsed
+
+    def median_init(self, project, provider, warm):
+        samples = []
+        for _ in range(self.args.rounds):
+            project.reset()
+            cache = self.warm_cache if warm else Path(tempfile.mkdtemp(dir=self.scratch))
+            samples.append(self.init(project, provider, cache))
+        return statistics.median(samples)
+
+    def floor_in_process(self):
+        samples = []
+        for _ in range(self.args.rounds):
+            name = self.name()
+            elapsed, _ = run_timed([self.examples / "sql_floor", PG, name])
+            samples.append(elapsed)
+            psql(f'DROP DATABASE "{name}"')
+        return statistics.median(samples)
+
+    def floor_psql(self):
+        samples = []
+        for _ in range(self.args.rounds):
+            name = self.name()
+            script = (
+                f"SELECT 1 FROM pg_database WHERE datname = '{name}';\n"
+                f'CREATE DATABASE "{name}";\n'
+                f'\\c "{name}"\n'
+                'CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, '
+                '"finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, '
+                '"started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);\n'
+                "INSERT INTO \"_prisma_migrations\" (id, checksum, migration_name, finished_at, applied_steps_count) "
+                "VALUES ('00000000-0000-4000-8000-000000000000', 'x', '20260101000000_init', now(), 1);\n"
+                "SELECT 1;\n"
+            )
+            path = self.scratch / "floor.sql"
+            path.write_text(script)
+            elapsed, _ = run_timed(["psql", f"{PG}/postgres", "-q", "-v", "ON_ERROR_STOP=1", "-f", path])
+            samples.append(elapsed)
+            psql(f'DROP DATABASE "{name}"')
+        return statistics.median(samples)
+
+    def component_costs(self):
+        wasm = ROOT / "target/wasm32-wasip2/release/handler_db_prisma.wasm"
+        out = subprocess.run([self.examples / "component_costs", wasm, str(self.args.rounds)],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
+    def sequence(self, project, count):
+        """Total seconds for `count` inits in a row, one project, warm cache."""
+        project.reset()
+        return sum(self.init(project, "postgresql", self.warm_cache) for _ in range(count))
+
+    def large_folder(self, count):
+        project = Project(tempfile.mkdtemp(dir=self.scratch), "postgresql")
+        for i in range(count):
+            folder = project.migrations / f"2026{i:010d}_step_{i}"
+            folder.mkdir(parents=True)
+            (folder / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
+        samples = [self.init(project, "postgresql", self.warm_cache) for _ in range(self.args.rounds)]
+        return statistics.median(samples)
+
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+               if line.startswith("MemTotal"))
+    pg = subprocess.run(["psql", f"{PG}/postgres", "-tAc", "SHOW server_version"], capture_output=True, text=True).stdout.strip()
+    return f"{os.cpu_count()} × {cpu}, {mem // 1024 // 1024} GiB, {platform.system()} {platform.release()}, PostgreSQL {pg}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--short", action="store_true", help="few rounds, small sizes: proves it runs")
+    parser.add_argument("--profile", choices=["release", "debug"], default="release")
+    parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
+    args = parser.parse_args()
+    if args.short:
+        args.rounds = 2
+    sizes = [1, 10] if args.short else [1, 10, 100]
+    folder_size = 50 if args.short else 1000
+
+    binary, examples = build(args.profile)
+    with tempfile.TemporaryDirectory(prefix="faber-bench-") as scratch:
+        bench = Bench(args, binary, examples, scratch)
+        pg, lite = Project(scratch, "postgresql"), Project(scratch, "sqlite")
+        bench.init(pg, "postgresql", bench.warm_cache)  # fills the warm cache
+        pg.reset()
+        results = {
+            "init_pg_warm": bench.median_init(pg, "postgresql", warm=True),
+            "init_pg_cold": bench.median_init(pg, "postgresql", warm=False),
+            "init_sqlite_warm": bench.median_init(lite, "sqlite", warm=True),
+            "init_sqlite_cold": bench.median_init(lite, "sqlite", warm=False),
+            "floor_in_process": bench.floor_in_process(),
+            "floor_psql": bench.floor_psql(),
+        }
+        costs = bench.component_costs()
+        sequences = {n: bench.sequence(pg, n) for n in sizes}
+        large = bench.large_folder(folder_size)
+        peak = bench.peak_kib
+
+    ms = lambda seconds: f"{seconds * 1000:.1f} ms"
+    floor = results["floor_in_process"]
+    rows = [
+        ("init dev, PostgreSQL, warm cache", ms(results["init_pg_warm"]), f"{results['init_pg_warm'] / floor:.2f}×"),
+        ("init dev, PostgreSQL, cold cache", ms(results["init_pg_cold"]), f"{results['init_pg_cold'] / floor:.2f}×"),
+        ("init dev, SQLite, warm cache", ms(results["init_sqlite_warm"]), ""),
+        ("init dev, SQLite, cold cache", ms(results["init_sqlite_cold"]), ""),
+        ("floor: same SQL, minimal in-process program", ms(floor), "1.00×"),
+        ("floor: same SQL through psql", ms(results["floor_psql"]), f"{results['floor_psql'] / floor:.2f}×"),
+        ("component: engine set-up", f"{costs['engine']:.2f} ms", ""),
+        ("component: compile (cold)", f"{costs['compile']:.1f} ms", ""),
+        ("component: load from cache", f"{costs['load_cached']:.2f} ms", ""),
+        ("component: link + pre-instantiate", f"{costs['link']:.2f} ms", ""),
+        ("component: instantiate + one call", f"{costs['instantiate_and_call']:.2f} ms", ""),
+        *[(f"{n} init(s) in sequence, PostgreSQL", ms(total), f"{ms(total / n)} each") for n, total in sequences.items()],
+        (f"init with {folder_size} migrations in the folder", ms(large), f"{large / results['init_pg_warm']:.2f}× a plain init"),
+        ("peak RSS of an init process", f"{peak / 1024:.1f} MiB", ""),
+    ]
+    table = ["| measurement | median | ratio |", "| --- | ---: | --- |"]
+    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    header = (f"Machine: {machine()}. Profile: {args.profile}. Rounds: {args.rounds}. "
+              f"Date: {time.strftime('%Y-%m-%d')}.")
+    text = header + "\n\n" + "\n".join(table) + "\n"
+    print(text)
+    if args.markdown:
+        args.markdown.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
