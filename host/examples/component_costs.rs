@@ -22,21 +22,26 @@ fn millis(start: Instant) -> f64 {
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let mut args = std::env::args().skip(1);
-    let path = PathBuf::from(args.next().expect("usage: component_costs PATH.wasm ROUNDS"));
+    let path = PathBuf::from(
+        args.next()
+            .expect("usage: component_costs PATH.wasm ROUNDS"),
+    );
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(10);
     let (mut engine, mut compile, mut cached, mut link, mut call) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let cache = tempfile::tempdir().expect("a temporary cache folder");
         let start = Instant::now();
-        let runtime = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let runtime =
+            Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
         engine.push(millis(start));
 
         let start = Instant::now();
         runtime.load("bench", &path).expect("compiles");
         compile.push(millis(start));
 
-        let warm = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let warm =
+            Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
         let start = Instant::now();
         let component = warm.load("bench", &path).expect("loads from the cache");
         cached.push(millis(start));

@@ -12,7 +12,9 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let server = args.next().expect("usage: sql_floor SERVER_URL DATABASE");
     let database = args.next().expect("usage: sql_floor SERVER_URL DATABASE");
-    let mut admin = PgConnection::connect(&format!("{server}/postgres")).await.expect("connect");
+    let mut admin = PgConnection::connect(&format!("{server}/postgres"))
+        .await
+        .expect("connect");
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&database)
         .fetch_optional(&mut admin)
@@ -23,7 +25,9 @@ async fn main() {
         .execute(&mut admin)
         .await
         .expect("create database");
-    let mut target = PgConnection::connect(&format!("{server}/{database}")).await.expect("connect");
+    let mut target = PgConnection::connect(&format!("{server}/{database}"))
+        .await
+        .expect("connect");
     sqlx::raw_sql(
         "CREATE TABLE \"_prisma_migrations\" (\"id\" VARCHAR(36) PRIMARY KEY NOT NULL, \"checksum\" VARCHAR(64) NOT NULL, \
          \"finished_at\" TIMESTAMPTZ, \"migration_name\" VARCHAR(255) NOT NULL, \"logs\" TEXT, \"rolled_back_at\" TIMESTAMPTZ, \
@@ -42,7 +46,10 @@ async fn main() {
     .execute(&mut target)
     .await
     .expect("row");
-    sqlx::query("SELECT 1").execute(&mut target).await.expect("select 1");
+    sqlx::query("SELECT 1")
+        .execute(&mut target)
+        .await
+        .expect("select 1");
     let _ = target.close().await;
     let _ = admin.close().await;
 }

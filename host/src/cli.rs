@@ -154,6 +154,10 @@ pub struct InitArgs {
     /// Show the plan: check everything, change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Continue a database an interrupted run left (empty, or holding faber-db's
+    /// in-progress marker) instead of refusing it; it is never dropped.
+    #[arg(long)]
+    pub resume: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod failpoint;
 pub mod failure;
 pub mod handlers;
 pub mod logging;

@@ -113,6 +113,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        // Bounded by proptest's case count (PROPTEST_CASES; 256 by default,
+        // raise it for a longer fuzzing run).
+        #[test]
+        fn any_project_and_environment_derive_a_valid_name(project in ".*", environment in "[a-z_-]{1,64}") {
+            let name = derive(&project, &environment);
+            proptest::prop_assert!(validate(&name).is_ok(), "{:?}", name);
+        }
+
+        #[test]
+        fn validation_never_panics_and_accepts_only_safe_characters(name in ".*") {
+            if validate(&name).is_ok() {
+                proptest::prop_assert!(name.len() <= MAX_NAME_BYTES);
+                proptest::prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+            }
+        }
+
+        #[test]
+        fn quoting_cannot_be_escaped(identifier in ".*") {
+            for provider in Provider::ALL {
+                let quoted = quote(provider, &identifier);
+                let mark = if provider == Provider::Mysql { '`' } else { '"' };
+                let inner = &quoted[1..quoted.len() - 1];
+                // Every quote character inside is doubled, so none ends the identifier.
+                proptest::prop_assert_eq!(inner.replace(&format!("{mark}{mark}"), "").contains(mark), false);
+            }
+        }
+    }
+
     #[test]
     fn quotes_per_dialect() {
         assert_eq!(quote(Provider::Postgresql, "a\"b"), "\"a\"\"b\"");

@@ -8,6 +8,7 @@ mod support;
 mod cloud;
 mod config_init;
 mod handlers;
+mod hardening;
 mod init;
 mod init_failures;
 mod sandbox;

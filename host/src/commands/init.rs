@@ -12,6 +12,7 @@ pub async fn run(args: InitArgs) -> i32 {
         cwd: args.cwd,
         approve: args.approve,
         dry_run: args.dry_run,
+        resume: args.resume,
         live: !json,
     };
     let report = workflow::init(options).await;

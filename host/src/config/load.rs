@@ -111,6 +111,20 @@ mod tests {
         assert!(error.starts_with("2:"), "{error}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn parsing_any_text_never_panics(text in ".*") {
+            let _ = parse(&text);
+        }
+
+        #[test]
+        fn parsing_json_shaped_text_never_panics(text in r#"[{}\[\]",:0-9a-z_ .-]{0,400}"#) {
+            if let Err(message) = parse(&text) {
+                proptest::prop_assert!(message.contains(':'), "{}", message);
+            }
+        }
+    }
+
     #[test]
     fn deep_nesting_never_overflows_the_stack() {
         let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));

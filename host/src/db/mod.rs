@@ -105,6 +105,28 @@ impl Server {
         }
     }
 
+    /// Ends another session (by [`Database::backend_id`]); it is gone or
+    /// going when this returns.
+    pub async fn terminate(&mut self, backend: i64) -> Result<(), SqlError> {
+        match self {
+            Server::Postgres(conn) => {
+                sqlx::query("SELECT pg_terminate_backend($1::int)")
+                    .bind(backend)
+                    .execute(conn)
+                    .await?;
+            }
+            Server::Mysql(conn) => {
+                // KILL takes no parameters; the id is an integer we read ourselves.
+                let statement = format!("KILL CONNECTION {backend}");
+                sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+                    .execute(conn)
+                    .await?;
+            }
+            Server::Sqlite(_) => {}
+        }
+        Ok(())
+    }
+
     /// Drops a database this run created. Never called for any other.
     pub async fn drop_database(
         &mut self,
@@ -222,6 +244,51 @@ impl Database {
             Database::Sqlite(conn) => sqlite::query(conn, statement, params).await?,
         };
         Ok(rows)
+    }
+
+    /// The tables in the connection's database (its current schema, on PostgreSQL).
+    pub async fn table_names(&mut self) -> Result<Vec<String>, SqlError> {
+        let statement = match self {
+            Database::Postgres(_) => {
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
+            }
+            Database::Mysql(_) => {
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()"
+            }
+            Database::Sqlite(_) => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            }
+        };
+        let rows = self.query(statement, &[]).await?;
+        Ok(rows
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.into_iter().next() {
+                Some(Value::Text(name)) => Some(name),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The server's id for this session, so the server can end it if this
+    /// side cannot (a handler stuck in a statement).
+    pub async fn backend_id(&mut self) -> Option<i64> {
+        let statement = match self {
+            Database::Postgres(_) => "SELECT pg_backend_pid()::bigint",
+            Database::Mysql(_) => "SELECT CAST(CONNECTION_ID() AS SIGNED)",
+            Database::Sqlite(_) => return None,
+        };
+        match self
+            .query(statement, &[])
+            .await
+            .ok()?
+            .rows
+            .first()?
+            .first()?
+        {
+            Value::Integer(id) => Some(*id),
+            _ => None,
+        }
     }
 
     /// `SELECT COUNT(*)` of a table, its name quoted for the dialect.

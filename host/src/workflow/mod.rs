@@ -32,12 +32,18 @@ use crate::runtime::{Grant, MigrationTool};
 /// The sandbox path at which a handler sees the migrations folder.
 const GUEST_MIGRATIONS_DIR: &str = "/migrations";
 
+/// A table that exists from schema initialization until the health check
+/// passes: a database holding it was left by an interrupted run.
+const IN_PROGRESS_MARKER: &str = "_faber_db_in_progress";
+
 pub struct InitOptions {
     pub environment: String,
     pub database_name: Option<String>,
     pub cwd: Option<PathBuf>,
     pub approve: bool,
     pub dry_run: bool,
+    /// Continue a database left unfinished by an interrupted run.
+    pub resume: bool,
     /// Print each step as it completes (the human output).
     pub live: bool,
 }
@@ -69,6 +75,10 @@ struct Init {
     target: Option<ConnectionString>,
     database: Option<Database>,
     created_database: bool,
+    /// Resuming a database an interrupted run left: never dropped here.
+    resuming: bool,
+    /// The handler's session, ended by the server if cleanup needs it gone.
+    handler_backend: Option<i64>,
     folder: Option<MigrationsFolder>,
     lock: Option<ProjectLock>,
     tracking_table: Option<String>,
@@ -107,6 +117,8 @@ impl Init {
             target: None,
             database: None,
             created_database: false,
+            resuming: false,
+            handler_backend: None,
             folder: None,
             lock: None,
             tracking_table: None,
@@ -445,10 +457,54 @@ impl Init {
                 .cause(err.message)
                 .help("Check that the user in the connection string may read the server's catalog")
         })?;
-        if exists {
-            return Err(already_exists(name, &self.options.environment));
+        if !exists {
+            return Ok(Progress::Done((), format!("{name} does not exist yet")));
         }
-        Ok(Progress::Done((), format!("{name} does not exist yet")))
+        let environment = &self.options.environment;
+        let interrupted = self.left_by_interrupted_run(target, name).await?;
+        match (interrupted, self.options.resume) {
+            (true, true) => {
+                self.resuming = true;
+                Ok(Progress::Done(
+                    (),
+                    format!("{name} was left by an interrupted run: resuming it"),
+                ))
+            }
+            (true, false) => Err(Failure::new(format!(
+                "Database {name} was left unfinished by an interrupted run"
+            ))
+            .cause("it is empty, or holds faber-db's in-progress marker; nothing was changed")
+            .help(format!("Resume it: faber-db init {environment} --resume"))
+            .help(format!("Or drop {name} yourself and run init again"))),
+            (false, resume) => {
+                let failure = already_exists(name, environment);
+                Err(if resume {
+                    failure.cause("--resume applies only to a database an interrupted run left (empty, or with the in-progress marker)")
+                } else {
+                    failure
+                })
+            }
+        }
+    }
+
+    /// An existing database that is empty, or still carries the in-progress
+    /// marker, was left by a run that did not finish.
+    async fn left_by_interrupted_run(
+        &self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<bool> {
+        let server = self
+            .server
+            .as_ref()
+            .expect("step 11 connected to the server");
+        let mut database = server.open(target, name).await?;
+        let tables = database.table_names().await;
+        database.close().await;
+        let tables = tables.map_err(|err| {
+            Failure::new(format!("Cannot list the tables of {name}")).cause(err.message)
+        })?;
+        Ok(tables.is_empty() || tables.iter().any(|table| table == IN_PROGRESS_MARKER))
     }
 
     // Step 12. The handler is loaded first, so a missing or broken handler
@@ -462,6 +518,11 @@ impl Init {
         let (tool, handler) = self.load_handler(project).await?;
         if self.options.dry_run {
             let detail = format!("dry run: would create {name} and initialize it with {handler}");
+            return Ok(Progress::Skipped(tool, detail));
+        }
+        if self.resuming {
+            let detail =
+                format!("{name} exists; resuming with {handler} (it is never dropped by this run)");
             return Ok(Progress::Skipped(tool, detail));
         }
         let server = self
@@ -543,7 +604,17 @@ impl Init {
             .server
             .as_ref()
             .expect("step 11 connected to the server");
-        let database = server.open(target, name).await?;
+        let mut database = server.open(target, name).await?;
+        self.handler_backend = database.backend_id().await;
+        let marker = format!(
+            "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
+            names::quote(database.provider(), IN_PROGRESS_MARKER)
+        );
+        database.execute(&marker, &[]).await.map_err(|err| {
+            Failure::new(format!("Cannot write to {name}"))
+                .cause(err.message)
+                .help("Check that the database user may create tables")
+        })?;
         let request = wit::InitializeRequest {
             provider: wit_provider(project.config.database.provider),
             database_name: name.to_owned(),
@@ -556,7 +627,9 @@ impl Init {
             ..Grant::default()
         };
         let (database, outcome) = tool.initialize_schema(grant, &request).await;
-        if let Some(database) = database {
+        // After a failure the session may be mid-statement: leave it to the
+        // server to end (see `undo`) rather than wait on it here.
+        if let (Some(database), Ok(_)) = (database, &outcome) {
             database.close().await;
         }
         let outcome = outcome.map_err(handlers::failure)?;
@@ -650,6 +723,14 @@ impl Init {
                 "Check the database user's privileges: it must create, write, read and drop tables",
             ));
         }
+        // The database is complete: it no longer looks like an interrupted run's.
+        let marker = format!(
+            "DROP TABLE {}",
+            names::quote(database.provider(), IN_PROGRESS_MARKER)
+        );
+        database.execute(&marker, &[]).await.map_err(|err| {
+            Failure::new("Cannot remove the in-progress marker").cause(err.message)
+        })?;
         Ok(Progress::Done((), detail))
     }
 
@@ -736,6 +817,10 @@ impl Init {
             let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
                 unreachable!("a database was created, so the server and target are known");
             };
+            if let Some(backend) = self.handler_backend {
+                // Ignored: the session may have ended already.
+                let _ = server.terminate(backend).await;
+            }
             match server.drop_database(target, &name).await {
                 Ok(()) => {
                     done.push(format!("dropped database {name} (created by this run)"));

@@ -156,6 +156,7 @@ impl Recorder {
         };
         (self.observer)(&record);
         self.records.push(record);
+        crate::failpoint::after_step(step.number());
     }
 
     /// Every step, with those never reached marked `not-run`.

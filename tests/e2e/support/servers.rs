@@ -151,10 +151,17 @@ impl Target {
             Server::Sqlite => {
                 let _ = std::fs::remove_file(self.file());
             }
-            _ => {
+            Server::Mysql => {
                 server_query(
                     self.server,
-                    &format!("DROP DATABASE IF EXISTS {}", self.name),
+                    &format!("DROP DATABASE IF EXISTS `{}`", self.name),
+                );
+            }
+            Server::Postgres => {
+                // FORCE: a test may leave a session behind on purpose.
+                server_query(
+                    self.server,
+                    &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
                 );
             }
         }

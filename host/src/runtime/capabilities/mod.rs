@@ -5,6 +5,7 @@
 mod log;
 mod rds;
 mod sql;
+mod sql_policy;
 
 pub use rds::{client as rds_client, offline_client as offline_rds_client};
 

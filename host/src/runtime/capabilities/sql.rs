@@ -3,7 +3,8 @@
 //! The handler never sees how the host connected. Sizes are capped both ways
 //! so a handler cannot make the host buffer without bound.
 
-use crate::db::{Rows, SqlError as DbError, Value};
+use super::sql_policy;
+use crate::db::{Database, Rows, SqlError as DbError, Value};
 use crate::runtime::bindings::latest::SqlError;
 use crate::runtime::bindings::latest::sql::{Host, QueryResult, SqlValue};
 use crate::runtime::bindings::latest::types;
@@ -16,9 +17,9 @@ pub const MAX_RESULT_BYTES: usize = 32 << 20;
 
 impl Host for HandlerState {
     async fn execute(&mut self, statement: String, params: Vec<SqlValue>) -> Result<u64, SqlError> {
-        check_statement(&statement)?;
-        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
         let database = self.database.as_mut().ok_or_else(no_database)?;
+        check_statement(database, &statement)?;
+        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
         Ok(database.execute(&statement, &params).await?)
     }
 
@@ -27,9 +28,9 @@ impl Host for HandlerState {
         statement: String,
         params: Vec<SqlValue>,
     ) -> Result<QueryResult, SqlError> {
-        check_statement(&statement)?;
-        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
         let database = self.database.as_mut().ok_or_else(no_database)?;
+        check_statement(database, &statement)?;
+        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
         let rows = database.query(&statement, &params).await?;
         to_result(rows)
     }
@@ -57,14 +58,17 @@ fn no_database() -> SqlError {
     refused("no database was granted to this call".to_owned())
 }
 
-fn check_statement(statement: &str) -> Result<(), SqlError> {
+fn check_statement(database: &Database, statement: &str) -> Result<(), SqlError> {
     if statement.len() > MAX_STATEMENT_BYTES {
         return Err(refused(format!(
             "statement of {} bytes exceeds the limit of {MAX_STATEMENT_BYTES}",
             statement.len()
         )));
     }
-    Ok(())
+    match sql_policy::refusal(database.provider(), statement) {
+        Some(reason) => Err(refused(reason)),
+        None => Ok(()),
+    }
 }
 
 fn to_value(value: SqlValue) -> Value {

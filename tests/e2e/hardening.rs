@@ -1,0 +1,591 @@
+//! Faults, races and hostile input: nothing that existed is lost, nothing
+//! this run created is left half-done without saying so, nothing leaks.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::support::servers::server_query;
+use crate::support::{Project, Run, Server, Target, component, unique};
+
+/// A project whose migration tool is the hostile fixture.
+fn hostile_project(provider: &str, sandbox: Value) -> Project {
+    let project = Project::with_config(&json!({
+        "database": {"provider": provider, "migration_tool": "hostile-handler"},
+        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        "sandbox": sandbox,
+    }));
+    let wasm = component("hostile-handler");
+    project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    project
+}
+
+fn init(project: &Project, target: &Target, extra: &[&str]) -> Run {
+    let mut args = vec!["init", "dev", "--json"];
+    args.extend_from_slice(extra);
+    project.run(&args, &[("DEV_DATABASE_URL", &target.url())])
+}
+
+fn assert_cleaned_up(run: &Run, target: &Target, step: u64) -> Value {
+    let report = run.json();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(report["step"]["number"], step, "{report}");
+    assert!(
+        !target.exists(),
+        "the database this run created is gone: {report}"
+    );
+    assert!(
+        report["recovery"]["cleanup"]
+            .to_string()
+            .contains("dropped database"),
+        "{report}"
+    );
+    report
+}
+
+#[test]
+fn a_handler_that_traps_halfway_leaves_nothing_behind() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = hostile_project(server.provider(), json!({}));
+        let target = Target::new(server, &unique("trap__fdb"), project.path());
+        let run = init(&project, &target, &[]);
+        let report = assert_cleaned_up(&run, &target, 13);
+        assert!(
+            report["cause"]
+                .as_str()
+                .unwrap()
+                .contains("deliberate trap"),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn sql_that_leaves_the_database_is_refused() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = hostile_project(server.provider(), json!({}));
+        let target = Target::new(server, &unique("escape-sql__fdb"), project.path());
+        let report = assert_cleaned_up(&init(&project, &target, &[]), &target, 13);
+        let cause = report["cause"].as_str().unwrap();
+        assert!(
+            cause.contains("denied: all 8 escapes refused by policy"),
+            "{server:?}: {cause}"
+        );
+        assert!(!cause.contains("LEAKED"));
+    }
+    assert!(
+        server_query(
+            Server::Postgres,
+            "SELECT 1 FROM pg_database WHERE datname = 'hostile_escape'"
+        )
+        .is_empty()
+    );
+    assert!(!std::path::Path::new("/tmp/hostile-attached.db").exists());
+}
+
+#[test]
+fn writes_outside_the_migrations_folder_fail_even_through_a_symlink() {
+    let outside = tempfile::tempdir().unwrap();
+    let project = hostile_project("sqlite", json!({}));
+    let migrations = project.path().join("prisma/migrations");
+    std::fs::create_dir_all(&migrations).unwrap();
+    std::os::unix::fs::symlink(outside.path(), migrations.join("link")).unwrap();
+    let target = Target::new(Server::Sqlite, &unique("escape-files__fdb"), project.path());
+    let report = init(&project, &target, &[]).json();
+    let cause = report["cause"].as_str().unwrap();
+    assert!(cause.contains("denied"), "{cause}");
+    assert!(!cause.contains("LEAKED"), "{cause}");
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+    assert!(!project.path().join("prisma/outside.txt").exists());
+    assert!(!std::path::Path::new("/tmp/outside.txt").exists());
+}
+
+#[test]
+fn a_host_call_that_never_returns_is_cut_off_and_cleaned_up() {
+    let project = hostile_project("postgresql", json!({"timeout_seconds": 2}));
+    let target = Target::new(Server::Postgres, &unique("sleep-sql__fdb"), project.path());
+    let started = Instant::now();
+    let report = assert_cleaned_up(&init(&project, &target, &[]), &target, 13);
+    assert!(
+        report["cause"]
+            .as_str()
+            .unwrap()
+            .contains("did not finish within 2s"),
+        "{report}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(60));
+}
+
+#[test]
+fn the_server_dropping_the_connection_mid_initialization_is_reported_and_cleaned_up() {
+    let project = hostile_project("postgresql", json!({}));
+    let target = Target::new(Server::Postgres, &unique("pause__fdb"), project.path());
+    let child = project
+        .command(&["init", "dev", "--json"])
+        .env("DEV_DATABASE_URL", target.url())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The handler pauses before its first statement; end its session meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let terminated = loop {
+        let killed = server_query(
+            Server::Postgres,
+            &format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                target.name
+            ),
+        );
+        if !killed.is_empty() {
+            break true;
+        }
+        if Instant::now() > deadline {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(terminated, "the handler's session never appeared");
+    let run = Run::from(child.wait_with_output().unwrap());
+    let report = assert_cleaned_up(&run, &target, 13);
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("Handler hostile-handler failed"),
+        "{report}"
+    );
+}
+
+/// Kills `init` with SIGKILL right after `step`, then runs it again.
+fn killed_after(server: Server, step: u8) {
+    let project = Project::new(server.provider());
+    let target = Target::new(server, &unique(&format!("fdb_kill{step}")), project.path());
+    let killed = project
+        .command(&["init", "dev", "--json"])
+        .env("DEV_DATABASE_URL", target.url())
+        .env("FABER_DB_FAILPOINT", format!("kill-after-step:{step}"))
+        .output()
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        killed.status.signal(),
+        Some(9),
+        "step {step}: the failpoint kills the process"
+    );
+
+    let again = init(&project, &target, &[]);
+    let report = match step {
+        ..=11 => again.assert_success(),
+        12..=14 => {
+            let refused = again.json();
+            assert_eq!(again.code, 1);
+            assert!(
+                refused["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("left unfinished by an interrupted run"),
+                "step {step}: {refused}"
+            );
+            assert!(
+                refused["recovery"]["suggestions"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("--resume")
+            );
+            assert!(target.exists(), "nothing is dropped without being asked");
+            init(&project, &target, &["--resume"]).assert_success()
+        }
+        _ => {
+            let refused = again.json();
+            assert_eq!(
+                refused["error"], "Database already exists",
+                "step {step}: {refused}"
+            );
+            return assert_initialized(&project, &target);
+        }
+    };
+    assert_eq!(report["status"], "success");
+    assert_initialized(&project, &target);
+}
+
+fn assert_initialized(project: &Project, target: &Target) {
+    assert_eq!(project.migration_dirs().len(), 1);
+    assert_eq!(
+        target.query("SELECT count(*) FROM _prisma_migrations"),
+        vec!["1"]
+    );
+    let marker = match target.server {
+        Server::Sqlite => "SELECT count(*) FROM sqlite_master WHERE name = '_faber_db_in_progress'",
+        _ => {
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = '_faber_db_in_progress'"
+        }
+    };
+    assert_eq!(
+        target.query(marker),
+        vec!["0"],
+        "the in-progress marker is gone"
+    );
+}
+
+#[test]
+fn a_run_killed_at_any_step_boundary_can_be_completed() {
+    for server in [Server::Postgres, Server::Sqlite] {
+        for step in [10, 11, 12, 13, 14, 15] {
+            killed_after(server, step);
+        }
+    }
+}
+
+#[test]
+fn resume_never_adopts_a_database_with_other_content() {
+    let project = Project::new("postgresql");
+    let target = Target::new(Server::Postgres, &unique("fdb_foreign"), project.path());
+    server_query(
+        Server::Postgres,
+        &format!("CREATE DATABASE {}", target.name),
+    );
+    target.query("CREATE TABLE customers (id INTEGER)");
+    let run = init(&project, &target, &["--resume"]);
+    let report = run.json();
+    assert_eq!(report["error"], "Database already exists");
+    assert!(
+        report["cause"]
+            .as_str()
+            .unwrap()
+            .contains("--resume applies only")
+    );
+    assert_eq!(target.query("SELECT count(*) FROM customers"), vec!["0"]);
+}
+
+#[test]
+fn a_read_only_or_full_disk_for_sqlite_fails_cleanly() {
+    let mount = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(mount.path())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        eprintln!("skipped: this machine does not allow mounting a tmpfs");
+        return;
+    }
+    struct Unmount<'a>(&'a std::path::Path);
+    impl Drop for Unmount<'_> {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(self.0).status();
+        }
+    }
+    let _unmount = Unmount(mount.path());
+    // Fill the disk, leaving no block free.
+    let _ = std::process::Command::new("dd")
+        .args(["if=/dev/zero", "bs=4k"])
+        .arg(format!("of={}", mount.path().join("filler").display()))
+        .stderr(Stdio::null())
+        .status();
+    let project = Project::new("sqlite");
+    let url = format!("file:{}/full.db", mount.path().display());
+    let run = project.run(&["init", "dev", "--json"], &[("DEV_DATABASE_URL", &url)]);
+    let report = run.json();
+    assert_eq!(run.code, 1, "{report}");
+    assert!(!mount.path().join("full.db").exists(), "{report}");
+    assert!(
+        report["error"].is_string()
+            && !report["recovery"]["suggestions"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+    );
+
+    // Read-only: the same folder remounted so.
+    std::fs::remove_file(mount.path().join("filler")).unwrap();
+    let remounted = std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(mount.path())
+        .status()
+        .unwrap();
+    assert!(remounted.success());
+    let run = project.run(
+        &["init", "dev", "--json", "--database-name", "readonly"],
+        &[("DEV_DATABASE_URL", &url)],
+    );
+    let report = run.json();
+    assert_eq!(run.code, 1);
+    assert_eq!(report["step"]["number"], 12, "{report}");
+    assert!(
+        report["cause"].as_str().unwrap().contains("Read-only"),
+        "{report}"
+    );
+}
+
+#[test]
+fn four_racing_runs_for_one_database_leave_one_intact_winner() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = Project::new(server.provider());
+        let target = Target::new(server, &unique("fdb_race4"), project.path());
+        let children: Vec<_> = (0..4)
+            .map(|_| {
+                project
+                    .command(&["init", "dev", "--json"])
+                    .env("DEV_DATABASE_URL", target.url())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let runs: Vec<Run> = children
+            .into_iter()
+            .map(|c| c.wait_with_output().unwrap().into())
+            .collect();
+        assert_eq!(runs.iter().filter(|r| r.code == 0).count(), 1, "{server:?}");
+        for loser in runs.iter().filter(|r| r.code != 0) {
+            assert_eq!(
+                loser.json()["error"],
+                "Database already exists",
+                "{}",
+                loser.stdout
+            );
+        }
+        assert_eq!(
+            target.query("SELECT count(*) FROM _prisma_migrations"),
+            vec!["1"]
+        );
+        assert_eq!(project.migration_dirs().len(), 1);
+    }
+}
+
+#[test]
+fn racing_environments_share_one_baseline() {
+    let envs = ["dev", "staging", "qa", "test"];
+    let project = Project::with_config(&json!({
+        "database": {"provider": "postgresql"},
+        "environments": envs.iter().map(|e| (e.to_string(), json!({"connection_string_env": format!("{}_URL", e.to_uppercase())}))).collect::<serde_json::Map<_, _>>(),
+    }));
+    let targets: Vec<Target> = envs
+        .iter()
+        .map(|e| {
+            Target::new(
+                Server::Postgres,
+                &unique(&format!("fdb_{e}")),
+                project.path(),
+            )
+        })
+        .collect();
+    let children: Vec<_> = envs
+        .iter()
+        .zip(&targets)
+        .map(|(env, target)| {
+            project
+                .command(&["init", env, "--json"])
+                .env(format!("{}_URL", env.to_uppercase()), target.url())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        Run::from(child.wait_with_output().unwrap()).assert_success();
+    }
+    let baselines = project.migration_dirs();
+    assert_eq!(baselines.len(), 1, "{baselines:?}");
+    for target in &targets {
+        assert_eq!(
+            target.query("SELECT migration_name FROM _prisma_migrations"),
+            vec![baselines[0].clone()]
+        );
+    }
+}
+
+#[test]
+fn hostile_input_gets_a_clear_error_or_is_handled_safely() {
+    // Reserved words are valid, quoted names.
+    for server in [Server::Postgres, Server::Mysql] {
+        let project = Project::new(server.provider());
+        let target = Target::new(server, "select", project.path());
+        target.drop_database();
+        project
+            .run(
+                &["init", "dev", "--json", "--database-name", "select"],
+                &[("DEV_DATABASE_URL", &target.url())],
+            )
+            .assert_success();
+    }
+    let project = Project::new("sqlite");
+    let refused = |args: &[&str], env: &[(&str, &str)], step: u64, needle: &str| {
+        let run = project.run(args, env);
+        let report = run.json();
+        assert_eq!(run.code, 1, "{report}");
+        assert_eq!(report["step"]["number"], step, "{report}");
+        assert!(report.to_string().contains(needle), "{needle}: {report}");
+    };
+    refused(
+        &["init", "../dev", "--json"],
+        &[],
+        1,
+        "Invalid environment name",
+    );
+    refused(
+        &["init", "dev", "--json"],
+        &[("DEV_DATABASE_URL", "postgresql://u:p@/x")],
+        5,
+        "not a valid connection string",
+    );
+    refused(
+        &["init", "dev", "--json"],
+        &[("DEV_DATABASE_URL", "sqlite::memory:")],
+        5,
+        "in-memory",
+    );
+    refused(
+        &["init", "dev", "--json"],
+        &[("DEV_DATABASE_URL", "file:./%FF%FE.db")],
+        5,
+        "UTF-8",
+    );
+
+    let big = format!(
+        "{{\"database\": {{}}, \"padding\": \"{}\"}}",
+        "x".repeat(4 << 20)
+    );
+    project.write_config(&big);
+    refused(
+        &["init", "dev", "--json"],
+        &[],
+        3,
+        "Configuration too large",
+    );
+    project.write_config(&format!("{{\"database\": {}}}", "[".repeat(10_000)));
+    refused(&["init", "dev", "--json"], &[], 3, "Invalid configuration");
+    project.write_config(
+        &json!({
+            "database": {"provider": "sqlite"},
+            "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+            "migrations": {"directory": "../../etc"}
+        })
+        .to_string(),
+    );
+    refused(
+        &["init", "dev", "--json"],
+        &[("DEV_DATABASE_URL", "file:./x.db")],
+        3,
+        "points outside the project",
+    );
+    assert!(!project.path().join("x.db").exists());
+}
+
+/// Every file under `dir`, as bytes.
+fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((path, bytes));
+        }
+    }
+    found
+}
+
+#[test]
+fn a_password_appears_in_no_output_log_or_file() {
+    const PASSWORD: &str = "Sup3rS3cretPassw0rdXyz";
+    let project = Project::with_config(&json!({
+        "database": {"provider": "postgresql"},
+        "environments": {
+            "dev": {"connection_string_env": "DEV_DATABASE_URL"},
+            "staging": {"connection_string_env": "STAGING_DATABASE_URL"},
+            "production": {"connection_string_env": "PROD_DATABASE_URL", "require_approval": true},
+            "down": {"connection_string_env": "DOWN_DATABASE_URL"},
+            "typo": {"connection_string_env": "TYPO_DATABASE_URL"}
+        },
+        "integration": {"logs_plugin": "fractary-logs"}
+    }));
+    let dev = Target::new(Server::Postgres, &unique("fdb_secret"), project.path());
+    let prod = Target::new(Server::Postgres, &unique("fdb_secret_prod"), project.path());
+    let env = [
+        ("DEV_DATABASE_URL", dev.url_with_password(PASSWORD)),
+        (
+            "STAGING_DATABASE_URL",
+            format!(
+                "postgresql://postgres:{PASSWORD}@127.0.0.1:5432/fdb_secret_{}?sslpassword={PASSWORD}",
+                std::process::id()
+            ),
+        ),
+        ("PROD_DATABASE_URL", prod.url_with_password(PASSWORD)),
+        (
+            "DOWN_DATABASE_URL",
+            format!("postgresql://postgres:{PASSWORD}@127.0.0.1:1/nowhere"),
+        ),
+        (
+            "TYPO_DATABASE_URL",
+            format!("postgersql://postgres:{PASSWORD}@127.0.0.1/x"),
+        ),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["init", "dev", "--json"],
+        vec!["init", "dev", "--json"],
+        vec!["init", "dev", "-vv"],
+        vec![
+            "init",
+            "dev",
+            "--dry-run",
+            "--database-name",
+            "other",
+            "-vv",
+        ],
+        vec!["init", "staging", "--dry-run", "--json"],
+        vec!["init", "production", "--json"],
+        vec!["init", "production"],
+        vec!["init", "down", "--json"],
+        vec!["init", "down"],
+        vec!["init", "typo", "--json"],
+        vec!["init", "typo"],
+        vec!["handler", "list", "--json"],
+        vec!["handler", "verify"],
+        vec!["handler", "info", "handler-db-prisma"],
+    ];
+    let mut outputs = Vec::new();
+    for args in &commands {
+        let run = project.run(args, &env);
+        outputs.push((format!("{args:?} stdout"), run.stdout));
+        outputs.push((format!("{args:?} stderr"), run.stderr));
+    }
+    // A failed authentication, whose message comes from the server.
+    let mysql = Project::new("mysql");
+    let run = mysql.run(
+        &["init", "dev", "--json", "-vv"],
+        &[(
+            "DEV_DATABASE_URL",
+            &format!("mysql://root:{PASSWORD}@127.0.0.1:3306/fdb_nope"),
+        )],
+    );
+    assert_eq!(run.code, 1);
+    outputs.push(("mysql stdout".into(), run.stdout));
+    outputs.push(("mysql stderr".into(), run.stderr));
+    for (what, text) in &outputs {
+        assert!(
+            !text.contains(PASSWORD),
+            "password leaked in {what}:\n{text}"
+        );
+    }
+    assert!(
+        project.operation_log().lines().count() >= 8,
+        "every run was logged"
+    );
+    for (path, bytes) in files_under(project.path())
+        .into_iter()
+        .chain(files_under(mysql.path()))
+    {
+        let leaked = bytes
+            .windows(PASSWORD.len())
+            .any(|window| window == PASSWORD.as_bytes());
+        assert!(!leaked, "password written to {}", path.display());
+    }
+}
