@@ -41,6 +41,19 @@ if [[ ! -x "$venv/bin/moto_server" ]]; then
 fi
 export FABER_DB_MOTO_VENV="$(cd "$venv" && pwd)"
 
+# Prisma's own CLI, to check that what handler-db-prisma leaves is what Prisma
+# expects. 6.19 runs its schema engine as WebAssembly: nothing to download.
+prisma="${FABER_DB_PRISMA_NODE:-target/prisma-node}"
+if [[ ! -f "$prisma/node_modules/prisma/build/index.js" ]]; then
+    say "installing Prisma into $prisma"
+    command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+    mkdir -p "$prisma"
+    (cd "$prisma" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
+        && npm install --save-exact --no-audit --no-fund --loglevel=error \
+            prisma@6.19.3 @prisma/adapter-libsql@6.19.3 @prisma/adapter-pg@6.19.3)
+fi
+export FABER_DB_PRISMA_NODE="$(cd "$prisma" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \

@@ -11,4 +11,5 @@ mod handlers;
 mod hardening;
 mod init;
 mod init_failures;
+mod prisma_cli;
 mod sandbox;

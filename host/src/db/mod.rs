@@ -17,6 +17,41 @@ use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
 pub use url::ConnectionString;
 
+/// Binds values to a sqlx query of any backend: the one place that maps
+/// [`Value`] to driver types.
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for value in $params {
+            query = match value {
+                $crate::db::Value::Null => query.bind(None::<String>),
+                $crate::db::Value::Boolean(v) => query.bind(*v),
+                $crate::db::Value::Integer(v) => query.bind(*v),
+                $crate::db::Value::Real(v) => query.bind(*v),
+                $crate::db::Value::Text(v) => query.bind(v.as_str()),
+                $crate::db::Value::Blob(v) => query.bind(v.as_slice()),
+            };
+        }
+        query
+    }};
+}
+
+/// Runs `statement` on any backend: as raw SQL (several statements allowed)
+/// without parameters, as one prepared statement with them.
+macro_rules! run_statement {
+    ($conn:expr, $statement:expr, $params:expr, $method:ident) => {
+        if $params.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe($statement))
+                .$method(&mut *$conn)
+                .await
+        } else {
+            bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params)
+                .$method(&mut *$conn)
+                .await
+        }
+    };
+}
+
 /// A value bound to a parameter or read from a column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -230,20 +265,34 @@ impl Database {
     /// Runs a statement (several, when there are no parameters).
     pub async fn execute(&mut self, statement: &str, params: &[Value]) -> Result<u64, SqlError> {
         let affected = match self {
-            Database::Postgres(conn) => postgres::execute(conn, statement, params).await?,
-            Database::Mysql(conn) => mysql::execute(conn, statement, params).await?,
-            Database::Sqlite(conn) => sqlite::execute(conn, statement, params).await?,
+            Database::Postgres(conn) => {
+                run_statement!(conn, statement, params, execute)?.rows_affected()
+            }
+            Database::Mysql(conn) => {
+                run_statement!(conn, statement, params, execute)?.rows_affected()
+            }
+            Database::Sqlite(conn) => {
+                run_statement!(conn, statement, params, execute)?.rows_affected()
+            }
         };
         Ok(affected)
     }
 
     pub async fn query(&mut self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
-        let rows = match self {
-            Database::Postgres(conn) => postgres::query(conn, statement, params).await?,
-            Database::Mysql(conn) => mysql::query(conn, statement, params).await?,
-            Database::Sqlite(conn) => sqlite::query(conn, statement, params).await?,
-        };
-        Ok(rows)
+        match self {
+            Database::Postgres(conn) => decode_rows(
+                &run_statement!(conn, statement, params, fetch_all)?,
+                postgres::decode_value,
+            ),
+            Database::Mysql(conn) => decode_rows(
+                &run_statement!(conn, statement, params, fetch_all)?,
+                mysql::decode_value,
+            ),
+            Database::Sqlite(conn) => decode_rows(
+                &run_statement!(conn, statement, params, fetch_all)?,
+                sqlite::decode_value,
+            ),
+        }
     }
 
     /// The tables in the connection's database (its current schema, on PostgreSQL).
@@ -315,43 +364,6 @@ impl Database {
         };
     }
 }
-
-/// Binds values to a sqlx query of any backend: the one place that maps
-/// [`Value`] to driver types.
-macro_rules! bind_all {
-    ($query:expr, $params:expr) => {{
-        let mut query = $query;
-        for value in $params {
-            query = match value {
-                $crate::db::Value::Null => query.bind(None::<String>),
-                $crate::db::Value::Boolean(v) => query.bind(*v),
-                $crate::db::Value::Integer(v) => query.bind(*v),
-                $crate::db::Value::Real(v) => query.bind(*v),
-                $crate::db::Value::Text(v) => query.bind(v.as_str()),
-                $crate::db::Value::Blob(v) => query.bind(v.as_slice()),
-            };
-        }
-        query
-    }};
-}
-use bind_all;
-
-/// Runs `statement` on any backend: as raw SQL (several statements allowed)
-/// without parameters, as one prepared statement with them.
-macro_rules! run_statement {
-    ($conn:expr, $statement:expr, $params:expr, $method:ident) => {
-        if $params.is_empty() {
-            sqlx::raw_sql(sqlx::AssertSqlSafe($statement))
-                .$method(&mut *$conn)
-                .await
-        } else {
-            $crate::db::bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params)
-                .$method(&mut *$conn)
-                .await
-        }
-    };
-}
-use run_statement;
 
 fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)

@@ -6,7 +6,7 @@ use sqlx::mysql::{MySqlConnection, MySqlRow};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
-use super::{CreateError, Rows, SqlError, Value, run_statement};
+use super::{CreateError, SqlError, Value};
 use crate::config::Provider;
 use crate::names::quote;
 
@@ -66,25 +66,7 @@ pub async fn data_directory(conn: &mut MySqlConnection) -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-pub async fn execute(
-    conn: &mut MySqlConnection,
-    statement: &str,
-    params: &[Value],
-) -> Result<u64, SqlError> {
-    let done = run_statement!(conn, statement, params, execute)?;
-    Ok(done.rows_affected())
-}
-
-pub async fn query(
-    conn: &mut MySqlConnection,
-    statement: &str,
-    params: &[Value],
-) -> Result<Rows, SqlError> {
-    let rows = run_statement!(conn, statement, params, fetch_all)?;
-    super::decode_rows(&rows, decode_value)
-}
-
-fn decode_value(row: &MySqlRow, index: usize) -> Result<Value, sqlx::Error> {
+pub fn decode_value(row: &MySqlRow, index: usize) -> Result<Value, sqlx::Error> {
     if row.try_get_raw(index)?.is_null() {
         return Ok(Value::Null);
     }

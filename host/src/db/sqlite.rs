@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
 use sqlx::{ConnectOptions, Row, TypeInfo, ValueRef};
 
-use super::{ConnectionString, CreateError, Rows, SqlError, Value, run_statement};
+use super::{ConnectionString, CreateError, SqlError, Value};
 
 pub fn check_folder(dir: &Path) -> Result<PathBuf, sqlx::Error> {
     if dir.is_dir() {
@@ -73,26 +73,7 @@ pub async fn open(target: &ConnectionString) -> Result<SqliteConnection, sqlx::E
         .await
 }
 
-pub async fn execute(
-    conn: &mut SqliteConnection,
-    statement: &str,
-    params: &[Value],
-) -> Result<u64, SqlError> {
-    let done = run_statement!(conn, statement, params, execute)?;
-    Ok(done.rows_affected())
-}
-
-pub async fn query(
-    conn: &mut SqliteConnection,
-    statement: &str,
-    params: &[Value],
-) -> Result<Rows, SqlError> {
-    let rows = run_statement!(conn, statement, params, fetch_all)?;
-    super::decode_rows(&rows, decode_value)
-}
-
-/// SQLite is dynamically typed: decode by the value's own storage class.
-fn decode_value(row: &SqliteRow, index: usize) -> Result<Value, sqlx::Error> {
+pub fn decode_value(row: &SqliteRow, index: usize) -> Result<Value, sqlx::Error> {
     let raw = row.try_get_raw(index)?;
     if raw.is_null() {
         return Ok(Value::Null);

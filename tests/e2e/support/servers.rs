@@ -93,31 +93,16 @@ impl Target {
 
     /// Rows of a query on this database, columns separated by `|`.
     pub fn query(&self, sql: &str) -> Vec<String> {
-        let output = match self.server {
-            Server::Postgres => Command::new("psql")
-                .args([
-                    &self.psql_url(Some(&self.name)),
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-tAF|",
-                    "-c",
-                    sql,
-                ])
-                .output(),
-            Server::Mysql => mysql_command(Some(&self.name)).args(["-e", sql]).output(),
-            Server::Sqlite => Command::new("sqlite3")
-                .args(["-separator", "|"])
-                .arg(self.file())
-                .arg(sql)
-                .output(),
+        match self.server {
+            Server::Sqlite => run_client(
+                Command::new("sqlite3")
+                    .args(["-separator", "|"])
+                    .arg(self.file())
+                    .arg(sql),
+                sql,
+            ),
+            server => run_sql(server, Some(&self.name), sql),
         }
-        .expect("the database's command-line client runs");
-        assert!(
-            output.status.success(),
-            "query failed: {sql}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        lines(&output.stdout)
     }
 
     /// (column, type, nullable, default) of a table, from the catalog.
@@ -136,14 +121,6 @@ impl Target {
             ),
         };
         self.query(&sql)
-    }
-
-    fn psql_url(&self, database: Option<&str>) -> String {
-        format!(
-            "{}/{}",
-            self.server.base_url(),
-            database.unwrap_or("postgres")
-        )
     }
 
     pub fn drop_database(&self) {
@@ -176,21 +153,33 @@ impl Drop for Target {
 
 /// A statement on the server's maintenance database.
 pub fn server_query(server: Server, sql: &str) -> Vec<String> {
-    let output = match server {
-        Server::Postgres => Command::new("psql")
-            .args([
-                &format!("{}/postgres", server.base_url()),
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-tAF|",
-                "-c",
-                sql,
-            ])
-            .output(),
-        Server::Mysql => mysql_command(None).args(["-e", sql]).output(),
+    run_sql(server, None, sql)
+}
+
+/// A statement through the server's own client, on `database` or on the
+/// maintenance database.
+fn run_sql(server: Server, database: Option<&str>, sql: &str) -> Vec<String> {
+    let mut command = match server {
+        Server::Postgres => {
+            let url = format!("{}/{}", server.base_url(), database.unwrap_or("postgres"));
+            let mut psql = Command::new("psql");
+            psql.args([&url, "-v", "ON_ERROR_STOP=1", "-tAF|", "-c", sql]);
+            psql
+        }
+        Server::Mysql => {
+            let mut mysql = mysql_command(database);
+            mysql.args(["-e", sql]);
+            mysql
+        }
         Server::Sqlite => unreachable!("SQLite has no server"),
-    }
-    .expect("the database's command-line client runs");
+    };
+    run_client(&mut command, sql)
+}
+
+fn run_client(command: &mut Command, sql: &str) -> Vec<String> {
+    let output = command
+        .output()
+        .expect("the database's command-line client runs");
     assert!(
         output.status.success(),
         "{sql}: {}",
