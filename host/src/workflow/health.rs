@@ -41,7 +41,10 @@ fn outcome(result: Result<(), SqlError>) -> String {
     }
 }
 
-/// Create, insert, select and drop a table whose name no one else uses.
+/// Create, insert, select and drop a table whose name no one else uses,
+/// inside a transaction that is rolled back: the privileges are proven
+/// without a commit (and its flush to disk). MySQL commits DDL on its own;
+/// the drop cleans up there.
 async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
     let name = format!(
         "_faber_db_health_{}_{}",
@@ -52,11 +55,10 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
             .unwrap_or_default()
     );
     let table = quote(db.provider(), &name);
-    db.execute(&format!("CREATE TABLE {table} (probe INTEGER)"), &[])
-        .await?;
+    db.execute("BEGIN", &[]).await?;
     let checked = async {
-        db.execute(&format!("INSERT INTO {table} (probe) VALUES (42)"), &[])
-            .await?;
+        db.execute(&format!("CREATE TABLE {table} (probe INTEGER)"), &[]).await?;
+        db.execute(&format!("INSERT INTO {table} (probe) VALUES (42)"), &[]).await?;
         let rows = db.query(&format!("SELECT probe FROM {table}"), &[]).await?;
         if rows.rows != vec![vec![Value::Integer(42)]] {
             return Err(SqlError {
@@ -64,14 +66,11 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
                 message: "the scratch table did not return the row written to it".to_owned(),
             });
         }
-        Ok(())
+        db.execute(&format!("DROP TABLE {table}"), &[]).await.map(drop)
     }
     .await;
-    let dropped = db
-        .execute(&format!("DROP TABLE {table}"), &[])
-        .await
-        .map(drop);
-    checked.and(dropped)
+    let rolled_back = db.execute("ROLLBACK", &[]).await.map(drop);
+    checked.and(rolled_back)
 }
 
 fn disk_space(data_dir: Option<&Path>) -> DiskSpace {
