@@ -57,8 +57,10 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
     let table = quote(db.provider(), &name);
     db.execute("BEGIN", &[]).await?;
     let checked = async {
-        db.execute(&format!("CREATE TABLE {table} (probe INTEGER)"), &[]).await?;
-        db.execute(&format!("INSERT INTO {table} (probe) VALUES (42)"), &[]).await?;
+        db.execute(&format!("CREATE TABLE {table} (probe INTEGER)"), &[])
+            .await?;
+        db.execute(&format!("INSERT INTO {table} (probe) VALUES (42)"), &[])
+            .await?;
         let rows = db.query(&format!("SELECT probe FROM {table}"), &[]).await?;
         if rows.rows != vec![vec![Value::Integer(42)]] {
             return Err(SqlError {
@@ -66,7 +68,9 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
                 message: "the scratch table did not return the row written to it".to_owned(),
             });
         }
-        db.execute(&format!("DROP TABLE {table}"), &[]).await.map(drop)
+        db.execute(&format!("DROP TABLE {table}"), &[])
+            .await
+            .map(drop)
     }
     .await;
     let rolled_back = db.execute("ROLLBACK", &[]).await.map(drop);

@@ -348,7 +348,11 @@ impl Init {
     // Step 7.
     fn hosting_type(&self, config: &Config) -> Outcome<Progress<()>> {
         let hosting = config.database.hosting;
-        let kind = if hosting.is_cloud() { "cloud" } else { "local" };
+        let kind = if hosting.is_cloud() {
+            "cloud hosting: infrastructure is checked and provisioned through a handler"
+        } else {
+            "local hosting: the server is expected to be running"
+        };
         Ok(Progress::Done((), format!("{hosting} ({kind})")))
     }
 
