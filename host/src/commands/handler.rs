@@ -209,7 +209,7 @@ fn scan(dir: &Path, source: Source, lock: &LockFile) -> Vec<Available> {
                 Some((name, version)) => (name.to_owned(), Some(version.to_owned())),
                 None => (stem.replace('_', "-"), None),
             };
-            let sha256 = handlers::sha256_hex(&std::fs::read(&path).ok()?);
+            let sha256 = crate::runtime::sha256_hex(&std::fs::read(&path).ok()?);
             let pin = match lock.get(&name) {
                 Some(pin) if pin.sha256 == sha256 => "pinned",
                 Some(_) => "differs from pin",
@@ -418,7 +418,7 @@ fn verify_pin(project: &Path, pin: &Pin) -> Verified {
         Ok(path) => match std::fs::read(&path) {
             Err(err) => (Some(path), "missing", err.to_string()),
             Ok(bytes) => {
-                let found = handlers::sha256_hex(&bytes);
+                let found = crate::runtime::sha256_hex(&bytes);
                 if found == pin.sha256 {
                     (Some(path), "ok", format!("sha256 {found}"))
                 } else {

@@ -14,8 +14,6 @@ pub mod template;
 
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::config::{SandboxSection, config_dir};
 use crate::failure::{Failure, Outcome};
 use crate::runtime::{HandlerFailure, Limits, LoadedComponent, Runtime, Shape};
@@ -143,10 +141,6 @@ pub fn resolve_in(
     })
 }
 
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// A handler resolved, checked against the project's pin, and loaded.
 pub struct Checked {
     pub resolved: Resolved,
@@ -164,7 +158,7 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
     let bytes = std::fs::read(&resolved.path).map_err(|err| {
         Failure::new(format!("Cannot read handler {}", resolved.path.display())).cause(err)
     })?;
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = crate::runtime::sha256_hex(&bytes);
     if let Some(pin) = &pin
         && pin.sha256 != sha256
     {

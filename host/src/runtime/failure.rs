@@ -48,17 +48,6 @@ impl HandlerFailure {
             | HandlerFailure::Reported { handler, .. } => handler,
         }
     }
-
-    /// True when the sandbox stopped the handler (rather than the handler
-    /// reporting a failure of its own).
-    pub fn is_limit(&self) -> bool {
-        matches!(
-            self,
-            HandlerFailure::CpuLimit { .. }
-                | HandlerFailure::MemoryLimit { .. }
-                | HandlerFailure::Timeout { .. }
-        )
-    }
 }
 
 pub fn describe(error: &HandlerError) -> String {

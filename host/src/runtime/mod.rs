@@ -19,7 +19,7 @@ mod state;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
@@ -55,7 +55,6 @@ pub struct LoadedComponent {
     pub sha256: String,
     /// True when the compiled code came from the on-disk cache.
     pub from_cache: bool,
-    pub load_time: Duration,
     component: Arc<Component>,
 }
 
@@ -77,10 +76,6 @@ impl Runtime {
         })
     }
 
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// Reads, hashes and compiles (or loads from the cache) the component at `path`.
     pub fn load(&self, name: &str, path: &Path) -> Result<LoadedComponent, HandlerFailure> {
         let bytes = std::fs::read(path).map_err(|err| HandlerFailure::Load {
@@ -98,13 +93,12 @@ impl Runtime {
         path: &Path,
         bytes: &[u8],
     ) -> Result<LoadedComponent, HandlerFailure> {
-        let started = Instant::now();
         let load_error = |reason: String| HandlerFailure::Load {
             handler: name.to_owned(),
             path: path.to_path_buf(),
             reason,
         };
-        let sha256 = hex::encode(Sha256::digest(bytes));
+        let sha256 = sha256_hex(bytes);
         let cached = self
             .cache
             .as_ref()
@@ -131,7 +125,6 @@ impl Runtime {
             path: path.to_path_buf(),
             sha256,
             from_cache,
-            load_time: started.elapsed(),
             component: Arc::new(component),
         })
     }
@@ -234,6 +227,11 @@ impl Runtime {
         store.epoch_deadline_trap();
         Ok(store)
     }
+}
+
+/// The lowercase hex sha256 by which components are cached and pinned.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// Advances the engine's epoch until the engine is dropped.

@@ -8,5 +8,3 @@ mod sql;
 mod sql_policy;
 
 pub use rds::{client as rds_client, offline_client as offline_rds_client};
-
-pub use sql::{MAX_RESULT_BYTES, MAX_STATEMENT_BYTES};

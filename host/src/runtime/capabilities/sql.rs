@@ -11,9 +11,9 @@ use crate::runtime::bindings::latest::types;
 use crate::runtime::state::HandlerState;
 
 /// The longest statement a handler may send (a large migration file fits).
-pub const MAX_STATEMENT_BYTES: usize = 16 << 20;
+const MAX_STATEMENT_BYTES: usize = 16 << 20;
 /// The most result data a query may hand back to a handler.
-pub const MAX_RESULT_BYTES: usize = 32 << 20;
+const MAX_RESULT_BYTES: usize = 32 << 20;
 
 impl Host for HandlerState {
     async fn execute(&mut self, statement: String, params: Vec<SqlValue>) -> Result<u64, SqlError> {
