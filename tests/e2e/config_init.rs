@@ -74,3 +74,38 @@ fn usage_errors_exit_with_2() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn on_a_terminal_config_init_asks_and_takes_the_answers() {
+    let project = Project::empty();
+    let command = format!("{BIN} config init --cwd {}", project.path().display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"postgresql\n\ndbmate\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{screen}");
+    assert!(screen.contains("Database provider"), "{screen}");
+    let path = project
+        .path()
+        .join(".fractary/plugins/faber-db/config.json");
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert_eq!(config["database"]["provider"], "postgresql");
+    assert_eq!(
+        config["database"]["hosting"], "local",
+        "an empty answer takes the default"
+    );
+    assert_eq!(config["database"]["migration_tool"], "dbmate");
+}

@@ -1,6 +1,7 @@
 //! Faults, races and hostile input: nothing that existed is lost, nothing
 //! this run created is left half-done without saying so, nothing leaks.
 
+use std::os::unix::ffi::OsStrExt;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -447,6 +448,13 @@ fn hostile_input_gets_a_clear_error_or_is_handled_safely() {
         5,
         "UTF-8",
     );
+    let mut raw = project.command(&["init", "dev", "--json"]);
+    raw.env(
+        "DEV_DATABASE_URL",
+        std::ffi::OsStr::from_bytes(b"file:./\xff.db"),
+    );
+    let run = Run::from(raw.output().unwrap());
+    assert_eq!(run.json()["error"], "DEV_DATABASE_URL is not valid UTF-8");
 
     let big = format!(
         "{{\"database\": {{}}, \"padding\": \"{}\"}}",

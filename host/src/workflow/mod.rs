@@ -270,9 +270,15 @@ impl Init {
         variable: &str,
     ) -> Outcome<Progress<ConnectionString>> {
         let provider = project.config.database.provider;
-        let raw = std::env::var(variable)
-            .ok()
-            .filter(|value| !value.trim().is_empty());
+        let raw = match std::env::var(variable) {
+            Ok(value) => Some(value).filter(|value| !value.trim().is_empty()),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(Failure::new(format!("{variable} is not valid UTF-8")).help(
+                    "Percent-encode special characters in the connection string, e.g. a password",
+                ));
+            }
+        };
         let Some(raw) = raw else {
             return Err(
                 Failure::new(format!("{variable} environment variable not set"))
