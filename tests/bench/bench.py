@@ -275,7 +275,7 @@ def main():
         ("component: instantiate + one call", f"{costs['instantiate_and_call']:.2f} ms", ""),
         *[(f"{n} init(s) in sequence, PostgreSQL", ms(total), f"{ms(total / n)} each") for n, total in sequences.items()],
         (f"init with {folder_size} migrations in the folder, SQLite", ms(large),
-         f"+{(large - results['init_sqlite_warm']) * 1000:.1f} ms over a plain SQLite init"),
+         f"{(large - results['init_sqlite_warm']) * 1000:+.1f} ms over a plain SQLite init"),
         ("peak RSS of an init process", f"{peak / 1024:.1f} MiB", ""),
     ]
     if prisma is not None:
