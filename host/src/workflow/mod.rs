@@ -10,6 +10,7 @@ mod health;
 mod infrastructure;
 mod migrations;
 mod oplog;
+mod respond;
 pub mod steps;
 
 use std::path::{Path, PathBuf};
@@ -18,14 +19,14 @@ use std::time::Instant;
 use approval::Approval;
 use infrastructure::{Cloud, Found};
 use migrations::{MigrationsFolder, ProjectLock};
-use steps::{Halt, Progress, Recorder, Step, StepStatus};
+use steps::{Halt, Progress, Recorder, Step};
 
 use crate::config::{self, Config, Provider};
 use crate::db::{ConnectionString, CreateError, Database, Server};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
-use crate::report::{HandlerRef, InitResult, Recovery, Report, Status, StepRef};
+use crate::report::{HandlerRef, InitResult, Report};
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::{Grant, MigrationTool};
 
@@ -743,199 +744,6 @@ impl Init {
         })?;
         Ok(Progress::Done((), detail))
     }
-
-    /// Undoes what this run created on failure, logs the operation (step 16)
-    /// and builds the response (step 17).
-    async fn finish(mut self, outcome: Result<(), Halt>) -> Report {
-        if let Some(database) = self.database.take() {
-            database.close().await;
-        }
-        let cleanup = match &outcome {
-            Err(Halt::Failed { .. }) => self.undo().await,
-            _ => Vec::new(),
-        };
-        if let Some(server) = self.server.take() {
-            server.close().await;
-        }
-        // Other runs may touch the migrations folder only after the cleanup.
-        self.lock = None;
-
-        let (status, message, failure, failed_step) = match outcome {
-            Ok(()) => (Status::Success, self.success_message(), None, None),
-            Err(Halt::Failed { step, failure }) => (
-                Status::Error,
-                failure.error.clone(),
-                Some(failure),
-                Some(step),
-            ),
-            Err(Halt::Cancelled { step, reason }) => (
-                Status::Cancelled,
-                format!("Operation cancelled: {reason}"),
-                None,
-                Some(step),
-            ),
-        };
-        self.log_operation(status, failure.as_ref());
-        self.steps.push(
-            Step::Respond,
-            StepStatus::Done,
-            status_word(status).to_owned(),
-            Instant::now(),
-        );
-
-        let mut result = self.result;
-        result.steps = self.steps.finish();
-        let next_steps = if status == Status::Success {
-            next_steps(&result, self.handler_next_steps)
-        } else {
-            Vec::new()
-        };
-        let step = failed_step.map(|step| StepRef {
-            number: step.number(),
-            name: step.name(),
-        });
-        let (error, cause, recovery) = match failure {
-            Some(failure) => (
-                Some(failure.error),
-                (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
-                Some(Recovery {
-                    suggestions: failure.suggestions,
-                    cleanup,
-                }),
-            ),
-            None => (None, None, None),
-        };
-        Report {
-            status,
-            operation: "initialize-database",
-            result,
-            message,
-            next_steps,
-            error,
-            cause,
-            step,
-            recovery,
-        }
-    }
-
-    /// Drops the database and removes the files this run created, and
-    /// nothing else: both are known only from what this run itself did.
-    async fn undo(&mut self) -> Vec<String> {
-        let mut done = Vec::new();
-        if self.created_database {
-            let name = self.result.database_name.clone().unwrap_or_default();
-            let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
-                unreachable!("a database was created, so the server and target are known");
-            };
-            if let Some(backend) = self.handler_backend {
-                // Ignored: the session may have ended already.
-                let _ = server.terminate(backend).await;
-            }
-            match server.drop_database(target, &name).await {
-                Ok(()) => {
-                    done.push(format!("dropped database {name} (created by this run)"));
-                    self.result.database_created = false;
-                }
-                Err(err) => done.push(format!(
-                    "could not drop database {name} created by this run: {}; drop it by hand",
-                    err.message
-                )),
-            }
-        }
-        if let Some(folder) = self.folder.take() {
-            done.extend(folder.undo());
-        }
-        done
-    }
-
-    // Step 16.
-    fn log_operation(&mut self, status: Status, failure: Option<&Failure>) {
-        let started = Instant::now();
-        let (Some(plugin), Some(project)) = (self.logs_plugin.as_deref(), self.project.as_deref())
-        else {
-            self.steps.push(
-                Step::LogOperation,
-                StepStatus::Skipped,
-                "integration.logs_plugin is not configured".to_owned(),
-                started,
-            );
-            return;
-        };
-        let record = oplog::Record {
-            log_type: "database_operation",
-            operation: "initialize-database",
-            environment: &self.options.environment,
-            database_name: self.result.database_name.as_deref(),
-            status: status_word(status),
-            timestamp: now_rfc3339(),
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            logs_plugin: plugin,
-            error: failure.map(|failure| failure.error.as_str()),
-        };
-        let (state, detail) = match oplog::append(project, &record) {
-            Ok(path) => (StepStatus::Done, format!("appended to {}", path.display())),
-            Err(err) => (
-                StepStatus::Failed,
-                format!("could not write the operation log: {err}"),
-            ),
-        };
-        self.steps.push(Step::LogOperation, state, detail, started);
-    }
-
-    fn success_message(&self) -> String {
-        let name = self.result.database_name.as_deref().unwrap_or_default();
-        if self.options.dry_run {
-            format!("Dry run: database {name} would be initialized; nothing was changed")
-        } else {
-            format!("Database {name} initialized successfully")
-        }
-    }
-}
-
-fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Success => "success",
-        Status::Error => "error",
-        Status::Cancelled => "cancelled",
-    }
-}
-
-fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-/// The handler speaks for its migration tool; a handler that says nothing
-/// (one built for faber:db@0.1.0) gets generic advice.
-fn next_steps(result: &InitResult, from_handler: Vec<String>) -> Vec<String> {
-    if result.dry_run {
-        return vec![format!(
-            "Run it for real: faber-db init {}",
-            result.environment
-        )];
-    }
-    if !from_handler.is_empty() {
-        return from_handler;
-    }
-    let folder = result
-        .migrations_directory
-        .as_deref()
-        .unwrap_or("the migrations folder");
-    let mut steps = vec![format!(
-        "Create your first migration in {folder} with your migration tool, then apply it to {}",
-        result.environment
-    )];
-    if !result.pending_migrations.is_empty() {
-        steps.insert(
-            0,
-            format!(
-                "{} migration(s) in {folder} are not applied to this database yet",
-                result.pending_migrations.len()
-            ),
-        );
-    }
-    steps
 }
 
 fn already_exists(name: &str, environment: &str) -> Failure {
