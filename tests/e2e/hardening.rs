@@ -137,7 +137,10 @@ fn the_server_dropping_the_connection_mid_initialization_is_reported_and_cleaned
         let killed = server_query(
             Server::Postgres,
             &format!(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}'",
+                // Only once the host has handed the session over: its last
+                // statement before the handler call creates the marker.
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{}' AND query LIKE '%_faber_db_in_progress%'",
                 target.name
             ),
         );
