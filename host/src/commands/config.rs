@@ -1,7 +1,7 @@
 //! `faber-db config init` and `faber-db config schema`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -38,7 +38,7 @@ pub fn schema() -> i32 {
 }
 
 fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
-    let project = project_dir(args.cwd.as_deref())?;
+    let (project, _) = crate::workdir::resolve(args.cwd.as_deref())?;
     let path = config::config_path(&project);
     if path.exists() && !args.force {
         return Err(
@@ -92,22 +92,6 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
         },
         config,
     ))
-}
-
-fn project_dir(flag: Option<&Path>) -> Outcome<PathBuf> {
-    let dir = flag
-        .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("FABER_DB_CWD").map(PathBuf::from))
-        .map_or_else(std::env::current_dir, Ok)
-        .map_err(|err| Failure::new("Cannot read the current directory").cause(err))?;
-    if !dir.is_dir() {
-        return Err(Failure::new(format!(
-            "Project directory {} does not exist",
-            dir.display()
-        ))
-        .help("Create it first, or pass an existing directory with --cwd"));
-    }
-    Ok(dir)
 }
 
 fn ask<T>(question: &str, default: &str, parse: impl Fn(&str) -> Option<T>) -> Outcome<T> {

@@ -10,7 +10,6 @@ use crate::config;
 use crate::failure::{Failure, Outcome};
 use crate::handlers::lock::{self, LockFile, Pin};
 use crate::handlers::{self, Source, conformance, template};
-use crate::runtime::bindings::latest::Provider;
 use crate::runtime::capabilities::offline_rds_client;
 use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
 
@@ -70,21 +69,17 @@ fn description(
         world: shape.world,
         host_supports: shape.world.supported_versions().to_vec(),
         wit_version: shape.wit_version,
-        providers: info.providers.iter().map(|p| provider_name(*p)).collect(),
+        providers: info
+            .providers
+            .iter()
+            .map(|p| config::Provider::from(*p).as_str())
+            .collect(),
         hostings,
         capabilities: shape.capabilities,
         imports: shape.imports,
         exports: shape.exports,
         sha256: component.sha256.clone(),
         path: component.path.clone(),
-    }
-}
-
-fn provider_name(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Postgresql => "postgresql",
-        Provider::Mysql => "mysql",
-        Provider::Sqlite => "sqlite",
     }
 }
 

@@ -13,8 +13,6 @@ use crate::runtime::CloudProvider;
 use crate::runtime::bindings::latest::{Infrastructure, InfrastructureRequest};
 use crate::runtime::capabilities::rds_client;
 
-use super::wit_provider;
-
 /// The longest pause between two polls, however slow provisioning is.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -88,7 +86,7 @@ impl Cloud {
                 project: project_name,
                 environment: environment.to_owned(),
                 hosting: hosting.as_str().to_owned(),
-                provider: wit_provider(config.database.provider),
+                provider: config.database.provider.into(),
                 settings,
             },
             hosting,

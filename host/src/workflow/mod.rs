@@ -21,7 +21,7 @@ use infrastructure::{Cloud, Found};
 use migrations::{MigrationsFolder, ProjectLock};
 use steps::{Halt, Progress, Recorder, Step};
 
-use crate::config::{self, Config, Provider};
+use crate::config::{self, Config};
 use crate::db::{ConnectionString, CreateError, Database, Server};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
@@ -568,7 +568,7 @@ impl Init {
         let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
         let info = tool.info().await.map_err(handlers::failure)?;
         let provider = project.config.database.provider;
-        if !info.providers.contains(&wit_provider(provider)) {
+        if !info.providers.contains(&provider.into()) {
             return Err(
                 Failure::new(format!("Handler {name} does not support {provider}"))
                     .help("Use a migration tool whose handler supports this provider"),
@@ -627,7 +627,7 @@ impl Init {
                 .help("Check that the database user may create tables")
         })?;
         let request = wit::InitializeRequest {
-            provider: wit_provider(project.config.database.provider),
+            provider: project.config.database.provider.into(),
             database_name: name.to_owned(),
             migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
             tracking_table: project.config.migrations.table.clone(),
@@ -756,12 +756,4 @@ fn already_exists(name: &str, environment: &str) -> Failure {
             "To create another database, pass a different name: faber-db init {environment} --database-name NAME"
         ))
         .help(format!("To start over, drop {name} yourself and run init again"))
-}
-
-pub(crate) fn wit_provider(provider: Provider) -> wit::Provider {
-    match provider {
-        Provider::Postgresql => wit::Provider::Postgresql,
-        Provider::Mysql => wit::Provider::Mysql,
-        Provider::Sqlite => wit::Provider::Sqlite,
-    }
 }

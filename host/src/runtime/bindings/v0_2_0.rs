@@ -35,5 +35,25 @@ pub use migration_tool::exports::faber::db::migration_tool::{
 pub use migration_tool::faber::db::types::{HandlerError, HandlerInfo, Provider, SqlError};
 pub use migration_tool::faber::db::{log, sql, types};
 
+impl From<crate::config::Provider> for Provider {
+    fn from(provider: crate::config::Provider) -> Provider {
+        match provider {
+            crate::config::Provider::Postgresql => Provider::Postgresql,
+            crate::config::Provider::Mysql => Provider::Mysql,
+            crate::config::Provider::Sqlite => Provider::Sqlite,
+        }
+    }
+}
+
+impl From<Provider> for crate::config::Provider {
+    fn from(provider: Provider) -> crate::config::Provider {
+        match provider {
+            Provider::Postgresql => crate::config::Provider::Postgresql,
+            Provider::Mysql => crate::config::Provider::Mysql,
+            Provider::Sqlite => crate::config::Provider::Sqlite,
+        }
+    }
+}
+
 /// The package version these bindings were generated from.
 pub const WIT_VERSION: &str = "0.2.0";
