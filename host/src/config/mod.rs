@@ -147,6 +147,29 @@ pub struct Environment {
     pub connection_string_env: String,
     #[serde(default)]
     pub require_approval: bool,
+    /// Whose privileges a handler's SQL runs with.
+    #[serde(default, skip_serializing_if = "HandlerPrivileges::is_default")]
+    pub handler_privileges: HandlerPrivileges,
+    /// A variable holding the connection string of the project's own
+    /// unprivileged account for handlers, instead of one made per run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handler_connection_string_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HandlerPrivileges {
+    /// An account that can reach this one database only.
+    #[default]
+    Least,
+    /// The connection's own privileges: an explicit, reported opt-in.
+    Connection,
+}
+
+impl HandlerPrivileges {
+    fn is_default(&self) -> bool {
+        *self == HandlerPrivileges::Least
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -215,6 +238,8 @@ impl Config {
                 let environment = Environment {
                     connection_string_env: format!("{}_DATABASE_URL", name.to_uppercase()),
                     require_approval: name == "production",
+                    handler_privileges: HandlerPrivileges::Least,
+                    handler_connection_string_env: None,
                 };
                 (name.to_owned(), environment)
             })

@@ -4,6 +4,8 @@
 //!
 //! One module per provider where SQL differs; everything else is here.
 
+mod credentials;
+pub mod handler_session;
 mod mysql;
 mod postgres;
 mod sqlite;
@@ -15,6 +17,7 @@ use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
+pub use handler_session::{Confinement, SessionPolicy};
 pub use url::ConnectionString;
 
 /// Binds values to a sqlx query of any backend: the one place that maps
@@ -74,19 +77,54 @@ pub struct Rows {
 pub struct SqlError {
     pub code: Option<String>,
     pub message: String,
+    /// The database refused it for lack of a privilege (or its authorizer did).
+    pub denied: bool,
 }
+
+impl SqlError {
+    pub fn new(message: impl Into<String>) -> SqlError {
+        SqlError {
+            code: None,
+            message: message.into(),
+            denied: false,
+        }
+    }
+}
+
+/// SQLSTATE insufficient_privilege.
+const PG_INSUFFICIENT_PRIVILEGE: &str = "42501";
+/// MySQL/MariaDB error numbers that mean "not allowed": database, access,
+/// table, column, routine access denied; specific privilege needed; no
+/// such grant; cannot create a user with GRANT.
+const MYSQL_DENIED: &[u16] = &[1044, 1045, 1142, 1143, 1227, 1370, 1410, 1211];
+/// SQLITE_AUTH: the authorizer said no.
+const SQLITE_AUTH: &str = "23";
 
 impl From<sqlx::Error> for SqlError {
     fn from(err: sqlx::Error) -> SqlError {
         match &err {
-            sqlx::Error::Database(db) => SqlError {
-                code: db.code().map(|code| code.into_owned()),
-                message: db.message().to_owned(),
-            },
-            other => SqlError {
-                code: None,
-                message: other.to_string(),
-            },
+            sqlx::Error::Database(db) => {
+                let code = db.code().map(|code| code.into_owned());
+                let denied = match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+                    Some(mysql) => MYSQL_DENIED.contains(&mysql.number()),
+                    None => {
+                        let is_sqlite =
+                            db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some();
+                        let expected = if is_sqlite {
+                            SQLITE_AUTH
+                        } else {
+                            PG_INSUFFICIENT_PRIVILEGE
+                        };
+                        code.as_deref() == Some(expected)
+                    }
+                };
+                SqlError {
+                    code,
+                    message: db.message().to_owned(),
+                    denied,
+                }
+            }
+            other => SqlError::new(other.to_string()),
         }
     }
 }
@@ -175,24 +213,12 @@ impl Server {
         }
     }
 
-    /// Opens the one connection to database `name` that the workflow and its
-    /// handler use from here on.
+    /// Opens a connection to database `name` as the connection string's user.
     pub async fn open(&self, target: &ConnectionString, name: &str) -> Outcome<Database> {
         let target = target.with_database(name);
-        let database = match (&target, self) {
-            (ConnectionString::Server { url, .. }, Server::Postgres(_)) => {
-                PgConnection::connect(url.as_str())
-                    .await
-                    .map(Database::Postgres)
-            }
-            (ConnectionString::Server { url, .. }, _) => MySqlConnection::connect(url.as_str())
-                .await
-                .map(Database::Mysql),
-            (ConnectionString::File { .. }, _) => sqlite::open(&target).await.map(Database::Sqlite),
-        };
-        database.map_err(|err| {
+        Database::connect(&target).await.map_err(|err| {
             Failure::new(format!("Cannot connect to database {name}"))
-                .cause(SqlError::from(err).message)
+                .cause(err.message)
                 .help(format!(
                     "Check that {} accepts connections",
                     target.masked()
@@ -254,6 +280,23 @@ pub enum Database {
 }
 
 impl Database {
+    /// Connects to the database `target` names.
+    pub async fn connect(target: &ConnectionString) -> Result<Database, SqlError> {
+        let database = match target {
+            ConnectionString::Server {
+                provider: Provider::Postgresql,
+                url,
+            } => PgConnection::connect(url.as_str())
+                .await
+                .map(Database::Postgres),
+            ConnectionString::Server { url, .. } => MySqlConnection::connect(url.as_str())
+                .await
+                .map(Database::Mysql),
+            ConnectionString::File { .. } => sqlite::open(target).await.map(Database::Sqlite),
+        };
+        Ok(database?)
+    }
+
     pub fn provider(&self) -> Provider {
         match self {
             Database::Postgres(_) => Provider::Postgresql,
@@ -349,10 +392,9 @@ impl Database {
         let rows = self.query(&statement, &[]).await?;
         match rows.rows.first().and_then(|row| row.first()) {
             Some(Value::Integer(count)) => Ok(*count),
-            other => Err(SqlError {
-                code: None,
-                message: format!("unexpected answer to COUNT(*): {other:?}"),
-            }),
+            other => Err(SqlError::new(format!(
+                "unexpected answer to COUNT(*): {other:?}"
+            ))),
         }
     }
 

@@ -96,3 +96,122 @@ pub fn decode_value(row: &MySqlRow, index: usize) -> Result<Value, sqlx::Error> 
         _ => Value::Text(row.try_get(index)?),
     })
 }
+
+/// An account that holds every privilege on database `name` and nothing
+/// else: no global privilege (so no FILE, SUPER, user management or other
+/// databases), one connection. Its host part is the one this machine
+/// connects from, as the server sees it.
+pub async fn create_account(
+    conn: &mut MySqlConnection,
+    account: &str,
+    password: &str,
+    name: &str,
+) -> Result<super::handler_session::Ephemeral, SqlError> {
+    let (host, version): (String, String) =
+        sqlx::query_as("SELECT SUBSTRING_INDEX(USER(), '@', -1), VERSION()")
+            .fetch_one(&mut *conn)
+            .await?;
+    let ephemeral = super::handler_session::Ephemeral {
+        name: account.to_owned(),
+        host,
+    };
+    let identified = if version.contains("MariaDB") {
+        format!(
+            "IDENTIFIED BY PASSWORD '{}'",
+            super::credentials::mysql_native_hash(password)
+        )
+    } else {
+        // MySQL rewrites the password out of its logs itself.
+        format!("IDENTIFIED BY '{password}'")
+    };
+    let create = format!(
+        "CREATE USER {} {identified} WITH MAX_USER_CONNECTIONS 1",
+        account_name(&ephemeral)
+    );
+    sqlx::raw_sql(AssertSqlSafe(create))
+        .execute(&mut *conn)
+        .await?;
+    // `_` and `%` are wildcards in a GRANT's database name: escaped, the
+    // grant matches this one database only.
+    let database = quote(Provider::Mysql, name)
+        .replace('_', "\\_")
+        .replace('%', "\\%");
+    let grant = format!(
+        "GRANT ALL PRIVILEGES ON {database}.* TO {}",
+        account_name(&ephemeral)
+    );
+    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(grant))
+        .execute(&mut *conn)
+        .await
+    {
+        let _ = remove_account(conn, &ephemeral).await;
+        return Err(err.into());
+    }
+    Ok(ephemeral)
+}
+
+/// Ends the account's connections and drops it (and with it its grants).
+pub async fn remove_account(
+    conn: &mut MySqlConnection,
+    account: &super::handler_session::Ephemeral,
+) -> Result<(), SqlError> {
+    let sessions: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(id AS SIGNED) FROM information_schema.processlist WHERE user = ?",
+    )
+    .bind(&account.name)
+    .fetch_all(&mut *conn)
+    .await?;
+    for session in sessions {
+        // Gone already is fine; KILL takes no parameters, the id is ours.
+        let _ = sqlx::raw_sql(AssertSqlSafe(format!("KILL CONNECTION {session}")))
+            .execute(&mut *conn)
+            .await;
+    }
+    let drop = format!("DROP USER IF EXISTS {}", account_name(account));
+    sqlx::raw_sql(AssertSqlSafe(drop)).execute(conn).await?;
+    Ok(())
+}
+
+/// Drops the expired accounts of faber-db's naming.
+pub async fn sweep_accounts(
+    conn: &mut MySqlConnection,
+    expired: &dyn Fn(&str) -> bool,
+) -> Result<(), SqlError> {
+    let pattern = format!(
+        "{}%",
+        super::handler_session::ACCOUNT_PREFIX.replace('_', "\\_")
+    );
+    let accounts: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CAST(user AS CHAR), CAST(host AS CHAR) FROM mysql.user WHERE user LIKE ?",
+    )
+    .bind(pattern)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (name, host) in accounts.into_iter().filter(|(name, _)| expired(name)) {
+        remove_account(conn, &super::handler_session::Ephemeral { name, host }).await?;
+    }
+    Ok(())
+}
+
+/// Global privileges and privileges on other databases: what makes an
+/// account more than a user of its database.
+pub async fn account_privileges(conn: &mut MySqlConnection) -> Result<Vec<String>, SqlError> {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT CAST(CONCAT(privilege_type, ' on *.*') AS CHAR) FROM information_schema.user_privileges \
+         WHERE grantee = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') \
+           AND privilege_type <> 'USAGE' \
+         UNION ALL \
+         SELECT DISTINCT CAST(CONCAT('privileges on ', table_schema) AS CHAR) FROM information_schema.schema_privileges \
+         WHERE grantee = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') \
+           AND table_schema <> DATABASE()",
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows)
+}
+
+/// `'user'@'host'`, each part a quoted string literal.
+fn account_name(account: &super::handler_session::Ephemeral) -> String {
+    let literal = |text: &str| format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"));
+    format!("{}@{}", literal(&account.name), literal(&account.host))
+}

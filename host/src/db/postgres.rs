@@ -94,3 +94,144 @@ fn unsupported(type_name: &str) -> sqlx::Error {
         "column type {type_name} cannot be returned to a handler; cast it to text in the query"
     ))
 }
+
+/// A login role that may connect to database `name` and create in it, and
+/// nothing else: no attribute beyond LOGIN, no membership, one connection,
+/// a password that stops working at `expires` (seconds since the epoch).
+/// `admin` is a session in `name`, for the grant on its `public` schema.
+pub async fn create_account(
+    conn: &mut PgConnection,
+    admin: &mut super::Database,
+    account: &str,
+    password: &str,
+    name: &str,
+    expires: u64,
+) -> Result<(), SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    let verifier = super::credentials::scram_sha256_verifier(password);
+    let create = format!(
+        "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
+         NOINHERIT CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{}'",
+        super::rfc3339(
+            time::OffsetDateTime::from_unix_timestamp(expires as i64)
+                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        )
+    );
+    sqlx::raw_sql(AssertSqlSafe(create))
+        .execute(&mut *conn)
+        .await?;
+    // The connection's user becomes a member so that it may take over what
+    // the role creates (REASSIGN OWNED) without being a superuser.
+    let grants = format!(
+        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}; GRANT {role} TO CURRENT_USER",
+        quote(Provider::Postgresql, name)
+    );
+    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(grants))
+        .execute(&mut *conn)
+        .await
+    {
+        let _ = drop_role(conn, account).await;
+        return Err(err.into());
+    }
+    let schema = format!("GRANT USAGE, CREATE ON SCHEMA public TO {role}");
+    if let Err(err) = admin.execute(&schema, &[]).await {
+        let _ = remove_account(conn, Some(admin), account).await;
+        return Err(err);
+    }
+    Ok(())
+}
+
+/// Ends the role's sessions, hands what it created in the database to the
+/// connection's user, revokes its grants and drops it.
+pub async fn remove_account(
+    conn: &mut PgConnection,
+    admin: Option<&mut super::Database>,
+    account: &str,
+) -> Result<(), SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
+        .bind(account)
+        .execute(&mut *conn)
+        .await?;
+    if let Some(admin) = admin {
+        let reassign = format!("REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}");
+        admin.execute(&reassign, &[]).await?;
+    }
+    drop_role(conn, account).await
+}
+
+async fn drop_role(conn: &mut PgConnection, account: &str) -> Result<(), SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    // DROP OWNED here revokes its grants on shared objects (the database).
+    let statement = format!("DROP OWNED BY {role}; DROP ROLE {role}");
+    sqlx::raw_sql(AssertSqlSafe(statement))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Drops the expired roles of faber-db's naming. A role that still owns
+/// objects in a database (its run was killed mid-call) has them passed to
+/// the connection's user there first.
+pub async fn sweep_accounts(
+    conn: &mut PgConnection,
+    url: &Url,
+    expired: &dyn Fn(&str) -> bool,
+) -> Result<(), SqlError> {
+    let pattern = format!(
+        "{}%",
+        super::handler_session::ACCOUNT_PREFIX.replace('_', "\\_")
+    );
+    let roles: Vec<String> =
+        sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolname LIKE $1")
+            .bind(pattern)
+            .fetch_all(&mut *conn)
+            .await?;
+    for role in roles.iter().filter(|role| expired(role)) {
+        let databases: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT d.datname::text FROM pg_shdepend s \
+             JOIN pg_database d ON d.oid = s.dbid JOIN pg_roles r ON r.oid = s.refobjid \
+             WHERE r.rolname = $1 AND d.datname <> current_database()",
+        )
+        .bind(role)
+        .fetch_all(&mut *conn)
+        .await?;
+        for database in databases {
+            let mut other_url = url.clone();
+            other_url.set_path(&format!("/{database}"));
+            if let Ok(mut other) = PgConnection::connect(other_url.as_str()).await {
+                let role_q = quote(Provider::Postgresql, role);
+                let statement =
+                    format!("REASSIGN OWNED BY {role_q} TO CURRENT_USER; DROP OWNED BY {role_q}");
+                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                    .execute(&mut other)
+                    .await;
+                let _ = other.close().await;
+            }
+        }
+        remove_account(conn, None, role).await?;
+    }
+    Ok(())
+}
+
+/// What makes a session more than a user of one database: role attributes
+/// and memberships (predefined roles included).
+pub async fn account_privileges(conn: &mut PgConnection) -> Result<Vec<String>, SqlError> {
+    let privileges = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT unnest(ARRAY[ \
+            CASE WHEN rolsuper THEN 'SUPERUSER' END, \
+            CASE WHEN rolcreaterole THEN 'CREATEROLE' END, \
+            CASE WHEN rolcreatedb THEN 'CREATEDB' END, \
+            CASE WHEN rolreplication THEN 'REPLICATION' END, \
+            CASE WHEN rolbypassrls THEN 'BYPASSRLS' END]) \
+         FROM pg_roles WHERE rolname = current_user \
+         UNION ALL \
+         SELECT 'member of ' || g.rolname FROM pg_auth_members m \
+         JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member \
+         WHERE u.rolname = current_user",
+    )
+    .fetch_all(conn)
+    .await
+    .map(|rows| rows.into_iter().flatten().collect())?;
+    Ok(privileges)
+}

@@ -1,5 +1,6 @@
 //! SQLite: the "server" is a folder and each database a file in it.
 
+use std::ffi::c_int;
 use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
@@ -39,10 +40,10 @@ pub fn create_database(target: &ConnectionString) -> Result<(), CreateError> {
     match OpenOptions::new().write(true).create_new(true).open(&path) {
         Ok(_) => Ok(()),
         Err(err) if err.kind() == ErrorKind::AlreadyExists => Err(CreateError::AlreadyExists),
-        Err(err) => Err(CreateError::Failed(SqlError {
-            code: None,
-            message: format!("cannot create {}: {err}", path.display()),
-        })),
+        Err(err) => Err(CreateError::Failed(SqlError::new(format!(
+            "cannot create {}: {err}",
+            path.display()
+        )))),
     }
 }
 
@@ -53,10 +54,10 @@ pub fn drop_database(target: &ConnectionString) -> Result<(), SqlError> {
         file.push(suffix);
         match std::fs::remove_file(&file) {
             Err(err) if err.kind() != ErrorKind::NotFound => {
-                return Err(SqlError {
-                    code: None,
-                    message: format!("cannot remove {}: {err}", path.display()),
-                });
+                return Err(SqlError::new(format!(
+                    "cannot remove {}: {err}",
+                    path.display()
+                )));
             }
             _ => {}
         }
@@ -85,4 +86,100 @@ pub fn decode_value(row: &SqliteRow, index: usize) -> Result<Value, sqlx::Error>
         "BLOB" => Value::Blob(row.try_get(index)?),
         _ => Value::Text(row.try_get(index)?),
     })
+}
+
+/// Confines a connection to its own file, enforced by SQLite itself: no
+/// database may be attached (which also stops `VACUUM INTO`), an authorizer
+/// denies attaching, detaching, extension loading and every pragma outside
+/// [`PRAGMAS_ALLOWED`], defensive mode forbids corrupting the file on purpose
+/// (`writable_schema`, raw page writes), and schema code is not trusted.
+pub async fn confine(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    use libsqlite3_sys as ffi;
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let settings = [
+        (ffi::SQLITE_DBCONFIG_DEFENSIVE, 1),
+        (ffi::SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0),
+        (ffi::SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0),
+        (ffi::SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER, 0),
+    ];
+    // SAFETY: `db` is the live handle this connection owns, held exclusively
+    // through `handle` for the duration of these calls; the authorizer is a
+    // plain function that needs no user data.
+    unsafe {
+        ffi::sqlite3_limit(db, ffi::SQLITE_LIMIT_ATTACHED, 0);
+        for (option, value) in settings {
+            let status =
+                ffi::sqlite3_db_config(db, option, value as c_int, std::ptr::null_mut::<c_int>());
+            if status != ffi::SQLITE_OK {
+                return Err(sqlx::Error::Protocol(format!(
+                    "SQLite refused configuration option {option}: code {status}"
+                )));
+            }
+        }
+        ffi::sqlite3_set_authorizer(db, Some(authorize), std::ptr::null_mut());
+    }
+    Ok(())
+}
+
+/// Pragmas a handler may read or set on its own database: schema
+/// introspection and foreign-key handling, which migrations need; nothing
+/// that touches files, the journal or the engine's safety settings.
+const PRAGMAS_ALLOWED: &[&str] = &[
+    "table_info",
+    "table_xinfo",
+    "table_list",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+    "foreign_keys",
+    "defer_foreign_keys",
+    "integrity_check",
+    "quick_check",
+    "user_version",
+    "application_id",
+    "schema_version",
+    "collation_list",
+];
+
+unsafe extern "C" fn authorize(
+    _user_data: *mut std::ffi::c_void,
+    action: c_int,
+    first: *const std::ffi::c_char,
+    second: *const std::ffi::c_char,
+    _database: *const std::ffi::c_char,
+    _trigger: *const std::ffi::c_char,
+) -> c_int {
+    use libsqlite3_sys as ffi;
+    // SAFETY: SQLite passes NUL-terminated strings or NULL, valid for the call.
+    let text = |ptr: *const std::ffi::c_char| {
+        (!ptr.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(ptr) }.to_string_lossy())
+    };
+    match action {
+        ffi::SQLITE_ATTACH | ffi::SQLITE_DETACH => ffi::SQLITE_DENY,
+        ffi::SQLITE_PRAGMA => {
+            let allowed = text(first).is_some_and(|pragma| {
+                let pragma = pragma.to_ascii_lowercase();
+                // schema_version is read-only here: writing it corrupts the file.
+                PRAGMAS_ALLOWED.contains(&pragma.as_str())
+                    && (pragma != "schema_version" || second.is_null())
+            });
+            if allowed {
+                ffi::SQLITE_OK
+            } else {
+                ffi::SQLITE_DENY
+            }
+        }
+        ffi::SQLITE_FUNCTION => {
+            let name = text(second).map(|name| name.to_ascii_lowercase());
+            if name.as_deref() == Some("load_extension") {
+                ffi::SQLITE_DENY
+            } else {
+                ffi::SQLITE_OK
+            }
+        }
+        _ => ffi::SQLITE_OK,
+    }
 }

@@ -2,10 +2,11 @@
 //! real runtime and a real SQLite database.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::db::{ConnectionString, Server, Value};
+use crate::db::{ConnectionString, Server, SessionPolicy, Value};
 use crate::runtime::bindings::latest::{
     HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest, Provider,
 };
@@ -286,13 +287,25 @@ impl Scratch {
     }
 
     async fn initialize(&self, tool: &MigrationTool) -> Result<InitializeOutcome, String> {
-        let server = Server::connect(&self.target)
+        let mut server = Server::connect(&self.target)
             .await
             .map_err(|f| f.to_string())?;
-        let database = server
+        let mut admin = server
             .open(&self.target, "conformance")
             .await
             .map_err(|f| f.to_string())?;
+        // The same confined session `init` gives a handler.
+        let (database, _) = server
+            .open_handler_session(
+                &mut admin,
+                &self.target,
+                "conformance",
+                &SessionPolicy::LeastPrivilege { fallback: false },
+                Duration::from_secs(60),
+            )
+            .await
+            .map_err(|f| f.to_string())?;
+        admin.close().await;
         let grant = Grant {
             directory: Some((self.migrations(), "/migrations".to_owned())),
             database: Some(database),
@@ -304,8 +317,8 @@ impl Scratch {
             migrations_dir: "/migrations".to_owned(),
             tracking_table: None,
         };
-        let (database, outcome) = tool.initialize_schema(grant, &request).await;
-        if let Some(database) = database {
+        let (returned, outcome) = tool.initialize_schema(grant, &request).await;
+        if let Some(database) = returned.database {
             database.close().await;
         }
         outcome.map_err(|err| err.to_string())

@@ -235,6 +235,9 @@ pub fn failure(failure: HandlerFailure) -> Failure {
         | HandlerFailure::Timeout { .. } => {
             "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
         }
+        HandlerFailure::Untruthful { .. } => {
+            "Do not use this handler: what it reports does not match what it did or what it is; report it to its author"
+        }
         HandlerFailure::Trap { .. } | HandlerFailure::Oversized { .. } => {
             "This is a bug in the handler: report it to its author with the message above"
         }

@@ -7,6 +7,8 @@ pub mod style;
 use serde::Serialize;
 
 use crate::config::{Hosting, Provider};
+use crate::db::Confinement;
+use crate::runtime::SqlTally;
 use crate::workflow::steps::StepRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -83,6 +85,12 @@ pub struct InitResult {
     pub handler: Option<HandlerRef>,
     pub health: Option<Health>,
     pub pending_migrations: Vec<String>,
+    /// How the handler's SQL session was confined.
+    pub handler_session: Option<Confinement>,
+    /// The handler's statements: sent, refused by faber-db, denied by the database.
+    pub handler_sql: Option<SqlTally>,
+    /// What the user should know although the run succeeded.
+    pub warnings: Vec<String>,
     pub steps: Vec<StepRecord>,
 }
 

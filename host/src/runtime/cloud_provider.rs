@@ -67,13 +67,15 @@ impl CloudProvider {
     }
 
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
-        self.call(false, async |handler, store| {
-            Ok(Ok(handler
-                .faber_db_cloud_provider()
-                .call_info(store)
-                .await?))
-        })
-        .await
+        let info = self
+            .call(false, async |handler, store| {
+                Ok(Ok(handler
+                    .faber_db_cloud_provider()
+                    .call_info(store)
+                    .await?))
+            })
+            .await?;
+        super::check_info(&self.component, &self.shape, info)
     }
 
     pub async fn hostings(&self) -> Result<Vec<String>, HandlerFailure> {

@@ -27,7 +27,9 @@ pub enum HandlerFailure {
     Trap { handler: String, message: String },
     #[error("handler {handler} returned an oversized result: {reason}")]
     Oversized { handler: String, reason: String },
-    #[error("handler {handler} failed: {}", describe(error))]
+    #[error("handler {handler} reported something untrue: {reason}")]
+    Untruthful { handler: String, reason: String },
+    #[error("handler {handler} failed: {}", super::untrusted::clean(&describe(error)))]
     Reported {
         handler: String,
         error: HandlerError,
@@ -45,6 +47,7 @@ impl HandlerFailure {
             | HandlerFailure::Timeout { handler, .. }
             | HandlerFailure::Trap { handler, .. }
             | HandlerFailure::Oversized { handler, .. }
+            | HandlerFailure::Untruthful { handler, .. }
             | HandlerFailure::Reported { handler, .. } => handler,
         }
     }

@@ -5,8 +5,8 @@ use wasmtime::component::HasSelf;
 
 use super::bindings::{latest, v0_1_0};
 use super::inspect::{Shape, World};
-use super::state::{Grant, HandlerState};
-use super::{HandlerFailure, LoadedComponent, Runtime};
+use super::state::{Grant, HandlerState, SqlTally};
+use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;
 use latest::{HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest};
 
@@ -14,6 +14,13 @@ use latest::{HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest};
 enum Pre {
     V0_1_0(v0_1_0::MigrationToolHandlerPre<HandlerState>),
     V0_2_0(latest::migration_tool::MigrationToolHandlerPre<HandlerState>),
+}
+
+/// What the host takes back from a call, whatever its outcome: the database
+/// it granted, and what became of the handler's statements.
+pub struct Returned {
+    pub database: Option<Database>,
+    pub sql: SqlTally,
 }
 
 /// A loaded migration-tool handler, linked and ready to instantiate per call.
@@ -110,7 +117,7 @@ impl MigrationTool {
                     .await
             }
         };
-        result
+        result.and_then(|info| super::check_info(&self.component, &self.shape, info))
     }
 
     /// Runs `initialize-schema`. The database comes back (also after a
@@ -119,7 +126,7 @@ impl MigrationTool {
         &self,
         grant: Grant,
         request: &InitializeRequest,
-    ) -> (Option<Database>, Result<InitializeOutcome, HandlerFailure>) {
+    ) -> (Returned, Result<InitializeOutcome, HandlerFailure>) {
         let handler = &self.component.name;
         let (state, result) = match &self.pre {
             Pre::V0_1_0(pre) => {
@@ -156,7 +163,17 @@ impl MigrationTool {
             }
         };
         let result = result.and_then(|reported| self.accept(reported));
-        (state.and_then(|state| state.database), result)
+        let returned = match state {
+            Some(state) => Returned {
+                database: state.database,
+                sql: state.sql,
+            },
+            None => Returned {
+                database: None,
+                sql: SqlTally::default(),
+            },
+        };
+        (returned, result)
     }
 
     fn accept(
@@ -168,10 +185,34 @@ impl MigrationTool {
             handler: handler.clone(),
             error,
         })?;
-        check_outcome_size(&outcome)
-            .map_err(|reason| HandlerFailure::Oversized { handler, reason })?;
-        Ok(outcome)
+        check_outcome_size(&outcome).map_err(|reason| HandlerFailure::Oversized {
+            handler: handler.clone(),
+            reason,
+        })?;
+        check_outcome_names(&outcome)
+            .map_err(|reason| HandlerFailure::Untruthful { handler, reason })?;
+        Ok(InitializeOutcome {
+            next_steps: outcome
+                .next_steps
+                .iter()
+                .map(|s| untrusted::clean(s))
+                .collect(),
+            ..outcome
+        })
     }
+}
+
+/// Every name the host will use in SQL, paths or output is a plain name.
+fn check_outcome_names(outcome: &InitializeOutcome) -> Result<(), String> {
+    untrusted::check_plain_name("tracking table", &outcome.tracking_table)?;
+    untrusted::check_plain_name("baseline migration", &outcome.baseline_migration)?;
+    for name in outcome.applied.iter().chain(&outcome.pending) {
+        untrusted::check_plain_name("migration", name)?;
+    }
+    for file in &outcome.files_written {
+        untrusted::check_relative_path("file written", file)?;
+    }
+    Ok(())
 }
 
 /// A report is a handful of names; anything near this size is a broken or

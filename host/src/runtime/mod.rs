@@ -16,6 +16,7 @@ mod inspect;
 mod limits;
 mod migration_tool;
 mod state;
+pub mod untrusted;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,8 +31,8 @@ pub use cloud_provider::CloudProvider;
 pub use failure::HandlerFailure;
 pub use inspect::{Shape, World};
 pub use limits::Limits;
-pub use migration_tool::MigrationTool;
-pub use state::Grant;
+pub use migration_tool::{MigrationTool, Returned};
+pub use state::{Grant, SqlTally};
 
 use cache::CompileCache;
 use state::HandlerState;
@@ -199,7 +200,7 @@ impl Runtime {
                 limit: self.limits.timeout,
             },
             _ => {
-                let stderr = state.stderr();
+                let stderr = untrusted::clean(&state.stderr());
                 let message = if stderr.is_empty() {
                     format!("{err:#}")
                 } else {
@@ -227,6 +228,43 @@ impl Runtime {
         store.epoch_deadline_trap();
         Ok(store)
     }
+}
+
+/// What a handler says of itself must match what its component is: a
+/// kebab-case name, and the contract version its exports are built for.
+fn check_info(
+    component: &LoadedComponent,
+    shape: &Shape,
+    info: bindings::latest::HandlerInfo,
+) -> Result<bindings::latest::HandlerInfo, HandlerFailure> {
+    let untruthful = |reason: String| HandlerFailure::Untruthful {
+        handler: component.name.clone(),
+        reason,
+    };
+    untrusted::check_handler_name(&info.name).map_err(untruthful)?;
+    if info.wit_version != shape.wit_version {
+        return Err(untruthful(format!(
+            "its info claims contract faber:db@{}, but it exports faber:db@{}",
+            untrusted::clean(&info.wit_version),
+            shape.wit_version
+        )));
+    }
+    let version_ok = !info.version.is_empty()
+        && info.version.len() <= 64
+        && info
+            .version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '+'));
+    if !version_ok {
+        return Err(untruthful(format!(
+            "its version {:?} is not a version number",
+            untrusted::clean(&info.version)
+        )));
+    }
+    Ok(bindings::latest::HandlerInfo {
+        description: untrusted::clean(&info.description),
+        ..info
+    })
 }
 
 /// The lowercase hex sha256 by which components are cached and pinned.

@@ -23,11 +23,25 @@ pub struct Grant {
 /// How much of the guest's stderr is kept to explain a crash.
 const STDERR_CAPTURE: usize = 64 * 1024;
 
+/// What became of a call's statements, counted by the host whatever the
+/// handler did with the errors.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct SqlTally {
+    pub statements: u32,
+    /// Refused by the host before reaching the database.
+    pub refused: u32,
+    /// Sent, and refused by the database for lack of a privilege.
+    pub denied: u32,
+}
+
 pub struct HandlerState {
     pub handler: String,
     pub limiter: MemoryLimiter,
     pub database: Option<Database>,
     pub rds: Option<aws_sdk_rds::Client>,
+    pub sql: SqlTally,
+    /// Bytes of `log` messages this call; past the cap they are dropped.
+    pub log_bytes: usize,
     wasi: WasiCtx,
     table: ResourceTable,
     stderr: MemoryOutputPipe,
@@ -56,6 +70,8 @@ impl HandlerState {
             limiter: MemoryLimiter::new(memory_bytes),
             database: grant.database,
             rds: grant.rds,
+            sql: SqlTally::default(),
+            log_bytes: 0,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,

@@ -17,6 +17,8 @@ pub struct Request<'a> {
     pub protected: bool,
     pub approved_by_flag: bool,
     pub dry_run: bool,
+    /// The environment runs handlers with the connection's own privileges.
+    pub unconfined_handlers: bool,
 }
 
 pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {
@@ -49,12 +51,17 @@ fn prompt(request: &Request<'_>) -> Result<Approval, Failure> {
     let _ = write!(
         stderr,
         "\n{}\n\nOperation: Create Database\nEnvironment: {}\nDatabase: {}\n\n\
-         This will create a new {} database.\n\n\
+         This will create a new {} database.{}\n\n\
          Proceed with {} database creation?\n1. Yes, proceed\n2. No, cancel operation\n\nEnter choice: ",
         style.yellow(&style.bold("⚠️  PRODUCTION OPERATION REQUIRES APPROVAL")),
         request.environment,
         request.database,
         request.environment,
+        if request.unconfined_handlers {
+            "\nHandlers run with the connection's own privileges (handler_privileges: \"connection\")."
+        } else {
+            ""
+        },
         request.environment,
     );
     let _ = stderr.flush();

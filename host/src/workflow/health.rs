@@ -63,10 +63,9 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
             .await?;
         let rows = db.query(&format!("SELECT probe FROM {table}"), &[]).await?;
         if rows.rows != vec![vec![Value::Integer(42)]] {
-            return Err(SqlError {
-                code: None,
-                message: "the scratch table did not return the row written to it".to_owned(),
-            });
+            return Err(SqlError::new(
+                "the scratch table did not return the row written to it",
+            ));
         }
         db.execute(&format!("DROP TABLE {table}"), &[])
             .await

@@ -53,12 +53,19 @@ pub fn resolve(project: &Path, configured: &str) -> Outcome<PathBuf> {
     Ok(path)
 }
 
+/// How much a handler may add to the folder in one call: migrations are
+/// text, and a handler that writes more is broken or hostile.
+pub const MAX_GROWTH_BYTES: u64 = 64 << 20;
+
 /// The folder as this run found it.
 pub struct MigrationsFolder {
     pub path: PathBuf,
     /// The outermost directory this run had to create, if any.
     created: Option<PathBuf>,
     before: BTreeSet<OsString>,
+    /// Bytes in regular files and the symbolic links anywhere below it.
+    before_bytes: u64,
+    before_links: BTreeSet<PathBuf>,
 }
 
 impl MigrationsFolder {
@@ -84,11 +91,51 @@ impl MigrationsFolder {
             ))
             .cause(err)
         })?;
+        let (before_bytes, before_links) = survey(path);
         Ok(MigrationsFolder {
             path: path.to_path_buf(),
             created,
             before,
+            before_bytes,
+            before_links,
         })
+    }
+
+    /// What a handler call left in the folder: symbolic links that appeared
+    /// and lead out of it (or nowhere) are removed, since the user and other
+    /// tools would follow them even though the handler cannot; growth past
+    /// [`MAX_GROWTH_BYTES`] fails the call. Returns a line per link removed.
+    pub fn audit(&self) -> Outcome<Vec<String>> {
+        let root = self
+            .path
+            .canonicalize()
+            .unwrap_or_else(|_| self.path.clone());
+        let (now, links) = survey(&self.path);
+        let removed = links
+            .difference(&self.before_links)
+            .filter(|link| !link.canonicalize().is_ok_and(|real| real.starts_with(&root)))
+            .map(|link| match std::fs::remove_file(link) {
+                Ok(()) => format!(
+                    "removed {}: the handler left a symbolic link leading out of the migrations folder",
+                    link.display()
+                ),
+                Err(err) => format!(
+                    "could not remove {}, a symbolic link the handler left leading out of the migrations folder: {err}",
+                    link.display()
+                ),
+            })
+            .collect();
+        let grown = now.saturating_sub(self.before_bytes);
+        if grown > MAX_GROWTH_BYTES {
+            return Err(
+                Failure::new("The handler wrote too much into the migrations folder")
+                    .cause(format!(
+                        "{grown} bytes in one call; the limit is {MAX_GROWTH_BYTES}"
+                    ))
+                    .help("Report it to the handler's author; what this run wrote is removed"),
+            );
+        }
+        Ok(removed)
     }
 
     /// Removes what this run added: the folder itself if the run created it,
@@ -121,6 +168,32 @@ impl MigrationsFolder {
             })
             .collect()
     }
+}
+
+/// Total bytes of the regular files below `dir`, and its symbolic links
+/// (never followed).
+fn survey(dir: &Path) -> (u64, BTreeSet<PathBuf>) {
+    let mut bytes = 0;
+    let mut links = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.filter_map(Result::ok) {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_symlink() {
+                links.insert(entry.path());
+            } else if kind.is_dir() {
+                pending.push(entry.path());
+            } else if let Ok(metadata) = entry.metadata() {
+                bytes += metadata.len();
+            }
+        }
+    }
+    (bytes, links)
 }
 
 fn entries(dir: &Path) -> std::io::Result<BTreeSet<OsString>> {

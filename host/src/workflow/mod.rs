@@ -6,6 +6,7 @@
 //! the operation and returns the report.
 
 mod approval;
+mod claims;
 mod health;
 mod infrastructure;
 mod migrations;
@@ -21,14 +22,14 @@ use infrastructure::{Cloud, Found};
 use migrations::{MigrationsFolder, ProjectLock};
 use steps::{Halt, Progress, Recorder, Step};
 
-use crate::config::{self, Config};
-use crate::db::{ConnectionString, CreateError, Database, Server};
+use crate::config::{self, Config, HandlerPrivileges};
+use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, InitResult, Report};
 use crate::runtime::bindings::latest as wit;
-use crate::runtime::{Grant, MigrationTool};
+use crate::runtime::{Grant, Limits, MigrationTool};
 
 /// The sandbox path at which a handler sees the migrations folder.
 const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -80,6 +81,9 @@ struct Init {
     resuming: bool,
     /// The handler's session, ended by the server if cleanup needs it gone.
     handler_backend: Option<i64>,
+    /// How the handler's session was confined; its account (if the host
+    /// made one) is removed after the call, or by cleanup.
+    confinement: Option<Confinement>,
     folder: Option<MigrationsFolder>,
     lock: Option<ProjectLock>,
     tracking_table: Option<String>,
@@ -120,6 +124,7 @@ impl Init {
             created_database: false,
             resuming: false,
             handler_backend: None,
+            confinement: None,
             folder: None,
             lock: None,
             tracking_table: None,
@@ -338,6 +343,10 @@ impl Init {
             protected: config.is_protected(environment),
             approved_by_flag: self.options.approve,
             dry_run: self.options.dry_run,
+            unconfined_handlers: config
+                .environments
+                .get(environment)
+                .is_some_and(|env| env.handler_privileges == HandlerPrivileges::Connection),
         };
         match approval::ask(&request)? {
             Approval::NotNeeded => Ok(Progress::Skipped(
@@ -608,42 +617,19 @@ impl Init {
             return Ok(Progress::Skipped((), detail));
         }
         self.lock = Some(ProjectLock::acquire(&project.dir)?);
-        let folder = MigrationsFolder::prepare(&project.migrations_dir)?;
-        let grant_dir = folder.path.clone();
-        self.folder = Some(folder);
+        self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
         let server = self
             .server
-            .as_ref()
+            .as_mut()
             .expect("step 11 connected to the server");
-        let mut database = server.open(target, name).await?;
-        self.handler_backend = database.backend_id().await;
-        let marker = format!(
-            "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
-            names::quote(database.provider(), IN_PROGRESS_MARKER)
-        );
-        database.execute(&marker, &[]).await.map_err(|err| {
-            Failure::new(format!("Cannot write to {name}"))
-                .cause(err.message)
-                .help("Check that the database user may create tables")
-        })?;
-        let request = wit::InitializeRequest {
-            provider: project.config.database.provider.into(),
-            database_name: name.to_owned(),
-            migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
-            tracking_table: project.config.migrations.table.clone(),
-        };
-        let grant = Grant {
-            directory: Some((grant_dir, GUEST_MIGRATIONS_DIR.to_owned())),
-            database: Some(database),
-            ..Grant::default()
-        };
-        let (database, outcome) = tool.initialize_schema(grant, &request).await;
-        // After a failure the session may be mid-statement: leave it to the
-        // server to end (see `undo`) rather than wait on it here.
-        if let (Some(database), Ok(_)) = (database, &outcome) {
-            database.close().await;
-        }
-        let outcome = outcome.map_err(handlers::failure)?;
+        // The host's own session: it writes the marker, grants the handler's
+        // account its database, and afterwards checks what the handler says.
+        let mut admin = server.open(target, name).await?;
+        let run = self
+            .run_handler(project, target, name, &tool, &mut admin)
+            .await;
+        admin.close().await;
+        let outcome = run?;
 
         self.result.schema_initialized = true;
         self.result.migration_table_created = outcome.tracking_table_created;
@@ -662,16 +648,151 @@ impl Init {
                 outcome.baseline_migration
             )
         };
+        let session = self
+            .result
+            .handler_session
+            .as_ref()
+            .map(|session| match &session.account {
+                Some(account) => format!("{} {account}", session.kind),
+                None => session.kind.to_owned(),
+            })
+            .unwrap_or_default();
+        let refused = self
+            .result
+            .handler_sql
+            .map_or(0, |sql| sql.refused + sql.denied);
         let detail = format!(
-            "{}; {} applied{}",
+            "{}; {} applied{}; session: {session}{}",
             baseline,
             outcome.applied.len(),
             match outcome.pending.len() {
                 0 => String::new(),
                 n => format!(", {n} pending"),
+            },
+            match refused {
+                0 => String::new(),
+                n => format!("; {n} statement(s) refused or denied"),
             }
         );
         Ok(Progress::Done((), detail))
+    }
+
+    /// Step 13's call: the marker, the handler's confined session, the call,
+    /// and the checks of what it reports against the database and the disk.
+    async fn run_handler(
+        &mut self,
+        project: &Project,
+        target: &ConnectionString,
+        name: &str,
+        tool: &MigrationTool,
+        admin: &mut Database,
+    ) -> Outcome<wit::InitializeOutcome> {
+        let policy = self.session_policy(project)?;
+        let marker = format!(
+            "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
+            names::quote(admin.provider(), IN_PROGRESS_MARKER)
+        );
+        admin.execute(&marker, &[]).await.map_err(|err| {
+            Failure::new(format!("Cannot write to {name}"))
+                .cause(err.message)
+                .help("Check that the database user may create tables")
+        })?;
+        let server = self
+            .server
+            .as_mut()
+            .expect("step 11 connected to the server");
+        let lifetime = Limits::from_config(&project.config.sandbox).timeout;
+        let (mut database, confinement) = server
+            .open_handler_session(admin, target, name, &policy, lifetime)
+            .await?;
+        self.handler_backend = database.backend_id().await;
+        if let Some(warning) = &confinement.warning {
+            self.result.warnings.push(warning.clone());
+        }
+        self.result.handler_session = Some(confinement.clone());
+        self.confinement = Some(confinement);
+
+        let request = wit::InitializeRequest {
+            provider: project.config.database.provider.into(),
+            database_name: name.to_owned(),
+            migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
+            tracking_table: project.config.migrations.table.clone(),
+        };
+        let grant_dir = self
+            .folder
+            .as_ref()
+            .expect("step 13 prepared it")
+            .path
+            .clone();
+        let grant = Grant {
+            directory: Some((grant_dir, GUEST_MIGRATIONS_DIR.to_owned())),
+            database: Some(database),
+            ..Grant::default()
+        };
+        let (returned, outcome) = tool.initialize_schema(grant, &request).await;
+        self.result.handler_sql = Some(returned.sql);
+        // After a failure the session may be mid-statement: leave it to the
+        // server to end (see `undo`) rather than wait on it here.
+        let outcome = outcome.map_err(handlers::failure)?;
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        self.release_handler_account(Some(admin)).await?;
+
+        let folder = self.folder.as_ref().expect("the folder was prepared above");
+        let removed_links = folder.audit()?;
+        self.result.warnings.extend(removed_links);
+        claims::verify(admin, folder, &outcome).await?;
+        Ok(outcome)
+    }
+
+    /// Where the handler's SQL runs, as the environment allows.
+    fn session_policy(&self, project: &Project) -> Outcome<SessionPolicy> {
+        let environment = &project.config.environments[&self.options.environment];
+        if environment.handler_privileges == HandlerPrivileges::Connection {
+            return Ok(SessionPolicy::ConnectionPrivileges);
+        }
+        if let Some(variable) = &environment.handler_connection_string_env {
+            let raw = std::env::var(variable).map_err(|_| {
+                Failure::new(format!("{variable} environment variable not set"))
+                    .cause("handler_connection_string_env names it as the handlers' own account")
+                    .help(format!(
+                        "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
+                        project.config.database.provider.example_url()
+                    ))
+            })?;
+            let account = ConnectionString::parse(&raw, variable, &project.dir)?;
+            return Ok(SessionPolicy::ProjectAccount(account));
+        }
+        let bundled = self
+            .result
+            .handler
+            .as_ref()
+            .is_some_and(|handler| handler.source == handlers::Source::Bundled.as_str());
+        Ok(SessionPolicy::LeastPrivilege { fallback: bundled })
+    }
+
+    /// Removes the account made for the handler's session, passing what it
+    /// created to the connection's user where the database is kept.
+    async fn release_handler_account(&mut self, admin: Option<&mut Database>) -> Outcome<()> {
+        let Some(confinement) = self.confinement.take() else {
+            return Ok(());
+        };
+        let server = self
+            .server
+            .as_mut()
+            .expect("step 11 connected to the server");
+        server
+            .remove_handler_account(admin, &confinement)
+            .await
+            .map_err(|err| {
+                Failure::new("Cannot remove the handler's database account")
+                    .cause(err.message)
+                    .help(format!(
+                        "Remove it by hand: {}",
+                        confinement.account.as_deref().unwrap_or_default()
+                    ))
+            })
     }
 
     // Step 14: a fresh connection, so this proves the database is reachable

@@ -87,15 +87,15 @@ impl Init {
     /// nothing else: both are known only from what this run itself did.
     async fn undo(&mut self) -> Vec<String> {
         let mut done = Vec::new();
+        let name = self.result.database_name.clone().unwrap_or_default();
+        if let (Some(server), Some(backend)) = (self.server.as_mut(), self.handler_backend) {
+            // Ignored: the session may have ended already.
+            let _ = server.terminate(backend).await;
+        }
         if self.created_database {
-            let name = self.result.database_name.clone().unwrap_or_default();
             let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
                 unreachable!("a database was created, so the server and target are known");
             };
-            if let Some(backend) = self.handler_backend {
-                // Ignored: the session may have ended already.
-                let _ = server.terminate(backend).await;
-            }
             match server.drop_database(target, &name).await {
                 Ok(()) => {
                     done.push(format!("dropped database {name} (created by this run)"));
@@ -105,6 +105,30 @@ impl Init {
                     "could not drop database {name} created by this run: {}; drop it by hand",
                     err.message
                 )),
+            }
+        }
+        if let Some(account) = self
+            .confinement
+            .as_ref()
+            .and_then(|confinement| confinement.ephemeral_account())
+            .map(str::to_owned)
+        {
+            // Where the database is kept, what the account created in it
+            // passes to the connection's user before the account goes.
+            let mut admin = match (&self.server, &self.target) {
+                (Some(server), Some(target)) if self.result.database_created || self.resuming => {
+                    server.open(target, &name).await.ok()
+                }
+                _ => None,
+            };
+            match self.release_handler_account(admin.as_mut()).await {
+                Ok(()) => done.push(format!(
+                    "removed the handler's database account {account} (created by this run)"
+                )),
+                Err(failure) => done.push(format!("could not remove {account}: {failure}")),
+            }
+            if let Some(admin) = admin {
+                admin.close().await;
             }
         }
         if let Some(folder) = self.folder.take() {

@@ -17,10 +17,10 @@ const MAX_RESULT_BYTES: usize = 32 << 20;
 
 impl Host for HandlerState {
     async fn execute(&mut self, statement: String, params: Vec<SqlValue>) -> Result<u64, SqlError> {
+        let params = self.admit(&statement, params)?;
         let database = self.database.as_mut().ok_or_else(no_database)?;
-        check_statement(database, &statement)?;
-        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
-        Ok(database.execute(&statement, &params).await?)
+        let executed = database.execute(&statement, &params).await;
+        self.tally(executed)
     }
 
     async fn query(
@@ -28,11 +28,33 @@ impl Host for HandlerState {
         statement: String,
         params: Vec<SqlValue>,
     ) -> Result<QueryResult, SqlError> {
+        let params = self.admit(&statement, params)?;
         let database = self.database.as_mut().ok_or_else(no_database)?;
-        check_statement(database, &statement)?;
-        let params = params.into_iter().map(to_value).collect::<Vec<_>>();
-        let rows = database.query(&statement, &params).await?;
-        to_result(rows)
+        let rows = database.query(&statement, &params).await;
+        to_result(self.tally(rows)?)
+    }
+}
+
+impl HandlerState {
+    /// Counts the statement and refuses it early where the policy says so.
+    fn admit(&mut self, statement: &str, params: Vec<SqlValue>) -> Result<Vec<Value>, SqlError> {
+        self.sql.statements += 1;
+        let database = self.database.as_ref().ok_or_else(no_database)?;
+        if let Err(refusal) = check_statement(database, statement) {
+            self.sql.refused += 1;
+            return Err(refusal);
+        }
+        Ok(params.into_iter().map(to_value).collect())
+    }
+
+    /// Counts what the database denied, then hands the result on.
+    fn tally<T>(&mut self, result: Result<T, DbError>) -> Result<T, SqlError> {
+        result.map_err(|err| {
+            if err.denied {
+                self.sql.denied += 1;
+            }
+            SqlError::from(err)
+        })
     }
 }
 

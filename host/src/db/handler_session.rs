@@ -1,0 +1,324 @@
+//! The session a handler's SQL runs on, confined by the database itself.
+//!
+//! The host never hands a handler its own session. On PostgreSQL and
+//! MySQL/MariaDB the handler's session *authenticates* as an account that can
+//! reach only the one database: one the host creates for the call (random
+//! name and password, a short lifetime, one connection) and removes after it,
+//! or one the project names. On SQLite the handler's connection carries an
+//! authorizer, limits and defensive mode. Which words a handler's statements
+//! use does not matter: the server decides what the account may do.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use url::Url;
+
+use super::{ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite};
+use crate::config::Provider;
+use crate::failure::{Failure, Outcome};
+
+/// Every account faber-db creates for a handler starts with this; a later
+/// run removes expired ones of this naming, and never any other.
+pub const ACCOUNT_PREFIX: &str = "fdb_h_";
+
+/// How long an account may outlive the call it was made for before a later
+/// run may remove it (the call's own timeout is added to this).
+const ACCOUNT_GRACE: Duration = Duration::from_secs(300);
+
+/// What the environment allows for the handler's session.
+pub enum SessionPolicy {
+    /// An account of the host's making; refused where none can be created,
+    /// unless `fallback` allows the connection's own privileges.
+    LeastPrivilege { fallback: bool },
+    /// The project's own account, from this connection string.
+    ProjectAccount(ConnectionString),
+    /// The environment opted in to the connection's own privileges.
+    ConnectionPrivileges,
+}
+
+/// How the handler's session was confined, as the report states it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Confinement {
+    /// `ephemeral-account`, `project-account`, `sqlite-authorizer` or
+    /// `connection-privileges`.
+    pub kind: &'static str,
+    /// The account the session authenticated as, where there is one.
+    pub account: Option<String>,
+    /// Why the session is not confined, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    #[serde(skip)]
+    ephemeral: Option<Ephemeral>,
+}
+
+/// An account created for one call; its host part matters on MySQL only.
+#[derive(Debug, Clone)]
+pub struct Ephemeral {
+    pub name: String,
+    pub host: String,
+}
+
+impl Confinement {
+    /// The account the host made for the call, which it must remove.
+    pub fn ephemeral_account(&self) -> Option<&str> {
+        self.ephemeral.as_ref().map(|account| account.name.as_str())
+    }
+
+    fn plain(kind: &'static str, account: Option<String>) -> Confinement {
+        Confinement {
+            kind,
+            account,
+            warning: None,
+            ephemeral: None,
+        }
+    }
+
+    fn unconfined(warning: String) -> Confinement {
+        Confinement {
+            kind: "connection-privileges",
+            account: None,
+            warning: Some(warning),
+            ephemeral: None,
+        }
+    }
+}
+
+impl Server {
+    /// Opens the session a handler's SQL runs on, in database `name`.
+    /// `admin` is the host's own session in that database (for the grants
+    /// that only exist inside it); `lifetime` bounds the account's life.
+    pub async fn open_handler_session(
+        &mut self,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+    ) -> Outcome<(Database, Confinement)> {
+        let target = target.with_database(name);
+        match (policy, &target) {
+            (SessionPolicy::ConnectionPrivileges, _) => {
+                let database = self.open(&target, name).await?;
+                let warning = "the environment runs handlers with the connection's own privileges (handler_privileges: \"connection\")".to_owned();
+                Ok((database, Confinement::unconfined(warning)))
+            }
+            (_, ConnectionString::File { .. }) => {
+                let mut database = self.open(&target, name).await?;
+                if let Database::Sqlite(conn) = &mut database {
+                    sqlite::confine(conn).await.map_err(|err| {
+                        Failure::new("Cannot confine the handler's SQLite session")
+                            .cause(SqlError::from(err).message)
+                    })?;
+                }
+                Ok((database, Confinement::plain("sqlite-authorizer", None)))
+            }
+            (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
+                self.open_project_account(project, url, name).await
+            }
+            (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
+                self.sweep_expired_accounts(url).await;
+                match self.create_account(admin, name, lifetime).await {
+                    Ok(account) => {
+                        let database = connect_as(url, &account.0, &account.1, name).await?;
+                        let mut confinement =
+                            Confinement::plain("ephemeral-account", Some(account.0.name.clone()));
+                        confinement.ephemeral = Some(account.0);
+                        Ok((database, confinement))
+                    }
+                    Err(err) if err.denied && *fallback => {
+                        let database = self.open(&target, name).await?;
+                        let warning = format!(
+                            "the connection's user may not create accounts ({}); this bundled handler runs with the connection's own privileges",
+                            err.message
+                        );
+                        Ok((database, Confinement::unconfined(warning)))
+                    }
+                    Err(err) if err.denied => Err(no_least_privilege(self.provider(), &err)),
+                    Err(err) => Err(Failure::new("Cannot create the handler's database account")
+                        .cause(err.message)),
+                }
+            }
+        }
+    }
+
+    /// Removes the account made for a handler's session (after its session
+    /// has ended). With `database_kept`, what the account created in the
+    /// database passes to the connection's own user first, as if that user
+    /// had run the handler's SQL.
+    pub async fn remove_handler_account(
+        &mut self,
+        admin: Option<&mut Database>,
+        confinement: &Confinement,
+    ) -> Result<(), SqlError> {
+        let Some(account) = &confinement.ephemeral else {
+            return Ok(());
+        };
+        match self {
+            Server::Postgres(conn) => postgres::remove_account(conn, admin, &account.name).await,
+            Server::Mysql(conn) => mysql::remove_account(conn, account).await,
+            Server::Sqlite(_) => Ok(()),
+        }
+    }
+
+    fn provider(&self) -> Provider {
+        match self {
+            Server::Postgres(_) => Provider::Postgresql,
+            Server::Mysql(_) => Provider::Mysql,
+            Server::Sqlite(_) => Provider::Sqlite,
+        }
+    }
+
+    /// Creates an account that may use database `name` only; returns it with
+    /// its password.
+    async fn create_account(
+        &mut self,
+        admin: &mut Database,
+        name: &str,
+        lifetime: Duration,
+    ) -> Result<(Ephemeral, String), SqlError> {
+        let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
+        let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
+        let password = credentials::random_hex(24);
+        let ephemeral = match self {
+            Server::Postgres(conn) => {
+                postgres::create_account(conn, admin, &account, &password, name, expires).await?;
+                Ephemeral {
+                    name: account,
+                    host: String::new(),
+                }
+            }
+            Server::Mysql(conn) => mysql::create_account(conn, &account, &password, name).await?,
+            Server::Sqlite(_) => unreachable!("SQLite sessions are confined by the authorizer"),
+        };
+        Ok((ephemeral, password))
+    }
+
+    /// Removes accounts that earlier runs created and could not remove (a
+    /// crash, a kill): only faber-db's own naming, only once expired. Best
+    /// effort: an account that cannot be removed now is tried again later.
+    async fn sweep_expired_accounts(&mut self, url: &Url) {
+        let now = unix_now();
+        let expired = |account: &str| {
+            account
+                .strip_prefix(ACCOUNT_PREFIX)
+                .and_then(|rest| rest.split('_').next())
+                .and_then(|expiry| expiry.parse::<u64>().ok())
+                .is_some_and(|expiry| expiry < now)
+        };
+        let swept = match self {
+            Server::Postgres(conn) => postgres::sweep_accounts(conn, url, &expired).await,
+            Server::Mysql(conn) => mysql::sweep_accounts(conn, &expired).await,
+            Server::Sqlite(_) => Ok(()),
+        };
+        if let Err(err) = swept {
+            crate::logging::emit(
+                crate::logging::Level::Debug,
+                "faber-db",
+                &format!("expired handler accounts not removed: {}", err.message),
+            );
+        }
+    }
+
+    /// The project's own account: it must be able to reach the database and
+    /// hold no server-wide privilege, or it confines nothing.
+    async fn open_project_account(
+        &mut self,
+        project: &ConnectionString,
+        url: &Url,
+        name: &str,
+    ) -> Outcome<(Database, Confinement)> {
+        let ConnectionString::Server {
+            url: account_url, ..
+        } = project
+        else {
+            return Err(Failure::new(
+                "The handler's connection string must name a server account",
+            ));
+        };
+        let mut merged = url.clone();
+        let _ = merged.set_username(account_url.username());
+        let _ = merged.set_password(account_url.password());
+        let user = percent_encoding::percent_decode_str(account_url.username())
+            .decode_utf8_lossy()
+            .into_owned();
+        let mut database = connect_url(&merged, name).await?;
+        let privileged = match &mut database {
+            Database::Postgres(conn) => postgres::account_privileges(conn).await,
+            Database::Mysql(conn) => mysql::account_privileges(conn).await,
+            Database::Sqlite(_) => Ok(Vec::new()),
+        }
+        .map_err(|err| {
+            Failure::new(format!("Cannot read the privileges of account {user}")).cause(err.message)
+        })?;
+        if !privileged.is_empty() {
+            database.close().await;
+            return Err(Failure::new(format!(
+                "The handler account {user} is not confined to the database"
+            ))
+            .cause(format!("it holds {}", privileged.join(", ")))
+            .help("Give the handler an account without server-wide privileges, or remove handler_connection_string_env to let faber-db create one per run"));
+        }
+        Ok((database, Confinement::plain("project-account", Some(user))))
+    }
+}
+
+async fn connect_as(
+    url: &Url,
+    account: &Ephemeral,
+    password: &str,
+    name: &str,
+) -> Outcome<Database> {
+    let mut login = url.clone();
+    let _ = login.set_username(&account.name);
+    let _ = login.set_password(Some(password));
+    connect_url(&login, name).await
+}
+
+async fn connect_url(url: &Url, name: &str) -> Outcome<Database> {
+    let target = ConnectionString::Server {
+        provider: if url.scheme().starts_with("postgres") {
+            Provider::Postgresql
+        } else {
+            Provider::Mysql
+        },
+        url: url.clone(),
+    }
+    .with_database(name);
+    Database::connect(&target).await.map_err(|err| {
+        Failure::new(format!(
+            "Cannot open the handler's session on database {name}"
+        ))
+        .cause(err.message)
+        .help(format!(
+            "Check that {} accepts password logins from this machine for new accounts (pg_hba.conf on PostgreSQL)",
+            target.masked()
+        ))
+    })
+}
+
+/// Where least privilege cannot be had: which privilege is missing and the
+/// two ways out.
+fn no_least_privilege(provider: Provider, err: &SqlError) -> Failure {
+    let (missing, grant) = match provider {
+        Provider::Postgresql => ("CREATEROLE", "ALTER ROLE <your user> CREATEROLE"),
+        _ => (
+            "CREATE USER and GRANT OPTION",
+            "GRANT CREATE USER ON *.* TO <your user>; GRANT ALL ON *.* TO <your user> WITH GRANT OPTION",
+        ),
+    };
+    Failure::new("Cannot confine the handler to the database")
+        .cause(format!(
+            "the connection's user lacks {missing}, which faber-db needs to create the handler's own account: {}",
+            err.message
+        ))
+        .help(format!("Grant it: {grant}"))
+        .help("Or name an unprivileged account for handlers: environments.<env>.handler_connection_string_env")
+        .help("Or run handlers with the connection's own privileges (every report then warns): environments.<env>.handler_privileges = \"connection\"")
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default()
+}

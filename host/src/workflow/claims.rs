@@ -1,0 +1,88 @@
+//! Step 13's check of what the handler reported, against the database (read
+//! on the host's own session) and the disk, before the host repeats any of
+//! it: the tracking table exists, every migration reported as applied has
+//! its row, every file reported as written is a file inside the folder.
+
+use super::migrations::MigrationsFolder;
+use crate::db::{Database, Value};
+use crate::failure::{Failure, Outcome};
+use crate::names;
+use crate::runtime::bindings::latest::InitializeOutcome;
+
+pub async fn verify(
+    database: &mut Database,
+    folder: &MigrationsFolder,
+    outcome: &InitializeOutcome,
+) -> Outcome<()> {
+    let untrue = |claim: String| {
+        Failure::new("The handler reported work it did not do")
+            .cause(claim)
+            .help("Report it to the handler's author; this run's database and files are removed")
+    };
+    let table = &outcome.tracking_table;
+    let tables = database.table_names().await.map_err(|err| {
+        Failure::new("Cannot list the tables the handler created").cause(err.message)
+    })?;
+    if !tables.iter().any(|found| found.eq_ignore_ascii_case(table)) {
+        return Err(untrue(format!("its tracking table {table} does not exist")));
+    }
+    let statement = format!("SELECT * FROM {}", names::quote(database.provider(), table));
+    let rows = database.query(&statement, &[]).await.map_err(|err| {
+        Failure::new(format!("Cannot read the tracking table {table}")).cause(err.message)
+    })?;
+    let recorded: Vec<&str> = rows
+        .rows
+        .iter()
+        .flatten()
+        .filter_map(|value| match value {
+            Value::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    for migration in &outcome.applied {
+        if !recorded.iter().any(|cell| records(cell, migration)) {
+            return Err(untrue(format!(
+                "{migration} is reported as applied, but {table} has no row for it"
+            )));
+        }
+    }
+    let root = folder
+        .path
+        .canonicalize()
+        .unwrap_or_else(|_| folder.path.clone());
+    for file in &outcome.files_written {
+        let path = folder.path.join(file);
+        let is_file = std::fs::symlink_metadata(&path).is_ok_and(|meta| meta.is_file());
+        let inside = path
+            .canonicalize()
+            .is_ok_and(|real| real.starts_with(&root));
+        if !(is_file && inside) {
+            return Err(untrue(format!(
+                "{file} is reported as written, but it is not a file in the migrations folder"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A tracking row names a migration by its full name (Prisma) or by its
+/// version, the part before the first `_` (dbmate and most others).
+fn records(cell: &str, migration: &str) -> bool {
+    cell == migration
+        || migration
+            .split_once('_')
+            .is_some_and(|(version, _)| version == cell)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::records;
+
+    #[test]
+    fn a_row_names_a_migration_by_name_or_version() {
+        assert!(records("20240101000000_init", "20240101000000_init"));
+        assert!(records("20240101000000", "20240101000000_init"));
+        assert!(!records("20240101", "20240101000000_init"));
+        assert!(!records("other", "20240101000000_init"));
+    }
+}
