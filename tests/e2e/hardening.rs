@@ -8,21 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::servers::server_query;
-use crate::support::{Project, Run, Server, Target, component, unique};
-
-/// A project whose migration tool is the hostile fixture.
-fn hostile_project(provider: &str, sandbox: Value) -> Project {
-    let project = Project::with_config(&json!({
-        "database": {"provider": provider, "migration_tool": "hostile-handler"},
-        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
-        "sandbox": sandbox,
-    }));
-    let wasm = component("hostile-handler");
-    project
-        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
-        .assert_success();
-    project
-}
+use crate::support::{Project, Run, Server, Target, hostile_project, unique};
 
 fn init(project: &Project, target: &Target, extra: &[&str]) -> Run {
     let mut args = vec!["init", "dev", "--json"];

@@ -11,5 +11,6 @@ mod handlers;
 mod hardening;
 mod init;
 mod init_failures;
+mod least_privilege;
 mod prisma_cli;
 mod sandbox;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::config_dir;
+use crate::runtime::SqlTally;
 
 pub fn path(project: &Path) -> PathBuf {
     config_dir(project).join("logs").join("operations.jsonl")
@@ -24,6 +25,12 @@ pub struct Record<'a> {
     pub logs_plugin: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'a str>,
+    /// The handler's statements: sent, refused by faber-db, denied by the database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler_sql: Option<SqlTally>,
+    /// The session was not confined (see the report's warnings).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unconfined_handler: bool,
 }
 
 /// Appends one line. `O_APPEND` writes of one short line are atomic, so

@@ -160,6 +160,12 @@ impl Init {
             duration_ms: self.started.elapsed().as_millis() as u64,
             logs_plugin: plugin,
             error: failure.map(|failure| failure.error.as_str()),
+            handler_sql: self.result.handler_sql,
+            unconfined_handler: self
+                .result
+                .handler_session
+                .as_ref()
+                .is_some_and(|session| session.warning.is_some()),
         };
         let (state, detail) = match oplog::append(project, &record) {
             Ok(path) => (StepStatus::Done, format!("appended to {}", path.display())),

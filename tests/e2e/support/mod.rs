@@ -146,6 +146,22 @@ impl Project {
     }
 }
 
+/// A project whose migration tool is the hostile fixture, added as a third
+/// party's handler would be.
+pub fn hostile_project(provider: &str, sandbox: Value) -> Project {
+    let project = Project::with_config(&serde_json::json!({
+        "database": {"provider": provider, "migration_tool": "hostile-handler"},
+        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        "sandbox": sandbox,
+        "integration": {"logs_plugin": "fractary-logs"},
+    }));
+    let wasm = component("hostile-handler");
+    project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    project
+}
+
 /// Compiled components are cached across tests, as across a user's runs.
 pub fn shared_cache_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/test-component-cache")
