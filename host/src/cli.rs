@@ -85,6 +85,10 @@ pub struct ProjectArgs {
 pub struct AddArgs {
     /// A .wasm file, or NAME[@VERSION] of an installed handler.
     pub source: String,
+    /// Let this handler take the name of one bundled with faber-db (e.g. a
+    /// fork of handler-db-prisma); without it such a handler is refused.
+    #[arg(long)]
+    pub replace_bundled: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
 }

@@ -7,6 +7,7 @@ mod support;
 
 mod cloud;
 mod config_init;
+mod handler_boundary;
 mod handlers;
 mod hardening;
 mod init;

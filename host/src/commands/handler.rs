@@ -232,6 +232,8 @@ struct Added {
     installed: PathBuf,
     pin: Pin,
     replaced: Option<Pin>,
+    /// The bundled handler this one now stands in for, by `--replace-bundled`.
+    replaces_bundled: Option<PathBuf>,
 }
 
 pub async fn add(args: AddArgs) -> i32 {
@@ -243,6 +245,12 @@ pub async fn add(args: AddArgs) -> i32 {
             println!(
                 "  replaces pin: {} {} (sha256 {})",
                 old.name, old.version, old.sha256
+            );
+        }
+        if let Some(bundled) = &added.replaces_bundled {
+            println!(
+                "  replaces the bundled handler {} (--replace-bundled)",
+                bundled.display()
             );
         }
     })
@@ -268,6 +276,7 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
         .map(|stem| stem.to_string_lossy().into_owned())
         .unwrap_or_default();
     let handler = describe(&runtime, &hint, &path, &bytes).await?;
+    let replaces_bundled = replaced_bundled(&handler, args.replace_bundled)?;
 
     let dir = handlers::project_dir(&project);
     let installed = dir.join(handlers::installed_file_name(
@@ -307,6 +316,7 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
             installed,
             pin,
             replaced,
+            replaces_bundled,
         },
         message,
     )
@@ -316,6 +326,38 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
         lock::path(&project).display(),
         dir.display()
     )))
+}
+
+/// A handler that takes a bundled handler's name (other content under the
+/// same name, or a short name such as `prisma`) is refused unless the user
+/// said `--replace-bundled`; then the replacement is stated.
+fn replaced_bundled(handler: &Description, allowed: bool) -> Outcome<Option<PathBuf>> {
+    let Some(original) = handlers::bundled(&handler.name) else {
+        return Ok(None);
+    };
+    let same = read(&original.path)
+        .is_ok_and(|bytes| crate::runtime::sha256_hex(&bytes) == handler.sha256);
+    if same {
+        return Ok(None);
+    }
+    if !allowed {
+        return Err(Failure::new(format!(
+            "Handler {} takes the name of a bundled handler",
+            handler.name
+        ))
+        .cause(format!(
+            "{} calls itself {}, which would replace {} for every command of this project",
+            handler.path.display(),
+            handler.name,
+            original.path.display()
+        ))
+        .help(format!(
+            "If you mean to replace it, add it again with --replace-bundled: faber-db handler add {} --replace-bundled",
+            handler.path.display()
+        ))
+        .help("Otherwise give the handler a name of its own; nothing was installed"));
+    }
+    Ok(Some(original.path))
 }
 
 /// Copies the component into the project (replacing any other version of

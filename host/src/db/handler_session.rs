@@ -113,7 +113,7 @@ impl Server {
                 Ok((database, Confinement::plain("sqlite-authorizer", None)))
             }
             (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
-                self.open_project_account(project, url, name).await
+                self.open_project_account(admin, project, url, name).await
             }
             (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
                 self.sweep_expired_accounts(url).await;
@@ -223,6 +223,7 @@ impl Server {
     /// hold no server-wide privilege, or it confines nothing.
     async fn open_project_account(
         &mut self,
+        admin: &mut Database,
         project: &ConnectionString,
         url: &Url,
         name: &str,
@@ -241,6 +242,32 @@ impl Server {
         let user = percent_encoding::percent_decode_str(account_url.username())
             .decode_utf8_lossy()
             .into_owned();
+        // The account may use the database this run made or resumes; what it
+        // may do beyond that is checked below, on its own session.
+        let granted = match self {
+            Server::Postgres(conn) => postgres::grant_database(conn, admin, &user, name).await,
+            Server::Mysql(conn) => {
+                let host = mysql::account_host(&merged).await;
+                match host {
+                    Ok(host) => {
+                        let account = Ephemeral {
+                            name: user.clone(),
+                            host,
+                        };
+                        mysql::grant_database(conn, &account, name).await
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            Server::Sqlite(_) => Ok(()),
+        };
+        granted.map_err(|err| {
+            Failure::new(format!(
+                "Cannot give the handler account {user} the use of database {name}"
+            ))
+            .cause(err.message)
+            .help("Check the account's name and password in handler_connection_string_env, and that the connection's user may grant privileges on the database")
+        })?;
         let mut database = connect_url(&merged, name).await?;
         let privileged = match &mut database {
             Database::Postgres(conn) => postgres::account_privileges(conn).await,

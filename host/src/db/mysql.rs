@@ -131,6 +131,19 @@ pub async fn create_account(
     sqlx::raw_sql(AssertSqlSafe(create))
         .execute(&mut *conn)
         .await?;
+    if let Err(err) = grant_database(conn, &ephemeral, name).await {
+        let _ = remove_account(conn, &ephemeral).await;
+        return Err(err);
+    }
+    Ok(ephemeral)
+}
+
+/// Gives `account` every privilege on database `name`, and on no other.
+pub async fn grant_database(
+    conn: &mut MySqlConnection,
+    account: &super::handler_session::Ephemeral,
+    name: &str,
+) -> Result<(), SqlError> {
     // `_` and `%` are wildcards in a GRANT's database name: escaped, the
     // grant matches this one database only.
     let database = quote(Provider::Mysql, name)
@@ -138,16 +151,22 @@ pub async fn create_account(
         .replace('%', "\\%");
     let grant = format!(
         "GRANT ALL PRIVILEGES ON {database}.* TO {}",
-        account_name(&ephemeral)
+        account_name(account)
     );
-    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(grant))
-        .execute(&mut *conn)
-        .await
-    {
-        let _ = remove_account(conn, &ephemeral).await;
-        return Err(err.into());
-    }
-    Ok(ephemeral)
+    sqlx::raw_sql(AssertSqlSafe(grant)).execute(conn).await?;
+    Ok(())
+}
+
+/// The host part of the account `url` logs in as, as the server matched it.
+pub async fn account_host(url: &Url) -> Result<String, SqlError> {
+    let mut server = url.clone();
+    server.set_path("");
+    let mut probe = MySqlConnection::connect(server.as_str()).await?;
+    let host: String = sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)")
+        .fetch_one(&mut probe)
+        .await?;
+    let _ = probe.close().await;
+    Ok(host)
 }
 
 /// Ends the account's connections and drops it (and with it its grants).

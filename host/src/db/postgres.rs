@@ -122,22 +122,44 @@ pub async fn create_account(
         .await?;
     // The connection's user becomes a member so that it may take over what
     // the role creates (REASSIGN OWNED) without being a superuser.
-    let grants = format!(
-        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}; GRANT {role} TO CURRENT_USER",
-        quote(Provider::Postgresql, name)
-    );
-    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(grants))
+    let member = format!("GRANT {role} TO CURRENT_USER");
+    let granted = match sqlx::raw_sql(AssertSqlSafe(member))
         .execute(&mut *conn)
         .await
     {
-        let _ = drop_role(conn, account).await;
-        return Err(err.into());
-    }
-    let schema = format!("GRANT USAGE, CREATE ON SCHEMA public TO {role}");
-    if let Err(err) = admin.execute(&schema, &[]).await {
-        let _ = remove_account(conn, Some(admin), account).await;
+        Ok(_) => grant_database(conn, admin, account, name).await,
+        Err(err) => Err(err.into()),
+    };
+    if let Err(err) = granted {
+        // Without the membership REASSIGN cannot run; the role owns nothing yet.
+        if remove_account(conn, Some(admin), account).await.is_err() {
+            let _ = drop_role(conn, account).await;
+        }
         return Err(err);
     }
+    Ok(())
+}
+
+/// Lets `account` connect to database `name` and create in it (schemas, and
+/// tables in `public`); `admin` is a session in that database.
+pub async fn grant_database(
+    conn: &mut PgConnection,
+    admin: &mut super::Database,
+    account: &str,
+    name: &str,
+) -> Result<(), SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    let database = format!(
+        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}",
+        quote(Provider::Postgresql, name)
+    );
+    sqlx::raw_sql(AssertSqlSafe(database)).execute(conn).await?;
+    admin
+        .execute(
+            &format!("GRANT USAGE, CREATE ON SCHEMA public TO {role}"),
+            &[],
+        )
+        .await?;
     Ok(())
 }
 

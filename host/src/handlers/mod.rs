@@ -141,6 +141,48 @@ pub fn resolve_in(
     })
 }
 
+/// The bundled handler that `name` would stand in for: the same name, or the
+/// short name of a bundled migration tool or cloud provider (`prisma`).
+pub fn bundled(name: &str) -> Option<Resolved> {
+    let places: Vec<(Source, PathBuf)> = bundled_dirs()
+        .into_iter()
+        .map(|dir| (Source::Bundled, dir))
+        .collect();
+    [
+        name.to_owned(),
+        format!("handler-db-{name}"),
+        format!("handler-cloud-{name}"),
+    ]
+    .iter()
+    .find_map(|candidate| resolve_in(&places, candidate, None))
+}
+
+/// A handler outside the bundled folder that takes a bundled handler's name
+/// replaces it only by an explicit, pinned decision (`handler add
+/// --replace-bundled`): dropping a file into a folder is not one.
+fn check_takeover(resolved: &Resolved, pin: Option<&Pin>) -> Outcome<()> {
+    if resolved.source == Source::Bundled || pin.is_some() {
+        return Ok(());
+    }
+    let Some(original) = bundled(&resolved.name) else {
+        return Ok(());
+    };
+    Err(Failure::new(format!(
+        "Handler {} takes the name of a bundled handler and is not pinned",
+        resolved.name
+    ))
+    .cause(format!(
+        "{} would stand in for {} without anyone having chosen it",
+        resolved.path.display(),
+        original.path.display()
+    ))
+    .help(format!(
+        "If you mean to replace it, review it and pin it: faber-db handler add {} --replace-bundled",
+        resolved.path.display()
+    ))
+    .help("Otherwise remove the file; nothing was loaded"))
+}
+
 /// A handler resolved, checked against the project's pin, and loaded.
 pub struct Checked {
     pub resolved: Resolved,
@@ -155,6 +197,7 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
     let lock = LockFile::load(project)?;
     let pin = lock.get(name).cloned();
     let resolved = resolve(project, name, pin.as_ref().map(|pin| pin.version.as_str()))?;
+    check_takeover(&resolved, pin.as_ref())?;
     let bytes = std::fs::read(&resolved.path).map_err(|err| {
         Failure::new(format!("Cannot read handler {}", resolved.path.display())).cause(err)
     })?;
