@@ -45,11 +45,10 @@ impl Cloud {
         let hosting = config.database.hosting;
         let configured = config.integration.cloud_plugin.as_deref();
         let name = match configured {
-            Some(plugin) if plugin.starts_with("handler-") => plugin.to_owned(),
-            Some(plugin) => format!("handler-cloud-{plugin}"),
+            Some(plugin) => handlers::cloud_provider_handler(project, plugin),
             None => cloud_handler(hosting).to_owned(),
         };
-        if handlers::resolve_in(&handlers::search_path(project), &name, None).is_none() {
+        if !handlers::is_installed(project, &name)? {
             return Err(not_provisionable(hosting, environment)
                 .cause(format!("no cloud-provider handler {name} is installed")));
         }
