@@ -58,7 +58,7 @@ say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
     -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
-    -p hostile-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
+    -p hostile-handler -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then

@@ -8,7 +8,7 @@ use crate::support::{Project, Run, Server, Target, unique};
 
 /// A project named `shop` hosted on `hosting`, whose databases live on the
 /// local PostgreSQL (the emulator's endpoints accept no connections).
-fn project(hosting: &str, cloud_plugin: Option<&str>, cloud: Value) -> Project {
+pub fn project(hosting: &str, cloud_plugin: Option<&str>, cloud: Value) -> Project {
     let project = Project::named("shop");
     let config = json!({
         "database": {"provider": "postgresql", "hosting": hosting, "migration_tool": "prisma"},
@@ -20,7 +20,7 @@ fn project(hosting: &str, cloud_plugin: Option<&str>, cloud: Value) -> Project {
     project
 }
 
-fn init(project: &Project, aws_endpoint: &str, target: &Target, extra: &[&str]) -> Run {
+pub fn init(project: &Project, aws_endpoint: &str, target: &Target, extra: &[&str]) -> Run {
     let mut args = vec!["init", "dev", "--json"];
     args.extend_from_slice(extra);
     let mut command = project.command(&args);
@@ -31,7 +31,7 @@ fn init(project: &Project, aws_endpoint: &str, target: &Target, extra: &[&str]) 
     Run::from(command.output().unwrap())
 }
 
-fn fast() -> Value {
+pub fn fast() -> Value {
     json!({"poll_interval_seconds": 0.05, "tags": {"team": "data"}})
 }
 
@@ -69,6 +69,13 @@ fn a_missing_aurora_cluster_is_provisioned_then_found() {
     assert_eq!(instances[0]["id"], "shop-dev-writer");
     assert_eq!(instances[0]["cluster"], "shop-dev");
     assert_tags(&instances[0]);
+    assert_eq!(
+        report["result"]["created_resources"],
+        json!([
+            {"identifier": "shop-dev", "kind": "cluster", "instance_class": null, "engine": "aurora-postgresql"},
+            {"identifier": "shop-dev-writer", "kind": "instance", "instance_class": "db.t4g.medium", "engine": "aurora-postgresql"},
+        ])
+    );
 
     // A second run finds it and creates nothing.
     let second = Target::new(Server::Postgres, &unique("fdb_aurora"), project.path());
@@ -147,7 +154,8 @@ fn dry_run_shows_the_plan_and_provisions_nothing() {
     let report = init(&project, &moto.url(), &target, &["--dry-run"]).assert_success();
     let plan = report["result"]["steps"][8]["detail"].as_str().unwrap();
     assert!(
-        plan.contains("shop-dev") && plan.contains("shop-dev-writer"),
+        plan.contains("cluster shop-dev (aurora-postgresql 16.4)")
+            && plan.contains("instance shop-dev-writer (db.t4g.medium"),
         "{plan}"
     );
     assert!(moto.resources("clusters").is_empty());

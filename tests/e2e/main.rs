@@ -6,6 +6,7 @@
 mod support;
 
 mod cloud;
+mod cloud_confinement;
 mod config_init;
 mod handler_boundary;
 mod handlers;

@@ -10,7 +10,6 @@ use crate::config;
 use crate::failure::{Failure, Outcome};
 use crate::handlers::lock::{self, LockFile, Pin};
 use crate::handlers::{self, Source, conformance, template};
-use crate::runtime::capabilities::offline_rds_client;
 use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
 
 /// Everything a handler says about itself and everything read from its type.
@@ -47,8 +46,8 @@ async fn describe(
             (tool.info().await.map_err(handlers::failure)?, Vec::new())
         }
         World::CloudProvider => {
-            let provider = CloudProvider::new(runtime, component.clone(), offline_rds_client())
-                .map_err(handlers::failure)?;
+            let provider =
+                CloudProvider::new(runtime, component.clone()).map_err(handlers::failure)?;
             let info = provider.info().await.map_err(handlers::failure)?;
             (info, provider.hostings().await.map_err(handlers::failure)?)
         }

@@ -10,7 +10,6 @@ use crate::db::{ConnectionString, Server, SessionPolicy, Value};
 use crate::runtime::bindings::latest::{
     HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest, Provider,
 };
-use crate::runtime::capabilities::offline_rds_client;
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
 };
@@ -214,7 +213,7 @@ async fn cloud_provider(
     shape: &Shape,
     checks: &mut Vec<Check>,
 ) {
-    let provider = match CloudProvider::new(runtime, component, offline_rds_client()) {
+    let provider = match CloudProvider::new(runtime, component) {
         Ok(provider) => provider,
         Err(err) => return checks.push(check("links", Err(err.to_string()))),
     };

@@ -43,23 +43,42 @@ pub struct Resolved {
     pub source: Source,
 }
 
-/// The handler for a configured migration tool: a handler of exactly that
-/// name when the project pins or has one (`legacy-handler`), otherwise the
-/// conventional name (`prisma` → `handler-db-prisma`).
+/// The handler for a configured migration tool (`prisma` → `handler-db-prisma`).
 pub fn migration_tool_handler(project: &Path, tool: &str) -> String {
-    let conventional = format!("handler-db-{tool}");
-    if tool.starts_with("handler-") {
-        return tool.to_owned();
+    configured_handler(project, tool, "handler-db-")
+}
+
+/// The handler for `integration.cloud_plugin` (`aws` → `handler-cloud-aws`).
+pub fn cloud_provider_handler(project: &Path, plugin: &str) -> String {
+    configured_handler(project, plugin, "handler-cloud-")
+}
+
+/// A configured handler name is taken as is when it is a handler's name
+/// (`handler-…`), or when the project pins or has a handler of exactly that
+/// name (`faber-db handler add` suggests configuring the name it pinned);
+/// otherwise it is short for the conventional `<prefix><name>`.
+fn configured_handler(project: &Path, configured: &str, prefix: &str) -> String {
+    if configured.starts_with("handler-") {
+        return configured.to_owned();
     }
     let pinned = LockFile::load(project)
-        .map(|lock| lock.get(tool).is_some())
+        .map(|lock| lock.get(configured).is_some())
         .unwrap_or(false);
-    let installed = resolve_in(&[(Source::Project, project_dir(project))], tool, None).is_some();
+    let installed =
+        resolve_in(&[(Source::Project, project_dir(project))], configured, None).is_some();
     if pinned || installed {
-        tool.to_owned()
+        configured.to_owned()
     } else {
-        conventional
+        format!("{prefix}{configured}")
     }
+}
+
+/// Whether handler `name` can be found, as [`load_checked`] will look for
+/// it: the pinned version's `NAME@VERSION.wasm` included.
+pub fn is_installed(project: &Path, name: &str) -> Outcome<bool> {
+    let lock = LockFile::load(project)?;
+    let version = lock.get(name).map(|pin| pin.version.as_str());
+    Ok(resolve_in(&search_path(project), name, version).is_some())
 }
 
 pub fn project_dir(project: &Path) -> PathBuf {
@@ -295,4 +314,40 @@ pub fn failure(failure: HandlerFailure) -> Failure {
         other => format!("Handler {} failed", other.handler()),
     };
     Failure::new(headline).cause(failure).help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pin(project: &Path, name: &str, version: &str) {
+        let mut lock = LockFile::load(project).unwrap();
+        lock.pin(Pin {
+            name: name.to_owned(),
+            version: version.to_owned(),
+            wit: "faber:db@0.2.0".to_owned(),
+            world: "cloud-provider".to_owned(),
+            sha256: String::new(),
+        });
+        lock.save(project).unwrap();
+    }
+
+    #[test]
+    fn a_cloud_handler_added_to_the_project_is_found_by_its_pinned_version() {
+        let project = tempfile::tempdir().unwrap();
+        let project = project.path();
+        let dir = project_dir(project);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(installed_file_name("acme-cloud", "1.2.3")), b"").unwrap();
+        assert!(!is_installed(project, "acme-cloud").unwrap());
+        assert_eq!(
+            cloud_provider_handler(project, "acme-cloud"),
+            "handler-cloud-acme-cloud"
+        );
+
+        pin(project, "acme-cloud", "1.2.3");
+        assert!(is_installed(project, "acme-cloud").unwrap());
+        assert_eq!(cloud_provider_handler(project, "acme-cloud"), "acme-cloud");
+        assert_eq!(cloud_provider_handler(project, "aws"), "handler-cloud-aws");
+    }
 }

@@ -70,6 +70,9 @@ pub struct InitResult {
     pub infrastructure: Option<String>,
     /// Cloud hosting: where the provisioned or found infrastructure listens.
     pub endpoint: Option<String>,
+    /// Cloud hosting: every resource this run created (also when it failed
+    /// after creating some).
+    pub created_resources: Vec<CreatedResource>,
     pub schema_initialized: bool,
     pub migration_table_created: bool,
     /// `verified`, `failed` or `not-checked`.
@@ -92,6 +95,17 @@ pub struct InitResult {
     /// What the user should know although the run succeeded.
     pub warnings: Vec<String>,
     pub steps: Vec<StepRecord>,
+}
+
+/// A cloud resource created by the run, as the host sent it to AWS.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedResource {
+    pub identifier: String,
+    /// `cluster` or `instance`.
+    pub kind: &'static str,
+    /// Instances only.
+    pub instance_class: Option<String>,
+    pub engine: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

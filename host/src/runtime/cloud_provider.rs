@@ -7,27 +7,24 @@ use super::bindings::latest::cloud_provider::CloudProviderHandlerPre;
 use super::bindings::latest::{
     CloudProviderHandler, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
 };
+use super::capabilities::rds::RdsAccess;
 use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState};
 use super::{HandlerFailure, LoadedComponent, Runtime};
 
-/// A loaded cloud-provider handler with the RDS client its calls may use.
+/// A loaded cloud-provider handler. The calls that reach AWS take the
+/// [`RdsAccess`] that confines them.
 pub struct CloudProvider {
     runtime: Runtime,
     component: LoadedComponent,
     shape: Shape,
     pre: CloudProviderHandlerPre<HandlerState>,
-    rds: aws_sdk_rds::Client,
 }
 
 impl CloudProvider {
     /// Links the capabilities of the cloud-provider world (AWS RDS and
     /// logging); a component that imports anything else is refused.
-    pub fn new(
-        runtime: &Runtime,
-        component: LoadedComponent,
-        rds: aws_sdk_rds::Client,
-    ) -> Result<Self, HandlerFailure> {
+    pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
         let shape = runtime.inspect(&component)?;
         if shape.world != World::CloudProvider {
             return Err(HandlerFailure::Incompatible {
@@ -54,7 +51,6 @@ impl CloudProvider {
             component,
             shape,
             pre,
-            rds,
         })
     }
 
@@ -68,7 +64,7 @@ impl CloudProvider {
 
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
         let info = self
-            .call(false, async |handler, store| {
+            .call(None, async |handler, store| {
                 Ok(Ok(handler
                     .faber_db_cloud_provider()
                     .call_info(store)
@@ -79,7 +75,7 @@ impl CloudProvider {
     }
 
     pub async fn hostings(&self) -> Result<Vec<String>, HandlerFailure> {
-        self.call(false, async |handler, store| {
+        self.call(None, async |handler, store| {
             Ok(Ok(handler
                 .faber_db_cloud_provider()
                 .call_hostings(store)
@@ -88,12 +84,14 @@ impl CloudProvider {
         .await
     }
 
-    /// What provisioning would create; makes no AWS calls.
+    /// The handler's own description of what provisioning would create;
+    /// makes no AWS calls. Informational only: the host shows the plan it
+    /// rehearsed (see [`RdsAccess::rehearsal`]).
     pub async fn plan(
         &self,
         request: &InfrastructureRequest,
     ) -> Result<Vec<String>, HandlerFailure> {
-        self.call(false, async |handler, store| {
+        self.call(None, async |handler, store| {
             handler
                 .faber_db_cloud_provider()
                 .call_plan(store, request)
@@ -105,8 +103,9 @@ impl CloudProvider {
     pub async fn find(
         &self,
         request: &InfrastructureRequest,
+        rds: &RdsAccess,
     ) -> Result<Option<Infrastructure>, HandlerFailure> {
-        self.call(true, async |handler, store| {
+        self.call(Some(rds.clone()), async |handler, store| {
             handler
                 .faber_db_cloud_provider()
                 .call_find(store, request)
@@ -118,8 +117,9 @@ impl CloudProvider {
     pub async fn provision(
         &self,
         request: &InfrastructureRequest,
+        rds: &RdsAccess,
     ) -> Result<Infrastructure, HandlerFailure> {
-        self.call(true, async |handler, store| {
+        self.call(Some(rds.clone()), async |handler, store| {
             handler
                 .faber_db_cloud_provider()
                 .call_provision(store, request)
@@ -131,8 +131,9 @@ impl CloudProvider {
     pub async fn poll(
         &self,
         request: &InfrastructureRequest,
+        rds: &RdsAccess,
     ) -> Result<Infrastructure, HandlerFailure> {
-        self.call(true, async |handler, store| {
+        self.call(Some(rds.clone()), async |handler, store| {
             handler
                 .faber_db_cloud_provider()
                 .call_poll(store, request)
@@ -141,17 +142,17 @@ impl CloudProvider {
         .await
     }
 
-    /// One call on a fresh instance; `with_rds` grants the RDS capability.
+    /// One call on a fresh instance; `rds` grants the RDS capability.
     async fn call<T>(
         &self,
-        with_rds: bool,
+        rds: Option<RdsAccess>,
         body: impl AsyncFnOnce(
             &CloudProviderHandler,
             &mut Store<HandlerState>,
         ) -> wasmtime::Result<Result<T, HandlerError>>,
     ) -> Result<T, HandlerFailure> {
         let grant = Grant {
-            rds: with_rds.then(|| self.rds.clone()),
+            rds,
             ..Grant::default()
         };
         let handler = &self.component.name;

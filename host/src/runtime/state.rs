@@ -6,6 +6,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::capabilities::rds::RdsAccess;
 use super::limits::MemoryLimiter;
 use crate::db::Database;
 
@@ -16,8 +17,8 @@ pub struct Grant {
     pub directory: Option<(PathBuf, String)>,
     /// The one database the `sql` capability runs statements on.
     pub database: Option<Database>,
-    /// The AWS RDS client the `rds` capability calls through.
-    pub rds: Option<aws_sdk_rds::Client>,
+    /// The `rds` capability, confined to one environment's resources.
+    pub rds: Option<RdsAccess>,
 }
 
 /// How much of the guest's stderr is kept to explain a crash.
@@ -38,7 +39,7 @@ pub struct HandlerState {
     pub handler: String,
     pub limiter: MemoryLimiter,
     pub database: Option<Database>,
-    pub rds: Option<aws_sdk_rds::Client>,
+    pub rds: Option<RdsAccess>,
     pub sql: SqlTally,
     /// Bytes of `log` messages this call; past the cap they are dropped.
     pub log_bytes: usize,

@@ -1,4 +1,6 @@
-//! Step 6: explicit approval before touching a protected environment.
+//! Explicit approval before touching a protected environment: the database
+//! (step 6) and, for cloud hosting, the resources provisioning would create
+//! (step 9, once their plan is known).
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -13,12 +15,20 @@ pub enum Approval {
 
 pub struct Request<'a> {
     pub environment: &'a str,
-    pub database: &'a str,
+    pub operation: Operation<'a>,
     pub protected: bool,
     pub approved_by_flag: bool,
     pub dry_run: bool,
-    /// The environment runs handlers with the connection's own privileges.
-    pub unconfined_handlers: bool,
+}
+
+pub enum Operation<'a> {
+    CreateDatabase {
+        database: &'a str,
+        /// The environment runs handlers with the connection's own privileges.
+        unconfined_handlers: bool,
+    },
+    /// The rehearsed plan, one line per resource.
+    Provision { plan: &'a [String] },
 }
 
 pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {
@@ -47,22 +57,41 @@ pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {
 
 fn prompt(request: &Request<'_>) -> Result<Approval, Failure> {
     let style = Style::for_stderr();
+    let environment = request.environment;
+    let (operation, subject, question) = match &request.operation {
+        Operation::CreateDatabase {
+            database,
+            unconfined_handlers,
+        } => (
+            "Create Database",
+            format!(
+                "Database: {database}\n\nThis will create a new {environment} database.{}",
+                if *unconfined_handlers {
+                    "\nHandlers run with the connection's own privileges (handler_privileges: \"connection\")."
+                } else {
+                    ""
+                }
+            ),
+            format!("Proceed with {environment} database creation?"),
+        ),
+        Operation::Provision { plan } => (
+            "Provision Infrastructure",
+            format!(
+                "This will create, in the cloud account:\n{}",
+                plan.iter()
+                    .map(|line| format!("  - {line}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            format!("Proceed with creating {environment}'s infrastructure?"),
+        ),
+    };
     let mut stderr = std::io::stderr();
     let _ = write!(
         stderr,
-        "\n{}\n\nOperation: Create Database\nEnvironment: {}\nDatabase: {}\n\n\
-         This will create a new {} database.{}\n\n\
-         Proceed with {} database creation?\n1. Yes, proceed\n2. No, cancel operation\n\nEnter choice: ",
+        "\n{}\n\nOperation: {operation}\nEnvironment: {environment}\n{subject}\n\n\
+         {question}\n1. Yes, proceed\n2. No, cancel operation\n\nEnter choice: ",
         style.yellow(&style.bold("⚠️  PRODUCTION OPERATION REQUIRES APPROVAL")),
-        request.environment,
-        request.database,
-        request.environment,
-        if request.unconfined_handlers {
-            "\nHandlers run with the connection's own privileges (handler_privileges: \"connection\")."
-        } else {
-            ""
-        },
-        request.environment,
     );
     let _ = stderr.flush();
     let mut answer = String::new();

@@ -1,20 +1,34 @@
 //! Steps 8 and 9 for cloud hosting: find the environment's infrastructure
-//! through the cloud-provider handler and, when it is missing, provision it
-//! and wait until it is ready.
+//! through the cloud-provider handler and, when it is missing, rehearse what
+//! provisioning would create, create exactly that, and wait until it is
+//! ready.
+//!
+//! The handler reaches AWS only through an [`RdsAccess`] confined to the
+//! environment's [`Scope`]; anything it tried beyond that, or an endpoint it
+//! reports that RDS did not give it, fails the step whatever it answered.
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use crate::config::{CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
+use crate::report::CreatedResource;
 use crate::runtime::CloudProvider;
 use crate::runtime::bindings::latest::{Infrastructure, InfrastructureRequest};
-use crate::runtime::capabilities::rds_client;
+use crate::runtime::capabilities::rds::{
+    self, Kind, MAX_IDENTIFIER, RdsAccess, Resource, Scope, base_identifier,
+};
 
 /// The longest pause between two polls, however slow provisioning is.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
+
+/// The AWS handler names an Aurora writer `<identifier>-writer`, so its base
+/// identifier leaves room for that suffix; the scope's base must agree.
+const AURORA_WRITER_SUFFIX: &str = "-writer";
 
 pub struct Cloud {
     provider: CloudProvider,
@@ -24,6 +38,8 @@ pub struct Cloud {
     may_provision: bool,
     timeout: Duration,
     poll_interval: Duration,
+    rds: aws_sdk_rds::Client,
+    scope: Scope,
 }
 
 /// What step 8 found.
@@ -45,18 +61,17 @@ impl Cloud {
         let hosting = config.database.hosting;
         let configured = config.integration.cloud_plugin.as_deref();
         let name = match configured {
-            Some(plugin) if plugin.starts_with("handler-") => plugin.to_owned(),
-            Some(plugin) => format!("handler-cloud-{plugin}"),
+            Some(plugin) => handlers::cloud_provider_handler(project, plugin),
             None => cloud_handler(hosting).to_owned(),
         };
-        if handlers::resolve_in(&handlers::search_path(project), &name, None).is_none() {
+        if !handlers::is_installed(project, &name)? {
             return Err(not_provisionable(hosting, environment)
                 .cause(format!("no cloud-provider handler {name} is installed")));
         }
         let runtime = handlers::runtime(&config.sandbox)?;
         let checked = handlers::load_checked(project, &runtime, &name)?;
-        let provider = CloudProvider::new(&runtime, checked.component, rds_client().await)
-            .map_err(handlers::failure)?;
+        let provider =
+            CloudProvider::new(&runtime, checked.component).map_err(handlers::failure)?;
         if checked.pin.is_none() && !dry_run {
             let info = provider.info().await.map_err(handlers::failure)?;
             handlers::pin(
@@ -80,6 +95,7 @@ impl Cloud {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let scope = scope(section, hosting, &project_name, environment)?;
         Ok(Cloud {
             provider,
             request: InfrastructureRequest {
@@ -99,6 +115,8 @@ impl Cloud {
                 section.poll_interval_seconds,
                 CloudSection::DEFAULT_POLL_SECONDS,
             ),
+            rds: rds::client().await,
+            scope,
         })
     }
 
@@ -107,11 +125,15 @@ impl Cloud {
     }
 
     pub async fn find(&self) -> Outcome<Found> {
-        let found = self
-            .provider
-            .find(&self.request)
-            .await
-            .map_err(handlers::failure)?;
+        let access = self.read_only();
+        let found = self.provider.find(&self.request, &access).await;
+        let found = match self
+            .confined(&access, found.map_err(handlers::failure))
+            .await?
+        {
+            Some(infrastructure) => Some(self.verified(&access, infrastructure).await?),
+            None => None,
+        };
         Ok(match found {
             Some(infrastructure) if infrastructure.ready => Found::Ready(infrastructure),
             Some(infrastructure) => Found::Incomplete(infrastructure),
@@ -119,32 +141,48 @@ impl Cloud {
         })
     }
 
-    /// What provisioning would create, for `--dry-run`.
-    pub async fn plan(&self) -> Outcome<Vec<String>> {
-        self.provider
-            .plan(&self.request)
-            .await
-            .map_err(handlers::failure)
-    }
-
-    /// Creates what is missing, then waits, with a growing pause between
-    /// polls, until it is ready or the timeout passes.
-    pub async fn provision(&self, found: &Found) -> Outcome<Infrastructure> {
+    /// Refuses to create anything unless the configuration names a handler.
+    pub fn check_may_provision(&self, found: &Found) -> Outcome<()> {
         if matches!(found, Found::Missing) && !self.may_provision {
             return Err(not_provisionable(self.hosting, &self.request.environment).cause(format!(
                 "no {} infrastructure exists for this environment, and integration.cloud_plugin is not set",
                 self.hosting
             )));
         }
+        Ok(())
+    }
+
+    /// The plan: what the handler's `provision` asks to create when its
+    /// creates are recorded instead of sent. Reads AWS, changes nothing.
+    pub async fn rehearse(&self) -> Outcome<Vec<Resource>> {
+        let access = RdsAccess::rehearsal(self.rds.clone(), self.scope.clone());
+        let rehearsed = self.provider.provision(&self.request, &access).await;
+        self.confined(&access, rehearsed.map_err(handlers::failure))
+            .await?;
+        Ok(access.accepted().await)
+    }
+
+    /// Creates what `plan` lists (and nothing else), then waits, with a
+    /// growing pause between polls, until it is ready or the timeout
+    /// passes. `created` lists what was created, also when this fails.
+    pub async fn provision(
+        &self,
+        plan: Vec<Resource>,
+        created: &mut Vec<Resource>,
+    ) -> Outcome<Infrastructure> {
         let started = Instant::now();
-        let mut state = self
-            .provider
-            .provision(&self.request)
-            .await
-            .map_err(|failure| {
-                handlers::failure(failure)
-                    .help("Run the same command again: provisioning creates only what is missing")
-            })?;
+        let access = RdsAccess::execution(self.rds.clone(), self.scope.clone(), plan);
+        let provisioned = self.provider.provision(&self.request, &access).await;
+        *created = access.accepted().await;
+        let provisioned = provisioned.map_err(|failure| {
+            handlers::failure(failure)
+                .help("Run the same command again: provisioning creates only what is missing")
+        });
+        let mut state = match self.confined(&access, provisioned).await {
+            Ok(state) => self.verified(&access, state).await,
+            Err(failure) => Err(failure),
+        }
+        .map_err(|failure| left_in_place(failure, created))?;
         let mut pause = self.poll_interval;
         let progress = Progress::new();
         while !state.ready {
@@ -155,11 +193,7 @@ impl Cloud {
             progress.show(&state, started.elapsed());
             tokio::time::sleep(pause.min(self.timeout.saturating_sub(started.elapsed()))).await;
             pause = (pause.mul_f64(1.5)).min(MAX_POLL_INTERVAL);
-            state = self
-                .provider
-                .poll(&self.request)
-                .await
-                .map_err(handlers::failure)?;
+            state = self.poll().await?;
         }
         progress.finish();
         if state.endpoint.is_none() {
@@ -172,6 +206,60 @@ impl Cloud {
             ));
         }
         Ok(state)
+    }
+
+    async fn poll(&self) -> Outcome<Infrastructure> {
+        let access = self.read_only();
+        let polled = self.provider.poll(&self.request, &access).await;
+        let state = self
+            .confined(&access, polled.map_err(handlers::failure))
+            .await?;
+        self.verified(&access, state).await
+    }
+
+    fn read_only(&self) -> RdsAccess {
+        RdsAccess::read_only(self.rds.clone(), self.scope.clone())
+    }
+
+    /// The call's outcome, unless the handler asked for anything it was
+    /// refused: then the step fails even if the handler went on to report
+    /// success.
+    async fn confined<T>(&self, access: &RdsAccess, outcome: Outcome<T>) -> Outcome<T> {
+        let refusals = access.refusals().await;
+        if refusals.is_empty() {
+            return outcome;
+        }
+        Err(self.overreach(format!(
+            "it asked for what it may not: {}",
+            refusals.join("; ")
+        )))
+    }
+
+    /// `reported`, once its identifiers and endpoint are shown to be this
+    /// environment's.
+    async fn verified(
+        &self,
+        access: &RdsAccess,
+        reported: Infrastructure,
+    ) -> Outcome<Infrastructure> {
+        match access.verify(&reported).await {
+            Ok(()) => Ok(reported),
+            Err(reason) => Err(self.overreach(reason)),
+        }
+    }
+
+    fn overreach(&self, what: String) -> Failure {
+        Failure::new(format!(
+            "Handler {} reached beyond environment {}",
+            self.handler(),
+            self.request.environment
+        ))
+        .cause(what)
+        .help(format!(
+            "faber-db stopped the run: a cloud handler may read and create only {} (and none tagged for another project or environment), may create only what its rehearsed plan lists, and may report only endpoints RDS gave it",
+            self.scope.describe()
+        ))
+        .help("Use a cloud-provider handler you trust, and report this to the handler's author")
     }
 
     fn timed_out(&self, state: &Infrastructure) -> Failure {
@@ -198,6 +286,48 @@ impl Cloud {
     }
 }
 
+/// The resources the handler may reach: `cloud.identifier` when set, else
+/// `<project>-<environment>` made into an RDS identifier.
+fn scope(
+    section: &CloudSection,
+    hosting: Hosting,
+    project: &str,
+    environment: &str,
+) -> Outcome<Scope> {
+    let base = match section.handler_settings.get("identifier") {
+        None | Some(Value::Null) => {
+            let max = match hosting {
+                Hosting::AwsAurora => MAX_IDENTIFIER - AURORA_WRITER_SUFFIX.len(),
+                _ => MAX_IDENTIFIER,
+            };
+            base_identifier(project, environment, max)
+        }
+        Some(Value::String(identifier)) if !identifier.trim().is_empty() => identifier.clone(),
+        Some(other) => {
+            return Err(
+                Failure::new("Invalid cloud.identifier in the configuration")
+                    .cause(format!("it is {other}, not a resource identifier"))
+                    .help(format!(
+                        "Set it to the environment's RDS identifier, or remove it to use {}",
+                        base_identifier(project, environment, MAX_IDENTIFIER)
+                    )),
+            );
+        }
+    };
+    Ok(Scope::new(&base, project, environment))
+}
+
+impl From<&Resource> for CreatedResource {
+    fn from(resource: &Resource) -> CreatedResource {
+        CreatedResource {
+            identifier: resource.identifier.clone(),
+            kind: resource.kind.as_str(),
+            instance_class: resource.instance_class.clone(),
+            engine: resource.engine.clone(),
+        }
+    }
+}
+
 fn seconds(value: Option<f64>, default: f64) -> Duration {
     Duration::try_from_secs_f64(value.unwrap_or(default))
         .unwrap_or(Duration::from_secs_f64(default))
@@ -216,26 +346,52 @@ fn not_provisionable(hosting: Hosting, environment: &str) -> Failure {
 }
 
 fn aws_delete_commands(hosting: Hosting, state: &Infrastructure) -> String {
-    let members = state
-        .resources
-        .iter()
-        .filter(|resource| **resource != state.identifier)
-        .map(|member| {
-            format!(
-                "aws rds delete-db-instance --db-instance-identifier {member} --skip-final-snapshot"
-            )
-        });
     let primary = match hosting {
-        Hosting::AwsAurora => format!(
-            "aws rds delete-db-cluster --db-cluster-identifier {} --skip-final-snapshot",
-            state.identifier
-        ),
-        _ => format!(
-            "aws rds delete-db-instance --db-instance-identifier {} --skip-final-snapshot",
-            state.identifier
-        ),
+        Hosting::AwsAurora => Kind::Cluster,
+        _ => Kind::Instance,
     };
-    members.chain([primary]).collect::<Vec<_>>().join("; ")
+    delete_commands(state.resources.iter().map(|resource| {
+        let kind = if *resource == state.identifier {
+            primary
+        } else {
+            Kind::Instance
+        };
+        (kind, resource.as_str())
+    }))
+}
+
+/// The AWS CLI commands that remove `resources`: instances first, as a
+/// cluster cannot be deleted while it has members.
+fn delete_commands<'a>(resources: impl IntoIterator<Item = (Kind, &'a str)>) -> String {
+    let (clusters, instances): (Vec<_>, Vec<_>) = resources
+        .into_iter()
+        .partition(|(kind, _)| *kind == Kind::Cluster);
+    instances
+        .into_iter()
+        .chain(clusters)
+        .map(|(kind, identifier)| match kind {
+            Kind::Cluster => format!(
+                "aws rds delete-db-cluster --db-cluster-identifier {identifier} --skip-final-snapshot"
+            ),
+            Kind::Instance => format!(
+                "aws rds delete-db-instance --db-instance-identifier {identifier} --skip-final-snapshot"
+            ),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `failure`, saying what this run created before it and how to remove it.
+fn left_in_place(failure: Failure, created: &[Resource]) -> Failure {
+    if created.is_empty() {
+        return failure;
+    }
+    let names: Vec<&str> = created.iter().map(|r| r.identifier.as_str()).collect();
+    failure.help(format!(
+        "This run created {} before it stopped; they were left in place. To remove them: {}",
+        names.join(", "),
+        delete_commands(created.iter().map(|r| (r.kind, r.identifier.as_str())))
+    ))
 }
 
 /// Waiting made visible: a line rewritten in place on a terminal, one line

@@ -150,7 +150,11 @@ impl Init {
             Step::InfrastructureCheck,
             self.infrastructure_check(&project).await
         );
-        step!(self, Step::Provisioning, self.provisioning(cloud).await);
+        step!(
+            self,
+            Step::Provisioning,
+            self.provisioning(&project.config, cloud).await
+        );
         let name = step!(self, Step::DatabaseName, self.determine_database_name(name));
         step!(
             self,
@@ -337,25 +341,43 @@ impl Init {
     // Step 6.
     fn approval(&self, config: &Config, name: &(String, &str)) -> Result<Progress<()>, Halt> {
         let environment = &self.options.environment;
-        let request = approval::Request {
-            environment,
+        let operation = approval::Operation::CreateDatabase {
             database: &name.0,
-            protected: config.is_protected(environment),
-            approved_by_flag: self.options.approve,
-            dry_run: self.options.dry_run,
             unconfined_handlers: config
                 .environments
                 .get(environment)
                 .is_some_and(|env| env.handler_privileges == HandlerPrivileges::Connection),
         };
-        match approval::ask(&request)? {
-            Approval::NotNeeded => Ok(Progress::Skipped(
+        match self.ask_approval(config, operation, Step::Approval)? {
+            None => Ok(Progress::Skipped(
                 (),
                 format!("{environment} is not a protected environment"),
             )),
-            Approval::Approved(how) => Ok(Progress::Done((), format!("{environment}: {how}"))),
+            Some(how) => Ok(Progress::Done((), format!("{environment}: {how}"))),
+        }
+    }
+
+    /// Approval for `operation` on a protected environment: how it was
+    /// given, or `None` when none is needed; declined cancels the run at `step`.
+    fn ask_approval(
+        &self,
+        config: &Config,
+        operation: approval::Operation<'_>,
+        step: Step,
+    ) -> Result<Option<&'static str>, Halt> {
+        let environment = &self.options.environment;
+        let request = approval::Request {
+            environment,
+            operation,
+            protected: config.is_protected(environment),
+            approved_by_flag: self.options.approve,
+            dry_run: self.options.dry_run,
+        };
+        match approval::ask(&request)? {
+            Approval::NotNeeded => Ok(None),
+            Approval::Approved(how) => Ok(Some(how)),
             Approval::Declined => Err(Halt::Cancelled {
-                step: Step::Approval,
+                step,
                 reason: "approval declined; nothing was changed".to_owned(),
             }),
         }
@@ -415,8 +437,14 @@ impl Init {
         Ok(Progress::Done(Some((cloud, found)), detail))
     }
 
-    // Step 9.
-    async fn provisioning(&mut self, cloud: Option<(Cloud, Found)>) -> Outcome<Progress<()>> {
+    // Step 9. The handler's `provision` runs twice: a rehearsal that
+    // creates nothing gives the plan (shown, and approved on a protected
+    // environment), then the real run may create only what the plan lists.
+    async fn provisioning(
+        &mut self,
+        config: &Config,
+        cloud: Option<(Cloud, Found)>,
+    ) -> Result<Progress<()>, Halt> {
         let Some((cloud, found)) = cloud else {
             return Ok(Progress::Skipped((), "local hosting".to_owned()));
         };
@@ -426,22 +454,43 @@ impl Init {
                 "infrastructure already exists".to_owned(),
             ));
         }
+        cloud.check_may_provision(&found)?;
+        let plan = cloud.rehearse().await?;
+        let lines: Vec<String> = plan.iter().map(ToString::to_string).collect();
         if self.options.dry_run {
-            let plan = cloud.plan().await?;
-            return Ok(Progress::Skipped(
-                (),
-                format!("dry run: would provision {}", plan.join("; ")),
-            ));
+            let detail = if lines.is_empty() {
+                "dry run: nothing to create; would wait for what exists".to_owned()
+            } else {
+                format!("dry run: would create {}", lines.join("; "))
+            };
+            return Ok(Progress::Skipped((), detail));
+        }
+        if !lines.is_empty() {
+            let operation = approval::Operation::Provision { plan: &lines };
+            self.ask_approval(config, operation, Step::Provisioning)?;
         }
         let started = Instant::now();
-        let infrastructure = cloud.provision(&found).await?;
+        let mut created = Vec::new();
+        let provisioned = cloud.provision(plan, &mut created).await;
+        self.result.created_resources = created.iter().map(Into::into).collect();
+        let infrastructure = provisioned?;
         self.result.infrastructure = Some("provisioned".to_owned());
         self.result.endpoint = infrastructure.endpoint.clone();
+        let created = match created.len() {
+            0 => format!("waited for {}", infrastructure.resources.join(", ")),
+            _ => format!(
+                "created {}",
+                created
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
         Ok(Progress::Done(
             (),
             format!(
-                "provisioned {} in {}s; endpoint {}:{}",
-                infrastructure.resources.join(", "),
+                "{created} in {}s; endpoint {}:{}",
                 started.elapsed().as_secs(),
                 infrastructure.endpoint.as_deref().unwrap_or_default(),
                 infrastructure

@@ -74,24 +74,47 @@ impl Moto {
     }
 
     /// `DescribeDBClusters` and `DescribeDBInstances` as the emulator answers
-    /// them: [{"id", "status", "engine", "cluster", "tags": {…}}].
+    /// them: [{"id", "status", "engine", "endpoint", "cluster", "class", "tags": {…}}].
     pub fn resources(&self, kind: &str) -> Vec<Value> {
         let script = r#"
-import boto3, json, sys
-rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
 tags = lambda items: {t["Key"]: t["Value"] for t in items}
 if sys.argv[2] == "clusters":
     out = [{"id": c["DBClusterIdentifier"], "status": c["Status"], "engine": c["Engine"],
-            "tags": tags(c.get("TagList", []))} for c in rds.describe_db_clusters()["DBClusters"]]
+            "endpoint": c.get("Endpoint"), "tags": tags(c.get("TagList", []))}
+           for c in rds.describe_db_clusters()["DBClusters"]]
 else:
     out = [{"id": i["DBInstanceIdentifier"], "status": i["DBInstanceStatus"], "engine": i["Engine"],
             "cluster": i.get("DBClusterIdentifier"), "class": i["DBInstanceClass"],
             "tags": tags(i.get("TagList", []))} for i in rds.describe_db_instances()["DBInstances"]]
 print(json.dumps(out))
 "#;
+        serde_json::from_str(&self.boto3(script, &[kind])).unwrap()
+    }
+
+    /// Creates an Aurora cluster that belongs to someone else (another
+    /// team's), as it would exist in the same account.
+    pub fn create_foreign_cluster(&self, identifier: &str) {
+        let script = r#"
+rds.create_db_cluster(DBClusterIdentifier=sys.argv[2], Engine="aurora-postgresql",
+                      EngineVersion="16.4", MasterUsername="billing", MasterUserPassword="secret123",
+                      Tags=[{"Key": "team", "Value": "billing"}])
+"#;
+        self.boto3(script, &[identifier]);
+    }
+
+    /// Runs `script` with `rds` (a boto3 client for the emulator), `sys` and
+    /// `json` in scope; `sys.argv[2..]` are `args`. Returns its stdout.
+    fn boto3(&self, script: &str, args: &[&str]) -> String {
+        let prelude = r#"
+import boto3, json, sys
+rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+"#;
         let output = Command::new(venv().join("bin/python"))
-            .args(["-c", script, &self.url(), kind])
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .arg(self.url())
+            .args(args)
             .output()
             .unwrap();
         assert!(
@@ -99,7 +122,7 @@ print(json.dumps(out))
             "{}",
             String::from_utf8_lossy(&output.stderr)
         );
-        serde_json::from_slice(&output.stdout).unwrap()
+        String::from_utf8(output.stdout).unwrap()
     }
 }
 

@@ -3,8 +3,6 @@
 //! host grants for the call (see [`super::Grant`]).
 
 mod log;
-mod rds;
+pub mod rds;
 mod sql;
 mod sql_policy;
-
-pub use rds::{client as rds_client, offline_client as offline_rds_client};
