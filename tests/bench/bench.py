@@ -87,13 +87,14 @@ def build(profile):
 class Project:
     """A bench project folder with a configuration for `provider`."""
 
-    def __init__(self, root, provider):
-        self.dir = Path(root) / f"bench-{provider}"
+    def __init__(self, root, provider, handler_privileges="least"):
+        self.dir = Path(root) / f"bench-{provider}-{handler_privileges}"
         config_dir = self.dir / ".fractary/plugins/faber-db"
         config_dir.mkdir(parents=True)
         (config_dir / "config.json").write_text(json.dumps({
             "database": {"provider": provider, "hosting": "local", "migration_tool": "prisma"},
-            "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+            "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL",
+                                     "handler_privileges": handler_privileges}},
         }))
         self.migrations = self.dir / "prisma/migrations"
 
@@ -235,18 +236,24 @@ def main():
     with tempfile.TemporaryDirectory(prefix="faber-bench-") as scratch:
         bench = Bench(args, binary, examples, scratch)
         pg, lite = Project(scratch, "postgresql"), Project(scratch, "sqlite")
+        # The same project with the handler on the connection's own session:
+        # the difference is what the handler's own account costs.
+        pg_unconfined = Project(scratch, "postgresql", handler_privileges="connection")
         bench.init(pg, "postgresql", bench.warm_cache)  # fills the warm cache
         pg.reset()
-        # The floor and the warm init alternate, so both meet the server in
+        # The floor and the warm inits alternate, so all meet the server in
         # the same state (checkpoints, WAL, caches); their ratio is what counts.
-        warm, floor, floor_psql = [], [], []
+        warm, unconfined, floor, floor_psql = [], [], [], []
         for _ in range(args.rounds):
             floor.append(bench.floor_in_process())
             pg.reset()
             warm.append(bench.init(pg, "postgresql", bench.warm_cache))
+            pg_unconfined.reset()
+            unconfined.append(bench.init(pg_unconfined, "postgresql", bench.warm_cache))
             floor_psql.append(bench.floor_psql())
         results = {
             "init_pg_warm": statistics.median(warm),
+            "init_pg_warm_unconfined": statistics.median(unconfined),
             "init_pg_cold": bench.median_init(pg, "postgresql", warm=False),
             "init_sqlite_warm": bench.median_init(lite, "sqlite", warm=True),
             "init_sqlite_cold": bench.median_init(lite, "sqlite", warm=False),
@@ -263,6 +270,10 @@ def main():
     floor = results["floor_in_process"]
     rows = [
         ("init dev, PostgreSQL, warm cache", ms(results["init_pg_warm"]), f"{results['init_pg_warm'] / floor:.2f}×"),
+        ("init dev, PostgreSQL, warm cache, handler on the connection's own session (no account)",
+         ms(results["init_pg_warm_unconfined"]), f"{results['init_pg_warm_unconfined'] / floor:.2f}×"),
+        ("the handler's own account (create, grant, log in, reassign, drop)",
+         f"{(results['init_pg_warm'] - results['init_pg_warm_unconfined']) * 1000:+.1f} ms", ""),
         ("init dev, PostgreSQL, cold cache", ms(results["init_pg_cold"]), f"{results['init_pg_cold'] / floor:.2f}×"),
         ("init dev, SQLite, warm cache", ms(results["init_sqlite_warm"]), ""),
         ("init dev, SQLite, cold cache", ms(results["init_sqlite_cold"]), ""),

@@ -444,3 +444,100 @@ fn accounts_left_by_a_killed_run_are_removed_later_and_no_others() {
         server_query(Server::Mysql, &format!("DROP USER '{role}'@'%'"));
     }
 }
+
+#[test]
+fn a_project_may_name_its_own_unprivileged_account_for_handlers() {
+    for server in [Server::Postgres, Server::Mysql] {
+        let account = unique("fdb_app");
+        let privileged = unique("fdb_app_admin");
+        let url = |user: &str| match server {
+            Server::Postgres => format!("postgresql://{user}@127.0.0.1:5432/ignored"),
+            _ => format!("mysql://{user}@127.0.0.1:3306/ignored"),
+        };
+        match server {
+            Server::Postgres => {
+                server_query(server, &format!("CREATE ROLE {account} LOGIN"));
+                server_query(
+                    server,
+                    &format!("CREATE ROLE {privileged} LOGIN CREATEROLE"),
+                );
+            }
+            _ => {
+                server_query(server, &format!("CREATE USER '{account}'@'%'"));
+                server_query(server, &format!("CREATE USER '{privileged}'@'%'"));
+                server_query(
+                    server,
+                    &format!("GRANT CREATE USER ON *.* TO '{privileged}'@'%'"),
+                );
+            }
+        }
+        let project = hostile_project(server.provider(), json!({}));
+        let mut config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                project
+                    .path()
+                    .join(".fractary/plugins/faber-db/config.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        config["environments"]["dev"]["handler_connection_string_env"] = json!("DEV_HANDLER_URL");
+        project.write_config(&config.to_string());
+        std::fs::create_dir_all(project.migrations()).unwrap();
+        std::fs::write(
+            project.migrations().join("attack.sql"),
+            "CREATE TABLE own (x INTEGER)",
+        )
+        .unwrap();
+
+        let target = Target::new(server, &unique("attack__project"), project.path());
+        let run = project.run(
+            &["init", "dev", "--json"],
+            &[
+                ("DEV_DATABASE_URL", &target.url()),
+                ("DEV_HANDLER_URL", &url(&account)),
+            ],
+        );
+        let report = run.assert_success();
+        let session = &report["result"]["handler_session"];
+        assert_eq!(session["kind"], "project-account", "{report}");
+        assert_eq!(session["account"], account.as_str());
+        assert_eq!(target.query("SELECT COUNT(*) FROM own"), ["0"]);
+        target.drop_database();
+
+        // An account with a server-wide privilege confines nothing: refused.
+        let run = project.run(
+            &["init", "dev", "--json"],
+            &[
+                ("DEV_DATABASE_URL", &target.url()),
+                ("DEV_HANDLER_URL", &url(&privileged)),
+            ],
+        );
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        let report = run.json();
+        assert!(
+            report["error"]
+                .as_str()
+                .unwrap()
+                .contains("is not confined"),
+            "{report}"
+        );
+        assert!(
+            report["cause"].as_str().unwrap().contains("CREATE"),
+            "{report}"
+        );
+        assert!(!target.exists());
+
+        for user in [&account, &privileged] {
+            match server {
+                Server::Postgres => {
+                    // What the account was granted goes with it.
+                    server_query(server, &format!("DROP OWNED BY {user}; DROP ROLE {user}"));
+                }
+                _ => {
+                    server_query(server, &format!("DROP USER '{user}'@'%'"));
+                }
+            }
+        }
+    }
+}

@@ -123,10 +123,10 @@ fn the_server_dropping_the_connection_mid_initialization_is_reported_and_cleaned
         let killed = server_query(
             Server::Postgres,
             &format!(
-                // Only once the host has handed the session over: its last
-                // statement before the handler call creates the marker.
+                // The handler's own session: it logs in as the account
+                // the host made for the call.
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = '{}' AND query LIKE '%_faber_db_in_progress%'",
+                 WHERE datname = '{}' AND usename LIKE 'fdb\\_h\\_%'",
                 target.name
             ),
         );

@@ -14,6 +14,7 @@ const RESULT_FIELDS: &[&str] = &[
     "hosting",
     "infrastructure",
     "endpoint",
+    "created_resources",
     "schema_initialized",
     "migration_table_created",
     "connectivity",
@@ -26,6 +27,9 @@ const RESULT_FIELDS: &[&str] = &[
     "handler",
     "health",
     "pending_migrations",
+    "handler_session",
+    "handler_sql",
+    "warnings",
     "steps",
 ];
 

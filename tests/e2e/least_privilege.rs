@@ -319,7 +319,7 @@ fn attack_script(server: Server, victim: &Target, scratch: &Path) -> String {
             "PREPARE o FROM @q".into(),
             "EXECUTE o".into(),
             "SELECT 1 /*!50000 ; SET GLOBAL max_connections = 998 */".into(),
-            "SELECT 1 # '\nCREATE USER fdb_evil_hash".into(),
+            "SELECT 1 # '\n; CREATE USER fdb_evil_hash".into(),
         ],
         Server::Sqlite => vec![
             format!("VACUUM main INTO '{}'", file.display()),

@@ -222,7 +222,7 @@ pub async fn account_privileges(conn: &mut MySqlConnection) -> Result<Vec<String
          UNION ALL \
          SELECT DISTINCT CAST(CONCAT('privileges on ', table_schema) AS CHAR) FROM information_schema.schema_privileges \
          WHERE grantee = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''') \
-           AND table_schema <> DATABASE()",
+           AND REPLACE(REPLACE(table_schema, '\\\\_', '_'), '\\\\%', '%') <> DATABASE()",
     )
     .fetch_all(conn)
     .await?;

@@ -154,12 +154,31 @@ pub async fn grant_database(
         quote(Provider::Postgresql, name)
     );
     sqlx::raw_sql(AssertSqlSafe(database)).execute(conn).await?;
-    admin
-        .execute(
-            &format!("GRANT USAGE, CREATE ON SCHEMA public TO {role}"),
+    // Every schema of the database, with what is already in it: a resumed
+    // database's tracking table must be readable and writable.
+    let schemas = admin
+        .query(
+            "SELECT nspname::text FROM pg_namespace \
+             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
             &[],
         )
         .await?;
+    for schema in schemas.rows.into_iter().flatten() {
+        let super::Value::Text(schema) = schema else {
+            continue;
+        };
+        let schema = quote(Provider::Postgresql, &schema);
+        admin
+            .execute(
+                &format!(
+                    "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}; \
+                     GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}; \
+                     GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
+                ),
+                &[],
+            )
+            .await?;
+    }
     Ok(())
 }
 

@@ -272,4 +272,40 @@ mod tests {
         fresh.undo();
         assert!(!project.path().join("a").exists());
     }
+
+    #[test]
+    fn links_a_call_leaves_leading_out_of_the_folder_are_removed() {
+        let project = tempfile::tempdir().unwrap();
+        let dir = project.path().join("migrations");
+        std::fs::create_dir_all(dir.join("sub")).unwrap();
+        std::os::unix::fs::symlink("/etc", dir.join("before")).unwrap();
+        let folder = MigrationsFolder::prepare(&dir).unwrap();
+        std::os::unix::fs::symlink("../..", dir.join("escape")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("sub/deep")).unwrap();
+        std::os::unix::fs::symlink("nowhere", dir.join("dangling")).unwrap();
+        std::os::unix::fs::symlink("sub", dir.join("inside")).unwrap();
+
+        let removed = folder.audit().unwrap();
+
+        assert_eq!(removed.len(), 3, "{removed:?}");
+        for gone in ["escape", "sub/deep", "dangling"] {
+            assert!(std::fs::symlink_metadata(dir.join(gone)).is_err(), "{gone}");
+        }
+        // A link inside the folder, and one the user had before, stay.
+        assert!(dir.join("inside").is_dir());
+        assert!(std::fs::symlink_metadata(dir.join("before")).is_ok());
+    }
+
+    #[test]
+    fn growth_past_the_cap_fails_the_call() {
+        let project = tempfile::tempdir().unwrap();
+        let dir = project.path().join("migrations");
+        let folder = MigrationsFolder::prepare(&dir).unwrap();
+        let file = std::fs::File::create(dir.join("big")).unwrap();
+        file.set_len(MAX_GROWTH_BYTES).unwrap();
+        assert!(folder.audit().is_ok(), "up to the cap is fine");
+        file.set_len(MAX_GROWTH_BYTES + 1).unwrap();
+        let failure = folder.audit().unwrap_err();
+        assert!(failure.to_string().contains("wrote too much"), "{failure}");
+    }
 }

@@ -159,7 +159,7 @@ impl Init {
         step!(
             self,
             Step::ExistenceCheck,
-            self.existence_check(&target, &name).await
+            self.existence_check(&project.dir, &target, &name).await
         );
         let tool = step!(
             self,
@@ -515,18 +515,19 @@ impl Init {
     // Step 11.
     async fn existence_check(
         &mut self,
+        dir: &Path,
         target: &ConnectionString,
         name: &str,
     ) -> Outcome<Progress<()>> {
-        let mut server = Server::connect(target).await?;
-        let exists = server.database_exists(name).await;
-        self.server = Some(server);
-        let exists = exists.map_err(|err| {
-            Failure::new(format!("Cannot check whether database {name} exists"))
-                .cause(err.message)
-                .help("Check that the user in the connection string may read the server's catalog")
-        })?;
-        if !exists {
+        self.server = Some(Server::connect(target).await?);
+        if !self.database_exists(name).await? {
+            return Ok(Progress::Done((), format!("{name} does not exist yet")));
+        }
+        // A run of this project may be creating it right now: it holds the
+        // project lock from creation to cleanup. Once the lock is ours, what
+        // the database holds is final.
+        self.hold_project_lock(dir)?;
+        if !self.database_exists(name).await? {
             return Ok(Progress::Done((), format!("{name} does not exist yet")));
         }
         let environment = &self.options.environment;
@@ -554,6 +555,27 @@ impl Init {
                 })
             }
         }
+    }
+
+    async fn database_exists(&mut self, name: &str) -> Outcome<bool> {
+        let server = self
+            .server
+            .as_mut()
+            .expect("step 11 connected to the server");
+        server.database_exists(name).await.map_err(|err| {
+            Failure::new(format!("Cannot check whether database {name} exists"))
+                .cause(err.message)
+                .help("Check that the user in the connection string may read the server's catalog")
+        })
+    }
+
+    /// Runs of one project serialize from database creation until their
+    /// cleanup is done; taken once, held to the end of the run.
+    fn hold_project_lock(&mut self, dir: &Path) -> Outcome<()> {
+        if self.lock.is_none() {
+            self.lock = Some(ProjectLock::acquire(dir)?);
+        }
+        Ok(())
     }
 
     /// An existing database that is empty, or still carries the in-progress
@@ -594,6 +616,7 @@ impl Init {
                 format!("{name} exists; resuming with {handler} (it is never dropped by this run)");
             return Ok(Progress::Skipped(tool, detail));
         }
+        self.hold_project_lock(&project.dir)?;
         let server = self
             .server
             .as_mut()
@@ -665,7 +688,7 @@ impl Init {
             let detail = format!("dry run: would initialize migration tracking and {shown_dir}");
             return Ok(Progress::Skipped((), detail));
         }
-        self.lock = Some(ProjectLock::acquire(&project.dir)?);
+        self.hold_project_lock(&project.dir)?;
         self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
         let server = self
             .server

@@ -403,7 +403,9 @@ mod tests {
         assert!(refusal(Provider::Sqlite, "SELECT 'a\\'; ATTACH 'x.db' AS x").is_some());
         // MySQL: `#` starts a comment, and `/*! … */` runs.
         assert!(refusal(Provider::Mysql, "SELECT 1 /*! ; SET GLOBAL x = 1 */").is_some());
-        assert!(refusal(Provider::Mysql, "SELECT 1 # '\nCREATE USER eve").is_some());
+        assert!(refusal(Provider::Mysql, "SELECT 1 # '\n; CREATE USER eve").is_some());
+        // PostgreSQL: `#` is an operator, not a comment.
+        assert!(refusal(Provider::Postgresql, "SELECT 2 # 3; CREATE ROLE eve").is_some());
         assert!(refusal(Provider::Mysql, "DROP TABLE other_db.t").is_some());
         assert!(refusal(Provider::Mysql, "SELECT * FROM mysql.user").is_some());
         assert!(
