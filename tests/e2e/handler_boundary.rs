@@ -102,17 +102,7 @@ fn a_name_or_contract_version_that_lies_is_refused_at_add_and_at_load() {
         handlers.join("hostile-handler.wasm"),
     )
     .unwrap();
-    let mut config: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            project
-                .path()
-                .join(".fractary/plugins/faber-db/config.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    config["database"]["migration_tool"] = json!("hostile-handler");
-    project.write_config(&config.to_string());
+    project.update_config(|config| config["database"]["migration_tool"] = json!("hostile-handler"));
     let target = Target::new(Server::Sqlite, &unique("lie__fdb"), project.path());
     let run = project.run(
         &["init", "dev", "--json"],
@@ -337,17 +327,9 @@ fn without_the_privilege_to_confine_a_third_party_handler_is_refused() {
         assert!(!target.exists(), "{server:?}: nothing is left");
 
         // Opting in runs it with the connection's privileges, and says so.
-        let mut config: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                project
-                    .path()
-                    .join(".fractary/plugins/faber-db/config.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        config["environments"]["dev"]["handler_privileges"] = json!("connection");
-        project.write_config(&config.to_string());
+        project.update_config(|config| {
+            config["environments"]["dev"]["handler_privileges"] = json!("connection")
+        });
         let run = project.run(
             &["init", "dev", "--json"],
             &[("DEV_DATABASE_URL", &login.url(&target.name))],
@@ -472,17 +454,10 @@ fn a_project_may_name_its_own_unprivileged_account_for_handlers() {
             }
         }
         let project = hostile_project(server.provider(), json!({}));
-        let mut config: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                project
-                    .path()
-                    .join(".fractary/plugins/faber-db/config.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
-        config["environments"]["dev"]["handler_connection_string_env"] = json!("DEV_HANDLER_URL");
-        project.write_config(&config.to_string());
+        project.update_config(|config| {
+            config["environments"]["dev"]["handler_connection_string_env"] =
+                json!("DEV_HANDLER_URL")
+        });
         std::fs::create_dir_all(project.migrations()).unwrap();
         std::fs::write(
             project.migrations().join("attack.sql"),

@@ -13,6 +13,82 @@ use faber_db::db::{ConnectionString, Server as DbServer, SessionPolicy};
 use crate::support::servers::server_query;
 use crate::support::{Project, Run, Server, Target, hostile_project, sha256_hex, unique};
 
+/// What a hostile handler must not change: someone else's database on the
+/// same server, a world-writable folder the server could write into, the
+/// server's settings and its roles and accounts.
+struct Scene {
+    server: Server,
+    scratch: tempfile::TempDir,
+    victim: Target,
+    victim_hash: Option<String>,
+    settings: Vec<String>,
+}
+
+impl Scene {
+    fn new(server: Server, project: &Path) -> Scene {
+        let scratch = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            scratch.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o777),
+        )
+        .unwrap();
+        let victim = victim(server, project);
+        let victim_hash =
+            (server == Server::Sqlite).then(|| sha256_hex(&std::fs::read(victim.file()).unwrap()));
+        Scene {
+            server,
+            scratch,
+            victim,
+            victim_hash,
+            settings: global_settings(server),
+        }
+    }
+
+    /// The servers' and the disk's state afterwards, and that `account`
+    /// (the one made for the handler) is gone.
+    fn assert_unchanged(&self, account: Option<&str>) {
+        let server = self.server;
+        assert_victim_intact(&self.victim);
+        if let Some(hash) = &self.victim_hash {
+            assert_eq!(
+                &sha256_hex(&std::fs::read(self.victim.file()).unwrap()),
+                hash
+            );
+        }
+        assert_eq!(
+            std::fs::read_dir(self.scratch.path()).unwrap().count(),
+            0,
+            "{server:?}: nothing was written to the disk"
+        );
+        assert_eq!(global_settings(server), self.settings, "{server:?}");
+        assert!(accounts(server, "fdb_evil").is_empty(), "{server:?}");
+        if let Some(account) = account {
+            assert!(
+                accounts(server, account).is_empty(),
+                "{server:?}: {account} outlived the call"
+            );
+        }
+        if server == Server::Postgres {
+            assert!(
+                server_query(
+                    server,
+                    "SELECT 1 FROM pg_database WHERE datname = 'fdb_evil_db'"
+                )
+                .is_empty()
+            );
+        }
+        if server == Server::Mysql {
+            assert!(
+                server_query(
+                    server,
+                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = 'fdb_evil_db'"
+                )
+                .is_empty()
+            );
+        }
+    }
+}
+
 /// A database of someone else's on the same server, with a row in it.
 fn victim(server: Server, project: &Path) -> Target {
     let victim = Target::new(server, &unique("fdb_victim"), project);
@@ -182,22 +258,13 @@ async fn handler_session(
 async fn the_database_itself_confines_the_handler_session() {
     for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
         let project = Project::empty();
-        let scratch = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(
-            scratch.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o777),
-        )
-        .unwrap();
-        let victim = victim(server, project.path());
-        let victim_hash =
-            (server == Server::Sqlite).then(|| sha256_hex(&std::fs::read(victim.file()).unwrap()));
+        let scene = Scene::new(server, project.path());
         let target = Target::new(server, &unique("fdb_confined"), project.path());
-        let settings_before = global_settings(server);
 
         let (mut db_server, connection, mut session, confinement) =
             handler_session(&target, project.path()).await;
         let mut outcomes = Vec::new();
-        for statement in raw_attacks(server, &victim, scratch.path()) {
+        for statement in raw_attacks(server, &scene.victim, scene.scratch.path()) {
             let result = session.execute(&statement, &[]).await;
             outcomes.push((statement, result));
         }
@@ -230,46 +297,12 @@ async fn the_database_itself_confines_the_handler_session() {
             denied * 2 >= outcomes.len(),
             "{server:?}: most are privilege denials: {outcomes:?}"
         );
-
-        // The servers' and the disk's state afterwards.
-        assert_victim_intact(&victim);
-        if let Some(hash) = victim_hash {
-            assert_eq!(sha256_hex(&std::fs::read(victim.file()).unwrap()), hash);
-        }
-        assert_eq!(
-            std::fs::read_dir(scratch.path()).unwrap().count(),
-            0,
-            "{server:?}: nothing was written to the disk"
-        );
-        assert_eq!(global_settings(server), settings_before, "{server:?}");
-        assert!(accounts(server, "fdb_evil").is_empty(), "{server:?}");
-        if let Some(account) = confinement.ephemeral_account() {
-            assert!(
-                accounts(server, account).is_empty(),
-                "{server:?}: {account} was removed"
-            );
-        }
+        scene.assert_unchanged(confinement.ephemeral_account());
         if server == Server::Postgres {
-            assert!(
-                server_query(
-                    server,
-                    "SELECT 1 FROM pg_database WHERE datname = 'fdb_evil_db'"
-                )
-                .is_empty()
-            );
             assert!(
                 target
                     .query("SELECT 1 FROM pg_extension WHERE extname = 'dblink'")
                     .is_empty()
-            );
-        }
-        if server == Server::Mysql {
-            assert!(
-                server_query(
-                    server,
-                    "SELECT 1 FROM information_schema.schemata WHERE schema_name = 'fdb_evil_db'"
-                )
-                .is_empty()
             );
         }
         assert_eq!(target.query("SELECT COUNT(*) FROM own"), ["1"]);
@@ -342,22 +375,13 @@ fn init(project: &Project, target: &Target) -> Run {
 fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
     for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
         let project = hostile_project(server.provider(), json!({}));
-        let scratch = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(
-            scratch.path(),
-            std::os::unix::fs::PermissionsExt::from_mode(0o777),
-        )
-        .unwrap();
-        let victim = victim(server, project.path());
-        let victim_hash =
-            (server == Server::Sqlite).then(|| sha256_hex(&std::fs::read(victim.file()).unwrap()));
+        let scene = Scene::new(server, project.path());
         std::fs::create_dir_all(project.migrations()).unwrap();
         std::fs::write(
             project.migrations().join("attack.sql"),
-            attack_script(server, &victim, scratch.path()),
+            attack_script(server, &scene.victim, scene.scratch.path()),
         )
         .unwrap();
-        let settings_before = global_settings(server);
         let target = Target::new(server, &unique("attack__fdb"), project.path());
 
         let report = init(&project, &target).assert_success();
@@ -371,29 +395,13 @@ fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
             serde_json::from_str(project.operation_log().lines().last().unwrap()).unwrap();
         assert_eq!(log["handler_sql"], *sql);
 
-        assert_victim_intact(&victim);
-        if let Some(hash) = victim_hash {
-            assert_eq!(sha256_hex(&std::fs::read(victim.file()).unwrap()), hash);
-        }
-        assert_eq!(
-            std::fs::read_dir(scratch.path()).unwrap().count(),
-            0,
-            "{server:?}"
-        );
-        assert_eq!(global_settings(server), settings_before, "{server:?}");
-        assert!(accounts(server, "fdb_evil").is_empty(), "{server:?}");
         let session = &report["result"]["handler_session"];
+        let account = session["account"].as_str();
         match server {
             Server::Sqlite => assert_eq!(session["kind"], "sqlite-authorizer"),
-            _ => {
-                assert_eq!(session["kind"], "ephemeral-account", "{report}");
-                let account = session["account"].as_str().unwrap();
-                assert!(
-                    accounts(server, account).is_empty(),
-                    "{account} outlived the run"
-                );
-            }
+            _ => assert_eq!(session["kind"], "ephemeral-account", "{report}"),
         }
+        scene.assert_unchanged(account);
         if server != Server::Sqlite {
             assert_eq!(
                 target.query("SELECT COUNT(*) FROM loot"),
@@ -410,7 +418,9 @@ fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
             // What the handler created belongs to the configured user, as if
             // that user had run the handler's SQL.
             assert_eq!(
-                target.query("SELECT tableowner FROM pg_tables WHERE tablename IN ('hostile', 'loot') GROUP BY tableowner"),
+                target.query(
+                    "SELECT tableowner FROM pg_tables WHERE tablename IN ('hostile', 'loot') GROUP BY tableowner"
+                ),
                 ["postgres"]
             );
         }

@@ -97,11 +97,7 @@ impl Server {
     ) -> Outcome<(Database, Confinement)> {
         let target = target.with_database(name);
         match (policy, &target) {
-            (SessionPolicy::ConnectionPrivileges, _) => {
-                let database = self.open(&target, name).await?;
-                let warning = "the environment runs handlers with the connection's own privileges (handler_privileges: \"connection\")".to_owned();
-                Ok((database, Confinement::unconfined(warning)))
-            }
+            // SQLite's confinement needs no privilege: it is always on.
             (_, ConnectionString::File { .. }) => {
                 let mut database = self.open(&target, name).await?;
                 if let Database::Sqlite(conn) = &mut database {
@@ -111,6 +107,11 @@ impl Server {
                     })?;
                 }
                 Ok((database, Confinement::plain("sqlite-authorizer", None)))
+            }
+            (SessionPolicy::ConnectionPrivileges, _) => {
+                let database = self.open(&target, name).await?;
+                let warning = "the environment runs handlers with the connection's own privileges (handler_privileges: \"connection\")".to_owned();
+                Ok((database, Confinement::unconfined(warning)))
             }
             (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
                 self.open_project_account(admin, project, url, name).await
