@@ -297,6 +297,9 @@ pub fn failure(failure: HandlerFailure) -> Failure {
         | HandlerFailure::Timeout { .. } => {
             "If the handler legitimately needs more, raise sandbox.fuel, sandbox.memory_mib or sandbox.timeout_seconds in the configuration; otherwise report it to the handler's author"
         }
+        HandlerFailure::DiskLimit { .. } => {
+            "This is a bug in the handler, or a hostile one: report it to its author; what it wrote was removed"
+        }
         HandlerFailure::Untruthful { .. } => {
             "Do not use this handler: what it reports does not match what it did or what it is; report it to its author"
         }

@@ -21,6 +21,8 @@ pub enum HandlerFailure {
     CpuLimit { handler: String, fuel: u64 },
     #[error("handler {handler} hit its memory limit of {mib} MiB")]
     MemoryLimit { handler: String, mib: usize },
+    #[error("handler {handler} wrote more than {mib} MiB into its folder in one call")]
+    DiskLimit { handler: String, mib: u64 },
     #[error("handler {handler} did not finish within {}s", limit.as_secs())]
     Timeout { handler: String, limit: Duration },
     #[error("handler {handler} crashed (wasm trap): {message}")]
@@ -44,6 +46,7 @@ impl HandlerFailure {
             | HandlerFailure::Incompatible { handler, .. }
             | HandlerFailure::CpuLimit { handler, .. }
             | HandlerFailure::MemoryLimit { handler, .. }
+            | HandlerFailure::DiskLimit { handler, .. }
             | HandlerFailure::Timeout { handler, .. }
             | HandlerFailure::Trap { handler, .. }
             | HandlerFailure::Oversized { handler, .. }

@@ -12,6 +12,7 @@ mod cache;
 pub mod capabilities;
 mod cloud_provider;
 mod failure;
+pub mod folder_budget;
 mod inspect;
 mod limits;
 mod migration_tool;
@@ -20,11 +21,11 @@ pub mod untrusted;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
 
 pub use cache::default_dir as default_cache_dir;
 pub use cloud_provider::CloudProvider;
@@ -37,8 +38,11 @@ pub use state::{Grant, SqlTally};
 use cache::CompileCache;
 use state::HandlerState;
 
-/// How often the epoch advances; the wall-clock limit is counted in ticks.
+/// How often the epoch advances.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// How many ticks of guest execution between two checks of the wall clock
+/// and the folder budget.
+const CHECK_EVERY_TICKS: u64 = 10;
 
 /// Cheap to clone: the engine and the cache are shared.
 #[derive(Clone)]
@@ -184,6 +188,16 @@ impl Runtime {
         err: wasmtime::Error,
     ) -> HandlerFailure {
         let handler = handler.to_owned();
+        if state
+            .folder_budget
+            .as_ref()
+            .is_some_and(|budget| budget.exceeded())
+        {
+            return HandlerFailure::DiskLimit {
+                handler,
+                mib: folder_budget::MAX_GROWTH_BYTES >> 20,
+            };
+        }
         if state.limiter.hit {
             return HandlerFailure::MemoryLimit {
                 handler,
@@ -223,9 +237,20 @@ impl Runtime {
         store
             .set_fuel(self.limits.fuel)
             .expect("fuel is enabled in the engine configuration");
-        let ticks = self.limits.timeout.as_millis() / EPOCH_TICK.as_millis() + 1;
-        store.set_epoch_deadline(ticks as u64);
-        store.epoch_deadline_trap();
+        let started = Instant::now();
+        let timeout = self.limits.timeout;
+        store.set_epoch_deadline(CHECK_EVERY_TICKS);
+        store.epoch_deadline_callback(move |mut store| {
+            let over_budget = store
+                .data_mut()
+                .folder_budget
+                .as_mut()
+                .is_some_and(|budget| budget.exceeded_now());
+            if over_budget || started.elapsed() >= timeout {
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Continue(CHECK_EVERY_TICKS))
+        });
         Ok(store)
     }
 }

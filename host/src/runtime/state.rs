@@ -7,6 +7,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::capabilities::rds::RdsAccess;
+use super::folder_budget::FolderBudget;
 use super::limits::MemoryLimiter;
 use crate::db::Database;
 
@@ -43,6 +44,8 @@ pub struct HandlerState {
     pub sql: SqlTally,
     /// Bytes of `log` messages this call; past the cap they are dropped.
     pub log_bytes: usize,
+    /// What the call may still add to its granted directory.
+    pub folder_budget: Option<FolderBudget>,
     wasi: WasiCtx,
     table: ResourceTable,
     stderr: MemoryOutputPipe,
@@ -63,8 +66,10 @@ impl HandlerState {
             // this thread; handing each to Tokio's blocking pool instead cost
             // a thread hop per stat (5× the init time with 1000 migrations).
             .allow_blocking_current_thread(true);
+        let mut folder_budget = None;
         if let Some((host, guest)) = &grant.directory {
             wasi.preopened_dir(host, guest, FsPerms::ReadWrite)?;
+            folder_budget = Some(FolderBudget::new(host));
         }
         Ok(HandlerState {
             handler: handler.to_owned(),
@@ -73,6 +78,7 @@ impl HandlerState {
             rds: grant.rds,
             sql: SqlTally::default(),
             log_bytes: 0,
+            folder_budget,
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::config_dir;
+use crate::runtime::folder_budget::{MAX_GROWTH_BYTES, survey};
 use crate::failure::{Failure, Outcome};
 
 /// Resolves `configured` against the project and refuses anything that
@@ -52,10 +53,6 @@ pub fn resolve(project: &Path, configured: &str) -> Outcome<PathBuf> {
     }
     Ok(path)
 }
-
-/// How much a handler may add to the folder in one call: migrations are
-/// text, and a handler that writes more is broken or hostile.
-pub const MAX_GROWTH_BYTES: u64 = 64 << 20;
 
 /// The folder as this run found it.
 pub struct MigrationsFolder {
@@ -130,7 +127,8 @@ impl MigrationsFolder {
             return Err(
                 Failure::new("The handler wrote too much into the migrations folder")
                     .cause(format!(
-                        "{grown} bytes in one call; the limit is {MAX_GROWTH_BYTES}"
+                        "{grown} bytes in one call, more than {} MiB",
+                        MAX_GROWTH_BYTES >> 20
                     ))
                     .help("Report it to the handler's author; what this run wrote is removed"),
             );
@@ -168,32 +166,6 @@ impl MigrationsFolder {
             })
             .collect()
     }
-}
-
-/// Total bytes of the regular files below `dir`, and its symbolic links
-/// (never followed).
-fn survey(dir: &Path) -> (u64, BTreeSet<PathBuf>) {
-    let mut bytes = 0;
-    let mut links = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.filter_map(Result::ok) {
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_symlink() {
-                links.insert(entry.path());
-            } else if kind.is_dir() {
-                pending.push(entry.path());
-            } else if let Ok(metadata) = entry.metadata() {
-                bytes += metadata.len();
-            }
-        }
-    }
-    (bytes, links)
 }
 
 fn entries(dir: &Path) -> std::io::Result<BTreeSet<OsString>> {
