@@ -158,10 +158,14 @@ pub struct InitArgs {
     /// Show the plan: check everything, change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Continue a database an interrupted run left (empty, or holding faber-db's
+    /// Continue a database an interrupted faber-db run left (it holds faber-db's
     /// in-progress marker) instead of refusing it; it is never dropped.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "adopt")]
     pub resume: bool,
+    /// Initialize an existing, empty database created outside faber-db (by a
+    /// DBA, a cloud console) instead of refusing it; it is never dropped.
+    #[arg(long)]
+    pub adopt: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }

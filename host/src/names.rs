@@ -130,6 +130,13 @@ mod tests {
             }
         }
 
+        /// Names of the accepted alphabet, around the length limit: accepted
+        /// exactly when they are short enough.
+        #[test]
+        fn names_of_the_safe_alphabet_are_accepted_up_to_the_limit(name in "[A-Za-z_][A-Za-z0-9_-]{0,80}") {
+            proptest::prop_assert_eq!(validate(&name).is_ok(), name.len() <= MAX_NAME_BYTES, "{}", name);
+        }
+
         #[test]
         fn quoting_cannot_be_escaped(identifier in ".*") {
             for provider in Provider::ALL {

@@ -23,8 +23,14 @@ fn writes_a_configuration_that_init_accepts_and_refuses_to_overwrite() {
     );
     assert_eq!(config["safety"]["protected_environments"][0], "production");
 
+    let written = std::fs::read(&path).unwrap();
     let again = project.run(&["config", "init", "--yes", "--json"], &[]);
     assert_eq!(again.code, 1);
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        written,
+        "the file is untouched"
+    );
     assert!(
         again.json()["recovery"]["suggestions"][0]
             .as_str()

@@ -233,7 +233,11 @@ fn work_a_handler_reports_but_did_not_do_is_refused() {
 fn a_handler_cannot_fill_the_folder_or_the_log() {
     let project = hostile_project("sqlite", json!({}));
     // Stopped while it writes, not after: the cap holds during the call.
-    assert_refused(&project, "flood-files", "wrote more than 64 MiB into its folder");
+    assert_refused(
+        &project,
+        "flood-files",
+        "wrote more than 64 MiB into its folder",
+    );
 
     let target = Target::new(Server::Sqlite, &unique("flood-log__fdb"), project.path());
     let run = project.run(
@@ -516,4 +520,46 @@ fn a_project_may_name_its_own_unprivileged_account_for_handlers() {
             }
         }
     }
+}
+
+/// The most memory any finished child of this test process used, in MiB
+/// (each test runs in a process of its own).
+fn children_peak_rss_mib() -> i64 {
+    // SAFETY: getrusage fills the struct it is given and nothing else.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    usage.ru_maxrss / 1024
+}
+
+#[test]
+fn statement_and_result_caps_hold_without_the_host_buffering_past_them() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = hostile_project(server.provider(), json!({}));
+        // A 17 MiB statement; 200 rows of 1 MiB each.
+        for behaviour in ["huge-statement", "huge-result"] {
+            let target = Target::new(
+                server,
+                &unique(&format!("{behaviour}__fdb")),
+                project.path(),
+            );
+            let run = project.run(
+                &["init", "dev", "--json"],
+                &[("DEV_DATABASE_URL", &target.url())],
+            );
+            let report = run.assert_success();
+            assert_eq!(
+                report["result"]["handler_sql"]["refused"], 1,
+                "{server:?} {behaviour}: {report}"
+            );
+            // The handler carried on after the refusal, on a usable session.
+            assert_eq!(target.query("SELECT COUNT(*) FROM hostile"), ["0"]);
+        }
+    }
+    // Reading all 200 MiB before refusing would have taken the host far past
+    // this; stopping at the 32 MiB cap keeps it near its usual size.
+    let peak = children_peak_rss_mib();
+    assert!(peak < 160, "a faber-db process peaked at {peak} MiB");
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::support::servers::server_query;
-use crate::support::{Project, Run, Server, Target, hostile_project, unique};
+use crate::support::{Project, Run, Server, Target, component, hostile_project, unique};
 
 fn init(project: &Project, target: &Target, extra: &[&str]) -> Run {
     let mut args = vec!["init", "dev", "--json"];
@@ -223,10 +223,96 @@ fn assert_initialized(project: &Project, target: &Target) {
 
 #[test]
 fn a_run_killed_at_any_step_boundary_can_be_completed() {
-    for server in [Server::Postgres, Server::Sqlite] {
-        for step in [10, 11, 12, 13, 14, 15] {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        for step in 1..=16 {
             killed_after(server, step);
         }
+    }
+}
+
+#[test]
+fn a_run_that_meets_another_run_creating_the_database_waits_for_it() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = Project::new(server.provider());
+        let target = Target::new(server, &unique("fdb_meet"), project.path());
+        // The first run stops for a while right after creating the database.
+        let first = project
+            .command(&["init", "dev", "--json"])
+            .env("DEV_DATABASE_URL", target.url())
+            .env("FABER_DB_FAILPOINT", "pause-after-step:12:1500")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !target.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "{server:?}: the first run created nothing"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let second = init(&project, &target, &[]);
+        let first = Run::from(first.wait_with_output().unwrap());
+        first.assert_success();
+        let report = second.json();
+        assert_eq!(
+            report["error"], "Database already exists",
+            "{server:?}: {report}"
+        );
+        assert!(
+            report["cause"]
+                .as_str()
+                .unwrap()
+                .contains("while this one waited"),
+            "{server:?}: {report}"
+        );
+        assert!(
+            second.stderr.contains("waiting for another faber-db run"),
+            "{}",
+            second.stderr
+        );
+        assert_initialized(&project, &target);
+    }
+}
+
+#[test]
+fn an_empty_database_made_outside_faber_db_is_adopted_only_when_asked() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = Project::new(server.provider());
+        let target = Target::new(server, &unique("fdb_outside"), project.path());
+        match server {
+            Server::Sqlite => std::fs::write(target.file(), b"").unwrap(),
+            Server::Postgres => {
+                server_query(server, &format!("CREATE DATABASE {}", target.name));
+            }
+            Server::Mysql => {
+                server_query(server, &format!("CREATE DATABASE {}", target.name));
+            }
+        }
+        for extra in [&[][..], &["--resume"][..]] {
+            let refused = init(&project, &target, extra);
+            let report = refused.json();
+            assert_eq!(refused.code, 1, "{report}");
+            assert!(
+                report["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("exists and is empty"),
+                "{server:?} {extra:?}: {report}"
+            );
+            assert!(
+                report["recovery"]["suggestions"][0]
+                    .as_str()
+                    .unwrap()
+                    .contains("--adopt")
+            );
+            assert!(target.exists(), "nothing is dropped");
+            assert!(!project.migrations().exists(), "nothing is written");
+        }
+        let adopted = init(&project, &target, &["--adopt"]).assert_success();
+        assert_eq!(adopted["result"]["database_created"], false);
+        assert_initialized(&project, &target);
     }
 }
 
@@ -246,7 +332,7 @@ fn resume_never_adopts_a_database_with_other_content() {
         report["cause"]
             .as_str()
             .unwrap()
-            .contains("--resume applies only")
+            .contains("--resume and --adopt apply only")
     );
     assert_eq!(target.query("SELECT count(*) FROM customers"), vec!["0"]);
 }
@@ -259,10 +345,10 @@ fn a_read_only_or_full_disk_for_sqlite_fails_cleanly() {
         .arg(mount.path())
         .status()
         .is_ok_and(|status| status.success());
-    if !mounted {
-        eprintln!("skipped: this machine does not allow mounting a tmpfs");
-        return;
-    }
+    assert!(
+        mounted,
+        "this test needs to mount a tmpfs (run the suite as root, as tests/run.sh does in CI)"
+    );
     struct Unmount<'a>(&'a std::path::Path);
     impl Drop for Unmount<'_> {
         fn drop(&mut self) {
@@ -281,13 +367,20 @@ fn a_read_only_or_full_disk_for_sqlite_fails_cleanly() {
     let run = project.run(&["init", "dev", "--json"], &[("DEV_DATABASE_URL", &url)]);
     let report = run.json();
     assert_eq!(run.code, 1, "{report}");
-    assert!(!mount.path().join("full.db").exists(), "{report}");
+    // The new database cannot even take its in-progress marker.
+    assert_eq!(report["step"]["number"], 12, "{report}");
     assert!(
-        report["error"].is_string()
-            && !report["recovery"]["suggestions"]
-                .as_array()
-                .unwrap()
-                .is_empty()
+        report["cause"].as_str().unwrap().contains("full"),
+        "{report}"
+    );
+    assert!(!mount.path().join("full.db").exists(), "{report}");
+    assert!(!project.migrations().exists(), "{report}");
+    assert!(
+        report["recovery"]["cleanup"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("dropped database full"),
+        "{report}"
     );
 
     // Read-only: the same folder remounted so.
@@ -315,6 +408,7 @@ fn a_read_only_or_full_disk_for_sqlite_fails_cleanly() {
 fn four_racing_runs_for_one_database_leave_one_intact_winner() {
     for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
         let project = Project::new(server.provider());
+        seed_migration(&project);
         let target = Target::new(server, &unique("fdb_race4"), project.path());
         let children: Vec<_> = (0..4)
             .map(|_| {
@@ -340,12 +434,31 @@ fn four_racing_runs_for_one_database_leave_one_intact_winner() {
                 loser.stdout
             );
         }
-        assert_eq!(
-            target.query("SELECT count(*) FROM _prisma_migrations"),
-            vec!["1"]
-        );
-        assert_eq!(project.migration_dirs().len(), 1);
+        assert_seeded_migration_ran_once(&project, &target);
     }
+}
+
+/// A first migration with real SQL, so that "recorded as applied" can be
+/// checked against what the SQL did.
+fn seed_migration(project: &Project) {
+    let dir = project.migrations().join("20240101000000_accounts");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("migration.sql"),
+        "CREATE TABLE accounts (id INTEGER PRIMARY KEY, email VARCHAR(200) NOT NULL);\n",
+    )
+    .unwrap();
+}
+
+/// The seeded migration is recorded once, and its SQL ran (once: a second
+/// run of it would have failed on the existing table).
+fn assert_seeded_migration_ran_once(project: &Project, target: &Target) {
+    assert_eq!(project.migration_dirs(), ["20240101000000_accounts"]);
+    assert_eq!(
+        target.query("SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL"),
+        ["20240101000000_accounts"]
+    );
+    assert_eq!(target.query("SELECT count(*) FROM accounts"), ["0"]);
 }
 
 #[test]
@@ -355,6 +468,7 @@ fn racing_environments_share_one_baseline() {
         "database": {"provider": "postgresql"},
         "environments": envs.iter().map(|e| (e.to_string(), json!({"connection_string_env": format!("{}_URL", e.to_uppercase())}))).collect::<serde_json::Map<_, _>>(),
     }));
+    seed_migration(&project);
     let targets: Vec<Target> = envs
         .iter()
         .map(|e| {
@@ -381,12 +495,28 @@ fn racing_environments_share_one_baseline() {
     for child in children {
         Run::from(child.wait_with_output().unwrap()).assert_success();
     }
-    let baselines = project.migration_dirs();
-    assert_eq!(baselines.len(), 1, "{baselines:?}");
     for target in &targets {
+        assert_seeded_migration_ran_once(&project, target);
+    }
+}
+
+#[test]
+fn a_failure_removes_the_files_this_run_wrote_and_keeps_the_others() {
+    for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
+        let project = hostile_project(server.provider(), json!({}));
+        seed_migration(&project);
+        let before = files_under(&project.migrations());
+        let target = Target::new(server, &unique("write-then-fail__fdb"), project.path());
+        let report = assert_cleaned_up(&init(&project, &target, &[]), &target, 13);
         assert_eq!(
-            target.query("SELECT migration_name FROM _prisma_migrations"),
-            vec![baselines[0].clone()]
+            files_under(&project.migrations()),
+            before,
+            "{server:?}: exactly the files that were there, byte for byte"
+        );
+        let cleanup = report["recovery"]["cleanup"].to_string();
+        assert!(
+            cleanup.contains("20990101000000_hostile") && cleanup.contains("stray.txt"),
+            "{cleanup}"
         );
     }
 }
@@ -486,6 +616,7 @@ fn files_under(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
             found.push((path, bytes));
         }
     }
+    found.sort();
     found
 }
 
@@ -525,6 +656,10 @@ fn a_password_appears_in_no_output_log_or_file() {
         ),
     ];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let hostile = component("hostile-handler").display().to_string();
+    let prisma = component("handler-db-prisma").display().to_string();
+    let scratch_dir = tempfile::tempdir().unwrap();
+    let scratch = scratch_dir.path().display().to_string();
     let commands: Vec<Vec<&str>> = vec![
         vec!["init", "dev", "--json"],
         vec!["init", "dev", "--json"],
@@ -545,14 +680,51 @@ fn a_password_appears_in_no_output_log_or_file() {
         vec!["init", "typo", "--json"],
         vec!["init", "typo"],
         vec!["handler", "list", "--json"],
+        vec!["handler", "list"],
         vec!["handler", "verify"],
+        vec!["handler", "verify", "--json"],
         vec!["handler", "info", "handler-db-prisma"],
+        vec!["handler", "info", "handler-db-prisma", "--json"],
+        vec!["handler", "add", &hostile, "--json"],
+        vec!["handler", "add", &hostile],
+        vec!["handler", "remove", "hostile-handler", "--json"],
+        vec!["handler", "test", &prisma, "--json"],
+        vec!["handler", "test", &prisma],
+        vec!["handler", "new", "handler-db-secretive", "--dir", &scratch],
+        vec!["config", "schema"],
     ];
     let mut outputs = Vec::new();
     for args in &commands {
         let run = project.run(args, &env);
         outputs.push((format!("{args:?} stdout"), run.stdout));
         outputs.push((format!("{args:?} stderr"), run.stderr));
+    }
+    let blank = Project::empty();
+    for args in [
+        &["config", "init", "--yes", "--json"][..],
+        &["config", "init", "--yes", "--force"][..],
+    ] {
+        let run = blank.run(args, &env);
+        outputs.push((format!("{args:?} stdout"), run.stdout));
+        outputs.push((format!("{args:?} stderr"), run.stderr));
+    }
+    // A run that fails after creating its database, and cleans up.
+    let failing = hostile_project("postgresql", json!({}));
+    let doomed = Target::new(Server::Postgres, &unique("trap__fdb"), failing.path());
+    for args in [&["init", "dev", "--json"][..], &["init", "dev", "-vv"][..]] {
+        let run = failing.run(
+            args,
+            &[("DEV_DATABASE_URL", &doomed.url_with_password(PASSWORD))],
+        );
+        assert_eq!(run.code, 1, "{}", run.stdout);
+        assert!(
+            format!("{}{}", run.stdout, run.stderr).contains("dropped database"),
+            "the cleanup path ran: {}{}",
+            run.stdout,
+            run.stderr
+        );
+        outputs.push((format!("cleanup {args:?} stdout"), run.stdout));
+        outputs.push((format!("cleanup {args:?} stderr"), run.stderr));
     }
     // A failed authentication, whose message comes from the server.
     let mysql = Project::new("mysql");
@@ -579,6 +751,9 @@ fn a_password_appears_in_no_output_log_or_file() {
     for (path, bytes) in files_under(project.path())
         .into_iter()
         .chain(files_under(mysql.path()))
+        .chain(files_under(failing.path()))
+        .chain(files_under(blank.path()))
+        .chain(files_under(scratch_dir.path()))
     {
         let leaked = bytes
             .windows(PASSWORD.len())

@@ -24,9 +24,11 @@ pub fn prisma_name(provider: Provider) -> &'static str {
 /// the database (or schema) the connection is using.
 pub fn table_exists(provider: Provider) -> &'static str {
     match provider {
+        // pg_tables, not information_schema: the latter checks privileges
+        // row by row, which is slow for a session that is not the owner.
         Provider::Postgresql => {
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = $1"
+            "SELECT 1 FROM pg_catalog.pg_tables \
+             WHERE schemaname = current_schema() AND tablename = $1"
         }
         Provider::Mysql => {
             "SELECT 1 FROM information_schema.tables \

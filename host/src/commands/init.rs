@@ -13,6 +13,7 @@ pub async fn run(args: InitArgs) -> i32 {
         approve: args.approve,
         dry_run: args.dry_run,
         resume: args.resume,
+        adopt: args.adopt,
         live: !json,
     };
     let report = workflow::init(options).await;

@@ -79,6 +79,25 @@ fn strip_position(message: &str) -> String {
 mod tests {
     use super::parse;
 
+    fn assert_parses_or_names_a_position(
+        text: &str,
+    ) -> Result<(), proptest::test_runner::TestCaseError> {
+        if let Err(message) = parse(text) {
+            let mut position = message.splitn(3, ':');
+            let line: usize = position.next().unwrap_or_default().parse().unwrap_or(0);
+            let column: usize = position.next().unwrap_or_default().parse().unwrap_or(0);
+            let lines = text.split('\n').count().max(1);
+            proptest::prop_assert!(
+                (1..=lines).contains(&line) || (line == 0 && column == 0 && text.is_empty()),
+                "{} for {} line(s): {:?}",
+                message,
+                lines,
+                text
+            );
+        }
+        Ok(())
+    }
+
     #[test]
     fn accepts_unknown_keys_and_fills_defaults() {
         let config = parse(
@@ -112,16 +131,38 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Any text is either a configuration or an error that points at a
+        /// line and column within the text.
         #[test]
-        fn parsing_any_text_never_panics(text in ".*") {
-            let _ = parse(&text);
+        fn any_text_parses_or_names_a_position_inside_it(text in ".*") {
+            assert_parses_or_names_a_position(&text)?;
         }
 
         #[test]
-        fn parsing_json_shaped_text_never_panics(text in r#"[{}\[\]",:0-9a-z_ .-]{0,400}"#) {
-            if let Err(message) = parse(&text) {
-                proptest::prop_assert!(message.contains(':'), "{}", message);
-            }
+        fn json_shaped_text_parses_or_names_a_position_inside_it(text in r#"[{}\[\]",:0-9a-z_ .-]{0,400}"#) {
+            assert_parses_or_names_a_position(&text)?;
+        }
+
+        /// What parses, written back out, parses to the same configuration.
+        #[test]
+        fn a_parsed_configuration_round_trips(
+            provider in "postgresql|postgres|mysql|mariadb|sqlite",
+            environment in "[a-z][a-z0-9_-]{0,20}",
+            variable in "[A-Z_][A-Z0-9_]{0,30}",
+            approval in proptest::bool::ANY,
+        ) {
+            let mut environments = serde_json::Map::new();
+            environments.insert(
+                environment.clone(),
+                serde_json::json!({"connection_string_env": variable, "require_approval": approval}),
+            );
+            let text = serde_json::json!({"database": {"provider": provider}, "environments": environments})
+                .to_string();
+            let config = parse(&text).unwrap();
+            let again = parse(&serde_json::to_string(&config).unwrap()).unwrap();
+            proptest::prop_assert_eq!(config.database.provider, again.database.provider);
+            proptest::prop_assert_eq!(&config.environments[&environment].connection_string_env, &variable);
+            proptest::prop_assert_eq!(again.environments[&environment].require_approval, approval);
         }
     }
 

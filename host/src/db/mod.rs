@@ -55,6 +55,54 @@ macro_rules! run_statement {
     };
 }
 
+/// The rows of `statement` as a stream, on any backend (see [`run_statement`]).
+macro_rules! stream_rows {
+    ($conn:expr, $statement:expr, $params:expr) => {
+        if $params.is_empty() {
+            sqlx::raw_sql(sqlx::AssertSqlSafe($statement)).fetch(&mut *$conn)
+        } else {
+            bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params).fetch(&mut *$conn)
+        }
+    };
+}
+
+/// Reads rows from a stream until it ends or they hold more than `max_bytes`.
+macro_rules! read_capped {
+    ($stream:expr, $decode:path, $max:expr) => {{
+        use futures_util::TryStreamExt;
+        let mut stream = $stream;
+        let mut rows = Rows::default();
+        let mut size = 0usize;
+        let mut too_large = false;
+        while let Some(row) = stream.try_next().await? {
+            if rows.columns.is_empty() {
+                rows.columns = column_names(&row);
+            }
+            let values = (0..sqlx::Row::len(&row))
+                .map(|i| $decode(&row, i))
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+            size += values.iter().map(Value::size).sum::<usize>();
+            if size > $max {
+                too_large = true;
+                break;
+            }
+            rows.rows.push(values);
+        }
+        if too_large {
+            Capped::TooLarge
+        } else {
+            Capped::Rows(rows)
+        }
+    }};
+}
+
+/// A query's rows, or the news that they exceeded the cap (and were not
+/// read further).
+pub enum Capped {
+    Rows(Rows),
+    TooLarge,
+}
+
 /// A value bound to a parameter or read from a column.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
@@ -64,6 +112,17 @@ pub enum Value {
     Real(f64),
     Text(String),
     Blob(Vec<u8>),
+}
+
+impl Value {
+    /// About how many bytes the value takes once copied out.
+    pub fn size(&self) -> usize {
+        match self {
+            Value::Text(text) => text.len(),
+            Value::Blob(blob) => blob.len(),
+            _ => 8,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -338,6 +397,33 @@ impl Database {
         }
     }
 
+    /// Like [`Database::query`], but reads the rows one at a time and stops
+    /// once they hold more than `max_bytes`, so the host never buffers more.
+    pub async fn query_capped(
+        &mut self,
+        statement: &str,
+        params: &[Value],
+        max_bytes: usize,
+    ) -> Result<Capped, SqlError> {
+        Ok(match self {
+            Database::Postgres(conn) => read_capped!(
+                stream_rows!(conn, statement, params),
+                postgres::decode_value,
+                max_bytes
+            ),
+            Database::Mysql(conn) => read_capped!(
+                stream_rows!(conn, statement, params),
+                mysql::decode_value,
+                max_bytes
+            ),
+            Database::Sqlite(conn) => read_capped!(
+                stream_rows!(conn, statement, params),
+                sqlite::decode_value,
+                max_bytes
+            ),
+        })
+    }
+
     /// The tables in the connection's database (its current schema, on PostgreSQL).
     pub async fn table_names(&mut self) -> Result<Vec<String>, SqlError> {
         let statement = match self {
@@ -351,6 +437,26 @@ impl Database {
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             }
         };
+        self.names(statement).await
+    }
+
+    /// Every table, view, sequence and the like in the database, whatever its
+    /// schema: what decides whether a database is empty.
+    pub async fn relation_names(&mut self) -> Result<Vec<String>, SqlError> {
+        let statement = match self {
+            Database::Postgres(_) => {
+                "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+                   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
+                   AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+            }
+            Database::Mysql(_) | Database::Sqlite(_) => return self.table_names().await,
+        };
+        self.names(statement).await
+    }
+
+    /// The first column of every row, as text.
+    async fn names(&mut self, statement: &str) -> Result<Vec<String>, SqlError> {
         let rows = self.query(statement, &[]).await?;
         Ok(rows
             .rows
@@ -416,15 +522,16 @@ fn rfc3339_naive(at: time::PrimitiveDateTime) -> String {
     rfc3339(at.assume_utc())
 }
 
+fn column_names<R: sqlx::Row>(row: &R) -> Vec<String> {
+    use sqlx::Column;
+    row.columns().iter().map(|c| c.name().to_owned()).collect()
+}
+
 fn decode_rows<R: sqlx::Row>(
     rows: &[R],
     decode_value: impl Fn(&R, usize) -> Result<Value, sqlx::Error>,
 ) -> Result<Rows, SqlError> {
-    use sqlx::Column;
-    let columns = rows
-        .first()
-        .map(|row| row.columns().iter().map(|c| c.name().to_owned()).collect())
-        .unwrap_or_default();
+    let columns = rows.first().map(column_names).unwrap_or_default();
     let rows = rows
         .iter()
         .map(|row| (0..row.len()).map(|i| decode_value(row, i)).collect())

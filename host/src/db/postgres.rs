@@ -95,10 +95,14 @@ fn unsupported(type_name: &str) -> sqlx::Error {
     ))
 }
 
+/// Bookkeeping of transient roles need not wait for the WAL to reach the
+/// disk: a role lost in a crash is harmless, and one left behind is swept.
+const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
+
 /// A login role that may connect to database `name` and create in it, and
 /// nothing else: no attribute beyond LOGIN, no membership, one connection,
 /// a password that stops working at `expires` (seconds since the epoch).
-/// `admin` is a session in `name`, for the grant on its `public` schema.
+/// `admin` is a session in `name`, for the grants inside it.
 pub async fn create_account(
     conn: &mut PgConnection,
     admin: &mut super::Database,
@@ -109,39 +113,32 @@ pub async fn create_account(
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
     let verifier = super::credentials::scram_sha256_verifier(password);
+    let expires = super::rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(expires as i64)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    );
+    // One transaction. The connection's user becomes a member so that it may
+    // take over what the role creates (REASSIGN OWNED) without being a
+    // superuser.
     let create = format!(
-        "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
-         NOINHERIT CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{}'",
-        super::rfc3339(
-            time::OffsetDateTime::from_unix_timestamp(expires as i64)
-                .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-        )
+        "{NO_FLUSH}; \
+         CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
+         NOINHERIT CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{expires}'; \
+         GRANT {role} TO CURRENT_USER"
     );
     sqlx::raw_sql(AssertSqlSafe(create))
         .execute(&mut *conn)
         .await?;
-    // The connection's user becomes a member so that it may take over what
-    // the role creates (REASSIGN OWNED) without being a superuser.
-    let member = format!("GRANT {role} TO CURRENT_USER");
-    let granted = match sqlx::raw_sql(AssertSqlSafe(member))
-        .execute(&mut *conn)
-        .await
-    {
-        Ok(_) => grant_database(conn, admin, account, name).await,
-        Err(err) => Err(err.into()),
-    };
-    if let Err(err) = granted {
-        // Without the membership REASSIGN cannot run; the role owns nothing yet.
-        if remove_account(conn, Some(admin), account).await.is_err() {
-            let _ = drop_role(conn, account).await;
-        }
+    if let Err(err) = grant_database(conn, admin, account, name).await {
+        let _ = remove_account(conn, Some(admin), account).await;
         return Err(err);
     }
     Ok(())
 }
 
-/// Lets `account` connect to database `name` and create in it (schemas, and
-/// tables in `public`); `admin` is a session in that database.
+/// Lets `account` connect to database `name` and create in it: schemas, and
+/// in every schema already there (a resumed database's tracking table
+/// included) tables and sequences. `admin` is a session in that database.
 pub async fn grant_database(
     conn: &mut PgConnection,
     admin: &mut super::Database,
@@ -150,35 +147,28 @@ pub async fn grant_database(
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
     let database = format!(
-        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}",
+        "{NO_FLUSH}; GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}",
         quote(Provider::Postgresql, name)
     );
     sqlx::raw_sql(AssertSqlSafe(database)).execute(conn).await?;
-    // Every schema of the database, with what is already in it: a resumed
-    // database's tracking table must be readable and writable.
-    let schemas = admin
-        .query(
-            "SELECT nspname::text FROM pg_namespace \
-             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema'",
-            &[],
-        )
-        .await?;
-    for schema in schemas.rows.into_iter().flatten() {
-        let super::Value::Text(schema) = schema else {
-            continue;
-        };
-        let schema = quote(Provider::Postgresql, &schema);
-        admin
-            .execute(
-                &format!(
-                    "GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}; \
-                     GRANT ALL ON ALL TABLES IN SCHEMA {schema} TO {role}; \
-                     GRANT ALL ON ALL SEQUENCES IN SCHEMA {schema} TO {role}"
-                ),
-                &[],
-            )
-            .await?;
+    // The role's name goes into the block as a string literal; `format(%I)`
+    // quotes it again for each statement.
+    let literal = account.replace('\'', "''");
+    if literal.contains('$') {
+        return Err(SqlError::new(format!(
+            "the account name {account:?} contains `$`, which faber-db does not grant to"
+        )));
     }
+    let schemas = format!(
+        "{NO_FLUSH}; DO $grant$ DECLARE schema_name text; BEGIN \
+           FOR schema_name IN SELECT nspname FROM pg_namespace \
+             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
+             EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO %I', schema_name, '{literal}'); \
+             EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
+             EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
+           END LOOP; END $grant$"
+    );
+    admin.execute(&schemas, &[]).await?;
     Ok(())
 }
 
@@ -190,21 +180,23 @@ pub async fn remove_account(
     account: &str,
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1")
-        .bind(account)
-        .execute(&mut *conn)
-        .await?;
     if let Some(admin) = admin {
-        let reassign = format!("REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}");
+        let reassign =
+            format!("{NO_FLUSH}; REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}");
         admin.execute(&reassign, &[]).await?;
     }
     drop_role(conn, account).await
 }
 
+/// Ends the role's sessions and drops it; DROP OWNED here revokes its grants
+/// on shared objects (the database).
 async fn drop_role(conn: &mut PgConnection, account: &str) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
-    // DROP OWNED here revokes its grants on shared objects (the database).
-    let statement = format!("DROP OWNED BY {role}; DROP ROLE {role}");
+    let literal = account.replace('\'', "''");
+    let statement = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'; \
+         {NO_FLUSH}; DROP OWNED BY {role}; DROP ROLE {role}"
+    );
     sqlx::raw_sql(AssertSqlSafe(statement))
         .execute(conn)
         .await?;
@@ -219,15 +211,17 @@ pub async fn sweep_accounts(
     url: &Url,
     expired: &dyn Fn(&str) -> bool,
 ) -> Result<(), SqlError> {
-    let pattern = format!(
-        "{}%",
+    // A plain query (no prepared statement): this runs on every init.
+    let select = format!(
+        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE '{}%'",
         super::handler_session::ACCOUNT_PREFIX.replace('_', "\\_")
     );
-    let roles: Vec<String> =
-        sqlx::query_scalar("SELECT rolname::text FROM pg_roles WHERE rolname LIKE $1")
-            .bind(pattern)
-            .fetch_all(&mut *conn)
-            .await?;
+    let roles = sqlx::raw_sql(AssertSqlSafe(select))
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<String, _>(0))
+        .collect::<Result<Vec<_>, _>>()?;
     for role in roles.iter().filter(|role| expired(role)) {
         let databases: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT d.datname::text FROM pg_shdepend s \

@@ -11,8 +11,8 @@ use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
 use crate::config::config_dir;
-use crate::runtime::folder_budget::{MAX_GROWTH_BYTES, survey};
 use crate::failure::{Failure, Outcome};
+use crate::runtime::folder_budget::{MAX_GROWTH_BYTES, survey};
 
 /// Resolves `configured` against the project and refuses anything that
 /// leaves it, lexically (`..`) or through a symbolic link.
@@ -181,7 +181,8 @@ pub struct ProjectLock {
 }
 
 impl ProjectLock {
-    pub fn acquire(project: &Path) -> Outcome<ProjectLock> {
+    /// The lock, and whether another run held it first (so this one waited).
+    pub fn acquire(project: &Path) -> Outcome<(ProjectLock, bool)> {
         let path = config_dir(project).join(".lock");
         let file = File::options()
             .create(true)
@@ -191,13 +192,18 @@ impl ProjectLock {
             .map_err(|err| {
                 Failure::new(format!("Cannot open the lock file {}", path.display())).cause(err)
             })?;
-        if file.try_lock().is_err() {
-            crate::logging::info("waiting for another faber-db run on this project to finish");
+        let waited = file.try_lock().is_err();
+        if waited {
+            crate::logging::emit(
+                crate::logging::Level::Warn,
+                "faber-db",
+                "waiting for another faber-db run on this project to finish",
+            );
             file.lock().map_err(|err| {
                 Failure::new(format!("Cannot lock {}", path.display())).cause(err)
             })?;
         }
-        Ok(ProjectLock { _file: file })
+        Ok((ProjectLock { _file: file }, waited))
     }
 }
 

@@ -46,6 +46,8 @@ pub struct InitOptions {
     pub dry_run: bool,
     /// Continue a database left unfinished by an interrupted run.
     pub resume: bool,
+    /// Initialize an existing, empty database created outside faber-db.
+    pub adopt: bool,
     /// Print each step as it completes (the human output).
     pub live: bool,
 }
@@ -77,8 +79,11 @@ struct Init {
     target: Option<ConnectionString>,
     database: Option<Database>,
     created_database: bool,
-    /// Resuming a database an interrupted run left: never dropped here.
+    /// Resuming a database an interrupted run left, or adopting an empty
+    /// one: never dropped here.
     resuming: bool,
+    /// Another run of this project held the lock when this one needed it.
+    waited_for_lock: bool,
     /// The handler's session, ended by the server if cleanup needs it gone.
     handler_backend: Option<i64>,
     /// How the handler's session was confined; its account (if the host
@@ -88,6 +93,17 @@ struct Init {
     lock: Option<ProjectLock>,
     tracking_table: Option<String>,
     handler_next_steps: Vec<String>,
+}
+
+/// What an existing database holds.
+enum Contents {
+    /// Nothing: made outside faber-db, or by a run killed right after
+    /// creating it.
+    Empty,
+    /// faber-db's in-progress marker: a run that did not finish.
+    Marked,
+    /// Anything else: a database in use.
+    Other,
 }
 
 /// What steps 3 and 4 establish about the project.
@@ -123,6 +139,7 @@ impl Init {
             database: None,
             created_database: false,
             resuming: false,
+            waited_for_lock: false,
             handler_backend: None,
             confinement: None,
             folder: None,
@@ -161,7 +178,7 @@ impl Init {
             Step::ExistenceCheck,
             self.existence_check(&project.dir, &target, &name).await
         );
-        let tool = step!(
+        let (tool, session) = step!(
             self,
             Step::CreateDatabase,
             self.create_database(&project, &target, &name).await
@@ -169,7 +186,8 @@ impl Init {
         step!(
             self,
             Step::InitializeSchema,
-            self.initialize_schema(&project, &target, &name, tool).await
+            self.initialize_schema(&project, &target, &name, tool, session)
+                .await
         );
         step!(
             self,
@@ -531,25 +549,52 @@ impl Init {
             return Ok(Progress::Done((), format!("{name} does not exist yet")));
         }
         let environment = &self.options.environment;
-        let interrupted = self.left_by_interrupted_run(target, name).await?;
-        match (interrupted, self.options.resume) {
-            (true, true) => {
+        let waited = if self.waited_for_lock {
+            " (after waiting for another run of this project)"
+        } else {
+            ""
+        };
+        match (self.contents(target, name).await?, &self.options) {
+            (Contents::Marked, InitOptions { resume: true, .. }) => {
                 self.resuming = true;
                 Ok(Progress::Done(
                     (),
                     format!("{name} was left by an interrupted run: resuming it"),
                 ))
             }
-            (true, false) => Err(Failure::new(format!(
+            (Contents::Empty, InitOptions { adopt: true, .. }) => {
+                self.resuming = true;
+                Ok(Progress::Done(
+                    (),
+                    format!("{name} exists and is empty: adopting it{waited}"),
+                ))
+            }
+            (Contents::Marked, _) => Err(Failure::new(format!(
                 "Database {name} was left unfinished by an interrupted run"
             ))
-            .cause("it is empty, or holds faber-db's in-progress marker; nothing was changed")
+            .cause(format!(
+                "it holds faber-db's in-progress marker, and no run of this project is working on it{waited}; nothing was changed"
+            ))
             .help(format!("Resume it: faber-db init {environment} --resume"))
             .help(format!("Or drop {name} yourself and run init again"))),
-            (false, resume) => {
-                let failure = already_exists(name, environment);
-                Err(if resume {
-                    failure.cause("--resume applies only to a database an interrupted run left (empty, or with the in-progress marker)")
+            (Contents::Empty, _) => Err(Failure::new(format!(
+                "Database {name} exists and is empty"
+            ))
+            .cause(format!(
+                "nothing shows that faber-db created it (no in-progress marker), and no run of this project is working on it{waited}; nothing was changed"
+            ))
+            .help(format!(
+                "If it was made for this environment (by a DBA, a cloud console), initialize it: faber-db init {environment} --adopt"
+            ))
+            .help(format!("Otherwise pass another name: faber-db init {environment} --database-name NAME"))),
+            (Contents::Other, options) => {
+                let mut failure = already_exists(name, environment);
+                if self.waited_for_lock {
+                    failure = failure
+                        .cause("another run of this project created it while this one waited");
+                }
+                Err(if options.resume || options.adopt {
+                    failure.cause("--resume and --adopt apply only to a database that is empty or holds faber-db's in-progress marker")
                 } else {
                     failure
                 })
@@ -573,29 +618,32 @@ impl Init {
     /// cleanup is done; taken once, held to the end of the run.
     fn hold_project_lock(&mut self, dir: &Path) -> Outcome<()> {
         if self.lock.is_none() {
-            self.lock = Some(ProjectLock::acquire(dir)?);
+            let (lock, waited) = ProjectLock::acquire(dir)?;
+            self.lock = Some(lock);
+            self.waited_for_lock = waited;
         }
         Ok(())
     }
 
-    /// An existing database that is empty, or still carries the in-progress
-    /// marker, was left by a run that did not finish.
-    async fn left_by_interrupted_run(
-        &self,
-        target: &ConnectionString,
-        name: &str,
-    ) -> Outcome<bool> {
+    /// What an existing database holds, as far as step 11 needs to know.
+    async fn contents(&self, target: &ConnectionString, name: &str) -> Outcome<Contents> {
         let server = self
             .server
             .as_ref()
             .expect("step 11 connected to the server");
         let mut database = server.open(target, name).await?;
-        let tables = database.table_names().await;
+        let tables = database.relation_names().await;
         database.close().await;
         let tables = tables.map_err(|err| {
             Failure::new(format!("Cannot list the tables of {name}")).cause(err.message)
         })?;
-        Ok(tables.is_empty() || tables.iter().any(|table| table == IN_PROGRESS_MARKER))
+        Ok(if tables.iter().any(|table| table == IN_PROGRESS_MARKER) {
+            Contents::Marked
+        } else if tables.is_empty() {
+            Contents::Empty
+        } else {
+            Contents::Other
+        })
     }
 
     // Step 12. The handler is loaded first, so a missing or broken handler
@@ -605,16 +653,16 @@ impl Init {
         project: &Project,
         target: &ConnectionString,
         name: &str,
-    ) -> Outcome<Progress<MigrationTool>> {
+    ) -> Outcome<Progress<(MigrationTool, Option<Database>)>> {
         let (tool, handler) = self.load_handler(project).await?;
         if self.options.dry_run {
             let detail = format!("dry run: would create {name} and initialize it with {handler}");
-            return Ok(Progress::Skipped(tool, detail));
+            return Ok(Progress::Skipped((tool, None), detail));
         }
         if self.resuming {
             let detail =
                 format!("{name} exists; resuming with {handler} (it is never dropped by this run)");
-            return Ok(Progress::Skipped(tool, detail));
+            return Ok(Progress::Skipped((tool, None), detail));
         }
         self.hold_project_lock(&project.dir)?;
         let server = self
@@ -635,8 +683,20 @@ impl Init {
         }
         self.created_database = true;
         self.result.database_created = true;
+        // At once, so that a run killed from here on leaves proof that
+        // faber-db made this database and did not finish it.
+        let server = self
+            .server
+            .as_ref()
+            .expect("step 11 connected to the server");
+        let mut session = server.open(target, name).await?;
+        if let Err(failure) = mark_in_progress(&mut session, name).await {
+            session.close().await;
+            return Err(failure);
+        }
+        // The host's session in the new database serves step 13 too.
         Ok(Progress::Done(
-            tool,
+            (tool, Some(session)),
             format!("{name} created (schema by {handler})"),
         ))
     }
@@ -682,21 +742,27 @@ impl Init {
         target: &ConnectionString,
         name: &str,
         tool: MigrationTool,
+        session: Option<Database>,
     ) -> Outcome<Progress<()>> {
         let shown_dir = project.config.migrations.directory().to_owned();
         if self.options.dry_run {
             let detail = format!("dry run: would initialize migration tracking and {shown_dir}");
             return Ok(Progress::Skipped((), detail));
         }
-        self.hold_project_lock(&project.dir)?;
-        self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
-        let server = self
-            .server
-            .as_mut()
-            .expect("step 11 connected to the server");
         // The host's own session: it writes the marker, grants the handler's
         // account its database, and afterwards checks what the handler says.
-        let mut admin = server.open(target, name).await?;
+        // Closed on every path: a session left open would keep cleanup from
+        // dropping the database.
+        let mut admin = match session {
+            Some(session) => session,
+            None => {
+                let server = self
+                    .server
+                    .as_ref()
+                    .expect("step 11 connected to the server");
+                server.open(target, name).await?
+            }
+        };
         let run = self
             .run_handler(project, target, name, &tool, &mut admin)
             .await;
@@ -749,8 +815,9 @@ impl Init {
         Ok(Progress::Done((), detail))
     }
 
-    /// Step 13's call: the marker, the handler's confined session, the call,
-    /// and the checks of what it reports against the database and the disk.
+    /// Step 13's work on the host's session: the folder, the marker, the
+    /// handler's confined session, the call, and the checks of what it
+    /// reports against the database and the disk.
     async fn run_handler(
         &mut self,
         project: &Project,
@@ -759,16 +826,11 @@ impl Init {
         tool: &MigrationTool,
         admin: &mut Database,
     ) -> Outcome<wit::InitializeOutcome> {
+        self.hold_project_lock(&project.dir)?;
+        self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
         let policy = self.session_policy(project)?;
-        let marker = format!(
-            "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
-            names::quote(admin.provider(), IN_PROGRESS_MARKER)
-        );
-        admin.execute(&marker, &[]).await.map_err(|err| {
-            Failure::new(format!("Cannot write to {name}"))
-                .cause(err.message)
-                .help("Check that the database user may create tables")
-        })?;
+        // An adopted database gets its marker here (a created one has it).
+        mark_in_progress(admin, name).await?;
         let server = self
             .server
             .as_mut()
@@ -937,6 +999,22 @@ impl Init {
         })?;
         Ok(Progress::Done((), detail))
     }
+}
+
+/// The in-progress marker: from creation (or adoption) until the health
+/// check passes, it tells a later run that this database is faber-db's and
+/// unfinished.
+async fn mark_in_progress(database: &mut Database, name: &str) -> Outcome<()> {
+    let marker = format!(
+        "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
+        names::quote(database.provider(), IN_PROGRESS_MARKER)
+    );
+    database.execute(&marker, &[]).await.map_err(|err| {
+        Failure::new(format!("Cannot write to {name}"))
+            .cause(err.message)
+            .help("Check that the database user may create tables")
+    })?;
+    Ok(())
 }
 
 fn already_exists(name: &str, environment: &str) -> Failure {

@@ -4,7 +4,7 @@
 //! so a handler cannot make the host buffer without bound.
 
 use super::sql_policy;
-use crate::db::{Database, Rows, SqlError as DbError, Value};
+use crate::db::{Capped, Database, Rows, SqlError as DbError, Value};
 use crate::runtime::bindings::latest::SqlError;
 use crate::runtime::bindings::latest::sql::{Host, QueryResult, SqlValue};
 use crate::runtime::bindings::latest::types;
@@ -30,8 +30,18 @@ impl Host for HandlerState {
     ) -> Result<QueryResult, SqlError> {
         let params = self.admit(&statement, params)?;
         let database = self.database.as_mut().ok_or_else(no_database)?;
-        let rows = database.query(&statement, &params).await;
-        to_result(self.tally(rows)?)
+        let rows = database
+            .query_capped(&statement, &params, MAX_RESULT_BYTES)
+            .await;
+        match self.tally(rows)? {
+            Capped::Rows(rows) => Ok(to_result(rows)),
+            Capped::TooLarge => {
+                self.sql.refused += 1;
+                Err(refused(format!(
+                    "query result exceeds the limit of {MAX_RESULT_BYTES} bytes; select fewer rows"
+                )))
+            }
+        }
     }
 }
 
@@ -104,35 +114,25 @@ fn to_value(value: SqlValue) -> Value {
     }
 }
 
-fn to_result(rows: Rows) -> Result<QueryResult, SqlError> {
-    let mut size = 0usize;
-    let mut converted = Vec::with_capacity(rows.rows.len());
-    for row in rows.rows {
-        let mut values = Vec::with_capacity(row.len());
-        for value in row {
-            size += match &value {
-                Value::Text(text) => text.len(),
-                Value::Blob(blob) => blob.len(),
-                _ => 8,
-            };
-            values.push(match value {
-                Value::Null => SqlValue::Null,
-                Value::Boolean(v) => SqlValue::Boolean(v),
-                Value::Integer(v) => SqlValue::Integer(v),
-                Value::Real(v) => SqlValue::Real(v),
-                Value::Text(v) => SqlValue::Text(v),
-                Value::Blob(v) => SqlValue::Blob(v),
-            });
-        }
-        if size > MAX_RESULT_BYTES {
-            return Err(refused(format!(
-                "query result exceeds the limit of {MAX_RESULT_BYTES} bytes; select fewer rows"
-            )));
-        }
-        converted.push(values);
-    }
-    Ok(QueryResult {
+fn to_result(rows: Rows) -> QueryResult {
+    let converted = rows
+        .rows
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|value| match value {
+                    Value::Null => SqlValue::Null,
+                    Value::Boolean(v) => SqlValue::Boolean(v),
+                    Value::Integer(v) => SqlValue::Integer(v),
+                    Value::Real(v) => SqlValue::Real(v),
+                    Value::Text(v) => SqlValue::Text(v),
+                    Value::Blob(v) => SqlValue::Blob(v),
+                })
+                .collect()
+        })
+        .collect();
+    QueryResult {
         columns: rows.columns,
         rows: converted,
-    })
+    }
 }
