@@ -3,9 +3,12 @@
 
 Measures, as medians over repeated runs on this machine:
   1. `faber-db init dev` end to end on PostgreSQL and SQLite, with the compiled
-     handler cached (warm) and with an empty cache (cold);
-  2. the floor: the same SQL sent by a minimal in-process program
-     (host/examples/sql_floor.rs) and by psql;
+     handler cached (warm) and with an empty cache (cold), and on PostgreSQL
+     with the handler on the connection's own session (no handler account);
+  2. two floors (host/examples/sql_floor.rs): the minimal one (the least SQL
+     that initializes a database, in one small program; also through psql),
+     and the equal-work one (every statement, connection and file `init`
+     makes, in one small program);
   3. the component's own costs (host/examples/component_costs.rs);
   4. growth: 1, 10 and 100 inits in sequence, and a project whose migrations
      folder holds 1000 migrations;
@@ -16,7 +19,7 @@ Measures, as medians over repeated runs on this machine:
 
 Timing is never asserted: the script fails only when something cannot run.
 
-usage: python3 tests/bench/bench.py [--rounds N] [--short] [--profile release|debug] [--markdown FILE]
+usage: python3 tests/bench/bench.py [--rounds N] [--short] [--profile release|debug] [--markdown FILE] [--raw FILE]
 """
 
 import argparse
@@ -131,18 +134,18 @@ class Bench:
             (project.dir / f"{name}.db").unlink()
         return elapsed
 
-    def median_init(self, project, provider, warm):
+    def init_samples(self, project, provider, warm):
         samples = []
         for _ in range(self.args.rounds):
             project.reset()
             cache = self.warm_cache if warm else Path(tempfile.mkdtemp(dir=self.scratch))
             samples.append(self.init(project, provider, cache))
-        return statistics.median(samples)
+        return samples
 
-    def floor_in_process(self):
-        """One timed run of the minimal program; its database dropped, untimed."""
+    def floor_in_process(self, *extra):
+        """One timed run of the floor program; its database dropped, untimed."""
         name = self.name()
-        elapsed, _ = run_timed([self.examples / "sql_floor", PG, name])
+        elapsed, _ = run_timed([self.examples / "sql_floor", PG, name, *extra])
         psql(f'DROP DATABASE "{name}"')
         return elapsed
 
@@ -178,10 +181,27 @@ class Bench:
         return sum(self.init(project, "postgresql", self.warm_cache) for _ in range(count))
 
     def prisma_deploy(self, rounds):
-        """`prisma migrate deploy` of a one-migration folder onto a fresh SQLite file."""
+        """`prisma migrate deploy` of a one-migration folder onto a fresh SQLite
+        file: (first runs, each in a project of its own; repeated runs in one
+        project), as lists of seconds."""
         cli = PRISMA_NODE / "node_modules/prisma/build/index.js"
         if not cli.is_file():
             return None
+        env = dict(os.environ, CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
+        first = []
+        for _ in range(rounds):
+            project = self.prisma_project()
+            elapsed, _ = run_timed(["node", cli, "migrate", "deploy"], env=env, cwd=project)
+            first.append(elapsed)
+        repeated = []
+        project = self.prisma_project()
+        for _ in range(rounds + 1):
+            (project / "dev.db").unlink(missing_ok=True)
+            elapsed, _ = run_timed(["node", cli, "migrate", "deploy"], env=env, cwd=project)
+            repeated.append(elapsed)
+        return first, repeated[1:]
+
+    def prisma_project(self):
         project = Path(tempfile.mkdtemp(dir=self.scratch))
         (project / "node_modules").symlink_to(PRISMA_NODE / "node_modules")
         migration = project / "prisma/migrations/20260101000000_init"
@@ -192,13 +212,7 @@ class Bench:
             'provider = "sqlite"\n')
         (project / "prisma/schema.prisma").write_text(PRISMA_SCHEMA)
         (project / "prisma.config.ts").write_text(PRISMA_CONFIG)
-        env = dict(os.environ, CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
-        samples = []
-        for _ in range(rounds):
-            (project / "dev.db").unlink(missing_ok=True)
-            elapsed, _ = run_timed(["node", cli, "migrate", "deploy"], env=env, cwd=project)
-            samples.append(elapsed)
-        return statistics.median(samples)
+        return project
 
     def large_folder(self, count):
         """On SQLite, where no `CREATE DATABASE` noise hides the handler's cost."""
@@ -207,8 +221,7 @@ class Bench:
             folder = project.migrations / f"2026{i:010d}_step_{i}"
             folder.mkdir(parents=True)
             (folder / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
-        samples = [self.init(project, "sqlite", self.warm_cache) for _ in range(self.args.rounds)]
-        return statistics.median(samples)
+        return [self.init(project, "sqlite", self.warm_cache) for _ in range(self.args.rounds)]
 
 
 def machine():
@@ -226,6 +239,7 @@ def main():
     parser.add_argument("--short", action="store_true", help="few rounds, small sizes: proves it runs")
     parser.add_argument("--profile", choices=["release", "debug"], default="release")
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
+    parser.add_argument("--raw", type=Path, help="also write every sample, in seconds, to this JSON file")
     args = parser.parse_args()
     if args.short:
         args.rounds = 2
@@ -241,58 +255,72 @@ def main():
         pg_unconfined = Project(scratch, "postgresql", handler_privileges="connection")
         bench.init(pg, "postgresql", bench.warm_cache)  # fills the warm cache
         pg.reset()
-        # The floor and the warm inits alternate, so all meet the server in
-        # the same state (checkpoints, WAL, caches); their ratio is what counts.
-        warm, unconfined, floor, floor_psql = [], [], [], []
+        # The floors and the warm inits alternate, so all meet the server in
+        # the same state (checkpoints, WAL, caches); their ratios are what count.
+        samples = {key: [] for key in
+                   ("floor_minimal", "floor_equal_work", "floor_psql", "init_pg_warm", "init_pg_warm_unconfined")}
         for _ in range(args.rounds):
-            floor.append(bench.floor_in_process())
+            samples["floor_minimal"].append(bench.floor_in_process())
+            samples["floor_equal_work"].append(bench.floor_in_process("--equal-work"))
             pg.reset()
-            warm.append(bench.init(pg, "postgresql", bench.warm_cache))
+            samples["init_pg_warm"].append(bench.init(pg, "postgresql", bench.warm_cache))
             pg_unconfined.reset()
-            unconfined.append(bench.init(pg_unconfined, "postgresql", bench.warm_cache))
-            floor_psql.append(bench.floor_psql())
-        results = {
-            "init_pg_warm": statistics.median(warm),
-            "init_pg_warm_unconfined": statistics.median(unconfined),
-            "init_pg_cold": bench.median_init(pg, "postgresql", warm=False),
-            "init_sqlite_warm": bench.median_init(lite, "sqlite", warm=True),
-            "init_sqlite_cold": bench.median_init(lite, "sqlite", warm=False),
-            "floor_in_process": statistics.median(floor),
-            "floor_psql": statistics.median(floor_psql),
-        }
+            samples["init_pg_warm_unconfined"].append(bench.init(pg_unconfined, "postgresql", bench.warm_cache))
+            samples["floor_psql"].append(bench.floor_psql())
+        samples["init_pg_cold"] = bench.init_samples(pg, "postgresql", warm=False)
+        samples["init_sqlite_warm"] = bench.init_samples(lite, "sqlite", warm=True)
+        samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
+        samples["large_folder"] = bench.large_folder(folder_size)
         costs = bench.component_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
-        large = bench.large_folder(folder_size)
         prisma = bench.prisma_deploy(min(args.rounds, 5))
+        if prisma is not None:
+            samples["prisma_first_run"], samples["prisma_repeated_run"] = prisma
         peak = bench.peak_kib
 
+    median = {key: statistics.median(values) for key, values in samples.items()}
     ms = lambda seconds: f"{seconds * 1000:.1f} ms"
-    floor = results["floor_in_process"]
+    n = args.rounds
+    minimal, equal = median["floor_minimal"], median["floor_equal_work"]
+    against = lambda key: f"{median[key] / minimal:.2f}× minimal floor, {median[key] / equal:.2f}× equal-work floor"
     rows = [
-        ("init dev, PostgreSQL, warm cache", ms(results["init_pg_warm"]), f"{results['init_pg_warm'] / floor:.2f}×"),
-        ("init dev, PostgreSQL, warm cache, handler on the connection's own session (no account)",
-         ms(results["init_pg_warm_unconfined"]), f"{results['init_pg_warm_unconfined'] / floor:.2f}×"),
-        ("the handler's own account (create, grant, log in, reassign, drop)",
-         f"{(results['init_pg_warm'] - results['init_pg_warm_unconfined']) * 1000:+.1f} ms", ""),
-        ("init dev, PostgreSQL, cold cache", ms(results["init_pg_cold"]), f"{results['init_pg_cold'] / floor:.2f}×"),
-        ("init dev, SQLite, warm cache", ms(results["init_sqlite_warm"]), ""),
-        ("init dev, SQLite, cold cache", ms(results["init_sqlite_cold"]), ""),
-        ("floor: same SQL, minimal in-process program", ms(floor), "1.00×"),
-        ("floor: same SQL through psql", ms(results["floor_psql"]), f"{results['floor_psql'] / floor:.2f}×"),
-        ("component: engine set-up", f"{costs['engine']:.2f} ms", ""),
-        ("component: compile (cold)", f"{costs['compile']:.1f} ms", ""),
-        ("component: load from cache", f"{costs['load_cached']:.2f} ms", ""),
-        ("component: link + pre-instantiate", f"{costs['link']:.2f} ms", ""),
-        ("component: instantiate + one call", f"{costs['instantiate_and_call']:.2f} ms", ""),
-        *[(f"{n} init(s) in sequence, PostgreSQL", ms(total), f"{ms(total / n)} each") for n, total in sequences.items()],
-        (f"init with {folder_size} migrations in the folder, SQLite", ms(large),
-         f"{(large - results['init_sqlite_warm']) * 1000:+.1f} ms over a plain SQLite init"),
-        ("peak RSS of an init process", f"{peak / 1024:.1f} MiB", ""),
+        (f"init dev, PostgreSQL, warm cache (median of {n})", ms(median["init_pg_warm"]), against("init_pg_warm")),
+        (f"init dev, PostgreSQL, warm cache, handler on the connection's own session, no handler account (median of {n})",
+         ms(median["init_pg_warm_unconfined"]), against("init_pg_warm_unconfined")),
+        ("the handler's own account: difference of the two medians above",
+         f"{(median['init_pg_warm'] - median['init_pg_warm_unconfined']) * 1000:+.1f} ms", ""),
+        (f"init dev, PostgreSQL, cold cache (median of {n})", ms(median["init_pg_cold"]), against("init_pg_cold")),
+        (f"floor, minimal: the least SQL that initializes a database, one small program (median of {n})",
+         ms(minimal), "1.00× minimal floor"),
+        (f"floor, equal work: every statement, connection and file init makes, one small program (median of {n})",
+         ms(equal), f"{equal / minimal:.2f}× minimal floor"),
+        (f"floor, minimal SQL through psql (median of {n})", ms(median["floor_psql"]),
+         f"{median['floor_psql'] / minimal:.2f}× minimal floor"),
+        (f"init dev, SQLite, warm cache (median of {n})", ms(median["init_sqlite_warm"]), ""),
+        (f"init dev, SQLite, cold cache (median of {n})", ms(median["init_sqlite_cold"]), ""),
     ]
     if prisma is not None:
-        rows.insert(4, ("today's tool: prisma migrate deploy, SQLite (baseline only)", ms(prisma),
-                        f"{prisma / results['init_sqlite_warm']:.1f}× faber-db's SQLite init"))
-    table = ["| measurement | median | ratio |", "| --- | ---: | --- |"]
+        rows += [
+            (f"prisma migrate deploy, SQLite, first run in a new project (median of {len(prisma[0])})",
+             ms(median["prisma_first_run"]),
+             f"{median['prisma_first_run'] / median['init_sqlite_cold']:.1f}× faber-db's first run (cold cache)"),
+            (f"prisma migrate deploy, SQLite, repeated run in one project (median of {len(prisma[1])})",
+             ms(median["prisma_repeated_run"]),
+             f"{median['prisma_repeated_run'] / median['init_sqlite_warm']:.1f}× faber-db's repeated run (warm cache)"),
+        ]
+    rows += [
+        (f"component: engine set-up (median of {n})", f"{costs['engine']:.2f} ms", ""),
+        (f"component: compile, cold (median of {n})", f"{costs['compile']:.1f} ms", ""),
+        (f"component: load from cache (median of {n})", f"{costs['load_cached']:.2f} ms", ""),
+        (f"component: link + pre-instantiate (median of {n})", f"{costs['link']:.2f} ms", ""),
+        (f"component: instantiate + one call (median of {n})", f"{costs['instantiate_and_call']:.2f} ms", ""),
+        *[(f"{count} init(s) in sequence, PostgreSQL (total)", ms(total), f"{ms(total / count)} each")
+          for count, total in sequences.items()],
+        (f"init with {folder_size} migrations in the folder, SQLite (median of {n})", ms(median["large_folder"]),
+         f"{(median['large_folder'] - median['init_sqlite_warm']) * 1000:+.1f} ms over a plain SQLite init"),
+        ("peak RSS of an init process (largest of all runs)", f"{peak / 1024:.1f} MiB", ""),
+    ]
+    table = ["| measurement | value | compared with |", "| --- | ---: | --- |"]
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     header = (f"Machine: {machine()}. Profile: {args.profile}. Rounds: {args.rounds}. "
               f"Date: {time.strftime('%Y-%m-%d')}.")
@@ -300,6 +328,11 @@ def main():
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
+    if args.raw:
+        raw = {"machine": machine(), "profile": args.profile, "rounds": args.rounds,
+               "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": samples,
+               "component_ms": costs, "sequences_total_seconds": sequences, "peak_rss_kib": peak}
+        args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 
 
 if __name__ == "__main__":
