@@ -15,4 +15,5 @@ mod init;
 mod init_failures;
 mod least_privilege;
 mod prisma_cli;
+mod readme;
 mod sandbox;
