@@ -20,7 +20,10 @@ struct ConfigResult {
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config)| {
-        let env = config.environments["dev"].connection_string_env.clone();
+        let env = config.environments["dev"]
+            .connection_string_env
+            .clone()
+            .unwrap_or_default();
         let example = result.provider.example_url();
         let message = format!("Wrote {}", result.path.display());
         Done::ok(result, message)
