@@ -10,6 +10,7 @@
 use serde_json::{Value, json};
 
 use crate::support::cloud::{LocalMaster, Moto};
+use crate::support::servers::server_query;
 use crate::support::{Project, Run, Server, Target, assert_never_shown, short_unique};
 
 /// A project whose `production` environment names a variable that is never
@@ -193,6 +194,36 @@ fn aurora_postgresql_from_nothing_in_one_run() {
 }
 
 #[test]
+fn tls_is_verified_against_the_configured_ca_bundle() {
+    // The local PostgreSQL's certificate signs itself: as a CA bundle, it
+    // makes the server verifiable (by CA: a tunnel's address is not the
+    // name in a certificate).
+    let certificate = server_query(Server::Postgres, "SHOW ssl_cert_file").join("");
+    let (host, port) = Server::Postgres.address();
+    let scene = Scene::new(
+        Server::Postgres,
+        "aws-rds",
+        json!({"host": host, "port": port, "ca_bundle": certificate}),
+    );
+    let report = scene.init(&["--json"]).assert_success();
+    assert_one_command(&scene, "aws-rds", &report);
+    assert_eq!(report["result"]["connection"]["tls"], "verify-ca");
+
+    // Without the bundle the same server is not trusted, and the error says
+    // where RDS's authorities come from.
+    scene.set_connect(json!({"host": host, "port": port}));
+    let run = scene.init(&["--json", "--database-name", "never_created"]);
+    let report = run.json();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert_eq!(
+        report["error"],
+        format!("TLS with {host}:{port} failed").as_str()
+    );
+    let suggestions = report["recovery"]["suggestions"].to_string();
+    assert!(suggestions.contains("global-bundle.pem"), "{suggestions}");
+}
+
+#[test]
 fn aurora_mysql_from_nothing_in_one_run() {
     one_command_with_the_managed_secret(Server::Mysql, "aws-aurora");
 }
@@ -335,7 +366,7 @@ fn the_managed_secret_appears_in_no_output_log_or_file() {
     // Refused: the server's account no longer has the secret's password.
     scene.set_connect(through_local(Server::Mysql));
     let master = &scene.master.name;
-    crate::support::servers::server_query(
+    server_query(
         Server::Mysql,
         &format!("ALTER USER '{master}'@'%' IDENTIFIED BY 'not-the-secret'"),
     );
@@ -354,7 +385,7 @@ fn the_managed_secret_appears_in_no_output_log_or_file() {
         .unwrap()
         .to_owned();
     let password = scene.moto.secret_password(&arn);
-    crate::support::servers::server_query(
+    server_query(
         Server::Mysql,
         &format!("ALTER USER '{master}'@'%' IDENTIFIED BY '{password}'"),
     );

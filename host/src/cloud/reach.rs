@@ -165,8 +165,14 @@ fn is_private(ip: IpAddr) -> bool {
 fn login_failure(probe: &Probe<'_>, err: sqlx::Error) -> Failure {
     let at = format!("{}:{}", probe.host, probe.port);
     let environment = probe.environment;
+    let described = error_chain(&err);
+    // The PostgreSQL driver reports a refused certificate as an I/O error.
+    let tls = matches!(err, sqlx::Error::Tls(_))
+        || ["certificate", "TLS", "tls handshake"]
+            .iter()
+            .any(|word| described.contains(word));
     match &err {
-        sqlx::Error::Tls(_) => tls_failure(probe, &at, &error_chain(&err)),
+        _ if tls => tls_failure(probe, &at, &described),
         sqlx::Error::Database(db) => {
             let number = db
                 .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
@@ -190,7 +196,7 @@ fn login_failure(probe: &Probe<'_>, err: sqlx::Error) -> Failure {
             Failure::new(format!("Cannot log in to {at}")).cause(message)
         }
         _ => Failure::new(format!("Cannot log in to {at}"))
-            .cause(error_chain(&err))
+            .cause(described)
             .help("Check that the address is the database's"),
     }
 }
