@@ -29,8 +29,6 @@ pub struct Located {
     /// The instance whose network settings decide reachability.
     pub instance: Option<String>,
     pub security_groups: Vec<String>,
-    /// The database RDS created with the infrastructure, if any.
-    pub database_name: Option<String>,
     /// What an IAM policy names in `rds-db:connect`.
     pub resource_id: Option<String>,
 }
@@ -125,7 +123,6 @@ async fn cluster(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)>
         publicly_accessible: cluster.publicly_accessible(),
         instance: None,
         security_groups: security_groups(cluster.vpc_security_groups()),
-        database_name: cluster.database_name().map(str::to_owned),
         resource_id: cluster.db_cluster_resource_id().map(str::to_owned),
     };
     Ok((tags(cluster.tag_list()), located))
@@ -157,7 +154,6 @@ async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)
         publicly_accessible: instance.publicly_accessible(),
         instance: Some(identifier.to_owned()),
         security_groups: security_groups(instance.vpc_security_groups()),
-        database_name: instance.db_name().map(str::to_owned),
         resource_id: instance.dbi_resource_id().map(str::to_owned),
     };
     Ok((tags(instance.tag_list()), located))
