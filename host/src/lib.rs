@@ -5,6 +5,7 @@
 //! exists for the binary and for tests.
 
 pub mod cli;
+pub mod cloud;
 pub mod commands;
 pub mod config;
 pub mod db;

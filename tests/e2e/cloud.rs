@@ -52,6 +52,8 @@ fn a_missing_aurora_cluster_is_provisioned_then_found() {
     let first = Target::new(Server::Postgres, &unique("fdb_aurora"), project.path());
     let report = init(&project, &moto.url(), &first, &[]).assert_success();
     assert_eq!(report["result"]["infrastructure"], "provisioned");
+    // The variable is set, so it wins: the host builds no connection.
+    assert_eq!(report["result"]["connection"], Value::Null);
     assert!(
         report["result"]["endpoint"]
             .as_str()

@@ -7,6 +7,7 @@ mod support;
 
 mod cloud;
 mod cloud_confinement;
+mod cloud_connect;
 mod config_init;
 mod handler_boundary;
 mod handlers;

@@ -20,14 +20,23 @@ struct ConfigResult {
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config)| {
-        let env = config.environments["dev"].connection_string_env.clone();
-        let example = result.provider.example_url();
         let message = format!("Wrote {}", result.path.display());
-        Done::ok(result, message)
-            .next(format!(
-                "Set the dev connection string: export {env}=\"{example}\""
+        let done = Done::ok(result, message);
+        let dev = &config.environments["dev"];
+        let variable = dev.connection_string_env.as_deref().unwrap_or_default();
+        if config.database.hosting.is_aws() {
+            // Nothing to write before the first run: it connects to what it
+            // provisions.
+            done.next(format!(
+                "Initialize the dev database: faber-db init dev (with AWS credentials and AWS_REGION set, it provisions the infrastructure and connects to it; set {variable} only to use another server)"
+            ))
+        } else {
+            let example = config.database.provider.example_url();
+            done.next(format!(
+                "Set the dev connection string: export {variable}=\"{example}\""
             ))
             .next("Initialize the dev database: faber-db init dev")
+        }
     });
     emit(args.output.json(), "config-init", outcome, |_| {})
 }

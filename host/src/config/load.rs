@@ -161,7 +161,7 @@ mod tests {
             let config = parse(&text).unwrap();
             let again = parse(&serde_json::to_string(&config).unwrap()).unwrap();
             proptest::prop_assert_eq!(config.database.provider, again.database.provider);
-            proptest::prop_assert_eq!(&config.environments[&environment].connection_string_env, &variable);
+            proptest::prop_assert_eq!(config.environments[&environment].connection_string_env.as_deref(), Some(variable.as_str()));
             proptest::prop_assert_eq!(again.environments[&environment].require_approval, approval);
         }
     }

@@ -4,6 +4,7 @@
 //! here; every other key is accepted and ignored, because real configurations
 //! carry many more sections than this tool needs.
 
+mod connect;
 mod load;
 mod schema;
 
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use connect::{CloudAuth, ConnectSettings, TlsMode};
 pub use load::load;
 pub use schema::SCHEMA;
 
@@ -123,6 +125,11 @@ impl Hosting {
         !matches!(self, Hosting::Local | Hosting::Localhost)
     }
 
+    /// AWS RDS or Aurora: the host can reach it without a connection string.
+    pub fn is_aws(self) -> bool {
+        matches!(self, Hosting::AwsAurora | Hosting::AwsRds)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Hosting::Local => "local",
@@ -144,7 +151,10 @@ impl fmt::Display for Hosting {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Environment {
     /// Name of the environment variable that holds the connection string.
-    pub connection_string_env: String,
+    /// A cloud environment may leave it out (or the variable unset): the host
+    /// then connects to the infrastructure itself, as `connect` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_string_env: Option<String>,
     #[serde(default)]
     pub require_approval: bool,
     /// Whose privileges a handler's SQL runs with.
@@ -154,6 +164,9 @@ pub struct Environment {
     /// unprivileged account for handlers, instead of one made per run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handler_connection_string_env: Option<String>,
+    /// Cloud hosting without a connection string: how to reach the database.
+    #[serde(default, skip_serializing_if = "ConnectSettings::is_default")]
+    pub connect: ConnectSettings,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -236,10 +249,11 @@ impl Config {
             .into_iter()
             .map(|name| {
                 let environment = Environment {
-                    connection_string_env: format!("{}_DATABASE_URL", name.to_uppercase()),
+                    connection_string_env: Some(format!("{}_DATABASE_URL", name.to_uppercase())),
                     require_approval: name == "production",
                     handler_privileges: HandlerPrivileges::Least,
                     handler_connection_string_env: None,
+                    connect: ConnectSettings::default(),
                 };
                 (name.to_owned(), environment)
             })

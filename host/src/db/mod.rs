@@ -204,7 +204,15 @@ pub enum Server {
 
 impl Server {
     pub async fn connect(target: &ConnectionString) -> Outcome<Server> {
-        let server = match target {
+        Server::login(target)
+            .await
+            .map_err(|err| unreachable_server(target, err))
+    }
+
+    /// [`Server::connect`] with the driver's own error, for a caller that
+    /// tells TLS, authentication and network failures apart.
+    pub async fn login(target: &ConnectionString) -> Result<Server, sqlx::Error> {
+        match target {
             ConnectionString::Server {
                 provider: Provider::Postgresql,
                 url,
@@ -213,8 +221,7 @@ impl Server {
                 mysql::connect_server(url).await.map(Server::Mysql)
             }
             ConnectionString::File { dir, .. } => sqlite::check_folder(dir).map(Server::Sqlite),
-        };
-        server.map_err(|err| unreachable_server(target, err))
+        }
     }
 
     pub async fn database_exists(&mut self, name: &str) -> Result<bool, SqlError> {
@@ -348,9 +355,7 @@ impl Database {
             } => PgConnection::connect(url.as_str())
                 .await
                 .map(Database::Postgres),
-            ConnectionString::Server { url, .. } => MySqlConnection::connect(url.as_str())
-                .await
-                .map(Database::Mysql),
+            ConnectionString::Server { url, .. } => mysql::connect(url).await.map(Database::Mysql),
             ConnectionString::File { .. } => sqlite::open(target).await.map(Database::Sqlite),
         };
         Ok(database?)

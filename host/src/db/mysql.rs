@@ -1,8 +1,9 @@
 //! MySQL and MariaDB: server operations and row decoding.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
-use sqlx::mysql::{MySqlConnection, MySqlRow};
+use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
@@ -18,7 +19,22 @@ const DATABASE_EXISTS_NUMBER: &str = "1007";
 pub async fn connect_server(url: &Url) -> Result<MySqlConnection, sqlx::Error> {
     let mut admin = url.clone();
     admin.set_path("");
-    MySqlConnection::connect(admin.as_str()).await
+    connect(&admin).await
+}
+
+/// Connects to what `url` names. An IAM token reaches MySQL through the
+/// cleartext authentication plugin, which RDS asks for: it is allowed only
+/// when the URL requires an encrypted connection.
+pub async fn connect(url: &Url) -> Result<MySqlConnection, sqlx::Error> {
+    let encrypted = url.query_pairs().any(|(key, value)| {
+        matches!(key.as_ref(), "ssl-mode" | "sslmode")
+            && matches!(
+                value.to_ascii_uppercase().as_str(),
+                "REQUIRED" | "VERIFY_CA" | "VERIFY_IDENTITY"
+            )
+    });
+    let options = MySqlConnectOptions::from_str(url.as_str())?.enable_cleartext_plugin(encrypted);
+    MySqlConnection::connect_with(&options).await
 }
 
 pub async fn database_exists(conn: &mut MySqlConnection, name: &str) -> Result<bool, SqlError> {
@@ -161,7 +177,7 @@ pub async fn grant_database(
 pub async fn account_host(url: &Url) -> Result<String, SqlError> {
     let mut server = url.clone();
     server.set_path("");
-    let mut probe = MySqlConnection::connect(server.as_str()).await?;
+    let mut probe = connect(&server).await?;
     let host: String = sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)")
         .fetch_one(&mut probe)
         .await?;

@@ -73,6 +73,9 @@ pub struct InitResult {
     /// Cloud hosting: every resource this run created (also when it failed
     /// after creating some).
     pub created_resources: Vec<CreatedResource>,
+    /// Cloud hosting without a connection string: how the host reached the
+    /// database, and where the application's credentials live.
+    pub connection: Option<CloudConnection>,
     pub schema_initialized: bool,
     pub migration_table_created: bool,
     /// `verified`, `failed` or `not-checked`.
@@ -106,6 +109,25 @@ pub struct CreatedResource {
     /// Instances only.
     pub instance_class: Option<String>,
     pub engine: String,
+}
+
+/// A connection the host built from the infrastructure. Names where the
+/// credential lives (the secret's ARN), never the credential.
+#[derive(Debug, Clone, Serialize)]
+pub struct CloudConnection {
+    /// As RDS reports it; the application connects here.
+    pub endpoint: String,
+    pub port: u16,
+    pub user: String,
+    /// `managed-secret` or `iam`.
+    pub auth: &'static str,
+    /// The RDS-managed master secret in AWS Secrets Manager.
+    pub secret_arn: Option<String>,
+    /// `verify-full`, `verify-ca`, `require` or `disable`.
+    pub tls: &'static str,
+    /// `host:port` of the tunnel the host went through, if any.
+    pub through: Option<String>,
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

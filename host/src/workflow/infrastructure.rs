@@ -6,6 +6,9 @@
 //! The handler reaches AWS only through an [`RdsAccess`] confined to the
 //! environment's [`Scope`]; anything it tried beyond that, or an endpoint it
 //! reports that RDS did not give it, fails the step whatever it answered.
+//!
+//! Once the infrastructure is available, the host itself connects to it when
+//! the environment gives no connection string (see [`crate::cloud`]).
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -13,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::config::{CloudSection, Config, Hosting, cloud_handler};
+use crate::cloud::{self, Reached};
+use crate::config::{CloudAuth, CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::report::CreatedResource;
@@ -38,8 +42,11 @@ pub struct Cloud {
     may_provision: bool,
     timeout: Duration,
     poll_interval: Duration,
+    aws: aws_config::SdkConfig,
     rds: aws_sdk_rds::Client,
     scope: Scope,
+    /// The environment logs in with IAM tokens: what is created accepts them.
+    iam_authentication: bool,
 }
 
 /// What step 8 found.
@@ -96,6 +103,11 @@ impl Cloud {
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
         let scope = scope(section, hosting, &project_name, environment)?;
+        let aws = rds::sdk_config().await;
+        let iam_authentication = config
+            .environments
+            .get(environment)
+            .is_some_and(|env| env.connect.auth == CloudAuth::Iam);
         Ok(Cloud {
             provider,
             request: InfrastructureRequest {
@@ -115,8 +127,10 @@ impl Cloud {
                 section.poll_interval_seconds,
                 CloudSection::DEFAULT_POLL_SECONDS,
             ),
-            rds: rds::client().await,
+            rds: aws_sdk_rds::Client::new(&aws),
+            aws,
             scope,
+            iam_authentication,
         })
     }
 
@@ -171,7 +185,12 @@ impl Cloud {
         created: &mut Vec<Resource>,
     ) -> Outcome<Infrastructure> {
         let started = Instant::now();
-        let access = RdsAccess::execution(self.rds.clone(), self.scope.clone(), plan);
+        let access = RdsAccess::execution(
+            self.rds.clone(),
+            self.scope.clone(),
+            plan,
+            self.iam_authentication,
+        );
         let provisioned = self.provider.provision(&self.request, &access).await;
         *created = access.accepted().await;
         let provisioned = provisioned.map_err(|failure| {
@@ -206,6 +225,26 @@ impl Cloud {
             ));
         }
         Ok(state)
+    }
+
+    /// The administrative connection to `infrastructure`, built from what
+    /// RDS reports and checked from this machine.
+    pub async fn connect(
+        &self,
+        project: &Path,
+        config: &Config,
+        infrastructure: &Infrastructure,
+    ) -> Outcome<Reached> {
+        let environment = &self.request.environment;
+        let located = cloud::locate(&self.rds, self.hosting, &self.scope, infrastructure).await?;
+        let settings = &config.environments[environment].connect;
+        let target = cloud::Environment {
+            project,
+            name: environment,
+            provider: config.database.provider,
+            settings,
+        };
+        cloud::connect(&self.aws, &target, &located).await
     }
 
     async fn poll(&self) -> Outcome<Infrastructure> {
@@ -276,7 +315,7 @@ impl Cloud {
                 state.identifier
             ))
             .help("Allow more time with cloud.provision_timeout_seconds in the configuration");
-        if matches!(self.hosting, Hosting::AwsAurora | Hosting::AwsRds) {
+        if self.hosting.is_aws() {
             failure = failure.help(format!(
                 "To remove it instead: {}",
                 aws_delete_commands(self.hosting, state)

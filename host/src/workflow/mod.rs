@@ -22,7 +22,7 @@ use infrastructure::{Cloud, Found};
 use migrations::{MigrationsFolder, ProjectLock};
 use steps::{Halt, Progress, Recorder, Step};
 
-use crate::config::{self, Config, HandlerPrivileges};
+use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
 use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
@@ -106,6 +106,30 @@ enum Contents {
     Other,
 }
 
+/// What step 5 settles about the connection.
+enum Connection {
+    /// The environment's variable gives it.
+    Given(ConnectionString),
+    /// Cloud hosting without one: step 9 builds it from the infrastructure.
+    FromInfrastructure,
+}
+
+impl Connection {
+    fn given(self) -> Option<ConnectionString> {
+        match self {
+            Connection::Given(target) => Some(target),
+            Connection::FromInfrastructure => None,
+        }
+    }
+}
+
+/// What step 9 leaves when the infrastructure was missing.
+enum Provisioned {
+    Available(wit::Infrastructure, String),
+    /// A dry run: the plan, nothing created.
+    Planned(String),
+}
+
 /// What steps 3 and 4 establish about the project.
 struct Project {
     dir: PathBuf,
@@ -154,12 +178,12 @@ impl Init {
         let dir = step!(self, Step::WorkingDirectory, self.working_directory());
         let project = step!(self, Step::LoadConfiguration, self.load_configuration(dir));
         let connection_env = step!(self, Step::Environment, self.environment(&project.config));
-        let target = step!(
+        let connection = step!(
             self,
             Step::ConnectionString,
-            self.connection_string(&project, &connection_env)
+            self.connection_string(&project, connection_env.as_deref())
         );
-        let name = self.database_name(&project.dir, &target);
+        let name = self.database_name(&project.dir, &connection);
         step!(self, Step::Approval, self.approval(&project.config, &name));
         step!(self, Step::HostingType, self.hosting_type(&project.config));
         let cloud = step!(
@@ -167,12 +191,16 @@ impl Init {
             Step::InfrastructureCheck,
             self.infrastructure_check(&project).await
         );
-        step!(
+        let target = step!(
             self,
             Step::Provisioning,
-            self.provisioning(&project.config, cloud).await
+            self.provisioning(&project, cloud, connection).await
         );
         let name = step!(self, Step::DatabaseName, self.determine_database_name(name));
+        let Some(target) = target else {
+            self.skip_until_infrastructure_exists();
+            return Ok(());
+        };
         step!(
             self,
             Step::ExistenceCheck,
@@ -258,7 +286,7 @@ impl Init {
     }
 
     // Step 4.
-    fn environment(&self, config: &Config) -> Outcome<Progress<String>> {
+    fn environment(&self, config: &Config) -> Outcome<Progress<Option<String>>> {
         let name = &self.options.environment;
         let Some(environment) = config.environments.get(name) else {
             let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
@@ -276,9 +304,12 @@ impl Init {
                     name.to_uppercase()
                 )));
         };
+        let connection = match &environment.connection_string_env {
+            Some(variable) => format!("connection string in ${variable}"),
+            None => "no connection string: reached through its infrastructure".to_owned(),
+        };
         let detail = format!(
-            "'{name}' found (connection string in ${}{})",
-            environment.connection_string_env,
+            "'{name}' found ({connection}{})",
             if environment.require_approval {
                 ", approval required"
             } else {
@@ -291,34 +322,30 @@ impl Init {
         ))
     }
 
-    // Step 5.
+    // Step 5. A variable that is set always wins; a cloud environment
+    // without one is reached through its infrastructure after step 9.
     fn connection_string(
         &mut self,
         project: &Project,
-        variable: &str,
-    ) -> Outcome<Progress<ConnectionString>> {
-        let provider = project.config.database.provider;
-        let raw = match std::env::var(variable) {
-            Ok(value) => Some(value).filter(|value| !value.trim().is_empty()),
-            Err(std::env::VarError::NotPresent) => None,
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Failure::new(format!("{variable} is not valid UTF-8")).help(
+        variable: Option<&str>,
+    ) -> Outcome<Progress<Connection>> {
+        let config = &project.config;
+        let provider = config.database.provider;
+        let raw = match variable.map(std::env::var) {
+            Some(Ok(value)) => Some(value).filter(|value| !value.trim().is_empty()),
+            None | Some(Err(std::env::VarError::NotPresent)) => None,
+            Some(Err(std::env::VarError::NotUnicode(_))) => {
+                return Err(Failure::new(format!(
+                    "{} is not valid UTF-8",
+                    variable.unwrap_or_default()
+                ))
+                .help(
                     "Percent-encode special characters in the connection string, e.g. a password",
                 ));
             }
         };
-        let Some(raw) = raw else {
-            return Err(
-                Failure::new(format!("{variable} environment variable not set"))
-                    .cause(format!(
-                        "environment '{}' reads its connection string from ${variable}",
-                        self.options.environment
-                    ))
-                    .help(format!(
-                        "Set it, e.g.: export {variable}=\"{}\"",
-                        provider.example_url()
-                    )),
-            );
+        let (Some(raw), Some(variable)) = (raw, variable) else {
+            return self.no_connection_string(config, variable);
         };
         let target = ConnectionString::parse(&raw, variable, &project.dir)?;
         if target.provider() != provider {
@@ -335,15 +362,64 @@ impl Init {
         self.result.database_url = Some(target.masked());
         self.target = Some(target.clone());
         let detail = format!("${variable} is set ({})", target.masked());
-        Ok(Progress::Done(target, detail))
+        Ok(Progress::Done(Connection::Given(target), detail))
+    }
+
+    /// Step 5 without a connection string: fine for cloud hosting, which
+    /// connects to its infrastructure; an error for a local server.
+    fn no_connection_string(
+        &self,
+        config: &Config,
+        variable: Option<&str>,
+    ) -> Outcome<Progress<Connection>> {
+        let environment = &self.options.environment;
+        if config.database.hosting.is_aws() {
+            let login = match config.environments[environment].connect.auth {
+                CloudAuth::ManagedSecret => "the RDS-managed master secret",
+                CloudAuth::Iam => "an IAM token",
+            };
+            let unset = match variable {
+                Some(variable) => format!("${variable} is not set"),
+                None => "no connection variable".to_owned(),
+            };
+            let detail = format!(
+                "{unset}: after step 9 the connection is built from the infrastructure (endpoint from RDS, login with {login})"
+            );
+            return Ok(Progress::Skipped(Connection::FromInfrastructure, detail));
+        }
+        let example = config.database.provider.example_url();
+        let Some(variable) = variable else {
+            return Err(Failure::new(format!(
+                "Environment '{environment}' names no connection string variable"
+            ))
+            .cause(format!(
+                "a database hosted on {} is reached through its connection string",
+                config.database.hosting
+            ))
+            .help(format!(
+                "Add it to the environment in {}/{}, e.g. \"connection_string_env\": \"{}_DATABASE_URL\"",
+                config::CONFIG_DIR,
+                config::CONFIG_FILE,
+                environment.to_uppercase()
+            )));
+        };
+        Err(
+            Failure::new(format!("{variable} environment variable not set"))
+                .cause(format!(
+                    "environment '{environment}' reads its connection string from ${variable}"
+                ))
+                .help(format!("Set it, e.g.: export {variable}=\"{example}\"")),
+        )
     }
 
     /// The name step 10 settles on; the approval prompt of step 6 shows it.
-    fn database_name(&self, project: &Path, target: &ConnectionString) -> (String, &'static str) {
+    fn database_name(&self, project: &Path, connection: &Connection) -> (String, &'static str) {
         if let Some(name) = &self.options.database_name {
             return (name.clone(), "from --database-name");
         }
-        if let Some(name) = target.database_name() {
+        if let Connection::Given(target) = connection
+            && let Some(name) = target.database_name()
+        {
             return (name, "from the connection string");
         }
         let folder = project
@@ -455,23 +531,71 @@ impl Init {
         Ok(Progress::Done(Some((cloud, found)), detail))
     }
 
-    // Step 9. The handler's `provision` runs twice: a rehearsal that
-    // creates nothing gives the plan (shown, and approved on a protected
-    // environment), then the real run may create only what the plan lists.
+    // Step 9. Ends with the infrastructure available and, for an
+    // environment without a connection string, reachable from here: the
+    // connection to it is built and checked (see `crate::cloud`). Yields the
+    // connection steps 11-15 use; none in a dry run before anything exists.
     async fn provisioning(
         &mut self,
-        config: &Config,
+        project: &Project,
         cloud: Option<(Cloud, Found)>,
-    ) -> Result<Progress<()>, Halt> {
+        connection: Connection,
+    ) -> Result<Progress<Option<ConnectionString>>, Halt> {
         let Some((cloud, found)) = cloud else {
-            return Ok(Progress::Skipped((), "local hosting".to_owned()));
-        };
-        if matches!(found, Found::Ready(_)) {
             return Ok(Progress::Skipped(
-                (),
-                "infrastructure already exists".to_owned(),
+                connection.given(),
+                "local hosting".to_owned(),
             ));
-        }
+        };
+        let (infrastructure, detail, created) = match found {
+            Found::Ready(infrastructure) => (
+                infrastructure,
+                "infrastructure already exists".to_owned(),
+                false,
+            ),
+            found => match self.provision(&project.config, &cloud, found).await? {
+                Provisioned::Available(infrastructure, detail) => (infrastructure, detail, true),
+                Provisioned::Planned(detail) => {
+                    return Ok(Progress::Skipped(connection.given(), detail));
+                }
+            },
+        };
+        let Connection::FromInfrastructure = connection else {
+            let target = connection.given();
+            return Ok(if created {
+                Progress::Done(target, detail)
+            } else {
+                Progress::Skipped(target, detail)
+            });
+        };
+        let reached = cloud
+            .connect(&project.dir, &project.config, &infrastructure)
+            .await
+            .map_err(|failure| {
+                failure.help(format!(
+                    "{} is kept: run the same command again once this is fixed; it finds it and connects",
+                    infrastructure.identifier
+                ))
+            })?;
+        self.result.database_url = Some(reached.target.masked());
+        self.result.connection = Some(reached.connection);
+        self.target = Some(reached.target.clone());
+        Ok(Progress::Done(
+            Some(reached.target),
+            format!("{detail}; {}", reached.detail),
+        ))
+    }
+
+    /// Step 9's provisioning. The handler's `provision` runs twice: a
+    /// rehearsal that creates nothing gives the plan (shown, and approved on
+    /// a protected environment), then the real run may create only what the
+    /// plan lists.
+    async fn provision(
+        &mut self,
+        config: &Config,
+        cloud: &Cloud,
+        found: Found,
+    ) -> Result<Provisioned, Halt> {
         cloud.check_may_provision(&found)?;
         let plan = cloud.rehearse().await?;
         let lines: Vec<String> = plan.iter().map(ToString::to_string).collect();
@@ -481,7 +605,7 @@ impl Init {
             } else {
                 format!("dry run: would create {}", lines.join("; "))
             };
-            return Ok(Progress::Skipped((), detail));
+            return Ok(Provisioned::Planned(detail));
         }
         if !lines.is_empty() {
             let operation = approval::Operation::Provision { plan: &lines };
@@ -505,18 +629,35 @@ impl Init {
                     .join("; ")
             ),
         };
-        Ok(Progress::Done(
-            (),
-            format!(
-                "{created} in {}s; endpoint {}:{}",
-                started.elapsed().as_secs(),
-                infrastructure.endpoint.as_deref().unwrap_or_default(),
-                infrastructure
-                    .port
-                    .map(|port| port.to_string())
-                    .unwrap_or_default()
-            ),
-        ))
+        let detail = format!(
+            "{created} in {}s; endpoint {}:{}",
+            started.elapsed().as_secs(),
+            infrastructure.endpoint.as_deref().unwrap_or_default(),
+            infrastructure
+                .port
+                .map(|port| port.to_string())
+                .unwrap_or_default()
+        );
+        Ok(Provisioned::Available(infrastructure, detail))
+    }
+
+    /// A dry run of an environment whose infrastructure does not exist yet
+    /// has no server to check: the steps that need one say so.
+    fn skip_until_infrastructure_exists(&mut self) {
+        for step in [
+            Step::ExistenceCheck,
+            Step::CreateDatabase,
+            Step::InitializeSchema,
+            Step::VerifyConnectivity,
+            Step::HealthCheck,
+        ] {
+            self.steps.push(
+                step,
+                steps::StepStatus::Skipped,
+                "dry run: nothing to connect to until the infrastructure exists".to_owned(),
+                Instant::now(),
+            );
+        }
     }
 
     // Step 10.

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use super::steps::{Halt, Step, StepStatus};
 use super::{Init, oplog};
+use crate::config::Provider;
 use crate::failure::Failure;
 use crate::report::{InitResult, Recovery, Report, Status, StepRef};
 
@@ -210,25 +211,57 @@ fn next_steps(result: &InitResult, from_handler: Vec<String>) -> Vec<String> {
             result.environment
         )];
     }
+    let mut steps = application_connection(result);
     if !from_handler.is_empty() {
-        return from_handler;
+        steps.extend(from_handler);
+        return steps;
     }
     let folder = result
         .migrations_directory
         .as_deref()
         .unwrap_or("the migrations folder");
-    let mut steps = vec![format!(
+    if !result.pending_migrations.is_empty() {
+        steps.push(format!(
+            "{} migration(s) in {folder} are not applied to this database yet",
+            result.pending_migrations.len()
+        ));
+    }
+    steps.push(format!(
         "Create your first migration in {folder} with your migration tool, then apply it to {}",
         result.environment
-    )];
-    if !result.pending_migrations.is_empty() {
-        steps.insert(
-            0,
-            format!(
-                "{} migration(s) in {folder} are not applied to this database yet",
-                result.pending_migrations.len()
-            ),
-        );
-    }
+    ));
     steps
+}
+
+/// For a connection the host built from the infrastructure: how the
+/// application gets its own, without a password passing through a terminal.
+fn application_connection(result: &InitResult) -> Vec<String> {
+    let Some(connection) = &result.connection else {
+        return Vec::new();
+    };
+    let scheme = match result.provider {
+        Some(Provider::Mysql) => "mysql",
+        _ => "postgresql",
+    };
+    let database = result.database_name.as_deref().unwrap_or_default();
+    let address = format!(
+        "{scheme}://{}@{}:{}/{database}",
+        connection.user, connection.endpoint, connection.port
+    );
+    let region = connection.region.as_deref().unwrap_or("<region>");
+    match &connection.secret_arn {
+        Some(arn) => vec![
+            format!(
+                "Connect the application to {address} over TLS, with the password kept in AWS Secrets Manager as {arn}; RDS rotates it, so read it when the application starts rather than copying it"
+            ),
+            format!(
+                "For example at start-up: DATABASE_PASSWORD=\"$(aws secretsmanager get-secret-value --secret-id {arn} --region {region} --query SecretString --output text | jq -r .password)\"; on ECS, EKS or Lambda, reference the secret's ARN in the service's configuration instead"
+            ),
+            "Better still, give the application a database user of its own with only the privileges it needs, rather than the master user".to_owned(),
+        ],
+        None => vec![format!(
+            "Connect the application to {address} over TLS with an IAM token as the password, made when it connects (tokens last 15 minutes): aws rds generate-db-auth-token --hostname {} --port {} --username {} --region {region}",
+            connection.endpoint, connection.port, connection.user
+        )],
+    }
 }

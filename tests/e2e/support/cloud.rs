@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::Server;
+use super::servers::server_query;
+
 fn venv() -> PathBuf {
     std::env::var_os("FABER_DB_MOTO_VENV")
         .map(PathBuf::from)
@@ -74,18 +77,23 @@ impl Moto {
     }
 
     /// `DescribeDBClusters` and `DescribeDBInstances` as the emulator answers
-    /// them: [{"id", "status", "engine", "endpoint", "cluster", "class", "tags": {…}}].
+    /// them: [{"id", "status", "engine", "endpoint", "cluster", "class",
+    /// "iam", "secret_arn", "tags": {…}}].
     pub fn resources(&self, kind: &str) -> Vec<Value> {
         let script = r#"
 tags = lambda items: {t["Key"]: t["Value"] for t in items}
+secret = lambda r: r.get("MasterUserSecret", {}).get("SecretArn")
 if sys.argv[2] == "clusters":
     out = [{"id": c["DBClusterIdentifier"], "status": c["Status"], "engine": c["Engine"],
-            "endpoint": c.get("Endpoint"), "tags": tags(c.get("TagList", []))}
+            "endpoint": c.get("Endpoint"), "iam": c.get("IAMDatabaseAuthenticationEnabled"),
+            "secret_arn": secret(c), "tags": tags(c.get("TagList", []))}
            for c in rds.describe_db_clusters()["DBClusters"]]
 else:
     out = [{"id": i["DBInstanceIdentifier"], "status": i["DBInstanceStatus"], "engine": i["Engine"],
-            "cluster": i.get("DBClusterIdentifier"), "class": i["DBInstanceClass"],
-            "tags": tags(i.get("TagList", []))} for i in rds.describe_db_instances()["DBInstances"]]
+            "endpoint": i.get("Endpoint", {}).get("Address"), "cluster": i.get("DBClusterIdentifier"),
+            "class": i["DBInstanceClass"], "iam": i.get("IAMDatabaseAuthenticationEnabled"),
+            "secret_arn": secret(i), "tags": tags(i.get("TagList", []))}
+           for i in rds.describe_db_instances()["DBInstances"]]
 print(json.dumps(out))
 "#;
         serde_json::from_str(&self.boto3(script, &[kind])).unwrap()
@@ -102,13 +110,39 @@ rds.create_db_cluster(DBClusterIdentifier=sys.argv[2], Engine="aurora-postgresql
         self.boto3(script, &[identifier]);
     }
 
-    /// Runs `script` with `rds` (a boto3 client for the emulator), `sys` and
-    /// `json` in scope; `sys.argv[2..]` are `args`. Returns its stdout.
+    /// The password a managed master secret holds, read as an application
+    /// would read it.
+    pub fn secret_password(&self, arn: &str) -> String {
+        let script = r#"
+print(password(sys.argv[2]))
+"#;
+        self.boto3(script, &[arn]).trim_end_matches('\n').to_owned()
+    }
+
+    /// The password the emulator puts in every managed master secret (it
+    /// does not make one up per resource), read from a scratch instance's.
+    pub fn managed_password(&self) -> String {
+        let script = r#"
+made = rds.create_db_instance(DBInstanceIdentifier="scratch-secret", Engine="postgres",
+                              DBInstanceClass="db.t4g.micro", MasterUsername="scratch",
+                              ManageMasterUserPassword=True)["DBInstance"]
+print(password(made["MasterUserSecret"]["SecretArn"]))
+rds.delete_db_instance(DBInstanceIdentifier="scratch-secret", SkipFinalSnapshot=True)
+"#;
+        self.boto3(script, &[]).trim_end_matches('\n').to_owned()
+    }
+
+    /// Runs `script` with `rds` (a boto3 client for the emulator),
+    /// `password(arn)` (a managed secret's password), `sys` and `json` in
+    /// scope; `sys.argv[2..]` are `args`. Returns its stdout.
     fn boto3(&self, script: &str, args: &[&str]) -> String {
         let prelude = r#"
 import boto3, json, sys
-rds = boto3.client("rds", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="testing", aws_secret_access_key="testing")
+client = lambda service: boto3.client(service, endpoint_url=sys.argv[1], region_name="us-east-1",
+                                      aws_access_key_id="testing", aws_secret_access_key="testing")
+rds = client("rds")
+password = lambda arn: json.loads(
+    client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])["password"]
 "#;
         let output = Command::new(venv().join("bin/python"))
             .arg("-c")
@@ -167,5 +201,45 @@ impl Drop for SlowProxy {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The master user RDS creates, made on the local server that stands in for
+/// the emulator's endpoint (a name nothing can connect to); removed when the
+/// test ends. MariaDB lets it in only with `password`, so a run that logs in
+/// there has used the managed secret; the local PostgreSQL trusts loopback.
+pub struct LocalMaster {
+    server: Server,
+    pub name: String,
+}
+
+impl LocalMaster {
+    pub fn create(server: Server, name: &str, password: &str) -> LocalMaster {
+        let statements = match server {
+            // What RDS's master gets: create databases and roles, no superuser.
+            Server::Postgres => {
+                format!("CREATE ROLE {name} LOGIN CREATEDB CREATEROLE PASSWORD '{password}'")
+            }
+            _ => format!(
+                "CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'; \
+                 GRANT ALL PRIVILEGES ON *.* TO '{name}'@'%' WITH GRANT OPTION"
+            ),
+        };
+        server_query(server, &statements);
+        LocalMaster {
+            server,
+            name: name.to_owned(),
+        }
+    }
+}
+
+impl Drop for LocalMaster {
+    fn drop(&mut self) {
+        let name = &self.name;
+        let statement = match self.server {
+            Server::Postgres => format!("DROP ROLE IF EXISTS {name}"),
+            _ => format!("DROP USER IF EXISTS '{name}'@'%'"),
+        };
+        server_query(self.server, &statement);
     }
 }

@@ -44,6 +44,17 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// A short name no other test uses, for names with tight limits (a MySQL
+/// user name has at most 16 characters).
+pub fn short_unique(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{prefix}{}x{}",
+        std::process::id() % 100_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
 /// A project folder with a faber-db configuration.
 pub struct Project {
     _temp: tempfile::TempDir,
@@ -212,6 +223,35 @@ impl Run {
         );
         assert_eq!(self.code, 0);
         json
+    }
+}
+
+/// Every file under `dir`, as bytes.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((path, bytes));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// `secret` is in none of the `outputs` (name, text) and in no file under
+/// any of `dirs` (the operation log among them).
+pub fn assert_never_shown(secret: &str, outputs: &[(String, String)], dirs: &[&Path]) {
+    for (what, text) in outputs {
+        assert!(!text.contains(secret), "secret leaked in {what}:\n{text}");
+    }
+    for (path, bytes) in dirs.iter().flat_map(|dir| files_under(dir)) {
+        let leaked = bytes
+            .windows(secret.len())
+            .any(|window| window == secret.as_bytes());
+        assert!(!leaked, "secret written to {}", path.display());
     }
 }
 

@@ -22,6 +22,16 @@ impl Server {
         }
     }
 
+    /// Host and port of the server, as a tunnel's local end would give them.
+    pub fn address(self) -> (String, u16) {
+        let url = url::Url::parse(&self.base_url()).unwrap();
+        let default = if self == Server::Mysql { 3306 } else { 5432 };
+        (
+            url.host_str().unwrap_or("127.0.0.1").to_owned(),
+            url.port().unwrap_or(default),
+        )
+    }
+
     fn base_url(self) -> String {
         match self {
             Server::Postgres => std::env::var("FABER_DB_TEST_PG_URL")

@@ -10,6 +10,10 @@
 //! - execution (the real `provision`): each create must repeat one entry of
 //!   the rehearsed plan exactly, and each entry is used at most once.
 //!
+//! What the host needs of every resource it creates is set here, whatever
+//! the handler asked: the ownership tags, and IAM database authentication
+//! when the environment logs in with IAM tokens.
+//!
 //! A refused request fails with `access-denied` for the handler, and is also
 //! kept here: a handler that swallows the error and reports success has
 //! still tried, and the host fails the step. The access is shared (cheap to
@@ -44,6 +48,8 @@ struct Inner {
     /// Where each resource read or created in this call listens, by
     /// lowercase identifier: a reported endpoint must be one of these.
     observed: BTreeMap<String, Location>,
+    /// Created resources accept IAM authentication tokens.
+    iam_authentication: bool,
 }
 
 enum Mode {
@@ -101,7 +107,7 @@ impl Described for DbInstance {
 
 impl RdsAccess {
     pub fn read_only(client: aws_sdk_rds::Client, scope: Scope) -> RdsAccess {
-        RdsAccess::new(client, scope, Mode::ReadOnly)
+        RdsAccess::new(client, scope, Mode::ReadOnly, false)
     }
 
     pub fn rehearsal(client: aws_sdk_rds::Client, scope: Scope) -> RdsAccess {
@@ -109,14 +115,25 @@ impl RdsAccess {
             clusters: Vec::new(),
             instances: Vec::new(),
         };
-        RdsAccess::new(client, scope, mode)
+        RdsAccess::new(client, scope, mode, false)
     }
 
-    pub fn execution(client: aws_sdk_rds::Client, scope: Scope, plan: Vec<Resource>) -> RdsAccess {
-        RdsAccess::new(client, scope, Mode::Execution(plan))
+    /// `iam_authentication`: what it creates accepts IAM tokens.
+    pub fn execution(
+        client: aws_sdk_rds::Client,
+        scope: Scope,
+        plan: Vec<Resource>,
+        iam_authentication: bool,
+    ) -> RdsAccess {
+        RdsAccess::new(client, scope, Mode::Execution(plan), iam_authentication)
     }
 
-    fn new(client: aws_sdk_rds::Client, scope: Scope, mode: Mode) -> RdsAccess {
+    fn new(
+        client: aws_sdk_rds::Client,
+        scope: Scope,
+        mode: Mode,
+        iam_authentication: bool,
+    ) -> RdsAccess {
         RdsAccess {
             inner: Arc::new(Mutex::new(Inner {
                 client,
@@ -125,6 +142,7 @@ impl RdsAccess {
                 accepted: Vec::new(),
                 refusals: Vec::new(),
                 observed: BTreeMap::new(),
+                iam_authentication,
             })),
         }
     }
@@ -208,7 +226,7 @@ impl RdsAccess {
             inner.accepted.push(resource);
             return Ok(planned);
         }
-        let created = aws::create_cluster(&inner.client, request).await?;
+        let created = aws::create_cluster(&inner.client, request, inner.iam_authentication).await?;
         inner.created(resource, &created);
         Ok(created)
     }
@@ -226,7 +244,8 @@ impl RdsAccess {
             inner.accepted.push(resource);
             return Ok(planned);
         }
-        let created = aws::create_instance(&inner.client, request).await?;
+        let created =
+            aws::create_instance(&inner.client, request, inner.iam_authentication).await?;
         inner.created(resource, &created);
         Ok(created)
     }
@@ -441,7 +460,7 @@ mod tests {
     #[tokio::test]
     async fn an_execution_creates_only_what_the_plan_lists() {
         let plan = vec![Resource::from(&instance("shop-dev", "db.t3.medium"))];
-        let access = RdsAccess::execution(client(), scope(), plan);
+        let access = RdsAccess::execution(client(), scope(), plan, false);
         let costlier = denied(
             access
                 .create_instance(instance("shop-dev", "db.r6g.16xlarge"))

@@ -1,7 +1,8 @@
 //! The AWS RDS calls behind the `rds` capability, made with the host's own
 //! credential chain (environment, profile, instance role …) so credentials
 //! never enter the sandbox. Resources are always created with an RDS-managed
-//! master password; no call accepts one. What a handler may ask for is
+//! master password; no call accepts one. IAM database authentication is the
+//! host's to switch on (the environment's `connect.auth`), not the handler's. What a handler may ask for is
 //! decided in [`super::access`] before anything reaches these functions.
 //!
 //! `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_RDS` and `AWS_REGION` are honoured
@@ -16,12 +17,11 @@ use crate::runtime::bindings::latest::rds::{
     Tag,
 };
 
-/// An RDS client from the standard AWS configuration chain.
-pub async fn client() -> Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+/// The standard AWS configuration chain, as the AWS CLI reads it.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
-        .await;
-    Client::new(&config)
+        .await
 }
 
 pub async fn describe_cluster(
@@ -71,6 +71,7 @@ pub async fn describe_instance(
 pub async fn create_cluster(
     client: &Client,
     request: CreateCluster,
+    iam_authentication: bool,
 ) -> Result<WitCluster, RdsError> {
     let created = client
         .create_db_cluster()
@@ -80,6 +81,7 @@ pub async fn create_cluster(
         .set_database_name(request.database_name)
         .master_username(request.master_username)
         .manage_master_user_password(true)
+        .set_enable_iam_database_authentication(iam_authentication.then_some(true))
         .set_port(request.port.map(i32::from))
         .set_tags(Some(aws_tags(request.tags)))
         .send()
@@ -103,8 +105,9 @@ pub async fn create_cluster(
 pub async fn create_instance(
     client: &Client,
     request: CreateInstance,
+    iam_authentication: bool,
 ) -> Result<WitInstance, RdsError> {
-    // A cluster member takes its credentials from the cluster.
+    // A cluster member takes its credentials and authentication from the cluster.
     let standalone = request.cluster_identifier.is_none();
     let created = client
         .create_db_instance()
@@ -117,6 +120,7 @@ pub async fn create_instance(
         .set_allocated_storage(request.allocated_storage_gib.map(|gib| gib as i32))
         .set_master_username(request.master_username)
         .set_manage_master_user_password(standalone.then_some(true))
+        .set_enable_iam_database_authentication((standalone && iam_authentication).then_some(true))
         .set_db_name(request.database_name)
         .set_tags(Some(aws_tags(request.tags)))
         .send()
