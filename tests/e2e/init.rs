@@ -17,6 +17,7 @@ const RESULT_FIELDS: &[&str] = &[
     "created_resources",
     "schema_initialized",
     "migration_table_created",
+    "connection",
     "connectivity",
     "health_check",
     "migration_name",
