@@ -138,7 +138,11 @@ async fn equal_work_init(
     )
     .await;
     run(admin, "SELECT current_setting('data_directory')").await;
-    run(&mut fresh, "DROP TABLE \"_faber_db_in_progress\"").await;
+    run(
+        &mut fresh,
+        "SET LOCAL synchronous_commit = off; DROP TABLE \"_faber_db_in_progress\"",
+    )
+    .await;
     let _ = fresh.close().await;
 }
 

@@ -361,6 +361,16 @@ impl Database {
         Ok(database?)
     }
 
+    /// `statement`, run so that its commit does not wait for the disk where
+    /// the server allows a session to choose (PostgreSQL); for bookkeeping
+    /// whose loss in a crash is harmless.
+    pub fn unflushed(&self, statement: &str) -> String {
+        match self {
+            Database::Postgres(_) => format!("{}; {statement}", postgres::NO_FLUSH),
+            Database::Mysql(_) | Database::Sqlite(_) => statement.to_owned(),
+        }
+    }
+
     pub fn provider(&self) -> Provider {
         match self {
             Database::Postgres(_) => Provider::Postgresql,

@@ -97,7 +97,7 @@ fn unsupported(type_name: &str) -> sqlx::Error {
 
 /// Bookkeeping of transient roles need not wait for the WAL to reach the
 /// disk: a role lost in a crash is harmless, and one left behind is swept.
-const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
+pub(super) const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
 
 /// A login role that may connect to database `name` and create in it, and
 /// nothing else: no attribute beyond LOGIN, no membership, one connection,

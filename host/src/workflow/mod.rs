@@ -1131,10 +1131,10 @@ impl Init {
             ));
         }
         // The database is complete: it no longer looks like an interrupted run's.
-        let marker = format!(
+        let marker = database.unflushed(&format!(
             "DROP TABLE {}",
             names::quote(database.provider(), IN_PROGRESS_MARKER)
-        );
+        ));
         database.execute(&marker, &[]).await.map_err(|err| {
             Failure::new("Cannot remove the in-progress marker").cause(err.message)
         })?;
@@ -1144,12 +1144,15 @@ impl Init {
 
 /// The in-progress marker: from creation (or adoption) until the health
 /// check passes, it tells a later run that this database is faber-db's and
-/// unfinished.
+/// unfinished. Neither its creation nor its removal waits for the disk: a
+/// marker lost in a server crash only turns `--resume` into `--adopt`, and
+/// a lost removal makes a finished database look interrupted, which
+/// `--resume` then completes.
 async fn mark_in_progress(database: &mut Database, name: &str) -> Outcome<()> {
-    let marker = format!(
+    let marker = database.unflushed(&format!(
         "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
         names::quote(database.provider(), IN_PROGRESS_MARKER)
-    );
+    ));
     database.execute(&marker, &[]).await.map_err(|err| {
         Failure::new(format!("Cannot write to {name}"))
             .cause(err.message)
