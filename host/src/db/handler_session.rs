@@ -119,12 +119,20 @@ impl Server {
             (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
                 self.sweep_expired_accounts(url).await;
                 match self.create_account(admin, name, lifetime).await {
-                    Ok(account) => {
-                        let database = connect_as(url, &account.0, &account.1, name).await?;
+                    Ok((account, password)) => {
+                        let connected = connect_as(url, &account, &password, name).await;
                         let mut confinement =
-                            Confinement::plain("ephemeral-account", Some(account.0.name.clone()));
-                        confinement.ephemeral = Some(account.0);
-                        Ok((database, confinement))
+                            Confinement::plain("ephemeral-account", Some(account.name.clone()));
+                        confinement.ephemeral = Some(account);
+                        match connected {
+                            Ok(database) => Ok((database, confinement)),
+                            Err(failure) => {
+                                // Not left for the sweep: it was never used.
+                                let _ =
+                                    self.remove_handler_account(Some(admin), &confinement).await;
+                                Err(failure)
+                            }
+                        }
                     }
                     Err(err) if err.denied && *fallback => {
                         let database = self.open(&target, name).await?;
@@ -142,10 +150,10 @@ impl Server {
         }
     }
 
-    /// Removes the account made for a handler's session (after its session
-    /// has ended). With `database_kept`, what the account created in the
-    /// database passes to the connection's own user first, as if that user
-    /// had run the handler's SQL.
+    /// Removes the account made for a handler's session, ending any session
+    /// it still has. Given `admin` (a session in the database, which is
+    /// kept), what the account created there passes to the connection's own
+    /// user first, as if that user had run the handler's SQL.
     pub async fn remove_handler_account(
         &mut self,
         admin: Option<&mut Database>,

@@ -33,7 +33,8 @@ pub async fn connect(url: &Url) -> Result<MySqlConnection, sqlx::Error> {
                 "REQUIRED" | "VERIFY_CA" | "VERIFY_IDENTITY"
             )
     });
-    let options = MySqlConnectOptions::from_str(url.as_str())?.enable_cleartext_plugin(encrypted);
+    let options = MySqlConnectOptions::from_str(super::driver_url(url).as_str())?
+        .enable_cleartext_plugin(encrypted);
     MySqlConnection::connect_with(&options).await
 }
 

@@ -19,7 +19,7 @@ const DUPLICATE_DATABASE: &[&str] = &["42P04", "23505"];
 pub async fn connect_server(url: &Url) -> Result<PgConnection, sqlx::Error> {
     let mut admin = url.clone();
     admin.set_path("/postgres");
-    PgConnection::connect(admin.as_str()).await
+    PgConnection::connect(super::driver_url(&admin).as_str()).await
 }
 
 pub async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, SqlError> {
@@ -234,7 +234,9 @@ pub async fn sweep_accounts(
         for database in databases {
             let mut other_url = url.clone();
             other_url.set_path(&format!("/{database}"));
-            if let Ok(mut other) = PgConnection::connect(other_url.as_str()).await {
+            if let Ok(mut other) =
+                PgConnection::connect(super::driver_url(&other_url).as_str()).await
+            {
                 let role_q = quote(Provider::Postgresql, role);
                 let statement =
                     format!("REASSIGN OWNED BY {role_q} TO CURRENT_USER; DROP OWNED BY {role_q}");
