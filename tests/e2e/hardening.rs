@@ -213,14 +213,21 @@ fn assert_initialized(project: &Project, target: &Target) {
     );
     let marker = match target.server {
         Server::Sqlite => "SELECT count(*) FROM sqlite_master WHERE name = '_faber_db_in_progress'",
-        _ => {
+        // On MariaDB information_schema spans every database: this one only.
+        Server::Mysql => {
+            "SELECT count(*) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = '_faber_db_in_progress'"
+        }
+        Server::Postgres => {
             "SELECT count(*) FROM information_schema.tables WHERE table_name = '_faber_db_in_progress'"
         }
     };
     assert_eq!(
         target.query(marker),
         vec!["0"],
-        "the in-progress marker is gone"
+        "the in-progress marker is gone: {:?} {}",
+        target.server,
+        target.name
     );
 }
 
