@@ -11,7 +11,7 @@ use crate::config::{Hosting, Provider};
 use crate::failure::{Failure, Outcome};
 use crate::runtime::bindings::latest::Infrastructure;
 use crate::runtime::bindings::latest::rds::Tag;
-use crate::runtime::capabilities::rds::{Kind, Scope};
+use crate::runtime::capabilities::rds::{Kind, Scope, port, wit_tags};
 
 /// The primary resource (Aurora: the cluster; RDS: the instance).
 #[derive(Debug, Clone)]
@@ -116,7 +116,7 @@ async fn cluster(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)>
         kind: Kind::Cluster,
         engine: cluster.engine().unwrap_or_default().to_owned(),
         endpoint: cluster.endpoint().unwrap_or_default().to_owned(),
-        port: port(cluster.port()),
+        port: port(cluster.port()).unwrap_or_default(),
         master_username: cluster.master_username().map(str::to_owned),
         secret: cluster.master_user_secret().and_then(managed_secret),
         iam_enabled: cluster.iam_database_authentication_enabled() == Some(true),
@@ -125,7 +125,7 @@ async fn cluster(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)>
         security_groups: security_groups(cluster.vpc_security_groups()),
         resource_id: cluster.db_cluster_resource_id().map(str::to_owned),
     };
-    Ok((tags(cluster.tag_list()), located))
+    Ok((wit_tags(cluster.tag_list()), located))
 }
 
 async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)> {
@@ -147,7 +147,7 @@ async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)
             .and_then(|e| e.address())
             .unwrap_or_default()
             .to_owned(),
-        port: port(endpoint.and_then(|e| e.port())),
+        port: port(endpoint.and_then(|e| e.port())).unwrap_or_default(),
         master_username: instance.master_username().map(str::to_owned),
         secret: instance.master_user_secret().and_then(managed_secret),
         iam_enabled: instance.iam_database_authentication_enabled() == Some(true),
@@ -156,7 +156,7 @@ async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)
         security_groups: security_groups(instance.vpc_security_groups()),
         resource_id: instance.dbi_resource_id().map(str::to_owned),
     };
-    Ok((tags(instance.tag_list()), located))
+    Ok((wit_tags(instance.tag_list()), located))
 }
 
 fn managed_secret(secret: &aws_sdk_rds::types::MasterUserSecret) -> Option<ManagedSecret> {
@@ -166,25 +166,10 @@ fn managed_secret(secret: &aws_sdk_rds::types::MasterUserSecret) -> Option<Manag
     })
 }
 
-fn port(value: Option<i32>) -> u16 {
-    value
-        .and_then(|port| u16::try_from(port).ok())
-        .unwrap_or_default()
-}
-
 fn security_groups(groups: &[VpcSecurityGroupMembership]) -> Vec<String> {
     groups
         .iter()
         .filter_map(|group| group.vpc_security_group_id().map(str::to_owned))
-        .collect()
-}
-
-fn tags(tags: &[aws_sdk_rds::types::Tag]) -> Vec<Tag> {
-    tags.iter()
-        .map(|tag| Tag {
-            key: tag.key().unwrap_or_default().to_owned(),
-            value: tag.value().unwrap_or_default().to_owned(),
-        })
         .collect()
 }
 

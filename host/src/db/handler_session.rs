@@ -120,7 +120,8 @@ impl Server {
                 self.sweep_expired_accounts(url).await;
                 match self.create_account(admin, name, lifetime).await {
                     Ok((account, password)) => {
-                        let connected = connect_as(url, &account, &password, name).await;
+                        let connected =
+                            connect_as(self.provider(), url, &account, &password, name).await;
                         let mut confinement =
                             Confinement::plain("ephemeral-account", Some(account.name.clone()));
                         confinement.ephemeral = Some(account);
@@ -277,7 +278,7 @@ impl Server {
             .cause(err.message)
             .help("Check the account's name and password in handler_connection_string_env, and that the connection's user may grant privileges on the database")
         })?;
-        let mut database = connect_url(&merged, name).await?;
+        let mut database = connect_url(self.provider(), &merged, name).await?;
         let privileged = match &mut database {
             Database::Postgres(conn) => postgres::account_privileges(conn).await,
             Database::Mysql(conn) => mysql::account_privileges(conn).await,
@@ -299,6 +300,7 @@ impl Server {
 }
 
 async fn connect_as(
+    provider: Provider,
     url: &Url,
     account: &Ephemeral,
     password: &str,
@@ -307,16 +309,12 @@ async fn connect_as(
     let mut login = url.clone();
     let _ = login.set_username(&account.name);
     let _ = login.set_password(Some(password));
-    connect_url(&login, name).await
+    connect_url(provider, &login, name).await
 }
 
-async fn connect_url(url: &Url, name: &str) -> Outcome<Database> {
+async fn connect_url(provider: Provider, url: &Url, name: &str) -> Outcome<Database> {
     let target = ConnectionString::Server {
-        provider: if url.scheme().starts_with("postgres") {
-            Provider::Postgresql
-        } else {
-            Provider::Mysql
-        },
+        provider,
         url: url.clone(),
     }
     .with_database(name);

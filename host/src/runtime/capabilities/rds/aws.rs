@@ -176,7 +176,8 @@ fn aws_tags(tags: Vec<Tag>) -> Vec<AwsTag> {
         .collect()
 }
 
-fn wit_tags(tags: &[AwsTag]) -> Vec<Tag> {
+/// Tags as RDS reports them, in the contract's shape.
+pub fn wit_tags(tags: &[AwsTag]) -> Vec<Tag> {
     tags.iter()
         .map(|tag| Tag {
             key: tag.key().unwrap_or_default().to_owned(),
@@ -185,7 +186,8 @@ fn wit_tags(tags: &[AwsTag]) -> Vec<Tag> {
         .collect()
 }
 
-fn port(value: Option<i32>) -> Option<u16> {
+/// A port as RDS reports it, if it is one.
+pub fn port(value: Option<i32>) -> Option<u16> {
     value.and_then(|port| u16::try_from(port).ok())
 }
 
