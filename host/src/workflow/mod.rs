@@ -13,6 +13,7 @@ mod migrations;
 mod oplog;
 mod respond;
 pub mod steps;
+pub mod tracking;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
