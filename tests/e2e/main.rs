@@ -15,6 +15,7 @@ mod hardening;
 mod init;
 mod init_failures;
 mod least_privilege;
+mod migrate;
 mod prisma_cli;
 mod readme;
 mod sandbox;
