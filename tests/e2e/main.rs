@@ -17,5 +17,6 @@ mod init_failures;
 mod least_privilege;
 mod migrate;
 mod prisma_cli;
+mod prisma_interop;
 mod readme;
 mod sandbox;

@@ -14,10 +14,16 @@ pub struct Migrating {
     pub target: Target,
     pub variable: &'static str,
     pub env: &'static str,
+    /// Appended to the target's URL, e.g. `?schema=app`.
+    pub query: String,
 }
 
 impl Migrating {
     pub fn new(server: Server, env: &'static str) -> Migrating {
+        Migrating::with_query(server, env, "")
+    }
+
+    pub fn with_query(server: Server, env: &'static str, query: &str) -> Migrating {
         let project = Project::new(server.provider());
         let target = Target::new(server, &unique("fdb_mig"), project.path());
         let variable = match env {
@@ -30,6 +36,7 @@ impl Migrating {
             target,
             variable,
             env,
+            query: query.to_owned(),
         };
         migrating
             .run(&["init", env, "--json", "--approve"])
@@ -37,8 +44,12 @@ impl Migrating {
         migrating
     }
 
+    pub fn url(&self) -> String {
+        format!("{}{}", self.target.url(), self.query)
+    }
+
     pub fn run(&self, args: &[&str]) -> crate::support::Run {
-        let url = self.target.url();
+        let url = self.url();
         self.project.run(args, &[(self.variable, url.as_str())])
     }
 
@@ -337,7 +348,7 @@ fn migrate_at_the_prompt(m: &Migrating, answer: &str) -> (i32, String) {
     );
     let mut child = Command::new("script")
         .args(["-qec", &command, "/dev/null"])
-        .env(m.variable, m.target.url())
+        .env(m.variable, m.url())
         .env("FABER_DB_CACHE_DIR", &m.project.cache)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
