@@ -346,27 +346,7 @@ fn migrate_at_the_prompt(m: &Migrating, answer: &str) -> (i32, String) {
         "{BIN} migrate production --cwd {}",
         m.project.path().display()
     );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env(m.variable, m.url())
-        .env("FABER_DB_CACHE_DIR", &m.project.cache)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-    )
+    crate::support::through_a_terminal(&command, &[(m.variable, m.url())], &m.project.cache, answer)
 }
 
 #[test]
