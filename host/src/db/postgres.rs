@@ -170,34 +170,57 @@ fn database_grants(account: &str, name: &str) -> Result<String, SqlError> {
 /// Ends the role's sessions, revokes its grants (DROP OWNED covers the
 /// database's own grant too) and drops it, in one transaction. Given `admin`
 /// (a session in the database, which is kept), what the role created there
-/// passes to the connection's user first; without it, on `conn`.
+/// passes to the connection's user first (see [`hand_over`]); without it, on
+/// `conn`. Returns the routines made SECURITY INVOKER on the way.
 pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
-) -> Result<(), SqlError> {
+) -> Result<Vec<String>, SqlError> {
     let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
     let terminate = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
-    match admin {
-        Some(admin) => {
-            let statement = format!(
-                "{terminate}; {NO_FLUSH}; REASSIGN OWNED BY {role} TO CURRENT_USER; \
-                 DROP OWNED BY {role}; DROP ROLE {role}"
-            );
-            admin.execute(&statement, &[]).await.map(drop)
+    let (session, handed_over, routines) = match admin {
+        Some(super::Database::Postgres(admin)) => {
+            let (statements, routines) = hand_over(admin, account).await?;
+            (admin, statements, routines)
         }
-        None => {
-            let statement =
-                format!("{terminate}; {NO_FLUSH}; DROP OWNED BY {role}; DROP ROLE {role}");
-            sqlx::raw_sql(AssertSqlSafe(statement))
-                .execute(conn)
-                .await?;
-            Ok(())
-        }
-    }
+        _ => (conn, String::new(), Vec::new()),
+    };
+    let statement =
+        format!("{terminate}; {NO_FLUSH}; {handed_over} DROP OWNED BY {role}; DROP ROLE {role}");
+    sqlx::raw_sql(AssertSqlSafe(statement))
+        .execute(session)
+        .await?;
+    Ok(routines)
+}
+
+/// The statements that pass what `account` owns in the session's database
+/// to the session's user, and the routines they make SECURITY INVOKER: a
+/// SECURITY DEFINER routine would otherwise run with that user's privileges
+/// for anyone allowed to call it, which is everyone unless revoked.
+async fn hand_over(
+    session: &mut PgConnection,
+    account: &str,
+) -> Result<(String, Vec<String>), SqlError> {
+    let routines: Vec<String> = sqlx::query_scalar(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner \
+         WHERE r.rolname = $1 AND p.prosecdef ORDER BY 1",
+    )
+    .bind(account)
+    .fetch_all(&mut *session)
+    .await?;
+    let mut statements: String = routines
+        .iter()
+        .map(|routine| format!("ALTER ROUTINE {routine} SECURITY INVOKER; "))
+        .collect();
+    statements.push_str(&format!(
+        "REASSIGN OWNED BY {} TO CURRENT_USER;",
+        quote(Provider::Postgresql, account)
+    ));
+    Ok((statements, routines))
 }
 
 /// Drops the expired roles of faber-db's naming. A role that still owns
@@ -234,12 +257,15 @@ pub async fn sweep_accounts(
             if let Ok(mut other) =
                 PgConnection::connect(super::driver_url(&other_url).as_str()).await
             {
-                let role_q = quote(Provider::Postgresql, role);
-                let statement =
-                    format!("REASSIGN OWNED BY {role_q} TO CURRENT_USER; DROP OWNED BY {role_q}");
-                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                    .execute(&mut other)
-                    .await;
+                if let Ok((handed_over, _)) = hand_over(&mut other, role).await {
+                    let statement = format!(
+                        "{handed_over} DROP OWNED BY {}",
+                        quote(Provider::Postgresql, role)
+                    );
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut other)
+                        .await;
+                }
                 let _ = other.close().await;
             }
         }

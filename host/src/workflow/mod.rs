@@ -1074,7 +1074,7 @@ impl Init {
             .server
             .as_mut()
             .expect("step 11 connected to the server");
-        server
+        let invoker = server
             .remove_handler_account(admin, &confinement)
             .await
             .map_err(|err| {
@@ -1084,7 +1084,13 @@ impl Init {
                         "Remove it by hand: {}",
                         confinement.account.as_deref().unwrap_or_default()
                     ))
-            })
+            })?;
+        self.result.warnings.extend(invoker.into_iter().map(|routine| {
+            format!(
+                "the handler created {routine} as SECURITY DEFINER; it is now SECURITY INVOKER, since it would otherwise run with the connection's privileges for anyone who may call it (re-create it with your own account if it must be a definer)"
+            )
+        }));
+        Ok(())
     }
 
     // Step 14, on the host's session in the database: it was opened with
