@@ -2,6 +2,7 @@
 //! and reading outcomes back from the servers with their own clients.
 
 pub mod cloud;
+pub mod registry;
 pub mod servers;
 
 use std::path::{Path, PathBuf};

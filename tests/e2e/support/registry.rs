@@ -1,0 +1,223 @@
+//! A real OCI registry for the registry tests: Debian's `docker-registry`
+//! (the CNCF `distribution` server) on a free loopback port, storing into a
+//! temporary folder, stopped and removed when the value is dropped. What it
+//! holds is read back (and, for the refusal tests, written or tampered with)
+//! through its own HTTP API with curl and through its storage folder, never
+//! through faber-db's code.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::sha256_hex;
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+pub struct Registry {
+    child: Child,
+    port: u16,
+    storage: tempfile::TempDir,
+}
+
+impl Registry {
+    /// A registry without authentication.
+    pub fn start() -> Registry {
+        Registry::start_with(None)
+    }
+
+    /// A registry that asks for HTTP basic authentication; `htpasswd` holds
+    /// `user:bcrypt-hash` lines.
+    pub fn start_with(htpasswd: Option<&str>) -> Registry {
+        let program = "docker-registry";
+        assert!(
+            Command::new("sh")
+                .args(["-c", &format!("command -v {program}")])
+                .stdout(Stdio::null())
+                .status()
+                .unwrap()
+                .success(),
+            "{program} is missing: run `bash tests/run.sh`, which installs Debian's docker-registry"
+        );
+        let storage = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let auth = match htpasswd {
+            Some(lines) => {
+                let path = storage.path().join("htpasswd");
+                std::fs::write(&path, lines).unwrap();
+                format!(
+                    "auth:\n  htpasswd:\n    realm: faber-test\n    path: {}\n",
+                    path.display()
+                )
+            }
+            None => String::new(),
+        };
+        let config = storage.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
+                 storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
+                 http:\n  addr: 127.0.0.1:{port}\n{auth}",
+                storage.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let mut child = Command::new(program)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "docker-registry exited"
+            );
+            assert!(Instant::now() < deadline, "docker-registry did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Registry {
+            child,
+            port,
+            storage,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `oci://127.0.0.1:PORT/NAME`, NAME being `repository:tag` or `repository@digest`.
+    pub fn reference(&self, name: &str) -> String {
+        format!("oci://{}/{name}", self.host())
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}/v2/{path}", self.host())
+    }
+
+    fn curl(&self, args: &[&str]) -> (u32, Vec<u8>) {
+        let output = Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let mut body = output.stdout;
+        let split = body.iter().rposition(|b| *b == b'\n').unwrap();
+        let code = String::from_utf8_lossy(&body[split + 1..]).parse().unwrap();
+        body.truncate(split);
+        (code, body)
+    }
+
+    /// The raw manifest `reference` (a tag or digest) names, or `None` (404).
+    pub fn manifest_bytes(&self, repository: &str, reference: &str) -> Option<Vec<u8>> {
+        let (code, body) = self.curl(&[
+            "-H",
+            &format!("Accept: {OCI_MANIFEST}"),
+            &self.url(&format!("{repository}/manifests/{reference}")),
+        ]);
+        (code == 200).then_some(body)
+    }
+
+    pub fn blob(&self, repository: &str, digest: &str) -> Vec<u8> {
+        let (code, body) = self.curl(&["-L", &self.url(&format!("{repository}/blobs/{digest}"))]);
+        assert_eq!(code, 200);
+        body
+    }
+
+    /// Uploads a blob in one request; returns its digest.
+    pub fn push_blob(&self, repository: &str, bytes: &[u8]) -> String {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        let file = self.storage.path().join("upload");
+        std::fs::write(&file, bytes).unwrap();
+        let (code, body) = self.curl(&[
+            "-X",
+            "POST",
+            "-H",
+            "Content-Type: application/octet-stream",
+            "--data-binary",
+            &format!("@{}", file.display()),
+            &self.url(&format!("{repository}/blobs/uploads/?digest={digest}")),
+        ]);
+        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+        digest
+    }
+
+    /// Puts `manifest` under `tag`; returns its digest.
+    pub fn put_manifest(&self, repository: &str, tag: &str, manifest: &Value) -> String {
+        let bytes = serde_json::to_vec(manifest).unwrap();
+        let file = self.storage.path().join("manifest");
+        std::fs::write(&file, &bytes).unwrap();
+        let media_type = manifest["mediaType"].as_str().unwrap_or(OCI_MANIFEST);
+        let (code, body) = self.curl(&[
+            "-X",
+            "PUT",
+            "-H",
+            &format!("Content-Type: {media_type}"),
+            "--data-binary",
+            &format!("@{}", file.display()),
+            &self.url(&format!("{repository}/manifests/{tag}")),
+        ]);
+        assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
+        format!("sha256:{}", sha256_hex(&bytes))
+    }
+
+    /// Pushes `layer` under `tag` with the given media types, as another
+    /// tool (or an attacker with write access) might.
+    pub fn push_artifact(
+        &self,
+        repository: &str,
+        tag: &str,
+        config: (&str, &[u8]),
+        layer: (&str, &[u8]),
+    ) -> String {
+        let config_digest = self.push_blob(repository, config.1);
+        let layer_digest = self.push_blob(repository, layer.1);
+        self.put_manifest(
+            repository,
+            tag,
+            &serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": config.0, "digest": config_digest, "size": config.1.len()},
+                "layers": [{"mediaType": layer.0, "digest": layer_digest, "size": layer.1.len()}],
+            }),
+        )
+    }
+
+    /// Where the registry keeps a blob on disk.
+    pub fn blob_file(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        self.storage
+            .path()
+            .join("data/docker/registry/v2/blobs/sha256")
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
+    }
+
+    pub fn storage(&self) -> &Path {
+        self.storage.path()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
