@@ -139,19 +139,38 @@ impl Registry {
         body
     }
 
-    /// Uploads a blob in one request; returns its digest.
+    /// Uploads a blob (an upload session, then one PUT); returns its digest.
     pub fn push_blob(&self, repository: &str, bytes: &[u8]) -> String {
         let digest = format!("sha256:{}", sha256_hex(bytes));
+        let headers = self.storage.path().join("headers");
+        let (code, _) = self.curl(&[
+            "-X",
+            "POST",
+            "-D",
+            headers.to_str().unwrap(),
+            &self.url(&format!("{repository}/blobs/uploads/")),
+        ]);
+        assert_eq!(code, 202);
+        let headers = std::fs::read_to_string(&headers).unwrap();
+        let location = headers
+            .lines()
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("location")
+                    .then(|| value.trim().to_owned())
+            })
+            .expect("the upload session has a location");
+        let separator = if location.contains('?') { '&' } else { '?' };
         let file = self.storage.path().join("upload");
         std::fs::write(&file, bytes).unwrap();
         let (code, body) = self.curl(&[
             "-X",
-            "POST",
+            "PUT",
             "-H",
             "Content-Type: application/octet-stream",
             "--data-binary",
             &format!("@{}", file.display()),
-            &self.url(&format!("{repository}/blobs/uploads/?digest={digest}")),
+            &format!("{location}{separator}digest={digest}"),
         ]);
         assert_eq!(code, 201, "{}", String::from_utf8_lossy(&body));
         digest

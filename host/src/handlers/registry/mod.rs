@@ -69,10 +69,12 @@ impl OciRef {
                 "{host:?} is not a registry host: name the registry (e.g. ghcr.io, registry.example.com:5000)"
             )));
         }
-        let reference: Reference = rest.parse().map_err(|err| invalid(format!("{err}")))?;
-        if reference.tag().is_none() && reference.digest().is_none() {
+        // The grammar would default to `latest`: a moving target is never implied.
+        let last = rest.rsplit('/').next().unwrap_or_default();
+        if !last.contains(':') && !last.contains('@') {
             return Err(invalid("it names neither a tag nor a digest".to_owned()));
         }
+        let reference: Reference = rest.parse().map_err(|err| invalid(format!("{err}")))?;
         if reference
             .digest()
             .is_some_and(|digest| !digest.starts_with("sha256:"))
