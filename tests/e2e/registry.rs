@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::support::registry::{OCI_MANIFEST, Registry};
 use crate::support::{
-    Project, Run, Server, Target, assert_never_shown, component, files_under, sha256_hex,
+    Project, Run, Server, Target, assert_never_shown, component, files_under, sha256_hex, stdout_of,
 };
 
 const REPOSITORY: &str = "team/handler-db-dbmate";
@@ -514,22 +514,14 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
 
 /// A bcrypt hash for the registry's htpasswd file, made by the system's crypt(3).
 fn bcrypt(password: &str) -> String {
-    let output = std::process::Command::new("python3")
-        .args([
-            "-W",
-            "ignore",
-            "-c",
-            "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
-            password,
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    let printed = stdout_of(std::process::Command::new("python3").args([
+        "-W",
+        "ignore",
+        "-c",
+        "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH)))",
+        password,
+    ]));
+    String::from_utf8(printed).unwrap().trim().to_owned()
 }
 
 #[test]

@@ -256,6 +256,17 @@ pub fn assert_never_shown(secret: &str, outputs: &[(String, String)], dirs: &[&P
     }
 }
 
+/// What a helper program printed on stdout; it must succeed.
+pub fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))

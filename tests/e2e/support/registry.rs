@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::sha256_hex;
+use super::{sha256_hex, stdout_of};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
@@ -106,17 +106,11 @@ impl Registry {
     }
 
     fn curl(&self, args: &[&str]) -> (u32, Vec<u8>) {
-        let output = Command::new("curl")
-            .args(["-sS", "-w", "\n%{http_code}"])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let mut body = stdout_of(
+            Command::new("curl")
+                .args(["-sS", "-w", "\n%{http_code}"])
+                .args(args),
         );
-        let mut body = output.stdout;
         let split = body.iter().rposition(|b| *b == b'\n').unwrap();
         let code = String::from_utf8_lossy(&body[split + 1..]).parse().unwrap();
         body.truncate(split);

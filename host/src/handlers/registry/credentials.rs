@@ -68,13 +68,12 @@ pub fn for_registry(registry: &str) -> Outcome<Credentials> {
             .iter()
             .find_map(|key| file.cred_helpers.get(key))
             .or(file.creds_store.as_ref())
+            && let Some(auth) = from_helper(helper, registry)?
         {
-            if let Some(auth) = from_helper(helper, registry)? {
-                return Ok(Credentials {
-                    auth,
-                    from: format!("docker-credential-{helper}"),
-                });
-            }
+            return Ok(Credentials {
+                auth,
+                from: format!("docker-credential-{helper}"),
+            });
         }
         if let Some(entry) = keys.iter().find_map(|key| file.auths.get(key)) {
             return Ok(Credentials {
