@@ -202,7 +202,7 @@ fn a_published_handler_has_the_ecosystem_layout_and_only_a_conforming_one_is_pub
         refused.json()["error"]
             .as_str()
             .unwrap()
-            .contains("already holds another component")
+            .contains("already holds something else")
     );
     assert_eq!(registry.manifest_bytes(REPOSITORY, "0.1.0").unwrap(), raw);
 
@@ -278,6 +278,16 @@ fn a_fresh_checkout_with_only_the_lock_installs_and_initializes() {
     );
     assert!(!target.exists(), "nothing was created");
 
+    let verify = ci.run(&["handler", "verify", "--json"], &[]);
+    assert_eq!(verify.code, 1);
+    let verified = verify.json();
+    assert_eq!(verified["result"][0]["status"], "missing");
+    assert!(
+        verified["next_steps"]
+            .to_string()
+            .contains("faber-db handler install")
+    );
+
     let installed = ci
         .run(&["handler", "install", "--json"], &[])
         .assert_success();
@@ -298,6 +308,15 @@ fn a_fresh_checkout_with_only_the_lock_installs_and_initializes() {
     assert_eq!(again["result"][0]["status"], "present");
     ci.run(&["handler", "verify", "--json"], &[])
         .assert_success();
+    let listing = ci.run(&["handler", "list", "--json"], &[]).assert_success();
+    assert!(
+        listing["result"]["available"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["source"] == "cache" && a["name"] == "handler-db-dbmate"),
+        "{listing}"
+    );
 
     // Add by digest: exactly that content, whatever the tag says.
     let by_digest = registry.reference(&format!("{REPOSITORY}@{digest}"));

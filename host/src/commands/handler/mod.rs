@@ -169,6 +169,20 @@ pub async fn list(args: ProjectArgs) -> i32 {
         for (source, dir) in handlers::search_path(&project) {
             available.extend(scan(&dir, source, &lock));
         }
+        available.extend(lock.pins().iter().filter_map(|pin| {
+            let path = pin
+                .source
+                .as_ref()
+                .and(handlers::cache::lookup(&pin.sha256))?;
+            Some(Available {
+                name: pin.name.clone(),
+                version: Some(pin.version.clone()),
+                source: Source::Cache.as_str(),
+                path,
+                sha256: pin.sha256.clone(),
+                pin: "pinned",
+            })
+        }));
         let message = format!(
             "{} handler file(s) available, {} pinned",
             available.len(),
@@ -466,6 +480,10 @@ pub fn verify(args: ProjectArgs) -> i32 {
                 "{bad} of {} pinned handler(s) do not match their pin",
                 lock.pins().len()
             );
+            if lock.pins().iter().any(|pin| pin.source.is_some()) {
+                done = done
+                    .next("Fetch the handlers pinned from a registry: faber-db handler install");
+            }
             done = done.next("Restore the pinned files from version control, or review and re-pin with: faber-db handler add PATH");
         }
         Ok(done)

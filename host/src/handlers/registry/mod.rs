@@ -458,18 +458,22 @@ pub async fn publish(
 ) -> Outcome<Published> {
     let registry = Registry::connect(reference)?;
     let layer_digest = format!("sha256:{}", crate::runtime::sha256_hex(&bytes));
-    let previous = match manifest(&registry, reference).await {
-        Ok((manifest, digest)) => Some((manifest, digest)),
-        Err(_) => None,
-    };
-    if let Some((manifest, digest)) = &previous {
-        let same = manifest.layers.len() == 1 && manifest.layers[0].digest == layer_digest;
-        if same {
+    // Whatever the tag holds now (a component or not) is only replaced on purpose.
+    let previous = registry
+        .client
+        .fetch_manifest_digest(&reference.reference, &registry.auth)
+        .await
+        .ok();
+    if let Some(digest) = &previous {
+        if let Ok((manifest, _)) = manifest(&registry, reference).await
+            && manifest.layers.len() == 1
+            && manifest.layers[0].digest == layer_digest
+        {
             return Ok(Published {
                 reference: reference.to_string(),
                 digest: digest.clone(),
                 layer_digest,
-                config_digest: manifest.config.digest.clone(),
+                config_digest: manifest.config.digest,
                 size: bytes.len() as u64,
                 pushed: false,
                 moved_from: None,
@@ -477,7 +481,7 @@ pub async fn publish(
         }
         if !overwrite {
             return Err(Failure::new(format!(
-                "{reference} already holds another component"
+                "{reference} already holds something else"
             ))
             .cause(format!("the tag points at {digest}"))
             .help("Publish under a new version tag (projects that pinned the old one keep it by digest either way)")
@@ -568,7 +572,7 @@ pub async fn publish(
         config_digest,
         size,
         pushed: true,
-        moved_from: previous.map(|(_, digest)| digest),
+        moved_from: previous,
     })
 }
 
