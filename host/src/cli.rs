@@ -89,7 +89,8 @@ pub enum HandlerCommand {
     #[command(
         long_about = "For every handler in handlers.lock that is found neither in the \
         project's folder nor in the user's handler cache, fetches the pinned manifest digest (never \
-        a tag) from the registry it was added from, checks it like `add` does and against the \
+        a tag) from the registry it was added from, checks it (its digests, that it is one component, \
+        the size limit) and against the \
         lock's sha256, and stores it in the cache ($FABER_DB_HANDLER_CACHE, default \
         ~/.cache/faber-db/handlers). Run it after a checkout, e.g. in CI before `faber-db init`; \
         init itself never uses the network. Exits 1 if any handler could not be installed."

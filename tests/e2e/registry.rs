@@ -529,6 +529,28 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
             .contains("does not match its digest")
     );
     fresh.assert_nothing_written();
+
+    // A manifest changed in storage: refused before any layer is fetched.
+    let other = rebuilt(&wasm, "manifest");
+    let published = publish(&registry, &other, "0.3.0", &[]).assert_success();
+    let manifest = registry.blob_file(published["result"]["published"]["digest"].as_str().unwrap());
+    // Still a valid manifest (the registry parses what it serves).
+    let mut changed = std::fs::read(&manifest).unwrap();
+    changed.insert(changed.len() - 1, b' ');
+    std::fs::write(&manifest, changed).unwrap();
+    let fresh = Checkout::new();
+    let reference = registry.reference(&format!("{REPOSITORY}:0.3.0"));
+    let run = fresh.run(&["handler", "add", &reference, "--json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not match its digest"),
+        "{}",
+        run.stdout
+    );
+    fresh.assert_nothing_written();
 }
 
 /// A bcrypt hash for the registry's htpasswd file, made by the system's crypt(3).

@@ -105,6 +105,10 @@ pub async fn publish(args: PublishArgs) -> i32 {
         outcome,
         |report: &PublishReport| {
             print_description(&report.handler);
+            println!(
+                "  conformance:  {} check(s) passed",
+                report.conformance.len()
+            );
             println!("  manifest:     {}", report.published.digest);
             if let Some(previous) = &report.published.moved_from {
                 println!("  moved tag:    was {previous}");
