@@ -401,6 +401,30 @@ fn install_gets_the_pinned_content_after_the_tag_moved_and_update_shows_the_move
     assert_eq!(status["update_to"], "0.2.0");
     assert_eq!(team.lock(), lock_before, "outdated only reads");
 
+    // Update checks like add: a contract this host does not support is
+    // refused and nothing changes.
+    let unsupported = team.run(
+        &[
+            "handler",
+            "update",
+            "handler-db-dbmate",
+            "--tag",
+            "1.0.0",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(unsupported.code, 1, "{}", unsupported.stdout);
+    assert!(
+        unsupported.json()["cause"]
+            .as_str()
+            .unwrap()
+            .contains("faber:db@1.0.0"),
+        "{}",
+        unsupported.stdout
+    );
+    assert_eq!(team.lock(), lock_before);
+
     // Every test component is also in the bundled folder of a checkout, so
     // a rebuild of dbmate replaces the bundled one: said explicitly.
     let updated = team
@@ -642,4 +666,56 @@ fn registry_credentials_come_from_the_environment_or_the_docker_config_and_are_n
             ci.cache.path(),
         ],
     );
+}
+
+/// An address of this machine that is not loopback, as a registry
+/// elsewhere on the network would have.
+fn non_loopback_address() -> std::net::IpAddr {
+    let printed =
+        String::from_utf8(stdout_of(std::process::Command::new("hostname").arg("-I"))).unwrap();
+    printed
+        .split_whitespace()
+        .filter_map(|address| address.parse::<std::net::IpAddr>().ok())
+        .find(|address| address.is_ipv4() && !address.is_loopback())
+        .expect("this machine has a non-loopback IPv4 address")
+}
+
+#[test]
+fn a_registry_off_this_machine_is_reached_over_verified_tls_only() {
+    let (registry, certificate) = Registry::start_tls(non_loopback_address());
+    let wasm = component("handler-db-dbmate");
+    let reference = registry.reference(&format!("{REPOSITORY}:0.1.0"));
+
+    // A certificate nobody vouches for: refused, nothing pushed or written.
+    let untrusted = publish(&registry, &wasm, "0.1.0", &[]);
+    assert_eq!(untrusted.code, 1, "{}", untrusted.stdout);
+    assert!(
+        untrusted.json()["cause"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase()
+            .contains("certificate"),
+        "{}",
+        untrusted.stdout
+    );
+    let team = Checkout::new();
+    let run = team.run(&["handler", "add", &reference, "--json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    team.assert_nothing_written();
+
+    // Trusted (as a company CA installed on the machine would be): TLS works.
+    let certificate = certificate.to_str().unwrap();
+    publish_with(
+        &registry,
+        &wasm,
+        "0.1.0",
+        &[],
+        &[("SSL_CERT_FILE", certificate)],
+    )
+    .assert_success();
+    team.run(
+        &["handler", "add", &reference, "--json"],
+        &[("SSL_CERT_FILE", certificate)],
+    )
+    .assert_success();
 }

@@ -5,7 +5,7 @@
 //! through its own HTTP API with curl and through its storage folder, never
 //! through faber-db's code.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,6 +18,7 @@ pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 
 pub struct Registry {
     child: Child,
+    address: IpAddr,
     port: u16,
     storage: tempfile::TempDir,
 }
@@ -31,6 +32,88 @@ impl Registry {
     /// A registry that asks for HTTP basic authentication; `htpasswd` holds
     /// `user:bcrypt-hash` lines.
     pub fn start_with(htpasswd: Option<&str>) -> Registry {
+        Registry::spawn(IpAddr::from([127, 0, 0, 1]), |storage| match htpasswd {
+            Some(lines) => {
+                let path = storage.join("htpasswd");
+                std::fs::write(&path, lines).unwrap();
+                format!(
+                    "auth:\n  htpasswd:\n    realm: faber-test\n    path: {}\n",
+                    path.display()
+                )
+            }
+            None => String::new(),
+        })
+    }
+
+    /// A registry on `address` (not loopback) speaking TLS with a
+    /// certificate for that address from a throwaway authority; returns it
+    /// and the authority's PEM file.
+    pub fn start_tls(address: IpAddr) -> (Registry, PathBuf) {
+        let registry = Registry::spawn(address, |dir| {
+            let file = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+            let openssl = |args: &[&str]| stdout_of(Command::new("openssl").args(args));
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=faber-test-authority",
+                "-keyout",
+                &file("ca.key"),
+                "-out",
+                &file("ca.pem"),
+            ]);
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=faber-test-registry",
+                "-keyout",
+                &file("key.pem"),
+                "-out",
+                &file("request.csr"),
+            ]);
+            std::fs::write(
+                dir.join("extensions.cnf"),
+                format!("subjectAltName=IP:{address}\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"),
+            )
+            .unwrap();
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                &file("request.csr"),
+                "-CA",
+                &file("ca.pem"),
+                "-CAkey",
+                &file("ca.key"),
+                "-CAcreateserial",
+                "-days",
+                "1",
+                "-extfile",
+                &file("extensions.cnf"),
+                "-out",
+                &file("cert.pem"),
+            ]);
+            format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                file("cert.pem"),
+                file("key.pem")
+            )
+        });
+        let authority = registry.storage().join("ca.pem");
+        (registry, authority)
+    }
+
+    /// Starts `docker-registry` on `address`; `extra` writes what the
+    /// configuration needs after its `http` section's address.
+    fn spawn(address: IpAddr, extra: impl FnOnce(&Path) -> String) -> Registry {
         let program = "docker-registry";
         assert!(
             Command::new("sh")
@@ -42,29 +125,19 @@ impl Registry {
             "{program} is missing: run `bash tests/run.sh`, which installs Debian's docker-registry"
         );
         let storage = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
+        let port = TcpListener::bind((address, 0))
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let auth = match htpasswd {
-            Some(lines) => {
-                let path = storage.path().join("htpasswd");
-                std::fs::write(&path, lines).unwrap();
-                format!(
-                    "auth:\n  htpasswd:\n    realm: faber-test\n    path: {}\n",
-                    path.display()
-                )
-            }
-            None => String::new(),
-        };
+        let extra = extra(storage.path());
         let config = storage.path().join("config.yml");
         std::fs::write(
             &config,
             format!(
                 "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
                  storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: 127.0.0.1:{port}\n{auth}",
+                 http:\n  addr: {address}:{port}\n{extra}",
                 storage.path().join("data").display()
             ),
         )
@@ -77,7 +150,7 @@ impl Registry {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect((address, port)).is_err() {
             assert!(
                 child.try_wait().unwrap().is_none(),
                 "docker-registry exited"
@@ -87,13 +160,14 @@ impl Registry {
         }
         Registry {
             child,
+            address,
             port,
             storage,
         }
     }
 
     pub fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        format!("{}:{}", self.address, self.port)
     }
 
     /// `oci://127.0.0.1:PORT/NAME`, NAME being `repository:tag` or `repository@digest`.

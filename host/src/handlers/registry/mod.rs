@@ -202,23 +202,40 @@ impl Registry {
         reference: &OciRef,
         err: oci_client::errors::OciDistributionError,
     ) -> Failure {
-        let text = err.to_string();
-        let denied = text.contains("401")
-            || text.contains("403")
-            || text.to_ascii_lowercase().contains("unauthorized")
-            || text.to_ascii_lowercase().contains("denied");
-        let failure = Failure::new(format!("Cannot {what} {reference}")).cause(text);
-        if denied {
+        let text = causes(&err);
+        let lower = text.to_ascii_lowercase();
+        let failure = Failure::new(format!("Cannot {what} {reference}")).cause(&text);
+        if ["401", "403", "unauthorized", "denied"]
+            .iter()
+            .any(|word| lower.contains(word))
+        {
             failure
                 .cause(format!("credentials used: {}", self.credentials_from))
                 .help(format!(
                     "Log in to the registry (docker login {}), or set FABER_DB_REGISTRY_USERNAME and FABER_DB_REGISTRY_PASSWORD",
                     reference.registry()
                 ))
+        } else if lower.contains("certificate") {
+            failure.help("This machine does not trust the registry's TLS certificate: add the authority that signed it to the system's trust store (or SSL_CERT_FILE); faber-db never skips the check")
         } else {
             failure.help("Check the reference and that the registry is reachable from this machine")
         }
     }
+}
+
+/// An error and its sources, each once: the TLS or connection failure under
+/// an HTTP client's "error sending request" is the part a user can act on.
+fn causes(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(next) = source {
+        let text = next.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        source = next.source();
+    }
+    parts.join(": ")
 }
 
 /// A component fetched from a registry and checked.
@@ -359,7 +376,7 @@ async fn pull_capped(
             Err(err) if err.to_string().to_ascii_lowercase().contains("digest") => break,
             Err(err) => {
                 return Err(Failure::new(format!("Cannot fetch the {what} of {reference}"))
-                    .cause(err)
+                    .cause(causes(&err))
                     .help("Check that the registry is reachable from this machine, then run the command again; nothing was written"));
             }
         };
