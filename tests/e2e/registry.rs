@@ -483,6 +483,40 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
     );
     small.assert_nothing_written();
 
+    // A manifest that understates the size: cut off while the bytes arrive.
+    let config = registry.push_blob("team/understated", b"{}");
+    let layer = registry.push_blob("team/understated", &bytes);
+    registry.put_manifest(
+        "team/understated",
+        "1",
+        &json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.wasm.config.v0+json", "digest": config, "size": 2},
+            "layers": [{"mediaType": "application/wasm", "digest": layer, "size": 100}],
+        }),
+    );
+    let understated = Checkout::new();
+    let run = understated.run(
+        &[
+            "handler",
+            "add",
+            &registry.reference("team/understated:1"),
+            "--json",
+        ],
+        &[("FABER_DB_HANDLER_MAX_BYTES", "1000")],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("larger than"),
+        "{}",
+        run.stdout
+    );
+    understated.assert_nothing_written();
+
     // A container image, and a core module in the wasm layout: not components.
     registry.push_artifact(
         "team/image",
