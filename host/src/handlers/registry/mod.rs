@@ -202,20 +202,28 @@ impl Registry {
         reference: &OciRef,
         err: oci_client::errors::OciDistributionError,
     ) -> Failure {
+        use oci_client::errors::{OciDistributionError as E, OciErrorCode};
+        let denied = match &err {
+            E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => true,
+            E::ServerError { code, .. } => matches!(code, 401 | 403),
+            E::RegistryError { envelope, .. } => envelope.errors.iter().any(|error| {
+                matches!(
+                    error.code,
+                    OciErrorCode::Unauthorized | OciErrorCode::Denied
+                )
+            }),
+            _ => false,
+        };
         let text = causes(&err);
-        let lower = text.to_ascii_lowercase();
         let failure = Failure::new(format!("Cannot {what} {reference}")).cause(&text);
-        if ["401", "403", "unauthorized", "denied"]
-            .iter()
-            .any(|word| lower.contains(word))
-        {
+        if denied {
             failure
                 .cause(format!("credentials used: {}", self.credentials_from))
                 .help(format!(
                     "Log in to the registry (docker login {}), or set FABER_DB_REGISTRY_USERNAME and FABER_DB_REGISTRY_PASSWORD",
                     reference.registry()
                 ))
-        } else if lower.contains("certificate") {
+        } else if text.to_ascii_lowercase().contains("certificate") {
             failure.help("This machine does not trust the registry's TLS certificate: add the authority that signed it to the system's trust store (or SSL_CERT_FILE); faber-db never skips the check")
         } else {
             failure.help("Check the reference and that the registry is reachable from this machine")
