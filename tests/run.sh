@@ -18,6 +18,7 @@ command -v script >/dev/null || need_apt+=(bsdutils)
 # service: each test on a free port with a temporary storage folder).
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
     say "installing ${need_apt[*]}"
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

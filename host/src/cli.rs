@@ -70,7 +70,8 @@ pub enum HandlerCommand {
         copies it into the project folder.",
         after_help = "Registry credentials: FABER_DB_REGISTRY_USERNAME and FABER_DB_REGISTRY_PASSWORD, \
         else the Docker/OCI credentials file (docker login). A registry on loopback is reached over \
-        plain HTTP; every other one over verified TLS."
+        plain HTTP; every other one over verified TLS. Components over FABER_DB_HANDLER_MAX_BYTES \
+        (default 100 MiB) are refused."
     )]
     Add(AddArgs),
     /// Push a handler to an OCI registry, after the conformance suite passes.

@@ -73,6 +73,17 @@ impl Checkout {
             .join(".fractary/plugins/faber-db/handlers")
     }
 
+    /// `handler add REFERENCE` in a new checkout fails with an error that
+    /// says `expected`, and writes nothing.
+    fn assert_add_refused(reference: &str, env: &[(&str, &str)], expected: &str) {
+        let checkout = Checkout::new();
+        let run = checkout.run(&["handler", "add", reference, "--json"], env);
+        assert_eq!(run.code, 1, "{reference}: {}", run.stdout);
+        let error = run.json()["error"].as_str().unwrap().to_owned();
+        assert!(error.contains(expected), "{reference}: {}", run.stdout);
+        checkout.assert_nothing_written();
+    }
+
     /// A refused command left no lock, no cache entry and no project copy.
     fn assert_nothing_written(&self) {
         assert_eq!(self.lock(), "", "nothing pinned");
@@ -466,22 +477,9 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
     let reference = registry.reference(&format!("{REPOSITORY}:0.1.0"));
 
     // Oversized: refused from the manifest's declared size.
-    let small = Checkout::new();
     let limit = (bytes.len() - 1).to_string();
-    let run = small.run(
-        &["handler", "add", &reference, "--json"],
-        &[("FABER_DB_HANDLER_MAX_BYTES", &limit)],
-    );
-    assert_eq!(run.code, 1);
-    assert!(
-        run.json()["error"]
-            .as_str()
-            .unwrap()
-            .contains("larger than"),
-        "{}",
-        run.stdout
-    );
-    small.assert_nothing_written();
+    let limited = [("FABER_DB_HANDLER_MAX_BYTES", limit.as_str())];
+    Checkout::assert_add_refused(&reference, &limited, "larger than");
 
     // A manifest that understates the size: cut off while the bytes arrive.
     let config = registry.push_blob("team/understated", b"{}");
@@ -496,26 +494,11 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
             "layers": [{"mediaType": "application/wasm", "digest": layer, "size": 100}],
         }),
     );
-    let understated = Checkout::new();
-    let run = understated.run(
-        &[
-            "handler",
-            "add",
-            &registry.reference("team/understated:1"),
-            "--json",
-        ],
+    Checkout::assert_add_refused(
+        &registry.reference("team/understated:1"),
         &[("FABER_DB_HANDLER_MAX_BYTES", "1000")],
+        "larger than",
     );
-    assert_eq!(run.code, 1);
-    assert!(
-        run.json()["error"]
-            .as_str()
-            .unwrap()
-            .contains("larger than"),
-        "{}",
-        run.stdout
-    );
-    understated.assert_nothing_written();
 
     // A container image, and a core module in the wasm layout: not components.
     registry.push_artifact(
@@ -527,29 +510,18 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
             b"not a tarball",
         ),
     );
-    let module = b"\0asm\x01\0\0\0";
     registry.push_artifact(
         "team/module",
         "1",
         ("application/vnd.wasm.config.v0+json", b"{}"),
-        ("application/wasm", module),
+        ("application/wasm", b"\0asm\x01\0\0\0"),
     );
     for name in ["team/image:1", "team/module:1"] {
-        let checkout = Checkout::new();
-        let run = checkout.run(
-            &["handler", "add", &registry.reference(name), "--json"],
+        Checkout::assert_add_refused(
+            &registry.reference(name),
             &[],
+            "is not a WebAssembly component",
         );
-        assert_eq!(run.code, 1, "{name}");
-        let report = run.json();
-        assert!(
-            report["error"]
-                .as_str()
-                .unwrap()
-                .contains("is not a WebAssembly component"),
-            "{report}"
-        );
-        checkout.assert_nothing_written();
     }
 
     // Tampered with in the registry's storage after a project pinned it:
@@ -576,39 +548,21 @@ fn what_does_not_match_its_digest_is_not_a_component_or_is_too_large_is_refused(
         "{report}"
     );
     assert!(ci.cached().is_empty(), "nothing cached");
+    Checkout::assert_add_refused(&reference, &[], "does not match its digest");
 
-    let fresh = Checkout::new();
-    let run = fresh.run(&["handler", "add", &reference, "--json"], &[]);
-    assert_eq!(run.code, 1);
-    assert!(
-        run.json()["error"]
-            .as_str()
-            .unwrap()
-            .contains("does not match its digest")
-    );
-    fresh.assert_nothing_written();
-
-    // A manifest changed in storage: refused before any layer is fetched.
+    // A manifest changed in storage (still one the registry parses, as it
+    // parses what it serves): refused before any layer is fetched.
     let other = rebuilt(&wasm, "manifest");
     let published = publish(&registry, &other, "0.3.0", &[]).assert_success();
     let manifest = registry.blob_file(published["result"]["published"]["digest"].as_str().unwrap());
-    // Still a valid manifest (the registry parses what it serves).
     let mut changed = std::fs::read(&manifest).unwrap();
     changed.insert(changed.len() - 1, b' ');
     std::fs::write(&manifest, changed).unwrap();
-    let fresh = Checkout::new();
-    let reference = registry.reference(&format!("{REPOSITORY}:0.3.0"));
-    let run = fresh.run(&["handler", "add", &reference, "--json"], &[]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.json()["error"]
-            .as_str()
-            .unwrap()
-            .contains("does not match its digest"),
-        "{}",
-        run.stdout
+    Checkout::assert_add_refused(
+        &registry.reference(&format!("{REPOSITORY}:0.3.0")),
+        &[],
+        "does not match its digest",
     );
-    fresh.assert_nothing_written();
 }
 
 /// A bcrypt hash for the registry's htpasswd file, made by the system's crypt(3).
