@@ -644,6 +644,42 @@ fn registry_credentials_come_from_the_environment_or_the_docker_config_and_are_n
         assert_eq!(run.code, 0, "{args:?}: {}{}", run.stdout, run.stderr);
     }
     assert_eq!(ci.cached().len(), 1);
+
+    // A credential helper named by the file (as Docker Desktop or a cloud
+    // CLI installs one), asked through the helper protocol.
+    let helpers = tempfile::tempdir().unwrap();
+    let helper = helpers.path().join("docker-credential-fabertest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread server\n[ \"$server\" = \"{}\" ] || exit 1\n\
+             printf '{{\"ServerURL\":\"%s\",\"Username\":\"ci\",\"Secret\":\"{password}\"}}' \"$server\"\n",
+            registry.host()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        docker.path().join("config.json"),
+        json!({"credHelpers": {registry.host(): "fabertest"}}).to_string(),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        helpers.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let helped = Checkout::new();
+    let run = helped.run(
+        &["handler", "add", &reference, "--json"],
+        &[
+            ("DOCKER_CONFIG", docker.path().to_str().unwrap()),
+            ("PATH", &path),
+        ],
+    );
+    keep("add through a credential helper", &run);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
     assert_never_shown(
         password,
         &outputs,
