@@ -190,8 +190,8 @@ impl Server {
         let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
         let password = credentials::random_hex(24);
         let ephemeral = match self {
-            Server::Postgres(conn) => {
-                postgres::create_account(conn, admin, &account, &password, name, expires).await?;
+            Server::Postgres(_) => {
+                postgres::create_account(admin, &account, &password, name, expires).await?;
                 Ephemeral {
                     name: account,
                     host: String::new(),
@@ -255,7 +255,7 @@ impl Server {
         // The account may use the database this run made or resumes; what it
         // may do beyond that is checked below, on its own session.
         let granted = match self {
-            Server::Postgres(conn) => postgres::grant_database(conn, admin, &user, name).await,
+            Server::Postgres(_) => postgres::grant_database(admin, &user, name).await,
             Server::Mysql(conn) => {
                 let host = mysql::account_host(&merged).await;
                 match host {

@@ -102,9 +102,10 @@ pub(super) const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
 /// A login role that may connect to database `name` and create in it, and
 /// nothing else: no attribute beyond LOGIN, no membership, one connection,
 /// a password that stops working at `expires` (seconds since the epoch).
-/// `admin` is a session in `name`, for the grants inside it.
+/// `admin` is a session in `name`: roles and database grants belong to the
+/// whole server, so the role and all its grants are made there, in one
+/// transaction that leaves nothing behind if any part is refused.
 pub async fn create_account(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     password: &str,
@@ -117,40 +118,34 @@ pub async fn create_account(
         time::OffsetDateTime::from_unix_timestamp(expires as i64)
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     );
-    // One transaction. The connection's user becomes a member so that it may
-    // take over what the role creates (REASSIGN OWNED) without being a
-    // superuser.
+    // The connection's user becomes a member so that it may take over what
+    // the role creates (REASSIGN OWNED) without being a superuser.
     let create = format!(
         "{NO_FLUSH}; \
          CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
          NOINHERIT CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{expires}'; \
-         GRANT {role} TO CURRENT_USER"
+         GRANT {role} TO CURRENT_USER; {}",
+        database_grants(account, name)?
     );
-    sqlx::raw_sql(AssertSqlSafe(create))
-        .execute(&mut *conn)
-        .await?;
-    if let Err(err) = grant_database(conn, admin, account, name).await {
-        let _ = remove_account(conn, Some(admin), account).await;
-        return Err(err);
-    }
-    Ok(())
+    admin.execute(&create, &[]).await.map(drop)
 }
 
-/// Lets `account` connect to database `name` and create in it: schemas, and
-/// in every schema already there (a resumed database's tracking table
-/// included) tables and sequences. `admin` is a session in that database.
+/// Lets an existing account connect to database `name` and create in it;
+/// `admin` is a session in that database.
 pub async fn grant_database(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     name: &str,
 ) -> Result<(), SqlError> {
+    let grants = format!("{NO_FLUSH}; {}", database_grants(account, name)?);
+    admin.execute(&grants, &[]).await.map(drop)
+}
+
+/// The grants that let `account` use database `name`, for a session in it:
+/// connecting, schemas, and in every schema already there (a resumed
+/// database's tracking table included) tables and sequences.
+fn database_grants(account: &str, name: &str) -> Result<String, SqlError> {
     let role = quote(Provider::Postgresql, account);
-    let database = format!(
-        "{NO_FLUSH}; GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}",
-        quote(Provider::Postgresql, name)
-    );
-    sqlx::raw_sql(AssertSqlSafe(database)).execute(conn).await?;
     // The role's name goes into the block as a string literal; `format(%I)`
     // quotes it again for each statement.
     let literal = account.replace('\'', "''");
@@ -159,48 +154,50 @@ pub async fn grant_database(
             "the account name {account:?} contains `$`, which faber-db does not grant to"
         )));
     }
-    let schemas = format!(
-        "{NO_FLUSH}; DO $grant$ DECLARE schema_name text; BEGIN \
+    Ok(format!(
+        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}; \
+         DO $grant$ DECLARE schema_name text; BEGIN \
            FOR schema_name IN SELECT nspname FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
              EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO %I', schema_name, '{literal}'); \
              EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
              EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
-           END LOOP; END $grant$"
-    );
-    admin.execute(&schemas, &[]).await?;
-    Ok(())
+           END LOOP; END $grant$",
+        quote(Provider::Postgresql, name)
+    ))
 }
 
-/// Ends the role's sessions, hands what it created in the database to the
-/// connection's user, revokes its grants and drops it.
+/// Ends the role's sessions, revokes its grants (DROP OWNED covers the
+/// database's own grant too) and drops it, in one transaction. Given `admin`
+/// (a session in the database, which is kept), what the role created there
+/// passes to the connection's user first; without it, on `conn`.
 pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
-    if let Some(admin) = admin {
-        let reassign =
-            format!("{NO_FLUSH}; REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}");
-        admin.execute(&reassign, &[]).await?;
-    }
-    drop_role(conn, account).await
-}
-
-/// Ends the role's sessions and drops it; DROP OWNED here revokes its grants
-/// on shared objects (the database).
-async fn drop_role(conn: &mut PgConnection, account: &str) -> Result<(), SqlError> {
-    let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
-    let statement = format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'; \
-         {NO_FLUSH}; DROP OWNED BY {role}; DROP ROLE {role}"
+    let terminate = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
-    sqlx::raw_sql(AssertSqlSafe(statement))
-        .execute(conn)
-        .await?;
-    Ok(())
+    match admin {
+        Some(admin) => {
+            let statement = format!(
+                "{terminate}; {NO_FLUSH}; REASSIGN OWNED BY {role} TO CURRENT_USER; \
+                 DROP OWNED BY {role}; DROP ROLE {role}"
+            );
+            admin.execute(&statement, &[]).await.map(drop)
+        }
+        None => {
+            let statement =
+                format!("{terminate}; {NO_FLUSH}; DROP OWNED BY {role}; DROP ROLE {role}");
+            sqlx::raw_sql(AssertSqlSafe(statement))
+                .execute(conn)
+                .await?;
+            Ok(())
+        }
+    }
 }
 
 /// Drops the expired roles of faber-db's naming. A role that still owns
