@@ -17,4 +17,5 @@ mod init_failures;
 mod least_privilege;
 mod prisma_cli;
 mod readme;
+mod registry;
 mod sandbox;
