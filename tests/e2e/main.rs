@@ -19,4 +19,5 @@ mod migrate;
 mod prisma_cli;
 mod prisma_interop;
 mod readme;
+mod registry;
 mod sandbox;
