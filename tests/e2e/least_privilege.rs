@@ -478,12 +478,16 @@ fn what_a_handler_leaves_behind_never_runs_with_the_connections_privileges() {
     let report = run.json();
     assert_eq!(report["step"]["number"], 13, "{report}");
     assert!(
-        report.to_string().contains("does not exist as a plain table"),
+        report
+            .to_string()
+            .contains("does not exist as a plain table"),
         "{report}"
     );
     assert!(accounts(server, &trap).is_empty(), "the trap never ran");
     assert!(!target.exists(), "the database is gone");
-    assert!(accounts(server, "fdb_h_").iter().all(|account| {
-        !report.to_string().contains(account.as_str())
-    }));
+    assert!(
+        accounts(server, "fdb_h_")
+            .iter()
+            .all(|account| { !report.to_string().contains(account.as_str()) })
+    );
 }

@@ -23,17 +23,10 @@ fn prisma_node() -> PathBuf {
     dir
 }
 
-fn migrate_status(server: Server) {
-    let project = Project::new(server.provider());
-    let target = Target::new(server, &unique("fdb_prisma"), project.path());
-    project
-        .run(
-            &["init", "dev", "--json"],
-            &[("DEV_DATABASE_URL", &target.url())],
-        )
-        .assert_success();
-
-    let (provider, url, adapter) = match server {
+/// Prisma's CLI set up in `project` for `target` (its URL followed by
+/// `query`): schema, config with the driver adapter, and its node_modules.
+pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
+    let (provider, url, adapter) = match target.server {
         Server::Sqlite => (
             "sqlite",
             format!("file:../{}.db", target.name),
@@ -44,13 +37,24 @@ fn migrate_status(server: Server) {
         ),
         _ => (
             "postgresql",
-            target.url(),
+            format!("{}{query}", target.url()),
             format!(
-                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\" }});",
-                target.url()
+                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\"{} }}{});",
+                target.url(),
+                // The adapter's sessions need the schema as their search
+                // path, as Prisma's own engine sets it from `?schema=`.
+                query
+                    .strip_prefix("?schema=")
+                    .map(|schema| format!(", options: \"-c search_path={schema}\""))
+                    .unwrap_or_default(),
+                query
+                    .strip_prefix("?schema=")
+                    .map(|schema| format!(", {{ schema: \"{schema}\" }}"))
+                    .unwrap_or_default()
             ),
         ),
     };
+    std::fs::create_dir_all(project.path().join("prisma")).unwrap();
     std::fs::write(
         project.path().join("prisma/schema.prisma"),
         format!(
@@ -70,26 +74,53 @@ fn migrate_status(server: Server) {
     )
     .unwrap();
     let node = prisma_node();
-    std::os::unix::fs::symlink(
-        node.join("node_modules"),
-        project.path().join("node_modules"),
-    )
-    .unwrap();
+    let link = project.path().join("node_modules");
+    if !link.exists() {
+        std::os::unix::fs::symlink(node.join("node_modules"), link).unwrap();
+    }
+}
+
+/// Runs Prisma's CLI in `project` (set up by [`configure_prisma`]);
+/// returns whether it succeeded and its stdout and stderr together.
+pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
     let output = Command::new("node")
-        .arg(node.join("node_modules/prisma/build/index.js"))
-        .args(["migrate", "status"])
+        .arg(prisma_node().join("node_modules/prisma/build/index.js"))
+        .args(args)
         .current_dir(project.path())
         .env("CHECKPOINT_DISABLE", "1")
         .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
         .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    (
+        output.status.success(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
+}
+
+pub fn assert_prisma_up_to_date(project: &Project) {
+    let (ok, output) = prisma(project, &["migrate", "status"]);
     assert!(
-        output.status.success() && stdout.contains("Database schema is up to date!"),
-        "prisma migrate status on {provider}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+        ok && output.contains("Database schema is up to date!"),
+        "prisma migrate status:\n{output}"
     );
+}
+
+fn migrate_status(server: Server) {
+    let project = Project::new(server.provider());
+    let target = Target::new(server, &unique("fdb_prisma"), project.path());
+    project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", &target.url())],
+        )
+        .assert_success();
+    configure_prisma(&project, &target, "");
+    assert_prisma_up_to_date(&project);
 }
 
 #[test]

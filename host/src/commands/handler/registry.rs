@@ -578,14 +578,14 @@ async fn update_handler(args: &UpdateArgs) -> Outcome<Done<Updated>> {
         added.result.pin.version,
         added.result.pin.source.as_deref().unwrap_or_default()
     );
-    Ok(Done {
-        result: Updated {
+    let mut done = Done::ok(
+        Updated {
             previous: pin,
             added: Some(added.result),
             tag_moved,
         },
-        ok: true,
         message,
-        next_steps: added.next_steps,
-    })
+    );
+    done.next_steps = added.next_steps;
+    Ok(done)
 }
