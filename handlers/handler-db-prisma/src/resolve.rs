@@ -62,7 +62,7 @@ fn rolled_back(provider: Provider, name: &str) -> Result<TrackingRow, HandlerErr
             "{name} cannot be rolled back because it was never applied to the database (P3011)"
         )));
     }
-    if rows.iter().all(|r| r.row.finished_at.is_some()) {
+    if !rows.iter().any(failed) {
         return Err(HandlerError::Conflict(format!(
             "{name} cannot be rolled back because it is not in a failed state (P3012)"
         )));
@@ -72,11 +72,13 @@ fn rolled_back(provider: Provider, name: &str) -> Result<TrackingRow, HandlerErr
     history::row_by_id(&last)
 }
 
+/// A failed attempt: neither finished nor rolled back.
+fn failed(row: &Row) -> bool {
+    row.row.finished_at.is_none() && row.row.rolled_back_at.is_none()
+}
+
 fn mark_failed_rolled_back(provider: Provider, rows: &[Row]) -> Result<(), HandlerError> {
-    for row in rows
-        .iter()
-        .filter(|r| r.row.finished_at.is_none() && r.row.rolled_back_at.is_none())
-    {
+    for row in rows.iter().filter(|row| failed(row)) {
         execute(
             &dialect::record_rolled_back(provider),
             &[SqlValue::Text(row.id.clone())],

@@ -360,14 +360,35 @@ impl Run {
         self.result.database_name = Some(name.clone());
         let (tool, handler) = environment::load_tool(&dir, &config, self.options.dry_run).await?;
         self.result.handler = Some(handler);
-        let lock = match tool
-            .migration_lock(config.database.provider.into())
-            .await
-            .map_err(handlers::failure)?
-        {
-            wit::MigrationLock::PostgresAdvisory(key) => Some(Lock::PostgresAdvisory(key)),
-            wit::MigrationLock::MysqlNamed(name) => Some(Lock::MysqlNamed(name)),
-            wit::MigrationLock::None => None,
+        let provider = config.database.provider;
+        // Runs on a server serialize only on a lock the server holds: a
+        // handler that names none, or another server's kind, is refused.
+        let lock = match (
+            provider,
+            tool.migration_lock(provider.into())
+                .await
+                .map_err(handlers::failure)?,
+        ) {
+            (Provider::Postgresql, wit::MigrationLock::PostgresAdvisory(key)) => {
+                Some(Lock::PostgresAdvisory(key))
+            }
+            (Provider::Mysql, wit::MigrationLock::MysqlNamed(name)) => Some(Lock::MysqlNamed(name)),
+            (Provider::Sqlite, _) => None,
+            (provider, named) => {
+                let handler = self
+                    .result
+                    .handler
+                    .as_ref()
+                    .map(|handler| handler.name.clone());
+                return Err(Failure::new(format!(
+                    "Handler {} names no {provider} lock for its migrations",
+                    handler.unwrap_or_default()
+                ))
+                .cause(format!(
+                    "it answered {named:?}; without a lock on the server, concurrent runs could apply a migration twice"
+                ))
+                .help("Report it to the handler's author"));
+            }
         };
         let mut server = Server::connect(&target).await?;
         let exists = server.database_exists(&name).await.map_err(|err| {
