@@ -13,6 +13,7 @@ fn main() {
     });
     let code = match cli.command {
         Command::Init(args) => runtime().block_on(commands::init::run(args)),
+        Command::Status(args) => runtime().block_on(commands::status::run(args)),
         Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
         Command::Config(ConfigCommand::Schema) => commands::config::schema(),
         Command::Handler(command) => runtime().block_on(handler(command)),

@@ -18,3 +18,4 @@ mod least_privilege;
 mod prisma_cli;
 mod readme;
 mod sandbox;
+mod status;

@@ -32,8 +32,22 @@ fn migrate_status(server: Server) {
             &[("DEV_DATABASE_URL", &target.url())],
         )
         .assert_success();
+    let (success, stdout) = run_migrate_status(&project, &target);
+    assert!(
+        success && stdout.contains("Database schema is up to date!"),
+        "prisma migrate status on {}:\n{stdout}",
+        server.provider()
+    );
+}
 
-    let (provider, url, adapter) = match server {
+/// What Prisma's `migrate status` prints (stdout, then stderr) for
+/// `target`, with the project's migrations folder.
+pub fn migrate_status_of(project: &Project, target: &Target) -> String {
+    run_migrate_status(project, target).1
+}
+
+fn run_migrate_status(project: &Project, target: &Target) -> (bool, String) {
+    let (provider, url, adapter) = match target.server {
         Server::Sqlite => (
             "sqlite",
             format!("file:../{}.db", target.name),
@@ -70,11 +84,10 @@ fn migrate_status(server: Server) {
     )
     .unwrap();
     let node = prisma_node();
-    std::os::unix::fs::symlink(
-        node.join("node_modules"),
-        project.path().join("node_modules"),
-    )
-    .unwrap();
+    let link = project.path().join("node_modules");
+    if std::fs::symlink_metadata(&link).is_err() {
+        std::os::unix::fs::symlink(node.join("node_modules"), link).unwrap();
+    }
     let output = Command::new("node")
         .arg(node.join("node_modules/prisma/build/index.js"))
         .args(["migrate", "status"])
@@ -84,12 +97,14 @@ fn migrate_status(server: Server) {
         .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success() && stdout.contains("Database schema is up to date!"),
-        "prisma migrate status on {provider}:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    (
+        output.status.success(),
+        format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+    )
 }
 
 #[test]

@@ -5,6 +5,7 @@ pub mod config;
 pub mod handler;
 pub mod init;
 mod output;
+pub mod status;
 
 use serde::Serialize;
 

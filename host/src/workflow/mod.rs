@@ -9,7 +9,7 @@ mod approval;
 mod claims;
 mod health;
 mod infrastructure;
-mod migrations;
+pub(crate) mod migrations;
 mod oplog;
 mod respond;
 pub mod steps;
@@ -1023,28 +1023,17 @@ impl Init {
 
     /// Where the handler's SQL runs, as the environment allows.
     fn session_policy(&self, project: &Project) -> Outcome<SessionPolicy> {
-        let environment = &project.config.environments[&self.options.environment];
-        if environment.handler_privileges == HandlerPrivileges::Connection {
-            return Ok(SessionPolicy::ConnectionPrivileges);
-        }
-        if let Some(variable) = &environment.handler_connection_string_env {
-            let raw = std::env::var(variable).map_err(|_| {
-                Failure::new(format!("{variable} environment variable not set"))
-                    .cause("handler_connection_string_env names it as the handlers' own account")
-                    .help(format!(
-                        "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
-                        project.config.database.provider.example_url()
-                    ))
-            })?;
-            let account = ConnectionString::parse(&raw, variable, &project.dir)?;
-            return Ok(SessionPolicy::ProjectAccount(account));
-        }
         let bundled = self
             .result
             .handler
             .as_ref()
             .is_some_and(|handler| handler.source == handlers::Source::Bundled.as_str());
-        Ok(SessionPolicy::LeastPrivilege { fallback: bundled })
+        SessionPolicy::for_environment(
+            &project.config.environments[&self.options.environment],
+            project.config.database.provider,
+            &project.dir,
+            bundled,
+        )
     }
 
     /// Removes the account made for the handler's session, passing what it
