@@ -25,7 +25,7 @@ use crate::names;
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 use crate::workflow::migrations;
-use crate::workflow::tracking::{self, MigrationState};
+use crate::workflow::tracking::{self, State};
 
 /// Where a handler sees the migrations folder (as in `init`).
 pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -339,9 +339,10 @@ async fn read_environment(
         )),
         Ok(tracking) => {
             env.tracking_table = Some(tracking.tracking_table.clone());
-            let states = tracking::classify(&tracking.rows, &tracking.folder);
-            for (name, state) in &states {
-                env.migrations.insert(name.clone(), state.as_str());
+            let judged = tracking::classify(&tracking);
+            for migration in &judged {
+                env.migrations
+                    .insert(migration.name.clone(), migration.state.as_str());
             }
             if context.drift {
                 env.drift = Some(
@@ -357,11 +358,12 @@ async fn read_environment(
                         &target,
                         &mut admin,
                         &tracking,
+                        &judged,
                     )
                     .await,
                 );
             }
-            env.state = summary(states.iter().map(|(_, state)| *state), env.drift.as_ref());
+            env.state = summary(judged.iter().map(|m| m.state), env.drift.as_ref());
             Ok(Some(tracking))
         }
         Err(stop) => Err(stop),
@@ -509,14 +511,16 @@ pub fn tracking_request(config: &Config, name: &str) -> wit::TrackingRequest {
 }
 
 /// An environment's summary from its migrations' states and its drift.
-fn summary(states: impl Iterator<Item = MigrationState>, drift: Option<&drift::Drift>) -> EnvironmentState {
+/// A migration rolled back and gone from the folder is settled: the tool
+/// will not apply it again.
+fn summary(states: impl Iterator<Item = State>, drift: Option<&drift::Drift>) -> EnvironmentState {
     let mut summary = EnvironmentState::UpToDate;
     for state in states {
         let this = match state {
-            MigrationState::Failed => EnvironmentState::Failed,
-            MigrationState::Modified | MigrationState::Missing => EnvironmentState::Drift,
-            MigrationState::Pending | MigrationState::RolledBack => EnvironmentState::Pending,
-            MigrationState::Applied => EnvironmentState::UpToDate,
+            State::Failed => EnvironmentState::Failed,
+            State::Modified | State::Missing => EnvironmentState::Drift,
+            State::Pending => EnvironmentState::Pending,
+            State::Applied | State::RolledBack => EnvironmentState::UpToDate,
         };
         summary = worse(summary, this);
     }
@@ -534,4 +538,31 @@ fn worse(a: EnvironmentState, b: EnvironmentState) -> EnvironmentState {
         _ => 0,
     };
     if rank(b) > rank(a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_migration_decides_the_summary() {
+        use State::*;
+        let cases: &[(&[State], EnvironmentState)] = &[
+            (&[], EnvironmentState::UpToDate),
+            (&[Applied, RolledBack], EnvironmentState::UpToDate),
+            (&[Applied, Pending], EnvironmentState::Pending),
+            (&[Pending, Modified], EnvironmentState::Drift),
+            (&[Missing, Pending], EnvironmentState::Drift),
+            (&[Modified, Failed, Pending], EnvironmentState::Failed),
+        ];
+        for (states, expected) in cases {
+            assert_eq!(summary(states.iter().copied(), None), *expected, "{states:?}");
+        }
+        let found = drift::Drift {
+            status: "found",
+            differences: Vec::new(),
+            reason: None,
+        };
+        assert_eq!(summary([Pending].into_iter(), Some(&found)), EnvironmentState::Drift);
+    }
 }

@@ -301,3 +301,56 @@ async fn sqlite(database: &mut Database) -> Result<Schema, SqlError> {
     }
     Ok(schema)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::drift::schema::diff;
+
+    async fn sqlite_schema(statements: &str) -> Schema {
+        let mut database = Database::confined_in_memory().await.unwrap();
+        database.execute(statements, &[]).await.unwrap();
+        let schema = schema(&mut database).await.unwrap();
+        database.close().await;
+        schema
+    }
+
+    const BASE: &str = "CREATE TABLE teams (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\
+        CREATE TABLE users (id INTEGER NOT NULL PRIMARY KEY, team INTEGER REFERENCES teams(id) ON DELETE CASCADE, \
+          email TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1);\
+        CREATE INDEX users_email_idx ON users (email);";
+
+    #[tokio::test]
+    async fn sqlite_schema_reads_every_level() {
+        let schema = sqlite_schema(BASE).await;
+        let users = &schema.tables["users"];
+        assert_eq!(users.primary_key.as_deref(), Some("(id)"));
+        assert_eq!(users.columns["email"].default.as_deref(), Some("''"));
+        assert!(!users.columns["email"].nullable);
+        assert!(users.columns["team"].nullable);
+        assert_eq!(users.indexes["users_email_idx"], "(email)");
+        assert_eq!(
+            users.foreign_keys.values().collect::<Vec<_>>(),
+            ["(team) REFERENCES teams(id) ON UPDATE NO ACTION ON DELETE CASCADE"]
+        );
+        assert_eq!(
+            schema.tables["teams"].unique_keys.values().collect::<Vec<_>>(),
+            ["UNIQUE (name)"]
+        );
+    }
+
+    #[tokio::test]
+    async fn sqlite_changes_by_hand_are_named() {
+        let expected = sqlite_schema(BASE).await;
+        assert!(diff(&expected, &sqlite_schema(BASE).await).is_empty());
+        let live = sqlite_schema(&format!(
+            "{BASE} ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX users_email_idx;"
+        ))
+        .await;
+        let found: Vec<String> = diff(&expected, &live).iter().map(ToString::to_string).collect();
+        assert_eq!(
+            found,
+            ["column users.nickname added", "index users.users_email_idx removed"]
+        );
+    }
+}

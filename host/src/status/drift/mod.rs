@@ -18,7 +18,7 @@ use crate::failure::Failure;
 use crate::handlers;
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::{Grant, MigrationTool};
-use crate::workflow::tracking;
+use crate::workflow::tracking::{Migration, State};
 use schema::{Difference, Schema};
 
 /// faber-db's own marker table (see `init`), never part of a comparison.
@@ -63,16 +63,15 @@ pub async fn check(
     target: &ConnectionString,
     live: &mut Database,
     tracking: &wit::TrackingState,
+    judged: &[Migration],
 ) -> Drift {
-    let applied = tracking::applied_in_order(&tracking.rows);
-    if let Some(gone) = applied
-        .iter()
-        .find(|name| !tracking.folder.iter().any(|m| &m.name == *name))
-    {
+    if let Some(gone) = judged.iter().find(|m| m.state == State::Missing) {
         return Drift::unknown(format!(
-            "migration {gone} is applied but no longer in the folder, so it cannot be replayed"
+            "migration {} is applied but no longer in the folder, so it cannot be replayed",
+            gone.name
         ));
     }
+    let applied = applied_in_order(tracking, judged);
     let ignored = [tracking.tracking_table.as_str(), IN_PROGRESS_MARKER];
     let live_schema = match introspect::schema(live).await {
         Ok(schema) => schema.without_tables(&ignored),
@@ -93,6 +92,21 @@ pub async fn check(
         }
         Err(reason) => Drift::unknown(reason),
     }
+}
+
+/// The migrations that shaped the live schema (applied, as the file is now
+/// for a modified one), in the order the database recorded them.
+fn applied_in_order(tracking: &wit::TrackingState, judged: &[Migration]) -> Vec<String> {
+    let mut applied: Vec<String> = Vec::new();
+    for row in &tracking.rows {
+        let shaped = judged
+            .iter()
+            .any(|m| m.name == row.name && matches!(m.state, State::Applied | State::Modified));
+        if shaped && !applied.contains(&row.name) {
+            applied.push(row.name.clone());
+        }
+    }
+    applied
 }
 
 /// SQLite: the replay runs in a private in-memory database.
