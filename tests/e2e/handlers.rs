@@ -33,7 +33,7 @@ fn a_second_handler_is_added_pinned_and_used_from_the_project_folder() {
         .assert_success();
     let pin = &added["result"]["pin"];
     assert_eq!(pin["name"], "handler-db-dbmate");
-    assert_eq!(pin["wit"], "faber:db@0.2.0");
+    assert_eq!(pin["wit"], "faber:db@0.3.0");
     assert_eq!(
         pin["sha256"],
         sha256_hex(&std::fs::read(&wasm).unwrap()).as_str()
@@ -155,7 +155,7 @@ fn an_incompatible_contract_version_is_refused_naming_both_versions() {
     assert_eq!(run.code, 1);
     let cause = run.json()["cause"].as_str().unwrap().to_owned();
     assert!(cause.contains("faber:db@1.0.0"), "{cause}");
-    assert!(cause.contains("faber:db@0.2.0"), "{cause}");
+    assert!(cause.contains("faber:db@0.3.0"), "{cause}");
     assert!(lock_file(&project).is_empty(), "nothing pinned");
 }
 
@@ -212,6 +212,14 @@ fn the_conformance_suite_passes_the_real_handlers_and_fails_a_liar() {
         let (code, report) = conformance(&component(handler));
         assert_eq!(code, 0, "{handler}: {report}");
         assert_eq!(report["status"], "success");
+        let checks = report["result"].to_string();
+        // The 0.3.0 operations are exercised on the handlers that have them.
+        let migrates = handler.starts_with("handler-db-");
+        assert_eq!(
+            checks.contains("apply-migration runs it and records it"),
+            migrates,
+            "{handler}: {report}"
+        );
     }
     let (code, report) = conformance(&component("lying-handler"));
     assert_eq!(code, 1);
@@ -237,7 +245,10 @@ fn info_list_and_remove() {
         .run(&["handler", "info", "handler-db-prisma", "--json"], &[])
         .assert_success();
     assert_eq!(info["result"]["world"], "migration-tool");
-    assert_eq!(info["result"]["host_supports"], json!(["0.1.0", "0.2.0"]));
+    assert_eq!(
+        info["result"]["host_supports"],
+        json!(["0.1.0", "0.2.0", "0.3.0"])
+    );
     assert!(
         info["result"]["exports"]
             .to_string()

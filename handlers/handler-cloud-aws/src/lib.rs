@@ -24,7 +24,7 @@ use faber::db::types::{HandlerError, HandlerInfo, Provider};
 
 /// The version of the WIT package in `../../wit` that this handler implements;
 /// the host refuses a handler whose `info` names a version it does not support.
-const WIT_VERSION: &str = "0.2.0";
+const WIT_VERSION: &str = "0.3.0";
 
 struct AwsHandler;
 

@@ -7,12 +7,16 @@ const SECONDS_PER_DAY: u64 = 86_400;
 
 /// The current UTC time as a migration version.
 pub fn version_now() -> String {
+    version_at(unix_now())
+}
+
+/// Seconds since the epoch, UTC.
+pub fn unix_now() -> u64 {
     // A clock before 1970 is broken, but the epoch still makes a valid,
     // sortable version; failing the run over it would help nobody.
-    let unix_secs = SystemTime::now()
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
-    version_at(unix_secs)
+        .map_or(0, |elapsed| elapsed.as_secs())
 }
 
 /// A Unix time (seconds, UTC) as `YYYYMMDDHHMMSS`.

@@ -9,6 +9,7 @@
 mod clock;
 mod folder;
 mod initialize;
+mod lifecycle;
 mod migration;
 mod next_steps;
 mod tracking;
@@ -19,12 +20,15 @@ wit_bindgen::generate!({
     world: "migration-tool-handler",
 });
 
-use exports::faber::db::migration_tool::{Guest, InitializeOutcome, InitializeRequest};
+use exports::faber::db::migration_tool::{
+    CreateRequest, Guest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
+    TrackingRequest, TrackingRow, TrackingState,
+};
 use faber::db::types::{HandlerError, HandlerInfo, Provider};
 
 /// The version of the WIT package in `../../wit` that this handler implements;
 /// the host refuses a handler whose `info` names a version it does not support.
-const WIT_VERSION: &str = "0.2.0";
+const WIT_VERSION: &str = "0.3.0";
 
 struct DbmateHandler;
 
@@ -42,6 +46,33 @@ impl Guest for DbmateHandler {
 
     fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
         initialize::run(&request)
+    }
+
+    fn migration_lock_for(provider: Provider) -> MigrationLock {
+        lifecycle::lock(provider)
+    }
+
+    fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
+        lifecycle::read_state(&request)
+    }
+
+    fn apply_migration(
+        request: TrackingRequest,
+        name: String,
+    ) -> Result<TrackingRow, HandlerError> {
+        lifecycle::apply(&request, &name)
+    }
+
+    fn resolve_migration(
+        request: TrackingRequest,
+        name: String,
+        resolution: Resolution,
+    ) -> Result<TrackingRow, HandlerError> {
+        lifecycle::resolve(&request, &name, resolution)
+    }
+
+    fn create_migration(request: CreateRequest) -> Result<String, HandlerError> {
+        lifecycle::create(&request)
     }
 }
 

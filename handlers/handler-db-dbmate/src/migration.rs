@@ -67,7 +67,7 @@ pub fn oldest_first<'a>(
 /// Numeric order on digit strings of any length (`9` before `10`), without
 /// parsing them into an integer that a long version would overflow. Versions
 /// equal as numbers (`01`, `1`) fall back to text order to stay total.
-fn compare_versions(a: &str, b: &str) -> Ordering {
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
     let (a_digits, b_digits) = (a.trim_start_matches('0'), b.trim_start_matches('0'));
     a_digits
         .len()

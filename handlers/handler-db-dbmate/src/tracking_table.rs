@@ -64,6 +64,18 @@ impl TrackingTable {
         )
     }
 
+    /// Forgets one version, its one parameter (`dbmate rollback`).
+    pub fn delete_version(&self, provider: Provider) -> String {
+        let marker = match provider {
+            Provider::Postgresql => "$1",
+            Provider::Mysql | Provider::Sqlite => "?",
+        };
+        format!(
+            "DELETE FROM {} WHERE version = {marker}",
+            self.quoted(provider)
+        )
+    }
+
     /// Quoted so that a name that happens to be a keyword (`order`) works,
     /// and so that PostgreSQL keeps its case as configured.
     fn quoted(&self, provider: Provider) -> String {

@@ -28,6 +28,23 @@ pub fn migration_timestamp(unix_secs: u64) -> String {
     format!("{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}")
 }
 
+/// Milliseconds since the epoch (how some writers keep SQLite times) as
+/// RFC 3339 in UTC; a time before 1970 is shown as the epoch.
+pub fn rfc3339_from_millis(millis: i64) -> String {
+    let millis = u64::try_from(millis).unwrap_or(0);
+    let stamp = migration_timestamp(millis / 1000);
+    format!(
+        "{}-{}-{}T{}:{}:{}.{:03}Z",
+        &stamp[..4],
+        &stamp[4..6],
+        &stamp[6..8],
+        &stamp[8..10],
+        &stamp[10..12],
+        &stamp[12..],
+        millis % 1000
+    )
+}
+
 /// The Gregorian (year, month, day) that is `days` days after 1970-01-01.
 ///
 /// Walking whole years then whole months costs a few dozen iterations for any
@@ -95,6 +112,14 @@ mod tests {
     #[test]
     fn ordinary_evening() {
         assert_eq!(migration_timestamp(1_795_477_500), "20261123234500");
+    }
+
+    #[test]
+    fn milliseconds_as_rfc3339() {
+        assert_eq!(
+            rfc3339_from_millis(1_795_477_500_123),
+            "2026-11-23T23:45:00.123Z"
+        );
     }
 
     #[test]

@@ -64,7 +64,7 @@ pub fn record_applied(provider: Provider) -> &'static str {
         Provider::Mysql => {
             "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
              started_at, finished_at, applied_steps_count) \
-             VALUES (?, ?, ?, NULL, NULL, CURRENT_TIMESTAMP(3), CURRENT_TIMESTAMP(3), 1)"
+             VALUES (?, ?, ?, NULL, NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1)"
         }
         Provider::Sqlite => {
             "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
@@ -72,6 +72,111 @@ pub fn record_applied(provider: Provider) -> &'static str {
              VALUES (?, ?, ?, NULL, NULL, current_timestamp, current_timestamp, 1)"
         }
     }
+}
+
+/// Prisma's advisory lock key on PostgreSQL (`pg_advisory_lock(72707369)`).
+pub const POSTGRES_LOCK_KEY: i64 = 72_707_369;
+/// Prisma's named lock on MySQL (`GET_LOCK('prisma_migrate', …)`).
+pub const MYSQL_LOCK_NAME: &str = "prisma_migrate";
+
+/// The database's clock as the tracking table stores it, in UTC: Prisma
+/// writes UTC times (its own clock; the database's here, which every
+/// writer shares).
+pub fn now(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "now()",
+        Provider::Mysql => "UTC_TIMESTAMP(3)",
+        Provider::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+    }
+}
+
+/// The parameter marker number `n` (1-based).
+pub fn marker(provider: Provider, n: usize) -> String {
+    match provider {
+        Provider::Postgresql => format!("${n}"),
+        Provider::Mysql | Provider::Sqlite => "?".to_string(),
+    }
+}
+
+/// Every row, in the order Prisma lists them (`started_at`, oldest first).
+pub const ALL_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs,      rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations      ORDER BY started_at ASC";
+
+/// A query returning a row for each table of the database (or schema) the
+/// connection uses that Prisma does not ignore: a database with one refuses
+/// `migrate deploy` until it is baselined (P3005).
+pub fn user_tables(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => {
+            "SELECT tablename FROM pg_catalog.pg_tables              WHERE schemaname = current_schema() AND tablename <> '_prisma_migrations'"
+        }
+        Provider::Mysql => {
+            "SELECT table_name FROM information_schema.tables              WHERE table_schema = DATABASE() AND table_name <> '_prisma_migrations'"
+        }
+        Provider::Sqlite => {
+            "SELECT name FROM sqlite_master WHERE type = 'table'              AND name <> '_prisma_migrations' AND name NOT LIKE 'sqlite_%'"
+        }
+    }
+}
+
+/// A migration starts (parameters: id, checksum, migration_name): the row
+/// as Prisma inserts it, `finished_at` empty and no step counted yet.
+pub fn record_started(provider: Provider) -> String {
+    format!(
+        "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) \
+         VALUES ({}, {}, {}, {})",
+        marker(provider, 1),
+        marker(provider, 2),
+        now(provider),
+        marker(provider, 3)
+    )
+}
+
+/// A migration's script ran (parameter: id): one more step, then the finish.
+pub fn record_step(provider: Provider) -> String {
+    format!(
+        "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = {}",
+        marker(provider, 1)
+    )
+}
+
+pub fn record_finished(provider: Provider) -> String {
+    format!(
+        "UPDATE _prisma_migrations SET finished_at = {} WHERE id = {}",
+        now(provider),
+        marker(provider, 1)
+    )
+}
+
+/// A migration's script failed (parameters: logs, id).
+pub fn record_failed(provider: Provider) -> String {
+    format!(
+        "UPDATE _prisma_migrations SET logs = {} WHERE id = {}",
+        marker(provider, 1),
+        marker(provider, 2)
+    )
+}
+
+/// `migrate resolve --applied` (parameters: id, checksum, migration_name):
+/// started and finished at one moment, empty logs, no step counted.
+pub fn record_marked_applied(provider: Provider) -> String {
+    format!(
+        "INSERT INTO _prisma_migrations (id, checksum, logs, started_at, finished_at, migration_name) \
+         VALUES ({}, {}, '', {now}, {now}, {})",
+        marker(provider, 1),
+        marker(provider, 2),
+        marker(provider, 3),
+        now = now(provider)
+    )
+}
+
+/// `migrate resolve --rolled-back`, and the failed rows `--applied`
+/// supersedes (parameter: id).
+pub fn record_rolled_back(provider: Provider) -> String {
+    format!(
+        "UPDATE _prisma_migrations SET rolled_back_at = {} WHERE id = {}",
+        now(provider),
+        marker(provider, 1)
+    )
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::next_steps::next_steps;
 use crate::tracking;
 
 /// Prisma's own body for a migration with nothing in it.
-const EMPTY_MIGRATION: &str = "-- This is an empty migration.";
+pub const EMPTY_MIGRATION: &str = "-- This is an empty migration.";
 
 pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
     check_tracking_table(request.tracking_table.as_deref())?;
@@ -84,7 +84,7 @@ fn ensure_tracking_table(request: &InitializeRequest) -> Result<bool, HandlerErr
     Ok(created)
 }
 
-fn check_tracking_table(configured: Option<&str>) -> Result<(), HandlerError> {
+pub fn check_tracking_table(configured: Option<&str>) -> Result<(), HandlerError> {
     match configured {
         Some(table) if table != TRACKING_TABLE => Err(HandlerError::InvalidRequest(format!(
             "tracking-table: Prisma always records migrations in {TRACKING_TABLE} and \
@@ -96,7 +96,7 @@ fn check_tracking_table(configured: Option<&str>) -> Result<(), HandlerError> {
 
 /// Writes the lock file unless one for the same provider is there already;
 /// returns its relative path when it was written.
-fn ensure_lock_file(
+pub fn ensure_lock_file(
     folder: &MigrationsFolder,
     provider: Provider,
 ) -> Result<Option<String>, HandlerError> {

@@ -81,7 +81,7 @@ fn run_and_record(
     Ok(())
 }
 
-fn new_record_id() -> Result<String, HandlerError> {
+pub fn new_record_id() -> Result<String, HandlerError> {
     let mut bytes = [0; 16];
     getrandom::fill(&mut bytes)
         .map_err(|e| HandlerError::Internal(format!("no randomness for a record id: {e}")))?;

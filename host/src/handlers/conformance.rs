@@ -8,11 +8,13 @@ use serde::Serialize;
 
 use crate::db::{ConnectionString, Server, SessionPolicy, Value};
 use crate::runtime::bindings::latest::{
-    HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest, Provider,
+    CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
+    Provider, Resolution, TrackingRequest, TrackingState,
 };
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
 };
+use crate::workflow::tracking::{self, State};
 
 #[derive(Debug, Serialize)]
 pub struct Check {
@@ -204,7 +206,95 @@ async fn migration_tool(
             Ok(_) => Ok("nothing created, written or applied".to_owned()),
         },
     ));
+    if tool.migrates() {
+        lifecycle(&tool, &scratch, checks).await;
+    }
     checks.push(check("stays inside its grant", scratch.nothing_outside()));
+}
+
+/// The 0.3.0 operations on the initialized scratch database: a migration
+/// created, seen pending, applied once, a broken one failing without being
+/// recorded as applied, and resolved.
+async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Check>) {
+    let created = scratch
+        .create(
+            tool,
+            "conformance table",
+            "CREATE TABLE conformance_t (id INTEGER);",
+        )
+        .await;
+    checks.push(check(
+        "create-migration writes the file it reports",
+        created.clone().and_then(|file| {
+            scratch.files_exist(std::slice::from_ref(&file))?;
+            Ok(file)
+        }),
+    ));
+    let Ok(file) = created else { return };
+    let Some(name) = scratch.migration_named_by(tool, &file).await else {
+        return checks.push(check(
+            "read-state lists the new migration as pending",
+            Err(format!("no migration of the folder is written at {file}")),
+        ));
+    };
+    checks.push(check(
+        "read-state lists the new migration as pending",
+        scratch.state_of(tool, &name, State::Pending).await,
+    ));
+    let applied = scratch.apply(tool, &name).await;
+    checks.push(check(
+        "apply-migration runs it and records it",
+        match applied {
+            Err(err) => Err(err),
+            Ok(()) => match scratch.table_exists("conformance_t").await {
+                Ok(true) => scratch.state_of(tool, &name, State::Applied).await,
+                Ok(false) => Err("the migration's table was not created".to_owned()),
+                Err(err) => Err(err),
+            },
+        },
+    ));
+    checks.push(check(
+        "apply-migration refuses to apply it twice",
+        match scratch.apply(tool, &name).await {
+            Ok(()) => Err("applied a second time".to_owned()),
+            Err(_) => Ok("refused".to_owned()),
+        },
+    ));
+    let broken = match scratch.create(tool, "broken", "THIS IS NOT SQL;").await {
+        Ok(file) => scratch.migration_named_by(tool, &file).await,
+        Err(_) => None,
+    };
+    let Some(broken) = broken else {
+        return checks.push(check(
+            "a failing migration is not recorded as applied",
+            Err("could not create a second migration".to_owned()),
+        ));
+    };
+    checks.push(check(
+        "a failing migration is not recorded as applied",
+        match scratch.apply(tool, &broken).await {
+            Ok(()) => Err("invalid SQL was reported applied".to_owned()),
+            Err(_) => match scratch.read(tool).await.map(|s| judged(&s, &broken)) {
+                Ok(Some(State::Applied)) => Err("it is recorded as applied".to_owned()),
+                Ok(state) => Ok(format!("{:?}", state.map(State::as_str))),
+                Err(err) => Err(err),
+            },
+        },
+    ));
+    checks.push(check(
+        "resolve-migration --applied records it as applied",
+        match scratch.resolve(tool, &broken, Resolution::Applied).await {
+            Err(err) => Err(err),
+            Ok(()) => scratch.state_of(tool, &broken, State::Applied).await,
+        },
+    ));
+}
+
+fn judged(state: &TrackingState, name: &str) -> Option<State> {
+    tracking::classify(state)
+        .into_iter()
+        .find(|m| m.name == name)
+        .map(|m| m.state)
 }
 
 async fn cloud_provider(
@@ -286,6 +376,133 @@ impl Scratch {
     }
 
     async fn initialize(&self, tool: &MigrationTool) -> Result<InitializeOutcome, String> {
+        let request = InitializeRequest {
+            provider: Provider::Sqlite,
+            database_name: "conformance".to_owned(),
+            migrations_dir: "/migrations".to_owned(),
+            tracking_table: None,
+        };
+        let (returned, outcome) = tool.initialize_schema(self.grant().await?, &request).await;
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        outcome.map_err(|err| err.to_string())
+    }
+
+    fn tracking_request() -> TrackingRequest {
+        TrackingRequest {
+            provider: Provider::Sqlite,
+            database_name: "conformance".to_owned(),
+            migrations_dir: "/migrations".to_owned(),
+            tracking_table: None,
+        }
+    }
+
+    async fn read(&self, tool: &MigrationTool) -> Result<TrackingState, String> {
+        let (returned, state) = tool
+            .read_state(self.grant().await?, &Self::tracking_request())
+            .await;
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        state.map_err(|err| err.to_string())
+    }
+
+    async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
+        let (returned, row) = tool
+            .apply_migration(self.grant().await?, &Self::tracking_request(), name)
+            .await;
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        row.map(drop).map_err(|err| err.to_string())
+    }
+
+    async fn resolve(
+        &self,
+        tool: &MigrationTool,
+        name: &str,
+        resolution: Resolution,
+    ) -> Result<(), String> {
+        let (returned, row) = tool
+            .resolve_migration(
+                self.grant().await?,
+                &Self::tracking_request(),
+                name,
+                resolution,
+            )
+            .await;
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        row.map(drop).map_err(|err| err.to_string())
+    }
+
+    async fn create(&self, tool: &MigrationTool, name: &str, sql: &str) -> Result<String, String> {
+        let grant = Grant {
+            directory: Some((self.migrations(), "/migrations".to_owned())),
+            ..Grant::default()
+        };
+        let request = CreateRequest {
+            provider: Provider::Sqlite,
+            migrations_dir: "/migrations".to_owned(),
+            name: name.to_owned(),
+            sql: sql.to_owned(),
+        };
+        tool.create_migration(grant, &request)
+            .await
+            .map_err(|err| err.to_string())
+    }
+
+    /// The folder migration whose file is `file` (the name is the path's
+    /// first component, or the file name without its extension).
+    async fn migration_named_by(&self, tool: &MigrationTool, file: &str) -> Option<String> {
+        let state = self.read(tool).await.ok()?;
+        state.folder.into_iter().map(|m| m.name).find(|name| {
+            file == name
+                || file.starts_with(&format!("{name}/"))
+                || file.starts_with(&format!("{name}."))
+        })
+    }
+
+    async fn state_of(
+        &self,
+        tool: &MigrationTool,
+        name: &str,
+        want: State,
+    ) -> Result<String, String> {
+        let state = self.read(tool).await?;
+        match judged(&state, name) {
+            Some(found) if found == want => Ok(format!("{name} is {}", want.as_str())),
+            found => Err(format!(
+                "{name} is {}, expected {}",
+                found.map_or("absent", State::as_str),
+                want.as_str()
+            )),
+        }
+    }
+
+    async fn table_exists(&self, table: &str) -> Result<bool, String> {
+        let server = Server::connect(&self.target)
+            .await
+            .map_err(|f| f.to_string())?;
+        let mut database = server
+            .open(&self.target, "conformance")
+            .await
+            .map_err(|f| f.to_string())?;
+        let found = database
+            .query(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
+                &[Value::Text(table.to_owned())],
+            )
+            .await
+            .map_err(|err| err.message);
+        database.close().await;
+        Ok(found?.rows == vec![vec![Value::Integer(1)]])
+    }
+
+    /// The folder and the same confined session `init` gives a handler.
+    async fn grant(&self) -> Result<Grant, String> {
         let mut server = Server::connect(&self.target)
             .await
             .map_err(|f| f.to_string())?;
@@ -305,22 +522,11 @@ impl Scratch {
             .await
             .map_err(|f| f.to_string())?;
         admin.close().await;
-        let grant = Grant {
+        Ok(Grant {
             directory: Some((self.migrations(), "/migrations".to_owned())),
             database: Some(database),
             ..Grant::default()
-        };
-        let request = InitializeRequest {
-            provider: Provider::Sqlite,
-            database_name: "conformance".to_owned(),
-            migrations_dir: "/migrations".to_owned(),
-            tracking_table: None,
-        };
-        let (returned, outcome) = tool.initialize_schema(grant, &request).await;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        outcome.map_err(|err| err.to_string())
+        })
     }
 
     /// Rows in `table`, read on a connection of the host's own.

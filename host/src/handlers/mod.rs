@@ -292,6 +292,9 @@ pub fn failure(failure: HandlerFailure) -> Failure {
         HandlerFailure::Incompatible { .. } => {
             "Install a build of the handler for a contract version this host supports (faber-db handler info NAME shows both)"
         }
+        HandlerFailure::Outdated { .. } => {
+            "Install a newer build of the handler (faber-db handler add PATH.wasm), or keep using it for init only"
+        }
         HandlerFailure::CpuLimit { .. }
         | HandlerFailure::MemoryLimit { .. }
         | HandlerFailure::Timeout { .. } => {
@@ -311,7 +314,9 @@ pub fn failure(failure: HandlerFailure) -> Failure {
         }
     };
     let headline = match &failure {
-        HandlerFailure::Load { handler, .. } | HandlerFailure::Incompatible { handler, .. } => {
+        HandlerFailure::Load { handler, .. }
+        | HandlerFailure::Incompatible { handler, .. }
+        | HandlerFailure::Outdated { handler, .. } => {
             format!("Cannot use handler {handler}")
         }
         other => format!("Handler {} failed", other.handler()),

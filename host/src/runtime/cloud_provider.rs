@@ -7,6 +7,7 @@ use super::bindings::latest::cloud_provider::CloudProviderHandlerPre;
 use super::bindings::latest::{
     CloudProviderHandler, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
 };
+use super::bindings::v0_2_0;
 use super::capabilities::rds::RdsAccess;
 use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState};
@@ -18,7 +19,117 @@ pub struct CloudProvider {
     runtime: Runtime,
     component: LoadedComponent,
     shape: Shape,
-    pre: CloudProviderHandlerPre<HandlerState>,
+    pre: Pre,
+}
+
+/// The linked component, per contract version.
+enum Pre {
+    V0_2_0(v0_2_0::CloudProviderHandlerPre<HandlerState>),
+    Latest(CloudProviderHandlerPre<HandlerState>),
+}
+
+/// One instance, per contract version; its calls speak the latest types.
+enum Instance {
+    V0_2_0(v0_2_0::CloudProviderHandler),
+    Latest(CloudProviderHandler),
+}
+
+type Answer<T> = wasmtime::Result<Result<T, HandlerError>>;
+
+impl Instance {
+    async fn info(&self, store: &mut Store<HandlerState>) -> wasmtime::Result<HandlerInfo> {
+        match self {
+            Instance::V0_2_0(h) => Ok(v0_2_0::info(
+                h.faber_db_cloud_provider().call_info(store).await?,
+            )),
+            Instance::Latest(h) => h.faber_db_cloud_provider().call_info(store).await,
+        }
+    }
+
+    async fn hostings(&self, store: &mut Store<HandlerState>) -> wasmtime::Result<Vec<String>> {
+        match self {
+            Instance::V0_2_0(h) => h.faber_db_cloud_provider().call_hostings(store).await,
+            Instance::Latest(h) => h.faber_db_cloud_provider().call_hostings(store).await,
+        }
+    }
+
+    async fn plan(
+        &self,
+        store: &mut Store<HandlerState>,
+        request: &InfrastructureRequest,
+    ) -> Answer<Vec<String>> {
+        match self {
+            Instance::V0_2_0(h) => {
+                let request = v0_2_0::infrastructure_request(request);
+                let answer = h
+                    .faber_db_cloud_provider()
+                    .call_plan(store, &request)
+                    .await?;
+                Ok(answer.map_err(v0_2_0::error))
+            }
+            Instance::Latest(h) => h.faber_db_cloud_provider().call_plan(store, request).await,
+        }
+    }
+
+    async fn find(
+        &self,
+        store: &mut Store<HandlerState>,
+        request: &InfrastructureRequest,
+    ) -> Answer<Option<Infrastructure>> {
+        match self {
+            Instance::V0_2_0(h) => {
+                let request = v0_2_0::infrastructure_request(request);
+                let answer = h
+                    .faber_db_cloud_provider()
+                    .call_find(store, &request)
+                    .await?;
+                Ok(answer
+                    .map(|found| found.map(v0_2_0::infrastructure))
+                    .map_err(v0_2_0::error))
+            }
+            Instance::Latest(h) => h.faber_db_cloud_provider().call_find(store, request).await,
+        }
+    }
+
+    async fn provision(
+        &self,
+        store: &mut Store<HandlerState>,
+        request: &InfrastructureRequest,
+    ) -> Answer<Infrastructure> {
+        match self {
+            Instance::V0_2_0(h) => {
+                let request = v0_2_0::infrastructure_request(request);
+                let answer = h
+                    .faber_db_cloud_provider()
+                    .call_provision(store, &request)
+                    .await?;
+                Ok(answer.map(v0_2_0::infrastructure).map_err(v0_2_0::error))
+            }
+            Instance::Latest(h) => {
+                h.faber_db_cloud_provider()
+                    .call_provision(store, request)
+                    .await
+            }
+        }
+    }
+
+    async fn poll(
+        &self,
+        store: &mut Store<HandlerState>,
+        request: &InfrastructureRequest,
+    ) -> Answer<Infrastructure> {
+        match self {
+            Instance::V0_2_0(h) => {
+                let request = v0_2_0::infrastructure_request(request);
+                let answer = h
+                    .faber_db_cloud_provider()
+                    .call_poll(store, &request)
+                    .await?;
+                Ok(answer.map(v0_2_0::infrastructure).map_err(v0_2_0::error))
+            }
+            Instance::Latest(h) => h.faber_db_cloud_provider().call_poll(store, request).await,
+        }
+    }
 }
 
 impl CloudProvider {
@@ -37,11 +148,23 @@ impl CloudProvider {
         }
         let pre = runtime
             .linker()
-            .and_then(|mut linker| {
-                CloudProviderHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
-                linker.instantiate_pre(&component.component)
+            .and_then(|mut linker| match shape.wit_version.as_str() {
+                v0_2_0::WIT_VERSION => {
+                    v0_2_0::CloudProviderHandler::add_to_linker::<_, HasSelf<_>>(
+                        &mut linker,
+                        |state| state,
+                    )?;
+                    let pre = linker.instantiate_pre(&component.component)?;
+                    Ok(Pre::V0_2_0(v0_2_0::CloudProviderHandlerPre::new(pre)?))
+                }
+                _ => {
+                    CloudProviderHandler::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| {
+                        state
+                    })?;
+                    let pre = linker.instantiate_pre(&component.component)?;
+                    Ok(Pre::Latest(CloudProviderHandlerPre::new(pre)?))
+                }
             })
-            .and_then(CloudProviderHandlerPre::new)
             .map_err(|err| HandlerFailure::Incompatible {
                 handler: component.name.clone(),
                 reason: format!("{err:#}"),
@@ -65,10 +188,7 @@ impl CloudProvider {
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
         let info = self
             .call(None, async |handler, store| {
-                Ok(Ok(handler
-                    .faber_db_cloud_provider()
-                    .call_info(store)
-                    .await?))
+                Ok(Ok(handler.info(store).await?))
             })
             .await?;
         super::check_info(&self.component, &self.shape, info)
@@ -76,10 +196,7 @@ impl CloudProvider {
 
     pub async fn hostings(&self) -> Result<Vec<String>, HandlerFailure> {
         self.call(None, async |handler, store| {
-            Ok(Ok(handler
-                .faber_db_cloud_provider()
-                .call_hostings(store)
-                .await?))
+            Ok(Ok(handler.hostings(store).await?))
         })
         .await
     }
@@ -92,10 +209,7 @@ impl CloudProvider {
         request: &InfrastructureRequest,
     ) -> Result<Vec<String>, HandlerFailure> {
         self.call(None, async |handler, store| {
-            handler
-                .faber_db_cloud_provider()
-                .call_plan(store, request)
-                .await
+            handler.plan(store, request).await
         })
         .await
     }
@@ -106,10 +220,7 @@ impl CloudProvider {
         rds: &RdsAccess,
     ) -> Result<Option<Infrastructure>, HandlerFailure> {
         self.call(Some(rds.clone()), async |handler, store| {
-            handler
-                .faber_db_cloud_provider()
-                .call_find(store, request)
-                .await
+            handler.find(store, request).await
         })
         .await
     }
@@ -120,10 +231,7 @@ impl CloudProvider {
         rds: &RdsAccess,
     ) -> Result<Infrastructure, HandlerFailure> {
         self.call(Some(rds.clone()), async |handler, store| {
-            handler
-                .faber_db_cloud_provider()
-                .call_provision(store, request)
-                .await
+            handler.provision(store, request).await
         })
         .await
     }
@@ -134,10 +242,7 @@ impl CloudProvider {
         rds: &RdsAccess,
     ) -> Result<Infrastructure, HandlerFailure> {
         self.call(Some(rds.clone()), async |handler, store| {
-            handler
-                .faber_db_cloud_provider()
-                .call_poll(store, request)
-                .await
+            handler.poll(store, request).await
         })
         .await
     }
@@ -146,10 +251,7 @@ impl CloudProvider {
     async fn call<T>(
         &self,
         rds: Option<RdsAccess>,
-        body: impl AsyncFnOnce(
-            &CloudProviderHandler,
-            &mut Store<HandlerState>,
-        ) -> wasmtime::Result<Result<T, HandlerError>>,
+        body: impl AsyncFnOnce(&Instance, &mut Store<HandlerState>) -> Answer<T>,
     ) -> Result<T, HandlerFailure> {
         let grant = Grant {
             rds,
@@ -161,7 +263,10 @@ impl CloudProvider {
             .call(
                 handler,
                 grant,
-                async |store| self.pre.instantiate_async(store).await,
+                async |store| match &self.pre {
+                    Pre::V0_2_0(pre) => pre.instantiate_async(store).await.map(Instance::V0_2_0),
+                    Pre::Latest(pre) => pre.instantiate_async(store).await.map(Instance::Latest),
+                },
                 async |instance, store| body(&instance, store).await,
             )
             .await;

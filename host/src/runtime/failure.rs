@@ -17,6 +17,15 @@ pub enum HandlerFailure {
     Sandbox { handler: String, reason: String },
     #[error("handler {handler} is incompatible with this host: {reason}")]
     Incompatible { handler: String, reason: String },
+    #[error(
+        "handler {handler} was built for faber:db@{built_for}, which has no `{operation}`; this needs a handler built for faber:db@{needed}"
+    )]
+    Outdated {
+        handler: String,
+        built_for: String,
+        operation: &'static str,
+        needed: &'static str,
+    },
     #[error("handler {handler} used up its CPU budget of {fuel} fuel units")]
     CpuLimit { handler: String, fuel: u64 },
     #[error("handler {handler} hit its memory limit of {mib} MiB")]
@@ -44,6 +53,7 @@ impl HandlerFailure {
             HandlerFailure::Load { handler, .. }
             | HandlerFailure::Sandbox { handler, .. }
             | HandlerFailure::Incompatible { handler, .. }
+            | HandlerFailure::Outdated { handler, .. }
             | HandlerFailure::CpuLimit { handler, .. }
             | HandlerFailure::MemoryLimit { handler, .. }
             | HandlerFailure::DiskLimit { handler, .. }

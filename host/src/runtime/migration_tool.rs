@@ -1,19 +1,84 @@
 //! Calling a migration-tool handler (world `migration-tool-handler`), whatever
 //! supported version of the contract it was built for.
 
+use wasmtime::Store;
 use wasmtime::component::HasSelf;
 
-use super::bindings::{latest, v0_1_0};
+use super::bindings::{latest, v0_1_0, v0_2_0};
 use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState, SqlTally};
 use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;
-use latest::{HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest};
+use latest::{
+    CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest, MigrationLock,
+    Resolution, TrackingRequest, TrackingRow, TrackingState,
+};
 
 /// The linked component, per contract version.
 enum Pre {
     V0_1_0(v0_1_0::MigrationToolHandlerPre<HandlerState>),
-    V0_2_0(latest::migration_tool::MigrationToolHandlerPre<HandlerState>),
+    V0_2_0(v0_2_0::MigrationToolHandlerPre<HandlerState>),
+    Latest(latest::migration_tool::MigrationToolHandlerPre<HandlerState>),
+}
+
+/// One instance, per contract version; its calls speak the latest types.
+enum Instance {
+    V0_1_0(v0_1_0::MigrationToolHandler),
+    V0_2_0(v0_2_0::MigrationToolHandler),
+    Latest(latest::MigrationToolHandler),
+}
+
+type Answer<T> = wasmtime::Result<Result<T, HandlerError>>;
+
+impl Instance {
+    async fn info(&self, store: &mut Store<HandlerState>) -> wasmtime::Result<HandlerInfo> {
+        Ok(match self {
+            Instance::V0_1_0(h) => {
+                v0_1_0::info(h.faber_db_migration_tool().call_info(store).await?)
+            }
+            Instance::V0_2_0(h) => {
+                v0_2_0::info(h.faber_db_migration_tool().call_info(store).await?)
+            }
+            Instance::Latest(h) => h.faber_db_migration_tool().call_info(store).await?,
+        })
+    }
+
+    async fn initialize_schema(
+        &self,
+        store: &mut Store<HandlerState>,
+        request: &InitializeRequest,
+    ) -> Answer<InitializeOutcome> {
+        Ok(match self {
+            Instance::V0_1_0(h) => h
+                .faber_db_migration_tool()
+                .call_initialize_schema(store, &v0_1_0::request(request))
+                .await?
+                .map(v0_1_0::outcome)
+                .map_err(v0_1_0::error),
+            Instance::V0_2_0(h) => h
+                .faber_db_migration_tool()
+                .call_initialize_schema(store, &v0_2_0::request(request))
+                .await?
+                .map(v0_2_0::outcome)
+                .map_err(v0_2_0::error),
+            Instance::Latest(h) => {
+                h.faber_db_migration_tool()
+                    .call_initialize_schema(store, request)
+                    .await?
+            }
+        })
+    }
+
+    /// The 0.3.0 operations; older instances never get here (see
+    /// [`MigrationTool::require_latest`]).
+    fn latest(&self) -> &latest::MigrationToolHandler {
+        match self {
+            Instance::Latest(h) => h,
+            Instance::V0_1_0(_) | Instance::V0_2_0(_) => {
+                unreachable!("an older handler is refused before it is instantiated")
+            }
+        }
+    }
 }
 
 /// What the host takes back from a call, whatever its outcome: the database
@@ -23,6 +88,29 @@ pub struct Returned {
     pub sql: SqlTally,
 }
 
+impl Returned {
+    /// What a call refused before it started hands back.
+    fn from_grant(grant: Grant) -> Returned {
+        Returned {
+            database: grant.database,
+            sql: SqlTally::default(),
+        }
+    }
+
+    fn from(state: Option<HandlerState>) -> Returned {
+        match state {
+            Some(state) => Returned {
+                database: state.database,
+                sql: state.sql,
+            },
+            None => Returned {
+                database: None,
+                sql: SqlTally::default(),
+            },
+        }
+    }
+}
+
 /// A loaded migration-tool handler, linked and ready to instantiate per call.
 pub struct MigrationTool {
     runtime: Runtime,
@@ -30,6 +118,9 @@ pub struct MigrationTool {
     shape: Shape,
     pre: Pre,
 }
+
+/// The contract version that brought the migration operations.
+const MIGRATION_OPERATIONS_SINCE: &str = latest::WIT_VERSION;
 
 impl MigrationTool {
     /// Links the capabilities of the migration-tool world (SQL and logging)
@@ -57,13 +148,21 @@ impl MigrationTool {
                     let pre = linker.instantiate_pre(&component.component)?;
                     Ok(Pre::V0_1_0(v0_1_0::MigrationToolHandlerPre::new(pre)?))
                 }
+                v0_2_0::WIT_VERSION => {
+                    v0_2_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
+                        &mut linker,
+                        |state| state,
+                    )?;
+                    let pre = linker.instantiate_pre(&component.component)?;
+                    Ok(Pre::V0_2_0(v0_2_0::MigrationToolHandlerPre::new(pre)?))
+                }
                 _ => {
                     latest::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
                         &mut linker,
                         |state| state,
                     )?;
                     let pre = linker.instantiate_pre(&component.component)?;
-                    Ok(Pre::V0_2_0(
+                    Ok(Pre::Latest(
                         latest::migration_tool::MigrationToolHandlerPre::new(pre)?,
                     ))
                 }
@@ -89,35 +188,13 @@ impl MigrationTool {
     }
 
     pub async fn info(&self) -> Result<HandlerInfo, HandlerFailure> {
-        let handler = &self.component.name;
-        let (_, result) = match &self.pre {
-            Pre::V0_1_0(pre) => {
-                self.runtime
-                    .call(
-                        handler,
-                        Grant::default(),
-                        async |store| pre.instantiate_async(store).await,
-                        async |instance, store| {
-                            let info = instance.faber_db_migration_tool().call_info(store).await?;
-                            Ok(v0_1_0::info(info))
-                        },
-                    )
-                    .await
-            }
-            Pre::V0_2_0(pre) => {
-                self.runtime
-                    .call(
-                        handler,
-                        Grant::default(),
-                        async |store| pre.instantiate_async(store).await,
-                        async |instance, store| {
-                            instance.faber_db_migration_tool().call_info(store).await
-                        },
-                    )
-                    .await
-            }
-        };
-        result.and_then(|info| super::check_info(&self.component, &self.shape, info))
+        let (_, result) = self
+            .call(Grant::default(), async |instance, store| {
+                Ok(Ok(instance.info(store).await?))
+            })
+            .await;
+        let info = result.and_then(|info| self.reported(info))?;
+        super::check_info(&self.component, &self.shape, info)
     }
 
     /// Runs `initialize-schema`. The database comes back (also after a
@@ -127,53 +204,214 @@ impl MigrationTool {
         grant: Grant,
         request: &InitializeRequest,
     ) -> (Returned, Result<InitializeOutcome, HandlerFailure>) {
-        let handler = &self.component.name;
-        let (state, result) = match &self.pre {
-            Pre::V0_1_0(pre) => {
-                let legacy = v0_1_0::request(request);
-                self.runtime
-                    .call(
-                        handler,
-                        grant,
-                        async |store| pre.instantiate_async(store).await,
-                        async |instance, store| {
-                            let reported = instance
-                                .faber_db_migration_tool()
-                                .call_initialize_schema(store, &legacy)
-                                .await?;
-                            Ok(reported.map(v0_1_0::outcome).map_err(v0_1_0::error))
-                        },
-                    )
-                    .await
+        let (returned, result) = self
+            .call(grant, async |instance, store| {
+                instance.initialize_schema(store, request).await
+            })
+            .await;
+        (returned, result.and_then(|reported| self.accept(reported)))
+    }
+
+    /// True when the handler implements the migration operations (0.3.0).
+    pub fn migrates(&self) -> bool {
+        matches!(self.pre, Pre::Latest(_))
+    }
+
+    /// The lock the tool takes; touches nothing.
+    pub async fn migration_lock(
+        &self,
+        provider: latest::Provider,
+    ) -> Result<MigrationLock, HandlerFailure> {
+        self.require_latest("migration-lock-for")?;
+        let (_, result) = self
+            .call(Grant::default(), async |instance, store| {
+                let lock = instance
+                    .latest()
+                    .faber_db_migration_tool()
+                    .call_migration_lock_for(store, provider)
+                    .await?;
+                Ok(Ok(lock))
+            })
+            .await;
+        let lock = self.reported(result?)?;
+        if let MigrationLock::MysqlNamed(name) = &lock {
+            // GET_LOCK names are at most 64 characters; the host binds it as
+            // a parameter, so only its length and visibility matter.
+            if name.is_empty() || name.chars().count() > 64 || untrusted::clean(name) != *name {
+                return Err(self.untruthful(format!(
+                    "MySQL lock name {:?} is not 1 to 64 visible characters",
+                    untrusted::clean(name)
+                )));
             }
-            Pre::V0_2_0(pre) => {
-                self.runtime
-                    .call(
-                        handler,
-                        grant,
-                        async |store| pre.instantiate_async(store).await,
-                        async |instance, store| {
-                            instance
-                                .faber_db_migration_tool()
-                                .call_initialize_schema(store, request)
-                                .await
-                        },
-                    )
+        }
+        Ok(lock)
+    }
+
+    /// Reads the tracking table and the folder. The grant should be
+    /// read-only where the provider allows; the handler promises to write
+    /// nothing.
+    pub async fn read_state(
+        &self,
+        grant: Grant,
+        request: &TrackingRequest,
+    ) -> (Returned, Result<TrackingState, HandlerFailure>) {
+        if let Err(failure) = self.require_latest("read-state") {
+            return (Returned::from_grant(grant), Err(failure));
+        }
+        let (returned, result) = self
+            .call(grant, async |instance, store| {
+                instance
+                    .latest()
+                    .faber_db_migration_tool()
+                    .call_read_state(store, request)
                     .await
-            }
-        };
-        let result = result.and_then(|reported| self.accept(reported));
-        let returned = match state {
-            Some(state) => Returned {
-                database: state.database,
-                sql: state.sql,
-            },
-            None => Returned {
-                database: None,
-                sql: SqlTally::default(),
-            },
-        };
+            })
+            .await;
+        let result = result.and_then(|reported| {
+            let state = self.reported(reported)?;
+            check_state(&state).map_err(|reason| self.untruthful(reason))?;
+            Ok(state)
+        });
         (returned, result)
+    }
+
+    /// Applies one migration, recorded as the tool records it.
+    pub async fn apply_migration(
+        &self,
+        grant: Grant,
+        request: &TrackingRequest,
+        name: &str,
+    ) -> (Returned, Result<TrackingRow, HandlerFailure>) {
+        if let Err(failure) = self.require_latest("apply-migration") {
+            return (Returned::from_grant(grant), Err(failure));
+        }
+        let (returned, result) = self
+            .call(grant, async |instance, store| {
+                instance
+                    .latest()
+                    .faber_db_migration_tool()
+                    .call_apply_migration(store, request, name)
+                    .await
+            })
+            .await;
+        (
+            returned,
+            result.and_then(|reported| self.row(reported, name)),
+        )
+    }
+
+    /// Marks a migration applied or rolled back, with the tool's meaning.
+    pub async fn resolve_migration(
+        &self,
+        grant: Grant,
+        request: &TrackingRequest,
+        name: &str,
+        resolution: Resolution,
+    ) -> (Returned, Result<TrackingRow, HandlerFailure>) {
+        if let Err(failure) = self.require_latest("resolve-migration") {
+            return (Returned::from_grant(grant), Err(failure));
+        }
+        let (returned, result) = self
+            .call(grant, async |instance, store| {
+                instance
+                    .latest()
+                    .faber_db_migration_tool()
+                    .call_resolve_migration(store, request, name, resolution)
+                    .await
+            })
+            .await;
+        (
+            returned,
+            result.and_then(|reported| self.row(reported, name)),
+        )
+    }
+
+    /// Writes a new migration into the granted folder; returns its path
+    /// relative to the folder.
+    pub async fn create_migration(
+        &self,
+        grant: Grant,
+        request: &CreateRequest,
+    ) -> Result<String, HandlerFailure> {
+        self.require_latest("create-migration")?;
+        let (_, result) = self
+            .call(grant, async |instance, store| {
+                instance
+                    .latest()
+                    .faber_db_migration_tool()
+                    .call_create_migration(store, request)
+                    .await
+            })
+            .await;
+        let path = self.reported(result?)?;
+        untrusted::check_relative_path("migration written", &path)
+            .map_err(|reason| self.untruthful(reason))?;
+        Ok(path)
+    }
+
+    fn require_latest(&self, operation: &'static str) -> Result<(), HandlerFailure> {
+        if self.migrates() {
+            return Ok(());
+        }
+        Err(HandlerFailure::Outdated {
+            handler: self.component.name.clone(),
+            built_for: self.shape.wit_version.clone(),
+            operation,
+            needed: MIGRATION_OPERATIONS_SINCE,
+        })
+    }
+
+    /// One call on a fresh instance of whichever version was linked.
+    async fn call<T>(
+        &self,
+        grant: Grant,
+        body: impl AsyncFnOnce(&Instance, &mut Store<HandlerState>) -> Answer<T>,
+    ) -> (Returned, Result<Result<T, HandlerError>, HandlerFailure>) {
+        let (state, result) = self
+            .runtime
+            .call(
+                &self.component.name,
+                grant,
+                async |store| match &self.pre {
+                    Pre::V0_1_0(pre) => pre.instantiate_async(store).await.map(Instance::V0_1_0),
+                    Pre::V0_2_0(pre) => pre.instantiate_async(store).await.map(Instance::V0_2_0),
+                    Pre::Latest(pre) => pre.instantiate_async(store).await.map(Instance::Latest),
+                },
+                async |instance, store| body(&instance, store).await,
+            )
+            .await;
+        (Returned::from(state), result)
+    }
+
+    fn reported<T>(&self, reported: Result<T, HandlerError>) -> Result<T, HandlerFailure> {
+        reported.map_err(|error| HandlerFailure::Reported {
+            handler: self.component.name.clone(),
+            error,
+        })
+    }
+
+    fn untruthful(&self, reason: String) -> HandlerFailure {
+        HandlerFailure::Untruthful {
+            handler: self.component.name.clone(),
+            reason,
+        }
+    }
+
+    /// A row returned for `name` must be that migration's row.
+    fn row(
+        &self,
+        reported: Result<TrackingRow, HandlerError>,
+        name: &str,
+    ) -> Result<TrackingRow, HandlerFailure> {
+        let row = self.reported(reported)?;
+        if row.name != name {
+            return Err(self.untruthful(format!(
+                "asked about migration {name}, it answered with the row of {}",
+                untrusted::clean(&row.name)
+            )));
+        }
+        check_row(&row).map_err(|reason| self.untruthful(reason))?;
+        Ok(row)
     }
 
     fn accept(
@@ -181,10 +419,7 @@ impl MigrationTool {
         reported: Result<InitializeOutcome, HandlerError>,
     ) -> Result<InitializeOutcome, HandlerFailure> {
         let handler = self.component.name.clone();
-        let outcome = reported.map_err(|error| HandlerFailure::Reported {
-            handler: handler.clone(),
-            error,
-        })?;
+        let outcome = self.reported(reported)?;
         check_outcome_size(&outcome).map_err(|reason| HandlerFailure::Oversized {
             handler: handler.clone(),
             reason,
@@ -236,6 +471,58 @@ fn check_outcome_size(outcome: &InitializeOutcome) -> Result<(), String> {
     if size > MAX_OUTCOME_BYTES {
         return Err(format!(
             "{size} bytes of names, the limit is {MAX_OUTCOME_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
+/// Everything in a tracking state the host shows or uses as a name is plain,
+/// and the whole stays within what a folder of migrations can hold.
+fn check_state(state: &TrackingState) -> Result<(), String> {
+    untrusted::check_plain_name("tracking table", &state.tracking_table)?;
+    let mut size = 0;
+    for row in &state.rows {
+        check_row(row)?;
+        size += row.logs.as_ref().map_or(0, String::len);
+    }
+    for migration in &state.folder {
+        untrusted::check_plain_name("migration", &migration.name)?;
+        size += migration.sql.len();
+    }
+    if size > MAX_STATE_BYTES {
+        return Err(format!(
+            "{size} bytes of SQL and logs, the limit is {MAX_STATE_BYTES}"
+        ));
+    }
+    Ok(())
+}
+
+/// The folder a handler may grow in one call is capped at 64 MiB; its
+/// whole history may be larger, but not without bound.
+const MAX_STATE_BYTES: usize = 256 << 20;
+
+fn check_row(row: &TrackingRow) -> Result<(), String> {
+    untrusted::check_plain_name("migration", &row.name)?;
+    for time in [&row.started_at, &row.finished_at, &row.rolled_back_at]
+        .into_iter()
+        .flatten()
+    {
+        if time::OffsetDateTime::parse(time, &time::format_description::well_known::Rfc3339)
+            .is_err()
+        {
+            return Err(format!(
+                "migration {} has a time that is not RFC 3339: {:?}",
+                row.name,
+                untrusted::clean(time)
+            ));
+        }
+    }
+    if let Some(checksum) = &row.checksum
+        && untrusted::clean(checksum) != *checksum
+    {
+        return Err(format!(
+            "migration {} has an unprintable checksum",
+            row.name
         ));
     }
     Ok(())

@@ -13,6 +13,7 @@ pub(crate) mod migrations;
 mod oplog;
 mod respond;
 pub mod steps;
+pub mod tracking;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

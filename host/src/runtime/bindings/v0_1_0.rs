@@ -18,119 +18,7 @@ use faber::db::{log as legacy_log, sql as legacy_sql, types as legacy_types};
 
 pub const WIT_VERSION: &str = "0.1.0";
 
-impl legacy_types::Host for HandlerState {}
-
-impl legacy_log::Host for HandlerState {
-    async fn log(&mut self, level: legacy_log::Level, message: String) {
-        let level = match level {
-            legacy_log::Level::Debug => latest::log::Level::Debug,
-            legacy_log::Level::Info => latest::log::Level::Info,
-            legacy_log::Level::Warn => latest::log::Level::Warn,
-            legacy_log::Level::Error => latest::log::Level::Error,
-        };
-        latest::log::Host::log(self, level, message).await;
-    }
-}
-
-impl legacy_sql::Host for HandlerState {
-    async fn execute(
-        &mut self,
-        statement: String,
-        params: Vec<legacy_sql::SqlValue>,
-    ) -> Result<u64, legacy_types::SqlError> {
-        let params = params.into_iter().map(value).collect();
-        latest::sql::Host::execute(self, statement, params)
-            .await
-            .map_err(sql_error)
-    }
-
-    async fn query(
-        &mut self,
-        statement: String,
-        params: Vec<legacy_sql::SqlValue>,
-    ) -> Result<legacy_sql::QueryResult, legacy_types::SqlError> {
-        let params = params.into_iter().map(value).collect();
-        let result = latest::sql::Host::query(self, statement, params)
-            .await
-            .map_err(sql_error)?;
-        Ok(legacy_sql::QueryResult {
-            columns: result.columns,
-            rows: result
-                .rows
-                .into_iter()
-                .map(|row| row.into_iter().map(legacy_value).collect())
-                .collect(),
-        })
-    }
-}
-
-fn value(value: legacy_sql::SqlValue) -> latest::sql::SqlValue {
-    use latest::sql::SqlValue as New;
-    use legacy_sql::SqlValue as Old;
-    match value {
-        Old::Null => New::Null,
-        Old::Boolean(v) => New::Boolean(v),
-        Old::Integer(v) => New::Integer(v),
-        Old::Real(v) => New::Real(v),
-        Old::Text(v) => New::Text(v),
-        Old::Blob(v) => New::Blob(v),
-    }
-}
-
-fn legacy_value(value: latest::sql::SqlValue) -> legacy_sql::SqlValue {
-    use latest::sql::SqlValue as New;
-    use legacy_sql::SqlValue as Old;
-    match value {
-        New::Null => Old::Null,
-        New::Boolean(v) => Old::Boolean(v),
-        New::Integer(v) => Old::Integer(v),
-        New::Real(v) => Old::Real(v),
-        New::Text(v) => Old::Text(v),
-        New::Blob(v) => Old::Blob(v),
-    }
-}
-
-fn sql_error(err: latest::SqlError) -> legacy_types::SqlError {
-    legacy_types::SqlError {
-        code: err.code,
-        message: err.message,
-    }
-}
-
-fn provider(provider: legacy_types::Provider) -> latest::Provider {
-    match provider {
-        legacy_types::Provider::Postgresql => latest::Provider::Postgresql,
-        legacy_types::Provider::Mysql => latest::Provider::Mysql,
-        legacy_types::Provider::Sqlite => latest::Provider::Sqlite,
-    }
-}
-
-fn legacy_provider(provider: latest::Provider) -> legacy_types::Provider {
-    match provider {
-        latest::Provider::Postgresql => legacy_types::Provider::Postgresql,
-        latest::Provider::Mysql => legacy_types::Provider::Mysql,
-        latest::Provider::Sqlite => legacy_types::Provider::Sqlite,
-    }
-}
-
-pub fn info(info: legacy_types::HandlerInfo) -> latest::HandlerInfo {
-    latest::HandlerInfo {
-        name: info.name,
-        version: info.version,
-        wit_version: info.wit_version,
-        description: info.description,
-        providers: info.providers.into_iter().map(provider).collect(),
-    }
-}
-
-pub fn request(request: &latest::InitializeRequest) -> legacy_tool::InitializeRequest {
-    legacy_tool::InitializeRequest {
-        provider: legacy_provider(request.provider),
-        database_name: request.database_name.clone(),
-        migrations_dir: request.migrations_dir.clone(),
-        tracking_table: request.tracking_table.clone(),
-    }
-}
+super::legacy::adapt_shared_imports!();
 
 /// A 0.1.0 handler gives no next steps; the host supplies generic ones.
 pub fn outcome(outcome: legacy_tool::InitializeOutcome) -> latest::InitializeOutcome {
@@ -152,10 +40,7 @@ pub fn error(error: legacy_types::HandlerError) -> latest::HandlerError {
     match error {
         Old::InvalidRequest(why) => New::InvalidRequest(why),
         Old::UnsupportedProvider(p) => New::UnsupportedProvider(provider(p)),
-        Old::Sql(err) => New::Sql(latest::SqlError {
-            code: err.code,
-            message: err.message,
-        }),
+        Old::Sql(err) => New::Sql(sql_error(err)),
         Old::Filesystem(why) => New::Filesystem(why),
         Old::Conflict(why) => New::Conflict(why),
         Old::Internal(why) => New::Internal(why),

@@ -1,0 +1,122 @@
+//! `read-state` and `apply-migration`: what `prisma migrate deploy` reads,
+//! and how it applies and records one migration.
+//!
+//! Prisma's sequence for each migration, kept here step for step so that
+//! Prisma's own commands read the result as theirs: insert the row as
+//! started (checksum, `started_at`; `finished_at` empty, no step counted),
+//! run the script, then count the step and set `finished_at`; on failure,
+//! write the error into `logs` and leave the row unfinished, which blocks
+//! every later deploy (P3009) until the migration is resolved.
+
+use crate::dialect::{self, TRACKING_TABLE};
+use crate::exports::faber::db::migration_tool::{TrackingRequest, TrackingRow, TrackingState};
+use crate::faber::db::log::{Level, log};
+use crate::faber::db::sql::{SqlValue, execute, query};
+use crate::faber::db::types::{HandlerError, Provider, SqlError};
+use crate::folder::MigrationsFolder;
+use crate::history;
+use crate::initialize::check_tracking_table;
+use crate::migration_sql;
+use crate::tracking;
+
+pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerError> {
+    check_tracking_table(request.tracking_table.as_deref())?;
+    let folder = MigrationsFolder::new(&request.migrations_dir);
+    let initialized = history::initialized(request.provider)?;
+    let rows = if initialized {
+        history::rows()?.into_iter().map(|r| r.row).collect()
+    } else {
+        Vec::new()
+    };
+    Ok(TrackingState {
+        tracking_table: TRACKING_TABLE.to_string(),
+        initialized,
+        rows,
+        folder: history::folder(&folder)?,
+    })
+}
+
+pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, HandlerError> {
+    check_tracking_table(request.tracking_table.as_deref())?;
+    let provider = request.provider;
+    let folder = MigrationsFolder::new(&request.migrations_dir);
+    let (script, checksum) = history::script(&folder, name)?;
+    initialize(provider)?;
+    refuse_what_deploy_refuses(name)?;
+
+    let id = tracking::new_record_id()?;
+    let params = [
+        SqlValue::Text(id.clone()),
+        SqlValue::Text(checksum),
+        SqlValue::Text(name.to_string()),
+    ];
+    execute(&dialect::record_started(provider), &params).map_err(HandlerError::Sql)?;
+    if migration_sql::has_statements(&script)
+        && let Err(error) = execute(&script, &[])
+    {
+        let logs = SqlValue::Text(failure_logs(name, &error));
+        execute(
+            &dialect::record_failed(provider),
+            &[logs, SqlValue::Text(id)],
+        )
+        .map_err(HandlerError::Sql)?;
+        log(Level::Error, &format!("{name} failed: {}", error.message));
+        return Err(HandlerError::Sql(error));
+    }
+    let id_param = [SqlValue::Text(id.clone())];
+    execute(&dialect::record_step(provider), &id_param).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_finished(provider), &id_param).map_err(HandlerError::Sql)?;
+    log(Level::Info, &format!("applied and recorded {name}"));
+    history::row_by_id(&id)
+}
+
+/// What `migrate deploy` does with a database before it applies anything:
+/// creates the tracking table on an empty database, and refuses one that
+/// has tables but no history (it must be baselined first: P3005).
+fn initialize(provider: Provider) -> Result<(), HandlerError> {
+    if history::initialized(provider)? {
+        return Ok(());
+    }
+    let tables = query(dialect::user_tables(provider), &[]).map_err(HandlerError::Sql)?;
+    if let Some(table) = tables.rows.first().and_then(|row| row.first()) {
+        return Err(HandlerError::Conflict(format!(
+            "the database schema is not empty (it has {table:?} and more) but has no \
+             {TRACKING_TABLE}: Prisma refuses to deploy to it (P3005); baseline it by \
+             resolving the migrations it already contains as applied"
+        )));
+    }
+    tracking::ensure_table(provider)?;
+    Ok(())
+}
+
+/// Deploy stops at an unresolved failure (P3009), and never applies a
+/// migration twice.
+fn refuse_what_deploy_refuses(name: &str) -> Result<(), HandlerError> {
+    let rows = history::rows()?;
+    if let Some(failed) = rows
+        .iter()
+        .find(|r| r.row.finished_at.is_none() && r.row.rolled_back_at.is_none())
+    {
+        return Err(HandlerError::Conflict(format!(
+            "migration {} failed and is not resolved (P3009); resolve it before applying {name}",
+            failed.row.name
+        )));
+    }
+    if rows
+        .iter()
+        .any(|r| r.row.name == name && r.row.rolled_back_at.is_none())
+    {
+        return Err(HandlerError::Conflict(format!("{name} is already applied")));
+    }
+    Ok(())
+}
+
+/// The `logs` Prisma writes for a failed migration: the migration and the
+/// database's error, with its code.
+fn failure_logs(name: &str, error: &SqlError) -> String {
+    let code = error.code.as_deref().unwrap_or("unknown");
+    format!(
+        "Migration name: {name}\n\nDatabase error code: {code}\n\nDatabase error:\n{}\n",
+        error.message
+    )
+}

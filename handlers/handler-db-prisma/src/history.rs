@@ -1,0 +1,174 @@
+//! The migration history as Prisma keeps it: the rows of `_prisma_migrations`
+//! and the folder's migrations, read without writing anything.
+
+use crate::dialect::{self, TRACKING_TABLE};
+use crate::exports::faber::db::migration_tool::{FolderMigration, TrackingRow};
+use crate::faber::db::sql::{SqlValue, query};
+use crate::faber::db::types::{HandlerError, Provider};
+use crate::folder::{self, MigrationsFolder};
+use crate::migration_sql;
+
+/// One row, with the id Prisma's own commands address it by.
+pub struct Row {
+    pub id: String,
+    pub row: TrackingRow,
+}
+
+/// True when the tracking table exists.
+pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
+    let found = query(
+        dialect::table_exists(provider),
+        &[SqlValue::Text(TRACKING_TABLE.to_string())],
+    )
+    .map_err(HandlerError::Sql)?;
+    Ok(!found.rows.is_empty())
+}
+
+/// Every row, oldest first (Prisma orders by `started_at`).
+pub fn rows() -> Result<Vec<Row>, HandlerError> {
+    let result = query(dialect::ALL_ROWS, &[]).map_err(HandlerError::Sql)?;
+    result.rows.into_iter().map(row).collect()
+}
+
+/// The rows of one migration, oldest first.
+pub fn rows_of(name: &str) -> Result<Vec<Row>, HandlerError> {
+    Ok(rows()?.into_iter().filter(|r| r.row.name == name).collect())
+}
+
+/// The row with this id, as it is now.
+pub fn row_by_id(id: &str) -> Result<TrackingRow, HandlerError> {
+    rows()?
+        .into_iter()
+        .find(|r| r.id == id)
+        .map(|r| r.row)
+        .ok_or_else(|| {
+            HandlerError::Internal(format!(
+                "the row {id} just written to {TRACKING_TABLE} is gone"
+            ))
+        })
+}
+
+/// The folder's migrations in Prisma's order, each with its SQL and the
+/// checksum Prisma would record for it.
+pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, HandlerError> {
+    folder
+        .migrations()?
+        .into_iter()
+        .map(|name| {
+            let (sql, checksum) = script(folder, &name)?;
+            Ok(FolderMigration {
+                name,
+                checksum: Some(checksum),
+                sql,
+            })
+        })
+        .collect()
+}
+
+/// A migration's SQL and its checksum, or `invalid-request` when the folder
+/// has no such migration.
+pub fn script(folder: &MigrationsFolder, name: &str) -> Result<(String, String), HandlerError> {
+    if name.contains(['/', '\\'])
+        || name.starts_with('.')
+        || !folder.migrations()?.iter().any(|m| m == name)
+    {
+        return Err(HandlerError::InvalidRequest(format!(
+            "the migrations folder has no migration {name} (a directory with a migration.sql)"
+        )));
+    }
+    let file = folder::migration_file(name);
+    let bytes = folder.read(&file)?;
+    let checksum = migration_sql::checksum(&bytes);
+    let sql = String::from_utf8(bytes)
+        .map_err(|e| HandlerError::Filesystem(format!("{file}: not UTF-8 text: {e}")))?;
+    Ok((sql, checksum))
+}
+
+fn row(values: Vec<SqlValue>) -> Result<Row, HandlerError> {
+    let [
+        id,
+        checksum,
+        finished,
+        name,
+        logs,
+        rolled_back,
+        started,
+        steps,
+    ]: [SqlValue; 8] = values
+        .try_into()
+        .map_err(|_| HandlerError::Internal(format!("{TRACKING_TABLE}: expected 8 columns")))?;
+    Ok(Row {
+        id: text("id", id)?.unwrap_or_default(),
+        row: TrackingRow {
+            name: text("migration_name", name)?.unwrap_or_default(),
+            checksum: text("checksum", checksum)?,
+            started_at: time("started_at", started)?,
+            finished_at: time("finished_at", finished)?,
+            rolled_back_at: time("rolled_back_at", rolled_back)?,
+            logs: text("logs", logs)?,
+            applied_steps_count: match steps {
+                SqlValue::Integer(n) => u32::try_from(n).unwrap_or(u32::MAX),
+                SqlValue::Null => 0,
+                other => return Err(unexpected("applied_steps_count", &other)),
+            },
+        },
+    })
+}
+
+fn text(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
+    match value {
+        SqlValue::Null => Ok(None),
+        SqlValue::Text(text) => Ok(Some(text)),
+        other => Err(unexpected(column, &other)),
+    }
+}
+
+/// A time as RFC 3339 in UTC, whichever way the provider stored it: the
+/// host's capability already gives RFC 3339 for PostgreSQL and MySQL;
+/// SQLite keeps what the writer wrote (`YYYY-MM-DD HH:MM:SS[.fff]` text,
+/// with or without an offset, or milliseconds since the epoch).
+fn time(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
+    match value {
+        SqlValue::Null => Ok(None),
+        SqlValue::Integer(millis) => Ok(Some(crate::clock::rfc3339_from_millis(millis))),
+        SqlValue::Text(text) => Ok(Some(rfc3339(&text))),
+        other => Err(unexpected(column, &other)),
+    }
+}
+
+/// `2026-11-24 09:30:00.123` → `2026-11-24T09:30:00.123Z`; an offset, when
+/// present, is kept.
+pub fn rfc3339(text: &str) -> String {
+    let mut out = text.trim().replacen(' ', "T", 1);
+    let has_zone = out.ends_with('Z')
+        || out
+            .get(out.len().saturating_sub(6)..)
+            .is_some_and(|tail| tail.starts_with(['+', '-']) && tail.as_bytes()[3] == b':');
+    if !has_zone {
+        out.push('Z');
+    }
+    out
+}
+
+fn unexpected(column: &str, value: &SqlValue) -> HandlerError {
+    HandlerError::Internal(format!("{TRACKING_TABLE}.{column} came back as {value:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_times_become_rfc3339() {
+        assert_eq!(rfc3339("2026-11-24 09:30:00"), "2026-11-24T09:30:00Z");
+        assert_eq!(
+            rfc3339("2026-11-24 09:30:00.123"),
+            "2026-11-24T09:30:00.123Z"
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 09:30:00.123+00:00"),
+            "2026-11-24T09:30:00.123+00:00"
+        );
+        assert_eq!(rfc3339("2026-11-24T09:30:00Z"), "2026-11-24T09:30:00Z");
+    }
+}
