@@ -22,7 +22,7 @@ pub async fn run(args: StatusArgs) -> i32 {
         }
         Err(failure) => Err(failure),
     };
-    let code = outcome.as_ref().map(StatusResult::exit_code);
+    let code = outcome.as_ref().ok().map(StatusResult::exit_code);
     let shown = output::emit(json, "status", outcome.map(done), matrix::print);
     // The report's own code says only error or not; CI gets the reason.
     code.unwrap_or(shown)
