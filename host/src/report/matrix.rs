@@ -38,7 +38,9 @@ pub fn render(result: &StatusResult, style: Style) -> String {
                 .chain([
                     env.name.chars().count(),
                     env.state.as_str().len(),
-                    env.database_name.as_deref().map_or(1, |n| n.chars().count()),
+                    env.database_name
+                        .as_deref()
+                        .map_or(1, |n| n.chars().count()),
                 ])
                 .max()
                 .unwrap_or(0)
@@ -116,10 +118,7 @@ pub fn render(result: &StatusResult, style: Style) -> String {
                     style.bold(&env.name),
                     drift.reason.as_deref().unwrap_or_default()
                 )),
-                _ => notes.push_str(&format!(
-                    "{}: no schema drift\n",
-                    style.bold(&env.name)
-                )),
+                _ => notes.push_str(&format!("{}: no schema drift\n", style.bold(&env.name))),
             }
         }
     }

@@ -132,7 +132,11 @@ impl StatusResult {
     /// 0 only when every environment looked at is up to date.
     pub fn exit_code(&self) -> i32 {
         use EnvironmentState as S;
-        let any = |states: &[S]| self.environments.iter().any(|env| states.contains(&env.state));
+        let any = |states: &[S]| {
+            self.environments
+                .iter()
+                .any(|env| states.contains(&env.state))
+        };
         if any(&[S::Failed, S::Drift, S::Error]) {
             exit::PROBLEM
         } else if any(&[S::Unreachable, S::NotConfigured, S::NotInitialized]) {
@@ -196,10 +200,12 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         .into_iter()
         .map(|(mut env, _)| {
             for name in &folder {
-                env.migrations.entry(name.clone()).or_insert(match env.state {
-                    EnvironmentState::NotInitialized => "pending",
-                    _ => "unknown",
-                });
+                env.migrations
+                    .entry(name.clone())
+                    .or_insert(match env.state {
+                        EnvironmentState::NotInitialized => "pending",
+                        _ => "unknown",
+                    });
             }
             env
         })
@@ -315,20 +321,30 @@ async fn read_environment(
     env.database_name = Some(database.clone());
     let policy = policy(context, &env.name).map_err(not_configured)?;
 
-    let (mut server, mut admin) = match tokio::time::timeout(context.timeout, reach(&target, &database)).await {
-        Ok(reached) => reached?,
-        Err(_) => {
-            return Err((
-                EnvironmentState::Unreachable,
-                Failure::new(format!(
-                    "no answer from {} within {} s",
-                    target.masked(),
-                    context.timeout.as_secs_f64()
-                )),
-            ));
-        }
-    };
-    let read = read_tracking(context, &policy, &mut server, &target, &database, &mut admin, env).await;
+    let (mut server, mut admin) =
+        match tokio::time::timeout(context.timeout, reach(&target, &database)).await {
+            Ok(reached) => reached?,
+            Err(_) => {
+                return Err((
+                    EnvironmentState::Unreachable,
+                    Failure::new(format!(
+                        "no answer from {} within {} s",
+                        target.masked(),
+                        context.timeout.as_secs_f64()
+                    )),
+                ));
+            }
+        };
+    let read = read_tracking(
+        context,
+        &policy,
+        &mut server,
+        &target,
+        &database,
+        &mut admin,
+        env,
+    )
+    .await;
     let outcome = match read {
         Ok(tracking) if !tracking.initialized => Err((
             EnvironmentState::NotInitialized,
@@ -407,7 +423,11 @@ fn connection(context: &Context, name: &str) -> Outcome<ConnectionString> {
 }
 
 /// As `init` names it: the connection string's, else `<project>_<environment>`.
-fn database_name(context: &Context, environment: &str, target: &ConnectionString) -> Outcome<String> {
+fn database_name(
+    context: &Context,
+    environment: &str,
+    target: &ConnectionString,
+) -> Outcome<String> {
     let name = target.database_name().unwrap_or_else(|| {
         let folder = context
             .dir
@@ -425,7 +445,9 @@ async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Databas
     let unreachable = |failure: Failure| (EnvironmentState::Unreachable, failure);
     let mut server = Server::connect(target).await.map_err(unreachable)?;
     let exists = server.database_exists(name).await.map_err(|err| {
-        unreachable(Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message))
+        unreachable(
+            Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message),
+        )
     });
     match exists {
         Ok(true) => {}
@@ -477,7 +499,10 @@ async fn read_tracking(
     env.handler_session = Some(confinement.clone());
     let request = tracking_request(&context.config, name);
     let grant = Grant {
-        directory: Some((context.migrations_dir.clone(), GUEST_MIGRATIONS_DIR.to_owned())),
+        directory: Some((
+            context.migrations_dir.clone(),
+            GUEST_MIGRATIONS_DIR.to_owned(),
+        )),
         directory_read_only: true,
         database: Some(database),
         ..Grant::default()
@@ -556,13 +581,20 @@ mod tests {
             (&[Modified, Failed, Pending], EnvironmentState::Failed),
         ];
         for (states, expected) in cases {
-            assert_eq!(summary(states.iter().copied(), None), *expected, "{states:?}");
+            assert_eq!(
+                summary(states.iter().copied(), None),
+                *expected,
+                "{states:?}"
+            );
         }
         let found = drift::Drift {
             status: "found",
             differences: Vec::new(),
             reason: None,
         };
-        assert_eq!(summary([Pending].into_iter(), Some(&found)), EnvironmentState::Drift);
+        assert_eq!(
+            summary([Pending].into_iter(), Some(&found)),
+            EnvironmentState::Drift
+        );
     }
 }

@@ -128,7 +128,11 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
     )
     .await?;
     for row in enums {
-        schema.enums.entry(at(&row, 0)).or_default().push(at(&row, 1));
+        schema
+            .enums
+            .entry(at(&row, 0))
+            .or_default()
+            .push(at(&row, 1));
     }
     Ok(schema)
 }
@@ -258,7 +262,12 @@ async fn sqlite(database: &mut Database) -> Result<Schema, SqlError> {
             )
             .await?
             .into_iter()
-            .map(|row| row.into_iter().next().flatten().unwrap_or_else(|| "<expression>".into()))
+            .map(|row| {
+                row.into_iter()
+                    .next()
+                    .flatten()
+                    .unwrap_or_else(|| "<expression>".into())
+            })
             .collect();
             let columns = format!("({})", columns.join(", "));
             match (at(&row, 2).as_str(), at(&row, 1).as_str()) {
@@ -294,7 +303,10 @@ async fn sqlite(database: &mut Database) -> Result<Schema, SqlError> {
             let from = from.join(", ");
             table.foreign_keys.insert(
                 format!("({from}) → {referenced}"),
-                format!("({from}) REFERENCES {referenced}({}) {actions}", to.join(", ")),
+                format!(
+                    "({from}) REFERENCES {referenced}({}) {actions}",
+                    to.join(", ")
+                ),
             );
         }
         schema.tables.insert(name, table);
@@ -334,7 +346,10 @@ mod tests {
             ["(team) REFERENCES teams(id) ON UPDATE NO ACTION ON DELETE CASCADE"]
         );
         assert_eq!(
-            schema.tables["teams"].unique_keys.values().collect::<Vec<_>>(),
+            schema.tables["teams"]
+                .unique_keys
+                .values()
+                .collect::<Vec<_>>(),
             ["UNIQUE (name)"]
         );
     }
@@ -347,10 +362,16 @@ mod tests {
             "{BASE} ALTER TABLE users ADD COLUMN nickname TEXT; DROP INDEX users_email_idx;"
         ))
         .await;
-        let found: Vec<String> = diff(&expected, &live).iter().map(ToString::to_string).collect();
+        let found: Vec<String> = diff(&expected, &live)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             found,
-            ["column users.nickname added", "index users.users_email_idx removed"]
+            [
+                "column users.nickname added",
+                "index users.users_email_idx removed"
+            ]
         );
     }
 }

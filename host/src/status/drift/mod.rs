@@ -85,7 +85,11 @@ pub async fn check(
         Ok(expected) => {
             let differences = schema::diff(&expected.without_tables(&ignored), &live_schema);
             Drift {
-                status: if differences.is_empty() { "none" } else { "found" },
+                status: if differences.is_empty() {
+                    "none"
+                } else {
+                    "found"
+                },
                 differences,
                 reason: None,
             }
@@ -116,7 +120,9 @@ async fn replay_in_memory(replay: &Replay<'_>, applied: &[String]) -> Result<Sch
         .map_err(|err| format!("cannot open a scratch database in memory: {}", err.message))?;
     let (database, applying) = apply_all(replay, database, "scratch", applied).await;
     let Some(mut database) = database else {
-        return Err(applying.err().unwrap_or_else(|| "the scratch database was lost".to_owned()));
+        return Err(applying
+            .err()
+            .unwrap_or_else(|| "the scratch database was lost".to_owned()));
     };
     let outcome = match applying {
         Ok(()) => introspect::schema(&mut database)
@@ -147,7 +153,10 @@ async fn replay_on_server(
             ));
         }
         Err(CreateError::Failed(err)) => {
-            return Err(format!("cannot create a temporary database: {}", err.message));
+            return Err(format!(
+                "cannot create a temporary database: {}",
+                err.message
+            ));
         }
         Err(CreateError::AlreadyExists) => {
             return Err(format!("the temporary database {scratch} already exists"));
@@ -160,7 +169,10 @@ async fn replay_on_server(
         (outcome, Ok(())) if gone => outcome,
         (_, dropped) => Err(format!(
             "the temporary database {scratch} could not be removed{}: drop it by hand",
-            dropped.err().map(|err| format!(" ({})", err.message)).unwrap_or_default()
+            dropped
+                .err()
+                .map(|err| format!(" ({})", err.message))
+                .unwrap_or_default()
         )),
     }
 }
@@ -197,7 +209,9 @@ async fn replay_in(
             }
         }
     }
-    let removed = server.remove_handler_account(Some(&mut admin), &confinement).await;
+    let removed = server
+        .remove_handler_account(Some(&mut admin), &confinement)
+        .await;
     let outcome = match (applying, removed) {
         (Ok(()), Ok(())) => introspect::schema(&mut admin)
             .await
@@ -231,7 +245,10 @@ async fn apply_all(
             database: Some(database),
             ..Grant::default()
         };
-        let (returned, outcome) = replay.tool.apply_migration(grant, &request, migration).await;
+        let (returned, outcome) = replay
+            .tool
+            .apply_migration(grant, &request, migration)
+            .await;
         if let Err(failure) = outcome {
             let failure = handlers::failure(failure);
             return (

@@ -68,7 +68,8 @@ impl Schema {
     /// Leaves out tables the comparison must not see (the tracking table,
     /// faber-db's own marker).
     pub fn without_tables(mut self, names: &[&str]) -> Schema {
-        self.tables.retain(|name, _| !names.contains(&name.as_str()));
+        self.tables
+            .retain(|name, _| !names.contains(&name.as_str()));
         self
     }
 }
@@ -83,7 +84,7 @@ pub fn diff(expected: &Schema, live: &Schema) -> Vec<Difference> {
         "table",
         "",
         &mut found,
-        |name, expected, live, found| compare_tables(name, expected, live, found),
+        compare_tables,
     );
     compare_maps(
         &expected.enums,
@@ -138,7 +139,11 @@ fn compare_tables(table: &str, expected: &Table, live: &Table, found: &mut Vec<D
                 ));
             }
             if !what.is_empty() {
-                found.push(changed("column", format!("{prefix}{name}"), what.join(", ")));
+                found.push(changed(
+                    "column",
+                    format!("{prefix}{name}"),
+                    what.join(", "),
+                ));
             }
         },
     );
@@ -159,11 +164,22 @@ fn compare_tables(table: &str, expected: &Table, live: &Table, found: &mut Vec<D
         ("foreign-key", &expected.foreign_keys, &live.foreign_keys),
         ("index", &expected.indexes, &live.indexes),
     ] {
-        compare_maps(expected, live, kind, &prefix, found, |name, expected, live, found| {
-            if expected != live {
-                found.push(changed(kind, format!("{prefix}{name}"), format!("{expected} → {live}")));
-            }
-        });
+        compare_maps(
+            expected,
+            live,
+            kind,
+            &prefix,
+            found,
+            |name, expected, live, found| {
+                if expected != live {
+                    found.push(changed(
+                        kind,
+                        format!("{prefix}{name}"),
+                        format!("{expected} → {live}"),
+                    ));
+                }
+            },
+        );
     }
 }
 
@@ -284,7 +300,8 @@ mod tests {
     #[test]
     fn the_tracking_table_is_left_out() {
         let mut live = schema(users());
-        live.tables.insert("_prisma_migrations".into(), Table::default());
+        live.tables
+            .insert("_prisma_migrations".into(), Table::default());
         let live = live.without_tables(&["_prisma_migrations"]);
         assert!(diff(&schema(users()), &live).is_empty());
     }
