@@ -50,6 +50,20 @@ fn table<'a>(schema: &'a mut Schema, name: &str) -> &'a mut Table {
     schema.tables.entry(name.to_owned()).or_default()
 }
 
+/// Rows of (table, column, type, nullable `YES`/`NO`, default).
+fn add_columns(schema: &mut Schema, rows: Vec<Vec<Option<String>>>) {
+    for row in rows {
+        let column = Column {
+            data_type: at(&row, 2),
+            nullable: at(&row, 3) == "YES",
+            default: row.get(4).cloned().flatten(),
+        };
+        table(schema, &at(&row, 0))
+            .columns
+            .insert(at(&row, 1), column);
+    }
+}
+
 async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
     let mut schema = Schema::default();
     let tables = text_rows(
@@ -65,7 +79,7 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
     let columns = text_rows(
         database,
         "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), \
-                (NOT a.attnotnull)::text, pg_get_expr(d.adbin, d.adrelid) \
+                CASE WHEN a.attnotnull THEN 'NO' ELSE 'YES' END, pg_get_expr(d.adbin, d.adrelid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
@@ -73,16 +87,7 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
         &[],
     )
     .await?;
-    for row in columns {
-        let column = Column {
-            data_type: at(&row, 2),
-            nullable: at(&row, 3) == "true",
-            default: row.get(4).cloned().flatten(),
-        };
-        table(&mut schema, &at(&row, 0))
-            .columns
-            .insert(at(&row, 1), column);
-    }
+    add_columns(&mut schema, columns);
     let keys = text_rows(
         database,
         "SELECT cl.relname::text, co.conname::text, co.contype::text, pg_get_constraintdef(co.oid) \
@@ -158,16 +163,7 @@ async fn mysql(database: &mut Database) -> Result<Schema, SqlError> {
         &[],
     )
     .await?;
-    for row in columns {
-        let column = Column {
-            data_type: at(&row, 2),
-            nullable: at(&row, 3) == "YES",
-            default: row.get(4).cloned().flatten(),
-        };
-        table(&mut schema, &at(&row, 0))
-            .columns
-            .insert(at(&row, 1), column);
-    }
+    add_columns(&mut schema, columns);
     // MySQL keeps primary and unique keys as indexes.
     let indexes = text_rows(
         database,
