@@ -57,6 +57,40 @@ pub enum Command {
                       initialized; 1 status itself failed; 2 usage error."
     )]
     Status(StatusArgs),
+    /// Apply the migrations an environment's database has not applied yet.
+    #[command(
+        long_about = "Applies the migrations of the project's folder that ENVIRONMENT's database has \
+                      not applied, oldest first, through the migration-tool handler, recording each \
+                      exactly as the tool's own CLI would (Prisma: _prisma_migrations, so `prisma \
+                      migrate deploy` and faber-db can be used on one database in either order). \
+                      Takes the tool's own lock first (PostgreSQL pg_advisory_lock(72707369), MySQL \
+                      GET_LOCK('prisma_migrate'); a SQLite project's runs share a lock file), waiting \
+                      migrations.lock_timeout_seconds (default 10). Refuses while an earlier migration \
+                      is failed and unresolved; reports applied migrations whose file changed. Flags \
+                      destructive statements (dropped tables, columns, types, enum values, type \
+                      changes, TRUNCATE, DELETE/UPDATE without WHERE, …) on every environment; a \
+                      protected environment shows them and the migrations, and asks for approval. \
+                      --dry-run shows the plan with its SQL and changes nothing."
+    )]
+    Migrate(MigrateArgs),
+    /// Record a failed migration as rolled back, or a migration as applied, without running it.
+    #[command(
+        long_about = "Records MIGRATION in ENVIRONMENT's tracking table with the migration tool's own \
+                      meaning (Prisma: `prisma migrate resolve`). --rolled-back marks a failed \
+                      migration rolled back, so `migrate` applies it again; --applied records one as \
+                      applied without running it (its failed attempts are marked rolled back), e.g. \
+                      after completing it by hand or to baseline a database. Protected environments \
+                      ask for approval."
+    )]
+    Resolve(ResolveArgs),
+    /// Write a new, correctly named migration into the migrations folder.
+    #[command(
+        long_about = "Writes a new migration in the migration tool's layout (Prisma: \
+                      <migrations>/<YYYYMMDDHHMMSS>_<snake_name>/migration.sql; dbmate: \
+                      <version>_<name>.sql) with the SQL from --sql FILE or stdin, or an empty body \
+                      to fill in, and prints its path."
+    )]
+    GenerateMigration(GenerateArgs),
     /// Create or inspect the project configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -196,6 +230,62 @@ pub struct StatusArgs {
     /// Seconds to wait for each environment's server before calling it unreachable.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
+    /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The flags every command that changes an environment's database shares.
+#[derive(Debug, Args)]
+pub struct ChangeArgs {
+    /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
+    /// Approve a protected environment without a prompt (required without a terminal).
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub approve: bool,
+    /// Show the plan: check everything, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The environment to migrate, as named in the configuration.
+    pub environment: String,
+    #[command(flatten)]
+    pub project: ChangeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("resolution").required(true).args(["applied", "rolled_back"])))]
+pub struct ResolveArgs {
+    /// The environment whose tracking table records it.
+    pub environment: String,
+    /// Record MIGRATION as applied without running it.
+    #[arg(long, value_name = "MIGRATION")]
+    pub applied: Option<String>,
+    /// Record the failed MIGRATION as rolled back, so that migrate runs it again.
+    #[arg(long, value_name = "MIGRATION")]
+    pub rolled_back: Option<String>,
+    #[command(flatten)]
+    pub project: ChangeArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// What the migration does, e.g. "add users" (becomes add_users).
+    pub name: String,
+    /// A file holding the migration's SQL (`-` for stdin); without it, SQL
+    /// piped on stdin, else an empty body to fill in.
+    #[arg(long, value_name = "FILE")]
+    pub sql: Option<PathBuf>,
     /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,

@@ -320,7 +320,7 @@ fn every_state_at_once(server: Server) {
         env("unset")["detail"]
             .as_str()
             .unwrap()
-            .contains("$UNSET_DATABASE_URL is not set")
+            .contains("UNSET_DATABASE_URL environment variable not set")
     );
     assert!(
         env("fresh")["detail"]

@@ -1,5 +1,5 @@
-//! The outcome's `next-steps`, in dbmate's own commands: dbmate is the tool
-//! the user works with from here on.
+//! The outcome's `next-steps`, in faber-db's own commands, which apply
+//! migrations exactly as dbmate does.
 
 /// The steps for a folder with `pending` migrations not applied yet.
 pub fn next_steps(pending: usize) -> Vec<String> {
@@ -9,11 +9,11 @@ pub fn next_steps(pending: usize) -> Vec<String> {
     if pending > 0 {
         steps.push(format!(
             "{pending} migration(s) in the folder are not applied to this database yet: \
-             dbmate up"
+             faber-db migrate <environment>"
         ));
     }
-    steps.push("Create your first migration: dbmate new initial_schema".to_string());
-    steps.push("Apply migrations: dbmate up".to_string());
+    steps.push("Create your first migration: faber-db generate-migration initial_schema (a dbmate file with -- migrate:up and -- migrate:down sections)".to_string());
+    steps.push("Apply migrations: faber-db migrate <environment>".to_string());
     steps
 }
 
@@ -26,8 +26,8 @@ mod tests {
         assert_eq!(
             next_steps(0),
             [
-                "Create your first migration: dbmate new initial_schema",
-                "Apply migrations: dbmate up",
+                "Create your first migration: faber-db generate-migration initial_schema (a dbmate file with -- migrate:up and -- migrate:down sections)",
+                "Apply migrations: faber-db migrate <environment>",
             ]
         );
     }
@@ -37,9 +37,9 @@ mod tests {
         assert_eq!(
             next_steps(2),
             [
-                "2 migration(s) in the folder are not applied to this database yet: dbmate up",
-                "Create your first migration: dbmate new initial_schema",
-                "Apply migrations: dbmate up",
+                "2 migration(s) in the folder are not applied to this database yet: faber-db migrate <environment>",
+                "Create your first migration: faber-db generate-migration initial_schema (a dbmate file with -- migrate:up and -- migrate:down sections)",
+                "Apply migrations: faber-db migrate <environment>",
             ]
         );
     }

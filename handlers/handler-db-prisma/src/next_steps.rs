@@ -1,5 +1,5 @@
 //! The outcome's `next-steps`: what the user runs after `initialize-schema`,
-//! in Prisma's own commands, since from here on Prisma is the tool they use.
+//! in faber-db's own commands, which apply migrations exactly as Prisma does.
 
 /// The steps for a folder with `pending` migrations not applied yet, on a
 /// database whose Prisma `datasource` provider is `provider`.
@@ -10,14 +10,15 @@ pub fn next_steps(provider: &str, pending: usize) -> Vec<String> {
     if pending > 0 {
         steps.push(format!(
             "{pending} migration(s) in the folder are not applied to this database yet: \
-             npx prisma migrate deploy"
+             faber-db migrate <environment>"
         ));
     }
     steps.push(format!(
         "Describe your models in prisma/schema.prisma (datasource provider = \"{provider}\"), \
-         then create the first migration: npx prisma migrate dev --name initial_schema"
+         then create the first migration: faber-db generate-migration initial_schema (it shows \
+         how to fill it with Prisma's own diff)"
     ));
-    steps.push("Apply migrations to other environments: npx prisma migrate deploy".to_string());
+    steps.push("Apply migrations to each environment: faber-db migrate <environment>".to_string());
     steps
 }
 
@@ -31,9 +32,10 @@ mod tests {
             next_steps("postgresql", 0),
             [
                 "Describe your models in prisma/schema.prisma (datasource provider = \
-                 \"postgresql\"), then create the first migration: npx prisma migrate dev \
-                 --name initial_schema",
-                "Apply migrations to other environments: npx prisma migrate deploy",
+                 \"postgresql\"), then create the first migration: faber-db \
+                 generate-migration initial_schema (it shows how to fill it with Prisma's own \
+                 diff)",
+                "Apply migrations to each environment: faber-db migrate <environment>",
             ]
         );
     }
@@ -45,7 +47,7 @@ mod tests {
         assert_eq!(
             steps[0],
             "3 migration(s) in the folder are not applied to this database yet: \
-             npx prisma migrate deploy"
+             faber-db migrate <environment>"
         );
         assert!(
             steps[1].contains("(datasource provider = \"mysql\")"),

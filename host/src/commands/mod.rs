@@ -4,7 +4,8 @@
 pub mod config;
 pub mod handler;
 pub mod init;
-mod output;
+pub mod migrate;
+pub mod output;
 pub mod status;
 
 use serde::Serialize;

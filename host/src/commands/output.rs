@@ -30,12 +30,16 @@ struct Recovery {
 }
 
 /// What a command produced when it did its job (possibly finding problems:
-/// `ok: false` makes the status `error` while still showing the result).
+/// `ok: false` makes the status `error` while still showing the result,
+/// with `failure`'s cause and help when given; `cancelled` makes it
+/// `cancelled`).
 pub struct Done<R> {
     pub result: R,
     pub ok: bool,
     pub message: String,
     pub next_steps: Vec<String>,
+    pub failure: Option<Failure>,
+    pub cancelled: bool,
 }
 
 impl<R> Done<R> {
@@ -45,6 +49,31 @@ impl<R> Done<R> {
             ok: true,
             message: message.into(),
             next_steps: Vec::new(),
+            failure: None,
+            cancelled: false,
+        }
+    }
+
+    /// The command stopped with `failure`, having got as far as `result`.
+    pub fn failed(result: R, failure: Failure) -> Done<R> {
+        Done {
+            result,
+            ok: false,
+            message: failure.error.clone(),
+            next_steps: Vec::new(),
+            failure: Some(failure),
+            cancelled: false,
+        }
+    }
+
+    pub fn cancelled(result: R, message: impl Into<String>) -> Done<R> {
+        Done {
+            result,
+            ok: false,
+            message: message.into(),
+            next_steps: Vec::new(),
+            failure: None,
+            cancelled: true,
         }
     }
 
@@ -62,20 +91,32 @@ pub fn emit<R: Serialize>(
     human: impl Fn(&R),
 ) -> i32 {
     let report = match outcome {
-        Ok(done) => Report {
-            status: if done.ok {
-                Status::Success
-            } else {
-                Status::Error
-            },
-            operation,
-            error: (!done.ok).then(|| done.message.clone()),
-            result: Some(done.result),
-            message: done.message,
-            next_steps: done.next_steps,
-            cause: None,
-            recovery: None,
-        },
+        Ok(done) => {
+            let status = match (done.ok, done.cancelled) {
+                (_, true) => Status::Cancelled,
+                (true, false) => Status::Success,
+                (false, false) => Status::Error,
+            };
+            let (cause, recovery) = match done.failure {
+                Some(failure) => (
+                    (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
+                    Some(Recovery {
+                        suggestions: failure.suggestions,
+                    }),
+                ),
+                None => (None, None),
+            };
+            Report {
+                status,
+                operation,
+                error: (status == Status::Error).then(|| done.message.clone()),
+                result: Some(done.result),
+                message: done.message,
+                next_steps: done.next_steps,
+                cause,
+                recovery,
+            }
+        }
         Err(failure) => Report {
             status: Status::Error,
             operation,
@@ -104,6 +145,13 @@ fn print_human<R: Serialize>(report: &Report<R>, human: impl Fn(&R)) {
     if report.status == Status::Success {
         let style = Style::for_stdout();
         println!("{} {}", style.green("✓"), report.message);
+    } else if report.status == Status::Cancelled {
+        let style = Style::for_stderr();
+        eprintln!(
+            "{} {}",
+            style.yellow(&style.bold("cancelled:")),
+            report.message
+        );
     } else {
         let style = Style::for_stderr();
         eprintln!("{} {}", style.red(&style.bold("error:")), report.message);

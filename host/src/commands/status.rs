@@ -46,49 +46,46 @@ fn done(result: StatusResult) -> Done<StatusResult> {
         .filter(|env| env.state != EnvironmentState::UpToDate)
         .map(|env| format!("{} {}", env.name, env.state.as_str()))
         .collect();
-    let mut next_steps = Vec::new();
+    let mut suggestions = Vec::new();
     for env in &result.environments {
         let name = &env.name;
         match env.state {
             EnvironmentState::Pending => {
-                next_steps.push(format!("Apply the pending migrations: faber-db migrate {name}"));
+                suggestions.push(format!("Apply the pending migrations: faber-db migrate {name}"));
             }
-            EnvironmentState::Failed => next_steps.push(format!(
-                "Fix what the failed migration left in {name}, then mark it rolled back or applied (prisma migrate resolve) and migrate again"
+            EnvironmentState::Failed => suggestions.push(format!(
+                "Fix what the failed migration left in {name}, record it with faber-db resolve {name} --rolled-back MIGRATION (or --applied MIGRATION), then faber-db migrate {name}"
             )),
-            EnvironmentState::Drift => next_steps.push(format!(
+            EnvironmentState::Drift => suggestions.push(format!(
                 "Compare {name} with the migrations folder: an applied migration was edited or removed, or the schema was changed outside migrations (faber-db status {name} --drift names the differences)"
             )),
             EnvironmentState::NotInitialized => {
-                next_steps.push(format!("Initialize it: faber-db init {name}"));
+                suggestions.push(format!("Initialize it: faber-db init {name}"));
             }
             EnvironmentState::NotConfigured
             | EnvironmentState::Unreachable
             | EnvironmentState::Error => {
                 if let Some(detail) = &env.detail {
-                    next_steps.push(format!("{name}: {detail}"));
+                    suggestions.push(format!("{name}: {detail}"));
                 }
             }
             EnvironmentState::UpToDate => {}
         }
     }
-    let ok = attention.is_empty();
-    let message = if ok {
-        match total {
+    if attention.is_empty() {
+        let message = match total {
             1 => "The environment is up to date".to_owned(),
             n => format!("All {n} environments are up to date"),
-        }
-    } else {
-        format!(
-            "{} of {total} environments need attention: {}",
-            attention.len(),
-            attention.join(", ")
-        )
-    };
-    Done {
-        result,
-        ok,
-        message,
-        next_steps,
+        };
+        return Done::ok(result, message);
     }
+    let message = format!(
+        "{} of {total} environments need attention: {}",
+        attention.len(),
+        attention.join(", ")
+    );
+    let failure = suggestions
+        .into_iter()
+        .fold(Failure::new(message), Failure::help);
+    Done::failed(result, failure)
 }

@@ -191,10 +191,25 @@ pub struct MigrationsSection {
     pub directory: Option<String>,
     /// The tracking table; the migration tool's own name when absent.
     pub table: Option<String>,
+    /// How long `migrate` and `resolve` wait for the migration lock (held
+    /// by another run, or by the tool's own CLI) before giving up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_seconds: Option<f64>,
 }
 
 impl MigrationsSection {
     pub const DEFAULT_DIRECTORY: &str = "prisma/migrations";
+    /// Prisma's own wait for its lock.
+    pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 10.0;
+
+    pub fn lock_timeout(&self) -> std::time::Duration {
+        let seconds = self
+            .lock_timeout_seconds
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .unwrap_or(Self::DEFAULT_LOCK_TIMEOUT_SECONDS)
+            .min(24.0 * 3600.0);
+        std::time::Duration::from_secs_f64(seconds)
+    }
 
     pub fn directory(&self) -> &str {
         self.directory.as_deref().unwrap_or(Self::DEFAULT_DIRECTORY)
@@ -268,6 +283,7 @@ impl Config {
             migrations: MigrationsSection {
                 directory: Some(MigrationsSection::DEFAULT_DIRECTORY.to_owned()),
                 table: None,
+                lock_timeout_seconds: None,
             },
             safety: SafetySection {
                 protected_environments: vec!["production".to_owned()],

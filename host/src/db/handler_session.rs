@@ -8,14 +8,13 @@
 //! authorizer, limits and defensive mode. Which words a handler's statements
 //! use does not matter: the server decides what the account may do.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use url::Url;
 
 use super::{ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite};
-use crate::config::{Environment, HandlerPrivileges, Provider};
+use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
 
 /// Every account faber-db creates for a handler starts with this; a later
@@ -35,34 +34,6 @@ pub enum SessionPolicy {
     ProjectAccount(ConnectionString),
     /// The environment opted in to the connection's own privileges.
     ConnectionPrivileges,
-}
-
-impl SessionPolicy {
-    /// What `environment` allows; `bundled` says whether the handler ships
-    /// with faber-db (which may fall back to the connection's privileges).
-    pub fn for_environment(
-        environment: &Environment,
-        provider: Provider,
-        project: &Path,
-        bundled: bool,
-    ) -> Outcome<SessionPolicy> {
-        if environment.handler_privileges == HandlerPrivileges::Connection {
-            return Ok(SessionPolicy::ConnectionPrivileges);
-        }
-        if let Some(variable) = &environment.handler_connection_string_env {
-            let raw = std::env::var(variable).map_err(|_| {
-                Failure::new(format!("{variable} environment variable not set"))
-                    .cause("handler_connection_string_env names it as the handlers' own account")
-                    .help(format!(
-                        "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
-                        provider.example_url()
-                    ))
-            })?;
-            let account = ConnectionString::parse(&raw, variable, project)?;
-            return Ok(SessionPolicy::ProjectAccount(account));
-        }
-        Ok(SessionPolicy::LeastPrivilege { fallback: bundled })
-    }
 }
 
 /// How the handler's session was confined, as the report states it.

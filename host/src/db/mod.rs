@@ -6,6 +6,7 @@
 
 mod credentials;
 pub mod handler_session;
+pub mod migration_lock;
 mod mysql;
 mod postgres;
 mod sqlite;

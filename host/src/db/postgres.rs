@@ -126,7 +126,11 @@ pub async fn create_account(
     sqlx::raw_sql(AssertSqlSafe(create))
         .execute(&mut *conn)
         .await?;
-    if let Err(err) = grant_database(conn, admin, account, name).await {
+    let granted = match grant_database(conn, admin, account, name).await {
+        Ok(()) => lend_objects(admin, account).await,
+        Err(err) => Err(err),
+    };
+    if let Err(err) = granted {
         let _ = remove_account(conn, Some(admin), account).await;
         return Err(err);
     }
@@ -203,6 +207,52 @@ pub async fn create_reading_account(
             })
         }
     }
+}
+
+/// Hands the role, for the call, what the connection's user owns in this
+/// database's own schemas (schemas, tables, views, sequences, types,
+/// routines; not what an extension owns): a migration alters and drops what
+/// earlier migrations created, and PostgreSQL lets only an owner do that.
+/// Nothing outside the database moves; [`remove_account`] (or the sweep,
+/// after a killed run) gives it all back with REASSIGN OWNED.
+async fn lend_objects(admin: &mut super::Database, account: &str) -> Result<(), SqlError> {
+    let literal = account.replace('\'', "''");
+    let lend = format!(
+        "{NO_FLUSH}; DO $lend$ DECLARE r record; me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); \
+         BEGIN \
+           FOR r IN SELECT n.nspname FROM pg_namespace n WHERE n.nspowner = me \
+             AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP \
+             EXECUTE format('ALTER SCHEMA %I OWNER TO %I', r.nspname, '{literal}'); \
+           END LOOP; \
+           FOR r IN SELECT c.oid::regclass AS object, c.relkind FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relowner = me AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') \
+             AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+               AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e')) LOOP \
+             EXECUTE format('ALTER %s %s OWNER TO %I', CASE r.relkind WHEN 'v' THEN 'VIEW' \
+               WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'f' THEN 'FOREIGN TABLE' \
+               WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, r.object, '{literal}'); \
+           END LOOP; \
+           FOR r IN SELECT t.oid::regtype AS object, t.typtype FROM pg_type t \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE t.typowner = me AND t.typtype IN ('e', 'd', 'r') \
+             AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
+               AND d.objid = t.oid AND d.deptype = 'e') LOOP \
+             EXECUTE format('ALTER %s %s OWNER TO %I', CASE r.typtype WHEN 'd' THEN 'DOMAIN' \
+               ELSE 'TYPE' END, r.object, '{literal}'); \
+           END LOOP; \
+           FOR r IN SELECT p.oid::regprocedure AS object FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE p.proowner = me AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+               AND d.objid = p.oid AND d.deptype = 'e') LOOP \
+             EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.object, '{literal}'); \
+           END LOOP; \
+         END $lend$"
+    );
+    admin.execute(&lend, &[]).await.map(drop)
 }
 
 /// Lets `account` connect to database `name` and create in it: schemas, and

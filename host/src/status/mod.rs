@@ -11,7 +11,7 @@
 pub mod drift;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
@@ -22,10 +22,11 @@ use crate::db::{Confinement, ConnectionString, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
+use crate::report::HandlerRef;
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
-use crate::workflow::migrations;
 use crate::workflow::tracking::{self, State};
+use crate::workflow::{environment, migrations};
 
 /// Where a handler sees the migrations folder (as in `init`).
 pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -48,14 +49,8 @@ pub struct StatusResult {
     /// The folder's migrations, in the order the tool applies them.
     pub migrations: Vec<String>,
     pub environments: Vec<EnvironmentStatus>,
-    pub handler: HandlerUsed,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HandlerUsed {
-    pub name: String,
-    pub version: String,
-    pub wit_version: String,
+    /// The handler that read the states, as `init` reports it.
+    pub handler: HandlerRef,
 }
 
 /// One environment, as `status` found it.
@@ -155,7 +150,7 @@ struct Context {
     config: Config,
     migrations_dir: PathBuf,
     tool: MigrationTool,
-    bundled: bool,
+    handler: HandlerRef,
     drift: bool,
     timeout: Duration,
     lifetime: Duration,
@@ -174,14 +169,16 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         .help("Initialize an environment first, e.g. faber-db init dev")
         .help("Or set migrations.directory in the configuration to the project's folder"));
     }
-    let (tool, handler, bundled) = load_handler(&dir, &config).await?;
+    // As a dry run would: a handler not pinned yet is not pinned by a
+    // command that changes nothing.
+    let (tool, handler) = environment::load_tool(&dir, &config, true).await?;
     let context = Context {
         lifetime: Limits::from_config(&config.sandbox).timeout,
         dir,
         config,
         migrations_dir,
         tool,
-        bundled,
+        handler,
         drift: options.drift,
         timeout: options.timeout,
     };
@@ -215,7 +212,7 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         migrations_directory: context.config.migrations.directory().to_owned(),
         migrations: folder,
         environments,
-        handler,
+        handler: context.handler,
     })
 }
 
@@ -233,43 +230,13 @@ fn chosen_environments(config: &Config, named: Vec<String>) -> Outcome<Vec<Strin
     }
     let mut chosen: Vec<String> = Vec::new();
     for name in named {
-        if !config.environments.contains_key(&name) {
-            let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
-            return Err(
-                Failure::new(format!("Environment '{name}' not found in configuration"))
-                    .cause(format!("configured: {}", known.join(", ")))
-                    .help("Name configured environments, or none to see them all: faber-db status"),
-            );
-        }
+        environment::check_name(&name, "status")?;
+        environment::find(config, &name)?;
         if !chosen.contains(&name) {
             chosen.push(name);
         }
     }
     Ok(chosen)
-}
-
-/// Loads the project's migration-tool handler, checked against its pin if
-/// it has one (status writes no pin: it changes nothing).
-async fn load_handler(dir: &Path, config: &Config) -> Outcome<(MigrationTool, HandlerUsed, bool)> {
-    let name = handlers::migration_tool_handler(dir, &config.database.migration_tool);
-    let runtime = handlers::runtime(&config.sandbox)?;
-    let checked = handlers::load_checked(dir, &runtime, &name)?;
-    let bundled = checked.resolved.source == handlers::Source::Bundled;
-    let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
-    let info = tool.info().await.map_err(handlers::failure)?;
-    let provider = config.database.provider;
-    if !info.providers.contains(&provider.into()) {
-        return Err(
-            Failure::new(format!("Handler {name} does not support {provider}"))
-                .help("Use a migration tool whose handler supports this provider"),
-        );
-    }
-    let used = HandlerUsed {
-        name: info.name,
-        version: info.version,
-        wit_version: info.wit_version,
-    };
-    Ok((tool, used, bundled))
 }
 
 /// One environment's status, and the tracking state it was read from.
@@ -391,53 +358,17 @@ async fn read_environment(
 
 /// The environment's connection string, from its variable.
 fn connection(context: &Context, name: &str) -> Outcome<ConnectionString> {
-    let environment = &context.config.environments[name];
-    let provider = context.config.database.provider;
-    let Some(variable) = &environment.connection_string_env else {
-        return Err(Failure::new(format!(
-            "environment '{name}' names no connection string variable"
-        ))
-        .help(format!(
-            "Add \"connection_string_env\" to it in {}/{}",
-            config::CONFIG_DIR,
-            config::CONFIG_FILE
-        )));
-    };
-    let raw = std::env::var(variable)
-        .ok()
-        .filter(|value| !value.trim().is_empty())
-        .ok_or_else(|| {
-            Failure::new(format!("${variable} is not set on this machine")).help(format!(
-                "Set it, e.g.: export {variable}=\"{}\"",
-                provider.example_url()
-            ))
-        })?;
-    let target = ConnectionString::parse(&raw, variable, &context.dir)?;
-    if target.provider() != provider {
-        return Err(Failure::new(format!(
-            "{variable} points at {}, but the project's provider is {provider}",
-            target.provider()
-        )));
-    }
-    Ok(target)
+    let config = &context.config;
+    let variable = config.environments[name].connection_string_env.as_deref();
+    environment::connection_string(&context.dir, config, variable)?
+        .ok_or_else(|| environment::no_connection_string(config, name, variable))
 }
 
 /// As `init` names it: the connection string's, else `<project>_<environment>`.
-fn database_name(
-    context: &Context,
-    environment: &str,
-    target: &ConnectionString,
-) -> Outcome<String> {
-    let name = target.database_name().unwrap_or_else(|| {
-        let folder = context
-            .dir
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        names::derive(&folder, environment)
-    });
-    names::validate(&name)?;
-    Ok(name)
+fn database_name(context: &Context, name: &str, target: &ConnectionString) -> Outcome<String> {
+    let (database, _) = environment::database_name(&context.dir, name, None, Some(target));
+    names::validate(&database)?;
+    Ok(database)
 }
 
 /// The server, and the host's own session in the database (which only reads).
@@ -472,13 +403,8 @@ async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Databas
     }
 }
 
-fn policy(context: &Context, environment: &str) -> Outcome<SessionPolicy> {
-    SessionPolicy::for_environment(
-        &context.config.environments[environment],
-        context.config.database.provider,
-        &context.dir,
-        context.bundled,
-    )
+fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {
+    environment::session_policy(&context.dir, &context.config, name, &context.handler)
 }
 
 /// The handler's `read-state` on a read-only, confined session.

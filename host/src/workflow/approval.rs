@@ -1,6 +1,7 @@
 //! Explicit approval before touching a protected environment: the database
-//! (step 6) and, for cloud hosting, the resources provisioning would create
-//! (step 9, once their plan is known).
+//! (init's step 6) and, for cloud hosting, the resources provisioning would
+//! create (step 9, once their plan is known); the migrations `migrate` would
+//! apply, with their destructive statements; a `resolve`.
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -14,6 +15,8 @@ pub enum Approval {
 }
 
 pub struct Request<'a> {
+    /// The command, for the `--approve` example (`init`, `migrate`, …).
+    pub command: &'a str,
     pub environment: &'a str,
     pub operation: Operation<'a>,
     pub protected: bool,
@@ -29,6 +32,19 @@ pub enum Operation<'a> {
     },
     /// The rehearsed plan, one line per resource.
     Provision { plan: &'a [String] },
+    /// Migrations to apply, oldest first, and the statements among them
+    /// flagged as destructive (one line each).
+    Migrate {
+        database: &'a str,
+        migrations: &'a [String],
+        flagged: &'a [String],
+    },
+    /// `resolve --applied` or `--rolled-back` of one migration.
+    Resolve {
+        database: &'a str,
+        migration: &'a str,
+        resolution: &'a str,
+    },
 }
 
 pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {
@@ -48,8 +64,8 @@ pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {
         ))
         .cause("no terminal to ask on")
         .help(format!(
-            "Re-run with --approve to approve: faber-db init {} --approve",
-            request.environment
+            "Re-run with --approve to approve: faber-db {} {} --approve",
+            request.command, request.environment
         )));
     }
     prompt(request)
@@ -76,14 +92,42 @@ fn prompt(request: &Request<'_>) -> Result<Approval, Failure> {
         ),
         Operation::Provision { plan } => (
             "Provision Infrastructure",
-            format!(
-                "This will create, in the cloud account:\n{}",
-                plan.iter()
-                    .map(|line| format!("  - {line}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            ),
+            format!("This will create, in the cloud account:\n{}", bullets(plan)),
             format!("Proceed with creating {environment}'s infrastructure?"),
+        ),
+        Operation::Migrate {
+            database,
+            migrations,
+            flagged,
+        } => (
+            "Apply Migrations",
+            format!(
+                "Database: {database}\n\nThis will apply {} migration(s), oldest first:\n{}{}",
+                migrations.len(),
+                bullets(migrations),
+                if flagged.is_empty() {
+                    "\n\nNo statement is flagged as destructive.".to_owned()
+                } else {
+                    format!(
+                        "\n\n{} {} flagged as destructive:\n{}",
+                        style.yellow(&style.bold("⚠️")),
+                        flagged.len(),
+                        bullets(flagged)
+                    )
+                }
+            ),
+            format!("Apply these migrations to {environment}?"),
+        ),
+        Operation::Resolve {
+            database,
+            migration,
+            resolution,
+        } => (
+            "Resolve Migration",
+            format!(
+                "Database: {database}\n\nThis will record {migration} as {resolution} without running any SQL."
+            ),
+            format!("Record it in {environment}?"),
         ),
     };
     let mut stderr = std::io::stderr();
@@ -103,4 +147,12 @@ fn prompt(request: &Request<'_>) -> Result<Approval, Failure> {
         "1" | "y" | "yes" => Ok(Approval::Approved("approved at the prompt")),
         _ => Ok(Approval::Declined),
     }
+}
+
+fn bullets(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|line| format!("  - {line}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -19,33 +19,9 @@ pub async fn verify(
             .cause(claim)
             .help("Report it to the handler's author; this run's database and files are removed")
     };
-    let table = &outcome.tracking_table;
-    let tables = database.table_names().await.map_err(|err| {
-        Failure::new("Cannot list the tables the handler created").cause(err.message)
-    })?;
-    if !tables.iter().any(|found| found.eq_ignore_ascii_case(table)) {
-        return Err(untrue(format!("its tracking table {table} does not exist")));
-    }
-    let statement = format!("SELECT * FROM {}", names::quote(database.provider(), table));
-    let rows = database.query(&statement, &[]).await.map_err(|err| {
-        Failure::new(format!("Cannot read the tracking table {table}")).cause(err.message)
-    })?;
-    let recorded: Vec<&str> = rows
-        .rows
-        .iter()
-        .flatten()
-        .filter_map(|value| match value {
-            Value::Text(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    for migration in &outcome.applied {
-        if !recorded.iter().any(|cell| records(cell, migration)) {
-            return Err(untrue(format!(
-                "{migration} is reported as applied, but {table} has no row for it"
-            )));
-        }
-    }
+    verify_recorded(database, &outcome.tracking_table, &outcome.applied)
+        .await
+        .map_err(|claim| claim.unwrap_or_else(untrue))?;
     let root = folder
         .path
         .canonicalize()
@@ -59,6 +35,42 @@ pub async fn verify(
         if !(is_file && inside) {
             return Err(untrue(format!(
                 "{file} is reported as written, but it is not a file in the migrations folder"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The tracking table exists and has a row naming each of `applied`. The
+/// error is a failure to read, or the untrue claim.
+pub async fn verify_recorded(
+    database: &mut Database,
+    table: &str,
+    applied: &[String],
+) -> Result<(), Result<Failure, String>> {
+    let tables = database.table_names().await.map_err(|err| {
+        Ok(Failure::new("Cannot list the tables the handler created").cause(err.message))
+    })?;
+    if !tables.iter().any(|found| found.eq_ignore_ascii_case(table)) {
+        return Err(Err(format!("its tracking table {table} does not exist")));
+    }
+    let statement = format!("SELECT * FROM {}", names::quote(database.provider(), table));
+    let rows = database.query(&statement, &[]).await.map_err(|err| {
+        Ok(Failure::new(format!("Cannot read the tracking table {table}")).cause(err.message))
+    })?;
+    let recorded: Vec<&str> = rows
+        .rows
+        .iter()
+        .flatten()
+        .filter_map(|value| match value {
+            Value::Text(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    for migration in applied {
+        if !recorded.iter().any(|cell| records(cell, migration)) {
+            return Err(Err(format!(
+                "{migration} is reported as applied, but {table} has no row for it"
             )));
         }
     }

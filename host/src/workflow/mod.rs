@@ -7,8 +7,11 @@
 
 mod approval;
 mod claims;
+pub mod environment;
 mod health;
 mod infrastructure;
+pub mod lifecycle;
+pub mod lint;
 pub(crate) mod migrations;
 mod oplog;
 mod respond;
@@ -28,12 +31,12 @@ use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, Se
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
-use crate::report::{HandlerRef, InitResult, Report};
+use crate::report::{InitResult, Report};
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 
 /// The sandbox path at which a handler sees the migrations folder.
-const GUEST_MIGRATIONS_DIR: &str = "/migrations";
+pub(crate) const GUEST_MIGRATIONS_DIR: &str = "/migrations";
 
 /// A table that exists from schema initialization until the health check
 /// passes: a database holding it was left by an interrupted run.
@@ -230,18 +233,7 @@ impl Init {
     // Step 1.
     fn validate_parameters(&self) -> Outcome<Progress<()>> {
         let environment = &self.options.environment;
-        let valid = !environment.is_empty()
-            && environment.len() <= 64
-            && environment
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !valid {
-            return Err(
-                Failure::new(format!("Invalid environment name {environment:?}"))
-                    .cause("use 1 to 64 ASCII letters, digits, `_` or `-`")
-                    .help("Name an environment from the configuration, e.g. faber-db init dev"),
-            );
-        }
+        environment::check_name(environment, "init")?;
         let name = match &self.options.database_name {
             Some(name) => format!(", database name {}", names::validate(name)?),
             None => String::new(),
@@ -289,22 +281,7 @@ impl Init {
     // Step 4.
     fn environment(&self, config: &Config) -> Outcome<Progress<Option<String>>> {
         let name = &self.options.environment;
-        let Some(environment) = config.environments.get(name) else {
-            let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
-            let known = if known.is_empty() {
-                "none are configured".to_owned()
-            } else {
-                format!("configured: {}", known.join(", "))
-            };
-            return Err(Failure::new(format!("Environment '{name}' not found in configuration"))
-                .cause(known)
-                .help(format!(
-                    "Add it under \"environments\" in {}/{}, e.g. \"{name}\": {{\"connection_string_env\": \"{}_DATABASE_URL\"}}",
-                    config::CONFIG_DIR,
-                    config::CONFIG_FILE,
-                    name.to_uppercase()
-                )));
-        };
+        let environment = environment::find(config, name)?;
         let connection = match &environment.connection_string_env {
             Some(variable) => format!("connection string in ${variable}"),
             None => "no connection string: reached through its infrastructure".to_owned(),
@@ -331,35 +308,10 @@ impl Init {
         variable: Option<&str>,
     ) -> Outcome<Progress<Connection>> {
         let config = &project.config;
-        let provider = config.database.provider;
-        let raw = match variable.map(std::env::var) {
-            Some(Ok(value)) => Some(value).filter(|value| !value.trim().is_empty()),
-            None | Some(Err(std::env::VarError::NotPresent)) => None,
-            Some(Err(std::env::VarError::NotUnicode(_))) => {
-                return Err(Failure::new(format!(
-                    "{} is not valid UTF-8",
-                    variable.unwrap_or_default()
-                ))
-                .help(
-                    "Percent-encode special characters in the connection string, e.g. a password",
-                ));
-            }
-        };
-        let (Some(raw), Some(variable)) = (raw, variable) else {
+        let Some(target) = environment::connection_string(&project.dir, config, variable)? else {
             return self.no_connection_string(config, variable);
         };
-        let target = ConnectionString::parse(&raw, variable, &project.dir)?;
-        if target.provider() != provider {
-            return Err(Failure::new(format!(
-                "{variable} points at {}, but the project's provider is {provider}",
-                target.provider()
-            ))
-            .help(format!(
-                "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
-                provider.example_url()
-            ))
-            .help("Or change database.provider in the configuration"));
-        }
+        let variable = variable.unwrap_or_default();
         self.result.database_url = Some(target.masked());
         self.target = Some(target.clone());
         let detail = format!("${variable} is set ({})", target.masked());
@@ -388,48 +340,24 @@ impl Init {
             );
             return Ok(Progress::Skipped(Connection::FromInfrastructure, detail));
         }
-        let example = config.database.provider.example_url();
-        let Some(variable) = variable else {
-            return Err(Failure::new(format!(
-                "Environment '{environment}' names no connection string variable"
-            ))
-            .cause(format!(
-                "a database hosted on {} is reached through its connection string",
-                config.database.hosting
-            ))
-            .help(format!(
-                "Add it to the environment in {}/{}, e.g. \"connection_string_env\": \"{}_DATABASE_URL\"",
-                config::CONFIG_DIR,
-                config::CONFIG_FILE,
-                environment.to_uppercase()
-            )));
-        };
-        Err(
-            Failure::new(format!("{variable} environment variable not set"))
-                .cause(format!(
-                    "environment '{environment}' reads its connection string from ${variable}"
-                ))
-                .help(format!("Set it, e.g.: export {variable}=\"{example}\"")),
-        )
+        Err(environment::no_connection_string(
+            config,
+            environment,
+            variable,
+        ))
     }
 
     /// The name step 10 settles on; the approval prompt of step 6 shows it.
     fn database_name(&self, project: &Path, connection: &Connection) -> (String, &'static str) {
-        if let Some(name) = &self.options.database_name {
-            return (name.clone(), "from --database-name");
-        }
-        if let Connection::Given(target) = connection
-            && let Some(name) = target.database_name()
-        {
-            return (name, "from the connection string");
-        }
-        let folder = project
-            .file_name()
-            .map(|name| name.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        (
-            names::derive(&folder, &self.options.environment),
-            "from the project and environment",
+        let target = match connection {
+            Connection::Given(target) => Some(target),
+            Connection::FromInfrastructure => None,
+        };
+        environment::database_name(
+            project,
+            &self.options.environment,
+            self.options.database_name.as_deref(),
+            target,
         )
     }
 
@@ -462,6 +390,7 @@ impl Init {
     ) -> Result<Option<&'static str>, Halt> {
         let environment = &self.options.environment;
         let request = approval::Request {
+            command: "init",
             environment,
             operation,
             protected: config.is_protected(environment),
@@ -844,36 +773,10 @@ impl Init {
     }
 
     async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
-        let name =
-            handlers::migration_tool_handler(&project.dir, &project.config.database.migration_tool);
-        let runtime = handlers::runtime(&project.config.sandbox)?;
-        let checked = handlers::load_checked(&project.dir, &runtime, &name)?;
-        let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
-        let info = tool.info().await.map_err(handlers::failure)?;
-        let provider = project.config.database.provider;
-        if !info.providers.contains(&provider.into()) {
-            return Err(
-                Failure::new(format!("Handler {name} does not support {provider}"))
-                    .help("Use a migration tool whose handler supports this provider"),
-            );
-        }
-        let pin = match (&checked.pin, self.options.dry_run) {
-            (Some(_), _) => "verified",
-            (None, true) => "not pinned (dry run)",
-            (None, false) => {
-                handlers::pin(&project.dir, tool.component(), &info.version, tool.shape())?;
-                "pinned on first use"
-            }
-        };
-        let label = format!("{} {}", info.name, info.version);
-        self.result.handler = Some(HandlerRef {
-            name: info.name,
-            version: info.version,
-            wit_version: info.wit_version,
-            sha256: tool.component().sha256.clone(),
-            source: checked.resolved.source.as_str(),
-            pin,
-        });
+        let (tool, handler) =
+            environment::load_tool(&project.dir, &project.config, self.options.dry_run).await?;
+        let label = format!("{} {}", handler.name, handler.version);
+        self.result.handler = Some(handler);
         Ok((tool, label))
     }
 
@@ -1024,16 +927,12 @@ impl Init {
 
     /// Where the handler's SQL runs, as the environment allows.
     fn session_policy(&self, project: &Project) -> Outcome<SessionPolicy> {
-        let bundled = self
-            .result
-            .handler
-            .as_ref()
-            .is_some_and(|handler| handler.source == handlers::Source::Bundled.as_str());
-        SessionPolicy::for_environment(
-            &project.config.environments[&self.options.environment],
-            project.config.database.provider,
+        let handler = self.result.handler.as_ref().expect("step 12 loaded it");
+        environment::session_policy(
             &project.dir,
-            bundled,
+            &project.config,
+            &self.options.environment,
+            handler,
         )
     }
 

@@ -31,6 +31,12 @@ pub struct Record<'a> {
     /// The session was not confined (see the report's warnings).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub unconfined_handler: bool,
+    /// A dry run: nothing was changed.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// Migrations applied (or, in a dry run, that would be), oldest first.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub migrations: &'a [String],
 }
 
 /// Appends one line. `O_APPEND` writes of one short line are atomic, so

@@ -167,6 +167,8 @@ impl Init {
                 .handler_session
                 .as_ref()
                 .is_some_and(|session| session.warning.is_some()),
+            dry_run: self.options.dry_run,
+            migrations: &[],
         };
         let (state, detail) = match oplog::append(project, &record) {
             Ok(path) => (StepStatus::Done, format!("appended to {}", path.display())),
@@ -188,7 +190,7 @@ impl Init {
     }
 }
 
-fn status_word(status: Status) -> &'static str {
+pub(super) fn status_word(status: Status) -> &'static str {
     match status {
         Status::Success => "success",
         Status::Error => "error",
@@ -196,7 +198,7 @@ fn status_word(status: Status) -> &'static str {
     }
 }
 
-fn now_rfc3339() -> String {
+pub(super) fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
@@ -213,7 +215,12 @@ fn next_steps(result: &InitResult, from_handler: Vec<String>) -> Vec<String> {
     }
     let mut steps = application_connection(result);
     if !from_handler.is_empty() {
-        steps.extend(from_handler);
+        // A handler does not know the environment; its steps say where it goes.
+        steps.extend(
+            from_handler
+                .into_iter()
+                .map(|step| step.replace("<environment>", &result.environment)),
+        );
         return steps;
     }
     let folder = result

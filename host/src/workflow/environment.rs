@@ -1,0 +1,208 @@
+//! What every command working on one environment settles first, the same
+//! way for each: the environment's name, its entry in the configuration,
+//! its connection string, its database's name, the migration-tool handler
+//! and the session policy its SQL runs under.
+
+use std::path::Path;
+
+use crate::config::{self, Config, Environment, HandlerPrivileges};
+use crate::db::{ConnectionString, SessionPolicy};
+use crate::failure::{Failure, Outcome};
+use crate::handlers;
+use crate::names;
+use crate::report::HandlerRef;
+use crate::runtime::MigrationTool;
+
+/// 1 to 64 ASCII letters, digits, `_` or `-`; `command` names the command
+/// for the example in the help.
+pub fn check_name(environment: &str, command: &str) -> Outcome<()> {
+    let valid = !environment.is_empty()
+        && environment.len() <= 64
+        && environment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        return Ok(());
+    }
+    Err(
+        Failure::new(format!("Invalid environment name {environment:?}"))
+            .cause("use 1 to 64 ASCII letters, digits, `_` or `-`")
+            .help(format!(
+                "Name an environment from the configuration, e.g. faber-db {command} dev"
+            )),
+    )
+}
+
+/// The environment's entry, or an error naming the configured ones.
+pub fn find<'a>(config: &'a Config, name: &str) -> Outcome<&'a Environment> {
+    config.environments.get(name).ok_or_else(|| {
+        let known: Vec<&str> = config.environments.keys().map(String::as_str).collect();
+        let known = if known.is_empty() {
+            "none are configured".to_owned()
+        } else {
+            format!("configured: {}", known.join(", "))
+        };
+        Failure::new(format!("Environment '{name}' not found in configuration"))
+            .cause(known)
+            .help(format!(
+                "Add it under \"environments\" in {}/{}, e.g. \"{name}\": {{\"connection_string_env\": \"{}_DATABASE_URL\"}}",
+                config::CONFIG_DIR,
+                config::CONFIG_FILE,
+                name.to_uppercase()
+            ))
+    })
+}
+
+/// The connection string in `variable`, checked against the project's
+/// provider; `None` when no variable is named or it is unset or empty.
+pub fn connection_string(
+    dir: &Path,
+    config: &Config,
+    variable: Option<&str>,
+) -> Outcome<Option<ConnectionString>> {
+    let provider = config.database.provider;
+    let raw = match variable.map(std::env::var) {
+        Some(Ok(value)) => Some(value).filter(|value| !value.trim().is_empty()),
+        None | Some(Err(std::env::VarError::NotPresent)) => None,
+        Some(Err(std::env::VarError::NotUnicode(_))) => {
+            return Err(Failure::new(format!(
+                "{} is not valid UTF-8",
+                variable.unwrap_or_default()
+            ))
+            .help("Percent-encode special characters in the connection string, e.g. a password"));
+        }
+    };
+    let (Some(raw), Some(variable)) = (raw, variable) else {
+        return Ok(None);
+    };
+    let target = ConnectionString::parse(&raw, variable, dir)?;
+    if target.provider() != provider {
+        return Err(Failure::new(format!(
+            "{variable} points at {}, but the project's provider is {provider}",
+            target.provider()
+        ))
+        .help(format!(
+            "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
+            provider.example_url()
+        ))
+        .help("Or change database.provider in the configuration"));
+    }
+    Ok(Some(target))
+}
+
+/// The error for an environment whose connection string is not there.
+pub fn no_connection_string(config: &Config, environment: &str, variable: Option<&str>) -> Failure {
+    let Some(variable) = variable else {
+        return Failure::new(format!(
+            "Environment '{environment}' names no connection string variable"
+        ))
+        .cause(format!(
+            "a database hosted on {} is reached through its connection string",
+            config.database.hosting
+        ))
+        .help(format!(
+            "Add it to the environment in {}/{}, e.g. \"connection_string_env\": \"{}_DATABASE_URL\"",
+            config::CONFIG_DIR,
+            config::CONFIG_FILE,
+            environment.to_uppercase()
+        ));
+    };
+    Failure::new(format!("{variable} environment variable not set"))
+        .cause(format!(
+            "environment '{environment}' reads its connection string from ${variable}"
+        ))
+        .help(format!(
+            "Set it, e.g.: export {variable}=\"{}\"",
+            config.database.provider.example_url()
+        ))
+}
+
+/// The database's name and where it came from: `explicit`, else the
+/// connection string's, else `<project>_<environment>`.
+pub fn database_name(
+    project: &Path,
+    environment: &str,
+    explicit: Option<&str>,
+    target: Option<&ConnectionString>,
+) -> (String, &'static str) {
+    if let Some(name) = explicit {
+        return (name.to_owned(), "from --database-name");
+    }
+    if let Some(name) = target.and_then(ConnectionString::database_name) {
+        return (name, "from the connection string");
+    }
+    let folder = project
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (
+        names::derive(&folder, environment),
+        "from the project and environment",
+    )
+}
+
+/// The project's migration-tool handler, loaded, checked against its pin
+/// (pinned on first use unless `dry_run`) and against the provider.
+pub async fn load_tool(
+    dir: &Path,
+    config: &Config,
+    dry_run: bool,
+) -> Outcome<(MigrationTool, HandlerRef)> {
+    let name = handlers::migration_tool_handler(dir, &config.database.migration_tool);
+    let runtime = handlers::runtime(&config.sandbox)?;
+    let checked = handlers::load_checked(dir, &runtime, &name)?;
+    let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
+    let info = tool.info().await.map_err(handlers::failure)?;
+    let provider = config.database.provider;
+    if !info.providers.contains(&provider.into()) {
+        return Err(
+            Failure::new(format!("Handler {name} does not support {provider}"))
+                .help("Use a migration tool whose handler supports this provider"),
+        );
+    }
+    let pin = match (&checked.pin, dry_run) {
+        (Some(_), _) => "verified",
+        (None, true) => "not pinned (dry run)",
+        (None, false) => {
+            handlers::pin(dir, tool.component(), &info.version, tool.shape())?;
+            "pinned on first use"
+        }
+    };
+    let handler = HandlerRef {
+        name: info.name,
+        version: info.version,
+        wit_version: info.wit_version,
+        sha256: tool.component().sha256.clone(),
+        source: checked.resolved.source.as_str(),
+        pin,
+    };
+    Ok((tool, handler))
+}
+
+/// Where the handler's SQL runs, as the environment allows; a bundled
+/// handler may fall back to the connection's privileges with a warning.
+pub fn session_policy(
+    dir: &Path,
+    config: &Config,
+    environment: &str,
+    handler: &HandlerRef,
+) -> Outcome<SessionPolicy> {
+    let environment = &config.environments[environment];
+    if environment.handler_privileges == HandlerPrivileges::Connection {
+        return Ok(SessionPolicy::ConnectionPrivileges);
+    }
+    if let Some(variable) = &environment.handler_connection_string_env {
+        let raw = std::env::var(variable).map_err(|_| {
+            Failure::new(format!("{variable} environment variable not set"))
+                .cause("handler_connection_string_env names it as the handlers' own account")
+                .help(format!(
+                    "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
+                    config.database.provider.example_url()
+                ))
+        })?;
+        let account = ConnectionString::parse(&raw, variable, dir)?;
+        return Ok(SessionPolicy::ProjectAccount(account));
+    }
+    let bundled = handler.source == handlers::Source::Bundled.as_str();
+    Ok(SessionPolicy::LeastPrivilege { fallback: bundled })
+}

@@ -1,0 +1,765 @@
+//! `faber-db migrate`, `resolve` and `generate-migration`: the rest of a
+//! database's life after `init`, through the same environment model,
+//! approval, operation log and confined handler session as `init`.
+//!
+//! The host owns the connection, the lock and the decisions; the
+//! migration-tool handler reads the tracking state, applies one migration
+//! at a time and records it exactly as the tool's own CLI would.
+//!
+//! Order of a `migrate` run: the environment and its connection; the
+//! handler (refused if it predates the migration operations); the
+//! database must exist; the tool's lock, on the host's own session, with
+//! the configured timeout; the handler's confined session; the state
+//! (read under the lock, so a concurrent run's work is seen); refusal of an
+//! unresolved failure; the plan and its lint; approval; one `apply` per
+//! pending migration, each checked against the tracking table.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::GUEST_MIGRATIONS_DIR;
+use super::approval::{self, Approval};
+use super::claims;
+use super::environment;
+use super::lint::{self, Finding};
+use super::migrations::{self, MigrationsFolder, ProjectLock};
+use super::oplog;
+use super::respond::{now_rfc3339, status_word};
+use super::tracking::{self, State};
+use crate::commands::output::Done;
+use crate::config::{self, Config, Provider};
+use crate::db::migration_lock::{self, Lock};
+use crate::db::{Confinement, ConnectionString, Database, Server};
+use crate::failure::{Failure, Outcome};
+use crate::handlers;
+use crate::names;
+use crate::report::{HandlerRef, Status};
+use crate::runtime::bindings::latest as wit;
+use crate::runtime::{Grant, Limits, MigrationTool, SqlTally};
+
+pub struct Options {
+    pub environment: String,
+    pub cwd: Option<PathBuf>,
+    pub approve: bool,
+    pub dry_run: bool,
+}
+
+/// What `migrate` and `resolve` report in `result`.
+#[derive(Debug, Default, Serialize)]
+pub struct MigrateResult {
+    pub environment: String,
+    pub database_name: Option<String>,
+    pub provider: Option<Provider>,
+    /// The connection target, password masked.
+    pub database_url: Option<String>,
+    pub migrations_directory: Option<String>,
+    pub tracking_table: Option<String>,
+    /// Applied by this run, oldest first.
+    pub applied: Vec<String>,
+    /// Still pending after this run, oldest first.
+    pub pending: Vec<String>,
+    /// The migration that failed (in this run, or earlier and unresolved).
+    pub failed: Option<String>,
+    /// Applied migrations whose file changed since.
+    pub modified: Vec<String>,
+    /// Recorded in the database, gone from the folder.
+    pub missing: Vec<String>,
+    /// Destructive statements among the migrations this run applies (or
+    /// would apply).
+    pub lint: Vec<Finding>,
+    /// `--dry-run`: what would run, with its SQL and findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<PlanEntry>>,
+    /// `resolve`: the row as the tool now records it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Resolved>,
+    pub dry_run: bool,
+    /// How a protected environment's approval was given; null when none was needed.
+    pub approval: Option<&'static str>,
+    /// The lock taken, e.g. `pg_advisory_lock(72707369)`; null on SQLite
+    /// (the project lock serializes runs of the project).
+    pub lock: Option<String>,
+    pub handler: Option<HandlerRef>,
+    pub handler_session: Option<Confinement>,
+    pub handler_sql: SqlTally,
+    pub warnings: Vec<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanEntry {
+    pub name: String,
+    pub sql: String,
+    pub flagged: Vec<Finding>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Resolved {
+    pub migration: String,
+    /// `applied` or `rolled-back`.
+    pub resolution: &'static str,
+    pub finished_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+}
+
+/// How a run stopped early.
+enum Stop {
+    Failed(Failure),
+    Cancelled(String),
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Stop {
+        Stop::Failed(failure)
+    }
+}
+
+/// A finished run: the message and next steps of a success.
+struct Finished {
+    message: String,
+    next_steps: Vec<String>,
+}
+
+/// What a run holds while it works, released in [`Run::finish`] whatever happened.
+struct Run {
+    command: &'static str,
+    operation: &'static str,
+    options: Options,
+    started: Instant,
+    result: MigrateResult,
+    project: Option<PathBuf>,
+    logs_plugin: Option<String>,
+    server: Option<Server>,
+    /// The host's own session: holds the lock, lends and takes back what the
+    /// handler's account may own, checks what the handler reports.
+    admin: Option<Database>,
+    /// The handler's confined session, handed from call to call.
+    handler_db: Option<Database>,
+    confinement: Option<Confinement>,
+    project_lock: Option<ProjectLock>,
+}
+
+/// The environment, settled.
+struct Opened {
+    dir: PathBuf,
+    config: Config,
+    migrations_dir: PathBuf,
+    target: ConnectionString,
+    name: String,
+    tool: MigrationTool,
+    lock: Option<Lock>,
+}
+
+pub async fn migrate(options: Options) -> Done<MigrateResult> {
+    let mut run = Run::new("migrate", "migrate", options);
+    let outcome = run.migrate().await;
+    run.finish(outcome).await
+}
+
+pub async fn resolve(
+    options: Options,
+    migration: String,
+    resolution: wit::Resolution,
+) -> Done<MigrateResult> {
+    let mut run = Run::new("resolve", "resolve-migration", options);
+    let outcome = run.resolve(&migration, resolution).await;
+    run.finish(outcome).await
+}
+
+impl Run {
+    fn new(command: &'static str, operation: &'static str, options: Options) -> Run {
+        let result = MigrateResult {
+            environment: options.environment.clone(),
+            dry_run: options.dry_run,
+            ..MigrateResult::default()
+        };
+        Run {
+            command,
+            operation,
+            options,
+            started: Instant::now(),
+            result,
+            project: None,
+            logs_plugin: None,
+            server: None,
+            admin: None,
+            handler_db: None,
+            confinement: None,
+            project_lock: None,
+        }
+    }
+
+    async fn migrate(&mut self) -> Result<Finished, Stop> {
+        let opened = self.open().await?;
+        self.lock(&opened).await?;
+        self.open_handler_session(&opened).await?;
+        let state = self.read_state(&opened).await?;
+        let judged = tracking::classify(&state);
+        self.note_history(&judged);
+        if let Some(failed) = judged.iter().find(|m| m.state == State::Failed) {
+            return Err(unresolved(&self.options.environment, failed).into());
+        }
+        let pending: Vec<&tracking::Migration> = judged
+            .iter()
+            .filter(|m| m.state == State::Pending)
+            .collect();
+        let names: Vec<String> = pending.iter().map(|m| m.name.clone()).collect();
+        self.result.pending = names.clone();
+        for migration in &pending {
+            let sql = migration.sql.as_deref().unwrap_or_default();
+            self.result.lint.extend(lint::check(&migration.name, sql));
+        }
+        let database = opened.name.clone();
+        if self.options.dry_run {
+            self.result.plan = Some(
+                pending
+                    .iter()
+                    .map(|m| {
+                        let sql = m.sql.clone().unwrap_or_default();
+                        PlanEntry {
+                            flagged: lint::check(&m.name, &sql),
+                            name: m.name.clone(),
+                            sql,
+                        }
+                    })
+                    .collect(),
+            );
+            return Ok(Finished {
+                message: format!(
+                    "Dry run: {} migration(s) would be applied to {database}; nothing was changed",
+                    names.len()
+                ),
+                next_steps: if names.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![format!(
+                        "Apply them: faber-db migrate {}",
+                        self.options.environment
+                    )]
+                },
+            });
+        }
+        if names.is_empty() {
+            return Ok(Finished {
+                message: format!("Database {database} is up to date: no pending migrations"),
+                next_steps: vec![format!(
+                    "Create the next migration: faber-db generate-migration NAME"
+                )],
+            });
+        }
+        let flagged: Vec<String> = self.result.lint.iter().map(Finding::line).collect();
+        self.approve(
+            &opened.config,
+            approval::Operation::Migrate {
+                database: &database,
+                migrations: &names,
+                flagged: &flagged,
+            },
+        )?;
+        for name in &names {
+            self.apply(&opened, name).await?;
+        }
+        let count = self.result.applied.len();
+        Ok(Finished {
+            message: format!("Applied {count} migration(s) to {database}"),
+            next_steps: vec![format!(
+                "Check every environment: faber-db status (or apply to the next one: faber-db migrate ENVIRONMENT)"
+            )],
+        })
+    }
+
+    async fn resolve(
+        &mut self,
+        migration: &str,
+        resolution: wit::Resolution,
+    ) -> Result<Finished, Stop> {
+        crate::runtime::untrusted::check_plain_name("migration", migration).map_err(|why| {
+            Failure::new(format!("Invalid migration name {migration:?}"))
+                .cause(why)
+                .help("Name a migration as its folder or file in the migrations folder is named")
+        })?;
+        let opened = self.open().await?;
+        let word = match resolution {
+            wit::Resolution::Applied => "applied",
+            wit::Resolution::RolledBack => "rolled-back",
+        };
+        if self.options.dry_run {
+            return Ok(Finished {
+                message: format!(
+                    "Dry run: {migration} would be recorded as {word} in {}; nothing was changed",
+                    opened.name
+                ),
+                next_steps: Vec::new(),
+            });
+        }
+        self.approve(
+            &opened.config,
+            approval::Operation::Resolve {
+                database: &opened.name,
+                migration,
+                resolution: word,
+            },
+        )?;
+        self.lock(&opened).await?;
+        self.open_handler_session(&opened).await?;
+        let request = tracking_request(&opened);
+        let grant = self.grant(&opened);
+        let (returned, row) = opened
+            .tool
+            .resolve_migration(grant, &request, migration, resolution)
+            .await;
+        self.take_back(returned);
+        let row = row.map_err(handlers::failure)?;
+        self.result.resolved = Some(Resolved {
+            migration: row.name.clone(),
+            resolution: word,
+            finished_at: row.finished_at,
+            rolled_back_at: row.rolled_back_at,
+        });
+        let state = self.read_state(&opened).await?;
+        let judged = tracking::classify(&state);
+        self.note_history(&judged);
+        self.result.pending = tracking::named(&judged, State::Pending);
+        Ok(Finished {
+            message: format!("{migration} is recorded as {word} in {}", opened.name),
+            next_steps: vec![format!(
+                "Apply what is pending: faber-db migrate {}",
+                self.options.environment
+            )],
+        })
+    }
+
+    /// The environment, its database and its handler, settled without
+    /// changing anything.
+    async fn open(&mut self) -> Result<Opened, Failure> {
+        let environment = self.options.environment.clone();
+        environment::check_name(&environment, self.command)?;
+        let (dir, _) = crate::workdir::resolve(self.options.cwd.as_deref())?;
+        self.project = Some(dir.clone());
+        let config = config::load(&dir)?;
+        let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
+        self.logs_plugin = config.integration.logs_plugin.clone();
+        self.result.provider = Some(config.database.provider);
+        self.result.migrations_directory = Some(config.migrations.directory().to_owned());
+        let variable = environment::find(&config, &environment)?
+            .connection_string_env
+            .clone();
+        let target = environment::connection_string(&dir, &config, variable.as_deref())?
+            .ok_or_else(|| {
+                environment::no_connection_string(&config, &environment, variable.as_deref())
+                    .help(format!(
+                        "{} needs the environment's connection string, also on cloud hosting (faber-db init prints it)",
+                        self.command
+                    ))
+            })?;
+        self.result.database_url = Some(target.masked());
+        let (name, _) = environment::database_name(&dir, &environment, None, Some(&target));
+        names::validate(&name)?;
+        self.result.database_name = Some(name.clone());
+        let (tool, handler) = environment::load_tool(&dir, &config, self.options.dry_run).await?;
+        self.result.handler = Some(handler);
+        let lock = match tool
+            .migration_lock(config.database.provider.into())
+            .await
+            .map_err(handlers::failure)?
+        {
+            wit::MigrationLock::PostgresAdvisory(key) => Some(Lock::PostgresAdvisory(key)),
+            wit::MigrationLock::MysqlNamed(name) => Some(Lock::MysqlNamed(name)),
+            wit::MigrationLock::None => None,
+        };
+        let mut server = Server::connect(&target).await?;
+        let exists = server.database_exists(&name).await.map_err(|err| {
+            Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message)
+        });
+        let exists = match exists {
+            Ok(exists) => exists,
+            Err(failure) => {
+                server.close().await;
+                return Err(failure);
+            }
+        };
+        if !exists {
+            server.close().await;
+            return Err(Failure::new(format!("Database {name} does not exist"))
+                .cause(format!("environment '{environment}' points at it"))
+                .help(format!(
+                    "Create and initialize it first: faber-db init {environment}"
+                )));
+        }
+        self.admin = Some(server.open(&target, &name).await?);
+        self.server = Some(server);
+        Ok(Opened {
+            dir,
+            config,
+            migrations_dir,
+            target,
+            name,
+            tool,
+            lock,
+        })
+    }
+
+    /// The tool's lock on the host's session (on SQLite, the project lock).
+    /// A dry run takes none: it reads, and changes nothing.
+    async fn lock(&mut self, opened: &Opened) -> Result<(), Failure> {
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let Some(lock) = &opened.lock else {
+            self.project_lock = Some(ProjectLock::acquire(&opened.dir)?.0);
+            return Ok(());
+        };
+        let timeout = opened.config.migrations.lock_timeout();
+        let admin = self.admin.as_mut().expect("open() connected");
+        let taken = migration_lock::acquire(admin, lock, timeout)
+            .await
+            .map_err(|err| {
+                Failure::new(format!(
+                    "Cannot take the migration lock {}",
+                    lock.describe()
+                ))
+                .cause(err.message)
+            })?;
+        if !taken {
+            return Err(Failure::new(format!(
+                "Timed out after {}s waiting for the migration lock {}",
+                timeout.as_secs_f64(),
+                lock.describe()
+            ))
+            .cause(format!(
+                "another faber-db run or the migration tool's own CLI (e.g. prisma migrate deploy) is migrating {}",
+                opened.name
+            ))
+            .help("Wait for it to finish and run the command again")
+            .help("Or wait longer: set migrations.lock_timeout_seconds in the configuration"));
+        }
+        self.result.lock = Some(lock.describe());
+        Ok(())
+    }
+
+    async fn open_handler_session(&mut self, opened: &Opened) -> Result<(), Failure> {
+        let handler = self.result.handler.as_ref().expect("open() loaded it");
+        let policy = environment::session_policy(
+            &opened.dir,
+            &opened.config,
+            &self.options.environment,
+            handler,
+        )?;
+        // One session serves every call of the run; its account must
+        // outlive them all (each is capped at the sandbox timeout).
+        let calls = std::fs::read_dir(&opened.migrations_dir).map_or(0, Iterator::count) + 3;
+        let lifetime = Limits::from_config(&opened.config.sandbox).timeout * calls as u32;
+        let server = self.server.as_mut().expect("open() connected");
+        let admin = self.admin.as_mut().expect("open() connected");
+        let (database, confinement) = server
+            .open_handler_session(admin, &opened.target, &opened.name, &policy, lifetime)
+            .await?;
+        if let Some(warning) = &confinement.warning {
+            self.result.warnings.push(warning.clone());
+        }
+        self.result.handler_session = Some(confinement.clone());
+        self.confinement = Some(confinement);
+        self.handler_db = Some(database);
+        Ok(())
+    }
+
+    fn grant(&mut self, opened: &Opened) -> Grant {
+        Grant {
+            directory: Some((
+                opened.migrations_dir.clone(),
+                GUEST_MIGRATIONS_DIR.to_owned(),
+            )),
+            database: self.handler_db.take(),
+            ..Grant::default()
+        }
+    }
+
+    fn take_back(&mut self, returned: crate::runtime::Returned) {
+        self.handler_db = returned.database;
+        let sql = &mut self.result.handler_sql;
+        sql.statements += returned.sql.statements;
+        sql.refused += returned.sql.refused;
+        sql.denied += returned.sql.denied;
+    }
+
+    async fn read_state(&mut self, opened: &Opened) -> Result<wit::TrackingState, Failure> {
+        if !opened.migrations_dir.is_dir() {
+            return Err(Failure::new(format!(
+                "The migrations folder {} does not exist",
+                opened.config.migrations.directory()
+            ))
+            .help(format!(
+                "Initialize the project first (faber-db init {}), or set migrations.directory",
+                self.options.environment
+            )));
+        }
+        let request = tracking_request(opened);
+        let grant = self.grant(opened);
+        let (returned, state) = opened.tool.read_state(grant, &request).await;
+        self.take_back(returned);
+        let state = state.map_err(handlers::failure)?;
+        self.result.tracking_table = Some(state.tracking_table.clone());
+        Ok(state)
+    }
+
+    /// Modified and missing migrations are reported, not refused: the
+    /// database already holds what they did.
+    fn note_history(&mut self, judged: &[tracking::Migration]) {
+        self.result.modified = tracking::named(judged, State::Modified);
+        self.result.missing = tracking::named(judged, State::Missing);
+        for name in &self.result.modified {
+            self.result.warnings.push(format!(
+                "{name} was applied, and its file has changed since (its checksum differs): the database holds the old version"
+            ));
+        }
+        for name in &self.result.missing {
+            self.result.warnings.push(format!(
+                "{name} is recorded in the database but is not in the migrations folder"
+            ));
+        }
+    }
+
+    async fn apply(&mut self, opened: &Opened, name: &str) -> Result<(), Failure> {
+        let request = tracking_request(opened);
+        let grant = self.grant(opened);
+        let (returned, row) = opened.tool.apply_migration(grant, &request, name).await;
+        self.take_back(returned);
+        if let Err(failure) = row {
+            self.result.failed = Some(name.to_owned());
+            self.result.pending.retain(|pending| pending != name);
+            let environment = &self.options.environment;
+            return Err(Failure::new(format!("Migration {name} failed"))
+                .cause(failure)
+                .help(format!(
+                    "Fix the database by hand if the migration left part of its work, then record the outcome: faber-db resolve {environment} --rolled-back {name} (to run it again once fixed) or --applied {name} (if you completed it)"
+                ))
+                .help("Migrations applied before it stay applied"));
+        }
+        let table = self.result.tracking_table.clone().unwrap_or_default();
+        let admin = self.admin.as_mut().expect("open() connected");
+        claims::verify_recorded(admin, &table, &[name.to_owned()])
+            .await
+            .map_err(|claim| {
+                claim.unwrap_or_else(|untrue| {
+                    Failure::new("The handler reported work it did not do")
+                        .cause(untrue)
+                        .help("Report it to the handler's author")
+                })
+            })?;
+        self.result.pending.retain(|pending| pending != name);
+        self.result.applied.push(name.to_owned());
+        Ok(())
+    }
+
+    fn approve(&mut self, config: &Config, operation: approval::Operation<'_>) -> Result<(), Stop> {
+        let environment = &self.options.environment;
+        let request = approval::Request {
+            command: self.command,
+            environment,
+            operation,
+            protected: config.is_protected(environment),
+            approved_by_flag: self.options.approve,
+            dry_run: self.options.dry_run,
+        };
+        match approval::ask(&request)? {
+            Approval::NotNeeded => Ok(()),
+            Approval::Approved(how) => {
+                self.result.approval = Some(how);
+                Ok(())
+            }
+            Approval::Declined => Err(Stop::Cancelled(
+                "approval declined; nothing was changed".to_owned(),
+            )),
+        }
+    }
+
+    /// Releases what the run holds (the handler's account gives back what it
+    /// owns; closing the host's session releases the lock), logs the
+    /// operation and builds the report.
+    async fn finish(mut self, outcome: Result<Finished, Stop>) -> Done<MigrateResult> {
+        if let Some(database) = self.handler_db.take() {
+            database.close().await;
+        }
+        let mut outcome = outcome;
+        if let (Some(confinement), Some(server)) = (self.confinement.take(), self.server.as_mut()) {
+            if let Err(err) = server
+                .remove_handler_account(self.admin.as_mut(), &confinement)
+                .await
+            {
+                let failure = Failure::new("Cannot remove the handler's database account")
+                    .cause(err.message)
+                    .help(format!(
+                        "Remove it by hand: {}",
+                        confinement.account.as_deref().unwrap_or_default()
+                    ));
+                if outcome.is_ok() {
+                    outcome = Err(Stop::Failed(failure));
+                }
+            }
+        }
+        if let Some(admin) = self.admin.take() {
+            admin.close().await;
+        }
+        if let Some(server) = self.server.take() {
+            server.close().await;
+        }
+        self.project_lock = None;
+        self.result.duration_ms = self.started.elapsed().as_millis() as u64;
+        let status = match &outcome {
+            Ok(_) => Status::Success,
+            Err(Stop::Failed(_)) => Status::Error,
+            Err(Stop::Cancelled(_)) => Status::Cancelled,
+        };
+        let error = match &outcome {
+            Err(Stop::Failed(failure)) => Some(failure.error.clone()),
+            _ => None,
+        };
+        self.log(status, error.as_deref());
+        match outcome {
+            Ok(finished) => {
+                let mut done = Done::ok(self.result, finished.message);
+                done.next_steps = finished.next_steps;
+                done
+            }
+            Err(Stop::Failed(failure)) => Done::failed(self.result, failure),
+            Err(Stop::Cancelled(reason)) => {
+                Done::cancelled(self.result, format!("Operation cancelled: {reason}"))
+            }
+        }
+    }
+
+    fn log(&mut self, status: Status, error: Option<&str>) {
+        let (Some(plugin), Some(project)) = (self.logs_plugin.as_deref(), self.project.as_deref())
+        else {
+            return;
+        };
+        let migrations = match &self.result.plan {
+            Some(plan) => plan.iter().map(|entry| entry.name.clone()).collect(),
+            None => self.result.applied.clone(),
+        };
+        let record = oplog::Record {
+            log_type: "database_operation",
+            operation: self.operation,
+            environment: &self.options.environment,
+            database_name: self.result.database_name.as_deref(),
+            status: status_word(status),
+            timestamp: now_rfc3339(),
+            duration_ms: self.started.elapsed().as_millis() as u64,
+            logs_plugin: plugin,
+            error,
+            handler_sql: Some(self.result.handler_sql),
+            unconfined_handler: self
+                .result
+                .handler_session
+                .as_ref()
+                .is_some_and(|session| session.warning.is_some()),
+            dry_run: self.options.dry_run,
+            migrations: &migrations,
+        };
+        if let Err(err) = oplog::append(project, &record) {
+            self.result
+                .warnings
+                .push(format!("could not write the operation log: {err}"));
+        }
+    }
+}
+
+fn tracking_request(opened: &Opened) -> wit::TrackingRequest {
+    wit::TrackingRequest {
+        provider: opened.config.database.provider.into(),
+        database_name: opened.name.clone(),
+        migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
+        tracking_table: opened.config.migrations.table.clone(),
+    }
+}
+
+/// An earlier migration failed and nobody said what became of it: the tool
+/// applies nothing after it (Prisma: P3009), and neither does faber-db.
+fn unresolved(environment: &str, failed: &tracking::Migration) -> Failure {
+    let name = &failed.name;
+    let mut failure = Failure::new(format!(
+        "Migration {name} failed earlier and is not resolved"
+    ))
+    .cause("no migration is applied after a failed one until it is resolved; nothing was changed");
+    if let Some(logs) = failed
+        .row
+        .as_ref()
+        .and_then(|row| row.logs.as_deref())
+        .map(str::trim)
+        .filter(|logs| !logs.is_empty())
+    {
+        failure = failure.cause(crate::runtime::untrusted::clean(logs));
+    }
+    failure
+        .help(format!(
+            "If you rolled back what it did (or it did nothing), mark it so and migrate again: faber-db resolve {environment} --rolled-back {name}"
+        ))
+        .help(format!(
+            "If you completed it by hand, mark it applied: faber-db resolve {environment} --applied {name}"
+        ))
+}
+
+/// `generate-migration`: a new migration in the tool's layout.
+#[derive(Debug, Serialize)]
+pub struct Generated {
+    pub path: String,
+    pub migration: String,
+    pub handler: HandlerRef,
+}
+
+pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Done<Generated>> {
+    let (dir, _) = crate::workdir::resolve(cwd)?;
+    let config = config::load(&dir)?;
+    let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
+    let (tool, handler) = environment::load_tool(&dir, &config, false).await?;
+    MigrationsFolder::prepare(&migrations_dir)?;
+    let request = wit::CreateRequest {
+        provider: config.database.provider.into(),
+        migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
+        name: name.to_owned(),
+        sql,
+    };
+    let grant = Grant {
+        directory: Some((migrations_dir.clone(), GUEST_MIGRATIONS_DIR.to_owned())),
+        ..Grant::default()
+    };
+    let written = tool
+        .create_migration(grant, &request)
+        .await
+        .map_err(handlers::failure)?;
+    if !migrations_dir.join(&written).is_file() {
+        return Err(Failure::new("The handler reported work it did not do")
+            .cause(format!("{written} is not a file in the migrations folder"))
+            .help("Report it to the handler's author"));
+    }
+    let migration = written
+        .split(['/', '.'])
+        .next()
+        .unwrap_or(&written)
+        .to_owned();
+    let path = format!(
+        "{}/{written}",
+        config.migrations.directory().trim_end_matches('/')
+    );
+    let mut done = Done::ok(
+        Generated {
+            path: path.clone(),
+            migration: migration.clone(),
+            handler,
+        },
+        format!("Wrote {path}"),
+    );
+    if request.sql.trim().is_empty() {
+        if config.database.migration_tool.contains("prisma") {
+            done = done.next(format!(
+                "Fill it from prisma/schema.prisma with Prisma's own diff: npx prisma migrate diff --from-migrations {} --to-schema-datamodel prisma/schema.prisma --shadow-database-url \"$SHADOW_DATABASE_URL\" --script >> {path}",
+                config.migrations.directory()
+            ));
+        } else {
+            done = done.next(format!("Write the migration's SQL in {path}"));
+        }
+    }
+    Ok(done.next("Apply it: faber-db migrate dev (then staging, production)"))
+}
