@@ -16,7 +16,7 @@ use crate::config::{Hosting, Provider};
                   reports what happened.\n\n\
                   Configuration: .fractary/plugins/faber-db/config.json in the project directory \
                   (create it with `faber-db config init`).",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled.\n\
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled (status adds 4, 5 and 6: see faber-db status --help).\n\
                   Environment: FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
                   FABER_DB_HANDLERS_DIR (user-wide handlers), NO_COLOR."
 )]
