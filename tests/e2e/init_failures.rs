@@ -1,8 +1,6 @@
 //! `faber-db init` refusing, failing and racing: the documented errors, and
 //! nothing created or lost.
 
-use std::process::{Command, Stdio};
-
 use crate::support::{BIN, Project, Server, Target, unique};
 
 fn assert_error(run: &crate::support::Run, step: u64, error: &str) -> serde_json::Value {
@@ -187,26 +185,11 @@ fn protected_environment_without_a_terminal_is_refused_unless_approved() {
 /// Answers the approval prompt through a pseudo-terminal (util-linux `script`).
 fn answer_prompt(project: &Project, target: &Target, answer: &str) -> (i32, String) {
     let command = format!("{BIN} init production --cwd {}", project.path().display());
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("PROD_DATABASE_URL", target.url())
-        .env("FABER_DB_CACHE_DIR", &project.cache)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("script(1) from util-linux");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
+    crate::support::through_a_terminal(
+        &command,
+        &[("PROD_DATABASE_URL", target.url())],
+        &project.cache,
+        answer,
     )
 }
 

@@ -23,30 +23,9 @@ fn prisma_node() -> PathBuf {
     dir
 }
 
-fn migrate_status(server: Server) {
-    let project = Project::new(server.provider());
-    let target = Target::new(server, &unique("fdb_prisma"), project.path());
-    project
-        .run(
-            &["init", "dev", "--json"],
-            &[("DEV_DATABASE_URL", &target.url())],
-        )
-        .assert_success();
-    let (success, stdout) = run_migrate_status(&project, &target);
-    assert!(
-        success && stdout.contains("Database schema is up to date!"),
-        "prisma migrate status on {}:\n{stdout}",
-        server.provider()
-    );
-}
-
-/// What Prisma's `migrate status` prints (stdout, then stderr) for
-/// `target`, with the project's migrations folder.
-pub fn migrate_status_of(project: &Project, target: &Target) -> String {
-    run_migrate_status(project, target).1
-}
-
-fn run_migrate_status(project: &Project, target: &Target) -> (bool, String) {
+/// Prisma's CLI set up in `project` for `target` (its URL followed by
+/// `query`): schema, config with the driver adapter, and its node_modules.
+pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
     let (provider, url, adapter) = match target.server {
         Server::Sqlite => (
             "sqlite",
@@ -58,13 +37,18 @@ fn run_migrate_status(project: &Project, target: &Target) -> (bool, String) {
         ),
         _ => (
             "postgresql",
-            target.url(),
+            format!("{}{query}", target.url()),
             format!(
-                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\" }});",
-                target.url()
+                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\" }}{});",
+                target.url(),
+                query
+                    .strip_prefix("?schema=")
+                    .map(|schema| format!(", {{ schema: \"{schema}\" }}"))
+                    .unwrap_or_default()
             ),
         ),
     };
+    std::fs::create_dir_all(project.path().join("prisma")).unwrap();
     std::fs::write(
         project.path().join("prisma/schema.prisma"),
         format!(
@@ -85,18 +69,15 @@ fn run_migrate_status(project: &Project, target: &Target) -> (bool, String) {
     .unwrap();
     let node = prisma_node();
     let link = project.path().join("node_modules");
-    if std::fs::symlink_metadata(&link).is_err() {
+    if !link.exists() {
         std::os::unix::fs::symlink(node.join("node_modules"), link).unwrap();
     }
-    let output = Command::new("node")
-        .arg(node.join("node_modules/prisma/build/index.js"))
-        .args(["migrate", "status"])
-        .current_dir(project.path())
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
-        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1")
-        .output()
-        .unwrap();
+}
+
+/// Runs Prisma's CLI in `project` (set up by [`configure_prisma`]);
+/// returns whether it succeeded and its stdout and stderr together.
+pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
+    let output = prisma_command(project, args).output().unwrap();
     (
         output.status.success(),
         format!(
@@ -105,6 +86,39 @@ fn run_migrate_status(project: &Project, target: &Target) -> (bool, String) {
             String::from_utf8_lossy(&output.stderr)
         ),
     )
+}
+
+pub fn prisma_command(project: &Project, args: &[&str]) -> Command {
+    let mut command = Command::new("node");
+    command
+        .arg(prisma_node().join("node_modules/prisma/build/index.js"))
+        .args(args)
+        .current_dir(project.path())
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
+        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1");
+    command
+}
+
+pub fn assert_prisma_up_to_date(project: &Project) {
+    let (ok, output) = prisma(project, &["migrate", "status"]);
+    assert!(
+        ok && output.contains("Database schema is up to date!"),
+        "prisma migrate status:\n{output}"
+    );
+}
+
+fn migrate_status(server: Server) {
+    let project = Project::new(server.provider());
+    let target = Target::new(server, &unique("fdb_prisma"), project.path());
+    project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", &target.url())],
+        )
+        .assert_success();
+    configure_prisma(&project, &target, "");
+    assert_prisma_up_to_date(&project);
 }
 
 #[test]

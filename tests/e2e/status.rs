@@ -662,6 +662,12 @@ async fn the_reading_session_can_change_nothing() {
     }
 }
 
+/// What Prisma's own `migrate status` prints for `target`.
+fn prisma_status(project: &Project, target: &Target) -> String {
+    prisma_cli::configure_prisma(project, target, "");
+    prisma_cli::prisma(project, &["migrate", "status"]).1
+}
+
 /// Prisma's own `migrate status` says the same of each database, except
 /// where it says nothing: it does not compare checksums (its `migrate dev`
 /// does), and it prints nothing for migrations the database has after the
@@ -673,14 +679,14 @@ fn agrees_with_prisma(server: Server) {
     let run = scene.status(&["--json"]);
     let report = run.json();
     for silent in ["edited", "gone"] {
-        let prisma = prisma_cli::migrate_status_of(&scene.project, scene.target(silent));
+        let prisma = prisma_status(&scene.project, scene.target(silent));
         assert!(
             prisma.contains("Database schema is up to date!"),
             "{silent}: {prisma}"
         );
     }
     for name in ["uptodate", "behind", "failed"] {
-        let prisma = prisma_cli::migrate_status_of(&scene.project, scene.target(name));
+        let prisma = prisma_status(&scene.project, scene.target(name));
         let env = report["result"]["environments"]
             .as_array()
             .unwrap()

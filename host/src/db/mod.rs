@@ -462,6 +462,20 @@ impl Database {
         })
     }
 
+    /// Creates the connection string's PostgreSQL schema (Prisma's
+    /// `?schema=`) unless it exists, as Prisma's own deploy does; nothing
+    /// for other providers or without one.
+    pub async fn create_schema(&mut self, target: &ConnectionString) -> Result<(), SqlError> {
+        let (Database::Postgres(_), Some(schema)) = (&*self, target.schema()) else {
+            return Ok(());
+        };
+        let statement = format!(
+            "CREATE SCHEMA IF NOT EXISTS {}",
+            crate::names::quote(Provider::Postgresql, &schema)
+        );
+        self.execute(&statement, &[]).await.map(drop)
+    }
+
     /// The tables in the connection's database (its current schema, on PostgreSQL).
     pub async fn table_names(&mut self) -> Result<Vec<String>, SqlError> {
         let statement = match self {

@@ -76,11 +76,26 @@ impl ConnectionString {
         };
         url.set_scheme(scheme)
             .map_err(|()| "its scheme cannot be normalized".to_owned())?;
-        let kept: Vec<(String, String)> = url
+        let mut kept: Vec<(String, String)> = url
             .query_pairs()
             .filter(|(key, _)| !PRISMA_ONLY_PARAMETERS.contains(&key.as_ref()))
             .map(|(key, value)| (key.into_owned(), value.into_owned()))
             .collect();
+        // Prisma's `schema` is where its tracking table lives and its
+        // migrations run: every session here starts with it as its only
+        // search path, as Prisma's do.
+        let schema = url
+            .query_pairs()
+            .find(|(key, _)| key == "schema")
+            .map(|(_, value)| value.into_owned());
+        if let (Provider::Postgresql, Some(schema)) = (provider, schema) {
+            check_schema(&schema)?;
+            let option = format!("-c search_path=\"{schema}\"");
+            match kept.iter_mut().find(|(key, _)| key == "options") {
+                Some((_, options)) => *options = format!("{options} {option}"),
+                None => kept.push(("options".to_owned(), option)),
+            }
+        }
         url.set_query(None);
         if !kept.is_empty() {
             url.query_pairs_mut().extend_pairs(kept);
@@ -114,6 +129,17 @@ impl ConnectionString {
             dir,
             file: Some(file),
         })
+    }
+
+    /// The PostgreSQL schema Prisma's `?schema=` names (its default,
+    /// `public`, when none is named).
+    pub fn schema(&self) -> Option<String> {
+        let ConnectionString::Server { url, .. } = self else {
+            return None;
+        };
+        let (_, options) = url.query_pairs().find(|(key, _)| key == "options")?;
+        let (_, value) = options.rsplit_once("search_path=\"")?;
+        value.strip_suffix('"').map(str::to_owned)
     }
 
     pub fn provider(&self) -> Provider {
@@ -258,6 +284,23 @@ mod tests {
     }
 
     #[test]
+    fn prismas_schema_becomes_the_sessions_search_path() {
+        let target = parse("postgresql://u@h/app?schema=tenant_1&sslmode=disable");
+        assert_eq!(target.schema().as_deref(), Some("tenant_1"));
+        assert_eq!(
+            target.with_database("other").schema().as_deref(),
+            Some("tenant_1")
+        );
+        assert!(target.masked().contains("sslmode=disable"));
+        assert_eq!(parse("postgresql://u@h/app").schema(), None);
+        assert_eq!(parse("mysql://u@h/app?schema=s").schema(), None);
+        assert!(
+            ConnectionString::parse("postgresql://u@h/app?schema=a\"b", "DB_URL", Path::new("/"))
+                .is_err()
+        );
+    }
+
+    #[test]
     fn selects_another_database() {
         let other = parse("mariadb://root@127.0.0.1:3306/x?schema=s").with_database("y");
         assert_eq!(other.masked(), "mysql://root@127.0.0.1:3306/y");
@@ -280,5 +323,21 @@ mod tests {
             assert!(failure.error.contains("PROD_URL"));
             assert!(!failure.to_string().contains("pw"), "{failure}");
         }
+    }
+}
+
+/// A schema name faber-db passes on: what Prisma's own migrations name.
+fn check_schema(schema: &str) -> Result<(), String> {
+    let plain = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "schema={schema:?}: use 1 to 63 ASCII letters, digits, `_` or `-`"
+        ))
     }
 }

@@ -290,6 +290,17 @@ async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Che
     ));
 }
 
+/// A call's result, once the database it was granted is closed.
+async fn closed<T>(
+    returned: crate::runtime::Returned,
+    result: Result<T, crate::runtime::HandlerFailure>,
+) -> Result<T, String> {
+    if let Some(database) = returned.database {
+        database.close().await;
+    }
+    result.map_err(|err| err.to_string())
+}
+
 fn judged(state: &TrackingState, name: &str) -> Option<State> {
     tracking::classify(state)
         .into_iter()
@@ -383,10 +394,7 @@ impl Scratch {
             tracking_table: None,
         };
         let (returned, outcome) = tool.initialize_schema(self.grant().await?, &request).await;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        outcome.map_err(|err| err.to_string())
+        closed(returned, outcome).await
     }
 
     fn tracking_request() -> TrackingRequest {
@@ -402,20 +410,14 @@ impl Scratch {
         let (returned, state) = tool
             .read_state(self.grant().await?, &Self::tracking_request())
             .await;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        state.map_err(|err| err.to_string())
+        closed(returned, state).await
     }
 
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
         let (returned, row) = tool
             .apply_migration(self.grant().await?, &Self::tracking_request(), name)
             .await;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        row.map(drop).map_err(|err| err.to_string())
+        closed(returned, row.map(drop)).await
     }
 
     async fn resolve(
@@ -432,10 +434,7 @@ impl Scratch {
                 resolution,
             )
             .await;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        row.map(drop).map_err(|err| err.to_string())
+        closed(returned, row.map(drop)).await
     }
 
     async fn create(&self, tool: &MigrationTool, name: &str, sql: &str) -> Result<String, String> {

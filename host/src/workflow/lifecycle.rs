@@ -453,6 +453,13 @@ impl Run {
         let lifetime = Limits::from_config(&opened.config.sandbox).timeout * calls as u32;
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");
+        // A dry run reads; Prisma's deploy would create the schema.
+        if !self.options.dry_run {
+            admin
+                .create_schema(&opened.target)
+                .await
+                .map_err(|err| super::schema_failure(&opened.target, err))?;
+        }
         let (database, confinement) = server
             .open_handler_session(admin, &opened.target, &opened.name, &policy, lifetime)
             .await?;

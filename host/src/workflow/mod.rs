@@ -761,7 +761,11 @@ impl Init {
             .as_ref()
             .expect("step 11 connected to the server");
         let mut session = server.open(target, name).await?;
-        if let Err(failure) = mark_in_progress(&mut session, name).await {
+        let marked = match session.create_schema(target).await {
+            Ok(()) => mark_in_progress(&mut session, name).await,
+            Err(err) => Err(schema_failure(target, err)),
+        };
+        if let Err(failure) = marked {
             session.close().await;
             return Err(failure);
         }
@@ -874,7 +878,12 @@ impl Init {
         self.hold_project_lock(&project.dir)?;
         self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
         let policy = self.session_policy(project)?;
-        // An adopted database gets its marker here (a created one has it).
+        // An adopted database gets its schema and marker here (a created
+        // one has them).
+        admin
+            .create_schema(target)
+            .await
+            .map_err(|err| schema_failure(target, err))?;
         mark_in_progress(admin, name).await?;
         let server = self
             .server
@@ -1048,6 +1057,15 @@ async fn mark_in_progress(database: &mut Database, name: &str) -> Outcome<()> {
             .help("Check that the database user may create tables")
     })?;
     Ok(())
+}
+
+pub(crate) fn schema_failure(target: &ConnectionString, err: crate::db::SqlError) -> Failure {
+    Failure::new(format!(
+        "Cannot create schema {}",
+        target.schema().unwrap_or_default()
+    ))
+    .cause(err.message)
+    .help("Check that the database user may create schemas in the database (CREATE on it)")
 }
 
 fn already_exists(name: &str, environment: &str) -> Failure {

@@ -259,3 +259,34 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
+
+/// Runs `command` (a shell command line) on a pseudo-terminal (util-linux
+/// `script`), typing `answer`; returns its exit code and what it showed.
+pub fn through_a_terminal(
+    command: &str,
+    env: &[(&str, String)],
+    cache: &Path,
+    answer: &str,
+) -> (i32, String) {
+    let mut child = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .envs(env.iter().map(|(key, value)| (key, value)))
+        .env("FABER_DB_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
