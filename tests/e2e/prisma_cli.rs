@@ -39,8 +39,14 @@ pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
             "postgresql",
             format!("{}{query}", target.url()),
             format!(
-                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\" }}{});",
+                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\"{} }}{});",
                 target.url(),
+                // The adapter's sessions need the schema as their search
+                // path, as Prisma's own engine sets it from `?schema=`.
+                query
+                    .strip_prefix("?schema=")
+                    .map(|schema| format!(", options: \"-c search_path={schema}\""))
+                    .unwrap_or_default(),
                 query
                     .strip_prefix("?schema=")
                     .map(|schema| format!(", {{ schema: \"{schema}\" }}"))
@@ -77,7 +83,15 @@ pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
 /// Runs Prisma's CLI in `project` (set up by [`configure_prisma`]);
 /// returns whether it succeeded and its stdout and stderr together.
 pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
-    let output = prisma_command(project, args).output().unwrap();
+    let output = Command::new("node")
+        .arg(prisma_node().join("node_modules/prisma/build/index.js"))
+        .args(args)
+        .current_dir(project.path())
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
+        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1")
+        .output()
+        .unwrap();
     (
         output.status.success(),
         format!(
@@ -86,18 +100,6 @@ pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
             String::from_utf8_lossy(&output.stderr)
         ),
     )
-}
-
-pub fn prisma_command(project: &Project, args: &[&str]) -> Command {
-    let mut command = Command::new("node");
-    command
-        .arg(prisma_node().join("node_modules/prisma/build/index.js"))
-        .args(args)
-        .current_dir(project.path())
-        .env("CHECKPOINT_DISABLE", "1")
-        .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
-        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1");
-    command
 }
 
 pub fn assert_prisma_up_to_date(project: &Project) {
