@@ -196,7 +196,7 @@ pub async fn create_reading_account(
     match may_create {
         Ok(Some(super::Value::Boolean(false))) => Ok(()),
         outcome => {
-            let _ = drop_role(conn, account).await;
+            let _ = remove_account(conn, None, account).await;
             outcome?;
             Err(SqlError {
                 code: None,

@@ -213,7 +213,7 @@ async fn replay_in(
         .remove_handler_account(Some(&mut admin), &confinement)
         .await;
     let outcome = match (applying, removed) {
-        (Ok(()), Ok(())) => introspect::schema(&mut admin)
+        (Ok(()), Ok(_)) => introspect::schema(&mut admin)
             .await
             .map_err(|err| format!("cannot read the replayed schema: {}", err.message)),
         (Err(reason), _) => Err(reason),
