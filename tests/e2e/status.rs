@@ -732,3 +732,36 @@ fn agrees_with_prisma_on_postgresql() {
 fn agrees_with_prisma_on_sqlite() {
     agrees_with_prisma(Server::Sqlite);
 }
+
+/// A database without a tracking table is not initialized, and the folder's
+/// migrations are still shown, all pending, though no environment could be
+/// read.
+#[test]
+fn a_database_without_tracking_is_not_initialized() {
+    let project = Project::new("sqlite");
+    let target = Target::new(Server::Sqlite, &unique("fdb_bare"), project.path());
+    std::fs::write(target.file(), b"").unwrap();
+    write_migration(&project, USERS);
+    let run = project.run(
+        &["status", "dev", "--json"],
+        &[("DEV_DATABASE_URL", &target.url())],
+    );
+    assert_eq!(run.code, 6, "{}\n{}", run.stdout, run.stderr);
+    let report = run.json();
+    assert_eq!(report["result"]["migrations"], json!([USERS.0]));
+    let dev = &report["result"]["environments"][0];
+    assert_eq!(dev["state"], "not-initialized", "{dev}");
+    assert_eq!(dev["migrations"], json!({USERS.0: "pending"}));
+    assert!(
+        dev["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no tracking table"),
+        "{dev}"
+    );
+    assert_eq!(
+        std::fs::read(target.file()).unwrap(),
+        b"",
+        "nothing was written"
+    );
+}

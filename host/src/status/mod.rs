@@ -313,13 +313,15 @@ async fn read_environment(
     )
     .await;
     let outcome = match read {
-        Ok(tracking) if !tracking.initialized => Err((
-            EnvironmentState::NotInitialized,
-            Failure::new(format!(
+        // Its folder still counts: it names the migrations to show.
+        Ok(tracking) if !tracking.initialized => {
+            env.state = EnvironmentState::NotInitialized;
+            env.detail = Some(format!(
                 "database {database} has no tracking table ({}) yet",
                 tracking.tracking_table
-            )),
-        )),
+            ));
+            Ok(Some(tracking))
+        }
         Ok(tracking) => {
             env.tracking_table = Some(tracking.tracking_table.clone());
             let judged = tracking::classify(&tracking);
