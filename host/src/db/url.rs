@@ -234,6 +234,22 @@ impl ConnectionString {
     }
 }
 
+/// A schema name faber-db passes on: what Prisma's own migrations name.
+fn check_schema(schema: &str) -> Result<(), String> {
+    let plain = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        Ok(())
+    } else {
+        Err(format!(
+            "schema={schema:?}: use 1 to 63 ASCII letters, digits, `_` or `-`"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -323,21 +339,5 @@ mod tests {
             assert!(failure.error.contains("PROD_URL"));
             assert!(!failure.to_string().contains("pw"), "{failure}");
         }
-    }
-}
-
-/// A schema name faber-db passes on: what Prisma's own migrations name.
-fn check_schema(schema: &str) -> Result<(), String> {
-    let plain = !schema.is_empty()
-        && schema.len() <= 63
-        && schema
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if plain {
-        Ok(())
-    } else {
-        Err(format!(
-            "schema={schema:?}: use 1 to 63 ASCII letters, digits, `_` or `-`"
-        ))
     }
 }

@@ -590,20 +590,19 @@ impl Run {
             database.close().await;
         }
         let mut outcome = outcome;
-        if let (Some(confinement), Some(server)) = (self.confinement.take(), self.server.as_mut()) {
-            if let Err(err) = server
+        if let (Some(confinement), Some(server)) = (self.confinement.take(), self.server.as_mut())
+            && let Err(err) = server
                 .remove_handler_account(self.admin.as_mut(), &confinement)
                 .await
-            {
-                let failure = Failure::new("Cannot remove the handler's database account")
-                    .cause(err.message)
-                    .help(format!(
-                        "Remove it by hand: {}",
-                        confinement.account.as_deref().unwrap_or_default()
-                    ));
-                if outcome.is_ok() {
-                    outcome = Err(Stop::Failed(failure));
-                }
+        {
+            let failure = Failure::new("Cannot remove the handler's database account")
+                .cause(err.message)
+                .help(format!(
+                    "Remove it by hand: {}",
+                    confinement.account.as_deref().unwrap_or_default()
+                ));
+            if outcome.is_ok() {
+                outcome = Err(Stop::Failed(failure));
             }
         }
         if let Some(admin) = self.admin.take() {

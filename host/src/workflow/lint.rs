@@ -54,18 +54,7 @@ fn reason(words: &str) -> Option<&'static str> {
         Some("UPDATE without WHERE changes every row")
     } else if starts("ALTER TYPE") && (has(" DROP VALUE") || has(" RENAME VALUE")) {
         Some("removes or renames an enum value that rows may hold")
-    } else if starts("ALTER TABLE") && has(" DROP COLUMN") {
-        Some("drops a column and its data")
-    } else if starts("ALTER TABLE")
-        && (has(" DROP ")
-            && !has(" DROP CONSTRAINT")
-            && !has(" DROP DEFAULT")
-            && !has(" DROP NOT NULL")
-            && !has(" DROP INDEX")
-            && !has(" DROP FOREIGN KEY")
-            && !has(" DROP PRIMARY KEY")
-            && !has(" DROP CHECK"))
-    {
+    } else if starts("ALTER TABLE") && drops_a_column(words) {
         Some("drops a column and its data")
     } else if starts("ALTER TABLE") && (has(" TYPE ") || has(" SET DATA TYPE ")) {
         Some("changes a column's type (values may be cast or lost)")
@@ -76,6 +65,27 @@ fn reason(words: &str) -> Option<&'static str> {
     } else {
         None
     }
+}
+
+/// `DROP COLUMN c`, or MySQL's bare `DROP c`; not a dropped constraint,
+/// default, index or key.
+fn drops_a_column(words: &str) -> bool {
+    words.contains(" DROP COLUMN ")
+        || words.split(" DROP ").skip(1).any(|rest| {
+            ![
+                "CONSTRAINT",
+                "DEFAULT",
+                "NOT NULL",
+                "INDEX",
+                "FOREIGN KEY",
+                "PRIMARY KEY",
+                "CHECK",
+                "IDENTITY",
+                "EXPRESSION",
+            ]
+            .iter()
+            .any(|kept| rest.starts_with(kept))
+        })
 }
 
 /// Splits on `;` outside quotes, comments and dollar-quoted bodies.
