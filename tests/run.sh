@@ -14,6 +14,11 @@ command -v psql >/dev/null || need_apt+=(postgresql-client)
 command -v mysql >/dev/null || need_apt+=(mariadb-client)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v script >/dev/null || need_apt+=(bsdutils)
+# The OCI registry tests start their own `distribution` server (not as a
+# service: each test on a free port with a temporary storage folder).
+command -v docker-registry >/dev/null || need_apt+=(docker-registry)
+command -v curl >/dev/null || need_apt+=(curl)
+command -v openssl >/dev/null || need_apt+=(openssl)
 if ((${#need_apt[@]})); then
     say "installing ${need_apt[*]}"
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

@@ -9,10 +9,10 @@
 //! `sql_floor SERVER_URL DATABASE --equal-work` sends every statement and
 //! opens every connection `init` does, in the same order, and writes the same
 //! two migration files: the in-progress marker, the handler's own account
-//! and its session, the tracking table and row in a transaction, handing the
-//! account's objects over and dropping it, a fresh connection for the
-//! connectivity check, the health check in a rolled-back transaction, the
-//! marker dropped. What `init` costs beyond it is faber-db itself: the
+//! and its session, the tracking table and row in a transaction, the files
+//! synced, the account's objects handed over and the account dropped, the
+//! tracking table read back, the connectivity and health checks (a
+//! rolled-back transaction), the marker dropped. What `init` costs beyond it is faber-db itself: the
 //! process, the configuration, the component, the checks of the handler's
 //! claims.
 
@@ -71,17 +71,11 @@ async fn equal_work_init(
     )
     .await;
     run(
-        admin,
-        &format!(
-            "SET LOCAL synchronous_commit = off; CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; \
-             GRANT {role} TO CURRENT_USER; GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \"{database}\" TO {role}"
-        ),
-    )
-    .await;
-    run(
         target,
         &format!(
-            "SET LOCAL synchronous_commit = off; GRANT USAGE, CREATE ON SCHEMA public TO {role}"
+            "SET LOCAL synchronous_commit = off; CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; \
+             GRANT {role} TO CURRENT_USER; GRANT CONNECT, CREATE, TEMPORARY ON DATABASE \"{database}\" TO {role}; \
+             GRANT USAGE, CREATE ON SCHEMA public TO {role}"
         ),
     )
     .await;
@@ -112,38 +106,42 @@ async fn equal_work_init(
     row(&mut handler).await;
     run(&mut handler, "COMMIT").await;
     let _ = handler.close().await;
+    for written in [
+        "migration_lock.toml",
+        "20260101000000_init/migration.sql",
+        "20260101000000_init",
+        "",
+    ] {
+        std::fs::File::open(files.path().join(written))
+            .and_then(|file| file.sync_all())
+            .expect("sync");
+    }
     run(
         target,
-        &format!("SET LOCAL synchronous_commit = off; REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}"),
-    )
-    .await;
-    run(
-        admin,
-        &format!("SET LOCAL synchronous_commit = off; DROP OWNED BY {role}; DROP ROLE {role}"),
-    )
-    .await;
-    run(
-        target,
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+        &format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'; \
+             SET LOCAL synchronous_commit = off; REASSIGN OWNED BY {role} TO CURRENT_USER; \
+             DROP OWNED BY {role}; DROP ROLE {role}"
+        ),
     )
     .await;
     run(target, "SELECT * FROM \"_prisma_migrations\"").await;
-    let mut fresh = connect(&format!("{server}/{database}")).await;
-    run(&mut fresh, "SELECT 1").await;
-    run(&mut fresh, "SELECT COUNT(*) FROM \"_prisma_migrations\"").await;
+    run(target, "SELECT 1").await;
+    run(target, "SELECT COUNT(*) FROM \"_prisma_migrations\"").await;
+    run(target, "SELECT 1").await;
+    run(target, "SELECT COUNT(*) FROM \"_prisma_migrations\"").await;
     run(
-        &mut fresh,
+        target,
         "BEGIN; CREATE TABLE _health (probe INTEGER); INSERT INTO _health VALUES (42); \
          SELECT probe FROM _health; DROP TABLE _health; ROLLBACK",
     )
     .await;
     run(admin, "SELECT current_setting('data_directory')").await;
     run(
-        &mut fresh,
+        target,
         "SET LOCAL synchronous_commit = off; DROP TABLE \"_faber_db_in_progress\"",
     )
     .await;
-    let _ = fresh.close().await;
 }
 
 /// Without TLS, as `init` reaches a server on this machine.

@@ -18,7 +18,9 @@ use crate::config::{Hosting, Provider};
                   (create it with `faber-db config init`).",
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled (status adds 4, 5 and 6: see faber-db status --help).\n\
                   Environment: FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
-                  FABER_DB_HANDLERS_DIR (user-wide handlers), NO_COLOR."
+                  FABER_DB_HANDLERS_DIR (user-wide handlers), \
+                  FABER_DB_HANDLER_CACHE (handlers fetched from registries), FABER_DB_REGISTRY_USERNAME and \
+                  FABER_DB_REGISTRY_PASSWORD (registry credentials), NO_COLOR."
 )]
 pub struct Cli {
     /// Show progress and handler messages on stderr (-vv for debug).
@@ -94,7 +96,7 @@ pub enum Command {
     /// Create or inspect the project configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Install, pin, verify, inspect, test and create handler components.
+    /// Install, pin, verify, inspect, test and create handler components; share them through OCI registries.
     #[command(subcommand)]
     Handler(HandlerCommand),
 }
@@ -104,12 +106,63 @@ pub enum HandlerCommand {
     /// Handlers available to the project, and what it pins.
     List(ProjectArgs),
     /// Install a handler into the project and pin its sha256 in handlers.lock.
-    #[command(long_about = "Installs a handler component into the project's \
+    #[command(
+        long_about = "Installs a handler component into the project's \
         .fractary/plugins/faber-db/handlers/ folder as NAME@VERSION.wasm and pins it (name, version, \
         contract version and sha256) in handlers.lock. SOURCE is a path to a .wasm file, or the name \
         of a handler in the user or bundled folders, optionally NAME@VERSION. Shows what the handler \
-        will be allowed to do. Re-adding replaces the pin: that is how a handler is upgraded.")]
+        will be allowed to do. Re-adding replaces the pin: that is how a handler is upgraded.\n\n\
+        SOURCE may also be a registry reference, oci://REGISTRY/REPOSITORY:TAG or \
+        oci://REGISTRY/REPOSITORY@sha256:DIGEST: the component is fetched and checked (one \
+        application/wasm layer, within the size limit, its bytes matching their digest), stored in \
+        the user's handler cache, and pinned with its reference and manifest digest, so the project \
+        needs only handlers.lock (`faber-db handler install` fetches it elsewhere). --vendor also \
+        copies it into the project folder.",
+        after_help = "Registry credentials: FABER_DB_REGISTRY_USERNAME and FABER_DB_REGISTRY_PASSWORD, \
+        else the Docker/OCI credentials file (docker login). A registry on loopback is reached over \
+        plain HTTP; every other one over verified TLS. Components over FABER_DB_HANDLER_MAX_BYTES \
+        (default 100 MiB) are refused."
+    )]
     Add(AddArgs),
+    /// Push a handler to an OCI registry, after the conformance suite passes.
+    #[command(
+        long_about = "Runs the conformance suite on the component and, if every check \
+        passes, pushes it to REFERENCE (oci://REGISTRY/REPOSITORY:TAG) in the component \
+        ecosystem's layout: an OCI image manifest with an application/vnd.wasm.config.v0+json \
+        config and one application/wasm layer, which wkg and other wasm-pkg tools can pull. A tag \
+        that already holds another component is left alone unless --overwrite is given; publishing \
+        the same component again pushes nothing.",
+        after_help = "Registry credentials: FABER_DB_REGISTRY_USERNAME and FABER_DB_REGISTRY_PASSWORD, \
+        else the Docker/OCI credentials file (docker login). They are never printed or written."
+    )]
+    Publish(PublishArgs),
+    /// Fetch every pinned handler that is missing on this machine, exactly as locked.
+    #[command(
+        long_about = "For every handler in handlers.lock that is found neither in the \
+        project's folder nor in the user's handler cache, fetches the pinned manifest digest (never \
+        a tag) from the registry it was added from, checks it (its digests, that it is one component, \
+        the size limit) and against the \
+        lock's sha256, and stores it in the cache ($FABER_DB_HANDLER_CACHE, default \
+        ~/.cache/faber-db/handlers). Run it after a checkout, e.g. in CI before `faber-db init`; \
+        init itself never uses the network. Exits 1 if any handler could not be installed."
+    )]
+    Install(ProjectArgs),
+    /// Newer tags of registry handlers whose contract version this host supports.
+    #[command(
+        long_about = "For every handler pinned from a registry by tag, lists the newer \
+        (semver-greater) tags in its repository, with the contract version each was built for and \
+        whether this host supports it, and says when the pinned tag itself now points at other \
+        content. Reads only; `faber-db handler update NAME` re-pins."
+    )]
+    Outdated(ProjectArgs),
+    /// Re-pin a registry handler to its newest supported tag (or --tag TAG).
+    #[command(
+        long_about = "Re-pins handler NAME to the newest tag `handler outdated` offers \
+        (or to --tag TAG), after the same checks as `add`, and shows the change; when the pinned tag \
+        moved to other content, says so and pins what it points at now. Nothing is written when \
+        there is nothing newer or a check fails."
+    )]
+    Update(UpdateArgs),
     /// Check every pinned handler against its sha256.
     Verify(ProjectArgs),
     /// Unpin a handler and delete its copy in the project.
@@ -137,6 +190,37 @@ pub struct AddArgs {
     pub source: String,
     /// Let this handler take the name of one bundled with faber-db (e.g. a
     /// fork of handler-db-prisma); without it such a handler is refused.
+    #[arg(long)]
+    pub replace_bundled: bool,
+    /// For an oci:// SOURCE: also copy the component into the project's
+    /// handlers folder (to commit it), not only into the user's cache.
+    #[arg(long)]
+    pub vendor: bool,
+    #[command(flatten)]
+    pub project: ProjectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// The component to publish.
+    pub path: PathBuf,
+    /// Where: oci://REGISTRY/REPOSITORY:TAG (e.g. oci://ghcr.io/acme/handler-db-flyway:1.2.0).
+    pub reference: String,
+    /// Move the tag even if it holds another component.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The pinned handler's name.
+    pub handler: String,
+    /// Re-pin to this tag instead of the newest supported one.
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+    /// As for `add`: let the new version take a bundled handler's name.
     #[arg(long)]
     pub replace_bundled: bool,
     #[command(flatten)]

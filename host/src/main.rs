@@ -34,6 +34,10 @@ async fn handler(command: HandlerCommand) -> i32 {
         HandlerCommand::Info(args) => handler::info(args).await,
         HandlerCommand::Test(args) => handler::test(args).await,
         HandlerCommand::New(args) => handler::new(args),
+        HandlerCommand::Publish(args) => handler::publish(args).await,
+        HandlerCommand::Install(args) => handler::install(args).await,
+        HandlerCommand::Outdated(args) => handler::outdated(args).await,
+        HandlerCommand::Update(args) => handler::update(args).await,
     }
 }
 

@@ -689,6 +689,9 @@ fn a_password_appears_in_no_output_log_or_file() {
         vec!["handler", "test", &prisma, "--json"],
         vec!["handler", "test", &prisma],
         vec!["handler", "new", "handler-db-secretive", "--dir", &scratch],
+        vec!["handler", "install", "--json"],
+        vec!["handler", "outdated"],
+        vec!["handler", "update", "handler-db-prisma", "--json"],
         vec!["config", "schema"],
     ];
     let mut outputs = Vec::new();

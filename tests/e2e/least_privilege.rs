@@ -411,3 +411,68 @@ fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
         }
     }
 }
+
+/// What a handler leaves in its database never runs with more than its own
+/// privileges: not on the host's session, which reads the tracking table
+/// after the call, and not for whoever calls its routines afterwards.
+#[test]
+fn what_a_handler_leaves_behind_never_runs_with_the_connections_privileges() {
+    let server = Server::Postgres;
+    let project = hostile_project(server.provider(), json!({}));
+    std::fs::create_dir_all(project.migrations()).unwrap();
+    let script = project.migrations().join("attack.sql");
+
+    // A SECURITY DEFINER routine would run as the connection's (superuser)
+    // account for anyone once it owns it.
+    std::fs::write(
+        &script,
+        "CREATE FUNCTION hostile_definer() RETURNS integer LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
+    )
+    .unwrap();
+    let target = Target::new(server, &unique("attack__fdb"), project.path());
+    let report = init(&project, &target).assert_success();
+    assert_eq!(
+        target.query(
+            "SELECT p.prosecdef::text || ' ' || r.rolname FROM pg_proc p \
+             JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname = 'hostile_definer'"
+        ),
+        ["false postgres"]
+    );
+    assert!(
+        report["result"]["warnings"]
+            .to_string()
+            .contains("hostile_definer() as SECURITY DEFINER"),
+        "{report}"
+    );
+    target.drop_database();
+
+    // A tracking table that is a view over a routine that, run by a
+    // superuser, would create a role.
+    let trap = unique("fdb_trap");
+    std::fs::write(
+        &script,
+        format!(
+            "CREATE FUNCTION hostile_trap() RETURNS text LANGUAGE plpgsql AS $$ BEGIN CREATE ROLE {trap}; RETURN 'x'; END $$\n-- next\n\
+             CREATE VIEW hostile AS SELECT hostile_trap() AS name"
+        ),
+    )
+    .unwrap();
+    let target = Target::new(server, &unique("booby-trap__fdb"), project.path());
+    let run = init(&project, &target);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(report["step"]["number"], 13, "{report}");
+    assert!(
+        report
+            .to_string()
+            .contains("does not exist as a plain table"),
+        "{report}"
+    );
+    assert!(accounts(server, &trap).is_empty(), "the trap never ran");
+    assert!(!target.exists(), "the database is gone");
+    assert!(
+        accounts(server, "fdb_h_")
+            .iter()
+            .all(|account| { !report.to_string().contains(account.as_str()) })
+    );
+}

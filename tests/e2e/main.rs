@@ -19,5 +19,6 @@ mod migrate;
 mod prisma_cli;
 mod prisma_interop;
 mod readme;
+mod registry;
 mod sandbox;
 mod status;

@@ -37,8 +37,9 @@ impl MigrationsFolder {
         fs::read_to_string(self.root.join(relative)).map_err(|e| fs_error(relative, e))
     }
 
-    /// Writes under a hidden temporary name, then renames into place: a
-    /// crash must never leave a truncated `.sql` that dbmate would apply.
+    /// Writes under a hidden temporary name, then renames into place: an
+    /// interrupted call must never leave a truncated `.sql` that dbmate would
+    /// apply. The host syncs what a call wrote to disk once it returns.
     /// The temporary name does not end in `.sql`, so it is never taken for
     /// a migration either.
     pub fn write_atomically(&self, file_name: &str, content: &str) -> Result<(), HandlerError> {
@@ -47,7 +48,6 @@ impl MigrationsFolder {
         let write = || -> io::Result<()> {
             let mut file = File::create(&temporary)?;
             file.write_all(content.as_bytes())?;
-            file.sync_all()?;
             fs::rename(&temporary, &target)
         };
         write().map_err(|e| {

@@ -56,8 +56,9 @@ impl MigrationsFolder {
         }
     }
 
-    /// Writes the file under a temporary name and renames it into place, so a
-    /// crash never leaves a truncated file that Prisma would take as real.
+    /// Writes the file under a temporary name and renames it into place, so an
+    /// interrupted call never leaves a truncated file that Prisma would take
+    /// as real. The host syncs what a call wrote to disk once it returns.
     pub fn write_atomically(&self, relative: &str, content: &str) -> Result<(), HandlerError> {
         let target = self.root.join(relative);
         let mut partial = target.clone().into_os_string();
@@ -68,7 +69,6 @@ impl MigrationsFolder {
             }
             let mut file = File::create(&partial)?;
             file.write_all(content.as_bytes())?;
-            file.sync_all()?;
             fs::rename(&partial, &target)
         };
         write().map_err(|e| {

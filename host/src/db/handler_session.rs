@@ -246,19 +246,23 @@ impl Server {
     /// Removes the account made for a handler's session, ending any session
     /// it still has. Given `admin` (a session in the database, which is
     /// kept), what the account created there passes to the connection's own
-    /// user first, as if that user had run the handler's SQL.
+    /// user first, as if that user had run the handler's SQL, except that
+    /// no routine of the handler's runs with that user's privileges: the
+    /// ones it made SECURITY DEFINER are returned, made SECURITY INVOKER.
     pub async fn remove_handler_account(
         &mut self,
         admin: Option<&mut Database>,
         confinement: &Confinement,
-    ) -> Result<(), SqlError> {
+    ) -> Result<Vec<String>, SqlError> {
         let Some(account) = &confinement.ephemeral else {
-            return Ok(());
+            return Ok(Vec::new());
         };
         match self {
             Server::Postgres(conn) => postgres::remove_account(conn, admin, &account.name).await,
-            Server::Mysql(conn) => mysql::remove_account(conn, account).await,
-            Server::Sqlite(_) => Ok(()),
+            Server::Mysql(conn) => mysql::remove_account(conn, account)
+                .await
+                .map(|()| Vec::new()),
+            Server::Sqlite(_) => Ok(Vec::new()),
         }
     }
 
@@ -301,8 +305,7 @@ impl Server {
             Server::Postgres(conn) => {
                 match access {
                     Access::Write => {
-                        postgres::create_account(conn, admin, &account, &password, name, expires)
-                            .await?
+                        postgres::create_account(admin, &account, &password, name, expires).await?
                     }
                     Access::Read => {
                         postgres::create_reading_account(
@@ -380,7 +383,7 @@ impl Server {
         // The account may use the database this run made or resumes; what it
         // may do beyond that is checked below, on its own session.
         let granted = match self {
-            Server::Postgres(conn) => postgres::grant_database(conn, admin, &user, name).await,
+            Server::Postgres(_) => postgres::grant_database(admin, &user, name).await,
             Server::Mysql(conn) => {
                 let host = mysql::account_host(&merged).await;
                 match host {

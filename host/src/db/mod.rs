@@ -492,6 +492,31 @@ impl Database {
         self.names(statement).await
     }
 
+    /// Whether `table`, named as the session resolves it, is an ordinary
+    /// table whose reading runs nothing its creator wrote: not a view, and
+    /// on PostgreSQL without row security (whose policies may call
+    /// functions, with the reader's privileges).
+    pub async fn is_plain_table(&mut self, table: &str) -> Result<bool, SqlError> {
+        let (statement, name) = match self {
+            Database::Postgres(_) => (
+                "SELECT 1 FROM pg_class WHERE oid = to_regclass($1) \
+                 AND relkind IN ('r', 'p') AND NOT relrowsecurity",
+                crate::names::quote(Provider::Postgresql, table),
+            ),
+            Database::Mysql(_) => (
+                "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() \
+                 AND table_name = ? AND table_type = 'BASE TABLE'",
+                table.to_owned(),
+            ),
+            Database::Sqlite(_) => (
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                table.to_owned(),
+            ),
+        };
+        let rows = self.query(statement, &[Value::Text(name)]).await?;
+        Ok(!rows.rows.is_empty())
+    }
+
     /// Every table, view, sequence and the like in the database, whatever its
     /// schema: what decides whether a database is empty.
     pub async fn relation_names(&mut self) -> Result<Vec<String>, SqlError> {

@@ -104,9 +104,10 @@ pub(super) const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
 /// A login role that may connect to database `name` and create in it, and
 /// nothing else: no attribute beyond LOGIN, no membership, one connection,
 /// a password that stops working at `expires` (seconds since the epoch).
-/// `admin` is a session in `name`, for the grants inside it.
+/// `admin` is a session in `name`: roles and database grants belong to the
+/// whole server, so the role and all its grants are made there, in one
+/// transaction that leaves nothing behind if any part is refused.
 pub async fn create_account(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     password: &str,
@@ -115,26 +116,16 @@ pub async fn create_account(
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
     let login = login_clause(password, expires);
-    // One transaction. The connection's user becomes a member so that it may
-    // take over what the role creates (REASSIGN OWNED) without being a
-    // superuser.
+    // The connection's user becomes a member so that it may take over what
+    // the role creates (REASSIGN OWNED) without being a superuser.
     let create = format!(
         "{NO_FLUSH}; \
          CREATE ROLE {role} {login} NOINHERIT; \
-         GRANT {role} TO CURRENT_USER"
+         GRANT {role} TO CURRENT_USER; {}; {}",
+        database_grants(account, name)?,
+        lend_objects(account)
     );
-    sqlx::raw_sql(AssertSqlSafe(create))
-        .execute(&mut *conn)
-        .await?;
-    let granted = match grant_database(conn, admin, account, name).await {
-        Ok(()) => lend_objects(admin, account).await,
-        Err(err) => Err(err),
-    };
-    if let Err(err) = granted {
-        let _ = remove_account(conn, Some(admin), account).await;
-        return Err(err);
-    }
-    Ok(())
+    admin.execute(&create, &[]).await.map(drop)
 }
 
 /// `LOGIN` with nothing else: no attribute, one connection, a password
@@ -214,11 +205,13 @@ pub async fn create_reading_account(
 /// routines; not what an extension owns): a migration alters and drops what
 /// earlier migrations created, and PostgreSQL lets only an owner do that.
 /// Nothing outside the database moves; [`remove_account`] (or the sweep,
-/// after a killed run) gives it all back with REASSIGN OWNED.
-async fn lend_objects(admin: &mut super::Database, account: &str) -> Result<(), SqlError> {
+/// after a killed run) gives it all back with REASSIGN OWNED. SECURITY
+/// DEFINER routines stay with their owner: handing them back would make
+/// them SECURITY INVOKER (see [`hand_over`]).
+fn lend_objects(account: &str) -> String {
     let literal = account.replace('\'', "''");
-    let lend = format!(
-        "{NO_FLUSH}; DO $lend$ DECLARE r record; me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); \
+    format!(
+        "DO $lend$ DECLARE r record; me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); \
          BEGIN \
            FOR r IN SELECT n.nspname FROM pg_namespace n WHERE n.nspowner = me \
              AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP \
@@ -245,31 +238,31 @@ async fn lend_objects(admin: &mut super::Database, account: &str) -> Result<(), 
            END LOOP; \
            FOR r IN SELECT p.oid::regprocedure AS object FROM pg_proc p \
              JOIN pg_namespace n ON n.oid = p.pronamespace \
-             WHERE p.proowner = me AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
+             WHERE p.proowner = me AND NOT p.prosecdef AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' \
              AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
                AND d.objid = p.oid AND d.deptype = 'e') LOOP \
              EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.object, '{literal}'); \
            END LOOP; \
          END $lend$"
-    );
-    admin.execute(&lend, &[]).await.map(drop)
+    )
 }
 
-/// Lets `account` connect to database `name` and create in it: schemas, and
-/// in every schema already there (a resumed database's tracking table
-/// included) tables and sequences. `admin` is a session in that database.
+/// Lets an existing account connect to database `name` and create in it;
+/// `admin` is a session in that database.
 pub async fn grant_database(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     name: &str,
 ) -> Result<(), SqlError> {
+    let grants = format!("{NO_FLUSH}; {}", database_grants(account, name)?);
+    admin.execute(&grants, &[]).await.map(drop)
+}
+
+/// The grants that let `account` use database `name`, for a session in it:
+/// connecting, schemas, and in every schema already there (a resumed
+/// database's tracking table included) tables and sequences.
+fn database_grants(account: &str, name: &str) -> Result<String, SqlError> {
     let role = quote(Provider::Postgresql, account);
-    let database = format!(
-        "{NO_FLUSH}; GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}",
-        quote(Provider::Postgresql, name)
-    );
-    sqlx::raw_sql(AssertSqlSafe(database)).execute(conn).await?;
     // The role's name goes into the block as a string literal; `format(%I)`
     // quotes it again for each statement.
     let literal = account.replace('\'', "''");
@@ -278,48 +271,73 @@ pub async fn grant_database(
             "the account name {account:?} contains `$`, which faber-db does not grant to"
         )));
     }
-    let schemas = format!(
-        "{NO_FLUSH}; DO $grant$ DECLARE schema_name text; BEGIN \
+    Ok(format!(
+        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}; \
+         DO $grant$ DECLARE schema_name text; BEGIN \
            FOR schema_name IN SELECT nspname FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
              EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO %I', schema_name, '{literal}'); \
              EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
              EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
-           END LOOP; END $grant$"
-    );
-    admin.execute(&schemas, &[]).await?;
-    Ok(())
+           END LOOP; END $grant$",
+        quote(Provider::Postgresql, name)
+    ))
 }
 
-/// Ends the role's sessions, hands what it created in the database to the
-/// connection's user, revokes its grants and drops it.
+/// Ends the role's sessions, revokes its grants (DROP OWNED covers the
+/// database's own grant too) and drops it, in one transaction. Given `admin`
+/// (a session in the database, which is kept), what the role created there
+/// passes to the connection's user first (see [`hand_over`]); without it, on
+/// `conn`. Returns the routines made SECURITY INVOKER on the way.
 pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
-) -> Result<(), SqlError> {
-    let role = quote(Provider::Postgresql, account);
-    if let Some(admin) = admin {
-        let reassign =
-            format!("{NO_FLUSH}; REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}");
-        admin.execute(&reassign, &[]).await?;
-    }
-    drop_role(conn, account).await
-}
-
-/// Ends the role's sessions and drops it; DROP OWNED here revokes its grants
-/// on shared objects (the database).
-async fn drop_role(conn: &mut PgConnection, account: &str) -> Result<(), SqlError> {
+) -> Result<Vec<String>, SqlError> {
     let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
-    let statement = format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'; \
-         {NO_FLUSH}; DROP OWNED BY {role}; DROP ROLE {role}"
+    let terminate = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
+    let (session, handed_over, routines) = match admin {
+        Some(super::Database::Postgres(admin)) => {
+            let (statements, routines) = hand_over(admin, account).await?;
+            (admin, statements, routines)
+        }
+        _ => (conn, String::new(), Vec::new()),
+    };
+    let statement =
+        format!("{terminate}; {NO_FLUSH}; {handed_over} DROP OWNED BY {role}; DROP ROLE {role}");
     sqlx::raw_sql(AssertSqlSafe(statement))
-        .execute(conn)
+        .execute(session)
         .await?;
-    Ok(())
+    Ok(routines)
+}
+
+/// The statements that pass what `account` owns in the session's database
+/// to the session's user, and the routines they make SECURITY INVOKER: a
+/// SECURITY DEFINER routine would otherwise run with that user's privileges
+/// for anyone allowed to call it, which is everyone unless revoked.
+async fn hand_over(
+    session: &mut PgConnection,
+    account: &str,
+) -> Result<(String, Vec<String>), SqlError> {
+    let routines: Vec<String> = sqlx::query_scalar(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner \
+         WHERE r.rolname = $1 AND p.prosecdef ORDER BY 1",
+    )
+    .bind(account)
+    .fetch_all(&mut *session)
+    .await?;
+    let mut statements: String = routines
+        .iter()
+        .map(|routine| format!("ALTER ROUTINE {routine} SECURITY INVOKER; "))
+        .collect();
+    statements.push_str(&format!(
+        "REASSIGN OWNED BY {} TO CURRENT_USER;",
+        quote(Provider::Postgresql, account)
+    ));
+    Ok((statements, routines))
 }
 
 /// Drops the expired roles of faber-db's naming. A role that still owns
@@ -356,12 +374,15 @@ pub async fn sweep_accounts(
             if let Ok(mut other) =
                 PgConnection::connect(super::driver_url(&other_url).as_str()).await
             {
-                let role_q = quote(Provider::Postgresql, role);
-                let statement =
-                    format!("REASSIGN OWNED BY {role_q} TO CURRENT_USER; DROP OWNED BY {role_q}");
-                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                    .execute(&mut other)
-                    .await;
+                if let Ok((handed_over, _)) = hand_over(&mut other, role).await {
+                    let statement = format!(
+                        "{handed_over} DROP OWNED BY {}",
+                        quote(Provider::Postgresql, role)
+                    );
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut other)
+                        .await;
+                }
                 let _ = other.close().await;
             }
         }

@@ -2,7 +2,9 @@
 //! exact handlers a project uses, each pinned by the sha256 of its `.wasm`.
 //!
 //! Like Cargo.lock or `.terraform.lock.hcl`: written on first use, committed,
-//! reviewed in diffs, and checked before every load.
+//! reviewed in diffs, and checked before every load. A handler added from an
+//! OCI registry also records where it came from and its manifest digest, so
+//! `faber-db handler install` can fetch exactly it on another machine.
 
 use std::path::{Path, PathBuf};
 
@@ -25,6 +27,12 @@ pub struct Pin {
     /// `migration-tool` or `cloud-provider`.
     pub world: String,
     pub sha256: String,
+    /// Where it was added from, as the user named it (`oci://REGISTRY/REPOSITORY:TAG`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The registry manifest's digest (`sha256:…`): what `install` fetches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -118,6 +126,8 @@ mod tests {
             wit: "faber:db@0.2.0".to_owned(),
             world: "migration-tool".to_owned(),
             sha256: sha.to_owned(),
+            source: None,
+            digest: None,
         }
     }
 

@@ -6,10 +6,14 @@
 //! `faber-db/handlers/`), then the handlers bundled with the host (a
 //! `handlers/` folder beside the binary, or the workspace's own build output
 //! when running from a checkout). In each folder, `NAME@VERSION.wasm` for the
-//! pinned version comes first, then `NAME.wasm`.
+//! pinned version comes first, then `NAME.wasm`. A handler pinned from a
+//! registry is found in the project's folder (vendored) or in the user's
+//! content-addressed cache, and nowhere else: nothing is fetched here.
 
+pub mod cache;
 pub mod conformance;
 pub mod lock;
+pub mod registry;
 pub mod template;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +28,8 @@ pub enum Source {
     Project,
     User,
     Bundled,
+    /// The user's cache of handlers fetched from registries.
+    Cache,
 }
 
 impl Source {
@@ -32,6 +38,7 @@ impl Source {
             Source::Project => "project",
             Source::User => "user",
             Source::Bundled => "bundled",
+            Source::Cache => "cache",
         }
     }
 }
@@ -75,10 +82,15 @@ fn configured_handler(project: &Path, configured: &str, prefix: &str) -> String 
 
 /// Whether handler `name` can be found, as [`load_checked`] will look for
 /// it: the pinned version's `NAME@VERSION.wasm` included.
+/// A handler pinned from a registry but not installed is an error that says
+/// how to install it, not a handler that is absent.
 pub fn is_installed(project: &Path, name: &str) -> Outcome<bool> {
     let lock = LockFile::load(project)?;
-    let version = lock.get(name).map(|pin| pin.version.as_str());
-    Ok(resolve_in(&search_path(project), name, version).is_some())
+    match lock.get(name) {
+        Some(pin) if pin.source.is_some() => resolve_pinned(project, pin).map(|_| true),
+        Some(pin) => Ok(resolve_in(&search_path(project), name, Some(&pin.version)).is_some()),
+        None => Ok(resolve_in(&search_path(project), name, None).is_some()),
+    }
 }
 
 pub fn project_dir(project: &Path) -> PathBuf {
@@ -132,6 +144,44 @@ pub fn resolve(project: &Path, name: &str, version: Option<&str>) -> Outcome<Res
             .help(format!(
                 "Or build the bundled handlers: cargo build --release --target wasm32-wasip2 -p {name}"
             ))
+    })
+}
+
+/// Finds the handler `pin` names. One pinned from a registry comes from the
+/// project's folder (vendored) or the handler cache; the others as [`resolve`].
+pub fn resolve_pinned(project: &Path, pin: &Pin) -> Outcome<Resolved> {
+    let Some(source) = &pin.source else {
+        return resolve(project, &pin.name, Some(&pin.version));
+    };
+    resolve_in(
+        &[(Source::Project, project_dir(project))],
+        &pin.name,
+        Some(&pin.version),
+    )
+    .or_else(|| {
+        cache::lookup(&pin.sha256).map(|path| Resolved {
+            name: pin.name.clone(),
+            path,
+            source: Source::Cache,
+        })
+    })
+    .ok_or_else(|| {
+        let cache = cache::dir()
+            .map(|dir| dir.display().to_string())
+            .unwrap_or_else(|| "the handler cache".to_owned());
+        Failure::new(format!(
+            "Handler {} is pinned from a registry but not installed on this machine",
+            pin.name
+        ))
+        .cause(format!(
+            "{} pins {} {} from {source} (sha256 {}); neither {} nor {cache} holds it",
+            lock::FILE_NAME,
+            pin.name,
+            pin.version,
+            pin.sha256,
+            project_dir(project).display()
+        ))
+        .help("Fetch every pinned handler into the cache: faber-db handler install")
     })
 }
 
@@ -215,7 +265,10 @@ pub struct Checked {
 pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Checked> {
     let lock = LockFile::load(project)?;
     let pin = lock.get(name).cloned();
-    let resolved = resolve(project, name, pin.as_ref().map(|pin| pin.version.as_str()))?;
+    let resolved = match &pin {
+        Some(pin) => resolve_pinned(project, pin)?,
+        None => resolve(project, name, None)?,
+    };
     check_takeover(&resolved, pin.as_ref())?;
     let bytes = std::fs::read(&resolved.path).map_err(|err| {
         Failure::new(format!("Cannot read handler {}", resolved.path.display())).cause(err)
@@ -237,15 +290,26 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
 }
 
 pub fn pin_mismatch(pin: &Pin, path: &Path, found: &str) -> Failure {
-    Failure::new(format!("Handler {} does not match its pin", pin.name))
-        .cause(format!(
+    let failure =
+        Failure::new(format!("Handler {} does not match its pin", pin.name)).cause(format!(
             "{} pins {} {} with sha256 {}, but {} has sha256 {found}",
             lock::FILE_NAME,
             pin.name,
             pin.version,
             pin.sha256,
             path.display()
-        ))
+        ));
+    if let Some(source) = &pin.source {
+        return failure
+            .help(format!(
+                "Delete {} and fetch the pinned handler again: faber-db handler install",
+                path.display()
+            ))
+            .help(format!(
+                "To pin something else, review it and add it: faber-db handler add {source}"
+            ));
+    }
+    failure
         .help(format!(
             "If you changed the handler on purpose, review it and pin it again: faber-db handler add {}",
             path.display()
@@ -268,6 +332,8 @@ pub fn pin(
         wit: format!("faber:db@{}", shape.wit_version),
         world: shape.world.as_str().to_owned(),
         sha256: component.sha256.clone(),
+        source: None,
+        digest: None,
     });
     lock.save(project)?;
     Ok(replaced)
@@ -336,6 +402,8 @@ mod tests {
             wit: "faber:db@0.2.0".to_owned(),
             world: "cloud-provider".to_owned(),
             sha256: String::new(),
+            source: None,
+            digest: None,
         });
         lock.save(project).unwrap();
     }

@@ -136,6 +136,54 @@ impl MigrationsFolder {
         Ok(removed)
     }
 
+    /// Makes the regular files among `files` (paths relative to the folder,
+    /// as a handler reported them) durable, with every directory that names
+    /// them, up to the outermost one this run created. Handlers need not
+    /// sync what they write; the host does it once per call, every fsync at
+    /// the same time on the blocking pool (the filesystem commits them
+    /// together), while the caller goes on with the database.
+    pub fn persist(&self, files: &[String]) -> impl Future<Output = std::io::Result<()>> + 'static {
+        let root = self
+            .path
+            .canonicalize()
+            .unwrap_or_else(|_| self.path.clone());
+        let mut paths = BTreeSet::new();
+        for file in files {
+            let Ok(real) = self.path.join(file).canonicalize() else {
+                continue;
+            };
+            if !(real.starts_with(&root) && real.is_file()) {
+                continue;
+            }
+            paths.extend(
+                real.ancestors()
+                    .take_while(|dir| dir.starts_with(&root))
+                    .map(Path::to_path_buf),
+            );
+        }
+        if let Some(created) = &self.created
+            && !paths.is_empty()
+        {
+            let outermost = created.parent().unwrap_or(created);
+            paths.extend(
+                self.path
+                    .ancestors()
+                    .take_while(|dir| dir.starts_with(outermost))
+                    .map(Path::to_path_buf),
+            );
+        }
+        let syncs: Vec<_> = paths
+            .into_iter()
+            .map(|path| tokio::task::spawn_blocking(move || File::open(path)?.sync_all()))
+            .collect();
+        async move {
+            for sync in syncs {
+                sync.await.map_err(std::io::Error::other)??;
+            }
+            Ok(())
+        }
+    }
+
     /// Removes what this run added: the folder itself if the run created it,
     /// otherwise only the entries that were not there before.
     pub fn undo(&self) -> Vec<String> {

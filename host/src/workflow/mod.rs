@@ -224,7 +224,7 @@ impl Init {
         step!(
             self,
             Step::VerifyConnectivity,
-            self.verify_connectivity(&target, &name).await
+            self.verify_connectivity(&name).await
         );
         step!(self, Step::HealthCheck, self.health_check().await);
         Ok(())
@@ -799,9 +799,9 @@ impl Init {
             return Ok(Progress::Skipped((), detail));
         }
         // The host's own session: it writes the marker, grants the handler's
-        // account its database, and afterwards checks what the handler says.
-        // Closed on every path: a session left open would keep cleanup from
-        // dropping the database.
+        // account its database, afterwards checks what the handler says, and
+        // serves steps 14 and 15. Closed on failure: a session left open
+        // would keep cleanup from dropping the database.
         let mut admin = match session {
             Some(session) => session,
             None => {
@@ -812,11 +812,17 @@ impl Init {
                 server.open(target, name).await?
             }
         };
-        let run = self
+        let outcome = match self
             .run_handler(project, target, name, &tool, &mut admin)
-            .await;
-        admin.close().await;
-        let outcome = run?;
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(failure) => {
+                admin.close().await;
+                return Err(failure);
+            }
+        };
+        self.database = Some(admin);
 
         self.result.schema_initialized = true;
         self.result.migration_table_created = outcome.tracking_table_created;
@@ -878,13 +884,15 @@ impl Init {
         self.hold_project_lock(&project.dir)?;
         self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
         let policy = self.session_policy(project)?;
-        // An adopted database gets its schema and marker here (a created
-        // one has them).
-        admin
-            .create_schema(target)
-            .await
-            .map_err(|err| schema_failure(target, err))?;
-        mark_in_progress(admin, name).await?;
+        // An adopted or resumed database gets its schema and marker here (a
+        // created one has them since step 12).
+        if self.resuming {
+            admin
+                .create_schema(target)
+                .await
+                .map_err(|err| schema_failure(target, err))?;
+            mark_in_progress(admin, name).await?;
+        }
         let server = self
             .server
             .as_mut()
@@ -925,12 +933,20 @@ impl Init {
         if let Some(database) = returned.database {
             database.close().await;
         }
-        self.release_handler_account(Some(admin)).await?;
-
         let folder = self.folder.as_ref().expect("the folder was prepared above");
         let removed_links = folder.audit()?;
+        // The disk and the server work at the same time: the files are
+        // synced while the account is removed and the claims are checked.
+        let durable = folder.persist(&outcome.files_written);
         self.result.warnings.extend(removed_links);
+        self.release_handler_account(Some(admin)).await?;
+        let folder = self.folder.as_ref().expect("the folder was prepared above");
         claims::verify(admin, folder, &outcome).await?;
+        durable.await.map_err(|err| {
+            Failure::new("Cannot write the migration files to disk")
+                .cause(err)
+                .help("Check that the disk holding the project is writable and not full")
+        })?;
         Ok(outcome)
     }
 
@@ -955,7 +971,7 @@ impl Init {
             .server
             .as_mut()
             .expect("step 11 connected to the server");
-        server
+        let invoker = server
             .remove_handler_account(admin, &confinement)
             .await
             .map_err(|err| {
@@ -965,31 +981,29 @@ impl Init {
                         "Remove it by hand: {}",
                         confinement.account.as_deref().unwrap_or_default()
                     ))
-            })
+            })?;
+        self.result.warnings.extend(invoker.into_iter().map(|routine| {
+            format!(
+                "the handler created {routine} as SECURITY DEFINER; it is now SECURITY INVOKER, since it would otherwise run with the connection's privileges for anyone who may call it (re-create it with your own account if it must be a definer)"
+            )
+        }));
+        Ok(())
     }
 
-    // Step 14: a fresh connection, so this proves the database is reachable
-    // the way the application will reach it.
-    async fn verify_connectivity(
-        &mut self,
-        target: &ConnectionString,
-        name: &str,
-    ) -> Outcome<Progress<()>> {
-        if self.options.dry_run {
+    // Step 14, on the host's session in the database: it was opened with
+    // the application's connection string, so this proves the database
+    // reachable, and the tracking table readable, the way the application
+    // will reach them (the handler wrote the table under its own account).
+    async fn verify_connectivity(&mut self, name: &str) -> Outcome<Progress<()>> {
+        let Some(database) = self.database.as_mut() else {
             return Ok(Progress::Skipped((), "dry run".to_owned()));
-        }
+        };
         let table = self
             .tracking_table
             .clone()
             .expect("step 13 reported the table");
-        let server = self
-            .server
-            .as_ref()
-            .expect("step 11 connected to the server");
         self.result.connectivity = "failed".to_owned();
-        let mut database = server.open(target, name).await?;
-        let rows = health::verify_connectivity(&mut database, &table).await;
-        self.database = Some(database);
+        let rows = health::verify_connectivity(database, &table).await;
         let rows = rows.map_err(|err| {
             Failure::new(format!("Cannot read {table} in {name}"))
                 .cause(err.message)

@@ -144,19 +144,14 @@ rds = client("rds")
 password = lambda arn: json.loads(
     client("secretsmanager").get_secret_value(SecretId=arn)["SecretString"])["password"]
 "#;
-        let output = Command::new(venv().join("bin/python"))
-            .arg("-c")
-            .arg(format!("{prelude}{script}"))
-            .arg(self.url())
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
+        let printed = super::stdout_of(
+            Command::new(venv().join("bin/python"))
+                .arg("-c")
+                .arg(format!("{prelude}{script}"))
+                .arg(self.url())
+                .args(args),
         );
-        String::from_utf8(output.stdout).unwrap()
+        String::from_utf8(printed).unwrap()
     }
 }
 

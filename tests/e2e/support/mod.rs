@@ -2,6 +2,7 @@
 //! and reading outcomes back from the servers with their own clients.
 
 pub mod cloud;
+pub mod registry;
 pub mod servers;
 
 use std::path::{Path, PathBuf};
@@ -253,6 +254,17 @@ pub fn assert_never_shown(secret: &str, outputs: &[(String, String)], dirs: &[&P
             .any(|window| window == secret.as_bytes());
         assert!(!leaked, "secret written to {}", path.display());
     }
+}
+
+/// What a helper program printed on stdout; it must succeed.
+pub fn stdout_of(command: &mut Command) -> Vec<u8> {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {

@@ -1,4 +1,9 @@
-//! `faber-db handler …`: list, add, verify, remove, info, test, new.
+//! `faber-db handler …`: list, add, verify, remove, info, test, new; and in
+//! `registry`, the commands that share handlers through OCI registries.
+
+mod registry;
+
+pub use registry::{install, outdated, publish, update};
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +14,7 @@ use crate::cli::{AddArgs, NameArgs, NewArgs, ProjectArgs, TestArgs};
 use crate::config;
 use crate::failure::{Failure, Outcome};
 use crate::handlers::lock::{self, LockFile, Pin};
+use crate::handlers::registry::OciRef;
 use crate::handlers::{self, Source, conformance, template};
 use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
 
@@ -124,6 +130,13 @@ fn runtime_for(project: Option<&Path>) -> Outcome<Runtime> {
     handlers::runtime(&sandbox)
 }
 
+/// What to call a component in messages before it has said its name.
+fn file_hint(path: &Path) -> String {
+    path.file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 fn read(path: &Path) -> Outcome<Vec<u8>> {
     std::fs::read(path)
         .map_err(|err| Failure::new(format!("Cannot read {}", path.display())).cause(err))
@@ -156,6 +169,20 @@ pub async fn list(args: ProjectArgs) -> i32 {
         for (source, dir) in handlers::search_path(&project) {
             available.extend(scan(&dir, source, &lock));
         }
+        available.extend(lock.pins().iter().filter_map(|pin| {
+            let path = pin
+                .source
+                .as_ref()
+                .and(handlers::cache::lookup(&pin.sha256))?;
+            Some(Available {
+                name: pin.name.clone(),
+                version: Some(pin.version.clone()),
+                source: Source::Cache.as_str(),
+                path,
+                sha256: pin.sha256.clone(),
+                pin: "pinned",
+            })
+        }));
         let message = format!(
             "{} handler file(s) available, {} pinned",
             available.len(),
@@ -258,6 +285,15 @@ pub async fn add(args: AddArgs) -> i32 {
 async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
     let project = project(&args.project)?;
     config::load(&project)?;
+    if OciRef::is_oci(&args.source) {
+        let reference = OciRef::parse(&args.source)?;
+        let options = registry::AddOptions {
+            replace_bundled: args.replace_bundled,
+            vendor: args.vendor,
+            expected_name: None,
+        };
+        return registry::add(&project, &reference, options).await;
+    }
     let source = Path::new(&args.source);
     let path = if source.is_file() {
         source.to_path_buf()
@@ -270,11 +306,7 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
     };
     let bytes = read(&path)?;
     let runtime = runtime_for(Some(&project))?;
-    let hint = path
-        .file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let handler = describe(&runtime, &hint, &path, &bytes).await?;
+    let handler = describe(&runtime, &file_hint(&path), &path, &bytes).await?;
     let replaces_bundled = replaced_bundled(&handler, args.replace_bundled)?;
 
     let dir = handlers::project_dir(&project);
@@ -282,22 +314,47 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
         &handler.name,
         &handler.version,
     ));
-    install(&dir, &handler.name, &installed, &bytes)?;
-    let mut lock = LockFile::load(&project)?;
+    copy_into_project(&dir, &handler.name, &installed, &bytes)?;
+    let commit = format!(
+        "Commit {} and {}",
+        lock::path(&project).display(),
+        dir.display()
+    );
+    record(&project, handler, installed, replaces_bundled, None).map(|done| done.next(commit))
+}
+
+/// Where a handler added from a registry came from: its reference and its
+/// manifest's digest.
+struct Origin {
+    reference: String,
+    digest: String,
+}
+
+/// Pins an added handler (replacing any pin of its name) and says how to use it.
+fn record(
+    project: &Path,
+    handler: Description,
+    installed: PathBuf,
+    replaces_bundled: Option<PathBuf>,
+    origin: Option<Origin>,
+) -> Outcome<Done<Added>> {
+    let mut lock = LockFile::load(project)?;
     let pin = Pin {
         name: handler.name.clone(),
         version: handler.version.clone(),
         wit: format!("faber:db@{}", handler.wit_version),
         world: handler.world.as_str().to_owned(),
         sha256: handler.sha256.clone(),
+        source: origin.as_ref().map(|origin| origin.reference.clone()),
+        digest: origin.map(|origin| origin.digest),
     };
     let replaced = lock.pin(pin.clone());
-    lock.save(&project)?;
+    lock.save(project)?;
     let message = format!(
         "Pinned {} {} in {}",
         pin.name,
         pin.version,
-        lock::path(&project).display()
+        lock::path(project).display()
     );
     let use_it = match handler.world {
         World::MigrationTool => format!(
@@ -319,12 +376,7 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
         },
         message,
     )
-    .next(use_it)
-    .next(format!(
-        "Commit {} and {}",
-        lock::path(&project).display(),
-        dir.display()
-    )))
+    .next(use_it))
 }
 
 /// A handler that takes a bundled handler's name (other content under the
@@ -361,7 +413,7 @@ fn replaced_bundled(handler: &Description, allowed: bool) -> Outcome<Option<Path
 
 /// Copies the component into the project (replacing any other version of
 /// it there), through a temporary file so a reader never sees half of it.
-fn install(dir: &Path, name: &str, target: &Path, bytes: &[u8]) -> Outcome<()> {
+fn copy_into_project(dir: &Path, name: &str, target: &Path, bytes: &[u8]) -> Outcome<()> {
     let failed = |err: std::io::Error| {
         Failure::new(format!("Cannot install into {}", dir.display())).cause(err)
     };
@@ -428,6 +480,10 @@ pub fn verify(args: ProjectArgs) -> i32 {
                 "{bad} of {} pinned handler(s) do not match their pin",
                 lock.pins().len()
             );
+            if lock.pins().iter().any(|pin| pin.source.is_some()) {
+                done = done
+                    .next("Fetch the handlers pinned from a registry: faber-db handler install");
+            }
             done = done.next("Restore the pinned files from version control, or review and re-pin with: faber-db handler add PATH");
         }
         Ok(done)
@@ -448,7 +504,7 @@ pub fn verify(args: ProjectArgs) -> i32 {
 }
 
 fn verify_pin(project: &Path, pin: &Pin) -> Verified {
-    let resolved = handlers::resolve(project, &pin.name, Some(&pin.version));
+    let resolved = handlers::resolve_pinned(project, pin);
     let (path, status, detail) = match resolved.map(|r| r.path) {
         Err(failure) => (None, "missing", failure.to_string()),
         Ok(path) => match std::fs::read(&path) {
@@ -535,13 +591,11 @@ pub async fn info(args: NameArgs) -> i32 {
             (given.to_path_buf(), None)
         } else {
             let project = project(&args.project)?;
-            let pinned = LockFile::load(&project)?
-                .get(&args.handler)
-                .map(|pin| pin.version.clone());
-            (
-                handlers::resolve(&project, &args.handler, pinned.as_deref())?.path,
-                Some(project),
-            )
+            let path = match LockFile::load(&project)?.get(&args.handler) {
+                Some(pin) => handlers::resolve_pinned(&project, pin)?.path,
+                None => handlers::resolve(&project, &args.handler, None)?.path,
+            };
+            (path, Some(project))
         };
         let runtime = runtime_for(project.as_deref())?;
         let description = describe(&runtime, &args.handler, &path, &read(&path)?).await?;
