@@ -16,7 +16,7 @@ use crate::config::{Hosting, Provider};
                   reports what happened.\n\n\
                   Configuration: .fractary/plugins/faber-db/config.json in the project directory \
                   (create it with `faber-db config init`).",
-    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled.\n\
+    after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled (status adds 4, 5 and 6: see faber-db status --help).\n\
                   Environment: FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
                   FABER_DB_HANDLERS_DIR (user-wide handlers), \
                   FABER_DB_HANDLER_CACHE (handlers fetched from registries), FABER_DB_REGISTRY_USERNAME and \
@@ -43,6 +43,22 @@ pub enum Command {
                       and says what to do next."
     )]
     Init(InitArgs),
+    /// Every environment's migrations side by side, and anything wrong (read-only).
+    #[command(
+        long_about = "Reads each environment's migration tracking through the migration-tool handler \
+                      and compares it with the project's migrations folder: which migrations are \
+                      applied, pending, failed, rolled back, modified since they were applied, or \
+                      applied but missing from the folder. With --drift, also compares each live \
+                      schema with the schema its applied migrations produce (replayed into a scratch \
+                      database). Environments are checked concurrently; nothing is created, locked \
+                      or written on any environment's database.",
+        after_help = "Exit codes: 0 every environment looked at is up to date; 4 migrations pending \
+                      (and nothing worse); 5 a failed migration, drift (an applied migration edited \
+                      or gone from the folder, or a schema that differs), or a state that could not \
+                      be read; 6 an environment unreachable, not configured on this machine, or not \
+                      initialized; 1 status itself failed; 2 usage error."
+    )]
+    Status(StatusArgs),
     /// Apply the migrations an environment's database has not applied yet.
     #[command(
         long_about = "Applies the migrations of the project's folder that ENVIRONMENT's database has \
@@ -284,6 +300,23 @@ pub struct InitArgs {
     /// DBA, a cloud console) instead of refusing it; it is never dropped.
     #[arg(long)]
     pub adopt: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Environments to look at, as named in the configuration (default: all).
+    pub environments: Vec<String>,
+    /// Also compare each live schema with a replay of its applied migrations.
+    #[arg(long)]
+    pub drift: bool,
+    /// Seconds to wait for each environment's server before calling it unreachable.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
+    #[arg(long, value_name = "DIR")]
+    pub cwd: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -16,5 +16,6 @@ pub mod logging;
 pub mod names;
 pub mod report;
 pub mod runtime;
+pub mod status;
 pub mod workdir;
 pub mod workflow;

@@ -13,6 +13,7 @@ fn main() {
     });
     let code = match cli.command {
         Command::Init(args) => runtime().block_on(commands::init::run(args)),
+        Command::Status(args) => runtime().block_on(commands::status::run(args)),
         Command::Migrate(args) => runtime().block_on(commands::migrate::migrate(args)),
         Command::Resolve(args) => runtime().block_on(commands::migrate::resolve(args)),
         Command::GenerateMigration(args) => runtime().block_on(commands::migrate::generate(args)),

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use faber_db::db::{ConnectionString, Server as DbServer, SessionPolicy};
 
-use crate::support::servers::server_query;
+use crate::support::servers::{accounts, server_query};
 use crate::support::{Project, Run, Server, Target, hostile_project, sha256_hex, unique};
 
 /// What a hostile handler must not change: someone else's database on the
@@ -133,21 +133,6 @@ fn assert_victim_intact(victim: &Target) {
             ),
             ["t"]
         );
-    }
-}
-
-/// Roles or accounts whose names start with `prefix`.
-fn accounts(server: Server, prefix: &str) -> Vec<String> {
-    match server {
-        Server::Postgres => server_query(
-            server,
-            &format!("SELECT rolname FROM pg_roles WHERE rolname LIKE '{prefix}%'"),
-        ),
-        Server::Mysql => server_query(
-            server,
-            &format!("SELECT CONCAT(user, '@', host) FROM mysql.user WHERE user LIKE '{prefix}%'"),
-        ),
-        Server::Sqlite => Vec::new(),
     }
 }
 

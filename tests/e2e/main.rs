@@ -21,3 +21,4 @@ mod prisma_interop;
 mod readme;
 mod registry;
 mod sandbox;
+mod status;

@@ -6,6 +6,7 @@ pub mod handler;
 pub mod init;
 pub mod migrate;
 pub mod output;
+pub mod status;
 
 use serde::Serialize;
 

@@ -83,6 +83,16 @@ impl Confinement {
     }
 }
 
+/// What the handler's session is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// Changing the database: `init`, and applying migrations.
+    Write,
+    /// Reading it only (`status`): nothing may be created, written or
+    /// locked in the database, so nothing is granted inside it either.
+    Read,
+}
+
 impl Server {
     /// Opens the session a handler's SQL runs on, in database `name`.
     /// `admin` is the host's own session in that database (for the grants
@@ -95,48 +105,130 @@ impl Server {
         policy: &SessionPolicy,
         lifetime: Duration,
     ) -> Outcome<(Database, Confinement)> {
+        self.open_session(admin, target, name, policy, lifetime, Access::Write)
+            .await
+    }
+
+    /// Opens a session for a handler that only reads database `name`,
+    /// confined to it and read-only, both enforced by the server:
+    ///
+    /// - PostgreSQL: a login role made for the call whose one privilege is
+    ///   membership in the predefined `pg_read_all_data` (PostgreSQL 14+).
+    ///   That is granted on the server, so nothing inside the database is
+    ///   written (a `GRANT SELECT` would write its catalog). The role owns
+    ///   nothing and may create nothing: it is refused if PUBLIC would let
+    ///   it create in the database or one of its schemas (the `public`
+    ///   schema before PostgreSQL 15). It can reach no other database: its
+    ///   session is bound to this one, and the handler has no network.
+    /// - MySQL/MariaDB: an account with `SELECT` on the database only.
+    /// - SQLite: the file opened read-only (`SQLITE_OPEN_READONLY`, the
+    ///   engine refuses every write) with the usual authorizer, which here
+    ///   also refuses `BEGIN`, so no lock outlives a statement.
+    ///
+    /// What such a session can still do is hold a lock for as long as the
+    /// call lasts: an advisory or named lock (`pg_advisory_lock`,
+    /// `GET_LOCK`), which the server allows every account; it ends with the
+    /// session, which the host ends right after the call. A read-only
+    /// transaction setting (`SET TRANSACTION READ ONLY`) would not do: the
+    /// session itself can turn it off. It is used only where the
+    /// environment opts out of confinement, and every report says so.
+    pub async fn open_reading_session(
+        &mut self,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+    ) -> Outcome<(Database, Confinement)> {
+        self.open_session(admin, target, name, policy, lifetime, Access::Read)
+            .await
+    }
+
+    async fn open_session(
+        &mut self,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+        access: Access,
+    ) -> Outcome<(Database, Confinement)> {
         let target = target.with_database(name);
         match (policy, &target) {
             // SQLite's confinement needs no privilege: it is always on.
             (_, ConnectionString::File { .. }) => {
-                let mut database = self.open(&target, name).await?;
-                if let Database::Sqlite(conn) = &mut database {
-                    sqlite::confine(conn).await.map_err(|err| {
-                        Failure::new("Cannot confine the handler's SQLite session")
-                            .cause(SqlError::from(err).message)
-                    })?;
-                }
-                Ok((database, Confinement::plain("sqlite-authorizer", None)))
+                let reading = access == Access::Read;
+                let conn = if reading {
+                    sqlite::open_read_only(&target).await
+                } else {
+                    sqlite::open(&target).await
+                };
+                let confined = match conn {
+                    Ok(mut conn) => sqlite::confine(&mut conn, reading).await.map(|()| conn),
+                    Err(err) => Err(err),
+                };
+                let conn = confined.map_err(|err| {
+                    Failure::new("Cannot confine the handler's SQLite session")
+                        .cause(SqlError::from(err).message)
+                })?;
+                let kind = if reading {
+                    "sqlite-read-only"
+                } else {
+                    "sqlite-authorizer"
+                };
+                Ok((Database::Sqlite(conn), Confinement::plain(kind, None)))
             }
             (SessionPolicy::ConnectionPrivileges, _) => {
-                let database = self.open(&target, name).await?;
+                let database = self.open_unconfined(&target, name, access).await?;
                 let warning = "the environment runs handlers with the connection's own privileges (handler_privileges: \"connection\")".to_owned();
                 Ok((database, Confinement::unconfined(warning)))
+            }
+            (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. })
+                if access == Access::Read =>
+            {
+                // Granting it the database would write there: it reads
+                // with what it already holds.
+                let mut merged = url.clone();
+                if let ConnectionString::Server { url: account, .. } = project {
+                    let _ = merged.set_username(account.username());
+                    let _ = merged.set_password(account.password());
+                }
+                let mut database = connect_url(self.provider(), &merged, name).await?;
+                read_only_session(&mut database).await?;
+                let user = percent_encoding::percent_decode_str(merged.username())
+                    .decode_utf8_lossy()
+                    .into_owned();
+                Ok((database, Confinement::plain("project-account", Some(user))))
             }
             (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
                 self.open_project_account(admin, project, url, name).await
             }
             (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
-                self.sweep_expired_accounts(url).await;
-                match self.create_account(admin, name, lifetime).await {
+                if access == Access::Write {
+                    self.sweep_expired_accounts(url).await;
+                }
+                match self.create_account(admin, name, lifetime, access).await {
                     Ok((account, password)) => {
                         let connected =
                             connect_as(self.provider(), url, &account, &password, name).await;
-                        let mut confinement =
-                            Confinement::plain("ephemeral-account", Some(account.name.clone()));
+                        let kind = match access {
+                            Access::Write => "ephemeral-account",
+                            Access::Read => "read-only-account",
+                        };
+                        let mut confinement = Confinement::plain(kind, Some(account.name.clone()));
                         confinement.ephemeral = Some(account);
                         match connected {
                             Ok(database) => Ok((database, confinement)),
                             Err(failure) => {
                                 // Not left for the sweep: it was never used.
-                                let _ =
-                                    self.remove_handler_account(Some(admin), &confinement).await;
+                                let admin = (access == Access::Write).then_some(admin);
+                                let _ = self.remove_handler_account(admin, &confinement).await;
                                 Err(failure)
                             }
                         }
                     }
                     Err(err) if err.denied && *fallback => {
-                        let database = self.open(&target, name).await?;
+                        let database = self.open_unconfined(&target, name, access).await?;
                         let warning = format!(
                             "the connection's user may not create accounts ({}); this bundled handler runs with the connection's own privileges",
                             err.message
@@ -182,26 +274,58 @@ impl Server {
         }
     }
 
-    /// Creates an account that may use database `name` only; returns it with
-    /// its password.
+    /// The connection's own session; one that only reads is set read-only,
+    /// which the session could undo: the reports say it is unconfined.
+    async fn open_unconfined(
+        &self,
+        target: &ConnectionString,
+        name: &str,
+        access: Access,
+    ) -> Outcome<Database> {
+        let mut database = self.open(target, name).await?;
+        if access == Access::Read {
+            read_only_session(&mut database).await?;
+        }
+        Ok(database)
+    }
+
+    /// Creates an account that may use database `name` only (read it only,
+    /// for [`Access::Read`]); returns it with its password.
     async fn create_account(
         &mut self,
         admin: &mut Database,
         name: &str,
         lifetime: Duration,
+        access: Access,
     ) -> Result<(Ephemeral, String), SqlError> {
         let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
         let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
         let password = credentials::random_hex(24);
         let ephemeral = match self {
-            Server::Postgres(_) => {
-                postgres::create_account(admin, &account, &password, name, expires).await?;
+            Server::Postgres(conn) => {
+                match access {
+                    Access::Write => {
+                        postgres::create_account(admin, &account, &password, name, expires).await?
+                    }
+                    Access::Read => {
+                        postgres::create_reading_account(
+                            conn, admin, &account, &password, name, expires,
+                        )
+                        .await?
+                    }
+                }
                 Ephemeral {
                     name: account,
                     host: String::new(),
                 }
             }
-            Server::Mysql(conn) => mysql::create_account(conn, &account, &password, name).await?,
+            Server::Mysql(conn) => {
+                let privileges = match access {
+                    Access::Write => mysql::Privileges::All,
+                    Access::Read => mysql::Privileges::Read,
+                };
+                mysql::create_account(conn, &account, &password, name, privileges).await?
+            }
             Server::Sqlite(_) => unreachable!("SQLite sessions are confined by the authorizer"),
         };
         Ok((ephemeral, password))
@@ -301,6 +425,20 @@ impl Server {
         }
         Ok((database, Confinement::plain("project-account", Some(user))))
     }
+}
+
+/// Sets a session read-only for its transactions: a guard against mistakes
+/// where the server enforces nothing else, never a boundary.
+async fn read_only_session(database: &mut Database) -> Outcome<()> {
+    let statement = match database {
+        Database::Postgres(_) => "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+        Database::Mysql(_) => "SET SESSION TRANSACTION READ ONLY",
+        Database::Sqlite(_) => return Ok(()),
+    };
+    database.execute(statement, &[]).await.map_err(|err| {
+        Failure::new("Cannot make the handler's session read-only").cause(err.message)
+    })?;
+    Ok(())
 }
 
 async fn connect_as(

@@ -19,6 +19,7 @@ use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
+pub use credentials::random_hex;
 pub use handler_session::{Confinement, SessionPolicy};
 pub use url::ConnectionString;
 
@@ -542,6 +543,14 @@ impl Database {
                 _ => None,
             })
             .collect())
+    }
+
+    /// A private SQLite database in memory, confined as a handler's session
+    /// is: scratch space that disappears with the connection.
+    pub async fn confined_in_memory() -> Result<Database, SqlError> {
+        let mut conn = sqlite::open_in_memory().await?;
+        sqlite::confine(&mut conn, false).await?;
+        Ok(Database::Sqlite(conn))
     }
 
     /// The server's id for this session, so the server can end it if this

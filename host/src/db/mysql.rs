@@ -114,8 +114,8 @@ pub fn decode_value(row: &MySqlRow, index: usize) -> Result<Value, sqlx::Error> 
     })
 }
 
-/// An account that holds every privilege on database `name` and nothing
-/// else: no global privilege (so no FILE, SUPER, user management or other
+/// An account that holds `privileges` on database `name` and nothing else:
+/// no global privilege (so no FILE, SUPER, user management or other
 /// databases), one connection. Its host part is the one this machine
 /// connects from, as the server sees it.
 pub async fn create_account(
@@ -123,6 +123,7 @@ pub async fn create_account(
     account: &str,
     password: &str,
     name: &str,
+    privileges: Privileges,
 ) -> Result<super::handler_session::Ephemeral, SqlError> {
     let (host, version): (String, String) =
         sqlx::query_as("SELECT SUBSTRING_INDEX(USER(), '@', -1), VERSION()")
@@ -148,11 +149,19 @@ pub async fn create_account(
     sqlx::raw_sql(AssertSqlSafe(create))
         .execute(&mut *conn)
         .await?;
-    if let Err(err) = grant_database(conn, &ephemeral, name).await {
+    if let Err(err) = grant(conn, &ephemeral, name, privileges).await {
         let _ = remove_account(conn, &ephemeral).await;
         return Err(err);
     }
     Ok(ephemeral)
+}
+
+/// What an account made for a handler may do in its database.
+#[derive(Debug, Clone, Copy)]
+pub enum Privileges {
+    All,
+    /// `SELECT` only: no writes, no `LOCK TABLES`, no temporary tables.
+    Read,
 }
 
 /// Gives `account` every privilege on database `name`, and on no other.
@@ -161,13 +170,26 @@ pub async fn grant_database(
     account: &super::handler_session::Ephemeral,
     name: &str,
 ) -> Result<(), SqlError> {
+    grant(conn, account, name, Privileges::All).await
+}
+
+async fn grant(
+    conn: &mut MySqlConnection,
+    account: &super::handler_session::Ephemeral,
+    name: &str,
+    privileges: Privileges,
+) -> Result<(), SqlError> {
     // `_` and `%` are wildcards in a GRANT's database name: escaped, the
     // grant matches this one database only.
     let database = quote(Provider::Mysql, name)
         .replace('_', "\\_")
         .replace('%', "\\%");
+    let privileges = match privileges {
+        Privileges::All => "ALL PRIVILEGES",
+        Privileges::Read => "SELECT",
+    };
     let grant = format!(
-        "GRANT ALL PRIVILEGES ON {database}.* TO {}",
+        "GRANT {privileges} ON {database}.* TO {}",
         account_name(account)
     );
     sqlx::raw_sql(AssertSqlSafe(grant)).execute(conn).await?;

@@ -13,6 +13,8 @@ use crate::names::quote;
 /// SQLSTATE duplicate_database; unique_violation when two sessions race on
 /// the pg_database catalog.
 const DUPLICATE_DATABASE: &[&str] = &["42P04", "23505"];
+/// SQLSTATE undefined_object.
+const UNDEFINED_OBJECT: &str = "42704";
 
 /// Server-level work needs a database to connect to: the maintenance
 /// database `postgres`, the same one `createdb` uses.
@@ -113,22 +115,89 @@ pub async fn create_account(
     expires: u64,
 ) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
-    let verifier = super::credentials::scram_sha256_verifier(password);
-    let expires = super::rfc3339(
-        time::OffsetDateTime::from_unix_timestamp(expires as i64)
-            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
-    );
+    let login = login_clause(password, expires);
     // The connection's user becomes a member so that it may take over what
     // the role creates (REASSIGN OWNED) without being a superuser.
     let create = format!(
         "{NO_FLUSH}; \
-         CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
-         NOINHERIT CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{expires}'; \
+         CREATE ROLE {role} {login} NOINHERIT; \
          GRANT {role} TO CURRENT_USER; {}; {}",
         database_grants(account, name)?,
         lend_objects(account)
     );
     admin.execute(&create, &[]).await.map(drop)
+}
+
+/// `LOGIN` with nothing else: no attribute, one connection, a password
+/// (stored as its SCRAM verifier) that stops working at `expires`.
+fn login_clause(password: &str, expires: u64) -> String {
+    let verifier = super::credentials::scram_sha256_verifier(password);
+    let expires = super::rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(expires as i64)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    );
+    format!(
+        "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
+         CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{expires}'"
+    )
+}
+
+/// A login role that can read database `name` and change nothing anywhere:
+/// its only privilege is membership in the predefined `pg_read_all_data`
+/// (PostgreSQL 14+), granted on the server, so nothing inside the database
+/// is written. Refused (and removed) when it could still create something
+/// there: CREATE on the database or on a schema held by PUBLIC (the
+/// `public` schema before PostgreSQL 15). `admin` is a session in `name`.
+pub async fn create_reading_account(
+    conn: &mut PgConnection,
+    admin: &mut super::Database,
+    account: &str,
+    password: &str,
+    name: &str,
+    expires: u64,
+) -> Result<(), SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    let login = login_clause(password, expires);
+    let create = format!(
+        "{NO_FLUSH}; \
+         CREATE ROLE {role} {login} INHERIT IN ROLE pg_read_all_data; \
+         GRANT {role} TO CURRENT_USER"
+    );
+    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(create))
+        .execute(&mut *conn)
+        .await
+    {
+        let mut err = SqlError::from(err);
+        // Before PostgreSQL 14 there is no pg_read_all_data: no way to read
+        // without a grant inside the database.
+        if err.code.as_deref() == Some(UNDEFINED_OBJECT) {
+            err.denied = true;
+        }
+        return Err(err);
+    }
+    let may_create = admin
+        .query(
+            "SELECT (has_database_privilege($1, current_database(), 'CREATE') \
+                OR NOT has_database_privilege($1, current_database(), 'CONNECT') \
+                OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege($1, oid, 'CREATE')))",
+            &[super::Value::Text(account.to_owned())],
+        )
+        .await
+        .map(|rows| rows.rows.first().and_then(|row| row.first()).cloned());
+    match may_create {
+        Ok(Some(super::Value::Boolean(false))) => Ok(()),
+        outcome => {
+            let _ = remove_account(conn, None, account).await;
+            outcome?;
+            Err(SqlError {
+                code: None,
+                message: format!(
+                    "a role without privileges could still write in database {name} (PUBLIC holds CREATE on it or one of its schemas), or could not connect to it"
+                ),
+                denied: true,
+            })
+        }
+    }
 }
 
 /// Hands the role, for the call, what the connection's user owns in this

@@ -74,6 +74,25 @@ pub async fn open(target: &ConnectionString) -> Result<SqliteConnection, sqlx::E
         .await
 }
 
+/// Opens the file with `SQLITE_OPEN_READONLY`: the engine refuses every
+/// write on this connection, whatever the statement.
+pub async fn open_read_only(target: &ConnectionString) -> Result<SqliteConnection, sqlx::Error> {
+    let path = target.file_path().expect("a SQLite target names a file");
+    SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .connect()
+        .await
+}
+
+/// A private database in memory, gone when the connection closes.
+pub async fn open_in_memory() -> Result<SqliteConnection, sqlx::Error> {
+    SqliteConnectOptions::new()
+        .filename(":memory:")
+        .connect()
+        .await
+}
+
 pub fn decode_value(row: &SqliteRow, index: usize) -> Result<Value, sqlx::Error> {
     let raw = row.try_get_raw(index)?;
     if raw.is_null() {
@@ -93,7 +112,9 @@ pub fn decode_value(row: &SqliteRow, index: usize) -> Result<Value, sqlx::Error>
 /// denies attaching, detaching, extension loading and every pragma outside
 /// [`PRAGMAS_ALLOWED`], defensive mode forbids corrupting the file on purpose
 /// (`writable_schema`, raw page writes), and schema code is not trusted.
-pub async fn confine(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+/// `reading` also denies transactions, so a session that only reads cannot
+/// hold the file's lock past one statement (writers would wait on it).
+pub async fn confine(conn: &mut SqliteConnection, reading: bool) -> Result<(), sqlx::Error> {
     use libsqlite3_sys as ffi;
     let mut handle = conn.lock_handle().await?;
     let db = handle.as_raw_handle().as_ptr();
@@ -117,7 +138,12 @@ pub async fn confine(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
                 )));
             }
         }
-        ffi::sqlite3_set_authorizer(db, Some(authorize), std::ptr::null_mut());
+        let authorizer = if reading {
+            authorize_reading
+        } else {
+            authorize
+        };
+        ffi::sqlite3_set_authorizer(db, Some(authorizer), std::ptr::null_mut());
     }
     Ok(())
 }
@@ -143,6 +169,23 @@ const PRAGMAS_ALLOWED: &[&str] = &[
     "schema_version",
     "collation_list",
 ];
+
+/// [`authorize`], and no `BEGIN`.
+unsafe extern "C" fn authorize_reading(
+    user_data: *mut std::ffi::c_void,
+    action: c_int,
+    first: *const std::ffi::c_char,
+    second: *const std::ffi::c_char,
+    database: *const std::ffi::c_char,
+    trigger: *const std::ffi::c_char,
+) -> c_int {
+    use libsqlite3_sys as ffi;
+    if action == ffi::SQLITE_TRANSACTION || action == ffi::SQLITE_SAVEPOINT {
+        return ffi::SQLITE_DENY;
+    }
+    // SAFETY: the same arguments SQLite passed us, for the same call.
+    unsafe { authorize(user_data, action, first, second, database, trigger) }
+}
 
 unsafe extern "C" fn authorize(
     _user_data: *mut std::ffi::c_void,

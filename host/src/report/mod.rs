@@ -2,6 +2,7 @@
 //! step list. Field names are a stable contract, documented in the README.
 
 pub mod human;
+pub mod matrix;
 pub mod style;
 
 use serde::Serialize;

@@ -16,6 +16,8 @@ use crate::db::Database;
 pub struct Grant {
     /// A host directory and the path the guest sees it at.
     pub directory: Option<(PathBuf, String)>,
+    /// The directory may be read, not changed (a call that only reads).
+    pub directory_read_only: bool,
     /// The one database the `sql` capability runs statements on.
     pub database: Option<Database>,
     /// The `rds` capability, confined to one environment's resources.
@@ -68,7 +70,12 @@ impl HandlerState {
             .allow_blocking_current_thread(true);
         let mut folder_budget = None;
         if let Some((host, guest)) = &grant.directory {
-            wasi.preopened_dir(host, guest, FsPerms::ReadWrite)?;
+            let perms = if grant.directory_read_only {
+                FsPerms::ReadOnly
+            } else {
+                FsPerms::ReadWrite
+            };
+            wasi.preopened_dir(host, guest, perms)?;
             folder_budget = Some(FolderBudget::new(host));
         }
         Ok(HandlerState {

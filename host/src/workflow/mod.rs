@@ -7,12 +7,12 @@
 
 mod approval;
 mod claims;
-mod environment;
+pub mod environment;
 mod health;
 mod infrastructure;
 pub mod lifecycle;
 pub mod lint;
-mod migrations;
+pub(crate) mod migrations;
 mod oplog;
 mod respond;
 pub mod steps;

@@ -222,3 +222,20 @@ fn lines(bytes: &[u8]) -> Vec<String> {
         .map(|line| line.replace('\t', "|"))
         .collect()
 }
+
+/// Roles or accounts whose names start with `prefix`.
+pub fn accounts(server: Server, prefix: &str) -> Vec<String> {
+    match server {
+        Server::Postgres => server_query(
+            server,
+            &format!("SELECT rolname FROM pg_roles WHERE rolname LIKE '{prefix}%' ORDER BY 1"),
+        ),
+        Server::Mysql => server_query(
+            server,
+            &format!(
+                "SELECT CONCAT(user, '@', host) FROM mysql.user WHERE user LIKE '{prefix}%' ORDER BY 1"
+            ),
+        ),
+        Server::Sqlite => Vec::new(),
+    }
+}

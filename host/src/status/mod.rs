@@ -1,0 +1,528 @@
+//! `faber-db status [ENVIRONMENT...]`: every environment of the project side
+//! by side, read through the migration-tool handler and compared with the
+//! migrations folder; optionally with schema drift.
+//!
+//! Read-only on every database: the host's own session only reads, and the
+//! handler's runs on a read-only, confined session (see
+//! [`Server::open_reading_session`]). Environments are checked concurrently;
+//! reaching each one's server has its own timeout, so one that cannot be
+//! reached holds up nobody.
+
+pub mod drift;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::config::{self, Config, Provider};
+use crate::db::{Confinement, ConnectionString, Database, Server, SessionPolicy};
+use crate::failure::{Failure, Outcome};
+use crate::handlers;
+use crate::names;
+use crate::report::HandlerRef;
+use crate::runtime::bindings::latest as wit;
+use crate::runtime::{Grant, Limits, MigrationTool};
+use crate::workflow::tracking::{self, State};
+use crate::workflow::{environment, migrations};
+
+/// Where a handler sees the migrations folder (as in `init`).
+pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";
+
+pub struct StatusOptions {
+    /// The environments to look at; none: every configured one.
+    pub environments: Vec<String>,
+    pub cwd: Option<PathBuf>,
+    /// Compare each environment's live schema with a replay of its migrations.
+    pub drift: bool,
+    /// How long reaching one environment's server may take.
+    pub timeout: Duration,
+}
+
+/// `result` of the JSON report.
+#[derive(Debug, Serialize)]
+pub struct StatusResult {
+    pub provider: Provider,
+    pub migrations_directory: String,
+    /// The folder's migrations, in the order the tool applies them.
+    pub migrations: Vec<String>,
+    pub environments: Vec<EnvironmentStatus>,
+    /// The handler that read the states, as `init` reports it.
+    pub handler: HandlerRef,
+}
+
+/// One environment, as `status` found it.
+#[derive(Debug, Serialize)]
+pub struct EnvironmentStatus {
+    pub name: String,
+    pub state: EnvironmentState,
+    pub database_name: Option<String>,
+    /// The connection target, password masked.
+    pub database_url: Option<String>,
+    /// Why the environment is in its state, when that is not plain.
+    pub detail: Option<String>,
+    pub tracking_table: Option<String>,
+    /// Every migration by name: the folder's, and any applied that the
+    /// folder no longer has.
+    pub migrations: BTreeMap<String, &'static str>,
+    /// How the handler's session was confined.
+    pub handler_session: Option<Confinement>,
+    /// Schema drift, with `--drift` on an environment that could be read.
+    pub drift: Option<drift::Drift>,
+    pub duration_ms: u64,
+}
+
+/// An environment's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EnvironmentState {
+    UpToDate,
+    Pending,
+    Failed,
+    /// Applied migrations edited or gone from the folder, or a schema that
+    /// differs from what its migrations produce.
+    Drift,
+    Unreachable,
+    NotConfigured,
+    NotInitialized,
+    /// Reached, but its state could not be read (the handler failed).
+    Error,
+}
+
+impl EnvironmentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnvironmentState::UpToDate => "up-to-date",
+            EnvironmentState::Pending => "pending",
+            EnvironmentState::Failed => "failed",
+            EnvironmentState::Drift => "drift",
+            EnvironmentState::Unreachable => "unreachable",
+            EnvironmentState::NotConfigured => "not-configured",
+            EnvironmentState::NotInitialized => "not-initialized",
+            EnvironmentState::Error => "error",
+        }
+    }
+}
+
+/// Exit codes beyond the common ones (0 success, 1 error, 2 usage).
+pub mod exit {
+    /// Some environment has migrations to apply, and nothing worse.
+    pub const PENDING: i32 = 4;
+    /// Some environment has a failed migration, drift, or could not be read.
+    pub const PROBLEM: i32 = 5;
+    /// Some environment could not be looked at: unreachable, not
+    /// configured on this machine, or not initialized.
+    pub const NOT_CHECKED: i32 = 6;
+}
+
+impl StatusResult {
+    pub fn all_up_to_date(&self) -> bool {
+        self.environments
+            .iter()
+            .all(|env| env.state == EnvironmentState::UpToDate)
+    }
+
+    /// 0 only when every environment looked at is up to date.
+    pub fn exit_code(&self) -> i32 {
+        use EnvironmentState as S;
+        let any = |states: &[S]| {
+            self.environments
+                .iter()
+                .any(|env| states.contains(&env.state))
+        };
+        if any(&[S::Failed, S::Drift, S::Error]) {
+            exit::PROBLEM
+        } else if any(&[S::Unreachable, S::NotConfigured, S::NotInitialized]) {
+            exit::NOT_CHECKED
+        } else if any(&[S::Pending]) {
+            exit::PENDING
+        } else {
+            0
+        }
+    }
+}
+
+/// What every environment's check shares.
+struct Context {
+    dir: PathBuf,
+    config: Config,
+    migrations_dir: PathBuf,
+    tool: MigrationTool,
+    handler: HandlerRef,
+    drift: bool,
+    timeout: Duration,
+    lifetime: Duration,
+}
+
+pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
+    let (dir, _) = crate::workdir::resolve(options.cwd.as_deref())?;
+    let config = config::load(&dir)?;
+    let environments = chosen_environments(&config, options.environments)?;
+    let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
+    if !migrations_dir.is_dir() {
+        return Err(Failure::new(format!(
+            "The migrations folder {} does not exist",
+            config.migrations.directory()
+        ))
+        .help("Initialize an environment first, e.g. faber-db init dev")
+        .help("Or set migrations.directory in the configuration to the project's folder"));
+    }
+    // As a dry run would: a handler not pinned yet is not pinned by a
+    // command that changes nothing.
+    let (tool, handler) = environment::load_tool(&dir, &config, true).await?;
+    let context = Context {
+        lifetime: Limits::from_config(&config.sandbox).timeout,
+        dir,
+        config,
+        migrations_dir,
+        tool,
+        handler,
+        drift: options.drift,
+        timeout: options.timeout,
+    };
+    let checked = join_all(
+        environments
+            .iter()
+            .map(|name| check_environment(&context, name)),
+    )
+    .await;
+    let folder: Vec<String> = checked
+        .iter()
+        .find_map(|(_, tracking)| tracking.as_ref())
+        .map(|tracking| tracking.folder.iter().map(|m| m.name.clone()).collect())
+        .unwrap_or_default();
+    let environments = checked
+        .into_iter()
+        .map(|(mut env, _)| {
+            for name in &folder {
+                env.migrations
+                    .entry(name.clone())
+                    .or_insert(match env.state {
+                        EnvironmentState::NotInitialized => "pending",
+                        _ => "unknown",
+                    });
+            }
+            env
+        })
+        .collect();
+    Ok(StatusResult {
+        provider: context.config.database.provider,
+        migrations_directory: context.config.migrations.directory().to_owned(),
+        migrations: folder,
+        environments,
+        handler: context.handler,
+    })
+}
+
+/// The environments named (each must be configured), or all of them.
+fn chosen_environments(config: &Config, named: Vec<String>) -> Outcome<Vec<String>> {
+    if named.is_empty() {
+        if config.environments.is_empty() {
+            return Err(Failure::new("No environments are configured").help(format!(
+                "Add one under \"environments\" in {}/{}",
+                config::CONFIG_DIR,
+                config::CONFIG_FILE
+            )));
+        }
+        return Ok(config.environments.keys().cloned().collect());
+    }
+    let mut chosen: Vec<String> = Vec::new();
+    for name in named {
+        environment::check_name(&name, "status")?;
+        environment::find(config, &name)?;
+        if !chosen.contains(&name) {
+            chosen.push(name);
+        }
+    }
+    Ok(chosen)
+}
+
+/// One environment's status, and the tracking state it was read from.
+async fn check_environment(
+    context: &Context,
+    name: &str,
+) -> (EnvironmentStatus, Option<wit::TrackingState>) {
+    let started = Instant::now();
+    let mut env = EnvironmentStatus {
+        name: name.to_owned(),
+        state: EnvironmentState::Error,
+        database_name: None,
+        database_url: None,
+        detail: None,
+        tracking_table: None,
+        migrations: BTreeMap::new(),
+        handler_session: None,
+        drift: None,
+        duration_ms: 0,
+    };
+    let tracking = match read_environment(context, &mut env).await {
+        Ok(tracking) => tracking,
+        Err((state, failure)) => {
+            env.state = state;
+            env.detail = Some(failure.to_string());
+            None
+        }
+    };
+    env.duration_ms = started.elapsed().as_millis() as u64;
+    crate::logging::info(&format!(
+        "status: {name} is {} ({} ms)",
+        env.state.as_str(),
+        env.duration_ms
+    ));
+    (env, tracking)
+}
+
+type Stop = (EnvironmentState, Failure);
+
+/// Reaches the environment and reads its tracking state into `env`.
+async fn read_environment(
+    context: &Context,
+    env: &mut EnvironmentStatus,
+) -> Result<Option<wit::TrackingState>, Stop> {
+    let not_configured = |failure: Failure| (EnvironmentState::NotConfigured, failure);
+    let target = connection(context, &env.name).map_err(not_configured)?;
+    env.database_url = Some(target.masked());
+    let database = database_name(context, &env.name, &target).map_err(not_configured)?;
+    env.database_name = Some(database.clone());
+    let policy = policy(context, &env.name).map_err(not_configured)?;
+
+    let (mut server, mut admin) =
+        match tokio::time::timeout(context.timeout, reach(&target, &database)).await {
+            Ok(reached) => reached?,
+            Err(_) => {
+                return Err((
+                    EnvironmentState::Unreachable,
+                    Failure::new(format!(
+                        "no answer from {} within {} s",
+                        target.masked(),
+                        context.timeout.as_secs_f64()
+                    )),
+                ));
+            }
+        };
+    let read = read_tracking(
+        context,
+        &policy,
+        &mut server,
+        &target,
+        &database,
+        &mut admin,
+        env,
+    )
+    .await;
+    let outcome = match read {
+        // Its folder still counts: it names the migrations to show.
+        Ok(tracking) if !tracking.initialized => {
+            env.state = EnvironmentState::NotInitialized;
+            env.detail = Some(format!(
+                "database {database} has no tracking table ({}) yet",
+                tracking.tracking_table
+            ));
+            Ok(Some(tracking))
+        }
+        Ok(tracking) => {
+            env.tracking_table = Some(tracking.tracking_table.clone());
+            let judged = tracking::classify(&tracking);
+            for migration in &judged {
+                env.migrations
+                    .insert(migration.name.clone(), migration.state.as_str());
+            }
+            if context.drift {
+                env.drift = Some(
+                    drift::check(
+                        &drift::Replay {
+                            tool: &context.tool,
+                            config: &context.config,
+                            migrations_dir: &context.migrations_dir,
+                            policy: &policy,
+                            lifetime: context.lifetime,
+                        },
+                        &mut server,
+                        &target,
+                        &mut admin,
+                        &tracking,
+                        &judged,
+                    )
+                    .await,
+                );
+            }
+            env.state = summary(judged.iter().map(|m| m.state), env.drift.as_ref());
+            Ok(Some(tracking))
+        }
+        Err(stop) => Err(stop),
+    };
+    admin.close().await;
+    server.close().await;
+    outcome
+}
+
+/// The environment's connection string, from its variable.
+fn connection(context: &Context, name: &str) -> Outcome<ConnectionString> {
+    let config = &context.config;
+    let variable = config.environments[name].connection_string_env.as_deref();
+    environment::connection_string(&context.dir, config, variable)?
+        .ok_or_else(|| environment::no_connection_string(config, name, variable))
+}
+
+/// As `init` names it: the connection string's, else `<project>_<environment>`.
+fn database_name(context: &Context, name: &str, target: &ConnectionString) -> Outcome<String> {
+    let (database, _) = environment::database_name(&context.dir, name, None, Some(target));
+    names::validate(&database)?;
+    Ok(database)
+}
+
+/// The server, and the host's own session in the database (which only reads).
+async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Database), Stop> {
+    let unreachable = |failure: Failure| (EnvironmentState::Unreachable, failure);
+    let mut server = Server::connect(target).await.map_err(unreachable)?;
+    let exists = server.database_exists(name).await.map_err(|err| {
+        unreachable(
+            Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message),
+        )
+    });
+    match exists {
+        Ok(true) => {}
+        Ok(false) => {
+            server.close().await;
+            return Err((
+                EnvironmentState::NotInitialized,
+                Failure::new(format!("database {name} does not exist yet")),
+            ));
+        }
+        Err(stop) => {
+            server.close().await;
+            return Err(stop);
+        }
+    }
+    match server.open(target, name).await {
+        Ok(admin) => Ok((server, admin)),
+        Err(failure) => {
+            server.close().await;
+            Err(unreachable(failure))
+        }
+    }
+}
+
+fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {
+    environment::session_policy(&context.dir, &context.config, name, &context.handler)
+}
+
+/// The handler's `read-state` on a read-only, confined session.
+async fn read_tracking(
+    context: &Context,
+    policy: &SessionPolicy,
+    server: &mut Server,
+    target: &ConnectionString,
+    name: &str,
+    admin: &mut Database,
+    env: &mut EnvironmentStatus,
+) -> Result<wit::TrackingState, Stop> {
+    let error = |failure: Failure| (EnvironmentState::Error, failure);
+    let (database, confinement) = server
+        .open_reading_session(admin, target, name, policy, context.lifetime)
+        .await
+        .map_err(error)?;
+    env.handler_session = Some(confinement.clone());
+    let request = tracking_request(&context.config, name);
+    let grant = Grant {
+        directory: Some((
+            context.migrations_dir.clone(),
+            GUEST_MIGRATIONS_DIR.to_owned(),
+        )),
+        directory_read_only: true,
+        database: Some(database),
+        ..Grant::default()
+    };
+    let (returned, outcome) = context.tool.read_state(grant, &request).await;
+    if let Some(database) = returned.database {
+        database.close().await;
+    }
+    if let Err(err) = server.remove_handler_account(None, &confinement).await {
+        crate::logging::emit(
+            crate::logging::Level::Warn,
+            "faber-db",
+            &format!(
+                "the handler's read-only account {} was not removed ({}); a later run removes it once it expires",
+                confinement.account.as_deref().unwrap_or_default(),
+                err.message
+            ),
+        );
+    }
+    outcome.map_err(|failure| error(handlers::failure(failure)))
+}
+
+/// Where the tracking of database `name` lives, for the handler.
+pub fn tracking_request(config: &Config, name: &str) -> wit::TrackingRequest {
+    wit::TrackingRequest {
+        provider: config.database.provider.into(),
+        database_name: name.to_owned(),
+        migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
+        tracking_table: config.migrations.table.clone(),
+    }
+}
+
+/// An environment's summary from its migrations' states and its drift.
+/// A migration rolled back and gone from the folder is settled: the tool
+/// will not apply it again.
+fn summary(states: impl Iterator<Item = State>, drift: Option<&drift::Drift>) -> EnvironmentState {
+    let mut summary = EnvironmentState::UpToDate;
+    for state in states {
+        let this = match state {
+            State::Failed => EnvironmentState::Failed,
+            State::Modified | State::Missing => EnvironmentState::Drift,
+            State::Pending => EnvironmentState::Pending,
+            State::Applied | State::RolledBack => EnvironmentState::UpToDate,
+        };
+        summary = worse(summary, this);
+    }
+    if drift.is_some_and(|drift| drift.status == "found") {
+        summary = worse(summary, EnvironmentState::Drift);
+    }
+    summary
+}
+
+fn worse(a: EnvironmentState, b: EnvironmentState) -> EnvironmentState {
+    let rank = |state| match state {
+        EnvironmentState::Failed => 3,
+        EnvironmentState::Drift => 2,
+        EnvironmentState::Pending => 1,
+        _ => 0,
+    };
+    if rank(b) > rank(a) { b } else { a }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_migration_decides_the_summary() {
+        use State::*;
+        let cases: &[(&[State], EnvironmentState)] = &[
+            (&[], EnvironmentState::UpToDate),
+            (&[Applied, RolledBack], EnvironmentState::UpToDate),
+            (&[Applied, Pending], EnvironmentState::Pending),
+            (&[Pending, Modified], EnvironmentState::Drift),
+            (&[Missing, Pending], EnvironmentState::Drift),
+            (&[Modified, Failed, Pending], EnvironmentState::Failed),
+        ];
+        for (states, expected) in cases {
+            assert_eq!(
+                summary(states.iter().copied(), None),
+                *expected,
+                "{states:?}"
+            );
+        }
+        let found = drift::Drift {
+            status: "found",
+            differences: Vec::new(),
+            reason: None,
+        };
+        assert_eq!(
+            summary([Pending].into_iter(), Some(&found)),
+            EnvironmentState::Drift
+        );
+    }
+}
