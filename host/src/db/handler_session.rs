@@ -112,14 +112,15 @@ impl Server {
     /// Opens a session for a handler that only reads database `name`,
     /// confined to it and read-only, both enforced by the server:
     ///
-    /// - PostgreSQL: a login role made for the call whose one privilege is
-    ///   membership in the predefined `pg_read_all_data` (PostgreSQL 14+).
-    ///   That is granted on the server, so nothing inside the database is
-    ///   written (a `GRANT SELECT` would write its catalog). The role owns
-    ///   nothing and may create nothing: it is refused if PUBLIC would let
-    ///   it create in the database or one of its schemas (the `public`
-    ///   schema before PostgreSQL 15). It can reach no other database: its
-    ///   session is bound to this one, and the handler has no network.
+    /// - PostgreSQL: a login role made for the call, granted CONNECT on the
+    ///   database and USAGE and SELECT on its schemas' tables, revoked when
+    ///   it is dropped right after (the server-wide `pg_read_all_data` would
+    ///   also let it read every role's password hash in `pg_authid`). The
+    ///   role owns nothing and may create nothing: it is refused if PUBLIC
+    ///   would let it create in the database or one of its schemas (the
+    ///   `public` schema before PostgreSQL 15). It can reach no other
+    ///   database: its session is bound to this one, and the handler has no
+    ///   network.
     /// - MySQL/MariaDB: an account with `SELECT` on the database only.
     /// - SQLite: the file opened read-only (`SQLITE_OPEN_READONLY`, the
     ///   engine refuses every write) with the usual authorizer, which here
@@ -198,7 +199,7 @@ impl Server {
                 let user = percent_encoding::percent_decode_str(merged.username())
                     .decode_utf8_lossy()
                     .into_owned();
-                Ok((database, Confinement::plain("project-account", Some(user))))
+                confined_project_account(database, user).await
             }
             (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
                 self.open_project_account(admin, project, url, name).await
@@ -406,24 +407,38 @@ impl Server {
             .cause(err.message)
             .help("Check the account's name and password in handler_connection_string_env, and that the connection's user may grant privileges on the database")
         })?;
-        let mut database = connect_url(self.provider(), &merged, name).await?;
-        let privileged = match &mut database {
-            Database::Postgres(conn) => postgres::account_privileges(conn).await,
-            Database::Mysql(conn) => mysql::account_privileges(conn).await,
-            Database::Sqlite(_) => Ok(Vec::new()),
+        let database = connect_url(self.provider(), &merged, name).await?;
+        confined_project_account(database, user).await
+    }
+}
+
+/// The project's own account's session, refused if the account holds any
+/// server-wide privilege: then it confines nothing.
+async fn confined_project_account(
+    mut database: Database,
+    user: String,
+) -> Outcome<(Database, Confinement)> {
+    let privileged = match &mut database {
+        Database::Postgres(conn) => postgres::account_privileges(conn).await,
+        Database::Mysql(conn) => mysql::account_privileges(conn).await,
+        Database::Sqlite(_) => Ok(Vec::new()),
+    }
+    .map_err(|err| {
+        Failure::new(format!("Cannot read the privileges of account {user}")).cause(err.message)
+    });
+    match privileged {
+        Ok(privileged) if privileged.is_empty() => {
+            Ok((database, Confinement::plain("project-account", Some(user))))
         }
-        .map_err(|err| {
-            Failure::new(format!("Cannot read the privileges of account {user}")).cause(err.message)
-        })?;
-        if !privileged.is_empty() {
+        outcome => {
             database.close().await;
-            return Err(Failure::new(format!(
+            let privileged = outcome?;
+            Err(Failure::new(format!(
                 "The handler account {user} is not confined to the database"
             ))
             .cause(format!("it holds {}", privileged.join(", ")))
-            .help("Give the handler an account without server-wide privileges, or remove handler_connection_string_env to let faber-db create one per run"));
+            .help("Give the handler an account without server-wide privileges, or remove handler_connection_string_env to let faber-db create one per run"))
         }
-        Ok((database, Confinement::plain("project-account", Some(user))))
     }
 }
 

@@ -13,8 +13,6 @@ use crate::names::quote;
 /// SQLSTATE duplicate_database; unique_violation when two sessions race on
 /// the pg_database catalog.
 const DUPLICATE_DATABASE: &[&str] = &["42P04", "23505"];
-/// SQLSTATE undefined_object.
-const UNDEFINED_OBJECT: &str = "42704";
 
 /// Server-level work needs a database to connect to: the maintenance
 /// database `postgres`, the same one `createdb` uses.
@@ -122,7 +120,7 @@ pub async fn create_account(
         "{NO_FLUSH}; \
          CREATE ROLE {role} {login} NOINHERIT; \
          GRANT {role} TO CURRENT_USER; {}; {}",
-        database_grants(account, name)?,
+        database_grants(account, name, Grants::Write)?,
         lend_objects(account)
     );
     admin.execute(&create, &[]).await.map(drop)
@@ -143,11 +141,13 @@ fn login_clause(password: &str, expires: u64) -> String {
 }
 
 /// A login role that can read database `name` and change nothing anywhere:
-/// its only privilege is membership in the predefined `pg_read_all_data`
-/// (PostgreSQL 14+), granted on the server, so nothing inside the database
-/// is written. Refused (and removed) when it could still create something
-/// there: CREATE on the database or on a schema held by PUBLIC (the
-/// `public` schema before PostgreSQL 15). `admin` is a session in `name`.
+/// SELECT on the tables of its schemas, and nothing else. Granted in the
+/// database (its ACLs gain an entry until the role is removed), because
+/// the server-wide `pg_read_all_data` would also read the shared catalogs:
+/// every role's password hash in `pg_authid`. Refused (and removed) when it
+/// could still create something there: CREATE on the database or on a
+/// schema held by PUBLIC (the `public` schema before PostgreSQL 15).
+/// `admin` is a session in `name`; made in one transaction on it.
 pub async fn create_reading_account(
     conn: &mut PgConnection,
     admin: &mut super::Database,
@@ -160,25 +160,14 @@ pub async fn create_reading_account(
     let login = login_clause(password, expires);
     let create = format!(
         "{NO_FLUSH}; \
-         CREATE ROLE {role} {login} INHERIT IN ROLE pg_read_all_data; \
-         GRANT {role} TO CURRENT_USER"
+         CREATE ROLE {role} {login} NOINHERIT; \
+         GRANT {role} TO CURRENT_USER; {}",
+        database_grants(account, name, Grants::Read)?
     );
-    if let Err(err) = sqlx::raw_sql(AssertSqlSafe(create))
-        .execute(&mut *conn)
-        .await
-    {
-        let mut err = SqlError::from(err);
-        // Before PostgreSQL 14 there is no pg_read_all_data: no way to read
-        // without a grant inside the database.
-        if err.code.as_deref() == Some(UNDEFINED_OBJECT) {
-            err.denied = true;
-        }
-        return Err(err);
-    }
+    admin.execute(&create, &[]).await?;
     let may_create = admin
         .query(
             "SELECT (has_database_privilege($1, current_database(), 'CREATE') \
-                OR NOT has_database_privilege($1, current_database(), 'CONNECT') \
                 OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege($1, oid, 'CREATE')))",
             &[super::Value::Text(account.to_owned())],
         )
@@ -187,12 +176,12 @@ pub async fn create_reading_account(
     match may_create {
         Ok(Some(super::Value::Boolean(false))) => Ok(()),
         outcome => {
-            let _ = remove_account(conn, None, account).await;
+            let _ = remove_account(conn, Some(admin), account).await;
             outcome?;
             Err(SqlError {
                 code: None,
                 message: format!(
-                    "a role without privileges could still write in database {name} (PUBLIC holds CREATE on it or one of its schemas), or could not connect to it"
+                    "a role without privileges could still write in database {name} (PUBLIC holds CREATE on it or one of its schemas)"
                 ),
                 denied: true,
             })
@@ -254,14 +243,17 @@ pub async fn grant_database(
     account: &str,
     name: &str,
 ) -> Result<(), SqlError> {
-    let grants = format!("{NO_FLUSH}; {}", database_grants(account, name)?);
+    let grants = format!(
+        "{NO_FLUSH}; {}",
+        database_grants(account, name, Grants::Write)?
+    );
     admin.execute(&grants, &[]).await.map(drop)
 }
 
 /// The grants that let `account` use database `name`, for a session in it:
 /// connecting, schemas, and in every schema already there (a resumed
 /// database's tracking table included) tables and sequences.
-fn database_grants(account: &str, name: &str) -> Result<String, SqlError> {
+fn database_grants(account: &str, name: &str, access: Grants) -> Result<String, SqlError> {
     let role = quote(Provider::Postgresql, account);
     // The role's name goes into the block as a string literal; `format(%I)`
     // quotes it again for each statement.
@@ -271,17 +263,43 @@ fn database_grants(account: &str, name: &str) -> Result<String, SqlError> {
             "the account name {account:?} contains `$`, which faber-db does not grant to"
         )));
     }
+    let (database, per_schema): (&str, &[&str]) = match access {
+        Grants::Write => (
+            "CONNECT, CREATE, TEMPORARY",
+            &[
+                "GRANT USAGE, CREATE ON SCHEMA %I TO %I",
+                "GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I",
+                "GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I",
+            ],
+        ),
+        Grants::Read => (
+            "CONNECT",
+            &[
+                "GRANT USAGE ON SCHEMA %I TO %I",
+                "GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I",
+            ],
+        ),
+    };
+    let per_schema: String = per_schema
+        .iter()
+        .map(|grant| format!("EXECUTE format('{grant}', schema_name, '{literal}'); "))
+        .collect();
     Ok(format!(
-        "GRANT CONNECT, CREATE, TEMPORARY ON DATABASE {} TO {role}; \
+        "GRANT {database} ON DATABASE {} TO {role}; \
          DO $grant$ DECLARE schema_name text; BEGIN \
            FOR schema_name IN SELECT nspname FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
-             EXECUTE format('GRANT USAGE, CREATE ON SCHEMA %I TO %I', schema_name, '{literal}'); \
-             EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
-             EXECUTE format('GRANT ALL ON ALL SEQUENCES IN SCHEMA %I TO %I', schema_name, '{literal}'); \
+             {per_schema}\
            END LOOP; END $grant$",
         quote(Provider::Postgresql, name)
     ))
+}
+
+/// What [`database_grants`] gives: the use of a database, or reading it.
+#[derive(Clone, Copy)]
+enum Grants {
+    Write,
+    Read,
 }
 
 /// Ends the role's sessions, revokes its grants (DROP OWNED covers the

@@ -134,7 +134,14 @@ impl StatusResult {
         };
         if any(&[S::Failed, S::Drift, S::Error]) {
             exit::PROBLEM
-        } else if any(&[S::Unreachable, S::NotConfigured, S::NotInitialized]) {
+        } else if any(&[S::Unreachable, S::NotConfigured, S::NotInitialized])
+            // Drift asked for and not measured is not a clean bill.
+            || self.environments.iter().any(|env| {
+                env.drift
+                    .as_ref()
+                    .is_some_and(|drift| drift.status == "unknown")
+            })
+        {
             exit::NOT_CHECKED
         } else if any(&[S::Pending]) {
             exit::PENDING
@@ -439,7 +446,11 @@ async fn read_tracking(
     if let Some(database) = returned.database {
         database.close().await;
     }
-    if let Err(err) = server.remove_handler_account(None, &confinement).await {
+    // In the database: the account's grants there are revoked with it.
+    if let Err(err) = server
+        .remove_handler_account(Some(admin), &confinement)
+        .await
+    {
         crate::logging::emit(
             crate::logging::Level::Warn,
             "faber-db",

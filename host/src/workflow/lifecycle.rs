@@ -493,12 +493,15 @@ impl Run {
         Ok(())
     }
 
+    /// The folder is read-only to these calls: the committed migrations
+    /// are the project's, and only `generate-migration` adds to them.
     fn grant(&mut self, opened: &Opened) -> Grant {
         Grant {
             directory: Some((
                 opened.migrations_dir.clone(),
                 GUEST_MIGRATIONS_DIR.to_owned(),
             )),
+            directory_read_only: true,
             database: self.handler_db.take(),
             ..Grant::default()
         }
@@ -741,7 +744,7 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
     let config = config::load(&dir)?;
     let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
     let (tool, handler) = environment::load_tool(&dir, &config, false).await?;
-    MigrationsFolder::prepare(&migrations_dir)?;
+    let folder = MigrationsFolder::prepare(&migrations_dir)?;
     let request = wit::CreateRequest {
         provider: config.database.provider.into(),
         migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
@@ -756,11 +759,29 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
         .create_migration(grant, &request)
         .await
         .map_err(handlers::failure)?;
-    if !migrations_dir.join(&written).is_file() {
+    // Links out of the folder go first, so the written file is judged by
+    // where it really is.
+    for removed in folder.audit()? {
+        crate::logging::emit(crate::logging::Level::Warn, "faber-db", &removed);
+    }
+    let inside = migrations_dir
+        .join(&written)
+        .canonicalize()
+        .is_ok_and(|real| {
+            real.is_file()
+                && migrations_dir
+                    .canonicalize()
+                    .is_ok_and(|root| real.starts_with(root))
+        });
+    if !inside {
         return Err(Failure::new("The handler reported work it did not do")
             .cause(format!("{written} is not a file in the migrations folder"))
             .help("Report it to the handler's author"));
     }
+    folder
+        .persist(std::slice::from_ref(&written))
+        .await
+        .map_err(|err| Failure::new("Cannot write the migration to disk").cause(err))?;
     let migration = written
         .split(['/', '.'])
         .next()
