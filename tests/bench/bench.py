@@ -13,7 +13,9 @@ Measures, as medians over repeated runs on this machine:
   4. growth: 1, 10 and 100 inits in sequence, and a project whose migrations
      folder holds 1000 migrations;
   5. the peak resident memory of an init process;
-  6. the tool people use today: Prisma's own `prisma migrate deploy` applying
+  6. `faber-db status`: three PostgreSQL environments at once against the
+     slowest one alone, and a SQLite environment with a large folder;
+  7. the tool people use today: Prisma's own `prisma migrate deploy` applying
      the same baseline to a fresh SQLite file (Prisma 6.19 with its WebAssembly
      engine, as installed by tests/run.sh; skipped when it is not installed).
 
@@ -245,6 +247,58 @@ class Bench:
         return [self.init(project, "sqlite", self.warm_cache) for _ in range(self.args.rounds)]
 
 
+    def status_project(self, provider, environments):
+        """A project whose `environments` each have a database initialized
+        and migrated by faber-db; returns (folder, env with every variable)."""
+        folder = Path(tempfile.mkdtemp(dir=self.scratch))
+        config_dir = folder / ".fractary/plugins/faber-db"
+        config_dir.mkdir(parents=True)
+        (config_dir / "config.json").write_text(json.dumps({
+            "database": {"provider": provider, "hosting": "local", "migration_tool": "prisma"},
+            "environments": {env: {"connection_string_env": f"{env.upper()}_DATABASE_URL"} for env in environments},
+        }))
+        variables = {}
+        for env in environments:
+            name = self.name()
+            url = f"{PG}/{name}" if provider == "postgresql" else f"file:./{name}.db"
+            variables[f"{env.upper()}_DATABASE_URL"] = url
+        env = dict(self.env("", self.warm_cache), **variables)
+        for environment in environments:
+            for command in (["init", environment], ["migrate", environment, "--yes"]):
+                run_timed([self.binary, *command, "--json", "--cwd", folder], env=env)
+        return folder, env
+
+    def status_samples(self):
+        """`faber-db status` of three PostgreSQL environments at once, and of
+        each alone: (all three, the slowest single one per round), in seconds."""
+        environments = ("one", "two", "three")
+        folder, env = self.status_project("postgresql", environments)
+        status = lambda *names: run_timed([self.binary, "status", *names, "--json", "--cwd", folder], env=env)[0]
+        together, slowest = [], []
+        for _ in range(self.args.rounds):
+            together.append(status())
+            slowest.append(max(status(name) for name in environments))
+        for name, url in env.items():
+            if name.endswith("_DATABASE_URL") and url.startswith(PG):
+                drop_database(url.rsplit("/", 1)[1])
+        return together, slowest
+
+    def status_large_folder(self, count):
+        """`faber-db status` of one SQLite environment with `count` migrations
+        applied, and with one."""
+        samples = []
+        for size in (1, count):
+            folder, env = self.status_project("sqlite", ("dev",))
+            for i in range(size):
+                migration = folder / f"prisma/migrations/2099{i:010d}_step_{i}"
+                migration.mkdir(parents=True, exist_ok=True)
+                (migration / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
+            run_timed([self.binary, "migrate", "dev", "--yes", "--json", "--cwd", folder], env=env)
+            samples.append([run_timed([self.binary, "status", "--json", "--cwd", folder], env=env)[0]
+                            for _ in range(self.args.rounds)])
+        return samples
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
@@ -294,6 +348,8 @@ def main():
         samples["init_sqlite_warm"] = bench.init_samples(lite, "sqlite", warm=True)
         samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
         samples["large_folder"] = bench.large_folder(folder_size)
+        samples["status_three"], samples["status_slowest_single"] = bench.status_samples()
+        samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(folder_size)
         costs = bench.component_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
         prisma = bench.prisma_deploy(min(args.rounds, 5))
@@ -333,6 +389,15 @@ def main():
          f"{median['floor_psql'] / minimal:.2f}× minimal floor"),
         (f"init dev, SQLite, warm cache (median of {n})", ms(median["init_sqlite_warm"]), ""),
         (f"init dev, SQLite, cold cache (median of {n})", ms(median["init_sqlite_cold"]), ""),
+    ]
+    rows += [
+        (f"status of three PostgreSQL environments at once (median of {n})", ms(median["status_three"]),
+         f"{median['status_three'] / median['status_slowest_single']:.2f}× the slowest single environment's own status"),
+        (f"status of one PostgreSQL environment, the slowest of the three each round (median of {n})",
+         ms(median["status_slowest_single"]), ""),
+        (f"status of one SQLite environment, {folder_size} migrations applied (median of {n})",
+         ms(median["status_large_folder"]),
+         f"{(median['status_large_folder'] - median['status_small_folder']) * 1000:+.1f} ms over one migration"),
     ]
     if prisma is not None:
         rows += [

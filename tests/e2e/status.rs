@@ -545,10 +545,17 @@ fn drift_on_sqlite() {
 
 /// Opens the session `status` gives a handler, on the README's
 /// superuser/root connection.
+/// The server, the host's own session in the database (which removes the
+/// account's grants there with it), the handler's reading session.
 async fn reading_session(
     target: &Target,
     project: &Path,
-) -> (DbServer, faber_db::db::Database, faber_db::db::Confinement) {
+) -> (
+    DbServer,
+    faber_db::db::Database,
+    faber_db::db::Database,
+    faber_db::db::Confinement,
+) {
     let connection = ConnectionString::parse(&target.url(), "TEST_URL", project).unwrap();
     let mut server = DbServer::connect(&connection).await.unwrap();
     let mut admin = server.open(&connection, &target.name).await.unwrap();
@@ -562,8 +569,7 @@ async fn reading_session(
         )
         .await
         .unwrap();
-    admin.close().await;
-    (server, session, confinement)
+    (server, admin, session, confinement)
 }
 
 /// The session `status` reads through may read its database and nothing
@@ -588,7 +594,7 @@ async fn the_reading_session_can_change_nothing() {
         target.query("CREATE TABLE kept (x INTEGER PRIMARY KEY)");
         target.query("INSERT INTO kept VALUES (1)");
 
-        let (mut db_server, mut session, confinement) =
+        let (mut db_server, mut admin, mut session, confinement) =
             reading_session(&target, project.path()).await;
         let read = session.query("SELECT x FROM kept", &[]).await;
         let mut attacks = vec![
@@ -625,9 +631,10 @@ async fn the_reading_session_can_change_nothing() {
         }
         session.close().await;
         db_server
-            .remove_handler_account(None, &confinement)
+            .remove_handler_account(Some(&mut admin), &confinement)
             .await
             .unwrap();
+        admin.close().await;
         db_server.close().await;
 
         assert!(read.is_ok(), "{server:?}: it reads: {read:?}");
