@@ -112,18 +112,33 @@ pub async fn create_account(
     name: &str,
     expires: u64,
 ) -> Result<(), SqlError> {
-    let role = quote(Provider::Postgresql, account);
-    let login = login_clause(password, expires);
-    // The connection's user becomes a member so that it may take over what
-    // the role creates (REASSIGN OWNED) without being a superuser.
     let create = format!(
-        "{NO_FLUSH}; \
-         CREATE ROLE {role} {login} NOINHERIT; \
-         GRANT {role} TO CURRENT_USER; {}; {}",
-        database_grants(account, name, Grants::Write)?,
+        "{}; {}",
+        new_role(account, password, name, expires, Grants::Write)?,
         lend_objects(account)
     );
     admin.execute(&create, &[]).await.map(drop)
+}
+
+/// The statements that make `account` and give it `grants` in database
+/// `name`, as one transaction for a session in that database. The
+/// connection's user becomes a member so that it may take over what the
+/// role creates (REASSIGN OWNED) without being a superuser.
+fn new_role(
+    account: &str,
+    password: &str,
+    name: &str,
+    expires: u64,
+    grants: Grants,
+) -> Result<String, SqlError> {
+    let role = quote(Provider::Postgresql, account);
+    Ok(format!(
+        "{NO_FLUSH}; \
+         CREATE ROLE {role} {} NOINHERIT; \
+         GRANT {role} TO CURRENT_USER; {}",
+        login_clause(password, expires),
+        database_grants(account, name, grants)?
+    ))
 }
 
 /// `LOGIN` with nothing else: no attribute, one connection, a password
@@ -156,14 +171,7 @@ pub async fn create_reading_account(
     name: &str,
     expires: u64,
 ) -> Result<(), SqlError> {
-    let role = quote(Provider::Postgresql, account);
-    let login = login_clause(password, expires);
-    let create = format!(
-        "{NO_FLUSH}; \
-         CREATE ROLE {role} {login} NOINHERIT; \
-         GRANT {role} TO CURRENT_USER; {}",
-        database_grants(account, name, Grants::Read)?
-    );
+    let create = new_role(account, password, name, expires, Grants::Read)?;
     admin.execute(&create, &[]).await?;
     let may_create = admin
         .query(
