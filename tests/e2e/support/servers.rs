@@ -63,7 +63,8 @@ impl Target {
     /// The connection string naming this database.
     pub fn url(&self) -> String {
         match self.server {
-            Server::Sqlite => format!("file:./{}.db", self.name),
+            // Absolute: where a relative path points is tested on its own.
+            Server::Sqlite => format!("file:{}", self.file().display()),
             _ => format!("{}/{}", self.server.base_url(), self.name),
         }
     }
