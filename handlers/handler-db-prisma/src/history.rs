@@ -2,11 +2,14 @@
 //! and the folder's migrations, read without writing anything.
 
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::exports::faber::db::migration_tool::{FolderMigration, TrackingRow};
-use crate::faber::db::sql::{SqlValue, query};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::folder::{self, MigrationsFolder};
+use crate::folder;
 use crate::migration_sql;
+use faber_db_handler::clock;
+use faber_db_handler::dialect::table_exists;
+use faber_db_handler::folder::Folder;
+use faber_db_handler::migration_tool::{FolderMigration, TrackingRow};
+use faber_db_handler::sql::{SqlValue, query};
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// One row, with the id Prisma's own commands address it by.
 pub struct Row {
@@ -16,12 +19,7 @@ pub struct Row {
 
 /// True when the tracking table exists.
 pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
-    let found = query(
-        dialect::table_exists(provider),
-        &[SqlValue::Text(TRACKING_TABLE.to_string())],
-    )
-    .map_err(HandlerError::Sql)?;
-    Ok(!found.rows.is_empty())
+    table_exists(provider, TRACKING_TABLE)
 }
 
 /// Every row, oldest first (Prisma orders by `started_at`).
@@ -50,9 +48,8 @@ pub fn row_by_id(id: &str) -> Result<TrackingRow, HandlerError> {
 
 /// The folder's migrations in Prisma's order, each with its SQL and the
 /// checksum Prisma would record for it.
-pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, HandlerError> {
-    folder
-        .migrations()?
+pub fn folder(folder: &Folder) -> Result<Vec<FolderMigration>, HandlerError> {
+    folder::migrations(folder)?
         .into_iter()
         .map(|name| {
             let (sql, checksum) = script(folder, &name)?;
@@ -67,10 +64,10 @@ pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, Handler
 
 /// A migration's SQL and its checksum, or `invalid-request` when the folder
 /// has no such migration.
-pub fn script(folder: &MigrationsFolder, name: &str) -> Result<(String, String), HandlerError> {
+pub fn script(folder: &Folder, name: &str) -> Result<(String, String), HandlerError> {
     if name.contains(['/', '\\'])
         || name.starts_with('.')
-        || !folder.migrations()?.iter().any(|m| m == name)
+        || !folder::migrations(folder)?.iter().any(|m| m == name)
     {
         return Err(HandlerError::InvalidRequest(format!(
             "the migrations folder has no migration {name} (a directory with a migration.sql)"
@@ -130,7 +127,7 @@ fn text(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
 fn time(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
     match value {
         SqlValue::Null => Ok(None),
-        SqlValue::Integer(millis) => Ok(Some(crate::clock::rfc3339_from_millis(millis))),
+        SqlValue::Integer(millis) => Ok(Some(clock::rfc3339_from_millis(millis))),
         SqlValue::Text(text) => Ok(Some(rfc3339(&text))),
         other => Err(unexpected(column, &other)),
     }
