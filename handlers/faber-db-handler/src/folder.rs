@@ -51,6 +51,11 @@ impl Folder {
         Ok(names)
     }
 
+    /// True when `relative` names a regular file in the folder.
+    pub fn is_file(&self, relative: &str) -> bool {
+        self.root.join(relative).is_file()
+    }
+
     pub fn read(&self, relative: &str) -> Result<Vec<u8>, HandlerError> {
         fs::read(self.root.join(relative)).map_err(|e| error(relative, e))
     }

@@ -18,3 +18,12 @@ pub fn migration_file(migration: &str) -> String {
 pub fn migrations(folder: &Folder) -> Result<Vec<String>, HandlerError> {
     folder.directories_with(MIGRATION_FILE)
 }
+
+/// True when `name` is one of [`migrations`], found without listing the
+/// folder (which grows with every migration).
+pub fn has_migration(folder: &Folder, name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains(['/', '\\'])
+        && !name.starts_with('.')
+        && folder.is_file(&migration_file(name))
+}
