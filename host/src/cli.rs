@@ -171,7 +171,8 @@ pub enum HandlerCommand {
     Info(NameArgs),
     /// Run the conformance suite against a handler component.
     Test(TestArgs),
-    /// Create a handler crate, built only against the WIT contract.
+    /// Create a Rust handler crate on the faber-db-handler SDK (written beside
+    /// it in vendor/faber-db, so it builds without a checkout or network).
     New(NewArgs),
 }
 

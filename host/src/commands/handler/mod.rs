@@ -682,7 +682,9 @@ pub fn new(args: NewArgs) -> i32 {
                 "Build it: cd {} && cargo build --release --target wasm32-wasip2",
                 path.display()
             ))
-            .next(format!("Test it: faber-db handler test {wasm}"))
+            .next(format!(
+                "Test it: faber-db handler test {wasm} (and with --database-url URL on a PostgreSQL or MySQL server)"
+            ))
             .next(format!(
                 "Use it in a project: faber-db handler add {wasm} --cwd PROJECT"
             ))
