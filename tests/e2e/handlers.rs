@@ -403,3 +403,55 @@ fn the_bundled_migration_tools_conform_on_postgresql_and_mysql() {
         }
     }
 }
+
+/// The server's password appears nowhere in what `handler test` prints,
+/// whether the URL comes on the command line or in its variable.
+#[test]
+fn a_conformance_run_on_a_server_never_shows_its_password() {
+    let mut url = url::Url::parse(&Server::Postgres.base_url()).unwrap();
+    if url.password().is_none() {
+        // The test server trusts loopback, so any password logs in.
+        url.set_password(Some("never-shown-5b1e")).unwrap();
+    }
+    let password = url.password().unwrap().to_owned();
+    let wasm = component("handler-db-dbmate");
+    let by_flag = crate::support::Run::from(
+        std::process::Command::new(BIN)
+            .args(["handler", "test"])
+            .arg(&wasm)
+            .args(["--database-url", url.as_str()])
+            .output()
+            .unwrap(),
+    );
+    let by_variable = crate::support::Run::from(
+        std::process::Command::new(BIN)
+            .args(["handler", "test", "--json"])
+            .arg(&wasm)
+            .env("FABER_DB_HANDLER_TEST_DATABASE_URL", url.as_str())
+            .output()
+            .unwrap(),
+    );
+    for run in [&by_flag, &by_variable] {
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            !run.stdout.contains(&password) && !run.stderr.contains(&password),
+            "{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert!(
+        by_flag
+            .stdout
+            .contains("✓ scratch database: PostgreSQL database faber_conformance_"),
+        "{}",
+        by_flag.stdout
+    );
+    assert!(
+        by_variable
+            .stdout
+            .contains("PostgreSQL database faber_conformance_"),
+        "{}",
+        by_variable.stdout
+    );
+}
