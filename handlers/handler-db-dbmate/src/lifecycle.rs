@@ -42,7 +42,7 @@ impl MigrationTool for DbmateHandler {
     /// concurrent `dbmate up` is not held back by them.
     fn migration_lock_for(provider: Provider) -> MigrationLock {
         // "dbmate" in ASCII, as a key no other tool is known to use.
-        tool_lock(provider, 0x0064_626d_6174_65, "dbmate_migrate")
+        tool_lock(provider, 0x64_62_6d_61_74_65, "dbmate_migrate")
     }
 
     fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
