@@ -70,7 +70,7 @@ cargo build --release --target wasm32-wasip2 \
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo nextest run -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 else
-    cargo test -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo test -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 fi
