@@ -149,7 +149,7 @@ fn available_tool(project: &Path, tool: &str) -> Outcome<String> {
             "no handler {handler} is bundled with faber-db, installed or pinned; available: {}",
             tool_choices(project).join(", ")
         ))
-        .help("Install its handler first, then make it the project's tool: faber-db handler add PATH/TO/HANDLER.wasm --use")
+        .help("Start from a bundled tool, then install the handler and make it the project's tool: faber-db config init --yes && faber-db handler add PATH/TO/HANDLER.wasm --use")
         .help("See the handlers there are: faber-db handler list"))
 }
 
