@@ -154,7 +154,7 @@ fn available_tool(project: &Path, tool: &str) -> Outcome<String> {
 }
 
 /// The migration tools to offer: the bundled ones by their short names,
-/// then the project's and the user's own migration-tool handlers.
+/// then the migration-tool handlers the project pins.
 fn tool_choices(project: &Path) -> Vec<String> {
     let bundled = handlers::bundled::all()
         .iter()

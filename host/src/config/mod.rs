@@ -204,6 +204,8 @@ pub struct MigrationsSection {
 
 impl MigrationsSection {
     pub const DEFAULT_DIRECTORY: &str = "prisma/migrations";
+    /// Prisma's own wait for its lock.
+    pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 10.0;
 
     /// Where a migration tool keeps its migrations by its own convention
     /// (`handler` is the tool's handler name): what `config init` writes.
@@ -214,8 +216,6 @@ impl MigrationsSection {
             _ => "migrations",
         }
     }
-    /// Prisma's own wait for its lock.
-    pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 10.0;
 
     pub fn lock_timeout(&self) -> std::time::Duration {
         let seconds = self
