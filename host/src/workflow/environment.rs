@@ -70,7 +70,7 @@ pub fn connection_string(
     else {
         return Ok(None);
     };
-    let target = ConnectionString::parse(&raw, variable, dir)?;
+    let target = ConnectionString::parse(&raw, variable, &sqlite_base(dir, config))?;
     if target.provider() != provider {
         return Err(Failure::new(format!(
             "{variable} points at {}, but the project's provider is {provider}",
@@ -93,6 +93,17 @@ fn environment_of<'a>(config: &'a Config, variable: &str) -> &'a str {
         .find(|(_, environment)| environment.connection_string_env.as_deref() == Some(variable))
         .map(|(name, _)| name.as_str())
         .unwrap_or("dev")
+}
+
+/// What a relative SQLite path is relative to: for Prisma, the directory
+/// of its schema, as Prisma's CLI and Client resolve it; for other tools,
+/// the project directory they run in.
+fn sqlite_base(dir: &Path, config: &Config) -> std::path::PathBuf {
+    if config.database.migration_tool.contains("prisma") {
+        super::prisma_schema::sqlite_base(dir)
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The error for an environment whose connection string is not there.
