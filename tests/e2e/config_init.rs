@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{BIN, Project, component};
+use crate::support::{BIN, Project, Run, component};
 
 #[test]
 fn writes_a_configuration_that_init_accepts_and_refuses_to_overwrite() {
@@ -118,6 +118,14 @@ fn on_a_terminal_config_init_asks_and_takes_the_answers() {
     assert_eq!(config["database"]["migration_tool"], "dbmate");
 }
 
+/// `faber-db config init --yes ARGS --json` in `project`.
+fn config_init(project: &Project, args: &[&str]) -> Run {
+    let mut all = vec!["config", "init", "--yes"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    project.run(&all, &[])
+}
+
 /// The configuration file `config init` wrote into `project`.
 fn written(project: &Project) -> serde_json::Value {
     let path = project
@@ -138,40 +146,18 @@ fn the_readme_configuration_example_is_what_config_init_writes() {
         .unwrap();
     let example: serde_json::Value = serde_json::from_str(example).unwrap();
     let project = Project::empty();
-    project
-        .run(
-            &[
-                "config",
-                "init",
-                "--yes",
-                "--provider",
-                "postgresql",
-                "--json",
-            ],
-            &[],
-        )
-        .assert_success();
+    config_init(&project, &["--provider", "postgresql"]).assert_success();
     assert_eq!(written(&project), example);
 }
 
 #[test]
 fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_unknown_tool() {
     let project = Project::named("shop");
-    let report = project
-        .run(
-            &[
-                "config",
-                "init",
-                "--yes",
-                "--provider",
-                "postgresql",
-                "--migration-tool",
-                "dbmate",
-                "--json",
-            ],
-            &[],
-        )
-        .assert_success();
+    let report = config_init(
+        &project,
+        &["--provider", "postgresql", "--migration-tool", "dbmate"],
+    )
+    .assert_success();
     assert_eq!(report["result"]["migration_handler"], "handler-db-dbmate");
     let config = written(&project);
     assert_eq!(config["migrations"]["directory"], "db/migrations");
@@ -195,18 +181,7 @@ fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_u
     assert!(help.contains(".env"), "{help}");
 
     let before = written(&project);
-    let unknown = project.run(
-        &[
-            "config",
-            "init",
-            "--yes",
-            "--force",
-            "--migration-tool",
-            "flyway",
-            "--json",
-        ],
-        &[],
-    );
+    let unknown = config_init(&project, &["--force", "--migration-tool", "flyway"]);
     assert_eq!(unknown.code, 1, "{}", unknown.stdout);
     let report = unknown.json();
     assert!(
@@ -238,20 +213,11 @@ fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_i
     assert_eq!(config["database"]["migration_tool"], "hostile-handler");
     assert_eq!(config["team"]["owner"], "data", "other keys are kept");
 
-    let report = project
-        .run(
-            &[
-                "config",
-                "init",
-                "--yes",
-                "--force",
-                "--migration-tool",
-                "hostile-handler",
-                "--json",
-            ],
-            &[],
-        )
-        .assert_success();
+    let report = config_init(
+        &project,
+        &["--force", "--migration-tool", "hostile-handler"],
+    )
+    .assert_success();
     assert_eq!(report["result"]["migration_handler"], "hostile-handler");
     assert_eq!(written(&project)["migrations"]["directory"], "migrations");
 
