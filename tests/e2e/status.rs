@@ -797,11 +797,18 @@ async fn no_reading_session_where_public_may_create() {
             Duration::from_secs(60),
         )
         .await;
-    let failure = refused.err().expect("refused").to_string();
-    assert!(failure.contains("PUBLIC holds CREATE"), "{failure}");
+    let failure = refused.err().expect("refused");
     assert!(
-        failure.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        failure.to_string().contains("PUBLIC holds CREATE"),
         "{failure}"
+    );
+    assert!(
+        failure
+            .suggestions
+            .iter()
+            .any(|help| help.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC")),
+        "{:?}",
+        failure.suggestions
     );
     // Made and refused in one transaction: no grant to any handler account
     // is left in the database (other tests' accounts come and go meanwhile).

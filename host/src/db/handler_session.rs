@@ -327,7 +327,7 @@ impl Server {
         let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
         let password = credentials::random_hex(24);
         let ephemeral = match self {
-            Server::Postgres(conn) => {
+            Server::Postgres(_) => {
                 match access {
                     Access::Write => {
                         postgres::create_account(admin, &account, &password, name, expires).await?
