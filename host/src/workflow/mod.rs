@@ -781,6 +781,7 @@ impl Init {
             environment::load_tool(&project.dir, &project.config, self.options.dry_run).await?;
         let label = format!("{} {}", handler.name, handler.version);
         self.result.handler = Some(handler);
+        self.result.handler_compile = Some(tool.component().into());
         Ok((tool, label))
     }
 
