@@ -164,6 +164,11 @@ fn the_first_load_is_compiled_visibly_once_then_read_from_the_cache() {
     assert_eq!(compile["from_cache"], false, "{first}");
     assert_eq!(compile["size_bytes"], bytes.len() as u64);
     assert!(compile["duration_ms"].as_u64().is_some(), "{first}");
+    let create_database = |report: &Value| report["result"]["steps"][11]["detail"].to_string();
+    assert!(
+        create_database(&first).contains("compiled for this machine first in"),
+        "{first}"
+    );
 
     // The compiled code is kept under the component's sha256.
     let cached = files_in(cache.path());
@@ -183,6 +188,7 @@ fn the_first_load_is_compiled_visibly_once_then_read_from_the_cache() {
     let report = second.assert_success();
     let compile = &report["result"]["handler_compile"];
     assert_eq!(compile["from_cache"], true, "{report}");
+    assert!(!create_database(&report).contains("compiled"), "{report}");
     assert!(!second.stderr.contains("Compiling handler"), "{}", second.stderr);
     assert_eq!(files_in(cache.path()), cached);
     assert_eq!(std::fs::metadata(&entry).unwrap().modified().unwrap(), written);

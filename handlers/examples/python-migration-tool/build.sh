@@ -7,7 +7,7 @@
 #
 #   build.sh PATH/TO/componentize-py OUT.wasm
 set -euo pipefail
-componentize_py="$1"
+componentize_py="$(realpath "$1")"
 out="$2"
 here="$(cd "$(dirname "$0")" && pwd)"
 wit="$here/../../../wit"
@@ -23,7 +23,9 @@ fi
 
 # componentize-py imports the app while it builds (to snapshot the
 # initialized interpreter), which leaves __pycache__ behind: build from a
-# copy so that the checkout stays clean.
+# copy so that the checkout stays clean. Builds are not byte for byte
+# reproducible (each is a new sha256: a new pin, a new compilation), which is
+# why an unchanged example is not built again.
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp "$here"/*.py "$work"/
