@@ -86,7 +86,9 @@ fn the_python_handler_initializes_and_migrates_sqlite_and_postgresql() {
         let target = Target::new(server, &unique("fdb_python"), project.path());
         let url = target.url();
         let env = [("DEV_DATABASE_URL", url.as_str())];
-        let report = project.run(&["init", "dev", "--json"], &env).assert_success();
+        let report = project
+            .run(&["init", "dev", "--json"], &env)
+            .assert_success();
         let result = &report["result"];
         assert_eq!(result["handler"]["name"], HANDLER, "{report}");
         assert_eq!(result["migration_table_created"], true);
@@ -107,7 +109,13 @@ fn the_python_handler_initializes_and_migrates_sqlite_and_postgresql() {
         std::fs::write(&sql, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
         let made = project
             .run(
-                &["generate-migration", "Add Users", "--sql", sql.to_str().unwrap(), "--json"],
+                &[
+                    "generate-migration",
+                    "Add Users",
+                    "--sql",
+                    sql.to_str().unwrap(),
+                    "--json",
+                ],
                 &[],
             )
             .assert_success();
@@ -117,7 +125,9 @@ fn the_python_handler_initializes_and_migrates_sqlite_and_postgresql() {
             std::fs::read_to_string(migrations.join(format!("{added}.sql"))).unwrap(),
             "CREATE TABLE users (id INTEGER PRIMARY KEY);\n"
         );
-        project.run(&["migrate", "dev", "--json"], &env).assert_success();
+        project
+            .run(&["migrate", "dev", "--json"], &env)
+            .assert_success();
         assert_eq!(
             tracking_rows(&target),
             vec![
@@ -189,7 +199,14 @@ fn the_first_load_is_compiled_visibly_once_then_read_from_the_cache() {
     let compile = &report["result"]["handler_compile"];
     assert_eq!(compile["from_cache"], true, "{report}");
     assert!(!create_database(&report).contains("compiled"), "{report}");
-    assert!(!second.stderr.contains("Compiling handler"), "{}", second.stderr);
+    assert!(
+        !second.stderr.contains("Compiling handler"),
+        "{}",
+        second.stderr
+    );
     assert_eq!(files_in(cache.path()), cached);
-    assert_eq!(std::fs::metadata(&entry).unwrap().modified().unwrap(), written);
+    assert_eq!(
+        std::fs::metadata(&entry).unwrap().modified().unwrap(),
+        written
+    );
 }

@@ -66,11 +66,7 @@ impl Announcement {
             let started = Instant::now();
             loop {
                 let mut stderr = std::io::stderr();
-                let _ = write!(
-                    stderr,
-                    "\r\x1b[2K{shown} {}s",
-                    started.elapsed().as_secs()
-                );
+                let _ = write!(stderr, "\r\x1b[2K{shown} {}s", started.elapsed().as_secs());
                 let _ = stderr.flush();
                 if stopped.recv_timeout(TICK) != Err(mpsc::RecvTimeoutError::Timeout) {
                     return;
