@@ -1,7 +1,7 @@
 //! Turning a component into native code for this machine: the one-time cost
 //! of a handler's first use (the result is kept in the compile cache). A
 //! Rust handler of a few hundred KB compiles in well under a second; an
-//! interpreted one (Python through componentize-py, ~18 MB) takes tens of
+//! interpreted one (Python through componentize-py, ~19 MB) takes tens of
 //! seconds, so that phase is shown while it runs on a terminal, logged, and
 //! timed for the report, instead of passing as a silent pause in whichever
 //! step first needs the handler.
@@ -46,7 +46,7 @@ fn megabytes(bytes: usize) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// The terminal line `Compiling handler NAME (18.4 MB) for this machine… 12 s`,
+/// The terminal line `Compiling handler NAME (19.3 MB) for this machine… 12s`,
 /// rewritten each second by a thread of its own until the compilation ends.
 struct Announcement {
     stop: mpsc::Sender<()>,
