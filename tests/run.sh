@@ -47,15 +47,18 @@ fi
 export FABER_DB_MOTO_VENV="$(cd "$venv" && pwd)"
 
 # Prisma's own CLI, to check that what handler-db-prisma leaves is what Prisma
-# expects. 6.19 runs its schema engine as WebAssembly: nothing to download.
+# expects. 6.19 runs its schema engine as WebAssembly through a driver adapter:
+# nothing to download. The PostgreSQL adapter is 7.x: 6.x cannot read the
+# catalog's `name` columns, so its `migrate deploy` fails on any database.
 prisma="${FABER_DB_PRISMA_NODE:-target/prisma-node}"
-if [[ ! -f "$prisma/node_modules/prisma/build/index.js" ]]; then
+prisma_packages=(prisma@6.19.3 @prisma/adapter-libsql@6.19.3 @prisma/adapter-pg@7.10.1)
+if ! grep -qs '"version": "7.10.1"' "$prisma/node_modules/@prisma/adapter-pg/package.json" \
+    || [[ ! -f "$prisma/node_modules/prisma/build/index.js" ]]; then
     say "installing Prisma into $prisma"
     command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
     mkdir -p "$prisma"
     (cd "$prisma" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
-        && npm install --save-exact --no-audit --no-fund --loglevel=error \
-            prisma@6.19.3 @prisma/adapter-libsql@6.19.3 @prisma/adapter-pg@6.19.3)
+        && npm install --save-exact --no-audit --no-fund --loglevel=error "${prisma_packages[@]}")
 fi
 export FABER_DB_PRISMA_NODE="$(cd "$prisma" && pwd)"
 
@@ -81,7 +84,7 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
 
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo nextest run -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 else
-    cargo test -p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo test -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
 fi

@@ -171,7 +171,8 @@ pub enum HandlerCommand {
     Info(NameArgs),
     /// Run the conformance suite against a handler component.
     Test(TestArgs),
-    /// Create a handler crate, built only against the WIT contract.
+    /// Create a Rust handler crate on the faber-db-handler SDK (written beside
+    /// it in vendor/faber-db, so it builds without a checkout or network).
     New(NewArgs),
 }
 
@@ -239,6 +240,18 @@ pub struct NameArgs {
 pub struct TestArgs {
     /// The component to test.
     pub path: PathBuf,
+    /// Run a migration tool's checks on this PostgreSQL or MySQL/MariaDB
+    /// server (or SQLite folder) instead of a temporary SQLite file: a
+    /// scratch database is created there for the run and dropped after it,
+    /// so the connection's user must be allowed to create databases. The
+    /// URL's database part is ignored; its password is never shown.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FABER_DB_HANDLER_TEST_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

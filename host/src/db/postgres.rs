@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::{PgConnection, PgRow, PgValueFormat};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
@@ -83,10 +83,53 @@ pub fn decode_value(row: &PgRow, index: usize) -> Result<Value, sqlx::Error> {
         "FLOAT4" => Value::Real(row.try_get::<f32, _>(index)?.into()),
         "FLOAT8" => Value::Real(row.try_get(index)?),
         "BYTEA" => Value::Blob(row.try_get(index)?),
+        "TIMESTAMPTZ" | "TIMESTAMP" if row.try_get_raw(index)?.format() == PgValueFormat::Text => {
+            let text = row
+                .try_get_raw(index)?
+                .as_str()
+                .map_err(sqlx::Error::Decode)?;
+            Value::Text(timestamp_text_rfc3339(text).ok_or_else(|| {
+                sqlx::Error::Protocol(format!("unreadable {type_name} value {text:?}"))
+            })?)
+        }
         "TIMESTAMPTZ" => Value::Text(super::rfc3339(row.try_get(index)?)),
         "TIMESTAMP" => Value::Text(super::rfc3339_naive(row.try_get(index)?)),
         _ => Value::Text(row.try_get(index).map_err(|_| unsupported(&type_name))?),
     })
+}
+
+/// A timestamp as a simple query returns it (`2026-11-24 10:06:02.33+00`,
+/// DateStyle ISO), as RFC 3339 in UTC. sqlx's own text decoding fails on
+/// a time of whole seconds with an offset (`…10:06:02+00`), which Prisma's
+/// millisecond times often are.
+fn timestamp_text_rfc3339(text: &str) -> Option<String> {
+    use time::macros::format_description;
+    let split = text.rfind(['+', '-']).filter(|&at| at > 10);
+    let (local, offset) = match split {
+        Some(at) => (&text[..at], Some(&text[at..])),
+        None => (text, None),
+    };
+    let local = time::PrimitiveDateTime::parse(
+        local,
+        format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]]"
+        ),
+    )
+    .ok()?;
+    let offset = match offset {
+        None => time::UtcOffset::UTC,
+        Some(offset) => {
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let mut parts = offset[1..].split(':').map(str::parse::<i8>);
+            let hours = parts.next()?.ok()?;
+            let minutes = parts.next().transpose().ok()?.unwrap_or(0);
+            let seconds = parts.next().transpose().ok()?.unwrap_or(0);
+            time::UtcOffset::from_hms(sign * hours, sign * minutes, sign * seconds).ok()?
+        }
+    };
+    Some(super::rfc3339(
+        local.assume_offset(offset).to_offset(time::UtcOffset::UTC),
+    ))
 }
 
 fn unsupported(type_name: &str) -> sqlx::Error {
@@ -437,4 +480,34 @@ pub async fn account_privileges(conn: &mut PgConnection) -> Result<Vec<String>, 
     .await
     .map(|rows| rows.into_iter().flatten().collect())?;
     Ok(privileges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timestamp_text_rfc3339 as rfc3339;
+
+    #[test]
+    fn timestamps_in_text_become_rfc3339_in_utc() {
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02.33+00").as_deref(),
+            Some("2026-11-24T10:06:02.33Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02+00").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 15:36:02.5+05:30").as_deref(),
+            Some("2026-11-24T10:06:02.5Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 02:06:02-08").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(rfc3339("infinity"), None);
+    }
 }

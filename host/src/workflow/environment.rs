@@ -75,7 +75,7 @@ pub fn connection_string(
     let (Some(raw), Some(variable)) = (raw, variable) else {
         return Ok(None);
     };
-    let target = ConnectionString::parse(&raw, variable, dir)?;
+    let target = ConnectionString::parse(&raw, variable, &sqlite_base(dir, config))?;
     if target.provider() != provider {
         return Err(Failure::new(format!(
             "{variable} points at {}, but the project's provider is {provider}",
@@ -88,6 +88,17 @@ pub fn connection_string(
         .help("Or change database.provider in the configuration"));
     }
     Ok(Some(target))
+}
+
+/// What a relative SQLite path is relative to: for Prisma, the directory
+/// of its schema, as Prisma's CLI and Client resolve it; for other tools,
+/// the project directory they run in.
+fn sqlite_base(dir: &Path, config: &Config) -> std::path::PathBuf {
+    if config.database.migration_tool.contains("prisma") {
+        super::prisma_schema::sqlite_base(dir)
+    } else {
+        dir.to_path_buf()
+    }
 }
 
 /// The error for an environment whose connection string is not there.

@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod lint;
 pub(crate) mod migrations;
 mod oplog;
+mod prisma_schema;
 mod respond;
 pub mod steps;
 pub mod tracking;

@@ -617,27 +617,35 @@ pub async fn info(args: NameArgs) -> i32 {
 // test
 
 pub async fn test(args: TestArgs) -> i32 {
-    let checks = conformance::run(&args.path).await;
-    let failed = checks.iter().filter(|check| !check.passed).count();
-    let mut done = Done::ok(checks, String::new());
-    done.ok = failed == 0;
-    done.message = if failed == 0 {
-        format!(
-            "{} conforms: {} check(s) passed",
-            args.path.display(),
-            done.result.len()
-        )
-    } else {
-        format!(
-            "{} does not conform: {failed} of {} check(s) failed",
-            args.path.display(),
-            done.result.len()
-        )
-    };
+    let outcome = async {
+        let server = match &args.database_url {
+            Some(url) => Some(conformance_server(url)?),
+            None => None,
+        };
+        let checks = conformance::run(&args.path, server.as_ref()).await;
+        let failed = checks.iter().filter(|check| !check.passed).count();
+        let mut done = Done::ok(checks, String::new());
+        done.ok = failed == 0;
+        done.message = if failed == 0 {
+            format!(
+                "{} conforms: {} check(s) passed",
+                args.path.display(),
+                done.result.len()
+            )
+        } else {
+            format!(
+                "{} does not conform: {failed} of {} check(s) failed",
+                args.path.display(),
+                done.result.len()
+            )
+        };
+        Ok(done)
+    }
+    .await;
     emit(
         args.output.json(),
         "handler-test",
-        Ok(done),
+        outcome,
         |checks: &Vec<conformance::Check>| {
             for check in checks {
                 let mark = if check.passed { "✓" } else { "✗" };
@@ -645,6 +653,14 @@ pub async fn test(args: TestArgs) -> i32 {
             }
         },
     )
+}
+
+/// The server `handler test --database-url` runs on; a relative SQLite
+/// path is relative to the current directory.
+fn conformance_server(url: &str) -> Outcome<crate::db::ConnectionString> {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // Named by its variable, so the help shows an `export` line that works.
+    crate::db::ConnectionString::parse(url, "FABER_DB_HANDLER_TEST_DATABASE_URL", &here)
 }
 
 // new
@@ -666,7 +682,9 @@ pub fn new(args: NewArgs) -> i32 {
                 "Build it: cd {} && cargo build --release --target wasm32-wasip2",
                 path.display()
             ))
-            .next(format!("Test it: faber-db handler test {wasm}"))
+            .next(format!(
+                "Test it: faber-db handler test {wasm} (and with --database-url URL on a PostgreSQL or MySQL server)"
+            ))
             .next(format!(
                 "Use it in a project: faber-db handler add {wasm} --cwd PROJECT"
             ))
