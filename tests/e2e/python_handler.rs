@@ -50,32 +50,9 @@ fn files_in(dir: &Path) -> Vec<String> {
 }
 
 #[test]
-fn the_python_handler_passes_the_conformance_suite() {
-    let run = crate::support::Run::from(
-        std::process::Command::new(BIN)
-            .args(["handler", "test", "--json"])
-            .arg(wasm())
-            .env("FABER_DB_CACHE_DIR", crate::support::shared_cache_dir())
-            .output()
-            .unwrap(),
-    );
-    let report = run.assert_success();
-    let checks = report["result"].as_array().unwrap();
-    assert!(
-        checks.iter().all(|check| check["passed"] == true),
-        "{report}"
-    );
-    let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
-    for expected in [
-        "info is valid",
-        "initialize-schema succeeds on a fresh SQLite database",
-        "a second call changes nothing",
-        "apply-migration runs it and records it",
-        "a failing migration is not recorded as applied",
-        "resolve-migration --applied records it as applied",
-        "stays inside its grant",
-    ] {
-        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+fn the_python_handler_passes_the_conformance_suite_on_every_provider() {
+    for server in [Server::Sqlite, Server::Postgres, Server::Mysql] {
+        crate::handlers::assert_conforms_on(&wasm(), server);
     }
 }
 
