@@ -82,17 +82,12 @@ fn the_python_handler_initializes_and_migrates_sqlite_and_postgresql() {
         assert_eq!(files_in(&migrations), vec![format!("{baseline}.sql")]);
 
         // The 0.3.0 operations through the host's own commands.
-        let sql = project.path().join("users.sql");
-        std::fs::write(&sql, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
+        let file = project.path().join("users.sql");
+        std::fs::write(&file, "CREATE TABLE users (id INTEGER PRIMARY KEY);\n").unwrap();
+        let sql = file.to_str().unwrap();
         let made = project
             .run(
-                &[
-                    "generate-migration",
-                    "Add Users",
-                    "--sql",
-                    sql.to_str().unwrap(),
-                    "--json",
-                ],
+                &["generate-migration", "Add Users", "--sql", sql, "--json"],
                 &[],
             )
             .assert_success();
