@@ -67,6 +67,10 @@ rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasi
 cargo build --release --target wasm32-wasip2 \
     -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
     -p hostile-handler -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
+# The host embeds the bundled handlers (host/build.rs): these, just built,
+# instead of a second build of its own.
+target_dir="${CARGO_TARGET_DIR:-target}"
+export FABER_DB_BUNDLED_DIR="$(cd "$target_dir" && pwd)/wasm32-wasip2/release"
 
 # The Python example handler, built with componentize-py (from PyPI, in a
 # virtual environment of its own); rebuilt only when its sources, the WIT or

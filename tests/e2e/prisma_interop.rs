@@ -238,7 +238,9 @@ const SQLITE_SCHEMA: &str = "generator client {\n  provider   = \"prisma-client-
 /// engine there), whichever way the project places the schema.
 #[test]
 fn a_relative_sqlite_path_is_relative_to_prismas_schema() {
-    let layouts: [(&str, &[(&str, &str)], &str); 5] = [
+    // (layout, its files, where `file:./dev.db` lands)
+    type Layout<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let layouts: [Layout; 5] = [
         (
             "default",
             &[("prisma/schema.prisma", SQLITE_SCHEMA)],

@@ -207,38 +207,39 @@ fn login_clause(password: &str, expires: u64) -> String {
 /// schema held by PUBLIC (the `public` schema before PostgreSQL 15).
 /// `admin` is a session in `name`; made in one transaction on it.
 pub async fn create_reading_account(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     password: &str,
     name: &str,
     expires: u64,
 ) -> Result<(), SqlError> {
+    let literal = account.replace('\'', "''");
+    // In the same transaction as the role, so a refusal leaves no role.
+    let refuse_if_it_may_create = format!(
+        "DO $check$ BEGIN \
+           IF has_database_privilege('{literal}', current_database(), 'CREATE') \
+             OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege('{literal}', oid, 'CREATE')) \
+           THEN RAISE EXCEPTION USING ERRCODE = '{MAY_CREATE}', MESSAGE = 'a role without privileges could create'; \
+           END IF; END $check$"
+    );
     let create = new_role(account, password, name, expires, Grants::Read)?;
-    admin.execute(&create, &[]).await?;
-    let may_create = admin
-        .query(
-            "SELECT (has_database_privilege($1, current_database(), 'CREATE') \
-                OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege($1, oid, 'CREATE')))",
-            &[super::Value::Text(account.to_owned())],
-        )
+    match admin
+        .execute(&format!("{create}; {refuse_if_it_may_create}"), &[])
         .await
-        .map(|rows| rows.rows.first().and_then(|row| row.first()).cloned());
-    match may_create {
-        Ok(Some(super::Value::Boolean(false))) => Ok(()),
-        outcome => {
-            let _ = remove_account(conn, Some(admin), account).await;
-            outcome?;
-            Err(SqlError {
-                code: None,
-                message: format!(
-                    "a role without privileges could still write in database {name} (PUBLIC holds CREATE on it or one of its schemas)"
-                ),
-                denied: true,
-            })
-        }
+    {
+        Err(err) if err.code.as_deref() == Some(MAY_CREATE) => Err(SqlError {
+            code: err.code,
+            message: format!(
+                "a role without privileges could still write in database {name}: PUBLIC holds CREATE on it or one of its schemas"
+            ),
+            denied: false,
+        }),
+        outcome => outcome.map(|_| ()),
     }
 }
+
+/// The SQLSTATE of [`create_reading_account`]'s refusal (a class of its own).
+pub const MAY_CREATE: &str = "FDB01";
 
 /// Hands the role, for the call, what the connection's user owns in this
 /// database's own schemas (schemas, tables, views, sequences, types,
@@ -362,6 +363,7 @@ pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
+    owns_nothing: bool,
 ) -> Result<Vec<String>, SqlError> {
     let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
@@ -369,6 +371,11 @@ pub async fn remove_account(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
     let (session, handed_over, routines) = match admin {
+        // A reading account could create nothing: DROP OWNED only revokes
+        // its grants in the database.
+        Some(super::Database::Postgres(admin)) if owns_nothing => {
+            (admin, String::new(), Vec::new())
+        }
         Some(super::Database::Postgres(admin)) => {
             let (statements, routines) = hand_over(admin, account).await?;
             (admin, statements, routines)
@@ -455,7 +462,7 @@ pub async fn sweep_accounts(
                 let _ = other.close().await;
             }
         }
-        remove_account(conn, None, role).await?;
+        remove_account(conn, None, role, false).await?;
     }
     Ok(())
 }

@@ -310,7 +310,7 @@ impl Init {
     ) -> Outcome<Progress<Connection>> {
         let config = &project.config;
         let Some(target) = environment::connection_string(&project.dir, config, variable)? else {
-            return self.no_connection_string(config, variable);
+            return self.no_connection_string(&project.dir, config, variable);
         };
         let variable = variable.unwrap_or_default();
         self.result.database_url = Some(target.masked());
@@ -323,6 +323,7 @@ impl Init {
     /// connects to its infrastructure; an error for a local server.
     fn no_connection_string(
         &self,
+        dir: &Path,
         config: &Config,
         variable: Option<&str>,
     ) -> Outcome<Progress<Connection>> {
@@ -342,6 +343,7 @@ impl Init {
             return Ok(Progress::Skipped(Connection::FromInfrastructure, detail));
         }
         Err(environment::no_connection_string(
+            dir,
             config,
             environment,
             variable,
