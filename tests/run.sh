@@ -72,6 +72,20 @@ cargo build --release --target wasm32-wasip2 \
 target_dir="${CARGO_TARGET_DIR:-target}"
 export FABER_DB_BUNDLED_DIR="$(cd "$target_dir" && pwd)/wasm32-wasip2/release"
 
+# The Python example handler, built with componentize-py (from PyPI, in a
+# virtual environment of its own); rebuilt only when its sources, the WIT or
+# the tool's version changed.
+componentize_py_version=0.25.1
+cpy="${FABER_DB_COMPONENTIZE_PY_VENV:-target/componentize-py-venv}"
+if ! "$cpy/bin/componentize-py" --version 2>/dev/null | grep -qx "componentize-py $componentize_py_version"; then
+    say "installing componentize-py $componentize_py_version into $cpy"
+    python3 -m venv "$cpy"
+    "$cpy/bin/pip" install --quiet --disable-pip-version-check "componentize-py==$componentize_py_version"
+fi
+say "building the Python example handler (componentize-py)"
+bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py" \
+    "${CARGO_TARGET_DIR:-target}/wasm32-wasip2/release/python_migration_tool.wasm"
+
 say "running the tests"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"

@@ -198,7 +198,10 @@ fn conformance(path: &Path) -> (i32, Value) {
 /// `handler test` on `server` (SQLite: its default temporary file).
 fn conformance_on(path: &Path, server: Server) -> (i32, Value) {
     let mut command = std::process::Command::new(BIN);
-    command.args(["handler", "test", "--json"]).arg(path);
+    command
+        .args(["handler", "test", "--json"])
+        .arg(path)
+        .env("FABER_DB_CACHE_DIR", crate::support::shared_cache_dir());
     if server != Server::Sqlite {
         command.args(["--database-url", &server.base_url()]);
     }
@@ -208,7 +211,7 @@ fn conformance_on(path: &Path, server: Server) -> (i32, Value) {
 
 /// Asserts a passing run on `server` that went through the whole 0.3.0
 /// life of a migration, in a scratch database that is gone afterwards.
-fn assert_conforms_on(path: &Path, server: Server) {
+pub(crate) fn assert_conforms_on(path: &Path, server: Server) {
     let (code, report) = conformance_on(path, server);
     assert_eq!(code, 0, "{server:?}: {report}");
     let checks = report["result"].as_array().unwrap();

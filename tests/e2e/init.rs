@@ -26,6 +26,7 @@ const RESULT_FIELDS: &[&str] = &[
     "dry_run",
     "database_url",
     "handler",
+    "handler_compile",
     "health",
     "pending_migrations",
     "handler_session",

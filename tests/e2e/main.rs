@@ -20,6 +20,7 @@ mod least_privilege;
 mod migrate;
 mod prisma_cli;
 mod prisma_interop;
+mod python_handler;
 mod readme;
 mod registry;
 mod sandbox;

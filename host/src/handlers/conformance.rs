@@ -63,7 +63,18 @@ pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
         "loads as a component",
         loaded
             .as_ref()
-            .map(|c| format!("sha256 {}", c.sha256))
+            .map(|c| {
+                let how = if c.from_cache {
+                    "from the compile cache"
+                } else {
+                    "compiled for this machine"
+                };
+                format!(
+                    "sha256 {}; {how} in {:.1} s",
+                    c.sha256,
+                    c.load_time.as_secs_f64()
+                )
+            })
             .map_err(Clone::clone),
     ));
     let Ok(component) = loaded else { return checks };

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::config::{Hosting, Provider};
 use crate::db::Confinement;
-use crate::runtime::SqlTally;
+use crate::runtime::{LoadedComponent, SqlTally};
 use crate::workflow::steps::StepRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +90,9 @@ pub struct InitResult {
     /// The connection target with its password masked.
     pub database_url: Option<String>,
     pub handler: Option<HandlerRef>,
+    /// How the migration-tool handler became native code for this machine
+    /// (before step 12 uses it): its own phase, timed apart from the steps.
+    pub handler_compile: Option<HandlerCompile>,
     pub health: Option<Health>,
     pub pending_migrations: Vec<String>,
     /// How the handler's SQL session was confined.
@@ -140,6 +143,29 @@ pub struct HandlerRef {
     pub source: &'static str,
     /// `verified` against handlers.lock, `pinned on first use`, or `not pinned (dry run)`.
     pub pin: &'static str,
+}
+
+/// The handler's compilation: the one-time cost of its first use on this
+/// machine (tens of seconds for an interpreted component), or a read from
+/// the compile cache afterwards.
+#[derive(Debug, Clone, Serialize)]
+pub struct HandlerCompile {
+    pub handler: String,
+    pub size_bytes: u64,
+    /// True when the native code came from the compile cache.
+    pub from_cache: bool,
+    pub duration_ms: u64,
+}
+
+impl From<&LoadedComponent> for HandlerCompile {
+    fn from(component: &LoadedComponent) -> HandlerCompile {
+        HandlerCompile {
+            handler: component.name.clone(),
+            size_bytes: component.size_bytes,
+            from_cache: component.from_cache,
+            duration_ms: component.load_time.as_millis() as u64,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

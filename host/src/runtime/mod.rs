@@ -11,6 +11,7 @@ pub mod bindings;
 mod cache;
 pub mod capabilities;
 mod cloud_provider;
+mod compile;
 mod failure;
 pub mod folder_budget;
 mod inspect;
@@ -60,6 +61,11 @@ pub struct LoadedComponent {
     pub sha256: String,
     /// True when the compiled code came from the on-disk cache.
     pub from_cache: bool,
+    /// The component's size, as read.
+    pub size_bytes: u64,
+    /// How long it took to have native code: compiling it, or reading it
+    /// from the cache.
+    pub load_time: Duration,
     component: Arc<Component>,
 }
 
@@ -104,6 +110,7 @@ impl Runtime {
             reason,
         };
         let sha256 = sha256_hex(bytes);
+        let started = Instant::now();
         let cached = self
             .cache
             .as_ref()
@@ -117,7 +124,7 @@ impl Runtime {
                         "it is precompiled native code; give the .wasm component instead".into(),
                     ));
                 }
-                let component = Component::new(&self.engine, bytes)
+                let component = compile::compile(&self.engine, name, bytes)
                     .map_err(|err| load_error(format!("not a valid component: {err}")))?;
                 if let Some(cache) = &self.cache {
                     cache.store(&sha256, &component);
@@ -130,6 +137,8 @@ impl Runtime {
             path: path.to_path_buf(),
             sha256,
             from_cache,
+            size_bytes: bytes.len() as u64,
+            load_time: started.elapsed(),
             component: Arc::new(component),
         })
     }

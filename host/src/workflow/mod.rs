@@ -782,8 +782,17 @@ impl Init {
     async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
         let (tool, handler) =
             environment::load_tool(&project.dir, &project.config, self.options.dry_run).await?;
-        let label = format!("{} {}", handler.name, handler.version);
+        let mut label = format!("{} {}", handler.name, handler.version);
         self.result.handler = Some(handler);
+        let compile = crate::report::HandlerCompile::from(tool.component());
+        // A compilation long enough to notice is named where the time went.
+        if !compile.from_cache && compile.duration_ms >= 1000 {
+            label.push_str(&format!(
+                ", compiled for this machine first in {:.1} s",
+                compile.duration_ms as f64 / 1000.0
+            ));
+        }
+        self.result.handler_compile = Some(compile);
         Ok((tool, label))
     }
 
