@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::db::{ConnectionString, Server, SessionPolicy, Value};
-use crate::runtime::bindings::latest::{
-    CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
-    Provider, Resolution, TrackingRequest, TrackingState,
-};
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
+};
+use crate::runtime::{
+    CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
+    Provider, Resolution, TrackingRequest, TrackingState,
 };
 use crate::workflow::tracking::{self, State};
 
@@ -42,7 +42,7 @@ fn check(name: &'static str, result: Result<String, String>) -> Check {
 /// first check that later ones depend on.
 pub async fn run(path: &Path) -> Vec<Check> {
     let mut checks = Vec::new();
-    let runtime = match Runtime::new(Limits::default(), crate::runtime::default_cache_dir()) {
+    let runtime = match Runtime::new(Limits::default()) {
         Ok(runtime) => runtime,
         Err(err) => {
             checks.push(check("runtime", Err(format!("{err:#}"))));

@@ -23,7 +23,7 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::HandlerRef;
-use crate::runtime::bindings::latest as wit;
+use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 use crate::workflow::tracking::{self, State};
 use crate::workflow::{environment, migrations};

@@ -36,7 +36,7 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, Status};
-use crate::runtime::bindings::latest as wit;
+use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool, SqlTally};
 
 pub struct Options {
