@@ -15,7 +15,11 @@ Measures, as medians over repeated runs on this machine:
   5. the peak resident memory of an init process;
   6. `faber-db status`: three PostgreSQL environments at once against the
      slowest one alone, and a SQLite environment with a large folder;
-  7. the tool people use today: Prisma's own `prisma migrate deploy` applying
+  7. `faber-db migrate`: a folder of 100 migrations applied on PostgreSQL
+     against its floor (host/examples/migrate_floor.rs: the same SQL and
+     Prisma's bookkeeping in one small program), and the cost per migration
+     as the folder grows to 1000;
+  8. the tool people use today: Prisma's own `prisma migrate deploy` applying
      the same baseline to a fresh SQLite file (Prisma 6.19 with its WebAssembly
      engine, as installed by tests/run.sh; skipped when it is not installed).
 
@@ -61,6 +65,13 @@ export default defineConfig({
   adapter: async () => new PrismaLibSQL({ url: "file:./dev.db" }),
 });
 """
+
+
+# Prisma's tracking table on PostgreSQL, as its schema engine creates it.
+TRACKING_TABLE = (
+    'CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, '
+    '"finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, '
+    '"started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)')
 
 
 def run_timed(argv, env=None, cwd=None, output=None):
@@ -177,9 +188,7 @@ class Bench:
             f"SELECT 1 FROM pg_database WHERE datname = '{name}';\n"
             f'CREATE DATABASE "{name}";\n'
             f'\\c "{name}"\n'
-            'CREATE TABLE "_prisma_migrations" ("id" VARCHAR(36) PRIMARY KEY NOT NULL, "checksum" VARCHAR(64) NOT NULL, '
-            '"finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL, "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, '
-            '"started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0);\n'
+            f"{TRACKING_TABLE};\n"
             "INSERT INTO \"_prisma_migrations\" (id, checksum, migration_name, finished_at, applied_steps_count) "
             "VALUES ('00000000-0000-4000-8000-000000000000', 'x', '20260101000000_init', now(), 1);\n"
             "SELECT 1;\n"
@@ -246,6 +255,39 @@ class Bench:
             (folder / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
         return [self.init(project, "sqlite", self.warm_cache) for _ in range(self.args.rounds)]
 
+
+    def migrate_project(self, count):
+        """A PostgreSQL project whose folder holds `count` migrations, each a
+        table with a primary key, a default and an index."""
+        project = Project(tempfile.mkdtemp(dir=self.scratch), "postgresql")
+        for i in range(count):
+            migration = project.migrations / f"2099{i:010d}_step_{i}"
+            migration.mkdir(parents=True)
+            (migration / "migration.sql").write_text(
+                f'CREATE TABLE "step_{i}" ("id" SERIAL PRIMARY KEY, "name" TEXT NOT NULL, '
+                f'"created_at" TIMESTAMPTZ NOT NULL DEFAULT now());\n'
+                f'CREATE INDEX "step_{i}_name_idx" ON "step_{i}" ("name");\n')
+        (project.migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
+        return project
+
+    def tracked_database(self):
+        """Untimed: a new database holding Prisma's empty tracking table."""
+        name = self.name()
+        psql(f'CREATE DATABASE "{name}"')
+        psql(TRACKING_TABLE, name)
+        return name
+
+    def migrate_round(self, project):
+        """One timed `faber-db migrate` of the project's folder and one run of
+        its floor, each onto a database of its own in the same state."""
+        name = self.tracked_database()
+        argv = [self.binary, "migrate", "dev", "--yes", "--json", "--cwd", project.dir]
+        migrate, _ = run_timed(argv, env=self.env(f"{PG}/{name}", self.warm_cache))
+        drop_database(name)
+        name = self.tracked_database()
+        floor, _ = run_timed([self.examples / "migrate_floor", f"{PG}/{name}?sslmode=disable", project.migrations])
+        drop_database(name)
+        return migrate, floor
 
     def status_project(self, provider, environments):
         """A project whose `environments` each have a database initialized
@@ -349,10 +391,17 @@ def main():
         samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
         samples["large_folder"] = bench.large_folder(folder_size)
         samples["status_three"], samples["status_slowest_single"] = bench.status_samples()
-        # Applying a large folder with `migrate` grows faster than linearly
-        # (see BENCHMARKS.md): 200 keeps the run short.
-        status_folder = min(folder_size, 200)
+        status_folder = folder_size
         samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(status_folder)
+        migrate_size = 10 if args.short else 100
+        project = bench.migrate_project(migrate_size)
+        samples["migrate"], samples["migrate_floor"] = map(
+            list, zip(*(bench.migrate_round(project) for _ in range(args.rounds))))
+        growth_rounds = 2 if args.short else 3
+        migrate_growth = {}
+        for count in ([1, 10, 50] if args.short else [1, 10, 100, 1000]):
+            project = bench.migrate_project(count)
+            migrate_growth[count] = [bench.migrate_round(project)[0] for _ in range(growth_rounds)]
         costs = bench.component_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
         prisma = bench.prisma_deploy(min(args.rounds, 5))
@@ -402,6 +451,17 @@ def main():
          ms(median["status_large_folder"]),
          f"{(median['status_large_folder'] - median['status_small_folder']) * 1000:+.1f} ms over one migration"),
     ]
+    growth_median = {count: statistics.median(values) for count, values in migrate_growth.items()}
+    rows += [
+        (f"migrate dev, PostgreSQL, {migrate_size} migrations onto an empty history (median of {n})",
+         ms(median["migrate"]), f"{median['migrate'] / median['migrate_floor']:.2f}× its floor"),
+        (f"floor: the same {migrate_size} migrations and Prisma's bookkeeping, one small program (median of {n})",
+         ms(median["migrate_floor"]), ""),
+        *[(f"migrate dev, PostgreSQL, {count} migration(s) (median of {growth_rounds})", ms(seconds),
+           f"{(seconds - growth_median[1]) / max(count - 1, 1) * 1000:.2f} ms per migration beyond the first"
+           if count > 1 else "")
+          for count, seconds in growth_median.items()],
+    ]
     if prisma is not None:
         rows += [
             (f"prisma migrate deploy, SQLite, first run in a new project (median of {len(prisma[0])})",
@@ -434,7 +494,8 @@ def main():
     if args.raw:
         raw = {"machine": machine(), "profile": args.profile, "rounds": args.rounds,
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": samples,
-               "component_ms": costs, "sequences_total_seconds": sequences, "peak_rss_kib": peak}
+               "component_ms": costs, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
+               "migrate_growth_seconds": migrate_growth}
         args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 
 

@@ -42,7 +42,7 @@ pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handl
     let folder = MigrationsFolder::new(&request.migrations_dir);
     let (script, checksum) = history::script(&folder, name)?;
     initialize(provider)?;
-    refuse_what_deploy_refuses(name)?;
+    refuse_what_deploy_refuses(provider, name)?;
 
     let id = tracking::new_record_id()?;
     let params = [
@@ -67,7 +67,7 @@ pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handl
     execute(&dialect::record_step(provider), &id_param).map_err(HandlerError::Sql)?;
     execute(&dialect::record_finished(provider), &id_param).map_err(HandlerError::Sql)?;
     log(Level::Info, &format!("applied and recorded {name}"));
-    history::row_by_id(&id)
+    history::row_by_id(provider, &id)
 }
 
 /// What `migrate deploy` does with a database before it applies anything:
@@ -91,8 +91,8 @@ fn initialize(provider: Provider) -> Result<(), HandlerError> {
 
 /// Deploy stops at an unresolved failure (P3009), and never applies a
 /// migration twice.
-fn refuse_what_deploy_refuses(name: &str) -> Result<(), HandlerError> {
-    let rows = history::rows()?;
+fn refuse_what_deploy_refuses(provider: Provider, name: &str) -> Result<(), HandlerError> {
+    let rows = history::rows_blocking(provider, name)?;
     if let Some(failed) = rows
         .iter()
         .find(|r| r.row.finished_at.is_none() && r.row.rolled_back_at.is_none())

@@ -99,7 +99,19 @@ pub fn marker(provider: Provider, n: usize) -> String {
 }
 
 /// Every row, in the order Prisma lists them (`started_at`, oldest first).
-pub const ALL_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs,      rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations      ORDER BY started_at ASC";
+pub const ALL_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs, \
+     rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations \
+     ORDER BY started_at ASC";
+
+/// The rows that [`ALL_ROWS`] returns and `condition` (whose parameters
+/// start at 1) keeps, in the same order: one migration's rows are read
+/// without reading the whole history, which grows with every migration.
+pub fn rows_where(condition: &str) -> String {
+    let (columns, order) = ALL_ROWS
+        .split_once(" ORDER BY ")
+        .expect("ALL_ROWS is ordered");
+    format!("{columns} WHERE {condition} ORDER BY {order}")
+}
 
 /// A query returning a row for each table of the database (or schema) the
 /// connection uses that Prisma does not ignore: a database with one refuses

@@ -43,6 +43,15 @@ impl MigrationsFolder {
         Ok(names)
     }
 
+    /// True when `name` is one of [`Self::migrations`], found without
+    /// listing the folder (which grows with every migration).
+    pub fn has_migration(&self, name: &str) -> bool {
+        !name.is_empty()
+            && !name.contains(['/', '\\'])
+            && !name.starts_with('.')
+            && self.root.join(name).join(MIGRATION_FILE).is_file()
+    }
+
     pub fn read(&self, relative: &str) -> Result<Vec<u8>, HandlerError> {
         fs::read(self.root.join(relative)).map_err(|e| fs_error(relative, e))
     }

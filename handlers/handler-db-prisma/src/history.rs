@@ -26,26 +26,51 @@ pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
 
 /// Every row, oldest first (Prisma orders by `started_at`).
 pub fn rows() -> Result<Vec<Row>, HandlerError> {
-    let result = query(dialect::ALL_ROWS, &[]).map_err(HandlerError::Sql)?;
-    result.rows.into_iter().map(row).collect()
+    rows_matching(dialect::ALL_ROWS.to_string(), Vec::new())
 }
 
 /// The rows of one migration, oldest first.
-pub fn rows_of(name: &str) -> Result<Vec<Row>, HandlerError> {
-    Ok(rows()?.into_iter().filter(|r| r.row.name == name).collect())
+pub fn rows_of(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError> {
+    let condition = format!("migration_name = {}", dialect::marker(provider, 1));
+    rows_matching(
+        dialect::rows_where(&condition),
+        vec![SqlValue::Text(name.to_string())],
+    )
+}
+
+/// The rows that stop `migrate deploy` from applying `name`: an unresolved
+/// failure of any migration, or `name` itself already applied.
+pub fn rows_blocking(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError> {
+    let condition = format!(
+        "rolled_back_at IS NULL AND (finished_at IS NULL OR migration_name = {})",
+        dialect::marker(provider, 1)
+    );
+    rows_matching(
+        dialect::rows_where(&condition),
+        vec![SqlValue::Text(name.to_string())],
+    )
 }
 
 /// The row with this id, as it is now.
-pub fn row_by_id(id: &str) -> Result<TrackingRow, HandlerError> {
-    rows()?
-        .into_iter()
-        .find(|r| r.id == id)
-        .map(|r| r.row)
-        .ok_or_else(|| {
-            HandlerError::Internal(format!(
-                "the row {id} just written to {TRACKING_TABLE} is gone"
-            ))
-        })
+pub fn row_by_id(provider: Provider, id: &str) -> Result<TrackingRow, HandlerError> {
+    let condition = format!("id = {}", dialect::marker(provider, 1));
+    rows_matching(
+        dialect::rows_where(&condition),
+        vec![SqlValue::Text(id.to_string())],
+    )?
+    .into_iter()
+    .next()
+    .map(|r| r.row)
+    .ok_or_else(|| {
+        HandlerError::Internal(format!(
+            "the row {id} just written to {TRACKING_TABLE} is gone"
+        ))
+    })
+}
+
+fn rows_matching(statement: String, params: Vec<SqlValue>) -> Result<Vec<Row>, HandlerError> {
+    let result = query(&statement, &params).map_err(HandlerError::Sql)?;
+    result.rows.into_iter().map(row).collect()
 }
 
 /// The folder's migrations in Prisma's order, each with its SQL and the
@@ -68,10 +93,7 @@ pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, Handler
 /// A migration's SQL and its checksum, or `invalid-request` when the folder
 /// has no such migration.
 pub fn script(folder: &MigrationsFolder, name: &str) -> Result<(String, String), HandlerError> {
-    if name.contains(['/', '\\'])
-        || name.starts_with('.')
-        || !folder.migrations()?.iter().any(|m| m == name)
-    {
+    if !folder.has_migration(name) {
         return Err(HandlerError::InvalidRequest(format!(
             "the migrations folder has no migration {name} (a directory with a migration.sql)"
         )));

@@ -32,7 +32,7 @@ fn applied(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handler
     if !history::initialized(provider)? {
         tracking::ensure_table(provider)?;
     }
-    let rows = history::rows_of(name)?;
+    let rows = history::rows_of(provider, name)?;
     if rows.iter().any(|r| r.row.finished_at.is_some()) {
         return Err(HandlerError::Conflict(format!(
             "{name} is already recorded as applied in the database (P3008)"
@@ -46,14 +46,14 @@ fn applied(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handler
         SqlValue::Text(name.to_string()),
     ];
     execute(&dialect::record_marked_applied(provider), &params).map_err(HandlerError::Sql)?;
-    history::row_by_id(&id)
+    history::row_by_id(provider, &id)
 }
 
 /// Marks the failed attempts of a migration rolled back. A migration never
 /// attempted (P3011) or not failed (P3012) is refused.
 fn rolled_back(provider: Provider, name: &str) -> Result<TrackingRow, HandlerError> {
     let rows = if history::initialized(provider)? {
-        history::rows_of(name)?
+        history::rows_of(provider, name)?
     } else {
         Vec::new()
     };
@@ -69,7 +69,7 @@ fn rolled_back(provider: Provider, name: &str) -> Result<TrackingRow, HandlerErr
     }
     mark_failed_rolled_back(provider, &rows)?;
     let last = rows.last().map(|r| r.id.clone()).unwrap_or_default();
-    history::row_by_id(&last)
+    history::row_by_id(provider, &last)
 }
 
 /// A failed attempt: neither finished nor rolled back.

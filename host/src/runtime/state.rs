@@ -70,13 +70,14 @@ impl HandlerState {
             .allow_blocking_current_thread(true);
         let mut folder_budget = None;
         if let Some((host, guest)) = &grant.directory {
-            let perms = if grant.directory_read_only {
-                FsPerms::ReadOnly
+            // A folder the call cannot write needs no budget (measuring it
+            // walks the whole folder, at every call).
+            if grant.directory_read_only {
+                wasi.preopened_dir(host, guest, FsPerms::ReadOnly)?;
             } else {
-                FsPerms::ReadWrite
-            };
-            wasi.preopened_dir(host, guest, perms)?;
-            folder_budget = Some(FolderBudget::new(host));
+                wasi.preopened_dir(host, guest, FsPerms::ReadWrite)?;
+                folder_budget = Some(FolderBudget::new(host));
+            }
         }
         Ok(HandlerState {
             handler: handler.to_owned(),
