@@ -154,7 +154,7 @@ pub async fn load_tool(
     let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
     let info = tool.info().await.map_err(handlers::failure)?;
     let provider = config.database.provider;
-    if !info.providers.contains(&provider.into()) {
+    if !info.providers.contains(&provider) {
         return Err(
             Failure::new(format!("Handler {name} does not support {provider}"))
                 .help("Use a migration tool whose handler supports this provider"),

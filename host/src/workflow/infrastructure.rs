@@ -114,7 +114,7 @@ impl Cloud {
                 project: project_name,
                 environment: environment.to_owned(),
                 hosting: hosting.as_str().to_owned(),
-                provider: config.database.provider.into(),
+                provider: config.database.provider,
                 settings,
             },
             hosting,

@@ -76,11 +76,7 @@ fn description(
         world: shape.world,
         host_supports: shape.world.supported_versions().to_vec(),
         wit_version: shape.wit_version,
-        providers: info
-            .providers
-            .iter()
-            .map(|p| config::Provider::from(*p).as_str())
-            .collect(),
+        providers: info.providers.iter().map(|p| p.as_str()).collect(),
         hostings,
         capabilities: shape.capabilities,
         imports: shape.imports,

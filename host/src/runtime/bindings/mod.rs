@@ -40,6 +40,7 @@ macro_rules! contract_versions {
         $(pub(super) mod $module;)*
 
         /// Every supported contract version, oldest first.
+        #[allow(clippy::needless_update, reason = "a version need not define every world")]
         pub const VERSIONS: &[Version] = &[$(Version {
             number: $number,
             $($world: Some(link!($world, $module)),)*
