@@ -24,25 +24,11 @@ impl CloudProvider {
     /// Links the capabilities of the cloud-provider world (AWS RDS and
     /// logging); a component that imports anything else is refused.
     pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
-        let shape = runtime.inspect(&component)?;
-        if shape.world != World::CloudProvider {
-            return Err(HandlerFailure::Incompatible {
-                handler: component.name.clone(),
-                reason: format!(
-                    "it is a {} handler, not a cloud-provider handler",
-                    shape.world.as_str()
-                ),
-            });
-        }
-        let linked = runtime
-            .linker()
-            .and_then(|mut linker| {
-                bindings::link_cloud_provider(&shape.wit_version, &mut linker, &component.component)
-            })
-            .map_err(|err| HandlerFailure::Incompatible {
-                handler: component.name.clone(),
-                reason: format!("{err:#}"),
-            })?;
+        let (shape, linked) = runtime.link(
+            &component,
+            World::CloudProvider,
+            bindings::link_cloud_provider,
+        )?;
         Ok(CloudProvider {
             runtime: runtime.clone(),
             component,

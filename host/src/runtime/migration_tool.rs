@@ -61,25 +61,11 @@ impl MigrationTool {
     /// for the contract version the component was built against; anything
     /// else it imports, or a missing export, is refused.
     pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
-        let shape = runtime.inspect(&component)?;
-        if shape.world != World::MigrationTool {
-            return Err(HandlerFailure::Incompatible {
-                handler: component.name.clone(),
-                reason: format!(
-                    "it is a {} handler, not a migration-tool handler",
-                    shape.world.as_str()
-                ),
-            });
-        }
-        let linked = runtime
-            .linker()
-            .and_then(|mut linker| {
-                bindings::link_migration_tool(&shape.wit_version, &mut linker, &component.component)
-            })
-            .map_err(|err| HandlerFailure::Incompatible {
-                handler: component.name.clone(),
-                reason: format!("{err:#}"),
-            })?;
+        let (shape, linked) = runtime.link(
+            &component,
+            World::MigrationTool,
+            bindings::link_migration_tool,
+        )?;
         Ok(MigrationTool {
             runtime: runtime.clone(),
             component,

@@ -158,6 +158,35 @@ impl Runtime {
         Ok(linker)
     }
 
+    /// Reads `component`'s world and contract version, refuses it unless it
+    /// is a `world` handler, and links it for its version with `link` (from
+    /// the version table): anything else it imports, or a missing export,
+    /// is refused.
+    fn link<L: ?Sized>(
+        &self,
+        component: &LoadedComponent,
+        world: World,
+        link: fn(&str, &mut Linker<HandlerState>, &Component) -> wasmtime::Result<Box<L>>,
+    ) -> Result<(Shape, Box<L>), HandlerFailure> {
+        let incompatible = |reason: String| HandlerFailure::Incompatible {
+            handler: component.name.clone(),
+            reason,
+        };
+        let shape = self.inspect(component)?;
+        if shape.world != world {
+            return Err(incompatible(format!(
+                "it is a {} handler, not a {} handler",
+                shape.world.as_str(),
+                world.as_str()
+            )));
+        }
+        let linked = self
+            .linker()
+            .and_then(|mut linker| link(&shape.wit_version, &mut linker, &component.component))
+            .map_err(|err| incompatible(format!("{err:#}")))?;
+        Ok((shape, linked))
+    }
+
     /// One sandboxed call: a fresh store and instance, the limits applied,
     /// and any trap or limit turned into a [`HandlerFailure`]. An instance
     /// that cannot be created is an incompatible handler, not a crash. The

@@ -311,23 +311,11 @@ macro_rules! migration_tool_calls {
                 })
             }
 
-            fn initialize_schema<'a>(
-                &'a self,
-                store: &'a mut wasmtime::Store<HandlerState>,
-                request: &'a $crate::runtime::contract::InitializeRequest,
-            ) -> $crate::runtime::bindings::Call<
-                'a,
-                Result<$crate::runtime::contract::InitializeOutcome, $crate::runtime::contract::HandlerError>,
-            > {
-                Box::pin(async move {
-                    let request = request.clone().adapt();
-                    let answer = self
-                        .faber_db_migration_tool()
-                        .call_initialize_schema(store, &request)
-                        .await?;
-                    Ok(answer.adapt())
-                })
-            }
+            $crate::runtime::bindings::request_call!(
+                faber_db_migration_tool, initialize_schema, call_initialize_schema,
+                $crate::runtime::contract::InitializeRequest
+                    => $crate::runtime::contract::InitializeOutcome
+            );
 
             $($more)*
         }
@@ -392,91 +380,51 @@ macro_rules! cloud_provider_calls {
                 Box::pin(async move { self.faber_db_cloud_provider().call_hostings(store).await })
             }
 
-            fn plan<'a>(
-                &'a self,
-                store: &'a mut wasmtime::Store<HandlerState>,
-                request: &'a $crate::runtime::contract::InfrastructureRequest,
-            ) -> $crate::runtime::bindings::Call<
-                'a,
-                Result<Vec<String>, $crate::runtime::contract::HandlerError>,
-            > {
-                Box::pin(async move {
-                    let request = request.clone().adapt();
-                    let answer = self
-                        .faber_db_cloud_provider()
-                        .call_plan(store, &request)
-                        .await?;
-                    Ok(answer.adapt())
-                })
-            }
-
-            fn find<'a>(
-                &'a self,
-                store: &'a mut wasmtime::Store<HandlerState>,
-                request: &'a $crate::runtime::contract::InfrastructureRequest,
-            ) -> $crate::runtime::bindings::Call<
-                'a,
-                Result<
-                    Option<$crate::runtime::contract::Infrastructure>,
-                    $crate::runtime::contract::HandlerError,
-                >,
-            > {
-                Box::pin(async move {
-                    let request = request.clone().adapt();
-                    let answer = self
-                        .faber_db_cloud_provider()
-                        .call_find(store, &request)
-                        .await?;
-                    Ok(answer.adapt())
-                })
-            }
-
-            fn provision<'a>(
-                &'a self,
-                store: &'a mut wasmtime::Store<HandlerState>,
-                request: &'a $crate::runtime::contract::InfrastructureRequest,
-            ) -> $crate::runtime::bindings::Call<
-                'a,
-                Result<
-                    $crate::runtime::contract::Infrastructure,
-                    $crate::runtime::contract::HandlerError,
-                >,
-            > {
-                Box::pin(async move {
-                    let request = request.clone().adapt();
-                    let answer = self
-                        .faber_db_cloud_provider()
-                        .call_provision(store, &request)
-                        .await?;
-                    Ok(answer.adapt())
-                })
-            }
-
-            fn poll<'a>(
-                &'a self,
-                store: &'a mut wasmtime::Store<HandlerState>,
-                request: &'a $crate::runtime::contract::InfrastructureRequest,
-            ) -> $crate::runtime::bindings::Call<
-                'a,
-                Result<
-                    $crate::runtime::contract::Infrastructure,
-                    $crate::runtime::contract::HandlerError,
-                >,
-            > {
-                Box::pin(async move {
-                    let request = request.clone().adapt();
-                    let answer = self
-                        .faber_db_cloud_provider()
-                        .call_poll(store, &request)
-                        .await?;
-                    Ok(answer.adapt())
-                })
-            }
+            $crate::runtime::bindings::request_call!(
+                faber_db_cloud_provider, plan, call_plan,
+                $crate::runtime::contract::InfrastructureRequest => Vec<String>
+            );
+            $crate::runtime::bindings::request_call!(
+                faber_db_cloud_provider, find, call_find,
+                $crate::runtime::contract::InfrastructureRequest
+                    => Option<$crate::runtime::contract::Infrastructure>
+            );
+            $crate::runtime::bindings::request_call!(
+                faber_db_cloud_provider, provision, call_provision,
+                $crate::runtime::contract::InfrastructureRequest
+                    => $crate::runtime::contract::Infrastructure
+            );
+            $crate::runtime::bindings::request_call!(
+                faber_db_cloud_provider, poll, call_poll,
+                $crate::runtime::contract::InfrastructureRequest
+                    => $crate::runtime::contract::Infrastructure
+            );
         }
     };
 }
 
-pub(crate) use {cloud_provider_calls, migration_tool_calls};
+/// A call that takes one request and answers with the handler's result,
+/// both converted between the version's types and the host's.
+macro_rules! request_call {
+    ($interface:ident, $name:ident, $call:ident, $request:ty => $answer:ty) => {
+        fn $name<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            request: &'a $request,
+        ) -> $crate::runtime::bindings::Call<
+            'a,
+            Result<$answer, $crate::runtime::contract::HandlerError>,
+        > {
+            Box::pin(async move {
+                let request = request.clone().adapt();
+                let answer = self.$interface().$call(store, &request).await?;
+                Ok(answer.adapt())
+            })
+        }
+    };
+}
+
+pub(crate) use {cloud_provider_calls, migration_tool_calls, request_call};
 
 #[cfg(test)]
 mod tests {

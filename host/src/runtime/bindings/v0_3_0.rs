@@ -84,20 +84,9 @@ super::migration_tool_calls! {
         })
     }
 
-    fn read_state<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        request: &'a host::TrackingRequest,
-    ) -> super::Call<'a, Result<host::TrackingState, host::HandlerError>> {
-        Box::pin(async move {
-            let request = request.clone().adapt();
-            let answer = self
-                .faber_db_migration_tool()
-                .call_read_state(store, &request)
-                .await?;
-            Ok(answer.adapt())
-        })
-    }
+    super::request_call!(
+        faber_db_migration_tool, read_state, call_read_state, host::TrackingRequest => host::TrackingState
+    );
 
     fn apply_migration<'a>(
         &'a self,
@@ -132,20 +121,9 @@ super::migration_tool_calls! {
         })
     }
 
-    fn create_migration<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        request: &'a host::CreateRequest,
-    ) -> super::Call<'a, Result<String, host::HandlerError>> {
-        Box::pin(async move {
-            let request = request.clone().adapt();
-            let answer = self
-                .faber_db_migration_tool()
-                .call_create_migration(store, &request)
-                .await?;
-            Ok(answer.adapt())
-        })
-    }
+    super::request_call!(
+        faber_db_migration_tool, create_migration, call_create_migration, host::CreateRequest => String
+    );
 }
 
 super::cloud_provider_calls!();
