@@ -47,15 +47,18 @@ fi
 export FABER_DB_MOTO_VENV="$(cd "$venv" && pwd)"
 
 # Prisma's own CLI, to check that what handler-db-prisma leaves is what Prisma
-# expects. 6.19 runs its schema engine as WebAssembly: nothing to download.
+# expects. 6.19 runs its schema engine as WebAssembly through a driver adapter:
+# nothing to download. The PostgreSQL adapter is 7.x: 6.x cannot read the
+# catalog's `name` columns, so its `migrate deploy` fails on any database.
 prisma="${FABER_DB_PRISMA_NODE:-target/prisma-node}"
-if [[ ! -f "$prisma/node_modules/prisma/build/index.js" ]]; then
+prisma_packages=(prisma@6.19.3 @prisma/adapter-libsql@6.19.3 @prisma/adapter-pg@7.10.1)
+if ! grep -qs '"version": "7.10.1"' "$prisma/node_modules/@prisma/adapter-pg/package.json" \
+    || [[ ! -f "$prisma/node_modules/prisma/build/index.js" ]]; then
     say "installing Prisma into $prisma"
     command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
     mkdir -p "$prisma"
     (cd "$prisma" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
-        && npm install --save-exact --no-audit --no-fund --loglevel=error \
-            prisma@6.19.3 @prisma/adapter-libsql@6.19.3 @prisma/adapter-pg@6.19.3)
+        && npm install --save-exact --no-audit --no-fund --loglevel=error "${prisma_packages[@]}")
 fi
 export FABER_DB_PRISMA_NODE="$(cd "$prisma" && pwd)"
 
@@ -64,11 +67,15 @@ rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasi
 cargo build --release --target wasm32-wasip2 \
     -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
     -p hostile-handler -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
+# The host embeds the bundled handlers (host/build.rs): these, just built,
+# instead of a second build of its own.
+target_dir="${CARGO_TARGET_DIR:-target}"
+export FABER_DB_BUNDLED_DIR="$(cd "$target_dir" && pwd)/wasm32-wasip2/release"
 
 say "running the tests"
 # The crash tests kill or pause the binary at a step boundary through its
 # fault-injection hook, compiled in only with this feature.
-packages=(-p faber-db -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --features faber-db/failpoints)
+packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else

@@ -17,15 +17,23 @@ use crate::config::{Hosting, Provider};
                   Configuration: .fractary/plugins/faber-db/config.json in the project directory \
                   (create it with `faber-db config init`).",
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled (status adds 4, 5 and 6: see faber-db status --help).\n\
-                  Environment: FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
+                  Environment: connection strings from the variables the configuration names, else from the \
+                  project's .env file (or --env-file PATH); FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
                   FABER_DB_HANDLERS_DIR (user-wide handlers), \
                   FABER_DB_HANDLER_CACHE (handlers fetched from registries), FABER_DB_REGISTRY_USERNAME and \
                   FABER_DB_REGISTRY_PASSWORD (registry credentials), NO_COLOR."
 )]
 pub struct Cli {
-    /// Show progress and handler messages on stderr (-vv for debug).
+    /// On stderr: -v each step's outcome and time, the handler loaded and
+    /// the handlers' messages; -vv also every SQL statement a handler sends
+    /// and the handlers' debug messages.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+
+    /// Read connection variables from this file instead of the project's
+    /// .env (variables set in the environment still win).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -171,7 +179,8 @@ pub enum HandlerCommand {
     Info(NameArgs),
     /// Run the conformance suite against a handler component.
     Test(TestArgs),
-    /// Create a handler crate, built only against the WIT contract.
+    /// Create a Rust handler crate on the faber-db-handler SDK (written beside
+    /// it in vendor/faber-db, so it builds without a checkout or network).
     New(NewArgs),
 }
 
@@ -196,6 +205,10 @@ pub struct AddArgs {
     /// handlers folder (to commit it), not only into the user's cache.
     #[arg(long)]
     pub vendor: bool,
+    /// Also make it the project's migration tool (database.migration_tool)
+    /// or cloud provider (integration.cloud_plugin) in the configuration.
+    #[arg(long = "use")]
+    pub use_it: bool,
     #[command(flatten)]
     pub project: ProjectArgs,
 }
@@ -239,6 +252,18 @@ pub struct NameArgs {
 pub struct TestArgs {
     /// The component to test.
     pub path: PathBuf,
+    /// Run a migration tool's checks on this PostgreSQL or MySQL/MariaDB
+    /// server (or SQLite folder) instead of a temporary SQLite file: a
+    /// scratch database is created there for the run and dropped after it,
+    /// so the connection's user must be allowed to create databases. The
+    /// URL's database part is ignored; its password is never shown.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "FABER_DB_HANDLER_TEST_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -381,8 +406,14 @@ pub struct GenerateArgs {
 pub enum ConfigCommand {
     /// Write .fractary/plugins/faber-db/config.json (asks on a terminal).
     Init(ConfigInitArgs),
-    /// Print the JSON Schema of the configuration file.
-    Schema,
+    /// Print the JSON Schema of the configuration file (with --json, inside the usual report).
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -391,7 +422,8 @@ pub struct ConfigInitArgs {
     pub provider: Option<ProviderArg>,
     #[arg(long, value_enum)]
     pub hosting: Option<HostingArg>,
-    /// Migration tool whose handler initializes schemas.
+    /// Migration tool whose handler initializes schemas: a bundled one
+    /// (prisma, dbmate) or any handler installed or pinned in the project.
     #[arg(long, value_name = "TOOL")]
     pub migration_tool: Option<String>,
     /// Take the defaults for everything not given, without asking.

@@ -9,6 +9,7 @@ pub mod cloud;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod dotenv;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod failure;

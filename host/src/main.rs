@@ -11,6 +11,9 @@ fn main() {
         1 => Level::Info,
         _ => Level::Debug,
     });
+    if let Some(path) = cli.env_file {
+        faber_db::dotenv::set_file(path);
+    }
     let code = match cli.command {
         Command::Init(args) => runtime().block_on(commands::init::run(args)),
         Command::Status(args) => runtime().block_on(commands::status::run(args)),
@@ -18,7 +21,7 @@ fn main() {
         Command::Resolve(args) => runtime().block_on(commands::migrate::resolve(args)),
         Command::GenerateMigration(args) => runtime().block_on(commands::migrate::generate(args)),
         Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
-        Command::Config(ConfigCommand::Schema) => commands::config::schema(),
+        Command::Config(ConfigCommand::Schema(args)) => commands::config::schema(args),
         Command::Handler(command) => runtime().block_on(handler(command)),
     };
     std::process::exit(code);

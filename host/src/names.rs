@@ -59,6 +59,16 @@ pub fn derive(project: &str, environment: &str) -> String {
     name.trim_end_matches('_').to_owned()
 }
 
+/// The database name an environment gets when nothing names one:
+/// `<project folder>_<environment>`.
+pub fn default_database(project: &std::path::Path, environment: &str) -> String {
+    let folder = project
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    derive(&folder, environment)
+}
+
 /// Quotes an identifier for the provider's SQL.
 pub fn quote(provider: Provider, identifier: &str) -> String {
     match provider {

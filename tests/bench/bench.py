@@ -105,10 +105,16 @@ def drop_database(name):
 
 def build(profile):
     flags = ["--release"] if profile == "release" else []
-    subprocess.run(["cargo", "build", "-q", "-p", "faber-db", "--bins", "--examples", *flags], cwd=ROOT, check=True)
-    subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip2", "-p", "handler-db-prisma"],
+    target_dir = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target")).resolve()
+    subprocess.run(["cargo", "build", "-q", "--release", "--target", "wasm32-wasip2",
+                    "-p", "handler-db-prisma", "-p", "handler-db-dbmate", "-p", "handler-cloud-aws"],
                    cwd=ROOT, check=True)
-    target = ROOT / "target" / profile
+    # The components just built are the ones the host embeds, as in tests/run.sh
+    # (the same value, so a build after the tests reuses theirs).
+    bundled = dict(os.environ, FABER_DB_BUNDLED_DIR=str(target_dir / "wasm32-wasip2/release"))
+    subprocess.run(["cargo", "build", "-q", "-p", "faber-db", "--bins", "--examples", *flags],
+                   cwd=ROOT, check=True, env=bundled)
+    target = target_dir / profile
     return target / "faber-db", target / "examples"
 
 

@@ -1,6 +1,8 @@
 //! `faber-db config init` and `config schema`.
 
-use crate::support::{BIN, Project};
+use serde_json::json;
+
+use crate::support::{BIN, Project, Run, component};
 
 #[test]
 fn writes_a_configuration_that_init_accepts_and_refuses_to_overwrite() {
@@ -114,4 +116,144 @@ fn on_a_terminal_config_init_asks_and_takes_the_answers() {
         "an empty answer takes the default"
     );
     assert_eq!(config["database"]["migration_tool"], "dbmate");
+}
+
+/// `faber-db config init --yes ARGS --json` in `project`.
+fn config_init(project: &Project, args: &[&str]) -> Run {
+    let mut all = vec!["config", "init", "--yes"];
+    all.extend_from_slice(args);
+    all.push("--json");
+    project.run(&all, &[])
+}
+
+/// The configuration file `config init` wrote into `project`.
+fn written(project: &Project) -> serde_json::Value {
+    let path = project
+        .path()
+        .join(".fractary/plugins/faber-db/config.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_readme_configuration_example_is_what_config_init_writes() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("\n## Configuration\n").nth(1).unwrap();
+    let example = section
+        .split("```json\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap();
+    let example: serde_json::Value = serde_json::from_str(example).unwrap();
+    let project = Project::empty();
+    config_init(&project, &["--provider", "postgresql"]).assert_success();
+    assert_eq!(written(&project), example);
+}
+
+#[test]
+fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_unknown_tool() {
+    let project = Project::named("shop");
+    let report = config_init(
+        &project,
+        &["--provider", "postgresql", "--migration-tool", "dbmate"],
+    )
+    .assert_success();
+    assert_eq!(report["result"]["migration_handler"], "handler-db-dbmate");
+    let config = written(&project);
+    assert_eq!(config["migrations"]["directory"], "db/migrations");
+    assert_eq!(
+        config["sandbox"],
+        json!({"memory_mib": 256, "fuel": 20_000_000_000u64, "timeout_seconds": 60})
+    );
+    assert_eq!(
+        config["environments"]["production"]["connection_string_env"],
+        "PRODUCTION_DATABASE_URL"
+    );
+    // The suggested connection string names the environment's own database.
+    let next = report["next_steps"][0].as_str().unwrap();
+    assert!(next.contains("localhost:5432/shop_dev\""), "{next}");
+    let staging = project.run(&["init", "staging", "--json"], &[]);
+    let help = staging.json()["recovery"]["suggestions"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(help.contains("/shop_staging\""), "{help}");
+    assert!(help.contains(".env"), "{help}");
+
+    let before = written(&project);
+    let unknown = config_init(&project, &["--force", "--migration-tool", "flyway"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.stdout);
+    let report = unknown.json();
+    assert!(
+        report["cause"].as_str().unwrap().contains("prisma, dbmate"),
+        "{report}"
+    );
+    assert_eq!(written(&project), before, "nothing was written");
+}
+
+#[test]
+fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_it() {
+    let project = Project::empty();
+    project
+        .run(&["config", "init", "--yes", "--json"], &[])
+        .assert_success();
+    project.update_config(|config| config["team"] = json!({"owner": "data"}));
+    let wasm = component("hostile-handler");
+    let added = project
+        .run(
+            &["handler", "add", wasm.to_str().unwrap(), "--use", "--json"],
+            &[],
+        )
+        .assert_success();
+    assert_eq!(
+        added["result"]["configured"],
+        "database.migration_tool = \"hostile-handler\""
+    );
+    let config = written(&project);
+    assert_eq!(config["database"]["migration_tool"], "hostile-handler");
+    assert_eq!(config["team"]["owner"], "data", "other keys are kept");
+
+    let report = config_init(
+        &project,
+        &["--force", "--migration-tool", "hostile-handler"],
+    )
+    .assert_success();
+    assert_eq!(report["result"]["migration_handler"], "hostile-handler");
+    assert_eq!(written(&project)["migrations"]["directory"], "migrations");
+
+    // A bundled handler by its short name, made the tool again.
+    let back = project
+        .run(&["handler", "add", "prisma", "--use", "--json"], &[])
+        .assert_success();
+    assert_eq!(back["result"]["pin"]["name"], "handler-db-prisma");
+    assert_eq!(
+        written(&project)["database"]["migration_tool"],
+        "handler-db-prisma"
+    );
+    let removed = project
+        .run(&["handler", "remove", "prisma", "--json"], &[])
+        .assert_success();
+    assert_eq!(removed["result"]["pin"]["name"], "handler-db-prisma");
+    assert!(
+        removed["next_steps"][0]
+            .as_str()
+            .unwrap()
+            .contains("still uses handler-db-prisma"),
+        "{removed}"
+    );
+}
+
+#[test]
+fn config_schema_takes_json_like_every_command() {
+    let output = std::process::Command::new(BIN)
+        .args(["config", "schema", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "success");
+    assert_eq!(report["operation"], "config-schema");
+    let sandbox = &report["result"]["properties"]["sandbox"]["properties"];
+    assert_eq!(sandbox["memory_mib"]["default"], 256);
+    assert!(sandbox["fuel"]["description"].is_string());
 }

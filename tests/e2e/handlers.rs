@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::support::servers::server_query;
 use crate::support::{BIN, Project, Server, Target, component, sha256_hex, unique};
 
 fn lock_file(project: &Project) -> String {
@@ -191,14 +192,54 @@ fn a_handler_built_for_the_older_contract_still_works() {
 }
 
 fn conformance(path: &Path) -> (i32, Value) {
-    let run = crate::support::Run::from(
-        std::process::Command::new(BIN)
-            .args(["handler", "test", "--json"])
-            .arg(path)
-            .output()
-            .unwrap(),
-    );
+    conformance_on(path, Server::Sqlite)
+}
+
+/// `handler test` on `server` (SQLite: its default temporary file).
+fn conformance_on(path: &Path, server: Server) -> (i32, Value) {
+    let mut command = std::process::Command::new(BIN);
+    command.args(["handler", "test", "--json"]).arg(path);
+    if server != Server::Sqlite {
+        command.args(["--database-url", &server.base_url()]);
+    }
+    let run = crate::support::Run::from(command.output().unwrap());
     (run.code, run.json())
+}
+
+/// Asserts a passing run on `server` that went through the whole 0.3.0
+/// life of a migration, in a scratch database that is gone afterwards.
+fn assert_conforms_on(path: &Path, server: Server) {
+    let (code, report) = conformance_on(path, server);
+    assert_eq!(code, 0, "{server:?}: {report}");
+    let checks = report["result"].as_array().unwrap();
+    let scratch = checks
+        .iter()
+        .find(|c| c["name"] == "scratch database")
+        .unwrap_or_else(|| panic!("no scratch database check: {report}"));
+    let detail = scratch["detail"].as_str().unwrap();
+    let expected = match server {
+        Server::Postgres => "PostgreSQL database faber_conformance_",
+        Server::Mysql => "MySQL database faber_conformance_",
+        Server::Sqlite => "SQLite database conformance",
+    };
+    assert!(detail.starts_with(expected), "{detail}");
+    assert!(
+        checks
+            .iter()
+            .any(|c| c["name"] == "apply-migration runs it and records it"),
+        "{server:?}: {report}"
+    );
+    if server != Server::Sqlite {
+        let name = detail.split(' ').nth(2).unwrap();
+        let left = match server {
+            Server::Postgres => server_query(
+                server,
+                &format!("SELECT datname FROM pg_database WHERE datname = '{name}'"),
+            ),
+            _ => server_query(server, &format!("SHOW DATABASES LIKE '{name}'")),
+        };
+        assert!(left.is_empty(), "{name} was not dropped: {left:?}");
+    }
 }
 
 #[test]
@@ -306,10 +347,31 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
         String::from_utf8_lossy(&created.stdout)
     );
     let crate_dir = workspace.path().join("handler-db-plain");
+    // It depends on the SDK that `handler new` wrote beside it, and on
+    // nothing a network would have to bring.
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains(
+            r#"faber-db-handler = { path = "vendor/faber-db/handlers/faber-db-handler" }"#
+        ),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("wit-bindgen"), "{manifest}");
+    assert!(
+        !crate_dir.join("wit").exists(),
+        "no WIT file to copy by hand: the SDK carries it"
+    );
     // A target folder of its own, kept between runs, so the build is incremental.
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/handler-template");
     let build = std::process::Command::new("cargo")
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--quiet"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--offline",
+            "--quiet",
+        ])
         .current_dir(&crate_dir)
         .env("CARGO_TARGET_DIR", &target)
         .output()
@@ -319,6 +381,77 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
         "{}",
         String::from_utf8_lossy(&build.stderr)
     );
-    let (code, report) = conformance(&target.join("wasm32-wasip2/release/handler_db_plain.wasm"));
-    assert_eq!(code, 0, "{report}");
+    let wasm = target.join("wasm32-wasip2/release/handler_db_plain.wasm");
+    for server in [Server::Sqlite, Server::Postgres, Server::Mysql] {
+        assert_conforms_on(&wasm, server);
+    }
+    let (_, report) = conformance(&wasm);
+    assert!(
+        report["result"]
+            .to_string()
+            .contains("handler-db-plain 0.1.0 for faber:db@0.3.0"),
+        "info names the crate's version and the SDK's contract: {report}"
+    );
+}
+
+/// The bundled migration tools pass on every provider, not only SQLite.
+#[test]
+fn the_bundled_migration_tools_conform_on_postgresql_and_mysql() {
+    for handler in ["handler-db-prisma", "handler-db-dbmate"] {
+        for server in [Server::Postgres, Server::Mysql] {
+            assert_conforms_on(&component(handler), server);
+        }
+    }
+}
+
+/// The server's password appears nowhere in what `handler test` prints,
+/// whether the URL comes on the command line or in its variable.
+#[test]
+fn a_conformance_run_on_a_server_never_shows_its_password() {
+    let mut url = url::Url::parse(&Server::Postgres.base_url()).unwrap();
+    if url.password().is_none() {
+        // The test server trusts loopback, so any password logs in.
+        url.set_password(Some("never-shown-5b1e")).unwrap();
+    }
+    let password = url.password().unwrap().to_owned();
+    let wasm = component("handler-db-dbmate");
+    let by_flag = crate::support::Run::from(
+        std::process::Command::new(BIN)
+            .args(["handler", "test"])
+            .arg(&wasm)
+            .args(["--database-url", url.as_str()])
+            .output()
+            .unwrap(),
+    );
+    let by_variable = crate::support::Run::from(
+        std::process::Command::new(BIN)
+            .args(["handler", "test", "--json"])
+            .arg(&wasm)
+            .env("FABER_DB_HANDLER_TEST_DATABASE_URL", url.as_str())
+            .output()
+            .unwrap(),
+    );
+    for run in [&by_flag, &by_variable] {
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+        assert!(
+            !run.stdout.contains(&password) && !run.stderr.contains(&password),
+            "{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert!(
+        by_flag
+            .stdout
+            .contains("✓ scratch database: PostgreSQL database faber_conformance_"),
+        "{}",
+        by_flag.stdout
+    );
+    assert!(
+        by_variable
+            .stdout
+            .contains("PostgreSQL database faber_conformance_"),
+        "{}",
+        by_variable.stdout
+    );
 }

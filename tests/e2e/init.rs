@@ -327,6 +327,47 @@ fn dry_run_changes_nothing() {
     assert_eq!(report["result"]["database_created"], false);
     assert!(!target.exists());
     assert!(!project.migrations().exists());
+    // Its line in the operation log says it was a dry run, as step 16 does.
+    let log: Value = serde_json::from_str(project.operation_log().trim()).unwrap();
+    assert_eq!(log["dry_run"], true, "{log}");
+    let step = &report["result"]["steps"][15];
+    assert!(
+        step["detail"].as_str().unwrap().contains("dry run"),
+        "{step}"
+    );
+}
+
+#[test]
+fn each_verbosity_level_adds_what_its_help_says() {
+    let project = Project::new("sqlite");
+    let url = [("DEV_DATABASE_URL", "file:./verbose.db")];
+    let quiet = project.run(&["init", "dev", "--json"], &url);
+    assert_eq!(quiet.stderr, "", "nothing on stderr without -v");
+    std::fs::remove_file(project.path().join("verbose.db")).unwrap();
+    let verbose = project.run(&["init", "dev", "--json", "-v"], &url);
+    assert!(
+        verbose.stderr.contains("step 12 Create database: done in "),
+        "{}",
+        verbose.stderr
+    );
+    assert!(
+        verbose.stderr.contains("handler handler-db-prisma: "),
+        "{}",
+        verbose.stderr
+    );
+    assert!(!verbose.stderr.contains("sql ("), "{}", verbose.stderr);
+    std::fs::remove_file(project.path().join("verbose.db")).unwrap();
+    let debug = project.run(&["init", "dev", "--json", "-vv"], &url);
+    assert!(
+        debug.stderr.contains("[handler-db-prisma] debug: sql ("),
+        "{}",
+        debug.stderr
+    );
+    assert!(
+        debug.stderr.contains("step 12 Create database"),
+        "{}",
+        debug.stderr
+    );
 }
 
 #[test]

@@ -4,7 +4,8 @@
 //! Prisma 6.19 runs its schema engine as WebAssembly through a driver adapter
 //! (`engine: "js"` in prisma.config.ts), so nothing is downloaded; that engine
 //! covers PostgreSQL and SQLite (not MySQL). `bash tests/run.sh` installs it
-//! into target/prisma-node.
+//! into target/prisma-node, with the 7.x PostgreSQL adapter (6.x cannot read
+//! the catalog's `name` columns, so its `migrate deploy` always fails).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,6 +24,19 @@ fn prisma_node() -> PathBuf {
     dir
 }
 
+/// The PostgreSQL adapter splits a migration on every `;` (a dollar-quoted
+/// body breaks, and the statements before a failure stay committed); Prisma's
+/// own engine sends the script whole, and so does this subclass.
+const WHOLE_SCRIPTS: &str = "class WholeScripts extends PrismaPg {
+  async connect() {
+    const adapter: any = await super.connect();
+    adapter.executeScript = async (script: string) => {
+      try { await adapter.client.query(script); } catch (e) { adapter.onError(e); }
+    };
+    return adapter;
+  }
+}";
+
 /// Prisma's CLI set up in `project` for `target` (its URL followed by
 /// `query`): schema, config with the driver adapter, and its node_modules.
 pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
@@ -39,7 +53,7 @@ pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
             "postgresql",
             format!("{}{query}", target.url()),
             format!(
-                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\nconst adapter = () => new PrismaPg({{ connectionString: \"{}\"{} }}{});",
+                "import {{ PrismaPg }} from \"@prisma/adapter-pg\";\n{WHOLE_SCRIPTS}\nconst adapter = () => new WholeScripts({{ connectionString: \"{}\"{} }}{});",
                 target.url(),
                 // The adapter's sessions need the schema as their search
                 // path, as Prisma's own engine sets it from `?schema=`.
@@ -80,18 +94,23 @@ pub fn configure_prisma(project: &Project, target: &Target, query: &str) {
     }
 }
 
-/// Runs Prisma's CLI in `project` (set up by [`configure_prisma`]);
-/// returns whether it succeeded and its stdout and stderr together.
-pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
-    let output = Command::new("node")
+/// Prisma's CLI in `project` (set up by [`configure_prisma`]), to spawn.
+pub fn prisma_command(project: &Project, args: &[&str]) -> Command {
+    let mut command = Command::new("node");
+    command
         .arg(prisma_node().join("node_modules/prisma/build/index.js"))
         .args(args)
         .current_dir(project.path())
         .env("CHECKPOINT_DISABLE", "1")
         .env("PRISMA_HIDE_UPDATE_MESSAGE", "1")
-        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1")
-        .output()
-        .unwrap();
+        .env("PRISMA_ENGINES_CHECKSUM_IGNORE_MISSING", "1");
+    command
+}
+
+/// Runs Prisma's CLI in `project`; returns whether it succeeded and its
+/// stdout and stderr together.
+pub fn prisma(project: &Project, args: &[&str]) -> (bool, String) {
+    let output = prisma_command(project, args).output().unwrap();
     (
         output.status.success(),
         format!(

@@ -1,13 +1,10 @@
 //! faber-db and Prisma's own CLI on one database, in either order: each
 //! reads what the other wrote as its own (PostgreSQL and SQLite, the
-//! providers Prisma's WebAssembly engine covers offline). That engine's
-//! `migrate deploy` cannot run on PostgreSQL through `@prisma/adapter-pg`
-//! 6.19 at all (it fails on a fresh database with "Column type 'name' could
-//! not be deserialized"), so Prisma deploys on SQLite here, and on
-//! PostgreSQL Prisma's `migrate status` is the judge.
+//! providers Prisma's WebAssembly engine covers offline), and runs of both
+//! against one PostgreSQL database apply each migration once.
 
 use crate::migrate::Migrating;
-use crate::prisma_cli::{assert_prisma_up_to_date, configure_prisma, prisma};
+use crate::prisma_cli::{assert_prisma_up_to_date, configure_prisma, prisma, prisma_command};
 use crate::support::Server;
 
 const TABLES: [(&str, &str); 3] = [
@@ -101,6 +98,11 @@ fn faber_db_calls_a_sqlite_database_deployed_by_prisma_up_to_date() {
     faber_db_calls_prismas_work_up_to_date(Server::Sqlite);
 }
 
+#[test]
+fn faber_db_calls_a_postgresql_database_deployed_by_prisma_up_to_date() {
+    faber_db_calls_prismas_work_up_to_date(Server::Postgres);
+}
+
 fn a_failure_is_the_same_failure_to_both(server: Server) {
     let m = with_folder(server);
     m.write("20990104000000_broken", "SELECT * FROM no_such_table;\n");
@@ -113,9 +115,6 @@ fn a_failure_is_the_same_failure_to_both(server: Server) {
         output.contains("20990104000000_broken") && output.contains("failed"),
         "{output}"
     );
-    if server != Server::Sqlite {
-        return;
-    }
     let (ok, output) = prisma(&m.project, &["migrate", "deploy"]);
     assert!(
         !ok && output.contains("P3009"),
@@ -149,36 +148,39 @@ fn a_failure_on_sqlite_is_the_same_failure_to_both() {
 }
 
 #[test]
-fn concurrent_runs_apply_each_migration_once_and_wait_for_prismas_lock() {
+fn concurrent_runs_and_prismas_deploy_apply_each_migration_once() {
     let m = Migrating::new(Server::Postgres, "dev");
     let names: Vec<String> = (0..12).map(|i| format!("2099010100{i:04}_step")).collect();
     for (i, name) in names.iter().enumerate() {
         m.write(
             name,
-            &format!("CREATE TABLE step_{i} (id INTEGER);\nSELECT pg_sleep(0.05);\n"),
+            &format!("CREATE TABLE step_{i} (id INTEGER);\nSELECT pg_sleep(0.2);\n"),
         );
     }
     configure_prisma(&m.project, &m.target, "");
-    // Prisma's deploy lock, held as `prisma migrate deploy` holds it.
-    let (host, port) = Server::Postgres.address();
-    let holder = std::process::Command::new("psql")
-        .args([
-            "-h",
-            &host,
-            "-p",
-            &port.to_string(),
-            "-U",
-            "postgres",
-            "-d",
-            &m.target.name,
-            "-c",
-        ])
-        .arg("SELECT pg_advisory_lock(72707369), pg_sleep(2)")
-        .stdout(std::process::Stdio::null())
+    // Prisma's deploy keeps its lock about 10 s longer than its work (its
+    // engine's lock timer holds the process open).
+    m.project
+        .update_config(|config| config["migrations"]["lock_timeout_seconds"] = 60.into());
+    let deploy = prisma_command(&m.project, &["migrate", "deploy"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    let started = std::time::Instant::now();
+    // faber-db's runs start once Prisma's deploy holds its lock, and wait.
+    let held = || {
+        m.target.query(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND granted",
+        ) == ["1"]
+    };
+    let waiting_since = std::time::Instant::now();
+    while !held() {
+        assert!(
+            waiting_since.elapsed().as_secs() < 60,
+            "prisma migrate deploy never took its lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let runs: Vec<_> = (0..4)
         .map(|_| {
             m.project
@@ -198,22 +200,160 @@ fn concurrent_runs_apply_each_migration_once_and_wait_for_prismas_lock() {
         assert_eq!(report["result"]["lock"], "pg_advisory_lock(72707369)");
         applied += report["result"]["applied"].as_array().unwrap().len();
     }
-    let holder = holder.wait_with_output().unwrap();
-    assert!(holder.status.success());
+    let deploy = deploy.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&deploy.stdout);
     assert!(
-        started.elapsed().as_secs_f64() > 1.0,
-        "the runs waited for the lock Prisma's deploy takes"
+        deploy.status.success(),
+        "prisma migrate deploy:\n{said}\n{}",
+        String::from_utf8_lossy(&deploy.stderr)
     );
+    let prisma_applied = names
+        .iter()
+        .filter(|name| said.contains(name.as_str()))
+        .count();
     assert_eq!(
-        applied,
+        applied + prisma_applied,
         names.len(),
-        "together they applied each migration once"
+        "together they applied each migration once (Prisma: {said})"
     );
     for name in &names {
         let rows = m.target.query(&format!(
-            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '{name}'"
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '{name}' AND finished_at IS NOT NULL"
         ));
         assert_eq!(rows, ["1"], "{name} recorded exactly once");
     }
+    let tables = m.target.query(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename LIKE 'step%'",
+    );
+    assert_eq!(tables, [names.len().to_string()]);
     assert_prisma_up_to_date(&m.project);
+}
+
+/// A schema as a project keeps it, its URL from the environment.
+const SQLITE_SCHEMA: &str = "generator client {\n  provider   = \"prisma-client-js\"\n  engineType = \"client\"\n}\n\n\
+     datasource db {\n  provider = \"sqlite\"\n  url      = env(\"DEV_DATABASE_URL\")\n}\n";
+
+/// `file:./dev.db` names the file Prisma resolves it to: relative to the
+/// directory of the schema Prisma's CLI finds (its CLI starts the schema
+/// engine there), whichever way the project places the schema.
+#[test]
+fn a_relative_sqlite_path_is_relative_to_prismas_schema() {
+    // (layout, its files, where `file:./dev.db` lands)
+    type Layout<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let layouts: [Layout; 5] = [
+        (
+            "default",
+            &[("prisma/schema.prisma", SQLITE_SCHEMA)],
+            "prisma",
+        ),
+        ("at the root", &[("schema.prisma", SQLITE_SCHEMA)], "."),
+        (
+            "named by package.json",
+            &[
+                (
+                    "package.json",
+                    r#"{"prisma": {"schema": "db/schema.prisma"}}"#,
+                ),
+                ("db/schema.prisma", SQLITE_SCHEMA),
+            ],
+            "db",
+        ),
+        (
+            "named by prisma.config.ts",
+            &[
+                (
+                    "prisma.config.ts",
+                    "import { defineConfig } from \"prisma/config\";\nexport default defineConfig({ schema: \"config/schema.prisma\" });\n",
+                ),
+                ("config/schema.prisma", SQLITE_SCHEMA),
+            ],
+            "config",
+        ),
+        ("no schema yet", &[], "."),
+    ];
+    for (layout, files, expected) in layouts {
+        let project = crate::support::Project::new("sqlite");
+        for (path, text) in files {
+            let path = project.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        project
+            .run(
+                &["init", "dev", "--json"],
+                &[("DEV_DATABASE_URL", "file:./dev.db")],
+            )
+            .assert_success();
+        let databases: Vec<String> = walk(project.path())
+            .into_iter()
+            .filter(|path| path.ends_with("dev.db"))
+            .map(|path| {
+                path.strip_prefix(project.path())
+                    .unwrap()
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        let expected = std::path::Path::new(expected).join("dev.db");
+        assert_eq!(
+            databases,
+            [expected
+                .strip_prefix(".")
+                .unwrap_or(&expected)
+                .display()
+                .to_string()],
+            "{layout}"
+        );
+    }
+}
+
+/// Prisma's own CLI, given the file the native engine would open for the
+/// default layout's `file:./dev.db` (6.19's offline engine opens its
+/// adapter's URL from the working directory), calls faber-db's work its own.
+#[test]
+fn prisma_calls_the_database_at_its_schemas_relative_path_up_to_date() {
+    let m = with_folder(Server::Sqlite);
+    let prisma_dir = m.project.path().join("prisma");
+    std::fs::write(prisma_dir.join("schema.prisma"), SQLITE_SCHEMA).unwrap();
+    std::fs::write(
+        m.project.path().join("prisma.config.ts"),
+        "import { defineConfig } from \"prisma/config\";\n\
+         import { PrismaLibSQL } from \"@prisma/adapter-libsql\";\n\
+         export default defineConfig({\n  experimental: { adapter: true },\n  engine: \"js\",\n  \
+         schema: \"prisma/schema.prisma\",\n  migrations: { path: \"prisma/migrations\" },\n  \
+         adapter: async () => new PrismaLibSQL({ url: \"file:./prisma/dev.db\" }),\n});\n",
+    )
+    .unwrap();
+    for command in ["init", "migrate"] {
+        m.project
+            .run(
+                &[command, "dev", "--json"],
+                &[(m.variable, "file:./dev.db")],
+            )
+            .assert_success();
+    }
+    assert!(prisma_dir.join("dev.db").is_file());
+    assert!(!m.project.path().join("dev.db").exists());
+    let status = prisma_command(&m.project, &["migrate", "status"])
+        .env(m.variable, "file:./dev.db")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.status.success() && said.contains("Database schema is up to date!"),
+        "{said}\n{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
+        if entry.file_type().unwrap().is_dir() {
+            found.extend(walk(&entry.path()));
+        } else {
+            found.push(entry.path());
+        }
+    }
+    found
 }

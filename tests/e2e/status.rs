@@ -772,3 +772,44 @@ fn a_database_without_tracking_is_not_initialized() {
         "nothing was written"
     );
 }
+
+/// Where PUBLIC may create (the `public` schema before PostgreSQL 15, or
+/// granted by hand), a role with no privileges could still write: a
+/// third party's handler is not given a reading session there, the reason
+/// and the fix are named, and the role made to find out is gone.
+#[tokio::test]
+async fn no_reading_session_where_public_may_create() {
+    let server = Server::Postgres;
+    let project = Project::empty();
+    let target = Target::new(server, &unique("fdb_public"), project.path());
+    server_query(server, &format!("CREATE DATABASE \"{}\"", target.name));
+    target.query("GRANT CREATE ON SCHEMA public TO PUBLIC");
+    target.query("CREATE TABLE kept (x INTEGER)");
+    let connection = ConnectionString::parse(&target.url(), "TEST_URL", project.path()).unwrap();
+    let mut db_server = DbServer::connect(&connection).await.unwrap();
+    let mut admin = db_server.open(&connection, &target.name).await.unwrap();
+    let refused = db_server
+        .open_reading_session(
+            &mut admin,
+            &connection,
+            &target.name,
+            &SessionPolicy::LeastPrivilege { fallback: false },
+            Duration::from_secs(60),
+        )
+        .await;
+    let failure = refused.err().expect("refused").to_string();
+    assert!(failure.contains("PUBLIC holds CREATE"), "{failure}");
+    assert!(
+        failure.contains("REVOKE CREATE ON SCHEMA public FROM PUBLIC"),
+        "{failure}"
+    );
+    // Made and refused in one transaction: no grant to any handler account
+    // is left in the database (other tests' accounts come and go meanwhile).
+    let granted = target.query(&format!(
+        "SELECT count(*) FROM pg_class WHERE relacl::text LIKE '%{HANDLER_ACCOUNTS}%' \
+         UNION ALL SELECT count(*) FROM pg_database WHERE datacl::text LIKE '%{HANDLER_ACCOUNTS}%'"
+    ));
+    assert_eq!(granted, ["0", "0"]);
+    admin.close().await;
+    db_server.close().await;
+}

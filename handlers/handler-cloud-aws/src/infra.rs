@@ -2,10 +2,10 @@
 //! it is. AWS is reached through the [`Rds`] trait so that the decisions can be
 //! tested without the host.
 
-use crate::exports::faber::db::cloud_provider::Infrastructure;
-use crate::faber::db::rds::{CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError};
-use crate::faber::db::types::HandlerError;
 use crate::settings::{Hosting, Settings};
+use faber_db_handler::cloud_provider::Infrastructure;
+use faber_db_handler::rds::{CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError};
+use faber_db_handler::types::HandlerError;
 
 /// The slice of the imported `rds` interface the logic uses.
 pub trait Rds {
@@ -330,9 +330,9 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::exports::faber::db::cloud_provider::InfrastructureRequest;
-    use crate::faber::db::types::Provider;
     use crate::settings::resolve;
+    use faber_db_handler::cloud_provider::InfrastructureRequest;
+    use faber_db_handler::types::Provider;
 
     /// An in-memory RDS that records the create calls.
     #[derive(Default)]

@@ -11,35 +11,19 @@ mod infra;
 mod plan;
 mod settings;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "cloud-provider-handler",
-    additional_derives: [PartialEq],
-});
-
-use exports::faber::db::cloud_provider::{Guest, Infrastructure, InfrastructureRequest};
-use faber::db::log::{Level, log};
-use faber::db::rds::{self, CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError};
-use faber::db::types::{HandlerError, HandlerInfo, Provider};
-
-/// The version of the WIT package in `../../wit` that this handler implements;
-/// the host refuses a handler whose `info` names a version it does not support.
-const WIT_VERSION: &str = "0.3.0";
+use faber_db_handler::cloud_provider::{Infrastructure, InfrastructureRequest};
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::rds::{self, CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError};
+use faber_db_handler::types::{HandlerError, Provider};
+use faber_db_handler::{CloudProvider, export_cloud_provider};
 
 struct AwsHandler;
 
-impl Guest for AwsHandler {
-    fn info() -> HandlerInfo {
-        HandlerInfo {
-            name: "handler-cloud-aws".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            wit_version: WIT_VERSION.to_string(),
-            description: "AWS: an Aurora cluster with a writer instance (aws-aurora) or a \
-                          standalone RDS instance (aws-rds)"
-                .to_string(),
-            providers: vec![Provider::Postgresql, Provider::Mysql],
-        }
-    }
+impl CloudProvider for AwsHandler {
+    const NAME: &'static str = "handler-cloud-aws";
+    const DESCRIPTION: &'static str = "AWS: an Aurora cluster with a writer instance (aws-aurora) \
+                                       or a standalone RDS instance (aws-rds)";
+    const PROVIDERS: &'static [Provider] = &[Provider::Postgresql, Provider::Mysql];
 
     fn hostings() -> Vec<String> {
         settings::HOSTINGS.iter().map(|h| h.to_string()).collect()
@@ -85,4 +69,4 @@ impl infra::Rds for HostRds {
     }
 }
 
-export!(AwsHandler);
+export_cloud_provider!(AwsHandler);

@@ -55,9 +55,9 @@ fn extras(settings: &Settings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exports::faber::db::cloud_provider::InfrastructureRequest;
-    use crate::faber::db::types::Provider;
     use crate::settings::resolve;
+    use faber_db_handler::cloud_provider::InfrastructureRequest;
+    use faber_db_handler::types::Provider;
 
     fn plan(project: &str, environment: &str, hosting: &str, settings: &str) -> Vec<String> {
         let settings = resolve(&InfrastructureRequest {

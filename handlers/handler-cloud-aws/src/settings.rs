@@ -20,9 +20,9 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::exports::faber::db::cloud_provider::InfrastructureRequest;
-use crate::faber::db::rds::Tag;
-use crate::faber::db::types::{HandlerError, Provider};
+use faber_db_handler::cloud_provider::InfrastructureRequest;
+use faber_db_handler::rds::Tag;
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// The `database.hosting` values this handler serves.
 pub const HOSTINGS: [&str; 2] = ["aws-aurora", "aws-rds"];

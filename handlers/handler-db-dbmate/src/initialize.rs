@@ -4,25 +4,30 @@
 
 use std::collections::HashSet;
 
-use crate::clock;
-use crate::exports::faber::db::migration_tool::{InitializeOutcome, InitializeRequest};
-use crate::faber::db::log::{Level, log};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::folder::MigrationsFolder;
 use crate::migration::{self, Migration};
 use crate::next_steps::next_steps;
 use crate::tracking;
 use crate::tracking_table::TrackingTable;
+use faber_db_handler::clock;
+use faber_db_handler::folder::Folder;
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::migration_tool::{InitializeOutcome, InitializeRequest};
+use faber_db_handler::tracking::Baselined;
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// What `dbmate new` writes: both sections, nothing in them.
 const EMPTY_MIGRATION: &str = "-- migrate:up\n\n-- migrate:down\n";
 
 pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
     let table = TrackingTable::new(request.tracking_table.as_deref())?;
-    let folder = MigrationsFolder::new(&request.migrations_dir);
-    let prepared = prepare_folder(&folder)?;
-    // Never empty: prepare_folder writes a baseline into an empty folder.
-    let baseline = &prepared.migrations[0];
+    let folder = Folder::new(&request.migrations_dir);
+    let file_names = folder.file_names()?;
+    let found = migration::oldest_first(file_names.iter().map(String::as_str))?;
+    let prepared = Baselined::new(found, Vec::new(), || {
+        let baseline = write_baseline(&folder)?;
+        let file = baseline.file_name();
+        Ok((baseline, file))
+    })?;
 
     let tracking_table_created = tracking::ensure_table(request.provider, &table)?;
     if tracking_table_created {
@@ -32,55 +37,26 @@ pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerErro
         );
     }
     let mut recorded = tracking::recorded_versions(request.provider, &table)?;
-    let applied = apply_if_unrecorded(&folder, request.provider, &table, baseline, &mut recorded)?;
-    let pending: Vec<String> = prepared
-        .migrations
-        .iter()
-        .filter(|m| !recorded.contains(&m.version))
-        .map(|m| m.name.clone())
-        .collect();
-    let next_steps = next_steps(pending.len());
-
-    Ok(InitializeOutcome {
-        tracking_table: table.name().to_string(),
+    let applied = apply_if_unrecorded(
+        &folder,
+        request.provider,
+        &table,
+        prepared.baseline(),
+        &mut recorded,
+    )?;
+    Ok(prepared.outcome(
+        table.name().to_string(),
         tracking_table_created,
-        baseline_migration: baseline.name.clone(),
-        baseline_created: prepared.baseline_created,
         applied,
-        pending,
-        files_written: prepared.files_written,
+        |m| m.name.clone(),
+        |m| recorded.contains(&m.version),
         next_steps,
-    })
-}
-
-/// The folder once it holds at least one migration.
-struct PreparedFolder {
-    /// Oldest first.
-    migrations: Vec<Migration>,
-    baseline_created: bool,
-    files_written: Vec<String>,
-}
-
-fn prepare_folder(folder: &MigrationsFolder) -> Result<PreparedFolder, HandlerError> {
-    let file_names = folder.file_names()?;
-    let mut migrations = migration::oldest_first(file_names.iter().map(String::as_str))?;
-    let baseline_created = migrations.is_empty();
-    let mut files_written = Vec::new();
-    if baseline_created {
-        let baseline = write_baseline(folder)?;
-        files_written.push(baseline.file_name());
-        migrations.push(baseline);
-    }
-    Ok(PreparedFolder {
-        migrations,
-        baseline_created,
-        files_written,
-    })
+    ))
 }
 
 /// Writes `<now>_init.sql`, as `dbmate new init` would.
-fn write_baseline(folder: &MigrationsFolder) -> Result<Migration, HandlerError> {
-    let version = clock::version_now();
+fn write_baseline(folder: &Folder) -> Result<Migration, HandlerError> {
+    let version = clock::timestamp_now();
     let baseline = Migration {
         name: format!("{version}_init"),
         version,
@@ -94,7 +70,7 @@ fn write_baseline(folder: &MigrationsFolder) -> Result<Migration, HandlerError> 
 /// Applies the migration unless its version is recorded; returns the names
 /// applied, for the outcome's `applied` list.
 fn apply_if_unrecorded(
-    folder: &MigrationsFolder,
+    folder: &Folder,
     provider: Provider,
     table: &TrackingTable,
     migration: &Migration,

@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::faber::db::types::HandlerError;
+use faber_db_handler::types::HandlerError;
 
 const EXTENSION: &str = ".sql";
 
@@ -102,31 +102,6 @@ fn is_directive(line: &str, section: &str) -> bool {
         .and_then(|rest| rest.trim_start().strip_prefix("migrate:"))
         .and_then(|rest| rest.strip_prefix(section))
         .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
-}
-
-/// True when the SQL holds anything but whitespace and comments.
-///
-/// The baseline's up section is empty, and an empty statement is an error on
-/// some databases, so such a section is not sent at all. An unterminated
-/// block comment counts as content: the database explains that mistake best.
-pub fn has_statements(sql: &str) -> bool {
-    let mut rest = sql;
-    loop {
-        rest = rest.trim_start();
-        if rest.is_empty() {
-            return false;
-        }
-        rest = if let Some(comment) = rest.strip_prefix("--") {
-            comment.find('\n').map_or("", |end| &comment[end..])
-        } else if let Some(comment) = rest.strip_prefix("/*") {
-            match comment.find("*/") {
-                Some(end) => &comment[end + 2..],
-                None => return true,
-            }
-        } else {
-            return true;
-        };
-    }
 }
 
 #[cfg(test)]
@@ -242,7 +217,7 @@ mod tests {
     fn baseline_up_section_is_blank() {
         let section = up_section("-- migrate:up\n\n-- migrate:down\n").unwrap();
         assert_eq!(section, "\n");
-        assert!(!has_statements(section));
+        assert!(!faber_db_handler::script::has_statements(section));
     }
 
     #[test]
@@ -260,18 +235,5 @@ mod tests {
             Some("SELECT 1;\n-- migrate:downgrade\nSELECT 2;\n")
         );
         assert_eq!(up_section("CREATE TABLE t (id INT);\n"), None);
-    }
-
-    #[test]
-    fn comments_and_whitespace_are_not_statements() {
-        assert!(!has_statements(""));
-        assert!(!has_statements(" \n\t-- a\n/* b\n c */\n-- d"));
-    }
-
-    #[test]
-    fn statements_after_comments_count() {
-        assert!(has_statements("-- create\nCREATE TABLE t (id INT);"));
-        assert!(has_statements("/* note */ SELECT 1"));
-        assert!(has_statements("/* unterminated"));
     }
 }

@@ -2,22 +2,19 @@
 
 use std::collections::HashSet;
 
-use crate::faber::db::log::{Level, log};
-use crate::faber::db::sql::{SqlValue, execute, query};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::migration::{self, Migration};
-use crate::tracking_table::{self, TrackingTable};
+use crate::migration::Migration;
+use crate::tracking_table::TrackingTable;
+use faber_db_handler::dialect::table_exists;
+use faber_db_handler::script::has_statements;
+use faber_db_handler::sql::{SqlValue, execute, query};
+use faber_db_handler::tracking::in_transaction;
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// Creates the table unless it exists; true when this call created it.
 /// `IF NOT EXISTS` stays in the DDL, as dbmate has it, in case another run
 /// creates the table between the check and the statement.
 pub fn ensure_table(provider: Provider, table: &TrackingTable) -> Result<bool, HandlerError> {
-    let existing = query(
-        tracking_table::exists_query(provider),
-        &[SqlValue::Text(table.name().to_string())],
-    )
-    .map_err(HandlerError::Sql)?;
-    if !existing.rows.is_empty() {
+    if table_exists(provider, table.name())? {
         return Ok(false);
     }
     execute(&table.create(provider), &[]).map_err(HandlerError::Sql)?;
@@ -47,34 +44,16 @@ pub fn recorded_versions(
 
 /// Runs the migration's up section and records its version in one
 /// transaction, so that a version is never recorded without its SQL having
-/// run. (MySQL commits DDL implicitly; there a failed record after DDL
-/// leaves the DDL in place, as it would under dbmate.)
+/// run.
 pub fn apply(
     provider: Provider,
     table: &TrackingTable,
     migration: &Migration,
     up_sql: &str,
 ) -> Result<(), HandlerError> {
-    execute("BEGIN", &[]).map_err(HandlerError::Sql)?;
-    let applied = run_and_record(provider, table, migration, up_sql);
-    let finish = if applied.is_ok() {
-        "COMMIT"
-    } else {
-        "ROLLBACK"
-    };
-    let finished = execute(finish, &[]).map(drop).map_err(HandlerError::Sql);
-    match (applied, finished) {
-        (Ok(()), finished) => finished,
-        (Err(error), Ok(())) => Err(error),
-        (Err(error), Err(rollback)) => {
-            // The migration's own failure is what the user must act on.
-            log(
-                Level::Warn,
-                &format!("rolling back {} failed too: {rollback:?}", migration.name),
-            );
-            Err(error)
-        }
-    }
+    in_transaction(&migration.name, || {
+        run_and_record(provider, table, migration, up_sql)
+    })
 }
 
 fn run_and_record(
@@ -83,7 +62,7 @@ fn run_and_record(
     migration: &Migration,
     up_sql: &str,
 ) -> Result<(), HandlerError> {
-    if migration::has_statements(up_sql) {
+    if has_statements(up_sql) {
         execute(up_sql, &[]).map_err(HandlerError::Sql)?;
     }
     execute(

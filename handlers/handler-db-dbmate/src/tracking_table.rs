@@ -5,13 +5,13 @@
 //! it is therefore held to a plain identifier first, which also keeps it a
 //! name dbmate accepts on every provider.
 
-use crate::faber::db::types::{HandlerError, Provider};
+use faber_db_handler::dialect::{
+    MAX_IDENTIFIER_LENGTH, is_plain_identifier, placeholder, quote_identifier,
+};
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// dbmate's default (`--migrations-table`).
 pub const DEFAULT_NAME: &str = "schema_migrations";
-
-/// The longest identifier PostgreSQL keeps whole (MySQL allows 64).
-const MAX_LENGTH: usize = 63;
 
 /// A checked tracking table name.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ impl TrackingTable {
                 "tracking-table: `{name}` is not a plain table name (a letter or `_`, then up \
                  to {} letters, digits or `_`); set migrations.table to one such as \
                  {DEFAULT_NAME}",
-                MAX_LENGTH - 1
+                MAX_IDENTIFIER_LENGTH - 1
             )));
         }
         Ok(Self {
@@ -54,64 +54,25 @@ impl TrackingTable {
 
     /// Records one version, its one parameter.
     pub fn insert_version(&self, provider: Provider) -> String {
-        let marker = match provider {
-            Provider::Postgresql => "$1",
-            Provider::Mysql | Provider::Sqlite => "?",
-        };
         format!(
-            "INSERT INTO {} (version) VALUES ({marker})",
-            self.quoted(provider)
+            "INSERT INTO {} (version) VALUES ({})",
+            self.quoted(provider),
+            placeholder(provider, 1)
         )
     }
 
     /// Forgets one version, its one parameter (`dbmate rollback`).
     pub fn delete_version(&self, provider: Provider) -> String {
-        let marker = match provider {
-            Provider::Postgresql => "$1",
-            Provider::Mysql | Provider::Sqlite => "?",
-        };
         format!(
-            "DELETE FROM {} WHERE version = {marker}",
-            self.quoted(provider)
+            "DELETE FROM {} WHERE version = {}",
+            self.quoted(provider),
+            placeholder(provider, 1)
         )
     }
 
-    /// Quoted so that a name that happens to be a keyword (`order`) works,
-    /// and so that PostgreSQL keeps its case as configured.
     fn quoted(&self, provider: Provider) -> String {
-        match provider {
-            Provider::Postgresql | Provider::Sqlite => format!("\"{}\"", self.name),
-            Provider::Mysql => format!("`{}`", self.name),
-        }
+        quote_identifier(provider, &self.name)
     }
-}
-
-/// A query returning a row when the table named by its one parameter exists
-/// where an unqualified name resolves: PostgreSQL's current schema, MySQL's
-/// current database, SQLite's main database (whose names ignore case).
-pub fn exists_query(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Postgresql => {
-            "SELECT 1 FROM pg_catalog.pg_tables \
-             WHERE schemaname = current_schema() AND tablename = $1"
-        }
-        Provider::Mysql => {
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = ?"
-        }
-        Provider::Sqlite => {
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE"
-        }
-    }
-}
-
-/// `[A-Za-z_][A-Za-z0-9_]{0,62}`.
-fn is_plain_identifier(name: &str) -> bool {
-    let mut chars = name.chars();
-    let starts_well = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    starts_well && name.len() <= MAX_LENGTH && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]
@@ -134,28 +95,12 @@ mod tests {
     }
 
     #[test]
-    fn accepts_plain_identifiers_up_to_63_characters() {
-        let longest = format!("t{}", "_9".repeat(31));
-        for name in ["migrations", "_private", "Schema_V2", "x", longest.as_str()] {
-            assert_eq!(TrackingTable::new(Some(name)).unwrap().name(), name);
-        }
-    }
-
-    #[test]
-    fn refuses_anything_else_naming_it() {
-        let too_long = "t".repeat(64);
-        for name in [
-            "",
-            "2fast",
-            "public.schema_migrations",
-            "schema-migrations",
-            "with space",
-            "quote\"d",
-            "back`tick",
-            "x; DROP TABLE users",
-            "tablé",
-            too_long.as_str(),
-        ] {
+    fn a_configured_name_is_kept_and_a_bad_one_named_in_the_refusal() {
+        assert_eq!(
+            TrackingTable::new(Some("Schema_V2")).unwrap().name(),
+            "Schema_V2"
+        );
+        for name in ["public.schema_migrations", "x; DROP TABLE users"] {
             let message = invalid(name);
             assert!(message.contains(&format!("`{name}`")), "{message}");
         }
@@ -193,9 +138,5 @@ mod tests {
             table.insert_version(Provider::Sqlite),
             "INSERT INTO \"schema_migrations\" (version) VALUES (?)"
         );
-        assert!(exists_query(Provider::Postgresql).ends_with("= $1"));
-        for provider in [Provider::Mysql, Provider::Sqlite] {
-            assert_eq!(exists_query(provider).matches('?').count(), 1);
-        }
     }
 }

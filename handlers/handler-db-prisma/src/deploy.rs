@@ -9,19 +9,19 @@
 //! every later deploy (P3009) until the migration is resolved.
 
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::exports::faber::db::migration_tool::{TrackingRequest, TrackingRow, TrackingState};
-use crate::faber::db::log::{Level, log};
-use crate::faber::db::sql::{SqlValue, execute, query};
-use crate::faber::db::types::{HandlerError, Provider, SqlError};
-use crate::folder::MigrationsFolder;
 use crate::history;
 use crate::initialize::check_tracking_table;
-use crate::migration_sql;
 use crate::tracking;
+use faber_db_handler::folder::Folder;
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::migration_tool::{TrackingRequest, TrackingRow, TrackingState};
+use faber_db_handler::script;
+use faber_db_handler::sql::{SqlValue, execute, query};
+use faber_db_handler::types::{HandlerError, Provider, SqlError};
 
 pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerError> {
     check_tracking_table(request.tracking_table.as_deref())?;
-    let folder = MigrationsFolder::new(&request.migrations_dir);
+    let folder = Folder::new(&request.migrations_dir);
     let initialized = history::initialized(request.provider)?;
     let rows = if initialized {
         history::rows()?.into_iter().map(|r| r.row).collect()
@@ -39,7 +39,7 @@ pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerErr
 pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, HandlerError> {
     check_tracking_table(request.tracking_table.as_deref())?;
     let provider = request.provider;
-    let folder = MigrationsFolder::new(&request.migrations_dir);
+    let folder = Folder::new(&request.migrations_dir);
     let (script, checksum) = history::script(&folder, name)?;
     initialize(provider)?;
     refuse_what_deploy_refuses(provider, name)?;
@@ -51,7 +51,7 @@ pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handl
         SqlValue::Text(name.to_string()),
     ];
     execute(&dialect::record_started(provider), &params).map_err(HandlerError::Sql)?;
-    if migration_sql::has_statements(&script)
+    if script::has_statements(&script)
         && let Err(error) = execute(&script, &[])
     {
         let logs = SqlValue::Text(failure_logs(name, &error));

@@ -1,7 +1,8 @@
 //! The SQL Prisma Migrate uses on each provider. The DDL is Prisma's own, text
 //! for text, because Prisma inspects the table and must find what it expects.
 
-use crate::faber::db::types::Provider;
+use faber_db_handler::dialect::placeholder;
+use faber_db_handler::types::Provider;
 
 /// Prisma hard-codes this name; it cannot be configured.
 pub const TRACKING_TABLE: &str = "_prisma_migrations";
@@ -17,24 +18,6 @@ pub fn prisma_name(provider: Provider) -> &'static str {
         Provider::Postgresql => "postgresql",
         Provider::Mysql => "mysql",
         Provider::Sqlite => "sqlite",
-    }
-}
-
-/// A query returning a row when a table named by its one parameter exists in
-/// the database (or schema) the connection is using.
-pub fn table_exists(provider: Provider) -> &'static str {
-    match provider {
-        // pg_tables, not information_schema: the latter checks privileges
-        // row by row, which is slow for a session that is not the owner.
-        Provider::Postgresql => {
-            "SELECT 1 FROM pg_catalog.pg_tables \
-             WHERE schemaname = current_schema() AND tablename = $1"
-        }
-        Provider::Mysql => {
-            "SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = ?"
-        }
-        Provider::Sqlite => "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
     }
 }
 
@@ -90,14 +73,6 @@ pub fn now(provider: Provider) -> &'static str {
     }
 }
 
-/// The parameter marker number `n` (1-based).
-pub fn marker(provider: Provider, n: usize) -> String {
-    match provider {
-        Provider::Postgresql => format!("${n}"),
-        Provider::Mysql | Provider::Sqlite => "?".to_string(),
-    }
-}
-
 /// Every row, in the order Prisma lists them (`started_at`, oldest first).
 pub const ALL_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs, \
      rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations \
@@ -136,10 +111,10 @@ pub fn record_started(provider: Provider) -> String {
     format!(
         "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) \
          VALUES ({}, {}, {}, {})",
-        marker(provider, 1),
-        marker(provider, 2),
+        placeholder(provider, 1),
+        placeholder(provider, 2),
         now(provider),
-        marker(provider, 3)
+        placeholder(provider, 3)
     )
 }
 
@@ -147,7 +122,7 @@ pub fn record_started(provider: Provider) -> String {
 pub fn record_step(provider: Provider) -> String {
     format!(
         "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = {}",
-        marker(provider, 1)
+        placeholder(provider, 1)
     )
 }
 
@@ -155,7 +130,7 @@ pub fn record_finished(provider: Provider) -> String {
     format!(
         "UPDATE _prisma_migrations SET finished_at = {} WHERE id = {}",
         now(provider),
-        marker(provider, 1)
+        placeholder(provider, 1)
     )
 }
 
@@ -163,8 +138,8 @@ pub fn record_finished(provider: Provider) -> String {
 pub fn record_failed(provider: Provider) -> String {
     format!(
         "UPDATE _prisma_migrations SET logs = {} WHERE id = {}",
-        marker(provider, 1),
-        marker(provider, 2)
+        placeholder(provider, 1),
+        placeholder(provider, 2)
     )
 }
 
@@ -174,9 +149,9 @@ pub fn record_marked_applied(provider: Provider) -> String {
     format!(
         "INSERT INTO _prisma_migrations (id, checksum, logs, started_at, finished_at, migration_name) \
          VALUES ({}, {}, '', {now}, {now}, {})",
-        marker(provider, 1),
-        marker(provider, 2),
-        marker(provider, 3),
+        placeholder(provider, 1),
+        placeholder(provider, 2),
+        placeholder(provider, 3),
         now = now(provider)
     )
 }
@@ -187,7 +162,7 @@ pub fn record_rolled_back(provider: Provider) -> String {
     format!(
         "UPDATE _prisma_migrations SET rolled_back_at = {} WHERE id = {}",
         now(provider),
-        marker(provider, 1)
+        placeholder(provider, 1)
     )
 }
 
@@ -229,13 +204,11 @@ mod tests {
 
     #[test]
     fn parameters_use_each_providers_markers() {
-        assert_eq!(placeholders(table_exists(Provider::Postgresql)), ["$1"]);
         assert_eq!(
             placeholders(record_applied(Provider::Postgresql)),
             ["$1", "$2", "$3"]
         );
         for provider in [Provider::Mysql, Provider::Sqlite] {
-            assert_eq!(placeholders(table_exists(provider)), ["?"]);
             assert_eq!(placeholders(record_applied(provider)), ["?", "?", "?"]);
         }
         assert!(placeholders(APPLIED_MIGRATIONS).is_empty());

@@ -2,11 +2,14 @@
 //! and the folder's migrations, read without writing anything.
 
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::exports::faber::db::migration_tool::{FolderMigration, TrackingRow};
-use crate::faber::db::sql::{SqlValue, query};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::folder::{self, MigrationsFolder};
+use crate::folder;
 use crate::migration_sql;
+use faber_db_handler::clock;
+use faber_db_handler::dialect::{placeholder, table_exists};
+use faber_db_handler::folder::Folder;
+use faber_db_handler::migration_tool::{FolderMigration, TrackingRow};
+use faber_db_handler::sql::{SqlValue, query};
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// One row, with the id Prisma's own commands address it by.
 pub struct Row {
@@ -16,12 +19,7 @@ pub struct Row {
 
 /// True when the tracking table exists.
 pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
-    let found = query(
-        dialect::table_exists(provider),
-        &[SqlValue::Text(TRACKING_TABLE.to_string())],
-    )
-    .map_err(HandlerError::Sql)?;
-    Ok(!found.rows.is_empty())
+    table_exists(provider, TRACKING_TABLE)
 }
 
 /// Every row, oldest first (Prisma orders by `started_at`).
@@ -31,7 +29,7 @@ pub fn rows() -> Result<Vec<Row>, HandlerError> {
 
 /// The rows of one migration, oldest first.
 pub fn rows_of(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError> {
-    let condition = format!("migration_name = {}", dialect::marker(provider, 1));
+    let condition = format!("migration_name = {}", placeholder(provider, 1));
     rows_matching(
         dialect::rows_where(&condition),
         vec![SqlValue::Text(name.to_string())],
@@ -43,7 +41,7 @@ pub fn rows_of(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError>
 pub fn rows_blocking(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError> {
     let condition = format!(
         "rolled_back_at IS NULL AND (finished_at IS NULL OR migration_name = {})",
-        dialect::marker(provider, 1)
+        placeholder(provider, 1)
     );
     rows_matching(
         dialect::rows_where(&condition),
@@ -53,7 +51,7 @@ pub fn rows_blocking(provider: Provider, name: &str) -> Result<Vec<Row>, Handler
 
 /// The row with this id, as it is now.
 pub fn row_by_id(provider: Provider, id: &str) -> Result<TrackingRow, HandlerError> {
-    let condition = format!("id = {}", dialect::marker(provider, 1));
+    let condition = format!("id = {}", placeholder(provider, 1));
     rows_matching(
         dialect::rows_where(&condition),
         vec![SqlValue::Text(id.to_string())],
@@ -75,9 +73,8 @@ fn rows_matching(statement: String, params: Vec<SqlValue>) -> Result<Vec<Row>, H
 
 /// The folder's migrations in Prisma's order, each with its SQL and the
 /// checksum Prisma would record for it.
-pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, HandlerError> {
-    folder
-        .migrations()?
+pub fn folder(folder: &Folder) -> Result<Vec<FolderMigration>, HandlerError> {
+    folder::migrations(folder)?
         .into_iter()
         .map(|name| {
             let (sql, checksum) = script(folder, &name)?;
@@ -92,8 +89,8 @@ pub fn folder(folder: &MigrationsFolder) -> Result<Vec<FolderMigration>, Handler
 
 /// A migration's SQL and its checksum, or `invalid-request` when the folder
 /// has no such migration.
-pub fn script(folder: &MigrationsFolder, name: &str) -> Result<(String, String), HandlerError> {
-    if !folder.has_migration(name) {
+pub fn script(folder: &Folder, name: &str) -> Result<(String, String), HandlerError> {
+    if !folder::has_migration(folder, name) {
         return Err(HandlerError::InvalidRequest(format!(
             "the migrations folder has no migration {name} (a directory with a migration.sql)"
         )));
@@ -152,7 +149,7 @@ fn text(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
 fn time(column: &str, value: SqlValue) -> Result<Option<String>, HandlerError> {
     match value {
         SqlValue::Null => Ok(None),
-        SqlValue::Integer(millis) => Ok(Some(crate::clock::rfc3339_from_millis(millis))),
+        SqlValue::Integer(millis) => Ok(Some(clock::rfc3339_from_millis(millis))),
         SqlValue::Text(text) => Ok(Some(rfc3339(&text))),
         other => Err(unexpected(column, &other)),
     }

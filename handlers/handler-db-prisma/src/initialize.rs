@@ -3,74 +3,45 @@
 
 use std::collections::HashSet;
 
-use crate::clock;
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::exports::faber::db::migration_tool::{InitializeOutcome, InitializeRequest};
-use crate::faber::db::log::{Level, log};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::folder::{self, MigrationsFolder};
+use crate::folder;
 use crate::lock_file;
 use crate::migration_sql;
 use crate::next_steps::next_steps;
 use crate::tracking;
+use faber_db_handler::clock;
+use faber_db_handler::folder::Folder;
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::migration_tool::{InitializeOutcome, InitializeRequest};
+use faber_db_handler::tracking::Baselined;
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// Prisma's own body for a migration with nothing in it.
 pub const EMPTY_MIGRATION: &str = "-- This is an empty migration.";
 
 pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
     check_tracking_table(request.tracking_table.as_deref())?;
-    let folder = MigrationsFolder::new(&request.migrations_dir);
-    let prepared = prepare_folder(&folder, request.provider)?;
-    // Never empty: prepare_folder writes a baseline into an empty folder.
-    let baseline = prepared.migrations[0].clone();
+    let folder = Folder::new(&request.migrations_dir);
+    let lock_file_written = ensure_lock_file(&folder, request.provider)?;
+    let prepared = Baselined::new(
+        folder::migrations(&folder)?,
+        lock_file_written.into_iter().collect(),
+        || write_baseline(&folder),
+    )?;
+    let baseline = prepared.baseline().clone();
 
     let tracking_table_created = ensure_tracking_table(request)?;
     let mut recorded = tracking::applied_migrations()?;
     let applied = apply_if_unrecorded(&folder, request.provider, &baseline, &mut recorded)?;
-    let pending: Vec<String> = prepared
-        .migrations
-        .into_iter()
-        .filter(|name| !recorded.contains(name))
-        .collect();
-    let next_steps = next_steps(dialect::prisma_name(request.provider), pending.len());
-
-    Ok(InitializeOutcome {
-        tracking_table: TRACKING_TABLE.to_string(),
+    let provider = dialect::prisma_name(request.provider);
+    Ok(prepared.outcome(
+        TRACKING_TABLE.to_string(),
         tracking_table_created,
-        baseline_migration: baseline,
-        baseline_created: prepared.baseline_created,
         applied,
-        pending,
-        files_written: prepared.files_written,
-        next_steps,
-    })
-}
-
-/// The folder once its lock file and at least one migration are in place.
-struct PreparedFolder {
-    /// Oldest first.
-    migrations: Vec<String>,
-    baseline_created: bool,
-    files_written: Vec<String>,
-}
-
-fn prepare_folder(
-    folder: &MigrationsFolder,
-    provider: Provider,
-) -> Result<PreparedFolder, HandlerError> {
-    let mut files_written: Vec<String> = ensure_lock_file(folder, provider)?.into_iter().collect();
-    let mut migrations = folder.migrations()?;
-    let baseline_created = migrations.is_empty();
-    if baseline_created {
-        let (name, file) = write_baseline(folder)?;
-        migrations.push(name);
-        files_written.push(file);
-    }
-    Ok(PreparedFolder {
-        migrations,
-        baseline_created,
-        files_written,
-    })
+        String::clone,
+        |name| recorded.contains(name),
+        |pending| next_steps(provider, pending),
+    ))
 }
 
 fn ensure_tracking_table(request: &InitializeRequest) -> Result<bool, HandlerError> {
@@ -97,7 +68,7 @@ pub fn check_tracking_table(configured: Option<&str>) -> Result<(), HandlerError
 /// Writes the lock file unless one for the same provider is there already;
 /// returns its relative path when it was written.
 pub fn ensure_lock_file(
-    folder: &MigrationsFolder,
+    folder: &Folder,
     provider: Provider,
 ) -> Result<Option<String>, HandlerError> {
     let wanted = dialect::prisma_name(provider);
@@ -120,8 +91,8 @@ pub fn ensure_lock_file(
 }
 
 /// Writes `<now>_init/migration.sql`; returns the migration name and the file.
-fn write_baseline(folder: &MigrationsFolder) -> Result<(String, String), HandlerError> {
-    let name = format!("{}_init", clock::migration_timestamp_now());
+fn write_baseline(folder: &Folder) -> Result<(String, String), HandlerError> {
+    let name = format!("{}_init", clock::timestamp_now());
     let file = folder::migration_file(&name);
     folder.write_atomically(&file, EMPTY_MIGRATION)?;
     log(Level::Info, &format!("wrote baseline migration {file}"));
@@ -131,7 +102,7 @@ fn write_baseline(folder: &MigrationsFolder) -> Result<(String, String), Handler
 /// Applies the migration unless the table already records it; returns the
 /// names applied, for the outcome's `applied` list.
 fn apply_if_unrecorded(
-    folder: &MigrationsFolder,
+    folder: &Folder,
     provider: Provider,
     migration: &str,
     recorded: &mut HashSet<String>,

@@ -6,7 +6,6 @@
 //! as applied. Prisma itself therefore takes over from here without noticing
 //! that it did not do the work.
 
-mod clock;
 mod create;
 mod deploy;
 mod dialect;
@@ -19,46 +18,32 @@ mod next_steps;
 mod resolve;
 mod tracking;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "migration-tool-handler",
-});
-
-use exports::faber::db::migration_tool::{
-    CreateRequest, Guest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
+use faber_db_handler::migration_tool::{
+    CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
     TrackingRequest, TrackingRow, TrackingState,
 };
-use faber::db::types::{HandlerError, HandlerInfo, Provider};
-
-/// The version of the WIT package in `../../wit` that this handler implements;
-/// the host refuses a handler whose `info` names a version it does not support.
-const WIT_VERSION: &str = "0.3.0";
+use faber_db_handler::tracking::tool_lock;
+use faber_db_handler::types::{HandlerError, Provider};
+use faber_db_handler::{ALL_PROVIDERS, MigrationTool, export_migration_tool};
 
 struct PrismaHandler;
 
-impl Guest for PrismaHandler {
-    fn info() -> HandlerInfo {
-        HandlerInfo {
-            name: "handler-db-prisma".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            wit_version: WIT_VERSION.to_string(),
-            description:
-                "Prisma Migrate: _prisma_migrations, migration_lock.toml and a baseline migration"
-                    .to_string(),
-            providers: vec![Provider::Postgresql, Provider::Mysql, Provider::Sqlite],
-        }
+impl MigrationTool for PrismaHandler {
+    const NAME: &'static str = "handler-db-prisma";
+    const DESCRIPTION: &'static str =
+        "Prisma Migrate: _prisma_migrations, migration_lock.toml and a baseline migration";
+    const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+
+    fn migration_lock_for(provider: Provider) -> MigrationLock {
+        tool_lock(
+            provider,
+            dialect::POSTGRES_LOCK_KEY,
+            dialect::MYSQL_LOCK_NAME,
+        )
     }
 
     fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
         initialize::run(&request)
-    }
-
-    fn migration_lock_for(provider: Provider) -> MigrationLock {
-        match provider {
-            Provider::Postgresql => MigrationLock::PostgresAdvisory(dialect::POSTGRES_LOCK_KEY),
-            Provider::Mysql => MigrationLock::MysqlNamed(dialect::MYSQL_LOCK_NAME.to_string()),
-            Provider::Sqlite => MigrationLock::None,
-        }
     }
 
     fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
@@ -85,4 +70,4 @@ impl Guest for PrismaHandler {
     }
 }
 
-export!(PrismaHandler);
+export_migration_tool!(PrismaHandler);

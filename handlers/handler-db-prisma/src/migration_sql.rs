@@ -1,30 +1,7 @@
-//! What the handler needs to know about a migration's SQL text and bytes.
+//! Prisma's identifiers for a migration: the checksum of its bytes and the
+//! record id.
 
 use sha2::{Digest, Sha256};
-
-/// True when the text holds anything besides whitespace and comments.
-///
-/// Prisma writes `-- This is an empty migration.` for a baseline; sending that
-/// alone to a database is pointless at best, and some drivers reject a
-/// statement-less query. An unterminated block comment counts as content so
-/// that the database, not this function, reports the mistake.
-pub fn has_statements(sql: &str) -> bool {
-    let mut rest = sql.trim_start();
-    while !rest.is_empty() {
-        if let Some(comment) = rest.strip_prefix("--") {
-            rest = comment.split_once('\n').map_or("", |(_, after)| after);
-        } else if let Some(comment) = rest.strip_prefix("/*") {
-            match comment.split_once("*/") {
-                Some((_, after)) => rest = after,
-                None => return true,
-            }
-        } else {
-            return true;
-        }
-        rest = rest.trim_start();
-    }
-    false
-}
 
 /// Prisma's `checksum` column: the lowercase hex SHA-256 of the file's exact
 /// bytes. Prisma compares it on every `migrate` run to detect edited files.
@@ -54,24 +31,6 @@ fn lower_hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn prismas_empty_migration_has_no_statements() {
-        assert!(!has_statements("-- This is an empty migration."));
-        assert!(!has_statements(""));
-        assert!(!has_statements(" \n\t-- a\n/* b\n c */\n-- d\n"));
-    }
-
-    #[test]
-    fn statements_after_comments_count() {
-        assert!(has_statements("-- CreateTable\nCREATE TABLE t (id INT);"));
-        assert!(has_statements("/* note */ SELECT 1"));
-    }
-
-    #[test]
-    fn unterminated_block_comment_is_left_to_the_database() {
-        assert!(has_statements("/* oops"));
-    }
 
     #[test]
     fn checksum_is_lowercase_sha256_hex() {

@@ -2,13 +2,13 @@
 //! `--rolled-back NAME`, with Prisma's rules and its rows.
 
 use crate::dialect;
-use crate::exports::faber::db::migration_tool::{Resolution, TrackingRequest, TrackingRow};
-use crate::faber::db::sql::{SqlValue, execute};
-use crate::faber::db::types::{HandlerError, Provider};
-use crate::folder::MigrationsFolder;
 use crate::history::{self, Row};
 use crate::initialize::check_tracking_table;
 use crate::tracking;
+use faber_db_handler::folder::Folder;
+use faber_db_handler::migration_tool::{Resolution, TrackingRequest, TrackingRow};
+use faber_db_handler::sql::{SqlValue, execute};
+use faber_db_handler::types::{HandlerError, Provider};
 
 pub fn run(
     request: &TrackingRequest,
@@ -27,7 +27,7 @@ pub fn run(
 /// refused (P3008).
 fn applied(request: &TrackingRequest, name: &str) -> Result<TrackingRow, HandlerError> {
     let provider = request.provider;
-    let folder = MigrationsFolder::new(&request.migrations_dir);
+    let folder = Folder::new(&request.migrations_dir);
     let (_, checksum) = history::script(&folder, name)?;
     if !history::initialized(provider)? {
         tracking::ensure_table(provider)?;

@@ -4,19 +4,16 @@
 use std::collections::HashSet;
 
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::faber::db::log::{Level, log};
-use crate::faber::db::sql::{SqlValue, execute, query};
-use crate::faber::db::types::{HandlerError, Provider};
 use crate::migration_sql;
+use faber_db_handler::dialect::table_exists;
+use faber_db_handler::script;
+use faber_db_handler::sql::{SqlValue, execute, query};
+use faber_db_handler::tracking::in_transaction;
+use faber_db_handler::types::{HandlerError, Provider};
 
 /// Creates the table unless it exists; true when this call created it.
 pub fn ensure_table(provider: Provider) -> Result<bool, HandlerError> {
-    let existing = query(
-        dialect::table_exists(provider),
-        &[SqlValue::Text(TRACKING_TABLE.to_string())],
-    )
-    .map_err(HandlerError::Sql)?;
-    if !existing.rows.is_empty() {
+    if table_exists(provider, TRACKING_TABLE)? {
         return Ok(false);
     }
     execute(dialect::create_tracking_table(provider), &[]).map_err(HandlerError::Sql)?;
@@ -46,21 +43,9 @@ pub fn apply(
     sql: &str,
     checksum: String,
 ) -> Result<(), HandlerError> {
-    execute("BEGIN", &[]).map_err(HandlerError::Sql)?;
-    match run_and_record(provider, migration, sql, checksum) {
-        Ok(()) => execute("COMMIT", &[]).map(drop).map_err(HandlerError::Sql),
-        Err(error) => {
-            // The original failure is what the user must see; a failed
-            // rollback only deserves a note next to it.
-            if let Err(rollback) = execute("ROLLBACK", &[]) {
-                log(
-                    Level::Warn,
-                    &format!("rolling back {migration} failed too: {}", rollback.message),
-                );
-            }
-            Err(error)
-        }
-    }
+    in_transaction(migration, || {
+        run_and_record(provider, migration, sql, checksum)
+    })
 }
 
 fn run_and_record(
@@ -69,7 +54,7 @@ fn run_and_record(
     sql: &str,
     checksum: String,
 ) -> Result<(), HandlerError> {
-    if migration_sql::has_statements(sql) {
+    if script::has_statements(sql) {
         execute(sql, &[]).map_err(HandlerError::Sql)?;
     }
     let params = [

@@ -1,14 +1,16 @@
 //! `faber-db config init` and `faber-db config schema`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use super::output::{Done, emit};
-use crate::cli::ConfigInitArgs;
-use crate::config::{self, Config, Hosting, Provider};
+use crate::cli::{ConfigInitArgs, SchemaArgs};
+use crate::config::{self, Config, Hosting, MigrationsSection, Provider};
 use crate::failure::{Failure, Outcome};
+use crate::handlers::{self, lock::LockFile};
+use crate::runtime::World;
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -16,10 +18,13 @@ struct ConfigResult {
     provider: Provider,
     hosting: Hosting,
     migration_tool: String,
+    /// The handler the migration tool resolves to.
+    migration_handler: String,
+    migrations_directory: String,
 }
 
 pub fn init(args: ConfigInitArgs) -> i32 {
-    let outcome = write_config(&args).map(|(result, config)| {
+    let outcome = write_config(&args).map(|(result, config, project)| {
         let message = format!("Wrote {}", result.path.display());
         let done = Done::ok(result, message);
         let dev = &config.environments["dev"];
@@ -31,9 +36,10 @@ pub fn init(args: ConfigInitArgs) -> i32 {
                 "Initialize the dev database: faber-db init dev (with AWS credentials and AWS_REGION set, it provisions the infrastructure and connects to it; set {variable} only to use another server)"
             ))
         } else {
-            let example = config.database.provider.example_url();
+            let example = config.database.provider.example_url(&project, "dev");
             done.next(format!(
-                "Set the dev connection string: export {variable}=\"{example}\""
+                "Set the dev connection string: export {variable}=\"{example}\" (or put {variable}=\"{example}\" in {})",
+                project.join(crate::dotenv::FILE_NAME).display()
             ))
             .next("Initialize the dev database: faber-db init dev")
         }
@@ -41,12 +47,29 @@ pub fn init(args: ConfigInitArgs) -> i32 {
     emit(args.output.json(), "config-init", outcome, |_| {})
 }
 
-pub fn schema() -> i32 {
-    print!("{}", config::SCHEMA);
-    0
+/// The schema as is (to redirect into a file), or with `--json` as the
+/// `result` of the report every command prints.
+pub fn schema(args: SchemaArgs) -> i32 {
+    if !args.output.json() {
+        print!("{}", config::SCHEMA);
+        return 0;
+    }
+    let outcome = serde_json::from_str::<serde_json::Value>(config::SCHEMA)
+        .map(|schema| {
+            Done::ok(
+                schema,
+                format!(
+                    "JSON Schema of {}/{}",
+                    config::CONFIG_DIR,
+                    config::CONFIG_FILE
+                ),
+            )
+        })
+        .map_err(|err| Failure::new("The built-in schema is not valid JSON").cause(err));
+    emit(true, "config-schema", outcome, |_| {})
 }
 
-fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
+fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf)> {
     let (project, _) = crate::workdir::resolve(args.cwd.as_deref())?;
     let path = config::config_path(&project);
     if path.exists() && !args.force {
@@ -76,11 +99,17 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
         None => Hosting::default(),
     };
     let migration_tool = match &args.migration_tool {
-        Some(tool) => tool.clone(),
-        None if interactive => ask("Migration tool", "prisma", |answer| Some(answer.to_owned()))?,
+        Some(tool) => available_tool(&project, tool)?,
+        None if interactive => ask(
+            &format!("Migration tool ({})", tool_choices(&project).join(", ")),
+            "prisma",
+            |answer| available_tool(&project, answer).ok(),
+        )?,
         None => "prisma".to_owned(),
     };
-    let config = Config::new(provider, hosting, &migration_tool);
+    let migration_handler = handlers::migration_tool_handler(&project, &migration_tool);
+    let migrations_directory = MigrationsSection::conventional_directory(&migration_handler);
+    let config = Config::new(provider, hosting, &migration_tool, migrations_directory);
     let mut text = serde_json::to_string_pretty(&config)
         .map_err(|err| Failure::new("Cannot render the configuration").cause(err))?;
     text.push('\n');
@@ -98,9 +127,51 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config)> {
             provider,
             hosting,
             migration_tool,
+            migration_handler,
+            migrations_directory: migrations_directory.to_owned(),
         },
         config,
+        project,
     ))
+}
+
+/// `tool` when a handler for it is bundled, installed or pinned (as the
+/// short name `prisma` or a handler's full name); otherwise an error that
+/// lists what there is.
+fn available_tool(project: &Path, tool: &str) -> Outcome<String> {
+    let handler = handlers::migration_tool_handler(project, tool);
+    let pinned = LockFile::load(project)?.get(&handler).is_some();
+    if pinned || handlers::is_installed(project, &handler)? {
+        return Ok(tool.to_owned());
+    }
+    Err(Failure::new(format!("No migration tool {tool:?}"))
+        .cause(format!(
+            "no handler {handler} is bundled with faber-db, installed or pinned; available: {}",
+            tool_choices(project).join(", ")
+        ))
+        .help("Start from a bundled tool, then install the handler and make it the project's tool: faber-db config init --yes && faber-db handler add PATH/TO/HANDLER.wasm --use")
+        .help("See the handlers there are: faber-db handler list"))
+}
+
+/// The migration tools to offer: the bundled ones by their short names,
+/// then the migration-tool handlers the project pins.
+fn tool_choices(project: &Path) -> Vec<String> {
+    let bundled = handlers::bundled::all()
+        .iter()
+        .filter_map(|embedded| embedded.name.strip_prefix("handler-db-"))
+        .map(str::to_owned);
+    let pinned = LockFile::load(project)
+        .map(|lock| {
+            lock.pins()
+                .iter()
+                .filter(|pin| pin.world == World::MigrationTool.as_str())
+                .map(|pin| pin.name.clone())
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    let mut choices: Vec<String> = bundled.chain(pinned).collect();
+    choices.dedup();
+    choices
 }
 
 fn ask<T>(question: &str, default: &str, parse: impl Fn(&str) -> Option<T>) -> Outcome<T> {

@@ -75,12 +75,17 @@ pub enum Provider {
 impl Provider {
     pub const ALL: [Provider; 3] = [Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
 
-    /// A connection string to show in help lines.
-    pub fn example_url(self) -> &'static str {
+    /// A connection string to show in help lines for one environment of
+    /// the project: it names the database that environment gets by default,
+    /// since a name in the URL is the name used.
+    pub fn example_url(self, project: &Path, environment: &str) -> String {
+        let database = crate::names::default_database(project, environment);
         match self {
-            Provider::Postgresql => "postgresql://user:password@localhost:5432/myapp_dev",
-            Provider::Mysql => "mysql://user:password@localhost:3306/myapp_dev",
-            Provider::Sqlite => "file:./dev.db",
+            Provider::Postgresql => {
+                format!("postgresql://user:password@localhost:5432/{database}")
+            }
+            Provider::Mysql => format!("mysql://user:password@localhost:3306/{database}"),
+            Provider::Sqlite => format!("file:./{environment}.db"),
         }
     }
 
@@ -202,6 +207,16 @@ impl MigrationsSection {
     /// Prisma's own wait for its lock.
     pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 10.0;
 
+    /// Where a migration tool keeps its migrations by its own convention
+    /// (`handler` is the tool's handler name): what `config init` writes.
+    pub fn conventional_directory(handler: &str) -> &'static str {
+        match handler {
+            "handler-db-prisma" => Self::DEFAULT_DIRECTORY,
+            "handler-db-dbmate" => "db/migrations",
+            _ => "migrations",
+        }
+    }
+
     pub fn lock_timeout(&self) -> std::time::Duration {
         let seconds = self
             .lock_timeout_seconds
@@ -221,6 +236,10 @@ pub struct SafetySection {
     #[serde(default)]
     pub protected_environments: Vec<String>,
 }
+
+/// What `config init` writes into `integration.logs_plugin`, so that every
+/// run is recorded in the operation log from the start.
+pub const DEFAULT_LOGS_PLUGIN: &str = "fractary-logs";
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct IntegrationSection {
@@ -257,9 +276,28 @@ pub struct SandboxSection {
     pub timeout_seconds: Option<u64>,
 }
 
+impl SandboxSection {
+    /// The runtime's defaults, spelled out: `config init` writes them so
+    /// that a reader of the file sees the limits that apply.
+    pub fn defaults() -> SandboxSection {
+        let limits = crate::runtime::Limits::default();
+        SandboxSection {
+            memory_mib: Some((limits.memory_bytes >> 20) as u64),
+            fuel: Some(limits.fuel),
+            timeout_seconds: Some(limits.timeout.as_secs()),
+        }
+    }
+}
+
 impl Config {
-    /// The configuration `faber-db config init` writes.
-    pub fn new(provider: Provider, hosting: Hosting, migration_tool: &str) -> Config {
+    /// The configuration `faber-db config init` writes; `migrations` is the
+    /// tool's folder.
+    pub fn new(
+        provider: Provider,
+        hosting: Hosting,
+        migration_tool: &str,
+        migrations: &str,
+    ) -> Config {
         let environments = ["dev", "staging", "production"]
             .into_iter()
             .map(|name| {
@@ -281,7 +319,7 @@ impl Config {
             },
             environments,
             migrations: MigrationsSection {
-                directory: Some(MigrationsSection::DEFAULT_DIRECTORY.to_owned()),
+                directory: Some(migrations.to_owned()),
                 table: None,
                 lock_timeout_seconds: None,
             },
@@ -292,9 +330,9 @@ impl Config {
                 cloud_plugin: hosting
                     .is_cloud()
                     .then(|| cloud_handler(hosting).to_owned()),
-                logs_plugin: None,
+                logs_plugin: Some(DEFAULT_LOGS_PLUGIN.to_owned()),
             },
-            sandbox: SandboxSection::default(),
+            sandbox: SandboxSection::defaults(),
             cloud: CloudSection::default(),
         }
     }

@@ -16,6 +16,7 @@ use url::Url;
 use super::{ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite};
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
+use crate::names::quote;
 
 /// Every account faber-db creates for a handler starts with this; a later
 /// run removes expired ones of this naming, and never any other.
@@ -50,6 +51,9 @@ pub struct Confinement {
     #[serde(skip)]
     ephemeral: Option<Ephemeral>,
 }
+
+/// The kind of a confinement whose account may only read.
+const READ_ONLY_ACCOUNT: &str = "read-only-account";
 
 /// An account created for one call; its host part matters on MySQL only.
 #[derive(Debug, Clone)]
@@ -214,7 +218,7 @@ impl Server {
                             connect_as(self.provider(), url, &account, &password, name).await;
                         let kind = match access {
                             Access::Write => "ephemeral-account",
-                            Access::Read => "read-only-account",
+                            Access::Read => READ_ONLY_ACCOUNT,
                         };
                         let mut confinement = Confinement::plain(kind, Some(account.name.clone()));
                         confinement.ephemeral = Some(account);
@@ -227,6 +231,23 @@ impl Server {
                                 Err(failure)
                             }
                         }
+                    }
+                    Err(err) if err.code.as_deref() == Some(postgres::MAY_CREATE) => {
+                        if *fallback {
+                            let database = self.open_unconfined(&target, name, access).await?;
+                            let warning = format!(
+                                "{}; this bundled handler reads with the connection's own privileges, read-only",
+                                err.message
+                            );
+                            return Ok((database, Confinement::unconfined(warning)));
+                        }
+                        Err(Failure::new("Cannot confine the handler to reading the database")
+                            .cause(err.message)
+                            .help(format!(
+                                "Revoke it: REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE {} FROM PUBLIC",
+                                quote(Provider::Postgresql, name)
+                            ))
+                            .help("Or name an unprivileged account for handlers: environments.<env>.handler_connection_string_env"))
                     }
                     Err(err) if err.denied && *fallback => {
                         let database = self.open_unconfined(&target, name, access).await?;
@@ -259,7 +280,10 @@ impl Server {
             return Ok(Vec::new());
         };
         match self {
-            Server::Postgres(conn) => postgres::remove_account(conn, admin, &account.name).await,
+            Server::Postgres(conn) => {
+                let reading = confinement.kind == READ_ONLY_ACCOUNT;
+                postgres::remove_account(conn, admin, &account.name, reading).await
+            }
             Server::Mysql(conn) => mysql::remove_account(conn, account)
                 .await
                 .map(|()| Vec::new()),
@@ -309,10 +333,8 @@ impl Server {
                         postgres::create_account(admin, &account, &password, name, expires).await?
                     }
                     Access::Read => {
-                        postgres::create_reading_account(
-                            conn, admin, &account, &password, name, expires,
-                        )
-                        .await?
+                        postgres::create_reading_account(admin, &account, &password, name, expires)
+                            .await?
                     }
                 }
                 Ephemeral {

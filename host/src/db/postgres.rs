@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::{PgConnection, PgRow, PgValueFormat};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
@@ -83,10 +83,53 @@ pub fn decode_value(row: &PgRow, index: usize) -> Result<Value, sqlx::Error> {
         "FLOAT4" => Value::Real(row.try_get::<f32, _>(index)?.into()),
         "FLOAT8" => Value::Real(row.try_get(index)?),
         "BYTEA" => Value::Blob(row.try_get(index)?),
+        "TIMESTAMPTZ" | "TIMESTAMP" if row.try_get_raw(index)?.format() == PgValueFormat::Text => {
+            let text = row
+                .try_get_raw(index)?
+                .as_str()
+                .map_err(sqlx::Error::Decode)?;
+            Value::Text(timestamp_text_rfc3339(text).ok_or_else(|| {
+                sqlx::Error::Protocol(format!("unreadable {type_name} value {text:?}"))
+            })?)
+        }
         "TIMESTAMPTZ" => Value::Text(super::rfc3339(row.try_get(index)?)),
         "TIMESTAMP" => Value::Text(super::rfc3339_naive(row.try_get(index)?)),
         _ => Value::Text(row.try_get(index).map_err(|_| unsupported(&type_name))?),
     })
+}
+
+/// A timestamp as a simple query returns it (`2026-11-24 10:06:02.33+00`,
+/// DateStyle ISO), as RFC 3339 in UTC. sqlx's own text decoding fails on
+/// a time of whole seconds with an offset (`…10:06:02+00`), which Prisma's
+/// millisecond times often are.
+fn timestamp_text_rfc3339(text: &str) -> Option<String> {
+    use time::macros::format_description;
+    let split = text.rfind(['+', '-']).filter(|&at| at > 10);
+    let (local, offset) = match split {
+        Some(at) => (&text[..at], Some(&text[at..])),
+        None => (text, None),
+    };
+    let local = time::PrimitiveDateTime::parse(
+        local,
+        format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second][optional [.[subsecond]]]"
+        ),
+    )
+    .ok()?;
+    let offset = match offset {
+        None => time::UtcOffset::UTC,
+        Some(offset) => {
+            let sign = if offset.starts_with('-') { -1 } else { 1 };
+            let mut parts = offset[1..].split(':').map(str::parse::<i8>);
+            let hours = parts.next()?.ok()?;
+            let minutes = parts.next().transpose().ok()?.unwrap_or(0);
+            let seconds = parts.next().transpose().ok()?.unwrap_or(0);
+            time::UtcOffset::from_hms(sign * hours, sign * minutes, sign * seconds).ok()?
+        }
+    };
+    Some(super::rfc3339(
+        local.assume_offset(offset).to_offset(time::UtcOffset::UTC),
+    ))
 }
 
 fn unsupported(type_name: &str) -> sqlx::Error {
@@ -164,38 +207,39 @@ fn login_clause(password: &str, expires: u64) -> String {
 /// schema held by PUBLIC (the `public` schema before PostgreSQL 15).
 /// `admin` is a session in `name`; made in one transaction on it.
 pub async fn create_reading_account(
-    conn: &mut PgConnection,
     admin: &mut super::Database,
     account: &str,
     password: &str,
     name: &str,
     expires: u64,
 ) -> Result<(), SqlError> {
+    let literal = account.replace('\'', "''");
+    // In the same transaction as the role, so a refusal leaves no role.
+    let refuse_if_it_may_create = format!(
+        "DO $check$ BEGIN \
+           IF has_database_privilege('{literal}', current_database(), 'CREATE') \
+             OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege('{literal}', oid, 'CREATE')) \
+           THEN RAISE EXCEPTION USING ERRCODE = '{MAY_CREATE}', MESSAGE = 'a role without privileges could create'; \
+           END IF; END $check$"
+    );
     let create = new_role(account, password, name, expires, Grants::Read)?;
-    admin.execute(&create, &[]).await?;
-    let may_create = admin
-        .query(
-            "SELECT (has_database_privilege($1, current_database(), 'CREATE') \
-                OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege($1, oid, 'CREATE')))",
-            &[super::Value::Text(account.to_owned())],
-        )
+    match admin
+        .execute(&format!("{create}; {refuse_if_it_may_create}"), &[])
         .await
-        .map(|rows| rows.rows.first().and_then(|row| row.first()).cloned());
-    match may_create {
-        Ok(Some(super::Value::Boolean(false))) => Ok(()),
-        outcome => {
-            let _ = remove_account(conn, Some(admin), account).await;
-            outcome?;
-            Err(SqlError {
-                code: None,
-                message: format!(
-                    "a role without privileges could still write in database {name} (PUBLIC holds CREATE on it or one of its schemas)"
-                ),
-                denied: true,
-            })
-        }
+    {
+        Err(err) if err.code.as_deref() == Some(MAY_CREATE) => Err(SqlError {
+            code: err.code,
+            message: format!(
+                "a role without privileges could still write in database {name}: PUBLIC holds CREATE on it or one of its schemas"
+            ),
+            denied: false,
+        }),
+        outcome => outcome.map(|_| ()),
     }
 }
+
+/// The SQLSTATE of [`create_reading_account`]'s refusal (a class of its own).
+pub const MAY_CREATE: &str = "FDB01";
 
 /// Hands the role, for the call, what the connection's user owns in this
 /// database's own schemas (schemas, tables, views, sequences, types,
@@ -319,6 +363,7 @@ pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
+    owns_nothing: bool,
 ) -> Result<Vec<String>, SqlError> {
     let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
@@ -326,6 +371,11 @@ pub async fn remove_account(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
     let (session, handed_over, routines) = match admin {
+        // A reading account could create nothing: DROP OWNED only revokes
+        // its grants in the database.
+        Some(super::Database::Postgres(admin)) if owns_nothing => {
+            (admin, String::new(), Vec::new())
+        }
         Some(super::Database::Postgres(admin)) => {
             let (statements, routines) = hand_over(admin, account).await?;
             (admin, statements, routines)
@@ -412,7 +462,7 @@ pub async fn sweep_accounts(
                 let _ = other.close().await;
             }
         }
-        remove_account(conn, None, role).await?;
+        remove_account(conn, None, role, false).await?;
     }
     Ok(())
 }
@@ -437,4 +487,34 @@ pub async fn account_privileges(conn: &mut PgConnection) -> Result<Vec<String>, 
     .await
     .map(|rows| rows.into_iter().flatten().collect())?;
     Ok(privileges)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::timestamp_text_rfc3339 as rfc3339;
+
+    #[test]
+    fn timestamps_in_text_become_rfc3339_in_utc() {
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02.33+00").as_deref(),
+            Some("2026-11-24T10:06:02.33Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02+00").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 15:36:02.5+05:30").as_deref(),
+            Some("2026-11-24T10:06:02.5Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 02:06:02-08").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(
+            rfc3339("2026-11-24 10:06:02").as_deref(),
+            Some("2026-11-24T10:06:02Z")
+        );
+        assert_eq!(rfc3339("infinity"), None);
+    }
 }

@@ -1,12 +1,15 @@
 //! `faber-db handler test`: what every handler must do, checked against the
-//! real runtime and a real SQLite database.
+//! real runtime and a real database: a SQLite file by default, or a scratch
+//! database on the PostgreSQL or MySQL/MariaDB server a connection string
+//! names (created for the run and dropped after it), so dialect bugs show
+//! before users meet them.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::db::{ConnectionString, Server, SessionPolicy, Value};
+use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
 };
@@ -39,8 +42,10 @@ fn check(name: &'static str, result: Result<String, String>) -> Check {
 }
 
 /// Runs every check that applies to the component at `path`; stops at the
-/// first check that later ones depend on.
-pub async fn run(path: &Path) -> Vec<Check> {
+/// first check that later ones depend on. A migration tool's database
+/// checks run on `server` (a connection string to a server, whose database
+/// part is ignored), else on a SQLite file.
+pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
     let mut checks = Vec::new();
     let runtime = match Runtime::new(Limits::default()) {
         Ok(runtime) => runtime,
@@ -72,7 +77,9 @@ pub async fn run(path: &Path) -> Vec<Check> {
     ));
     let Ok(shape) = shape else { return checks };
     match shape.world {
-        World::MigrationTool => migration_tool(&runtime, component, &shape, &mut checks).await,
+        World::MigrationTool => {
+            migration_tool(&runtime, component, &shape, server, &mut checks).await
+        }
         World::CloudProvider => cloud_provider(&runtime, component, &shape, &mut checks).await,
     }
     checks
@@ -131,6 +138,7 @@ async fn migration_tool(
     runtime: &Runtime,
     component: LoadedComponent,
     shape: &Shape,
+    server: Option<&ConnectionString>,
     checks: &mut Vec<Check>,
 ) {
     let tool = match MigrationTool::new(runtime, component) {
@@ -145,19 +153,40 @@ async fn migration_tool(
             .and_then(|info| info_is_valid(info, shape)),
     ));
     let Ok(info) = info else { return };
-    if !info.providers.contains(&Provider::Sqlite) {
+    let provider = server.map_or(Provider::Sqlite, |target| target.provider().into());
+    if !info.providers.contains(&provider) {
         return checks.push(check(
-            "initialize-schema on SQLite",
-            Ok("skipped: the handler does not support sqlite".into()),
+            "initialize-schema",
+            Ok(format!(
+                "skipped: the handler does not support {}",
+                provider_name(provider)
+            )),
         ));
     }
-    let scratch = match Scratch::new() {
+    let scratch = match Scratch::new(server, provider).await {
         Ok(scratch) => scratch,
-        Err(err) => return checks.push(check("scratch project", Err(err))),
+        Err(err) => return checks.push(check("scratch database", Err(err))),
     };
-    let first = scratch.initialize(&tool).await;
+    checks.push(check("scratch database", Ok(scratch.describe())));
+    on_database(&tool, &scratch, checks).await;
+    if let Err(err) = scratch.remove().await {
+        checks.push(check("scratch database removed", Err(err)));
+    }
+}
+
+fn provider_name(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "PostgreSQL",
+        Provider::Mysql => "MySQL",
+        Provider::Sqlite => "SQLite",
+    }
+}
+
+/// The checks that need the scratch database.
+async fn on_database(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Check>) {
+    let first = scratch.initialize(tool).await;
     checks.push(check(
-        "initialize-schema succeeds on a fresh SQLite database",
+        "initialize-schema succeeds on a fresh database",
         first
             .as_ref()
             .map(|o| format!("baseline {}", o.baseline_migration))
@@ -187,7 +216,7 @@ async fn migration_tool(
             Err(err) => Err(err.clone()),
         },
     ));
-    let second = scratch.initialize(&tool).await;
+    let second = scratch.initialize(tool).await;
     let again = rows.clone().ok();
     let after = scratch.tracking_rows(&first.tracking_table).await.ok();
     checks.push(check(
@@ -207,7 +236,7 @@ async fn migration_tool(
         },
     ));
     if tool.migrates() {
-        lifecycle(&tool, &scratch, checks).await;
+        lifecycle(tool, scratch, checks).await;
     }
     checks.push(check("stays inside its grant", scratch.nothing_outside()));
 }
@@ -290,17 +319,6 @@ async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Che
     ));
 }
 
-/// A call's result, once the database it was granted is closed.
-async fn closed<T>(
-    returned: crate::runtime::Returned,
-    result: Result<T, crate::runtime::HandlerFailure>,
-) -> Result<T, String> {
-    if let Some(database) = returned.database {
-        database.close().await;
-    }
-    result.map_err(|err| err.to_string())
-}
-
 fn judged(state: &TrackingState, name: &str) -> Option<State> {
     tracking::classify(state)
         .into_iter()
@@ -358,27 +376,113 @@ async fn cloud_provider(
     ));
 }
 
-/// A throwaway project: a SQLite database file and a migrations folder.
+/// A throwaway project: a migrations folder, and a scratch database (a
+/// SQLite file beside the folder, or a database made on the given server).
 struct Scratch {
     _dir: tempfile::TempDir,
     project: PathBuf,
+    /// Where the scratch database lives, at server level.
     target: ConnectionString,
+    name: String,
+    provider: Provider,
+}
+
+/// A handler's confined session in the scratch database, with what the host
+/// needs to remove its account after the call, as `init` does.
+struct Session {
+    server: Server,
+    admin: Database,
+    confinement: Confinement,
+}
+
+impl Session {
+    /// The call's result, once the session it was granted is gone.
+    async fn finish<T>(
+        mut self,
+        returned: crate::runtime::Returned,
+        result: Result<T, crate::runtime::HandlerFailure>,
+    ) -> Result<T, String> {
+        if let Some(database) = returned.database {
+            database.close().await;
+        }
+        // Removing the account also ends a session a failed call lost.
+        let removed = self
+            .server
+            .remove_handler_account(Some(&mut self.admin), &self.confinement)
+            .await;
+        self.admin.close().await;
+        self.server.close().await;
+        let value = result.map_err(|err| err.to_string())?;
+        removed.map_err(|err| format!("cannot remove the handler's account: {}", err.message))?;
+        Ok(value)
+    }
 }
 
 impl Scratch {
-    fn new() -> Result<Scratch, String> {
+    async fn new(server: Option<&ConnectionString>, provider: Provider) -> Result<Scratch, String> {
         let dir = tempfile::tempdir().map_err(|err| err.to_string())?;
         let project = dir.path().join("project");
         std::fs::create_dir_all(project.join("migrations")).map_err(|err| err.to_string())?;
-        std::fs::write(project.join("conformance.db"), b"").map_err(|err| err.to_string())?;
-        let target = ConnectionString::File {
-            dir: project.clone(),
-            file: Some("conformance.db".to_owned()),
+        let (target, name) = match server {
+            Some(target) => (
+                target.clone(),
+                format!("faber_conformance_{}", crate::db::random_hex(6)),
+            ),
+            None => (
+                ConnectionString::File {
+                    dir: project.clone(),
+                    file: None,
+                },
+                "conformance".to_owned(),
+            ),
         };
+        let mut connection = Server::connect(&target).await.map_err(|f| f.to_string())?;
+        let created = connection.create_database(&target, &name).await;
+        connection.close().await;
+        match created {
+            Ok(()) => {}
+            Err(CreateError::AlreadyExists) => {
+                return Err(format!("the scratch database {name} already exists"));
+            }
+            Err(CreateError::Failed(err)) => {
+                return Err(format!(
+                    "cannot create the scratch database {name} on {}: {}",
+                    target.masked(),
+                    err.message
+                ));
+            }
+        }
         Ok(Scratch {
             _dir: dir,
             project,
             target,
+            name,
+            provider,
+        })
+    }
+
+    /// Which database the checks ran on (its server masked).
+    fn describe(&self) -> String {
+        format!(
+            "{} database {} on {}",
+            provider_name(self.provider),
+            self.name,
+            self.target.masked()
+        )
+    }
+
+    /// Drops the scratch database; every session in it is closed by now.
+    async fn remove(self) -> Result<(), String> {
+        let mut server = Server::connect(&self.target)
+            .await
+            .map_err(|f| f.to_string())?;
+        let dropped = server.drop_database(&self.target, &self.name).await;
+        server.close().await;
+        dropped.map_err(|err| {
+            format!(
+                "the scratch database {} could not be dropped ({}): drop it by hand",
+                self.name, err.message
+            )
         })
     }
 
@@ -388,36 +492,37 @@ impl Scratch {
 
     async fn initialize(&self, tool: &MigrationTool) -> Result<InitializeOutcome, String> {
         let request = InitializeRequest {
-            provider: Provider::Sqlite,
-            database_name: "conformance".to_owned(),
+            provider: self.provider,
+            database_name: self.name.clone(),
             migrations_dir: "/migrations".to_owned(),
             tracking_table: None,
         };
-        let (returned, outcome) = tool.initialize_schema(self.grant().await?, &request).await;
-        closed(returned, outcome).await
+        let (grant, session) = self.grant().await?;
+        let (returned, outcome) = tool.initialize_schema(grant, &request).await;
+        session.finish(returned, outcome).await
     }
 
-    fn tracking_request() -> TrackingRequest {
+    fn tracking_request(&self) -> TrackingRequest {
         TrackingRequest {
-            provider: Provider::Sqlite,
-            database_name: "conformance".to_owned(),
+            provider: self.provider,
+            database_name: self.name.clone(),
             migrations_dir: "/migrations".to_owned(),
             tracking_table: None,
         }
     }
 
     async fn read(&self, tool: &MigrationTool) -> Result<TrackingState, String> {
-        let (returned, state) = tool
-            .read_state(self.grant().await?, &Self::tracking_request())
-            .await;
-        closed(returned, state).await
+        let (grant, session) = self.grant().await?;
+        let (returned, state) = tool.read_state(grant, &self.tracking_request()).await;
+        session.finish(returned, state).await
     }
 
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
+        let (grant, session) = self.grant().await?;
         let (returned, row) = tool
-            .apply_migration(self.grant().await?, &Self::tracking_request(), name)
+            .apply_migration(grant, &self.tracking_request(), name)
             .await;
-        closed(returned, row.map(drop)).await
+        session.finish(returned, row.map(drop)).await
     }
 
     async fn resolve(
@@ -426,15 +531,11 @@ impl Scratch {
         name: &str,
         resolution: Resolution,
     ) -> Result<(), String> {
+        let (grant, session) = self.grant().await?;
         let (returned, row) = tool
-            .resolve_migration(
-                self.grant().await?,
-                &Self::tracking_request(),
-                name,
-                resolution,
-            )
+            .resolve_migration(grant, &self.tracking_request(), name, resolution)
             .await;
-        closed(returned, row.map(drop)).await
+        session.finish(returned, row.map(drop)).await
     }
 
     async fn create(&self, tool: &MigrationTool, name: &str, sql: &str) -> Result<String, String> {
@@ -443,7 +544,7 @@ impl Scratch {
             ..Grant::default()
         };
         let request = CreateRequest {
-            provider: Provider::Sqlite,
+            provider: self.provider,
             migrations_dir: "/migrations".to_owned(),
             name: name.to_owned(),
             sql: sql.to_owned(),
@@ -481,75 +582,71 @@ impl Scratch {
         }
     }
 
-    async fn table_exists(&self, table: &str) -> Result<bool, String> {
+    /// The host's own session in the scratch database.
+    async fn admin(&self) -> Result<(Server, Database), String> {
         let server = Server::connect(&self.target)
             .await
             .map_err(|f| f.to_string())?;
-        let mut database = server
-            .open(&self.target, "conformance")
-            .await
-            .map_err(|f| f.to_string())?;
-        let found = database
-            .query(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                &[Value::Text(table.to_owned())],
-            )
-            .await
-            .map_err(|err| err.message);
+        match server.open(&self.target, &self.name).await {
+            Ok(database) => Ok((server, database)),
+            Err(failure) => {
+                server.close().await;
+                Err(failure.to_string())
+            }
+        }
+    }
+
+    /// Whether `table` exists, read on a session of the host's own.
+    async fn table_exists(&self, table: &str) -> Result<bool, String> {
+        let (server, mut database) = self.admin().await?;
+        let names = database.table_names().await.map_err(|err| err.message);
         database.close().await;
-        Ok(found?.rows == vec![vec![Value::Integer(1)]])
+        server.close().await;
+        Ok(names?.iter().any(|name| name == table))
     }
 
     /// The folder and the same confined session `init` gives a handler.
-    async fn grant(&self) -> Result<Grant, String> {
-        let mut server = Server::connect(&self.target)
-            .await
-            .map_err(|f| f.to_string())?;
-        let mut admin = server
-            .open(&self.target, "conformance")
-            .await
-            .map_err(|f| f.to_string())?;
-        // The same confined session `init` gives a handler.
-        let (database, _) = server
+    async fn grant(&self) -> Result<(Grant, Session), String> {
+        let (mut server, mut admin) = self.admin().await?;
+        let opened = server
             .open_handler_session(
                 &mut admin,
                 &self.target,
-                "conformance",
+                &self.name,
                 &SessionPolicy::LeastPrivilege { fallback: false },
                 Duration::from_secs(60),
             )
-            .await
-            .map_err(|f| f.to_string())?;
-        admin.close().await;
-        Ok(Grant {
+            .await;
+        let (database, confinement) = match opened {
+            Ok(opened) => opened,
+            Err(failure) => {
+                admin.close().await;
+                server.close().await;
+                return Err(failure.to_string());
+            }
+        };
+        let grant = Grant {
             directory: Some((self.migrations(), "/migrations".to_owned())),
             database: Some(database),
             ..Grant::default()
-        })
+        };
+        let session = Session {
+            server,
+            admin,
+            confinement,
+        };
+        Ok((grant, session))
     }
 
-    /// Rows in `table`, read on a connection of the host's own.
+    /// Rows in `table`, read on a session of the host's own.
     async fn tracking_rows(&self, table: &str) -> Result<i64, String> {
-        let server = Server::connect(&self.target)
-            .await
-            .map_err(|f| f.to_string())?;
-        let mut database = server
-            .open(&self.target, "conformance")
-            .await
-            .map_err(|f| f.to_string())?;
-        let exists = database
-            .query(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?",
-                &[Value::Text(table.to_owned())],
-            )
-            .await
-            .map_err(|err| err.message)?;
-        if exists.rows != vec![vec![Value::Integer(1)]] {
-            database.close().await;
+        if !self.table_exists(table).await? {
             return Err(format!("no table {table:?} in the database"));
         }
+        let (server, mut database) = self.admin().await?;
         let count = database.count_rows(table).await.map_err(|err| err.message);
         database.close().await;
+        server.close().await;
         count
     }
 

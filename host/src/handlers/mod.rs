@@ -3,13 +3,13 @@
 //!
 //! Search order: the project's folder (`.fractary/plugins/faber-db/handlers/`),
 //! the user's folder (`FABER_DB_HANDLERS_DIR`, else the user data directory's
-//! `faber-db/handlers/`), then the handlers bundled with the host (a
-//! `handlers/` folder beside the binary, or the workspace's own build output
-//! when running from a checkout). In each folder, `NAME@VERSION.wasm` for the
-//! pinned version comes first, then `NAME.wasm`. A handler pinned from a
+//! `faber-db/handlers/`), then the handlers bundled with the host (embedded
+//! in the binary: see [`bundled`]). In each folder, `NAME@VERSION.wasm` for
+//! the pinned version comes first, then `NAME.wasm`. A handler pinned from a
 //! registry is found in the project's folder (vendored) or in the user's
 //! content-addressed cache, and nowhere else: nothing is fetched here.
 
+pub mod bundled;
 pub mod cache;
 pub mod conformance;
 pub mod lock;
@@ -86,11 +86,25 @@ fn configured_handler(project: &Path, configured: &str, prefix: &str) -> String 
 /// how to install it, not a handler that is absent.
 pub fn is_installed(project: &Path, name: &str) -> Outcome<bool> {
     let lock = LockFile::load(project)?;
-    match lock.get(name) {
-        Some(pin) if pin.source.is_some() => resolve_pinned(project, pin).map(|_| true),
-        Some(pin) => Ok(resolve_in(&search_path(project), name, Some(&pin.version)).is_some()),
-        None => Ok(resolve_in(&search_path(project), name, None).is_some()),
+    let version = match lock.get(name) {
+        Some(pin) if pin.source.is_some() => return resolve_pinned(project, pin).map(|_| true),
+        Some(pin) => Some(pin.version.as_str()),
+        None => None,
+    };
+    Ok(resolve_in(&search_path(project), name, version).is_some() || bundled::get(name).is_some())
+}
+
+/// The handler a name given on the command line means: a handler pinned or
+/// installed under exactly that name, else the bundled handler it is the
+/// short name of (`prisma` → `handler-db-prisma`), else the name as given.
+pub fn canonical_name(project: &Path, given: &str) -> String {
+    let pinned = LockFile::load(project).is_ok_and(|lock| lock.get(given).is_some());
+    if pinned || resolve_in(&search_path(project), given, None).is_some() {
+        return given.to_owned();
     }
+    bundled::by_short_name(given)
+        .map(|embedded| embedded.name.to_owned())
+        .unwrap_or_else(|| given.to_owned())
 }
 
 pub fn project_dir(project: &Path) -> PathBuf {
@@ -103,26 +117,11 @@ pub fn user_dir() -> Option<PathBuf> {
         .or_else(|| dirs::data_dir().map(|dir| dir.join("faber-db").join("handlers")))
 }
 
-fn bundled_dirs() -> Vec<PathBuf> {
-    let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-    else {
-        return Vec::new();
-    };
-    // A checkout's `target/<profile>/faber-db` finds the components built by
-    // `cargo build --target wasm32-wasip2` in `target/wasm32-wasip2/release`.
-    vec![
-        exe_dir.join("handlers"),
-        exe_dir.join("..").join("wasm32-wasip2").join("release"),
-    ]
-}
-
-/// Every folder handlers are looked up in, in order.
+/// Every folder handlers are looked up in, in order (the bundled handlers,
+/// which live in the binary, come after them).
 pub fn search_path(project: &Path) -> Vec<(Source, PathBuf)> {
     let mut places = vec![(Source::Project, project_dir(project))];
     places.extend(user_dir().map(|dir| (Source::User, dir)));
-    places.extend(bundled_dirs().into_iter().map(|dir| (Source::Bundled, dir)));
     places
 }
 
@@ -133,18 +132,31 @@ pub fn installed_file_name(name: &str, version: &str) -> String {
 
 /// Finds handler `name`, preferring `version` where one is given.
 pub fn resolve(project: &Path, name: &str, version: Option<&str>) -> Outcome<Resolved> {
-    resolve_in(&search_path(project), name, version).ok_or_else(|| {
-        let searched: Vec<String> = search_path(project)
-            .iter()
-            .map(|(_, dir)| dir.display().to_string())
-            .collect();
-        Failure::new(format!("Handler {name} not found"))
-            .cause(format!("searched {}", searched.join(", ")))
-            .help(format!("Install it into the project with: faber-db handler add PATH/TO/{name}.wasm"))
-            .help(format!(
-                "Or build the bundled handlers: cargo build --release --target wasm32-wasip2 -p {name}"
-            ))
-    })
+    if let Some(found) = resolve_in(&search_path(project), name, version) {
+        return Ok(found);
+    }
+    if let Some(embedded) = bundled::get(name) {
+        return Ok(Resolved {
+            name: name.to_owned(),
+            path: embedded.materialize()?,
+            source: Source::Bundled,
+        });
+    }
+    let searched: Vec<String> = search_path(project)
+        .iter()
+        .map(|(_, dir)| dir.display().to_string())
+        .collect();
+    let bundled: Vec<&str> = bundled::all().iter().map(|e| e.name).collect();
+    Err(Failure::new(format!("Handler {name} not found"))
+        .cause(format!(
+            "searched {}, and the handlers bundled with faber-db ({})",
+            searched.join(", "),
+            bundled.join(", ")
+        ))
+        .help(format!(
+            "Install it into the project with: faber-db handler add PATH/TO/{name}.wasm"
+        ))
+        .help("See the handlers available to the project with: faber-db handler list"))
 }
 
 /// Finds the handler `pin` names. One pinned from a registry comes from the
@@ -212,18 +224,15 @@ pub fn resolve_in(
 
 /// The bundled handler that `name` would stand in for: the same name, or the
 /// short name of a bundled migration tool or cloud provider (`prisma`).
-pub fn bundled(name: &str) -> Option<Resolved> {
-    let places: Vec<(Source, PathBuf)> = bundled_dirs()
-        .into_iter()
-        .map(|dir| (Source::Bundled, dir))
-        .collect();
-    [
-        name.to_owned(),
-        format!("handler-db-{name}"),
-        format!("handler-cloud-{name}"),
-    ]
-    .iter()
-    .find_map(|candidate| resolve_in(&places, candidate, None))
+pub fn bundled(name: &str) -> Outcome<Option<Resolved>> {
+    let Some(embedded) = bundled::by_short_name(name) else {
+        return Ok(None);
+    };
+    Ok(Some(Resolved {
+        name: embedded.name.to_owned(),
+        path: embedded.materialize()?,
+        source: Source::Bundled,
+    }))
 }
 
 /// A handler outside the bundled folder that takes a bundled handler's name
@@ -233,7 +242,7 @@ fn check_takeover(resolved: &Resolved, pin: Option<&Pin>) -> Outcome<()> {
     if resolved.source == Source::Bundled || pin.is_some() {
         return Ok(());
     }
-    let Some(original) = bundled(&resolved.name) else {
+    let Some(original) = bundled(&resolved.name)? else {
         return Ok(());
     };
     Err(Failure::new(format!(
@@ -279,6 +288,16 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
     {
         return Err(pin_mismatch(pin, &resolved.path, &sha256));
     }
+    crate::logging::info(&format!(
+        "handler {name}: {} ({}, sha256 {sha256}, {})",
+        resolved.path.display(),
+        resolved.source.as_str(),
+        if pin.is_some() {
+            "matches its pin"
+        } else {
+            "not pinned"
+        }
+    ));
     let component = runtime
         .load_bytes(name, &resolved.path, &bytes)
         .map_err(|failure| Failure::new(format!("Cannot load handler {name}")).cause(failure))?;

@@ -370,7 +370,7 @@ fn connection(context: &Context, name: &str) -> Outcome<ConnectionString> {
     let config = &context.config;
     let variable = config.environments[name].connection_string_env.as_deref();
     environment::connection_string(&context.dir, config, variable)?
-        .ok_or_else(|| environment::no_connection_string(config, name, variable))
+        .ok_or_else(|| environment::no_connection_string(&context.dir, config, name, variable))
 }
 
 /// As `init` names it: the connection string's, else `<project>_<environment>`.

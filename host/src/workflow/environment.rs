@@ -7,6 +7,7 @@ use std::path::Path;
 
 use crate::config::{self, Config, Environment, HandlerPrivileges};
 use crate::db::{ConnectionString, SessionPolicy};
+use crate::dotenv;
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
@@ -53,29 +54,23 @@ pub fn find<'a>(config: &'a Config, name: &str) -> Outcome<&'a Environment> {
     })
 }
 
-/// The connection string in `variable`, checked against the project's
-/// provider; `None` when no variable is named or it is unset or empty.
+/// The connection string in `variable` (from the environment, else the
+/// project's `.env`), checked against the project's provider; `None` when no
+/// variable is named or it is unset or empty.
 pub fn connection_string(
     dir: &Path,
     config: &Config,
     variable: Option<&str>,
 ) -> Outcome<Option<ConnectionString>> {
     let provider = config.database.provider;
-    let raw = match variable.map(std::env::var) {
-        Some(Ok(value)) => Some(value).filter(|value| !value.trim().is_empty()),
-        None | Some(Err(std::env::VarError::NotPresent)) => None,
-        Some(Err(std::env::VarError::NotUnicode(_))) => {
-            return Err(Failure::new(format!(
-                "{} is not valid UTF-8",
-                variable.unwrap_or_default()
-            ))
-            .help("Percent-encode special characters in the connection string, e.g. a password"));
-        }
-    };
-    let (Some(raw), Some(variable)) = (raw, variable) else {
+    let Some(variable) = variable else {
         return Ok(None);
     };
-    let target = ConnectionString::parse(&raw, variable, dir)?;
+    let Some((raw, _)) = dotenv::var(dir, variable)?.filter(|(value, _)| !value.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let target = ConnectionString::parse(&raw, variable, &sqlite_base(dir, config))?;
     if target.provider() != provider {
         return Err(Failure::new(format!(
             "{variable} points at {}, but the project's provider is {provider}",
@@ -83,15 +78,41 @@ pub fn connection_string(
         ))
         .help(format!(
             "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
-            provider.example_url()
+            provider.example_url(dir, environment_of(config, variable))
         ))
         .help("Or change database.provider in the configuration"));
     }
     Ok(Some(target))
 }
 
+/// The environment that reads `variable` (for examples in messages).
+fn environment_of<'a>(config: &'a Config, variable: &str) -> &'a str {
+    config
+        .environments
+        .iter()
+        .find(|(_, environment)| environment.connection_string_env.as_deref() == Some(variable))
+        .map(|(name, _)| name.as_str())
+        .unwrap_or("dev")
+}
+
+/// What a relative SQLite path is relative to: for Prisma, the directory
+/// of its schema, as Prisma's CLI and Client resolve it; for other tools,
+/// the project directory they run in.
+fn sqlite_base(dir: &Path, config: &Config) -> std::path::PathBuf {
+    if config.database.migration_tool.contains("prisma") {
+        super::prisma_schema::sqlite_base(dir)
+    } else {
+        dir.to_path_buf()
+    }
+}
+
 /// The error for an environment whose connection string is not there.
-pub fn no_connection_string(config: &Config, environment: &str, variable: Option<&str>) -> Failure {
+pub fn no_connection_string(
+    dir: &Path,
+    config: &Config,
+    environment: &str,
+    variable: Option<&str>,
+) -> Failure {
     let Some(variable) = variable else {
         return Failure::new(format!(
             "Environment '{environment}' names no connection string variable"
@@ -107,13 +128,16 @@ pub fn no_connection_string(config: &Config, environment: &str, variable: Option
             environment.to_uppercase()
         ));
     };
+    let env_file = dotenv::file(dir);
     Failure::new(format!("{variable} environment variable not set"))
         .cause(format!(
-            "environment '{environment}' reads its connection string from ${variable}"
+            "environment '{environment}' reads its connection string from ${variable}, which is set neither in the environment nor in {}",
+            env_file.display()
         ))
         .help(format!(
-            "Set it, e.g.: export {variable}=\"{}\"",
-            config.database.provider.example_url()
+            "Set it, e.g.: export {variable}=\"{}\" (or add that line, without `export`, to {})",
+            config.database.provider.example_url(dir, environment),
+            env_file.display()
         ))
 }
 
@@ -131,12 +155,8 @@ pub fn database_name(
     if let Some(name) = target.and_then(ConnectionString::database_name) {
         return (name, "from the connection string");
     }
-    let folder = project
-        .file_name()
-        .map(|name| name.to_string_lossy().into_owned())
-        .unwrap_or_default();
     (
-        names::derive(&folder, environment),
+        names::default_database(project, environment),
         "from the project and environment",
     )
 }
@@ -187,17 +207,18 @@ pub fn session_policy(
     environment: &str,
     handler: &HandlerRef,
 ) -> Outcome<SessionPolicy> {
+    let environment_name = environment;
     let environment = &config.environments[environment];
     if environment.handler_privileges == HandlerPrivileges::Connection {
         return Ok(SessionPolicy::ConnectionPrivileges);
     }
     if let Some(variable) = &environment.handler_connection_string_env {
-        let raw = std::env::var(variable).map_err(|_| {
+        let (raw, _) = dotenv::var(dir, variable)?.ok_or_else(|| {
             Failure::new(format!("{variable} environment variable not set"))
                 .cause("handler_connection_string_env names it as the handlers' own account")
                 .help(format!(
                     "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
-                    config.database.provider.example_url()
+                    config.database.provider.example_url(dir, environment_name)
                 ))
         })?;
         let account = ConnectionString::parse(&raw, variable, dir)?;

@@ -352,7 +352,7 @@ impl Run {
             .clone();
         let target = environment::connection_string(&dir, &config, variable.as_deref())?
             .ok_or_else(|| {
-                environment::no_connection_string(&config, &environment, variable.as_deref())
+                environment::no_connection_string(&dir, &config, &environment, variable.as_deref())
                     .help(format!(
                         "{} needs the environment's connection string, also on cloud hosting (faber-db init prints it)",
                         self.command

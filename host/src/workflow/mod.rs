@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod lint;
 pub(crate) mod migrations;
 mod oplog;
+mod prisma_schema;
 mod respond;
 pub mod steps;
 #[cfg(test)]
@@ -363,7 +364,7 @@ impl Init {
     ) -> Outcome<Progress<Connection>> {
         let config = &project.config;
         let Some(target) = environment::connection_string(&project.dir, config, variable)? else {
-            return self.no_connection_string(config, variable);
+            return self.no_connection_string(&project.dir, config, variable);
         };
         let variable = variable.unwrap_or_default();
         self.result.database_url = Some(target.masked());
@@ -375,6 +376,7 @@ impl Init {
     /// connects to its infrastructure; an error for a local server.
     fn no_connection_string(
         &self,
+        dir: &Path,
         config: &Config,
         variable: Option<&str>,
     ) -> Outcome<Progress<Connection>> {
@@ -394,6 +396,7 @@ impl Init {
             return Ok(Progress::Skipped(Connection::FromInfrastructure, detail));
         }
         Err(environment::no_connection_string(
+            dir,
             config,
             environment,
             variable,

@@ -117,6 +117,13 @@ impl Init {
             migrations: &[],
         };
         let (state, detail) = match oplog::append(project, &record) {
+            Ok(path) if self.options.dry_run => (
+                StepStatus::Done,
+                format!(
+                    "appended a dry run record (\"dry_run\": true) to {}",
+                    path.display()
+                ),
+            ),
             Ok(path) => (StepStatus::Done, format!("appended to {}", path.display())),
             Err(err) => (
                 StepStatus::Failed,

@@ -85,6 +85,19 @@ pub enum StepStatus {
     NotRun,
 }
 
+impl StepStatus {
+    /// The word the JSON report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Done => "done",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "failed",
+            StepStatus::Cancelled => "cancelled",
+            StepStatus::NotRun => "not-run",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct StepRecord {
     pub number: u8,
@@ -154,6 +167,13 @@ impl Recorder {
             detail,
             duration_ms: started.elapsed().as_millis() as u64,
         };
+        crate::logging::info(&format!(
+            "step {} {}: {} in {} ms",
+            record.number,
+            record.name,
+            record.status.as_str(),
+            record.duration_ms
+        ));
         (self.observer)(&record);
         self.records.push(record);
         #[cfg(feature = "failpoints")]

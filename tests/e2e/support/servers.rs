@@ -32,7 +32,8 @@ impl Server {
         )
     }
 
-    fn base_url(self) -> String {
+    /// The server's URL without a database (`file:` for SQLite).
+    pub fn base_url(self) -> String {
         match self {
             Server::Postgres => std::env::var("FABER_DB_TEST_PG_URL")
                 .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432".to_owned()),
@@ -63,7 +64,8 @@ impl Target {
     /// The connection string naming this database.
     pub fn url(&self) -> String {
         match self.server {
-            Server::Sqlite => format!("file:./{}.db", self.name),
+            // Absolute: where a relative path points is tested on its own.
+            Server::Sqlite => format!("file:{}", self.file().display()),
             _ => format!("{}/{}", self.server.base_url(), self.name),
         }
     }

@@ -160,12 +160,23 @@ struct Available {
 }
 
 pub async fn list(args: ProjectArgs) -> i32 {
-    let outcome = (|| {
+    let outcome = async {
         let project = project(&args)?;
         let lock = LockFile::load(&project)?;
         let mut available = Vec::new();
         for (source, dir) in handlers::search_path(&project) {
             available.extend(scan(&dir, source, &lock));
+        }
+        for embedded in handlers::bundled::all() {
+            let path = embedded.materialize()?;
+            available.push(entry(
+                embedded.name.to_owned(),
+                None,
+                Source::Bundled,
+                path,
+                embedded.bytes,
+                &lock,
+            ));
         }
         available.extend(lock.pins().iter().filter_map(|pin| {
             let path = pin
@@ -181,6 +192,16 @@ pub async fn list(args: ProjectArgs) -> i32 {
                 pin: "pinned",
             })
         }));
+        // A file named without its version says it when asked.
+        let runtime = runtime_for(Some(&project))?;
+        for entry in available.iter_mut().filter(|entry| entry.version.is_none()) {
+            if let Ok(bytes) = std::fs::read(&entry.path) {
+                entry.version = describe(&runtime, &entry.name, &entry.path, &bytes)
+                    .await
+                    .ok()
+                    .map(|description| description.version);
+            }
+        }
         let message = format!(
             "{} handler file(s) available, {} pinned",
             available.len(),
@@ -193,24 +214,52 @@ pub async fn list(args: ProjectArgs) -> i32 {
             },
             message,
         ))
-    })();
+    }
+    .await;
     emit(
         args.output.json(),
         "handler-list",
         outcome,
         |listing: &Listing| {
+            let row = |name: &str, version: &str, source: &str, pin: &str, path: &str| {
+                println!("{name:<28} {version:<10} {source:<8} {pin:<16} {path}");
+            };
+            row("NAME", "VERSION", "SOURCE", "PIN", "PATH");
             for entry in &listing.available {
-                println!(
-                    "{:<28} {:<10} {:<8} {:<16} {}",
-                    entry.name,
-                    entry.version.as_deref().unwrap_or("-"),
+                row(
+                    &entry.name,
+                    entry.version.as_deref().unwrap_or("unknown"),
                     entry.source,
                     entry.pin,
-                    entry.path.display()
+                    &entry.path.display().to_string(),
                 );
             }
         },
     )
+}
+
+fn entry(
+    name: String,
+    version: Option<String>,
+    source: Source,
+    path: PathBuf,
+    bytes: &[u8],
+    lock: &LockFile,
+) -> Available {
+    let sha256 = crate::runtime::sha256_hex(bytes);
+    let pin = match lock.get(&name) {
+        Some(pin) if pin.sha256 == sha256 => "pinned",
+        Some(_) => "differs from pin",
+        None => "not pinned",
+    };
+    Available {
+        name,
+        version,
+        source: source.as_str(),
+        path,
+        sha256,
+        pin,
+    }
 }
 
 /// The `.wasm` files in one folder, named as the host resolves them.
@@ -228,20 +277,8 @@ fn scan(dir: &Path, source: Source, lock: &LockFile) -> Vec<Available> {
                 Some((name, version)) => (name.to_owned(), Some(version.to_owned())),
                 None => (stem.replace('_', "-"), None),
             };
-            let sha256 = crate::runtime::sha256_hex(&std::fs::read(&path).ok()?);
-            let pin = match lock.get(&name) {
-                Some(pin) if pin.sha256 == sha256 => "pinned",
-                Some(_) => "differs from pin",
-                None => "not pinned",
-            };
-            Some(Available {
-                name,
-                version,
-                source: source.as_str(),
-                path,
-                sha256,
-                pin,
-            })
+            let bytes = std::fs::read(&path).ok()?;
+            Some(entry(name, version, source, path, &bytes, lock))
         })
         .collect();
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -258,11 +295,20 @@ struct Added {
     replaced: Option<Pin>,
     /// The bundled handler this one now stands in for, by `--replace-bundled`.
     replaces_bundled: Option<PathBuf>,
+    /// The configuration setting `--use` wrote, e.g.
+    /// `database.migration_tool = "handler-db-flyway"`.
+    configured: Option<String>,
 }
 
 pub async fn add(args: AddArgs) -> i32 {
     let json = args.project.output.json();
-    let outcome = add_handler(&args).await;
+    let mut outcome = add_handler(&args).await;
+    if args.use_it {
+        outcome = outcome.and_then(|done| {
+            let project = project(&args.project)?;
+            use_in_config(&project, done)
+        });
+    }
     emit(json, "handler-add", outcome, |added: &Added| {
         print_description(&added.handler);
         if let Some(old) = &added.replaced {
@@ -276,6 +322,9 @@ pub async fn add(args: AddArgs) -> i32 {
                 "  replaces the bundled handler {} (--replace-bundled)",
                 bundled.display()
             );
+        }
+        if let Some(setting) = &added.configured {
+            println!("  configured:   {setting}");
         }
     })
 }
@@ -300,7 +349,12 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
             Some((name, version)) => (name, Some(version)),
             None => (args.source.as_str(), None),
         };
-        handlers::resolve(&project, name, version)?.path
+        let name = handlers::canonical_name(&project, name);
+        match (version, LockFile::load(&project)?.get(&name)) {
+            // Re-adding what the project pins (e.g. with --use).
+            (None, Some(pin)) => handlers::resolve_pinned(&project, pin)?.path,
+            _ => handlers::resolve(&project, &name, version)?.path,
+        }
     };
     let bytes = read(&path)?;
     let runtime = runtime_for(Some(&project))?;
@@ -356,11 +410,11 @@ fn record(
     );
     let use_it = match handler.world {
         World::MigrationTool => format!(
-            "Use it: set \"migration_tool\": \"{}\" in the configuration",
+            "Use it: set \"migration_tool\": \"{0}\" in the configuration, or run: faber-db handler add {0} --use",
             handler.name
         ),
         World::CloudProvider => format!(
-            "Use it: set \"integration\": {{\"cloud_plugin\": \"{}\"}} in the configuration",
+            "Use it: set \"integration\": {{\"cloud_plugin\": \"{0}\"}} in the configuration, or run: faber-db handler add {0} --use",
             handler.name
         ),
     };
@@ -371,17 +425,60 @@ fn record(
             pin,
             replaced,
             replaces_bundled,
+            configured: None,
         },
         message,
     )
     .next(use_it))
 }
 
+/// `handler add --use`: makes the added handler the project's migration
+/// tool or cloud provider. The file is edited as JSON, so keys faber-db does
+/// not read stay as they were.
+fn use_in_config(project: &Path, mut done: Done<Added>) -> Outcome<Done<Added>> {
+    let path = config::config_path(project);
+    let failed = |cause: String| {
+        Failure::new(format!(
+            "Pinned {}, but cannot make it the project's handler in {}",
+            done.result.handler.name,
+            path.display()
+        ))
+        .cause(cause)
+    };
+    let text = std::fs::read_to_string(&path).map_err(|err| failed(err.to_string()))?;
+    let mut config: serde_json::Value =
+        serde_json::from_str(&text).map_err(|err| failed(err.to_string()))?;
+    let name = done.result.handler.name.clone();
+    let (section, key) = match done.result.handler.world {
+        World::MigrationTool => ("database", "migration_tool"),
+        World::CloudProvider => ("integration", "cloud_plugin"),
+    };
+    let object = config
+        .as_object_mut()
+        .ok_or_else(|| failed("the configuration is not a JSON object".to_owned()))?;
+    let section_value = object
+        .entry(section)
+        .or_insert_with(|| serde_json::json!({}));
+    let section_object = section_value
+        .as_object_mut()
+        .ok_or_else(|| failed(format!("\"{section}\" is not an object")))?;
+    section_object.insert(key.to_owned(), serde_json::Value::String(name.clone()));
+    let mut text = serde_json::to_string_pretty(&config).map_err(|err| failed(err.to_string()))?;
+    text.push('\n');
+    std::fs::write(&path, text).map_err(|err| failed(err.to_string()))?;
+    let setting = format!("{section}.{key} = {name:?}");
+    done.message = format!("{}; {setting}", done.message);
+    // The hint to configure it by hand is now done.
+    done.next_steps.retain(|step| !step.starts_with("Use it:"));
+    done.result.configured = Some(setting);
+    Ok(done)
+}
+
 /// A handler that takes a bundled handler's name (other content under the
 /// same name, or a short name such as `prisma`) is refused unless the user
 /// said `--replace-bundled`; then the replacement is stated.
 fn replaced_bundled(handler: &Description, allowed: bool) -> Outcome<Option<PathBuf>> {
-    let Some(original) = handlers::bundled(&handler.name) else {
+    let Some(original) = handlers::bundled(&handler.name)? else {
         return Ok(None);
     };
     let same = read(&original.path)
@@ -539,15 +636,15 @@ struct Removed {
 pub fn remove(args: NameArgs) -> i32 {
     let outcome = (|| {
         let project = project(&args.project)?;
+        let name = handlers::canonical_name(&project, &args.handler);
         let mut lock = LockFile::load(&project)?;
-        let pin = lock.remove(&args.handler);
-        let deleted = project_copies(&handlers::project_dir(&project), &args.handler);
+        let pin = lock.remove(&name);
+        let deleted = project_copies(&handlers::project_dir(&project), &name);
         if pin.is_none() && deleted.is_empty() {
-            return Err(Failure::new(format!(
-                "Handler {} is not pinned in this project",
-                args.handler
-            ))
-            .help("See what is pinned with: faber-db handler list"));
+            return Err(
+                Failure::new(format!("Handler {name} is not pinned in this project"))
+                    .help("See what is pinned with: faber-db handler list"),
+            );
         }
         for file in &deleted {
             std::fs::remove_file(file).map_err(|err| {
@@ -555,18 +652,17 @@ pub fn remove(args: NameArgs) -> i32 {
             })?;
         }
         lock.save(&project)?;
-        let mut done = Done::ok(
-            Removed { pin, deleted },
-            format!("Removed {}", args.handler),
-        );
+        let mut done = Done::ok(Removed { pin, deleted }, format!("Removed {name}"));
         if let Ok(config) = config::load(&project) {
+            let cloud = config.integration.cloud_plugin.as_deref();
             let used = handlers::migration_tool_handler(&project, &config.database.migration_tool)
-                == args.handler
-                || config.integration.cloud_plugin.as_deref() == Some(args.handler.as_str());
+                == name
+                || cloud.is_some_and(|plugin| {
+                    handlers::cloud_provider_handler(&project, plugin) == name
+                });
             if used {
                 done = done.next(format!(
-                    "The configuration still uses {}: change it, or the next run pins it again",
-                    args.handler
+                    "The configuration still uses {name}: change it, or the next run pins it again"
                 ));
             }
         }
@@ -589,9 +685,10 @@ pub async fn info(args: NameArgs) -> i32 {
             (given.to_path_buf(), None)
         } else {
             let project = project(&args.project)?;
-            let path = match LockFile::load(&project)?.get(&args.handler) {
+            let name = handlers::canonical_name(&project, &args.handler);
+            let path = match LockFile::load(&project)?.get(&name) {
                 Some(pin) => handlers::resolve_pinned(&project, pin)?.path,
-                None => handlers::resolve(&project, &args.handler, None)?.path,
+                None => handlers::resolve(&project, &name, None)?.path,
             };
             (path, Some(project))
         };
@@ -615,27 +712,35 @@ pub async fn info(args: NameArgs) -> i32 {
 // test
 
 pub async fn test(args: TestArgs) -> i32 {
-    let checks = conformance::run(&args.path).await;
-    let failed = checks.iter().filter(|check| !check.passed).count();
-    let mut done = Done::ok(checks, String::new());
-    done.ok = failed == 0;
-    done.message = if failed == 0 {
-        format!(
-            "{} conforms: {} check(s) passed",
-            args.path.display(),
-            done.result.len()
-        )
-    } else {
-        format!(
-            "{} does not conform: {failed} of {} check(s) failed",
-            args.path.display(),
-            done.result.len()
-        )
-    };
+    let outcome = async {
+        let server = match &args.database_url {
+            Some(url) => Some(conformance_server(url)?),
+            None => None,
+        };
+        let checks = conformance::run(&args.path, server.as_ref()).await;
+        let failed = checks.iter().filter(|check| !check.passed).count();
+        let mut done = Done::ok(checks, String::new());
+        done.ok = failed == 0;
+        done.message = if failed == 0 {
+            format!(
+                "{} conforms: {} check(s) passed",
+                args.path.display(),
+                done.result.len()
+            )
+        } else {
+            format!(
+                "{} does not conform: {failed} of {} check(s) failed",
+                args.path.display(),
+                done.result.len()
+            )
+        };
+        Ok(done)
+    }
+    .await;
     emit(
         args.output.json(),
         "handler-test",
-        Ok(done),
+        outcome,
         |checks: &Vec<conformance::Check>| {
             for check in checks {
                 let mark = if check.passed { "✓" } else { "✗" };
@@ -643,6 +748,14 @@ pub async fn test(args: TestArgs) -> i32 {
             }
         },
     )
+}
+
+/// The server `handler test --database-url` runs on; a relative SQLite
+/// path is relative to the current directory.
+fn conformance_server(url: &str) -> Outcome<crate::db::ConnectionString> {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    // Named by its variable, so the help shows an `export` line that works.
+    crate::db::ConnectionString::parse(url, "FABER_DB_HANDLER_TEST_DATABASE_URL", &here)
 }
 
 // new
@@ -664,7 +777,9 @@ pub fn new(args: NewArgs) -> i32 {
                 "Build it: cd {} && cargo build --release --target wasm32-wasip2",
                 path.display()
             ))
-            .next(format!("Test it: faber-db handler test {wasm}"))
+            .next(format!(
+                "Test it: faber-db handler test {wasm} (and with --database-url URL on a PostgreSQL or MySQL server)"
+            ))
             .next(format!(
                 "Use it in a project: faber-db handler add {wasm} --cwd PROJECT"
             ))

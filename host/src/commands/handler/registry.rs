@@ -133,7 +133,8 @@ async fn publish_handler(args: &PublishArgs) -> Outcome<Done<PublishReport>> {
         ))
         .help("Projects would refuse to fetch it; raise FABER_DB_HANDLER_MAX_BYTES if it really is this large"));
     }
-    let checks = conformance::run(&args.path).await;
+    // Published handlers are checked on SQLite, which needs no server.
+    let checks = conformance::run(&args.path, None).await;
     let failed: Vec<String> = checks
         .iter()
         .filter(|check| !check.passed)
@@ -513,12 +514,10 @@ pub async fn update(args: UpdateArgs) -> i32 {
 async fn update_handler(args: &UpdateArgs) -> Outcome<Done<Updated>> {
     let project = project(&args.project)?;
     let lock = LockFile::load(&project)?;
-    let pin = lock.get(&args.handler).cloned().ok_or_else(|| {
-        Failure::new(format!(
-            "Handler {} is not pinned in this project",
-            args.handler
-        ))
-        .help("See what is pinned with: faber-db handler list")
+    let name = handlers::canonical_name(&project, &args.handler);
+    let pin = lock.get(&name).cloned().ok_or_else(|| {
+        Failure::new(format!("Handler {name} is not pinned in this project"))
+            .help("See what is pinned with: faber-db handler list")
     })?;
     let Some(source) = &pin.source else {
         return Err(Failure::new(format!(

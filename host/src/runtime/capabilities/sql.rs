@@ -49,6 +49,12 @@ impl HandlerState {
     /// Counts the statement and refuses it early where the policy says so.
     fn admit(&mut self, statement: &str, params: Vec<SqlValue>) -> Result<Vec<Value>, SqlError> {
         self.sql.statements += 1;
+        // The statement only: parameters carry data, not the handler's intent.
+        crate::logging::emit(
+            crate::logging::Level::Debug,
+            &self.handler,
+            &format!("sql ({} parameters): {statement}", params.len()),
+        );
         let database = self.database.as_ref().ok_or_else(no_database)?;
         if let Err(refusal) = check_statement(database, statement) {
             self.sql.refused += 1;

@@ -1,0 +1,244 @@
+//! The SDK for faber-db handlers written in Rust.
+//!
+//! A handler is a WebAssembly component (`wasm32-wasip2`) that implements one
+//! world of the `faber:db` contract. With this crate an author implements a
+//! trait and invokes one macro; the bindings, the contract version and the
+//! helpers every handler needs come from here:
+//!
+//! ```ignore
+//! use faber_db_handler::migration_tool::*;
+//! use faber_db_handler::types::{HandlerError, Provider};
+//! use faber_db_handler::{MigrationTool, export_migration_tool};
+//!
+//! struct Flyway;
+//!
+//! impl MigrationTool for Flyway {
+//!     const NAME: &'static str = "handler-db-flyway";
+//!     const DESCRIPTION: &'static str = "Flyway-style V1__name.sql folders";
+//!     const PROVIDERS: &'static [Provider] = &[Provider::Postgresql, Provider::Sqlite];
+//!     // initialize-schema, migration-lock-for, read-state, apply-migration, …
+//! #   …
+//! }
+//!
+//! export_migration_tool!(Flyway);
+//! ```
+//!
+//! `info` is written by the export macro: the trait's name, description and
+//! providers, the handler crate's own version, and [`CONTRACT_VERSION`], read
+//! from the WIT package these bindings were generated from.
+//!
+//! Modules: [`types`], [`sql`] and [`log`] (what every world shares),
+//! [`migration_tool`] and [`cloud_provider`] (each world's records),
+//! [`rds`] (the cloud world's AWS capability); helpers in [`clock`],
+//! [`folder`], [`dialect`], [`script`] and [`tracking`].
+
+// The export macros expand in the handler's crate and name this crate by
+// path; inside this crate that path must resolve too.
+extern crate self as faber_db_handler;
+
+#[doc(hidden)]
+pub mod bindings;
+pub mod clock;
+pub mod dialect;
+pub mod folder;
+pub mod script;
+pub mod tracking;
+
+include!(concat!(env!("OUT_DIR"), "/contract.rs"));
+
+/// The records of the `cloud-provider` interface.
+pub use bindings::cloud::exports::faber::db::cloud_provider;
+/// The narrow AWS RDS capability of the cloud world.
+pub use bindings::cloud::faber::db::rds;
+/// The records of the `migration-tool` interface (requests, outcomes, rows).
+pub use bindings::migration::exports::faber::db::migration_tool;
+/// Messages to the host's log, attributed to the handler.
+pub use bindings::migration::faber::db::log;
+/// SQL on the one database the host opened for the call.
+pub use bindings::migration::faber::db::sql;
+/// Types shared by every world: providers, errors, `handler-info`.
+pub use bindings::migration::faber::db::types;
+
+#[doc(hidden)]
+pub use wit_bindgen as __wit_bindgen;
+
+use migration_tool::{
+    CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
+    TrackingRequest, TrackingRow, TrackingState,
+};
+use types::{HandlerError, HandlerInfo, Provider};
+
+/// Every provider, for a handler that works with all three.
+pub const ALL_PROVIDERS: &[Provider] = &[Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
+
+/// A migration tool (Prisma, dbmate, …): the `migration-tool-handler` world.
+/// Export the implementing type with [`export_migration_tool!`]. Each
+/// operation's contract is in its doc comment in `wit/faber-db.wit`.
+pub trait MigrationTool {
+    /// Stable kebab-case handler name, e.g. `handler-db-flyway`.
+    const NAME: &'static str;
+    /// One line for humans.
+    const DESCRIPTION: &'static str;
+    /// The providers the handler works with.
+    const PROVIDERS: &'static [Provider];
+
+    /// Creates the tracking table, writes the tool's files and records the baseline.
+    fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError>;
+    /// The lock the tool's own CLI takes; the host takes it, never the handler.
+    fn migration_lock_for(provider: Provider) -> MigrationLock;
+    /// Reads the tracking table and the folder; writes nothing.
+    fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError>;
+    /// Runs one migration and records it as the tool's deploy does.
+    fn apply_migration(request: TrackingRequest, name: String)
+    -> Result<TrackingRow, HandlerError>;
+    /// Marks a migration applied or rolled back, with the tool's meaning.
+    fn resolve_migration(
+        request: TrackingRequest,
+        name: String,
+        resolution: Resolution,
+    ) -> Result<TrackingRow, HandlerError>;
+    /// Writes a new migration; returns its path relative to the folder.
+    fn create_migration(request: CreateRequest) -> Result<String, HandlerError>;
+}
+
+/// A cloud provider (AWS, …): the `cloud-provider-handler` world. Export the
+/// implementing type with [`export_cloud_provider!`].
+pub trait CloudProvider {
+    /// Stable kebab-case handler name, e.g. `handler-cloud-gcp`.
+    const NAME: &'static str;
+    /// One line for humans.
+    const DESCRIPTION: &'static str;
+    /// The database engine families it can provision.
+    const PROVIDERS: &'static [Provider];
+
+    /// The `database.hosting` values it serves.
+    fn hostings() -> Vec<String>;
+    /// One line per resource it would create; no calls to the provider.
+    fn plan(request: cloud_provider::InfrastructureRequest) -> Result<Vec<String>, HandlerError>;
+    /// The environment's infrastructure, or none.
+    fn find(
+        request: cloud_provider::InfrastructureRequest,
+    ) -> Result<Option<cloud_provider::Infrastructure>, HandlerError>;
+    /// Starts creating what is missing; safe to call again.
+    fn provision(
+        request: cloud_provider::InfrastructureRequest,
+    ) -> Result<cloud_provider::Infrastructure, HandlerError>;
+    /// The current state of infrastructure being provisioned.
+    fn poll(
+        request: cloud_provider::InfrastructureRequest,
+    ) -> Result<cloud_provider::Infrastructure, HandlerError>;
+}
+
+/// The `info` the export macros return: `version` is the handler crate's
+/// own (the macro passes its `CARGO_PKG_VERSION`), `wit-version` the
+/// contract these bindings were generated from.
+#[doc(hidden)]
+pub fn __info(name: &str, version: &str, description: &str, providers: &[Provider]) -> HandlerInfo {
+    HandlerInfo {
+        name: name.to_string(),
+        version: version.to_string(),
+        wit_version: CONTRACT_VERSION.to_string(),
+        description: description.to_string(),
+        providers: providers.to_vec(),
+    }
+}
+
+/// Exports a [`MigrationTool`] as the component's `migration-tool` interface.
+/// Invoke it once, in the handler crate, with the implementing type's name.
+#[macro_export]
+macro_rules! export_migration_tool {
+    ($handler:ident) => {
+        const _: () = {
+            use $crate::migration_tool as m;
+            use $crate::types as t;
+
+            impl m::Guest for $handler {
+                fn info() -> t::HandlerInfo {
+                    $crate::__info(
+                        <$handler as $crate::MigrationTool>::NAME,
+                        env!("CARGO_PKG_VERSION"),
+                        <$handler as $crate::MigrationTool>::DESCRIPTION,
+                        <$handler as $crate::MigrationTool>::PROVIDERS,
+                    )
+                }
+                fn initialize_schema(
+                    request: m::InitializeRequest,
+                ) -> Result<m::InitializeOutcome, t::HandlerError> {
+                    <$handler as $crate::MigrationTool>::initialize_schema(request)
+                }
+                fn migration_lock_for(provider: t::Provider) -> m::MigrationLock {
+                    <$handler as $crate::MigrationTool>::migration_lock_for(provider)
+                }
+                fn read_state(
+                    request: m::TrackingRequest,
+                ) -> Result<m::TrackingState, t::HandlerError> {
+                    <$handler as $crate::MigrationTool>::read_state(request)
+                }
+                fn apply_migration(
+                    request: m::TrackingRequest,
+                    name: String,
+                ) -> Result<m::TrackingRow, t::HandlerError> {
+                    <$handler as $crate::MigrationTool>::apply_migration(request, name)
+                }
+                fn resolve_migration(
+                    request: m::TrackingRequest,
+                    name: String,
+                    resolution: m::Resolution,
+                ) -> Result<m::TrackingRow, t::HandlerError> {
+                    <$handler as $crate::MigrationTool>::resolve_migration(request, name, resolution)
+                }
+                fn create_migration(request: m::CreateRequest) -> Result<String, t::HandlerError> {
+                    <$handler as $crate::MigrationTool>::create_migration(request)
+                }
+            }
+        };
+        $crate::bindings::migration::export_migration_tool_world!(
+            $handler with_types_in $crate::bindings::migration
+        );
+    };
+}
+
+/// Exports a [`CloudProvider`] as the component's `cloud-provider` interface.
+/// Invoke it once, in the handler crate, with the implementing type's name.
+#[macro_export]
+macro_rules! export_cloud_provider {
+    ($handler:ident) => {
+        const _: () = {
+            use $crate::cloud_provider as c;
+            use $crate::types as t;
+
+            impl c::Guest for $handler {
+                fn info() -> t::HandlerInfo {
+                    $crate::__info(
+                        <$handler as $crate::CloudProvider>::NAME,
+                        env!("CARGO_PKG_VERSION"),
+                        <$handler as $crate::CloudProvider>::DESCRIPTION,
+                        <$handler as $crate::CloudProvider>::PROVIDERS,
+                    )
+                }
+                fn hostings() -> Vec<String> {
+                    <$handler as $crate::CloudProvider>::hostings()
+                }
+                fn plan(request: c::InfrastructureRequest) -> Result<Vec<String>, t::HandlerError> {
+                    <$handler as $crate::CloudProvider>::plan(request)
+                }
+                fn find(
+                    request: c::InfrastructureRequest,
+                ) -> Result<Option<c::Infrastructure>, t::HandlerError> {
+                    <$handler as $crate::CloudProvider>::find(request)
+                }
+                fn provision(
+                    request: c::InfrastructureRequest,
+                ) -> Result<c::Infrastructure, t::HandlerError> {
+                    <$handler as $crate::CloudProvider>::provision(request)
+                }
+                fn poll(request: c::InfrastructureRequest) -> Result<c::Infrastructure, t::HandlerError> {
+                    <$handler as $crate::CloudProvider>::poll(request)
+                }
+            }
+        };
+        $crate::bindings::cloud::export_cloud_provider_world!(
+            $handler with_types_in $crate::bindings::cloud
+        );
+    };
+}

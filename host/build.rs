@@ -1,0 +1,121 @@
+//! Embeds the bundled handler components into the binary, so that an
+//! installed `faber-db` (`cargo install --path host`) has Prisma, dbmate and
+//! AWS wherever it is copied, with no checkout beside it.
+//!
+//! With `FABER_DB_BUNDLED_DIR` set (the test command sets it to the
+//! components it has just built), the `.wasm` files are taken from that
+//! folder as they are. Otherwise the handlers are built here for
+//! wasm32-wasip2, release, by a cargo of their own in
+//! `<target>/bundled-handlers` (a target folder the outer build does not
+//! lock, kept across builds so a rebuild is incremental).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// The bundled handlers: package name, and its folder in the workspace.
+const BUNDLED: [&str; 3] = [
+    "handler-db-prisma",
+    "handler-db-dbmate",
+    "handler-cloud-aws",
+];
+
+fn main() {
+    println!("cargo:rerun-if-env-changed=FABER_DB_BUNDLED_DIR");
+    let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
+    let workspace = manifest.parent().expect("host/ sits in the workspace");
+
+    let dir = match std::env::var_os("FABER_DB_BUNDLED_DIR") {
+        Some(dir) => absolute(workspace, Path::new(&dir)),
+        None => build(workspace, &out),
+    };
+    let mut table = String::from("&[\n");
+    for name in BUNDLED {
+        let file = dir.join(format!("{}.wasm", name.replace('-', "_")));
+        println!("cargo:rerun-if-changed={}", file.display());
+        if !file.is_file() {
+            panic!(
+                "bundled handler {name} is missing: {} does not exist\n\
+                 help: build it with `cargo build --release --target wasm32-wasip2 -p {name}`, \
+                 or unset FABER_DB_BUNDLED_DIR to have this build do it",
+                file.display()
+            );
+        }
+        table.push_str(&format!(
+            "    Embedded {{ name: {name:?}, bytes: include_bytes!({:?}) }},\n",
+            file.display().to_string()
+        ));
+    }
+    table.push_str("]\n");
+    std::fs::write(out.join("bundled.rs"), table).expect("writing OUT_DIR/bundled.rs");
+}
+
+/// A relative `FABER_DB_BUNDLED_DIR` is relative to the workspace.
+fn absolute(workspace: &Path, dir: &Path) -> PathBuf {
+    if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        workspace.join(dir)
+    }
+}
+
+/// Builds the bundled handlers and returns the folder holding their `.wasm`.
+fn build(workspace: &Path, out: &Path) -> PathBuf {
+    for watched in ["handlers", "wit", "Cargo.lock"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join(watched).display()
+        );
+    }
+    let target_dir = target_root(out).join("bundled-handlers");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(workspace)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .arg("--manifest-path")
+        .arg(workspace.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target_dir)
+        // The outer build's flags and wrappers (clippy's, a host RUSTFLAGS)
+        // are not meant for the components.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("RUSTFLAGS")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        .env_remove("CARGO_TARGET_DIR")
+        // Its stdout would be read as this script's instructions to cargo.
+        .stdout(Stdio::null());
+    for name in BUNDLED {
+        command.args(["-p", name]);
+    }
+    let status = command
+        .status()
+        .expect("running cargo for the bundled handlers");
+    if !status.success() {
+        panic!(
+            "building the bundled handlers failed (see above)\n\
+             help: install the target with `rustup target add wasm32-wasip2`, or build them \
+             yourself and set FABER_DB_BUNDLED_DIR to the folder holding the .wasm files"
+        );
+    }
+    target_dir.join("wasm32-wasip2").join("release")
+}
+
+/// `<target>` from `<target>[/<triple>]/<profile>/build/<crate>-<hash>/out`
+/// (the triple folder is there when cargo was given `--target`).
+fn target_root(out: &Path) -> PathBuf {
+    let above_profile = out
+        .ancestors()
+        .nth(4)
+        .expect("OUT_DIR is <target>/<profile>/build/<crate>/out");
+    let triple = std::env::var_os("TARGET").unwrap_or_default();
+    if above_profile.file_name() == Some(triple.as_os_str()) {
+        above_profile
+            .parent()
+            .unwrap_or(above_profile)
+            .to_path_buf()
+    } else {
+        above_profile.to_path_buf()
+    }
+}

@@ -1,0 +1,87 @@
+//! The handlers bundled with faber-db. `build.rs` embeds their components in
+//! the binary, so an installed `faber-db` has them wherever it is copied; on
+//! first use each is written into the user's content-addressed handler cache
+//! (`<cache>/sha256/<hex>.wasm`) and loaded from there like any other file.
+//! The file is used only while its bytes still hash to its name, so a cache
+//! edited behind faber-db's back is rewritten, not trusted.
+
+use std::path::PathBuf;
+
+use crate::failure::Outcome;
+
+/// One embedded component.
+pub struct Embedded {
+    /// The handler's name (`handler-db-prisma`).
+    pub name: &'static str,
+    pub bytes: &'static [u8],
+}
+
+/// Written by `build.rs`: every bundled handler, in the order `handler
+/// list` shows them.
+static EMBEDDED: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+
+pub fn all() -> &'static [Embedded] {
+    EMBEDDED
+}
+
+/// The bundled handler called exactly `name`.
+pub fn get(name: &str) -> Option<&'static Embedded> {
+    EMBEDDED.iter().find(|embedded| embedded.name == name)
+}
+
+/// The bundled handler `name` stands for: its own name, or the short name of
+/// a bundled migration tool or cloud provider (`prisma`, `aws`).
+pub fn by_short_name(name: &str) -> Option<&'static Embedded> {
+    [
+        name.to_owned(),
+        format!("handler-db-{name}"),
+        format!("handler-cloud-{name}"),
+    ]
+    .iter()
+    .find_map(|candidate| get(candidate))
+}
+
+impl Embedded {
+    pub fn sha256(&self) -> String {
+        crate::runtime::sha256_hex(self.bytes)
+    }
+
+    /// The component as a file in the handler cache, written there first
+    /// when the cache does not hold these exact bytes.
+    pub fn materialize(&self) -> Outcome<PathBuf> {
+        let sha256 = self.sha256();
+        let intact = super::cache::lookup(&sha256).filter(|path| {
+            std::fs::read(path).is_ok_and(|bytes| crate::runtime::sha256_hex(&bytes) == sha256)
+        });
+        match intact {
+            Some(path) => Ok(path),
+            None => super::cache::store(self.bytes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_handler_is_embedded_and_found_by_its_short_name() {
+        let names: Vec<&str> = all().iter().map(|embedded| embedded.name).collect();
+        assert_eq!(
+            names,
+            [
+                "handler-db-prisma",
+                "handler-db-dbmate",
+                "handler-cloud-aws"
+            ]
+        );
+        for embedded in all() {
+            // A component, not an empty placeholder.
+            assert_eq!(&embedded.bytes[..8], b"\0asm\x0d\0\x01\0");
+        }
+        assert_eq!(by_short_name("prisma").unwrap().name, "handler-db-prisma");
+        assert_eq!(by_short_name("aws").unwrap().name, "handler-cloud-aws");
+        assert_eq!(by_short_name("dbmate").unwrap().name, "handler-db-dbmate");
+        assert!(by_short_name("flyway").is_none());
+    }
+}

@@ -1,0 +1,178 @@
+//! Where a relative SQLite path in a Prisma project points: Prisma resolves
+//! `file:./dev.db` against the directory of the schema file that holds the
+//! `datasource` block (its CLI starts the schema engine there), so with
+//! `prisma/schema.prisma` the database is `prisma/dev.db`, the file the
+//! application's Prisma Client opens too. faber-db must name the same file.
+//!
+//! The schema is found as Prisma's CLI finds it without `--schema`: the
+//! `schema` of `prisma.config.ts` (read as text; the TypeScript is not run),
+//! then `"prisma": {"schema": …}` in `package.json`, then `schema.prisma`,
+//! then `prisma/schema.prisma`. A schema folder (several `.prisma` files)
+//! counts by the file with the `datasource` block. Until a project has a
+//! schema, Prisma resolves nothing, and the path is relative to the project
+//! directory, as for other tools.
+
+use std::path::{Path, PathBuf};
+
+const CONFIG_FILES: [&str; 4] = [
+    "prisma.config.ts",
+    "prisma.config.mts",
+    "prisma.config.js",
+    "prisma.config.mjs",
+];
+
+/// The directory a relative SQLite path resolves against.
+pub fn sqlite_base(project: &Path) -> PathBuf {
+    schema_location(project)
+        .and_then(|schema| datasource_dir(&schema))
+        .unwrap_or_else(|| project.to_path_buf())
+}
+
+/// The schema file or folder Prisma's CLI would load in `project`.
+fn schema_location(project: &Path) -> Option<PathBuf> {
+    let configured = CONFIG_FILES
+        .iter()
+        .find_map(|name| std::fs::read_to_string(project.join(name)).ok())
+        .and_then(|text| {
+            quoted_values(&text, "schema")
+                .map(|value| project.join(value))
+                .find(|path| path.exists())
+        });
+    let from_package = || {
+        let text = std::fs::read_to_string(project.join("package.json")).ok()?;
+        let package: serde_json::Value = serde_json::from_str(&text).ok()?;
+        let schema = package.get("prisma")?.get("schema")?.as_str()?;
+        Some(project.join(schema)).filter(|path| path.exists())
+    };
+    configured.or_else(from_package).or_else(|| {
+        ["schema.prisma", "prisma/schema.prisma"]
+            .iter()
+            .map(|default| project.join(default))
+            .find(|path| path.is_file())
+    })
+}
+
+/// The string literals given to `key:` in a configuration's text, in order.
+fn quoted_values<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> {
+    text.match_indices(key).filter_map(move |(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            return None;
+        }
+        let rest = text[at + key.len()..].trim_start().strip_prefix(':')?;
+        let rest = rest.trim_start();
+        let quote = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+        let value = &rest[1..];
+        value.find(quote).map(|end| &value[..end])
+    })
+}
+
+/// The directory of the schema file holding the `datasource` block: the
+/// file itself, or the one in a schema folder that has it.
+fn datasource_dir(schema: &Path) -> Option<PathBuf> {
+    if schema.is_file() {
+        return schema.parent().map(Path::to_path_buf);
+    }
+    let mut pending = vec![schema.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "prisma")
+                && std::fs::read_to_string(&path).is_ok_and(|text| declares_datasource(&text))
+            {
+                return path.parent().map(Path::to_path_buf);
+            }
+        }
+    }
+    None
+}
+
+fn declares_datasource(schema: &str) -> bool {
+    schema.lines().any(|line| {
+        let line = line.trim_start();
+        line.strip_prefix("datasource")
+            .is_some_and(|rest| rest.starts_with(char::is_whitespace))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, text) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    const SCHEMA: &str =
+        "datasource db {\n  provider = \"sqlite\"\n  url = env(\"DATABASE_URL\")\n}\n";
+
+    #[test]
+    fn the_default_schema_in_prisma_is_the_base() {
+        let dir = project(&[("prisma/schema.prisma", SCHEMA)]);
+        assert_eq!(sqlite_base(dir.path()), dir.path().join("prisma"));
+    }
+
+    #[test]
+    fn a_schema_at_the_root_comes_before_the_one_in_prisma() {
+        let dir = project(&[("schema.prisma", SCHEMA), ("prisma/schema.prisma", SCHEMA)]);
+        assert_eq!(sqlite_base(dir.path()), dir.path());
+    }
+
+    #[test]
+    fn the_config_file_comes_first_and_only_an_existing_path_counts() {
+        let config = "const adapter = new PrismaPg({ url }, { schema: \"app\" });\n\
+                      export default defineConfig({ schema: 'db/schema.prisma' });\n";
+        let dir = project(&[
+            ("prisma.config.ts", config),
+            ("db/schema.prisma", SCHEMA),
+            ("prisma/schema.prisma", SCHEMA),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path().join("db"));
+    }
+
+    #[test]
+    fn package_json_names_the_schema() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{"prisma": {"schema": "custom/x.prisma"}}"#,
+            ),
+            ("custom/x.prisma", SCHEMA),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path().join("custom"));
+    }
+
+    #[test]
+    fn a_schema_folder_counts_by_its_datasource_file() {
+        let dir = project(&[
+            ("package.json", r#"{"prisma": {"schema": "prisma/schema"}}"#),
+            ("prisma/schema/models.prisma", "model User { id Int @id }\n"),
+            ("prisma/schema/core/ds.prisma", SCHEMA),
+        ]);
+        assert_eq!(
+            sqlite_base(dir.path()),
+            dir.path().join("prisma/schema/core")
+        );
+    }
+
+    #[test]
+    fn without_a_schema_the_project_directory_is_the_base() {
+        let dir = project(&[("prisma/migrations/migration_lock.toml", "")]);
+        assert_eq!(sqlite_base(dir.path()), dir.path());
+    }
+}
