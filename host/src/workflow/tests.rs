@@ -1,9 +1,9 @@
 //! The whole `init` workflow in-process, on SQLite files in a temporary
-//! folder, with the real Prisma handler component through the real runtime:
+//! folder, with the bundled Prisma handler component through the real runtime:
 //! signal in seconds from `cargo test -p faber-db --lib`, no servers. The
 //! end-to-end suite (`tests/e2e`) runs the binary against every provider.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Once;
 
 use sqlx::Connection;
@@ -16,30 +16,14 @@ use crate::workflow::steps::StepStatus;
 /// value is relative, so each project's database is a file in its own folder.
 const URL_VARIABLE: &str = "FABER_DB_IN_PROCESS_TEST_URL";
 
-/// The bundled Prisma handler as `cargo build --release --target
-/// wasm32-wasip2 -p handler-db-prisma` leaves it. Missing, the test fails
-/// with that command: a test that passes without running proves nothing.
-fn prisma_component() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let path = target.join("wasm32-wasip2/release/handler_db_prisma.wasm");
-    assert!(
-        path.is_file(),
-        "{} is missing: build it with cargo build --release --target wasm32-wasip2 -p handler-db-prisma",
-        path.display()
-    );
-    path
-}
-
-/// A SQLite project using Prisma, with the handler in its own handler folder.
+/// A SQLite project using Prisma, through the handler bundled with the host.
 struct Project {
     _temp: tempfile::TempDir,
     dir: PathBuf,
 }
 
 impl Project {
-    fn new(component: &Path) -> Project {
+    fn new() -> Project {
         static SET: Once = Once::new();
         SET.call_once(|| {
             // SAFETY: set once, before any test of this module reads it, to
@@ -49,18 +33,13 @@ impl Project {
         let temp = tempfile::tempdir().unwrap();
         let dir = temp.path().join("shop");
         let config_dir = dir.join(".fractary/plugins/faber-db");
-        std::fs::create_dir_all(config_dir.join("handlers")).unwrap();
+        std::fs::create_dir_all(&config_dir).unwrap();
         let config = serde_json::json!({
             "database": {"provider": "sqlite", "hosting": "local", "migration_tool": "prisma"},
             "environments": {"dev": {"connection_string_env": URL_VARIABLE}},
             "migrations": {"directory": "prisma/migrations"},
         });
         std::fs::write(config_dir.join("config.json"), config.to_string()).unwrap();
-        std::fs::copy(
-            component,
-            config_dir.join("handlers/handler-db-prisma.wasm"),
-        )
-        .unwrap();
         Project { _temp: temp, dir }
     }
 
@@ -112,7 +91,7 @@ fn assert_success(report: &Report) {
 
 #[tokio::test]
 async fn init_creates_the_database_its_tracking_table_and_the_baseline() {
-    let project = Project::new(&prisma_component());
+    let project = Project::new();
 
     let report = project.init(|_| {}).await;
 
@@ -161,7 +140,7 @@ async fn init_creates_the_database_its_tracking_table_and_the_baseline() {
 
 #[tokio::test]
 async fn a_second_init_refuses_the_existing_database_and_changes_nothing() {
-    let project = Project::new(&prisma_component());
+    let project = Project::new();
     assert_success(&project.init(|_| {}).await);
     let before = std::fs::read(project.database()).unwrap();
 
@@ -177,7 +156,7 @@ async fn a_second_init_refuses_the_existing_database_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_failure_after_creation_removes_only_what_the_run_created() {
-    let project = Project::new(&prisma_component());
+    let project = Project::new();
     // A file where the migrations folder's parent should be: step 13 fails
     // after step 12 created the database.
     std::fs::write(project.dir.join("prisma"), "not a folder").unwrap();
@@ -207,7 +186,7 @@ async fn a_failure_after_creation_removes_only_what_the_run_created() {
 
 #[tokio::test]
 async fn a_dry_run_loads_the_handler_and_changes_nothing() {
-    let project = Project::new(&prisma_component());
+    let project = Project::new();
 
     let report = project.init(|options| options.dry_run = true).await;
 
