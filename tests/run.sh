@@ -87,8 +87,11 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
     "${CARGO_TARGET_DIR:-target}/wasm32-wasip2/release/python_migration_tool.wasm"
 
 say "running the tests"
+# The crash tests kill or pause the binary at a step boundary through its
+# fault-injection hook, compiled in only with this feature.
+packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
-    cargo nextest run -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else
-    cargo test -p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --no-fail-fast "$@"
+    cargo test "${packages[@]}" --no-fail-fast "$@"
 fi

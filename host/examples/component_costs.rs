@@ -32,16 +32,18 @@ async fn main() {
     for _ in 0..rounds {
         let cache = tempfile::tempdir().expect("a temporary cache folder");
         let start = Instant::now();
-        let runtime =
-            Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let runtime = Runtime::new(Limits::default())
+            .expect("runtime")
+            .with_cache_dir(cache.path().to_path_buf());
         engine.push(millis(start));
 
         let start = Instant::now();
         runtime.load("bench", &path).expect("compiles");
         compile.push(millis(start));
 
-        let warm =
-            Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).expect("runtime");
+        let warm = Runtime::new(Limits::default())
+            .expect("runtime")
+            .with_cache_dir(cache.path().to_path_buf());
         let start = Instant::now();
         let component = warm.load("bench", &path).expect("loads from the cache");
         cached.push(millis(start));

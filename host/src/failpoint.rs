@@ -3,7 +3,8 @@
 //! kills itself with SIGKILL right after step N is recorded, as an operator's
 //! `kill -9` or a power cut would; with `pause-after-step:N:MS` it sleeps MS
 //! milliseconds there, as a slow run that another one meets halfway would.
-//! Unset (always, outside tests), it costs one environment lookup per run.
+//! Compiled only with the `failpoints` feature, which the test command
+//! turns on: a normal or installed build has no such hook.
 
 use std::sync::OnceLock;
 use std::time::Duration;

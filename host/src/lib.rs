@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod dotenv;
+#[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod failure;
 pub mod handlers;

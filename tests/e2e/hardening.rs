@@ -232,6 +232,10 @@ fn assert_initialized(project: &Project, target: &Target) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature (bash tests/run.sh turns it on)"
+)]
 fn a_run_killed_at_any_step_boundary_can_be_completed() {
     for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
         for step in 1..=16 {
@@ -241,6 +245,10 @@ fn a_run_killed_at_any_step_boundary_can_be_completed() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature (bash tests/run.sh turns it on)"
+)]
 fn a_run_that_meets_another_run_creating_the_database_waits_for_it() {
     for server in [Server::Postgres, Server::Mysql, Server::Sqlite] {
         let project = Project::new(server.provider());

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use faber_db::runtime::bindings::latest::{HandlerError, InitializeRequest, Provider};
 use faber_db::runtime::{Grant, HandlerFailure, Limits, MigrationTool, Runtime};
+use faber_db::runtime::{HandlerError, InitializeRequest, Provider};
 
 use crate::support::{component, shared_cache_dir};
 
@@ -17,7 +17,9 @@ fn hostile(runtime: &Runtime) -> MigrationTool {
 
 /// A runtime with the test suite's shared compile cache.
 fn runtime(limits: Limits) -> Runtime {
-    Runtime::new(limits, Some(shared_cache_dir())).unwrap()
+    Runtime::new(limits)
+        .unwrap()
+        .with_cache_dir(shared_cache_dir())
 }
 
 /// Asks the hostile handler to misbehave in the way `behaviour` names.
@@ -152,8 +154,9 @@ async fn an_oversized_result_is_refused() {
 async fn the_second_load_comes_from_the_compile_cache() {
     let cache = tempfile::tempdir().unwrap();
     let path = component("handler-db-prisma");
-    let first = Runtime::new(Limits::default(), Some(cache.path().to_path_buf()))
+    let first = Runtime::new(Limits::default())
         .unwrap()
+        .with_cache_dir(cache.path().to_path_buf())
         .load("handler-db-prisma", &path)
         .unwrap();
     assert!(!first.from_cache);
@@ -164,7 +167,9 @@ async fn the_second_load_comes_from_the_compile_cache() {
         "one compiled artifact, keyed by the component's hash"
     );
 
-    let second_runtime = Runtime::new(Limits::default(), Some(cache.path().to_path_buf())).unwrap();
+    let second_runtime = Runtime::new(Limits::default())
+        .unwrap()
+        .with_cache_dir(cache.path().to_path_buf());
     let second = second_runtime.load("handler-db-prisma", &path).unwrap();
     assert!(second.from_cache, "a warm load skips compilation");
     assert_eq!(second.sha256, first.sha256);

@@ -5,13 +5,12 @@
 
 use aws_sdk_rds::Client;
 use aws_sdk_rds::error::ProvideErrorMetadata;
-use aws_sdk_rds::types::VpcSecurityGroupMembership;
+use aws_sdk_rds::types::{Tag, VpcSecurityGroupMembership};
 
 use crate::config::{Hosting, Provider};
 use crate::failure::{Failure, Outcome};
-use crate::runtime::bindings::latest::Infrastructure;
-use crate::runtime::bindings::latest::rds::Tag;
-use crate::runtime::capabilities::rds::{Kind, Scope, port, wit_tags};
+use crate::runtime::Infrastructure;
+use crate::runtime::capabilities::rds::{Kind, Scope, port};
 
 /// The primary resource (Aurora: the cluster; RDS: the instance).
 #[derive(Debug, Clone)]
@@ -86,7 +85,15 @@ pub async fn locate(
         _ => instance(rds, identifier).await?,
     };
     scope
-        .check_owner(identifier, &owner_tags)
+        .check_owner(
+            identifier,
+            owner_tags.iter().map(|tag| {
+                (
+                    tag.key().unwrap_or_default(),
+                    tag.value().unwrap_or_default(),
+                )
+            }),
+        )
         .map_err(|reason| Failure::new(format!("Cannot connect to {identifier}")).cause(reason))?;
     if located.kind == Kind::Cluster {
         let member = infrastructure.resources.iter().find(|resource| {
@@ -125,7 +132,7 @@ async fn cluster(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)>
         security_groups: security_groups(cluster.vpc_security_groups()),
         resource_id: cluster.db_cluster_resource_id().map(str::to_owned),
     };
-    Ok((wit_tags(cluster.tag_list()), located))
+    Ok((cluster.tag_list().to_vec(), located))
 }
 
 async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)> {
@@ -156,7 +163,7 @@ async fn instance(rds: &Client, identifier: &str) -> Outcome<(Vec<Tag>, Located)
         security_groups: security_groups(instance.vpc_security_groups()),
         resource_id: instance.dbi_resource_id().map(str::to_owned),
     };
-    Ok((wit_tags(instance.tag_list()), located))
+    Ok((instance.tag_list().to_vec(), located))
 }
 
 fn managed_secret(secret: &aws_sdk_rds::types::MasterUserSecret) -> Option<ManagedSecret> {

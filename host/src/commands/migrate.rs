@@ -6,7 +6,7 @@ use super::output::emit;
 use crate::cli::{GenerateArgs, MigrateArgs, ResolveArgs};
 use crate::failure::Failure;
 use crate::report::style::Style;
-use crate::runtime::bindings::latest::Resolution;
+use crate::runtime::Resolution;
 use crate::workflow::lifecycle::{self, MigrateResult, Options};
 
 pub async fn migrate(args: MigrateArgs) -> i32 {

@@ -10,12 +10,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
-use crate::runtime::bindings::latest::{
-    CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
-    Provider, Resolution, TrackingRequest, TrackingState,
-};
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
+};
+use crate::runtime::{
+    CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
+    Provider, Resolution, TrackingRequest, TrackingState,
 };
 use crate::workflow::tracking::{self, State};
 
@@ -47,7 +47,7 @@ fn check(name: &'static str, result: Result<String, String>) -> Check {
 /// part is ignored), else on a SQLite file.
 pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
     let mut checks = Vec::new();
-    let runtime = match Runtime::new(Limits::default(), crate::runtime::default_cache_dir()) {
+    let runtime = match Runtime::new(Limits::default()) {
         Ok(runtime) => runtime,
         Err(err) => {
             checks.push(check("runtime", Err(format!("{err:#}"))));

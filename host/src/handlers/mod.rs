@@ -18,9 +18,9 @@ pub mod template;
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{SandboxSection, config_dir};
+use crate::config::config_dir;
 use crate::failure::{Failure, Outcome};
-use crate::runtime::{HandlerFailure, Limits, LoadedComponent, Runtime, Shape};
+use crate::runtime::{HandlerFailure, LoadedComponent, Runtime, Shape};
 use lock::{LockFile, Pin};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,15 +356,6 @@ pub fn pin(
     });
     lock.save(project)?;
     Ok(replaced)
-}
-
-/// A runtime with the project's sandbox limits and the user's compile cache.
-pub fn runtime(sandbox: &SandboxSection) -> Outcome<Runtime> {
-    Runtime::new(
-        Limits::from_config(sandbox),
-        crate::runtime::default_cache_dir(),
-    )
-    .map_err(|err| Failure::new("Cannot start the component runtime").cause(format!("{err:#}")))
 }
 
 /// Turns a runtime failure into the user's error, with what to do about it.

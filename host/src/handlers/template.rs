@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::failure::{Failure, Outcome};
-use crate::runtime::bindings::latest::WIT_VERSION;
+use crate::runtime::CONTRACT_VERSION as WIT_VERSION;
 
 const CARGO_TOML: &str = include_str!("../../templates/handler/Cargo.toml.in");
 const LIB_RS: &str = include_str!("../../templates/handler/lib.rs.in");

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::bindings::latest::HandlerError;
+use super::contract::HandlerError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerFailure {
@@ -70,7 +70,7 @@ pub fn describe(error: &HandlerError) -> String {
     match error {
         HandlerError::InvalidRequest(why) => format!("invalid request: {why}"),
         HandlerError::UnsupportedProvider(provider) => {
-            format!("provider {provider:?} is not supported")
+            format!("provider {provider} is not supported")
         }
         HandlerError::Sql(err) => match &err.code {
             Some(code) => format!("SQL error {code}: {}", err.message),

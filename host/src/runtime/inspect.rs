@@ -5,7 +5,6 @@
 use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
 
-use super::bindings::{CLOUD_PROVIDER_VERSIONS, MIGRATION_TOOL_VERSIONS};
 use super::{HandlerFailure, LoadedComponent, Runtime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,11 +22,9 @@ impl World {
         }
     }
 
-    pub fn supported_versions(self) -> &'static [&'static str] {
-        match self {
-            World::MigrationTool => MIGRATION_TOOL_VERSIONS,
-            World::CloudProvider => CLOUD_PROVIDER_VERSIONS,
-        }
+    /// The contract versions this host loads for the world, oldest first.
+    pub fn supported_versions(self) -> Vec<&'static str> {
+        super::bindings::supported(self)
     }
 }
 

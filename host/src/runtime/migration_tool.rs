@@ -2,84 +2,18 @@
 //! supported version of the contract it was built for.
 
 use wasmtime::Store;
-use wasmtime::component::HasSelf;
 
-use super::bindings::{latest, v0_1_0, v0_2_0};
+use super::bindings::{self, LinkedMigrationTool, MigrationToolCalls};
+use super::contract::{
+    CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest, MigrationLock,
+    Provider, Resolution, TrackingRequest, TrackingRow, TrackingState,
+};
 use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState, SqlTally};
 use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;
-use latest::{
-    CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest, MigrationLock,
-    Resolution, TrackingRequest, TrackingRow, TrackingState,
-};
-
-/// The linked component, per contract version.
-enum Pre {
-    V0_1_0(v0_1_0::MigrationToolHandlerPre<HandlerState>),
-    V0_2_0(v0_2_0::MigrationToolHandlerPre<HandlerState>),
-    Latest(latest::migration_tool::MigrationToolHandlerPre<HandlerState>),
-}
-
-/// One instance, per contract version; its calls speak the latest types.
-enum Instance {
-    V0_1_0(v0_1_0::MigrationToolHandler),
-    V0_2_0(v0_2_0::MigrationToolHandler),
-    Latest(latest::MigrationToolHandler),
-}
 
 type Answer<T> = wasmtime::Result<Result<T, HandlerError>>;
-
-impl Instance {
-    async fn info(&self, store: &mut Store<HandlerState>) -> wasmtime::Result<HandlerInfo> {
-        Ok(match self {
-            Instance::V0_1_0(h) => {
-                v0_1_0::info(h.faber_db_migration_tool().call_info(store).await?)
-            }
-            Instance::V0_2_0(h) => {
-                v0_2_0::info(h.faber_db_migration_tool().call_info(store).await?)
-            }
-            Instance::Latest(h) => h.faber_db_migration_tool().call_info(store).await?,
-        })
-    }
-
-    async fn initialize_schema(
-        &self,
-        store: &mut Store<HandlerState>,
-        request: &InitializeRequest,
-    ) -> Answer<InitializeOutcome> {
-        Ok(match self {
-            Instance::V0_1_0(h) => h
-                .faber_db_migration_tool()
-                .call_initialize_schema(store, &v0_1_0::request(request))
-                .await?
-                .map(v0_1_0::outcome)
-                .map_err(v0_1_0::error),
-            Instance::V0_2_0(h) => h
-                .faber_db_migration_tool()
-                .call_initialize_schema(store, &v0_2_0::request(request))
-                .await?
-                .map(v0_2_0::outcome)
-                .map_err(v0_2_0::error),
-            Instance::Latest(h) => {
-                h.faber_db_migration_tool()
-                    .call_initialize_schema(store, request)
-                    .await?
-            }
-        })
-    }
-
-    /// The 0.3.0 operations; older instances never get here (see
-    /// [`MigrationTool::require_latest`]).
-    fn latest(&self) -> &latest::MigrationToolHandler {
-        match self {
-            Instance::Latest(h) => h,
-            Instance::V0_1_0(_) | Instance::V0_2_0(_) => {
-                unreachable!("an older handler is refused before it is instantiated")
-            }
-        }
-    }
-}
 
 /// What the host takes back from a call, whatever its outcome: the database
 /// it granted, and what became of the handler's statements.
@@ -116,66 +50,27 @@ pub struct MigrationTool {
     runtime: Runtime,
     component: LoadedComponent,
     shape: Shape,
-    pre: Pre,
+    linked: Box<dyn LinkedMigrationTool>,
 }
 
 /// The contract version that brought the migration operations.
-const MIGRATION_OPERATIONS_SINCE: &str = latest::WIT_VERSION;
+const MIGRATION_OPERATIONS_SINCE: &str = "0.3.0";
 
 impl MigrationTool {
     /// Links the capabilities of the migration-tool world (SQL and logging)
     /// for the contract version the component was built against; anything
     /// else it imports, or a missing export, is refused.
     pub fn new(runtime: &Runtime, component: LoadedComponent) -> Result<Self, HandlerFailure> {
-        let shape = runtime.inspect(&component)?;
-        if shape.world != World::MigrationTool {
-            return Err(HandlerFailure::Incompatible {
-                handler: component.name.clone(),
-                reason: format!(
-                    "it is a {} handler, not a migration-tool handler",
-                    shape.world.as_str()
-                ),
-            });
-        }
-        let linked = runtime
-            .linker()
-            .and_then(|mut linker| match shape.wit_version.as_str() {
-                v0_1_0::WIT_VERSION => {
-                    v0_1_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
-                        &mut linker,
-                        |state| state,
-                    )?;
-                    let pre = linker.instantiate_pre(&component.component)?;
-                    Ok(Pre::V0_1_0(v0_1_0::MigrationToolHandlerPre::new(pre)?))
-                }
-                v0_2_0::WIT_VERSION => {
-                    v0_2_0::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
-                        &mut linker,
-                        |state| state,
-                    )?;
-                    let pre = linker.instantiate_pre(&component.component)?;
-                    Ok(Pre::V0_2_0(v0_2_0::MigrationToolHandlerPre::new(pre)?))
-                }
-                _ => {
-                    latest::MigrationToolHandler::add_to_linker::<_, HasSelf<_>>(
-                        &mut linker,
-                        |state| state,
-                    )?;
-                    let pre = linker.instantiate_pre(&component.component)?;
-                    Ok(Pre::Latest(
-                        latest::migration_tool::MigrationToolHandlerPre::new(pre)?,
-                    ))
-                }
-            });
-        let pre = linked.map_err(|err| HandlerFailure::Incompatible {
-            handler: component.name.clone(),
-            reason: format!("{err:#}"),
-        })?;
+        let (shape, linked) = runtime.link(
+            &component,
+            World::MigrationTool,
+            bindings::link_migration_tool,
+        )?;
         Ok(MigrationTool {
             runtime: runtime.clone(),
             component,
             shape,
-            pre,
+            linked,
         })
     }
 
@@ -214,26 +109,25 @@ impl MigrationTool {
 
     /// True when the handler implements the migration operations (0.3.0).
     pub fn migrates(&self) -> bool {
-        matches!(self.pre, Pre::Latest(_))
+        let version = |number: &str| semver::Version::parse(number).ok();
+        version(&self.shape.wit_version) >= version(MIGRATION_OPERATIONS_SINCE)
     }
 
     /// The lock the tool takes; touches nothing.
     pub async fn migration_lock(
         &self,
-        provider: latest::Provider,
+        provider: Provider,
     ) -> Result<MigrationLock, HandlerFailure> {
-        self.require_latest("migration-lock-for")?;
         let (_, result) = self
-            .call(Grant::default(), async |instance, store| {
-                let lock = instance
-                    .latest()
-                    .faber_db_migration_tool()
-                    .call_migration_lock_for(store, provider)
-                    .await?;
-                Ok(Ok(lock))
-            })
+            .operation(
+                "migration-lock-for",
+                Grant::default(),
+                async |instance, store| {
+                    Ok(Ok(instance.migration_lock_for(store, provider).await?))
+                },
+            )
             .await;
-        let lock = self.reported(result?)?;
+        let lock = result?;
         if let MigrationLock::MysqlNamed(name) = &lock {
             // GET_LOCK names are at most 64 characters; the host binds it as
             // a parameter, so only its length and visibility matter.
@@ -255,20 +149,12 @@ impl MigrationTool {
         grant: Grant,
         request: &TrackingRequest,
     ) -> (Returned, Result<TrackingState, HandlerFailure>) {
-        if let Err(failure) = self.require_latest("read-state") {
-            return (Returned::from_grant(grant), Err(failure));
-        }
         let (returned, result) = self
-            .call(grant, async |instance, store| {
-                instance
-                    .latest()
-                    .faber_db_migration_tool()
-                    .call_read_state(store, request)
-                    .await
+            .operation("read-state", grant, async |instance, store| {
+                instance.read_state(store, request).await
             })
             .await;
-        let result = result.and_then(|reported| {
-            let state = self.reported(reported)?;
+        let result = result.and_then(|state| {
             check_state(&state).map_err(|reason| self.untruthful(reason))?;
             Ok(state)
         });
@@ -282,22 +168,12 @@ impl MigrationTool {
         request: &TrackingRequest,
         name: &str,
     ) -> (Returned, Result<TrackingRow, HandlerFailure>) {
-        if let Err(failure) = self.require_latest("apply-migration") {
-            return (Returned::from_grant(grant), Err(failure));
-        }
         let (returned, result) = self
-            .call(grant, async |instance, store| {
-                instance
-                    .latest()
-                    .faber_db_migration_tool()
-                    .call_apply_migration(store, request, name)
-                    .await
+            .operation("apply-migration", grant, async |instance, store| {
+                instance.apply_migration(store, request, name).await
             })
             .await;
-        (
-            returned,
-            result.and_then(|reported| self.row(reported, name)),
-        )
+        (returned, result.and_then(|row| self.row(row, name)))
     }
 
     /// Marks a migration applied or rolled back, with the tool's meaning.
@@ -308,22 +184,14 @@ impl MigrationTool {
         name: &str,
         resolution: Resolution,
     ) -> (Returned, Result<TrackingRow, HandlerFailure>) {
-        if let Err(failure) = self.require_latest("resolve-migration") {
-            return (Returned::from_grant(grant), Err(failure));
-        }
         let (returned, result) = self
-            .call(grant, async |instance, store| {
+            .operation("resolve-migration", grant, async |instance, store| {
                 instance
-                    .latest()
-                    .faber_db_migration_tool()
-                    .call_resolve_migration(store, request, name, resolution)
+                    .resolve_migration(store, request, name, resolution)
                     .await
             })
             .await;
-        (
-            returned,
-            result.and_then(|reported| self.row(reported, name)),
-        )
+        (returned, result.and_then(|row| self.row(row, name)))
     }
 
     /// Writes a new migration into the granted folder; returns its path
@@ -333,51 +201,55 @@ impl MigrationTool {
         grant: Grant,
         request: &CreateRequest,
     ) -> Result<String, HandlerFailure> {
-        self.require_latest("create-migration")?;
         let (_, result) = self
-            .call(grant, async |instance, store| {
-                instance
-                    .latest()
-                    .faber_db_migration_tool()
-                    .call_create_migration(store, request)
-                    .await
+            .operation("create-migration", grant, async |instance, store| {
+                instance.create_migration(store, request).await
             })
             .await;
-        let path = self.reported(result?)?;
+        let path = result?;
         untrusted::check_relative_path("migration written", &path)
             .map_err(|reason| self.untruthful(reason))?;
         Ok(path)
     }
 
-    fn require_latest(&self, operation: &'static str) -> Result<(), HandlerFailure> {
-        if self.migrates() {
-            return Ok(());
+    /// One of the migration operations: refused before anything runs (the
+    /// grant handed back untouched) when the handler was built for a contract
+    /// without it, else called, with the handler's own error as a failure.
+    async fn operation<T>(
+        &self,
+        operation: &'static str,
+        grant: Grant,
+        body: impl AsyncFnOnce(&dyn MigrationToolCalls, &mut Store<HandlerState>) -> Answer<T>,
+    ) -> (Returned, Result<T, HandlerFailure>) {
+        if !self.migrates() {
+            let outdated = HandlerFailure::Outdated {
+                handler: self.component.name.clone(),
+                built_for: self.shape.wit_version.clone(),
+                operation,
+                needed: MIGRATION_OPERATIONS_SINCE,
+            };
+            return (Returned::from_grant(grant), Err(outdated));
         }
-        Err(HandlerFailure::Outdated {
-            handler: self.component.name.clone(),
-            built_for: self.shape.wit_version.clone(),
-            operation,
-            needed: MIGRATION_OPERATIONS_SINCE,
-        })
+        let (returned, result) = self.call(grant, body).await;
+        (
+            returned,
+            result.and_then(|reported| self.reported(reported)),
+        )
     }
 
     /// One call on a fresh instance of whichever version was linked.
     async fn call<T>(
         &self,
         grant: Grant,
-        body: impl AsyncFnOnce(&Instance, &mut Store<HandlerState>) -> Answer<T>,
+        body: impl AsyncFnOnce(&dyn MigrationToolCalls, &mut Store<HandlerState>) -> Answer<T>,
     ) -> (Returned, Result<Result<T, HandlerError>, HandlerFailure>) {
         let (state, result) = self
             .runtime
             .call(
                 &self.component.name,
                 grant,
-                async |store| match &self.pre {
-                    Pre::V0_1_0(pre) => pre.instantiate_async(store).await.map(Instance::V0_1_0),
-                    Pre::V0_2_0(pre) => pre.instantiate_async(store).await.map(Instance::V0_2_0),
-                    Pre::Latest(pre) => pre.instantiate_async(store).await.map(Instance::Latest),
-                },
-                async |instance, store| body(&instance, store).await,
+                async |store| self.linked.instantiate(store).await,
+                async |instance, store| body(instance.as_ref(), store).await,
             )
             .await;
         (Returned::from(state), result)
@@ -398,12 +270,7 @@ impl MigrationTool {
     }
 
     /// A row returned for `name` must be that migration's row.
-    fn row(
-        &self,
-        reported: Result<TrackingRow, HandlerError>,
-        name: &str,
-    ) -> Result<TrackingRow, HandlerFailure> {
-        let row = self.reported(reported)?;
+    fn row(&self, row: TrackingRow, name: &str) -> Result<TrackingRow, HandlerFailure> {
         if row.name != name {
             return Err(self.untruthful(format!(
                 "asked about migration {name}, it answered with the row of {}",

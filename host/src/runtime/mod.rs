@@ -7,11 +7,12 @@
 //! beyond that is the capabilities its world imports, granted in
 //! [`capabilities`].
 
-pub mod bindings;
+mod bindings;
 mod cache;
 pub mod capabilities;
 mod cloud_provider;
 mod compile;
+mod contract;
 mod failure;
 pub mod folder_budget;
 mod inspect;
@@ -28,8 +29,10 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
 use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
 
+pub use bindings::CURRENT as CONTRACT_VERSION;
 pub use cache::default_dir as default_cache_dir;
 pub use cloud_provider::CloudProvider;
+pub use contract::*;
 pub use failure::HandlerFailure;
 pub use inspect::{Shape, World};
 pub use limits::Limits;
@@ -38,6 +41,8 @@ pub use state::{Grant, SqlTally};
 
 use cache::CompileCache;
 use state::HandlerState;
+
+use crate::failure::{Failure, Outcome};
 
 /// How often the epoch advances.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -70,21 +75,31 @@ pub struct LoadedComponent {
 }
 
 impl Runtime {
-    /// `cache_dir`: where compiled components are kept; `None` compiles every time.
-    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> wasmtime::Result<Runtime> {
+    /// The one way to build a runtime: the sandbox's limits, and compiled
+    /// components cached in the user's cache folder ([`default_cache_dir`];
+    /// [`Runtime::with_cache_dir`] for another).
+    pub fn new(limits: Limits) -> Outcome<Runtime> {
         let mut config = Config::new();
         config
             .wasm_component_model(true)
             .consume_fuel(true)
             .epoch_interruption(true);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&config).map_err(|err| {
+            Failure::new("Cannot start the component runtime").cause(format!("{err:#}"))
+        })?;
         spawn_epoch_ticker(&engine);
-        let cache = cache_dir.map(|dir| Arc::new(CompileCache::new(dir, &engine)));
+        let cache = default_cache_dir().map(|dir| Arc::new(CompileCache::new(dir, &engine)));
         Ok(Runtime {
             engine,
             limits,
             cache,
         })
+    }
+
+    /// The same runtime, caching compiled components in `dir` instead.
+    pub fn with_cache_dir(self, dir: PathBuf) -> Runtime {
+        let cache = Some(Arc::new(CompileCache::new(dir, &self.engine)));
+        Runtime { cache, ..self }
     }
 
     /// Reads, hashes and compiles (or loads from the cache) the component at `path`.
@@ -150,6 +165,35 @@ impl Runtime {
         let mut linker = Linker::<HandlerState>::new(&self.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(linker)
+    }
+
+    /// Reads `component`'s world and contract version, refuses it unless it
+    /// is a `world` handler, and links it for its version with `link` (from
+    /// the version table): anything else it imports, or a missing export,
+    /// is refused.
+    fn link<L: ?Sized>(
+        &self,
+        component: &LoadedComponent,
+        world: World,
+        link: fn(&str, &mut Linker<HandlerState>, &Component) -> wasmtime::Result<Box<L>>,
+    ) -> Result<(Shape, Box<L>), HandlerFailure> {
+        let incompatible = |reason: String| HandlerFailure::Incompatible {
+            handler: component.name.clone(),
+            reason,
+        };
+        let shape = self.inspect(component)?;
+        if shape.world != world {
+            return Err(incompatible(format!(
+                "it is a {} handler, not a {} handler",
+                shape.world.as_str(),
+                world.as_str()
+            )));
+        }
+        let linked = self
+            .linker()
+            .and_then(|mut linker| link(&shape.wit_version, &mut linker, &component.component))
+            .map_err(|err| incompatible(format!("{err:#}")))?;
+        Ok((shape, linked))
     }
 
     /// One sandboxed call: a fresh store and instance, the limits applied,
@@ -269,8 +313,8 @@ impl Runtime {
 fn check_info(
     component: &LoadedComponent,
     shape: &Shape,
-    info: bindings::latest::HandlerInfo,
-) -> Result<bindings::latest::HandlerInfo, HandlerFailure> {
+    info: HandlerInfo,
+) -> Result<HandlerInfo, HandlerFailure> {
     let untruthful = |reason: String| HandlerFailure::Untruthful {
         handler: component.name.clone(),
         reason,
@@ -295,7 +339,7 @@ fn check_info(
             untrusted::clean(&info.version)
         )));
     }
-    Ok(bindings::latest::HandlerInfo {
+    Ok(HandlerInfo {
         description: untrusted::clean(&info.description),
         ..info
     })

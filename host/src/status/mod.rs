@@ -23,7 +23,7 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::HandlerRef;
-use crate::runtime::bindings::latest as wit;
+use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 use crate::workflow::tracking::{self, State};
 use crate::workflow::{environment, migrations};
@@ -467,7 +467,7 @@ async fn read_tracking(
 /// Where the tracking of database `name` lives, for the handler.
 pub fn tracking_request(config: &Config, name: &str) -> wit::TrackingRequest {
     wit::TrackingRequest {
-        provider: config.database.provider.into(),
+        provider: config.database.provider,
         database_name: name.to_owned(),
         migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
         tracking_table: config.migrations.table.clone(),

@@ -7,7 +7,7 @@ use super::migrations::MigrationsFolder;
 use crate::db::{Database, Value};
 use crate::failure::{Failure, Outcome};
 use crate::names;
-use crate::runtime::bindings::latest::InitializeOutcome;
+use crate::runtime::InitializeOutcome;
 
 pub async fn verify(
     database: &mut Database,

@@ -12,7 +12,7 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::HandlerRef;
-use crate::runtime::MigrationTool;
+use crate::runtime::{Limits, MigrationTool, Runtime};
 
 /// 1 to 64 ASCII letters, digits, `_` or `-`; `command` names the command
 /// for the example in the help.
@@ -169,12 +169,12 @@ pub async fn load_tool(
     dry_run: bool,
 ) -> Outcome<(MigrationTool, HandlerRef)> {
     let name = handlers::migration_tool_handler(dir, &config.database.migration_tool);
-    let runtime = handlers::runtime(&config.sandbox)?;
+    let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
     let checked = handlers::load_checked(dir, &runtime, &name)?;
     let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
     let info = tool.info().await.map_err(handlers::failure)?;
     let provider = config.database.provider;
-    if !info.providers.contains(&provider.into()) {
+    if !info.providers.contains(&provider) {
         return Err(
             Failure::new(format!("Handler {name} does not support {provider}"))
                 .help("Use a migration tool whose handler supports this provider"),

@@ -21,11 +21,11 @@ use crate::config::{CloudAuth, CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::report::CreatedResource;
-use crate::runtime::CloudProvider;
-use crate::runtime::bindings::latest::{Infrastructure, InfrastructureRequest};
 use crate::runtime::capabilities::rds::{
     self, Kind, MAX_IDENTIFIER, RdsAccess, Resource, Scope, base_identifier,
 };
+use crate::runtime::{CloudProvider, Limits, Runtime};
+use crate::runtime::{Infrastructure, InfrastructureRequest};
 
 /// The longest pause between two polls, however slow provisioning is.
 const MAX_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -75,7 +75,7 @@ impl Cloud {
             return Err(not_provisionable(hosting, environment)
                 .cause(format!("no cloud-provider handler {name} is installed")));
         }
-        let runtime = handlers::runtime(&config.sandbox)?;
+        let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
         let checked = handlers::load_checked(project, &runtime, &name)?;
         let provider =
             CloudProvider::new(&runtime, checked.component).map_err(handlers::failure)?;
@@ -114,7 +114,7 @@ impl Cloud {
                 project: project_name,
                 environment: environment.to_owned(),
                 hosting: hosting.as_str().to_owned(),
-                provider: config.database.provider.into(),
+                provider: config.database.provider,
                 settings,
             },
             hosting,

@@ -36,7 +36,7 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, Status};
-use crate::runtime::bindings::latest as wit;
+use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool, SqlTally};
 
 pub struct Options {
@@ -369,7 +369,7 @@ impl Run {
         // handler that names none, or another server's kind, is refused.
         let lock = match (
             provider,
-            tool.migration_lock(provider.into())
+            tool.migration_lock(provider)
                 .await
                 .map_err(handlers::failure)?,
         ) {
@@ -711,7 +711,7 @@ impl Run {
 
 fn tracking_request(opened: &Opened) -> wit::TrackingRequest {
     wit::TrackingRequest {
-        provider: opened.config.database.provider.into(),
+        provider: opened.config.database.provider,
         database_name: opened.name.clone(),
         migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
         tracking_table: opened.config.migrations.table.clone(),
@@ -759,7 +759,7 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
     let (tool, handler) = environment::load_tool(&dir, &config, false).await?;
     let folder = MigrationsFolder::prepare(&migrations_dir)?;
     let request = wit::CreateRequest {
-        provider: config.database.provider.into(),
+        provider: config.database.provider,
         migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
         name: name.to_owned(),
         sql,

@@ -1,9 +1,10 @@
 //! `faber-db init <environment>`: the initialize-database workflow.
 //!
 //! [`Init::execute`] reads top to bottom as the seventeen numbered steps; each
-//! step is one method below it, in order. A failure at any step stops the run,
-//! undoes what this run created (never anything that existed before), logs
-//! the operation and returns the report.
+//! step is one method below it, in order, and hands what it settles to the
+//! steps after it as values. A failure at any step stops the run, undoes what
+//! this run created (never anything that existed before: the one record of
+//! that is [`Undo`]), logs the operation and returns the report.
 
 mod approval;
 mod claims;
@@ -17,23 +18,27 @@ mod oplog;
 mod prisma_schema;
 mod respond;
 pub mod steps;
+#[cfg(test)]
+mod tests;
 pub mod tracking;
+mod undo;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use approval::Approval;
 use infrastructure::{Cloud, Found};
-use migrations::{MigrationsFolder, ProjectLock};
+use migrations::MigrationsFolder;
 use steps::{Halt, Progress, Recorder, Step};
+use undo::Undo;
 
 use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
-use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
+use crate::db::{ConnectionString, CreateError, Database, Server};
 use crate::failure::{Failure, Outcome};
 use crate::handlers;
 use crate::names;
-use crate::report::{InitResult, Report};
-use crate::runtime::bindings::latest as wit;
+use crate::report::{HandlerRef, InitResult, Report};
+use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 
 /// The sandbox path at which a handler sees the migrations folder.
@@ -78,26 +83,23 @@ struct Init {
     started: Instant,
     steps: Recorder,
     result: InitResult,
+    /// The project folder, once step 2 found it (for the operation log).
     project: Option<PathBuf>,
     logs_plugin: Option<String>,
-    server: Option<Server>,
-    target: Option<ConnectionString>,
-    database: Option<Database>,
-    created_database: bool,
-    /// Resuming a database an interrupted run left, or adopting an empty
-    /// one: never dropped here.
-    resuming: bool,
-    /// Another run of this project held the lock when this one needed it.
-    waited_for_lock: bool,
-    /// The handler's session, ended by the server if cleanup needs it gone.
-    handler_backend: Option<i64>,
-    /// How the handler's session was confined; its account (if the host
-    /// made one) is removed after the call, or by cleanup.
-    confinement: Option<Confinement>,
-    folder: Option<MigrationsFolder>,
-    lock: Option<ProjectLock>,
-    tracking_table: Option<String>,
-    handler_next_steps: Vec<String>,
+    /// What this run created, for cleanup.
+    undo: Undo,
+    /// What cleanup did, for the report.
+    cleanup: Vec<String>,
+}
+
+/// How step 11 found the database, for steps 12 and 13.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// It does not exist: step 12 creates it.
+    Create,
+    /// Left by an interrupted run (`--resume`) or empty (`--adopt`): used as
+    /// it is, and never dropped by this run.
+    Resume,
 }
 
 /// What an existing database holds.
@@ -163,22 +165,13 @@ impl Init {
             result,
             project: None,
             logs_plugin: None,
-            server: None,
-            target: None,
-            database: None,
-            created_database: false,
-            resuming: false,
-            waited_for_lock: false,
-            handler_backend: None,
-            confinement: None,
-            folder: None,
-            lock: None,
-            tracking_table: None,
-            handler_next_steps: Vec::new(),
+            undo: Undo::default(),
+            cleanup: Vec::new(),
         }
     }
 
-    async fn execute(&mut self) -> Result<(), Halt> {
+    /// Steps 1 to 15; yields the handler's next steps for the report.
+    async fn execute(&mut self) -> Result<Vec<String>, Halt> {
         step!(self, Step::ValidateParameters, self.validate_parameters());
         let dir = step!(self, Step::WorkingDirectory, self.working_directory());
         let project = step!(self, Step::LoadConfiguration, self.load_configuration(dir));
@@ -203,32 +196,93 @@ impl Init {
         );
         let name = step!(self, Step::DatabaseName, self.determine_database_name(name));
         let Some(target) = target else {
-            self.skip_until_infrastructure_exists();
-            return Ok(());
+            self.skip(
+                &[
+                    Step::ExistenceCheck,
+                    Step::CreateDatabase,
+                    Step::InitializeSchema,
+                    Step::VerifyConnectivity,
+                    Step::HealthCheck,
+                ],
+                "dry run: nothing to connect to until the infrastructure exists",
+            );
+            return Ok(Vec::new());
         };
-        step!(
+        let (mut server, start) = step!(
             self,
             Step::ExistenceCheck,
             self.existence_check(&project.dir, &target, &name).await
         );
-        let (tool, session) = step!(
+        let outcome = self
+            .on_server(&project, &target, &name, &mut server, start)
+            .await;
+        if let Err(Halt::Failed { .. }) = outcome {
+            let cleanup = self.undo.run(&mut server, &target, &name).await;
+            self.result.database_created &= !cleanup.dropped_database;
+            self.cleanup = cleanup.done;
+        }
+        server.close().await;
+        outcome
+    }
+
+    /// Steps 12 to 15, on the server step 11 connected to.
+    async fn on_server(
+        &mut self,
+        project: &Project,
+        target: &ConnectionString,
+        name: &str,
+        server: &mut Server,
+        start: Start,
+    ) -> Result<Vec<String>, Halt> {
+        let (tool, handler, session) = step!(
             self,
             Step::CreateDatabase,
-            self.create_database(&project, &target, &name).await
-        );
-        step!(
-            self,
-            Step::InitializeSchema,
-            self.initialize_schema(&project, &target, &name, tool, session)
+            self.create_database(project, target, name, server, start)
                 .await
         );
-        step!(
+        let initialized = step!(
             self,
-            Step::VerifyConnectivity,
-            self.verify_connectivity(&name).await
+            Step::InitializeSchema,
+            self.initialize_schema(
+                project,
+                target,
+                name,
+                server,
+                start,
+                (tool, handler),
+                session
+            )
+            .await
         );
-        step!(self, Step::HealthCheck, self.health_check().await);
-        Ok(())
+        let Some(Initialized {
+            mut session,
+            tracking_table,
+            next_steps,
+        }) = initialized
+        else {
+            self.skip(&[Step::VerifyConnectivity, Step::HealthCheck], "dry run");
+            return Ok(Vec::new());
+        };
+        // The host's session is closed whatever happens: a session left
+        // open would keep cleanup from dropping the database.
+        let checked = async {
+            step!(
+                self,
+                Step::VerifyConnectivity,
+                self.verify_connectivity(name, &mut session, &tracking_table)
+                    .await
+            );
+            step!(
+                self,
+                Step::HealthCheck,
+                self.health_check(server, target, &mut session, &tracking_table)
+                    .await
+            );
+            Ok::<(), Halt>(())
+        }
+        .await;
+        session.close().await;
+        checked.map(|()| next_steps)
     }
 
     // Step 1.
@@ -314,7 +368,6 @@ impl Init {
         };
         let variable = variable.unwrap_or_default();
         self.result.database_url = Some(target.masked());
-        self.target = Some(target.clone());
         let detail = format!("${variable} is set ({})", target.masked());
         Ok(Progress::Done(Connection::Given(target), detail))
     }
@@ -512,7 +565,6 @@ impl Init {
             })?;
         self.result.database_url = Some(reached.target.masked());
         self.result.connection = Some(reached.connection);
-        self.target = Some(reached.target.clone());
         Ok(Progress::Done(
             Some(reached.target),
             format!("{detail}; {}", reached.detail),
@@ -574,20 +626,13 @@ impl Init {
         Ok(Provisioned::Available(infrastructure, detail))
     }
 
-    /// A dry run of an environment whose infrastructure does not exist yet
-    /// has no server to check: the steps that need one say so.
-    fn skip_until_infrastructure_exists(&mut self) {
-        for step in [
-            Step::ExistenceCheck,
-            Step::CreateDatabase,
-            Step::InitializeSchema,
-            Step::VerifyConnectivity,
-            Step::HealthCheck,
-        ] {
+    /// Steps a dry run has nothing to do in, with the reason.
+    fn skip(&mut self, steps: &[Step], detail: &str) {
+        for step in steps {
             self.steps.push(
-                step,
+                *step,
                 steps::StepStatus::Skipped,
-                "dry run: nothing to connect to until the infrastructure exists".to_owned(),
+                detail.to_owned(),
                 Instant::now(),
             );
         }
@@ -604,45 +649,57 @@ impl Init {
         Ok(Progress::Done(name, detail))
     }
 
-    // Step 11.
+    // Step 11. Connects to the server the later steps work on.
     async fn existence_check(
         &mut self,
         dir: &Path,
         target: &ConnectionString,
         name: &str,
-    ) -> Outcome<Progress<()>> {
-        self.server = Some(Server::connect(target).await?);
-        if !self.database_exists(name).await? {
-            return Ok(Progress::Done((), format!("{name} does not exist yet")));
+    ) -> Outcome<Progress<(Server, Start)>> {
+        let mut server = Server::connect(target).await?;
+        match self.find_database(&mut server, dir, target, name).await {
+            Ok((start, detail)) => Ok(Progress::Done((server, start), detail)),
+            Err(failure) => {
+                server.close().await;
+                Err(failure)
+            }
+        }
+    }
+
+    /// Whether database `name` is there, and if so whether this run may use it.
+    async fn find_database(
+        &mut self,
+        server: &mut Server,
+        dir: &Path,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<(Start, String)> {
+        let absent = || (Start::Create, format!("{name} does not exist yet"));
+        if !database_exists(server, name).await? {
+            return Ok(absent());
         }
         // A run of this project may be creating it right now: it holds the
         // project lock from creation to cleanup. Once the lock is ours, what
         // the database holds is final.
-        self.hold_project_lock(dir)?;
-        if !self.database_exists(name).await? {
-            return Ok(Progress::Done((), format!("{name} does not exist yet")));
+        let waited_for_lock = self.undo.hold_lock(dir)?;
+        if !database_exists(server, name).await? {
+            return Ok(absent());
         }
         let environment = &self.options.environment;
-        let waited = if self.waited_for_lock {
+        let waited = if waited_for_lock {
             " (after waiting for another run of this project)"
         } else {
             ""
         };
-        match (self.contents(target, name).await?, &self.options) {
-            (Contents::Marked, InitOptions { resume: true, .. }) => {
-                self.resuming = true;
-                Ok(Progress::Done(
-                    (),
-                    format!("{name} was left by an interrupted run: resuming it"),
-                ))
-            }
-            (Contents::Empty, InitOptions { adopt: true, .. }) => {
-                self.resuming = true;
-                Ok(Progress::Done(
-                    (),
-                    format!("{name} exists and is empty: adopting it{waited}"),
-                ))
-            }
+        match (contents(server, target, name).await?, &self.options) {
+            (Contents::Marked, InitOptions { resume: true, .. }) => Ok((
+                Start::Resume,
+                format!("{name} was left by an interrupted run: resuming it"),
+            )),
+            (Contents::Empty, InitOptions { adopt: true, .. }) => Ok((
+                Start::Resume,
+                format!("{name} exists and is empty: adopting it{waited}"),
+            )),
             (Contents::Marked, _) => Err(Failure::new(format!(
                 "Database {name} was left unfinished by an interrupted run"
             ))
@@ -663,7 +720,7 @@ impl Init {
             .help(format!("Otherwise pass another name: faber-db init {environment} --database-name NAME"))),
             (Contents::Other, options) => {
                 let mut failure = already_exists(name, environment);
-                if self.waited_for_lock {
+                if waited_for_lock {
                     failure = failure
                         .cause("another run of this project created it while this one waited");
                 }
@@ -676,73 +733,41 @@ impl Init {
         }
     }
 
-    async fn database_exists(&mut self, name: &str) -> Outcome<bool> {
-        let server = self
-            .server
-            .as_mut()
-            .expect("step 11 connected to the server");
-        server.database_exists(name).await.map_err(|err| {
-            Failure::new(format!("Cannot check whether database {name} exists"))
-                .cause(err.message)
-                .help("Check that the user in the connection string may read the server's catalog")
-        })
-    }
-
-    /// Runs of one project serialize from database creation until their
-    /// cleanup is done; taken once, held to the end of the run.
-    fn hold_project_lock(&mut self, dir: &Path) -> Outcome<()> {
-        if self.lock.is_none() {
-            let (lock, waited) = ProjectLock::acquire(dir)?;
-            self.lock = Some(lock);
-            self.waited_for_lock = waited;
-        }
-        Ok(())
-    }
-
-    /// What an existing database holds, as far as step 11 needs to know.
-    async fn contents(&self, target: &ConnectionString, name: &str) -> Outcome<Contents> {
-        let server = self
-            .server
-            .as_ref()
-            .expect("step 11 connected to the server");
-        let mut database = server.open(target, name).await?;
-        let tables = database.relation_names().await;
-        database.close().await;
-        let tables = tables.map_err(|err| {
-            Failure::new(format!("Cannot list the tables of {name}")).cause(err.message)
-        })?;
-        Ok(if tables.iter().any(|table| table == IN_PROGRESS_MARKER) {
-            Contents::Marked
-        } else if tables.is_empty() {
-            Contents::Empty
-        } else {
-            Contents::Other
-        })
-    }
-
     // Step 12. The handler is loaded first, so a missing or broken handler
-    // stops the run before anything is created.
+    // stops the run before anything is created. Yields the host's session in
+    // the new database, which serves step 13 too.
     async fn create_database(
         &mut self,
         project: &Project,
         target: &ConnectionString,
         name: &str,
-    ) -> Outcome<Progress<(MigrationTool, Option<Database>)>> {
-        let (tool, handler) = self.load_handler(project).await?;
+        server: &mut Server,
+        start: Start,
+    ) -> Outcome<Progress<(MigrationTool, HandlerRef, Option<Database>)>> {
+        let (tool, handler) =
+            environment::load_tool(&project.dir, &project.config, self.options.dry_run).await?;
+        self.result.handler = Some(handler.clone());
+        let mut label = format!("{} {}", handler.name, handler.version);
+        let compile = crate::report::HandlerCompile::from(tool.component());
+        // A compilation long enough to notice is named where the time went.
+        if !compile.from_cache && compile.duration_ms >= 1000 {
+            label.push_str(&format!(
+                ", compiled for this machine first in {:.1} s",
+                compile.duration_ms as f64 / 1000.0
+            ));
+        }
+        self.result.handler_compile = Some(compile);
         if self.options.dry_run {
-            let detail = format!("dry run: would create {name} and initialize it with {handler}");
-            return Ok(Progress::Skipped((tool, None), detail));
+            let detail = format!("dry run: would create {name} and initialize it with {label}");
+            return Ok(Progress::Skipped((tool, handler, None), detail));
         }
-        if self.resuming {
+        if start == Start::Resume {
+            self.undo.resumed_database = true;
             let detail =
-                format!("{name} exists; resuming with {handler} (it is never dropped by this run)");
-            return Ok(Progress::Skipped((tool, None), detail));
+                format!("{name} exists; resuming with {label} (it is never dropped by this run)");
+            return Ok(Progress::Skipped((tool, handler, None), detail));
         }
-        self.hold_project_lock(&project.dir)?;
-        let server = self
-            .server
-            .as_mut()
-            .expect("step 11 connected to the server");
+        self.undo.hold_lock(&project.dir)?;
         match server.create_database(target, name).await {
             Ok(()) => {}
             Err(CreateError::AlreadyExists) => {
@@ -755,14 +780,10 @@ impl Init {
                     .help("Check that the user in the connection string may create databases (CREATEDB on PostgreSQL, CREATE on MySQL)"));
             }
         }
-        self.created_database = true;
+        self.undo.created_database = true;
         self.result.database_created = true;
         // At once, so that a run killed from here on leaves proof that
         // faber-db made this database and did not finish it.
-        let server = self
-            .server
-            .as_ref()
-            .expect("step 11 connected to the server");
         let mut session = server.open(target, name).await?;
         let marked = match session.create_schema(target).await {
             Ok(()) => mark_in_progress(&mut session, name).await,
@@ -772,43 +793,29 @@ impl Init {
             session.close().await;
             return Err(failure);
         }
-        // The host's session in the new database serves step 13 too.
         Ok(Progress::Done(
-            (tool, Some(session)),
-            format!("{name} created (schema by {handler})"),
+            (tool, handler, Some(session)),
+            format!("{name} created (schema by {label})"),
         ))
     }
 
-    async fn load_handler(&mut self, project: &Project) -> Outcome<(MigrationTool, String)> {
-        let (tool, handler) =
-            environment::load_tool(&project.dir, &project.config, self.options.dry_run).await?;
-        let mut label = format!("{} {}", handler.name, handler.version);
-        self.result.handler = Some(handler);
-        let compile = crate::report::HandlerCompile::from(tool.component());
-        // A compilation long enough to notice is named where the time went.
-        if !compile.from_cache && compile.duration_ms >= 1000 {
-            label.push_str(&format!(
-                ", compiled for this machine first in {:.1} s",
-                compile.duration_ms as f64 / 1000.0
-            ));
-        }
-        self.result.handler_compile = Some(compile);
-        Ok((tool, label))
-    }
-
-    // Step 13.
+    // Step 13. Yields the host's session in the database for steps 14 and
+    // 15; none in a dry run.
+    #[allow(clippy::too_many_arguments)]
     async fn initialize_schema(
         &mut self,
         project: &Project,
         target: &ConnectionString,
         name: &str,
-        tool: MigrationTool,
+        server: &mut Server,
+        start: Start,
+        (tool, handler): (MigrationTool, HandlerRef),
         session: Option<Database>,
-    ) -> Outcome<Progress<()>> {
+    ) -> Outcome<Progress<Option<Initialized>>> {
         let shown_dir = project.config.migrations.directory().to_owned();
         if self.options.dry_run {
             let detail = format!("dry run: would initialize migration tracking and {shown_dir}");
-            return Ok(Progress::Skipped((), detail));
+            return Ok(Progress::Skipped(None, detail));
         }
         // The host's own session: it writes the marker, grants the handler's
         // account its database, afterwards checks what the handler says, and
@@ -816,32 +823,28 @@ impl Init {
         // would keep cleanup from dropping the database.
         let mut admin = match session {
             Some(session) => session,
-            None => {
-                let server = self
-                    .server
-                    .as_ref()
-                    .expect("step 11 connected to the server");
-                server.open(target, name).await?
-            }
+            None => server.open(target, name).await?,
         };
-        let outcome = match self
-            .run_handler(project, target, name, &tool, &mut admin)
-            .await
-        {
+        let call = Call {
+            project,
+            target,
+            name,
+            tool: &tool,
+            handler: &handler,
+            start,
+        };
+        let outcome = match self.run_handler(call, server, &mut admin).await {
             Ok(outcome) => outcome,
             Err(failure) => {
                 admin.close().await;
                 return Err(failure);
             }
         };
-        self.database = Some(admin);
 
         self.result.schema_initialized = true;
         self.result.migration_table_created = outcome.tracking_table_created;
         self.result.migration_name = Some(outcome.baseline_migration.clone());
         self.result.pending_migrations = outcome.pending.clone();
-        self.handler_next_steps = outcome.next_steps.clone();
-        self.tracking_table = Some(outcome.tracking_table.clone());
         let baseline = if outcome.baseline_created {
             format!(
                 "baseline {} written to {shown_dir}",
@@ -879,7 +882,12 @@ impl Init {
                 n => format!("; {n} statement(s) refused or denied"),
             }
         );
-        Ok(Progress::Done((), detail))
+        let initialized = Initialized {
+            session: admin,
+            tracking_table: outcome.tracking_table,
+            next_steps: outcome.next_steps,
+        };
+        Ok(Progress::Done(Some(initialized), detail))
     }
 
     /// Step 13's work on the host's session: the folder, the marker, the
@@ -887,72 +895,89 @@ impl Init {
     /// reports against the database and the disk.
     async fn run_handler(
         &mut self,
-        project: &Project,
-        target: &ConnectionString,
-        name: &str,
-        tool: &MigrationTool,
+        call: Call<'_>,
+        server: &mut Server,
         admin: &mut Database,
     ) -> Outcome<wit::InitializeOutcome> {
-        self.hold_project_lock(&project.dir)?;
-        self.folder = Some(MigrationsFolder::prepare(&project.migrations_dir)?);
-        let policy = self.session_policy(project)?;
+        self.undo.hold_lock(&call.project.dir)?;
+        let folder = MigrationsFolder::prepare(&call.project.migrations_dir)?;
+        let outcome = self.call_handler(call, &folder, server, admin).await;
+        // Recorded whatever the outcome: cleanup removes what it created.
+        self.undo.folder = Some(folder);
+        outcome
+    }
+
+    /// The handler's call in `folder`, on a session confined as the
+    /// environment allows, and the checks of what it reports.
+    async fn call_handler(
+        &mut self,
+        call: Call<'_>,
+        folder: &MigrationsFolder,
+        server: &mut Server,
+        admin: &mut Database,
+    ) -> Outcome<wit::InitializeOutcome> {
+        let Call {
+            project,
+            target,
+            name,
+            tool,
+            handler,
+            start,
+        } = call;
+        let policy = environment::session_policy(
+            &project.dir,
+            &project.config,
+            &self.options.environment,
+            handler,
+        )?;
         // An adopted or resumed database gets its schema and marker here (a
         // created one has them since step 12).
-        if self.resuming {
+        if start == Start::Resume {
             admin
                 .create_schema(target)
                 .await
                 .map_err(|err| schema_failure(target, err))?;
             mark_in_progress(admin, name).await?;
         }
-        let server = self
-            .server
-            .as_mut()
-            .expect("step 11 connected to the server");
         let lifetime = Limits::from_config(&project.config.sandbox).timeout;
         let (mut database, confinement) = server
             .open_handler_session(admin, target, name, &policy, lifetime)
             .await?;
-        self.handler_backend = database.backend_id().await;
+        self.undo.handler_backend = database.backend_id().await;
         if let Some(warning) = &confinement.warning {
             self.result.warnings.push(warning.clone());
         }
         self.result.handler_session = Some(confinement.clone());
-        self.confinement = Some(confinement);
+        self.undo.confinement = Some(confinement);
 
         let request = wit::InitializeRequest {
-            provider: project.config.database.provider.into(),
+            provider: project.config.database.provider,
             database_name: name.to_owned(),
             migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
             tracking_table: project.config.migrations.table.clone(),
         };
-        let grant_dir = self
-            .folder
-            .as_ref()
-            .expect("step 13 prepared it")
-            .path
-            .clone();
         let grant = Grant {
-            directory: Some((grant_dir, GUEST_MIGRATIONS_DIR.to_owned())),
+            directory: Some((folder.path.clone(), GUEST_MIGRATIONS_DIR.to_owned())),
             database: Some(database),
             ..Grant::default()
         };
         let (returned, outcome) = tool.initialize_schema(grant, &request).await;
         self.result.handler_sql = Some(returned.sql);
         // After a failure the session may be mid-statement: leave it to the
-        // server to end (see `undo`) rather than wait on it here.
+        // server to end (see `Undo::run`) rather than wait on it here.
         let outcome = outcome.map_err(handlers::failure)?;
         if let Some(database) = returned.database {
             database.close().await;
         }
-        let folder = self.folder.as_ref().expect("the folder was prepared above");
         let removed_links = folder.audit()?;
         // The disk and the server work at the same time: the files are
         // synced while the account is removed and the claims are checked.
         let durable = folder.persist(&outcome.files_written);
         self.result.warnings.extend(removed_links);
-        self.release_handler_account(Some(admin)).await?;
-        let folder = self.folder.as_ref().expect("the folder was prepared above");
+        if let Some(confinement) = self.undo.confinement.take() {
+            let warnings = undo::release_account(server, Some(admin), &confinement).await?;
+            self.result.warnings.extend(warnings);
+        }
         claims::verify(admin, folder, &outcome).await?;
         durable.await.map_err(|err| {
             Failure::new("Cannot write the migration files to disk")
@@ -962,60 +987,18 @@ impl Init {
         Ok(outcome)
     }
 
-    /// Where the handler's SQL runs, as the environment allows.
-    fn session_policy(&self, project: &Project) -> Outcome<SessionPolicy> {
-        let handler = self.result.handler.as_ref().expect("step 12 loaded it");
-        environment::session_policy(
-            &project.dir,
-            &project.config,
-            &self.options.environment,
-            handler,
-        )
-    }
-
-    /// Removes the account made for the handler's session, passing what it
-    /// created to the connection's user where the database is kept.
-    async fn release_handler_account(&mut self, admin: Option<&mut Database>) -> Outcome<()> {
-        let Some(confinement) = self.confinement.take() else {
-            return Ok(());
-        };
-        let server = self
-            .server
-            .as_mut()
-            .expect("step 11 connected to the server");
-        let invoker = server
-            .remove_handler_account(admin, &confinement)
-            .await
-            .map_err(|err| {
-                Failure::new("Cannot remove the handler's database account")
-                    .cause(err.message)
-                    .help(format!(
-                        "Remove it by hand: {}",
-                        confinement.account.as_deref().unwrap_or_default()
-                    ))
-            })?;
-        self.result.warnings.extend(invoker.into_iter().map(|routine| {
-            format!(
-                "the handler created {routine} as SECURITY DEFINER; it is now SECURITY INVOKER, since it would otherwise run with the connection's privileges for anyone who may call it (re-create it with your own account if it must be a definer)"
-            )
-        }));
-        Ok(())
-    }
-
     // Step 14, on the host's session in the database: it was opened with
     // the application's connection string, so this proves the database
     // reachable, and the tracking table readable, the way the application
     // will reach them (the handler wrote the table under its own account).
-    async fn verify_connectivity(&mut self, name: &str) -> Outcome<Progress<()>> {
-        let Some(database) = self.database.as_mut() else {
-            return Ok(Progress::Skipped((), "dry run".to_owned()));
-        };
-        let table = self
-            .tracking_table
-            .clone()
-            .expect("step 13 reported the table");
+    async fn verify_connectivity(
+        &mut self,
+        name: &str,
+        database: &mut Database,
+        table: &str,
+    ) -> Outcome<Progress<()>> {
         self.result.connectivity = "failed".to_owned();
-        let rows = health::verify_connectivity(database, &table).await;
+        let rows = health::verify_connectivity(database, table).await;
         let rows = rows.map_err(|err| {
             Failure::new(format!("Cannot read {table} in {name}"))
                 .cause(err.message)
@@ -1029,17 +1012,13 @@ impl Init {
     }
 
     // Step 15.
-    async fn health_check(&mut self) -> Outcome<Progress<()>> {
-        let Some(database) = self.database.as_mut() else {
-            return Ok(Progress::Skipped((), "dry run".to_owned()));
-        };
-        let table = self
-            .tracking_table
-            .as_deref()
-            .expect("step 13 reported the table");
-        let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
-            unreachable!("steps 5 and 11 set the target and the server");
-        };
+    async fn health_check(
+        &mut self,
+        server: &mut Server,
+        target: &ConnectionString,
+        database: &mut Database,
+        table: &str,
+    ) -> Outcome<Progress<()>> {
         let data_dir = server.data_directory(target).await;
         let health = health::check(database, table, data_dir.as_deref()).await;
         let passed = health::passed(&health);
@@ -1064,6 +1043,51 @@ impl Init {
         })?;
         Ok(Progress::Done((), detail))
     }
+}
+
+/// What step 13 hands to steps 14 and 15, and the report.
+struct Initialized {
+    /// The host's session in the database.
+    session: Database,
+    tracking_table: String,
+    /// The handler's advice for the report.
+    next_steps: Vec<String>,
+}
+
+/// What step 13's handler call works with.
+#[derive(Clone, Copy)]
+struct Call<'a> {
+    project: &'a Project,
+    target: &'a ConnectionString,
+    name: &'a str,
+    tool: &'a MigrationTool,
+    handler: &'a HandlerRef,
+    start: Start,
+}
+
+async fn database_exists(server: &mut Server, name: &str) -> Outcome<bool> {
+    server.database_exists(name).await.map_err(|err| {
+        Failure::new(format!("Cannot check whether database {name} exists"))
+            .cause(err.message)
+            .help("Check that the user in the connection string may read the server's catalog")
+    })
+}
+
+/// What an existing database holds, as far as step 11 needs to know.
+async fn contents(server: &Server, target: &ConnectionString, name: &str) -> Outcome<Contents> {
+    let mut database = server.open(target, name).await?;
+    let tables = database.relation_names().await;
+    database.close().await;
+    let tables = tables.map_err(|err| {
+        Failure::new(format!("Cannot list the tables of {name}")).cause(err.message)
+    })?;
+    Ok(if tables.iter().any(|table| table == IN_PROGRESS_MARKER) {
+        Contents::Marked
+    } else if tables.is_empty() {
+        Contents::Empty
+    } else {
+        Contents::Other
+    })
 }
 
 /// The in-progress marker: from creation (or adoption) until the health

@@ -1,5 +1,6 @@
-//! How a run ends, whatever happened: undo what this run created on
-//! failure, log the operation (step 16) and build the response (step 17).
+//! How a run ends, whatever happened (cleanup after a failure has run by
+//! then, see [`super::undo`]): log the operation (step 16) and build the
+//! response (step 17).
 
 use std::time::Instant;
 
@@ -10,35 +11,34 @@ use crate::failure::Failure;
 use crate::report::{InitResult, Recovery, Report, Status, StepRef};
 
 impl Init {
-    /// Undoes what this run created on failure, logs the operation (step 16)
-    /// and builds the response (step 17).
-    pub(super) async fn finish(mut self, outcome: Result<(), Halt>) -> Report {
-        if let Some(database) = self.database.take() {
-            database.close().await;
-        }
-        let cleanup = match &outcome {
-            Err(Halt::Failed { .. }) => self.undo().await,
-            _ => Vec::new(),
-        };
-        if let Some(server) = self.server.take() {
-            server.close().await;
-        }
+    /// Releases the project lock, logs the operation (step 16) and builds
+    /// the response (step 17) with what cleanup did.
+    pub(super) async fn finish(mut self, outcome: Result<Vec<String>, Halt>) -> Report {
         // Other runs may touch the migrations folder only after the cleanup.
-        self.lock = None;
+        self.undo.lock = None;
+        let cleanup = std::mem::take(&mut self.cleanup);
 
-        let (status, message, failure, failed_step) = match outcome {
-            Ok(()) => (Status::Success, self.success_message(), None, None),
+        let (status, message, failure, failed_step, handler_next_steps) = match outcome {
+            Ok(next_steps) => (
+                Status::Success,
+                self.success_message(),
+                None,
+                None,
+                next_steps,
+            ),
             Err(Halt::Failed { step, failure }) => (
                 Status::Error,
                 failure.error.clone(),
                 Some(failure),
                 Some(step),
+                Vec::new(),
             ),
             Err(Halt::Cancelled { step, reason }) => (
                 Status::Cancelled,
                 format!("Operation cancelled: {reason}"),
                 None,
                 Some(step),
+                Vec::new(),
             ),
         };
         self.log_operation(status, failure.as_ref());
@@ -52,7 +52,7 @@ impl Init {
         let mut result = self.result;
         result.steps = self.steps.finish();
         let next_steps = if status == Status::Success {
-            next_steps(&result, self.handler_next_steps)
+            next_steps(&result, handler_next_steps)
         } else {
             Vec::new()
         };
@@ -82,60 +82,6 @@ impl Init {
             step,
             recovery,
         }
-    }
-
-    /// Drops the database and removes the files this run created, and
-    /// nothing else: both are known only from what this run itself did.
-    async fn undo(&mut self) -> Vec<String> {
-        let mut done = Vec::new();
-        let name = self.result.database_name.clone().unwrap_or_default();
-        if let (Some(server), Some(backend)) = (self.server.as_mut(), self.handler_backend) {
-            // Ignored: the session may have ended already.
-            let _ = server.terminate(backend).await;
-        }
-        if self.created_database {
-            let (Some(server), Some(target)) = (self.server.as_mut(), self.target.as_ref()) else {
-                unreachable!("a database was created, so the server and target are known");
-            };
-            match server.drop_database(target, &name).await {
-                Ok(()) => {
-                    done.push(format!("dropped database {name} (created by this run)"));
-                    self.result.database_created = false;
-                }
-                Err(err) => done.push(format!(
-                    "could not drop database {name} created by this run: {}; drop it by hand",
-                    err.message
-                )),
-            }
-        }
-        if let Some(account) = self
-            .confinement
-            .as_ref()
-            .and_then(|confinement| confinement.ephemeral_account())
-            .map(str::to_owned)
-        {
-            // Where the database is kept, what the account created in it
-            // passes to the connection's user before the account goes.
-            let mut admin = match (&self.server, &self.target) {
-                (Some(server), Some(target)) if self.result.database_created || self.resuming => {
-                    server.open(target, &name).await.ok()
-                }
-                _ => None,
-            };
-            match self.release_handler_account(admin.as_mut()).await {
-                Ok(()) => done.push(format!(
-                    "removed the handler's database account {account} (created by this run)"
-                )),
-                Err(failure) => done.push(format!("could not remove {account}: {failure}")),
-            }
-            if let Some(admin) = admin {
-                admin.close().await;
-            }
-        }
-        if let Some(folder) = self.folder.take() {
-            done.extend(folder.undo());
-        }
-        done
     }
 
     // Step 16.

@@ -176,6 +176,7 @@ impl Recorder {
         ));
         (self.observer)(&record);
         self.records.push(record);
+        #[cfg(feature = "failpoints")]
         crate::failpoint::after_step(step.number());
     }
 

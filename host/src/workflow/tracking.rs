@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde::Serialize;
 
-use crate::runtime::bindings::latest::{FolderMigration, TrackingRow, TrackingState};
+use crate::runtime::{FolderMigration, TrackingRow, TrackingState};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

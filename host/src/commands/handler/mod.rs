@@ -16,7 +16,9 @@ use crate::failure::{Failure, Outcome};
 use crate::handlers::lock::{self, LockFile, Pin};
 use crate::handlers::registry::OciRef;
 use crate::handlers::{self, Source, conformance, template};
-use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
+use crate::runtime::{
+    CloudProvider, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
+};
 
 /// Everything a handler says about itself and everything read from its type.
 #[derive(Serialize)]
@@ -64,7 +66,7 @@ async fn describe(
 fn description(
     component: &LoadedComponent,
     shape: Shape,
-    info: crate::runtime::bindings::latest::HandlerInfo,
+    info: crate::runtime::HandlerInfo,
     hostings: Vec<String>,
 ) -> Description {
     Description {
@@ -74,11 +76,7 @@ fn description(
         world: shape.world,
         host_supports: shape.world.supported_versions().to_vec(),
         wit_version: shape.wit_version,
-        providers: info
-            .providers
-            .iter()
-            .map(|p| config::Provider::from(*p).as_str())
-            .collect(),
+        providers: info.providers.iter().map(|p| p.as_str()).collect(),
         hostings,
         capabilities: shape.capabilities,
         imports: shape.imports,
@@ -127,7 +125,7 @@ fn runtime_for(project: Option<&Path>) -> Outcome<Runtime> {
         .and_then(|dir| config::load(dir).ok())
         .map(|config| config.sandbox)
         .unwrap_or_default();
-    handlers::runtime(&sandbox)
+    Runtime::new(Limits::from_config(&sandbox))
 }
 
 /// What to call a component in messages before it has said its name.

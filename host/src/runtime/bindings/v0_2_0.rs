@@ -1,16 +1,16 @@
-//! Bindings for `faber:db@0.2.0` (kept in `host/wit-legacy/v0.2.0`): both
-//! worlds. Its imports are implemented by delegating to the latest
-//! capabilities, and its records are converted to the latest ones, so the
-//! rest of the host never sees this version. 0.2.0 has no migration
-//! operations beyond `initialize-schema`.
+//! Bindings for `faber:db@0.2.0` (`wit/v0.2.0`): both worlds, the
+//! migration-tool one with `info` and `initialize-schema` only. Its imports
+//! are served by the latest capabilities, and its records converted to the
+//! host's.
 
-use super::latest;
+use super::adapt::{Adapt, adapt_records, adapt_variants};
+use crate::runtime::contract as host;
 use crate::runtime::state::HandlerState;
 
 pub mod migration_tool {
     wasmtime::component::bindgen!({
         world: "migration-tool-handler",
-        path: "wit-legacy/v0.2.0",
+        path: "../wit/v0.2.0",
         imports: { default: async },
         exports: { default: async },
     });
@@ -19,7 +19,7 @@ pub mod migration_tool {
 pub mod cloud_provider {
     wasmtime::component::bindgen!({
         world: "cloud-provider-handler",
-        path: "wit-legacy/v0.2.0",
+        path: "../wit/v0.2.0",
         imports: { default: async },
         exports: { default: async },
         with: {
@@ -29,179 +29,97 @@ pub mod cloud_provider {
     });
 }
 
-pub use cloud_provider::{CloudProviderHandler, CloudProviderHandlerPre};
-pub use migration_tool::{MigrationToolHandler, MigrationToolHandlerPre};
+use cloud_provider::exports::faber::db::cloud_provider as cloud;
+use cloud_provider::faber::db::rds;
+use migration_tool::exports::faber::db::migration_tool as tool;
+use migration_tool::faber::db::{log, sql, types};
 
-use cloud_provider::exports::faber::db::cloud_provider as legacy_cloud;
-use cloud_provider::faber::db::rds as legacy_rds;
-use migration_tool::exports::faber::db::migration_tool as legacy_tool;
-use migration_tool::faber::db::{log as legacy_log, sql as legacy_sql, types as legacy_types};
+super::legacy::adapt_common!();
+super::legacy::delegate_imports!();
 
-pub const WIT_VERSION: &str = "0.2.0";
-
-super::legacy::adapt_shared_imports!();
-
-/// The outcome's shape did not change in 0.3.0.
-pub fn outcome(outcome: legacy_tool::InitializeOutcome) -> latest::InitializeOutcome {
-    latest::InitializeOutcome {
-        tracking_table: outcome.tracking_table,
-        tracking_table_created: outcome.tracking_table_created,
-        baseline_migration: outcome.baseline_migration,
-        baseline_created: outcome.baseline_created,
-        applied: outcome.applied,
-        pending: outcome.pending,
-        files_written: outcome.files_written,
-        next_steps: outcome.next_steps,
+adapt_variants! {
+    types::HandlerError => host::HandlerError {
+        InvalidRequest(why), UnsupportedProvider(provider), Sql(err), Filesystem(why),
+        Conflict(why), Cloud(why), Internal(why),
     }
 }
 
-pub fn error(error: legacy_types::HandlerError) -> latest::HandlerError {
-    use latest::HandlerError as New;
-    use legacy_types::HandlerError as Old;
-    match error {
-        Old::InvalidRequest(why) => New::InvalidRequest(why),
-        Old::UnsupportedProvider(p) => New::UnsupportedProvider(provider(p)),
-        Old::Sql(err) => New::Sql(sql_error(err)),
-        Old::Filesystem(why) => New::Filesystem(why),
-        Old::Conflict(why) => New::Conflict(why),
-        Old::Cloud(why) => New::Cloud(why),
-        Old::Internal(why) => New::Internal(why),
+adapt_records! {
+    tool::InitializeOutcome => host::InitializeOutcome {
+        tracking_table, tracking_table_created, baseline_migration, baseline_created,
+        applied, pending, files_written, next_steps,
+    }
+    host::InfrastructureRequest => cloud::InfrastructureRequest {
+        project, environment, hosting, provider, settings,
+    }
+    cloud::Infrastructure => host::Infrastructure {
+        identifier, resources, status, ready, endpoint, port,
     }
 }
 
-pub fn infrastructure_request(
-    request: &latest::InfrastructureRequest,
-) -> legacy_cloud::InfrastructureRequest {
-    legacy_cloud::InfrastructureRequest {
-        project: request.project.clone(),
-        environment: request.environment.clone(),
-        hosting: request.hosting.clone(),
-        provider: legacy_provider(request.provider),
-        settings: request.settings.clone(),
-    }
-}
+super::migration_tool_calls!();
+super::cloud_provider_calls!();
 
-pub fn infrastructure(found: legacy_cloud::Infrastructure) -> latest::Infrastructure {
-    latest::Infrastructure {
-        identifier: found.identifier,
-        resources: found.resources,
-        status: found.status,
-        ready: found.ready,
-        endpoint: found.endpoint,
-        port: found.port,
-    }
-}
-
-impl legacy_rds::Host for HandlerState {
+/// The `rds` capability of 0.2.0, served by the latest one.
+impl rds::Host for HandlerState {
     async fn describe_db_cluster(
         &mut self,
         identifier: String,
-    ) -> Result<Option<legacy_rds::DbCluster>, legacy_rds::RdsError> {
-        latest::rds::Host::describe_db_cluster(self, identifier)
+    ) -> Result<Option<rds::DbCluster>, rds::RdsError> {
+        super::latest::rds::Host::describe_db_cluster(self, identifier)
             .await
-            .map(|found| found.map(cluster))
-            .map_err(rds_error)
+            .adapt()
     }
 
     async fn describe_db_instance(
         &mut self,
         identifier: String,
-    ) -> Result<Option<legacy_rds::DbInstance>, legacy_rds::RdsError> {
-        latest::rds::Host::describe_db_instance(self, identifier)
+    ) -> Result<Option<rds::DbInstance>, rds::RdsError> {
+        super::latest::rds::Host::describe_db_instance(self, identifier)
             .await
-            .map(|found| found.map(instance))
-            .map_err(rds_error)
+            .adapt()
     }
 
     async fn create_db_cluster(
         &mut self,
-        request: legacy_rds::CreateCluster,
-    ) -> Result<legacy_rds::DbCluster, legacy_rds::RdsError> {
-        let request = latest::rds::CreateCluster {
-            identifier: request.identifier,
-            engine: request.engine,
-            engine_version: request.engine_version,
-            database_name: request.database_name,
-            master_username: request.master_username,
-            port: request.port,
-            tags: request.tags.into_iter().map(tag).collect(),
-        };
-        latest::rds::Host::create_db_cluster(self, request)
+        request: rds::CreateCluster,
+    ) -> Result<rds::DbCluster, rds::RdsError> {
+        super::latest::rds::Host::create_db_cluster(self, request.adapt())
             .await
-            .map(cluster)
-            .map_err(rds_error)
+            .adapt()
     }
 
     async fn create_db_instance(
         &mut self,
-        request: legacy_rds::CreateInstance,
-    ) -> Result<legacy_rds::DbInstance, legacy_rds::RdsError> {
-        let request = latest::rds::CreateInstance {
-            identifier: request.identifier,
-            engine: request.engine,
-            engine_version: request.engine_version,
-            instance_class: request.instance_class,
-            port: request.port,
-            cluster_identifier: request.cluster_identifier,
-            allocated_storage_gib: request.allocated_storage_gib,
-            master_username: request.master_username,
-            database_name: request.database_name,
-            tags: request.tags.into_iter().map(tag).collect(),
-        };
-        latest::rds::Host::create_db_instance(self, request)
+        request: rds::CreateInstance,
+    ) -> Result<rds::DbInstance, rds::RdsError> {
+        super::latest::rds::Host::create_db_instance(self, request.adapt())
             .await
-            .map(instance)
-            .map_err(rds_error)
+            .adapt()
     }
 }
 
-fn tag(tag: legacy_rds::Tag) -> latest::rds::Tag {
-    latest::rds::Tag {
-        key: tag.key,
-        value: tag.value,
+adapt_records! {
+    rds::Tag => super::latest::rds::Tag { key, value }
+    super::latest::rds::Tag => rds::Tag { key, value }
+    rds::CreateCluster => super::latest::rds::CreateCluster {
+        identifier, engine, engine_version, database_name, master_username, port, tags,
+    }
+    rds::CreateInstance => super::latest::rds::CreateInstance {
+        identifier, engine, engine_version, instance_class, port, cluster_identifier,
+        allocated_storage_gib, master_username, database_name, tags,
+    }
+    super::latest::rds::DbCluster => rds::DbCluster {
+        identifier, status, engine, engine_version, endpoint, port, tags,
+    }
+    super::latest::rds::DbInstance => rds::DbInstance {
+        identifier, status, engine, engine_version, instance_class, cluster_identifier,
+        endpoint, port, tags,
     }
 }
 
-fn legacy_tag(tag: latest::rds::Tag) -> legacy_rds::Tag {
-    legacy_rds::Tag {
-        key: tag.key,
-        value: tag.value,
-    }
-}
-
-fn cluster(cluster: latest::rds::DbCluster) -> legacy_rds::DbCluster {
-    legacy_rds::DbCluster {
-        identifier: cluster.identifier,
-        status: cluster.status,
-        engine: cluster.engine,
-        engine_version: cluster.engine_version,
-        endpoint: cluster.endpoint,
-        port: cluster.port,
-        tags: cluster.tags.into_iter().map(legacy_tag).collect(),
-    }
-}
-
-fn instance(instance: latest::rds::DbInstance) -> legacy_rds::DbInstance {
-    legacy_rds::DbInstance {
-        identifier: instance.identifier,
-        status: instance.status,
-        engine: instance.engine,
-        engine_version: instance.engine_version,
-        instance_class: instance.instance_class,
-        cluster_identifier: instance.cluster_identifier,
-        endpoint: instance.endpoint,
-        port: instance.port,
-        tags: instance.tags.into_iter().map(legacy_tag).collect(),
-    }
-}
-
-fn rds_error(error: latest::rds::RdsError) -> legacy_rds::RdsError {
-    use latest::rds::RdsError as New;
-    use legacy_rds::RdsError as Old;
-    match error {
-        New::AlreadyExists(why) => Old::AlreadyExists(why),
-        New::AccessDenied(why) => Old::AccessDenied(why),
-        New::InvalidRequest(why) => Old::InvalidRequest(why),
-        New::Service(why) => Old::Service(why),
+adapt_variants! {
+    super::latest::rds::RdsError => rds::RdsError {
+        AlreadyExists(why), AccessDenied(why), InvalidRequest(why), Service(why),
     }
 }

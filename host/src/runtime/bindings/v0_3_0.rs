@@ -1,10 +1,16 @@
-//! Bindings for `faber:db@0.3.0` (the current `wit/`): one module per world, sharing the
-//! interfaces both import (`types`, `log`).
+//! Bindings for `faber:db@0.3.0` (`wit/v0.3.0`, the current contract): one
+//! module per world, sharing the interfaces both import (`types`, `log`).
+//! The capabilities are implemented for this version (see
+//! `runtime::capabilities`).
+
+use super::adapt::{Adapt, adapt_records, adapt_variants};
+use crate::runtime::contract as host;
+use crate::runtime::state::HandlerState;
 
 pub mod migration_tool {
     wasmtime::component::bindgen!({
         world: "migration-tool-handler",
-        path: "../wit",
+        path: "../wit/v0.3.0",
         imports: { default: async },
         exports: { default: async },
     });
@@ -13,7 +19,7 @@ pub mod migration_tool {
 pub mod cloud_provider {
     wasmtime::component::bindgen!({
         world: "cloud-provider-handler",
-        path: "../wit",
+        path: "../wit/v0.3.0",
         imports: { default: async },
         exports: { default: async },
         with: {
@@ -23,38 +29,101 @@ pub mod cloud_provider {
     });
 }
 
-pub use cloud_provider::CloudProviderHandler;
-pub use cloud_provider::exports::faber::db::cloud_provider::{
-    Infrastructure, InfrastructureRequest,
-};
 pub use cloud_provider::faber::db::rds;
-pub use migration_tool::MigrationToolHandler;
-pub use migration_tool::exports::faber::db::migration_tool::{
-    CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest, MigrationLock,
-    Resolution, TrackingRequest, TrackingRow, TrackingState,
-};
-pub use migration_tool::faber::db::types::{HandlerError, HandlerInfo, Provider, SqlError};
+pub use migration_tool::faber::db::types::SqlError;
 pub use migration_tool::faber::db::{log, sql, types};
 
-impl From<crate::config::Provider> for Provider {
-    fn from(provider: crate::config::Provider) -> Provider {
-        match provider {
-            crate::config::Provider::Postgresql => Provider::Postgresql,
-            crate::config::Provider::Mysql => Provider::Mysql,
-            crate::config::Provider::Sqlite => Provider::Sqlite,
-        }
+use cloud_provider::exports::faber::db::cloud_provider as cloud;
+use migration_tool::exports::faber::db::migration_tool as tool;
+
+super::legacy::adapt_common!();
+
+adapt_variants! {
+    types::HandlerError => host::HandlerError {
+        InvalidRequest(why), UnsupportedProvider(provider), Sql(err), Filesystem(why),
+        Conflict(why), Cloud(why), Internal(why),
+    }
+    tool::MigrationLock => host::MigrationLock { PostgresAdvisory(key), MysqlNamed(name), None }
+    host::Resolution => tool::Resolution { Applied, RolledBack }
+}
+
+adapt_records! {
+    tool::InitializeOutcome => host::InitializeOutcome {
+        tracking_table, tracking_table_created, baseline_migration, baseline_created,
+        applied, pending, files_written, next_steps,
+    }
+    host::TrackingRequest => tool::TrackingRequest {
+        provider, database_name, migrations_dir, tracking_table,
+    }
+    tool::TrackingRow => host::TrackingRow {
+        name, checksum, started_at, finished_at, rolled_back_at, logs, applied_steps_count,
+    }
+    tool::FolderMigration => host::FolderMigration { name, checksum, sql }
+    tool::TrackingState => host::TrackingState { tracking_table, initialized, rows, folder }
+    host::CreateRequest => tool::CreateRequest { provider, migrations_dir, name, sql }
+    host::InfrastructureRequest => cloud::InfrastructureRequest {
+        project, environment, hosting, provider, settings,
+    }
+    cloud::Infrastructure => host::Infrastructure {
+        identifier, resources, status, ready, endpoint, port,
     }
 }
 
-impl From<Provider> for crate::config::Provider {
-    fn from(provider: Provider) -> crate::config::Provider {
-        match provider {
-            Provider::Postgresql => crate::config::Provider::Postgresql,
-            Provider::Mysql => crate::config::Provider::Mysql,
-            Provider::Sqlite => crate::config::Provider::Sqlite,
-        }
+super::migration_tool_calls! {
+    fn migration_lock_for<'a>(
+        &'a self,
+        store: &'a mut wasmtime::Store<HandlerState>,
+        provider: host::Provider,
+    ) -> super::Call<'a, host::MigrationLock> {
+        Box::pin(async move {
+            let lock = self
+                .faber_db_migration_tool()
+                .call_migration_lock_for(store, provider.adapt())
+                .await?;
+            Ok(lock.adapt())
+        })
     }
+
+    super::request_call!(
+        faber_db_migration_tool, read_state, call_read_state, host::TrackingRequest => host::TrackingState
+    );
+
+    fn apply_migration<'a>(
+        &'a self,
+        store: &'a mut wasmtime::Store<HandlerState>,
+        request: &'a host::TrackingRequest,
+        name: &'a str,
+    ) -> super::Call<'a, Result<host::TrackingRow, host::HandlerError>> {
+        Box::pin(async move {
+            let request = request.clone().adapt();
+            let answer = self
+                .faber_db_migration_tool()
+                .call_apply_migration(store, &request, name)
+                .await?;
+            Ok(answer.adapt())
+        })
+    }
+
+    fn resolve_migration<'a>(
+        &'a self,
+        store: &'a mut wasmtime::Store<HandlerState>,
+        request: &'a host::TrackingRequest,
+        name: &'a str,
+        resolution: host::Resolution,
+    ) -> super::Call<'a, Result<host::TrackingRow, host::HandlerError>> {
+        Box::pin(async move {
+            let request = request.clone().adapt();
+            let answer = self
+                .faber_db_migration_tool()
+                .call_resolve_migration(store, &request, name, resolution.adapt())
+                .await?;
+            Ok(answer.adapt())
+        })
+    }
+
+    super::request_call!(
+        faber_db_migration_tool, create_migration, call_create_migration, host::CreateRequest => String
+    );
 }
 
-/// The package version these bindings were generated from.
-pub const WIT_VERSION: &str = "0.3.0";
+super::cloud_provider_calls!();

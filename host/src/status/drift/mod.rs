@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::db::{ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::Failure;
 use crate::handlers;
-use crate::runtime::bindings::latest as wit;
+use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool};
 use crate::workflow::tracking::{Migration, State};
 use schema::{Difference, Schema};

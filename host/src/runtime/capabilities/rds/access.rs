@@ -28,10 +28,10 @@ use tokio::sync::Mutex;
 use super::aws;
 use super::plan::Resource;
 use super::scope::Scope;
-use crate::runtime::bindings::latest::Infrastructure;
 use crate::runtime::bindings::latest::rds::{
     CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError, Tag,
 };
+use crate::runtime::contract::Infrastructure;
 
 #[derive(Clone)]
 pub struct RdsAccess {
@@ -269,7 +269,13 @@ impl Inner {
             return Ok(None);
         };
         self.scope
-            .check_owner(resource.identifier(), resource.tags())
+            .check_owner(
+                resource.identifier(),
+                resource
+                    .tags()
+                    .iter()
+                    .map(|tag| (tag.key.as_str(), tag.value.as_str())),
+            )
             .map_err(|reason| self.refuse(reason))?;
         self.observe(&resource);
         Ok(Some(resource))

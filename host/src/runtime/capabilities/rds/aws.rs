@@ -177,7 +177,7 @@ fn aws_tags(tags: Vec<Tag>) -> Vec<AwsTag> {
 }
 
 /// Tags as RDS reports them, in the contract's shape.
-pub fn wit_tags(tags: &[AwsTag]) -> Vec<Tag> {
+fn wit_tags(tags: &[AwsTag]) -> Vec<Tag> {
     tags.iter()
         .map(|tag| Tag {
             key: tag.key().unwrap_or_default().to_owned(),

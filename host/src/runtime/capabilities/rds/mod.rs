@@ -7,7 +7,7 @@ mod plan;
 mod scope;
 
 pub use access::RdsAccess;
-pub use aws::{port, sdk_config, wit_tags};
+pub use aws::{port, sdk_config};
 pub use plan::{Kind, Resource};
 pub use scope::{MAX_IDENTIFIER, Scope, base_identifier};
 

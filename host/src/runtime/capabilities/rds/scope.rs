@@ -67,18 +67,23 @@ impl Scope {
 
     /// A resource in scope by name can still be another environment's
     /// (`shop-dev-eu` is `shop-dev`'s suffix form): its faber-db tags decide.
-    pub fn check_owner(&self, identifier: &str, tags: &[Tag]) -> Result<(), String> {
+    /// `tags` are key and value pairs, as RDS or a handler reported them.
+    pub fn check_owner<'t>(
+        &self,
+        identifier: &str,
+        tags: impl IntoIterator<Item = (&'t str, &'t str)>,
+    ) -> Result<(), String> {
+        let tags: Vec<(&str, &str)> = tags.into_iter().collect();
         let owners = [
             (TAG_PROJECT, "project", &self.project),
             (TAG_ENVIRONMENT, "environment", &self.environment),
         ];
         for (key, what, ours) in owners {
-            if let Some(tag) = tags.iter().find(|tag| tag.key == key)
-                && tag.value != *ours
+            if let Some((_, value)) = tags.iter().find(|(tag, _)| *tag == key)
+                && value != ours
             {
                 return Err(format!(
-                    "{identifier:?} belongs to {what} {:?} (tag {key}), not {ours:?}",
-                    tag.value
+                    "{identifier:?} belongs to {what} {value:?} (tag {key}), not {ours:?}"
                 ));
             }
         }
@@ -158,19 +163,19 @@ mod tests {
     #[test]
     fn a_resource_tagged_for_another_environment_is_not_ours() {
         let scope = Scope::new("shop-dev", "shop", "dev");
-        assert!(scope.check_owner("shop-dev", &[]).is_ok());
+        assert!(scope.check_owner("shop-dev", []).is_ok());
         assert!(
             scope
-                .check_owner("shop-dev", &[tag(TAG_ENVIRONMENT, "dev"), tag("team", "x")])
+                .check_owner("shop-dev", [(TAG_ENVIRONMENT, "dev"), ("team", "x")])
                 .is_ok()
         );
         let refusal = scope
-            .check_owner("shop-dev-eu", &[tag(TAG_ENVIRONMENT, "dev-eu")])
+            .check_owner("shop-dev-eu", [(TAG_ENVIRONMENT, "dev-eu")])
             .unwrap_err();
         assert!(refusal.contains("environment \"dev-eu\""), "{refusal}");
         assert!(
             scope
-                .check_owner("shop-dev", &[tag(TAG_PROJECT, "billing")])
+                .check_owner("shop-dev", [(TAG_PROJECT, "billing")])
                 .is_err()
         );
     }

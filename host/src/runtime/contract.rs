@@ -1,0 +1,141 @@
+//! What the host and a handler exchange, in the host's own types.
+//!
+//! The records of the `faber:db` contract as the rest of the host sees them,
+//! whatever version a handler was built for: each bindings module in
+//! [`super::bindings`] converts its generated types to and from these, so a
+//! new contract version changes `runtime/` only. Field names follow the WIT
+//! records (`initialize-request` is [`InitializeRequest`]).
+
+pub use crate::config::Provider;
+
+/// What a handler says of itself (`info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandlerInfo {
+    pub name: String,
+    pub version: String,
+    /// The contract version it claims to be built for.
+    pub wit_version: String,
+    pub description: String,
+    pub providers: Vec<Provider>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    pub code: Option<String>,
+    pub message: String,
+}
+
+/// An error a handler reports (rather than a trap or a limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerError {
+    InvalidRequest(String),
+    UnsupportedProvider(Provider),
+    Sql(SqlError),
+    Filesystem(String),
+    Conflict(String),
+    Cloud(String),
+    Internal(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitializeRequest {
+    pub provider: Provider,
+    pub database_name: String,
+    /// Where the handler sees the migrations folder.
+    pub migrations_dir: String,
+    /// The tracking table; the tool's own name when `None`.
+    pub tracking_table: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitializeOutcome {
+    pub tracking_table: String,
+    pub tracking_table_created: bool,
+    pub baseline_migration: String,
+    pub baseline_created: bool,
+    pub applied: Vec<String>,
+    pub pending: Vec<String>,
+    /// Relative to the migrations folder.
+    pub files_written: Vec<String>,
+    /// The tool's advice; empty from a handler built for faber:db@0.1.0.
+    pub next_steps: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingRequest {
+    pub provider: Provider,
+    pub database_name: String,
+    pub migrations_dir: String,
+    pub tracking_table: Option<String>,
+}
+
+/// One migration as the tool's tracking table records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingRow {
+    pub name: String,
+    pub checksum: Option<String>,
+    /// RFC 3339 times.
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub rolled_back_at: Option<String>,
+    pub logs: Option<String>,
+    pub applied_steps_count: u32,
+}
+
+/// One migration in the folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderMigration {
+    pub name: String,
+    pub checksum: Option<String>,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackingState {
+    pub tracking_table: String,
+    pub initialized: bool,
+    pub rows: Vec<TrackingRow>,
+    pub folder: Vec<FolderMigration>,
+}
+
+/// The lock the migration tool itself takes while it migrates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationLock {
+    PostgresAdvisory(i64),
+    MysqlNamed(String),
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    Applied,
+    RolledBack,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateRequest {
+    pub provider: Provider,
+    pub migrations_dir: String,
+    pub name: String,
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfrastructureRequest {
+    pub project: String,
+    pub environment: String,
+    pub hosting: String,
+    pub provider: Provider,
+    /// The environment's cloud settings, as JSON.
+    pub settings: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Infrastructure {
+    pub identifier: String,
+    pub resources: Vec<String>,
+    pub status: String,
+    pub ready: bool,
+    pub endpoint: Option<String>,
+    pub port: Option<u16>,
+}
