@@ -7,13 +7,14 @@
 pub mod cli;
 pub mod cloud;
 pub mod commands;
+pub mod components;
+pub mod components;
 pub mod config;
 pub mod db;
 pub mod dotenv;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod failure;
-pub mod handlers;
 pub mod logging;
 pub mod names;
 pub mod report;

@@ -7,9 +7,9 @@ use serde::Serialize;
 
 use super::output::{Done, emit};
 use crate::cli::{ConfigInitArgs, SchemaArgs};
+use crate::components::{self, lock::LockFile};
 use crate::config::{self, Config, Hosting, MigrationsSection, Provider};
 use crate::failure::{Failure, Outcome};
-use crate::handlers::{self, lock::LockFile};
 use crate::runtime::World;
 
 #[derive(Serialize)]
@@ -107,7 +107,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         )?,
         None => "prisma".to_owned(),
     };
-    let migration_handler = handlers::migration_tool_handler(&project, &migration_tool);
+    let migration_handler = components::migration_tool_handler(&project, &migration_tool);
     let migrations_directory = MigrationsSection::conventional_directory(&migration_handler);
     let config = Config::new(provider, hosting, &migration_tool, migrations_directory);
     let mut text = serde_json::to_string_pretty(&config)
@@ -139,9 +139,9 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
 /// short name `prisma` or a handler's full name); otherwise an error that
 /// lists what there is.
 fn available_tool(project: &Path, tool: &str) -> Outcome<String> {
-    let handler = handlers::migration_tool_handler(project, tool);
+    let handler = components::migration_tool_handler(project, tool);
     let pinned = LockFile::load(project)?.get(&handler).is_some();
-    if pinned || handlers::is_installed(project, &handler)? {
+    if pinned || components::is_installed(project, &handler)? {
         return Ok(tool.to_owned());
     }
     Err(Failure::new(format!("No migration tool {tool:?}"))
@@ -156,7 +156,7 @@ fn available_tool(project: &Path, tool: &str) -> Outcome<String> {
 /// The migration tools to offer: the bundled ones by their short names,
 /// then the migration-tool handlers the project pins.
 fn tool_choices(project: &Path) -> Vec<String> {
-    let bundled = handlers::bundled::all()
+    let bundled = components::bundled::all()
         .iter()
         .filter_map(|embedded| embedded.name.strip_prefix("handler-db-"))
         .map(str::to_owned);

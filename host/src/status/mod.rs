@@ -17,10 +17,10 @@ use std::time::{Duration, Instant};
 use futures_util::future::join_all;
 use serde::Serialize;
 
+use crate::components;
 use crate::config::{self, Config, Provider};
 use crate::db::{Confinement, ConnectionString, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
-use crate::handlers;
 use crate::names;
 use crate::report::HandlerRef;
 use crate::runtime as wit;
@@ -461,7 +461,7 @@ async fn read_tracking(
             ),
         );
     }
-    outcome.map_err(|failure| error(handlers::failure(failure)))
+    outcome.map_err(|failure| error(components::failure(failure)))
 }
 
 /// Where the tracking of database `name` lives, for the handler.

@@ -5,11 +5,11 @@
 
 use std::path::Path;
 
+use crate::components;
 use crate::config::{self, Config, Environment, HandlerPrivileges};
 use crate::db::{ConnectionString, SessionPolicy};
 use crate::dotenv;
 use crate::failure::{Failure, Outcome};
-use crate::handlers;
 use crate::names;
 use crate::report::HandlerRef;
 use crate::runtime::{Limits, MigrationTool, Runtime};
@@ -168,11 +168,11 @@ pub async fn load_tool(
     config: &Config,
     dry_run: bool,
 ) -> Outcome<(MigrationTool, HandlerRef)> {
-    let name = handlers::migration_tool_handler(dir, &config.database.migration_tool);
+    let name = components::migration_tool_handler(dir, &config.database.migration_tool);
     let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
-    let checked = handlers::load_checked(dir, &runtime, &name)?;
-    let tool = MigrationTool::new(&runtime, checked.component).map_err(handlers::failure)?;
-    let info = tool.info().await.map_err(handlers::failure)?;
+    let checked = components::load_checked(dir, &runtime, &name)?;
+    let tool = MigrationTool::new(&runtime, checked.component).map_err(components::failure)?;
+    let info = tool.info().await.map_err(components::failure)?;
     let provider = config.database.provider;
     if !info.providers.contains(&provider) {
         return Err(
@@ -184,7 +184,7 @@ pub async fn load_tool(
         (Some(_), _) => "verified",
         (None, true) => "not pinned (dry run)",
         (None, false) => {
-            handlers::pin(dir, tool.component(), &info.version, tool.shape())?;
+            components::pin(dir, tool.component(), &info.version, tool.shape())?;
             "pinned on first use"
         }
     };
@@ -224,6 +224,6 @@ pub fn session_policy(
         let account = ConnectionString::parse(&raw, variable, dir)?;
         return Ok(SessionPolicy::ProjectAccount(account));
     }
-    let bundled = handler.source == handlers::Source::Bundled.as_str();
+    let bundled = handler.source == components::Source::Bundled.as_str();
     Ok(SessionPolicy::LeastPrivilege { fallback: bundled })
 }

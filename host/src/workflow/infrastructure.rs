@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::cloud::{self, Reached};
+use crate::components;
 use crate::config::{CloudAuth, CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
-use crate::handlers;
 use crate::report::CreatedResource;
 use crate::runtime::capabilities::rds::{
     self, Kind, MAX_IDENTIFIER, RdsAccess, Resource, Scope, base_identifier,
@@ -68,27 +68,27 @@ impl Cloud {
         let hosting = config.database.hosting;
         let configured = config.integration.cloud_plugin.as_deref();
         let name = match configured {
-            Some(plugin) => handlers::cloud_provider_handler(project, plugin),
+            Some(plugin) => components::cloud_provider_handler(project, plugin),
             None => cloud_handler(hosting).to_owned(),
         };
-        if !handlers::is_installed(project, &name)? {
+        if !components::is_installed(project, &name)? {
             return Err(not_provisionable(hosting, environment)
                 .cause(format!("no cloud-provider handler {name} is installed")));
         }
         let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
-        let checked = handlers::load_checked(project, &runtime, &name)?;
+        let checked = components::load_checked(project, &runtime, &name)?;
         let provider =
-            CloudProvider::new(&runtime, checked.component).map_err(handlers::failure)?;
+            CloudProvider::new(&runtime, checked.component).map_err(components::failure)?;
         if checked.pin.is_none() && !dry_run {
-            let info = provider.info().await.map_err(handlers::failure)?;
-            handlers::pin(
+            let info = provider.info().await.map_err(components::failure)?;
+            components::pin(
                 project,
                 provider.component(),
                 &info.version,
                 provider.shape(),
             )?;
         }
-        let hostings = provider.hostings().await.map_err(handlers::failure)?;
+        let hostings = provider.hostings().await.map_err(components::failure)?;
         if !hostings.iter().any(|served| served == hosting.as_str()) {
             return Err(
                 Failure::new(format!("Handler {name} does not serve hosting {hosting}"))
@@ -142,7 +142,7 @@ impl Cloud {
         let access = self.read_only();
         let found = self.provider.find(&self.request, &access).await;
         let found = match self
-            .confined(&access, found.map_err(handlers::failure))
+            .confined(&access, found.map_err(components::failure))
             .await?
         {
             Some(infrastructure) => Some(self.verified(&access, infrastructure).await?),
@@ -171,7 +171,7 @@ impl Cloud {
     pub async fn rehearse(&self) -> Outcome<Vec<Resource>> {
         let access = RdsAccess::rehearsal(self.rds.clone(), self.scope.clone());
         let rehearsed = self.provider.provision(&self.request, &access).await;
-        self.confined(&access, rehearsed.map_err(handlers::failure))
+        self.confined(&access, rehearsed.map_err(components::failure))
             .await?;
         Ok(access.accepted().await)
     }
@@ -194,7 +194,7 @@ impl Cloud {
         let provisioned = self.provider.provision(&self.request, &access).await;
         *created = access.accepted().await;
         let provisioned = provisioned.map_err(|failure| {
-            handlers::failure(failure)
+            components::failure(failure)
                 .help("Run the same command again: provisioning creates only what is missing")
         });
         let mut state = match self.confined(&access, provisioned).await {
@@ -251,7 +251,7 @@ impl Cloud {
         let access = self.read_only();
         let polled = self.provider.poll(&self.request, &access).await;
         let state = self
-            .confined(&access, polled.map_err(handlers::failure))
+            .confined(&access, polled.map_err(components::failure))
             .await?;
         self.verified(&access, state).await
     }

@@ -29,11 +29,11 @@ use super::oplog;
 use super::respond::{now_rfc3339, status_word};
 use super::tracking::{self, State};
 use crate::commands::output::Done;
+use crate::components;
 use crate::config::{self, Config, Provider};
 use crate::db::migration_lock::{self, Lock};
 use crate::db::{Confinement, ConnectionString, Database, Server};
 use crate::failure::{Failure, Outcome};
-use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
@@ -315,7 +315,7 @@ impl Run {
             .resolve_migration(grant, &request, migration, resolution)
             .await;
         self.take_back(returned);
-        let row = row.map_err(handlers::failure)?;
+        let row = row.map_err(components::failure)?;
         self.result.resolved = Some(Resolved {
             migration: row.name.clone(),
             resolution: word,
@@ -371,7 +371,7 @@ impl Run {
             provider,
             tool.migration_lock(provider)
                 .await
-                .map_err(handlers::failure)?,
+                .map_err(components::failure)?,
         ) {
             (Provider::Postgresql, wit::MigrationLock::PostgresAdvisory(key)) => {
                 Some(Lock::PostgresAdvisory(key))
@@ -534,7 +534,7 @@ impl Run {
         let grant = self.grant(opened);
         let (returned, state) = opened.tool.read_state(grant, &request).await;
         self.take_back(returned);
-        let state = state.map_err(handlers::failure)?;
+        let state = state.map_err(components::failure)?;
         self.result.tracking_table = Some(state.tracking_table.clone());
         Ok(state)
     }
@@ -771,7 +771,7 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
     let written = tool
         .create_migration(grant, &request)
         .await
-        .map_err(handlers::failure)?;
+        .map_err(components::failure)?;
     // Links out of the folder go first, so the written file is judged by
     // where it really is.
     for removed in folder.audit()? {

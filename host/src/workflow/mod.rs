@@ -32,10 +32,10 @@ use migrations::MigrationsFolder;
 use steps::{Halt, Progress, Recorder, Step};
 use undo::Undo;
 
+use crate::components;
 use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
 use crate::db::{ConnectionString, CreateError, Database, Server};
 use crate::failure::{Failure, Outcome};
-use crate::handlers;
 use crate::names;
 use crate::report::{HandlerRef, InitResult, Report};
 use crate::runtime as wit;
@@ -965,7 +965,7 @@ impl Init {
         self.result.handler_sql = Some(returned.sql);
         // After a failure the session may be mid-statement: leave it to the
         // server to end (see `Undo::run`) rather than wait on it here.
-        let outcome = outcome.map_err(handlers::failure)?;
+        let outcome = outcome.map_err(components::failure)?;
         if let Some(database) = returned.database {
             database.close().await;
         }

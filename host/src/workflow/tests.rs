@@ -131,7 +131,7 @@ async fn init_creates_the_database_its_tracking_table_and_the_baseline() {
             .is_file()
     );
     assert!(project.migrations().join("migration_lock.toml").is_file());
-    let lock = std::fs::read_to_string(crate::handlers::lock::path(&project.dir)).unwrap();
+    let lock = std::fs::read_to_string(crate::components::lock::path(&project.dir)).unwrap();
     assert!(
         lock.contains(&handler.sha256),
         "the handler is pinned on first use: {lock}"

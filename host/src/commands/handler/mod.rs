@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use super::output::{Done, emit};
 use crate::cli::{AddArgs, NameArgs, NewArgs, ProjectArgs, TestArgs};
+use crate::components::lock::{self, LockFile, Pin};
+use crate::components::registry::OciRef;
+use crate::components::{self, Source, conformance, template};
 use crate::config;
 use crate::failure::{Failure, Outcome};
-use crate::handlers::lock::{self, LockFile, Pin};
-use crate::handlers::registry::OciRef;
-use crate::handlers::{self, Source, conformance, template};
 use crate::runtime::{
     CloudProvider, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
 };
@@ -46,18 +46,22 @@ async fn describe(
 ) -> Outcome<Description> {
     let component = runtime
         .load_bytes(hint, path, bytes)
-        .map_err(handlers::failure)?;
-    let shape = runtime.inspect(&component).map_err(handlers::failure)?;
+        .map_err(components::failure)?;
+    let shape = runtime.inspect(&component).map_err(components::failure)?;
     let (info, hostings) = match shape.world {
         World::MigrationTool => {
-            let tool = MigrationTool::new(runtime, component.clone()).map_err(handlers::failure)?;
-            (tool.info().await.map_err(handlers::failure)?, Vec::new())
+            let tool =
+                MigrationTool::new(runtime, component.clone()).map_err(components::failure)?;
+            (tool.info().await.map_err(components::failure)?, Vec::new())
         }
         World::CloudProvider => {
             let provider =
-                CloudProvider::new(runtime, component.clone()).map_err(handlers::failure)?;
-            let info = provider.info().await.map_err(handlers::failure)?;
-            (info, provider.hostings().await.map_err(handlers::failure)?)
+                CloudProvider::new(runtime, component.clone()).map_err(components::failure)?;
+            let info = provider.info().await.map_err(components::failure)?;
+            (
+                info,
+                provider.hostings().await.map_err(components::failure)?,
+            )
         }
     };
     Ok(description(&component, shape, info, hostings))
@@ -164,10 +168,10 @@ pub async fn list(args: ProjectArgs) -> i32 {
         let project = project(&args)?;
         let lock = LockFile::load(&project)?;
         let mut available = Vec::new();
-        for (source, dir) in handlers::search_path(&project) {
+        for (source, dir) in components::search_path(&project) {
             available.extend(scan(&dir, source, &lock));
         }
-        for embedded in handlers::bundled::all() {
+        for embedded in components::bundled::all() {
             let path = embedded.materialize()?;
             available.push(entry(
                 embedded.name.to_owned(),
@@ -182,7 +186,7 @@ pub async fn list(args: ProjectArgs) -> i32 {
             let path = pin
                 .source
                 .as_ref()
-                .and(handlers::cache::lookup(&pin.sha256))?;
+                .and(components::cache::lookup(&pin.sha256))?;
             Some(Available {
                 name: pin.name.clone(),
                 version: Some(pin.version.clone()),
@@ -349,11 +353,11 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
             Some((name, version)) => (name, Some(version)),
             None => (args.source.as_str(), None),
         };
-        let name = handlers::canonical_name(&project, name);
+        let name = components::canonical_name(&project, name);
         match (version, LockFile::load(&project)?.get(&name)) {
             // Re-adding what the project pins (e.g. with --use).
-            (None, Some(pin)) => handlers::resolve_pinned(&project, pin)?.path,
-            _ => handlers::resolve(&project, &name, version)?.path,
+            (None, Some(pin)) => components::resolve_pinned(&project, pin)?.path,
+            _ => components::resolve(&project, &name, version)?.path,
         }
     };
     let bytes = read(&path)?;
@@ -361,8 +365,8 @@ async fn add_handler(args: &AddArgs) -> Outcome<Done<Added>> {
     let handler = describe(&runtime, &file_hint(&path), &path, &bytes).await?;
     let replaces_bundled = replaced_bundled(&handler, args.replace_bundled)?;
 
-    let dir = handlers::project_dir(&project);
-    let installed = dir.join(handlers::installed_file_name(
+    let dir = components::project_dir(&project);
+    let installed = dir.join(components::installed_file_name(
         &handler.name,
         &handler.version,
     ));
@@ -478,7 +482,7 @@ fn use_in_config(project: &Path, mut done: Done<Added>) -> Outcome<Done<Added>> 
 /// same name, or a short name such as `prisma`) is refused unless the user
 /// said `--replace-bundled`; then the replacement is stated.
 fn replaced_bundled(handler: &Description, allowed: bool) -> Outcome<Option<PathBuf>> {
-    let Some(original) = handlers::bundled(&handler.name)? else {
+    let Some(original) = components::bundled(&handler.name)? else {
         return Ok(None);
     };
     let same = read(&original.path)
@@ -599,7 +603,7 @@ pub fn verify(args: ProjectArgs) -> i32 {
 }
 
 fn verify_pin(project: &Path, pin: &Pin) -> Verified {
-    let resolved = handlers::resolve_pinned(project, pin);
+    let resolved = components::resolve_pinned(project, pin);
     let (path, status, detail) = match resolved.map(|r| r.path) {
         Err(failure) => (None, "missing", failure.to_string()),
         Ok(path) => match std::fs::read(&path) {
@@ -609,7 +613,7 @@ fn verify_pin(project: &Path, pin: &Pin) -> Verified {
                 if found == pin.sha256 {
                     (Some(path), "ok", format!("sha256 {found}"))
                 } else {
-                    let detail = handlers::pin_mismatch(pin, &path, &found).to_string();
+                    let detail = components::pin_mismatch(pin, &path, &found).to_string();
                     (Some(path), "mismatch", detail)
                 }
             }
@@ -636,10 +640,10 @@ struct Removed {
 pub fn remove(args: NameArgs) -> i32 {
     let outcome = (|| {
         let project = project(&args.project)?;
-        let name = handlers::canonical_name(&project, &args.handler);
+        let name = components::canonical_name(&project, &args.handler);
         let mut lock = LockFile::load(&project)?;
         let pin = lock.remove(&name);
-        let deleted = project_copies(&handlers::project_dir(&project), &name);
+        let deleted = project_copies(&components::project_dir(&project), &name);
         if pin.is_none() && deleted.is_empty() {
             return Err(
                 Failure::new(format!("Handler {name} is not pinned in this project"))
@@ -655,11 +659,12 @@ pub fn remove(args: NameArgs) -> i32 {
         let mut done = Done::ok(Removed { pin, deleted }, format!("Removed {name}"));
         if let Ok(config) = config::load(&project) {
             let cloud = config.integration.cloud_plugin.as_deref();
-            let used = handlers::migration_tool_handler(&project, &config.database.migration_tool)
-                == name
-                || cloud.is_some_and(|plugin| {
-                    handlers::cloud_provider_handler(&project, plugin) == name
-                });
+            let used =
+                components::migration_tool_handler(&project, &config.database.migration_tool)
+                    == name
+                    || cloud.is_some_and(|plugin| {
+                        components::cloud_provider_handler(&project, plugin) == name
+                    });
             if used {
                 done = done.next(format!(
                     "The configuration still uses {name}: change it, or the next run pins it again"
@@ -685,10 +690,10 @@ pub async fn info(args: NameArgs) -> i32 {
             (given.to_path_buf(), None)
         } else {
             let project = project(&args.project)?;
-            let name = handlers::canonical_name(&project, &args.handler);
+            let name = components::canonical_name(&project, &args.handler);
             let path = match LockFile::load(&project)?.get(&name) {
-                Some(pin) => handlers::resolve_pinned(&project, pin)?.path,
-                None => handlers::resolve(&project, &name, None)?.path,
+                Some(pin) => components::resolve_pinned(&project, pin)?.path,
+                None => components::resolve(&project, &name, None)?.path,
             };
             (path, Some(project))
         };

@@ -11,10 +11,10 @@ use super::{
 };
 use crate::cli::{ProjectArgs, PublishArgs, UpdateArgs};
 use crate::commands::output::{Done, emit};
+use crate::components::lock::{self, LockFile, Pin};
+use crate::components::registry::{self, OciRef, Package, Published};
+use crate::components::{self, Source, cache, conformance};
 use crate::failure::{Failure, Outcome};
-use crate::handlers::lock::{self, LockFile, Pin};
-use crate::handlers::registry::{self, OciRef, Package, Published};
-use crate::handlers::{self, Source, cache, conformance};
 use crate::runtime::World;
 
 /// How a handler is added from a registry.
@@ -49,9 +49,9 @@ pub(super) async fn add(
     let vendor = options.vendor;
 
     let cached = cache::store(&fetched.bytes)?;
-    let dir = handlers::project_dir(project);
+    let dir = components::project_dir(project);
     let installed = if vendor {
-        let target = dir.join(handlers::installed_file_name(
+        let target = dir.join(components::installed_file_name(
             &handler.name,
             &handler.version,
         ));
@@ -267,7 +267,7 @@ async fn install_pin(project: &Path, pin: &Pin) -> Installed {
         detail,
         help,
     };
-    if let Ok(resolved) = handlers::resolve_pinned(project, pin) {
+    if let Ok(resolved) = components::resolve_pinned(project, pin) {
         let found = read(&resolved.path)
             .map(|bytes| crate::runtime::sha256_hex(&bytes))
             .unwrap_or_default();
@@ -276,7 +276,7 @@ async fn install_pin(project: &Path, pin: &Pin) -> Installed {
             return entry("present", Some(resolved.path), detail, Vec::new());
         }
         if pin.source.is_none() || resolved.source == Source::Project {
-            let failure = handlers::pin_mismatch(pin, &resolved.path, &found);
+            let failure = components::pin_mismatch(pin, &resolved.path, &found);
             return entry(
                 "failed",
                 Some(resolved.path),
@@ -514,7 +514,7 @@ pub async fn update(args: UpdateArgs) -> i32 {
 async fn update_handler(args: &UpdateArgs) -> Outcome<Done<Updated>> {
     let project = project(&args.project)?;
     let lock = LockFile::load(&project)?;
-    let name = handlers::canonical_name(&project, &args.handler);
+    let name = components::canonical_name(&project, &args.handler);
     let pin = lock.get(&name).cloned().ok_or_else(|| {
         Failure::new(format!("Handler {name} is not pinned in this project"))
             .help("See what is pinned with: faber-db handler list")
@@ -557,7 +557,7 @@ async fn update_handler(args: &UpdateArgs) -> Outcome<Done<Updated>> {
             message,
         ));
     };
-    let vendored = handlers::resolve_pinned(&project, &pin)
+    let vendored = components::resolve_pinned(&project, &pin)
         .is_ok_and(|resolved| resolved.source == Source::Project);
     let added = add(
         &project,

@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::components;
 use crate::config::Config;
 use crate::db::{ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::Failure;
-use crate::handlers;
 use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool};
 use crate::workflow::tracking::{Migration, State};
@@ -250,7 +250,7 @@ async fn apply_all(
             .apply_migration(grant, &request, migration)
             .await;
         if let Err(failure) = outcome {
-            let failure = handlers::failure(failure);
+            let failure = components::failure(failure);
             return (
                 returned.database,
                 Err(format!("replaying {migration} failed: {failure}")),
