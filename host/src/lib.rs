@@ -8,7 +8,6 @@ pub mod cli;
 pub mod cloud;
 pub mod commands;
 pub mod components;
-pub mod components;
 pub mod config;
 pub mod db;
 pub mod dotenv;

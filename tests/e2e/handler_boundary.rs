@@ -378,7 +378,7 @@ fn accounts_left_by_a_killed_run_are_removed_later_and_no_others() {
     let foreign = "fdb_hx_1000000000_deadbeef";
     // PostgreSQL: the expired role still owns a table in a database.
     let leftover = Target::new(Server::Postgres, &unique("fdb_leftover"), Path::new("."));
-    for role in [expired, current, foreign] {
+    for role in [current, foreign] {
         server_query(Server::Postgres, &format!("DROP ROLE IF EXISTS {role}"));
         server_query(Server::Postgres, &format!("CREATE ROLE {role} LOGIN"));
     }
@@ -386,9 +386,12 @@ fn accounts_left_by_a_killed_run_are_removed_later_and_no_others() {
         Server::Postgres,
         &format!("CREATE DATABASE {}", leftover.name),
     );
-    leftover.query(&format!("GRANT CREATE ON SCHEMA public TO {expired}"));
+    // In one transaction: any other test's run may sweep the expired role
+    // the moment it exists, and must then find it owning its table.
     leftover.query(&format!(
-        "SET ROLE {expired}; CREATE TABLE orphan (x INTEGER)"
+        "DROP ROLE IF EXISTS {expired}; CREATE ROLE {expired} LOGIN; \
+         GRANT CREATE ON SCHEMA public TO {expired}; \
+         SET ROLE {expired}; CREATE TABLE orphan (x INTEGER); RESET ROLE"
     ));
     for user in [expired, current, foreign] {
         server_query(Server::Mysql, &format!("DROP USER IF EXISTS '{user}'@'%'"));

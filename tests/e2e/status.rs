@@ -544,9 +544,32 @@ fn drift_on_sqlite() {
 }
 
 /// Opens the session `status` gives a handler, on the README's
-/// superuser/root connection.
-/// The server, the host's own session in the database (which removes the
-/// account's grants there with it), the handler's reading session.
+/// superuser/root connection: the server, the host's own session in the
+/// database (which removes the account's grants there with it), and the
+/// handler's reading session or why there is none.
+async fn try_reading_session(
+    target: &Target,
+    project: &Path,
+) -> (
+    DbServer,
+    faber_db::db::Database,
+    faber_db::failure::Outcome<(faber_db::db::Database, faber_db::db::Confinement)>,
+) {
+    let connection = ConnectionString::parse(&target.url(), "TEST_URL", project).unwrap();
+    let mut server = DbServer::connect(&connection).await.unwrap();
+    let mut admin = server.open(&connection, &target.name).await.unwrap();
+    let session = server
+        .open_reading_session(
+            &mut admin,
+            &connection,
+            &target.name,
+            &SessionPolicy::LeastPrivilege { fallback: false },
+            Duration::from_secs(60),
+        )
+        .await;
+    (server, admin, session)
+}
+
 async fn reading_session(
     target: &Target,
     project: &Path,
@@ -556,19 +579,8 @@ async fn reading_session(
     faber_db::db::Database,
     faber_db::db::Confinement,
 ) {
-    let connection = ConnectionString::parse(&target.url(), "TEST_URL", project).unwrap();
-    let mut server = DbServer::connect(&connection).await.unwrap();
-    let mut admin = server.open(&connection, &target.name).await.unwrap();
-    let (session, confinement) = server
-        .open_reading_session(
-            &mut admin,
-            &connection,
-            &target.name,
-            &SessionPolicy::LeastPrivilege { fallback: false },
-            Duration::from_secs(60),
-        )
-        .await
-        .unwrap();
+    let (server, admin, session) = try_reading_session(target, project).await;
+    let (session, confinement) = session.unwrap();
     (server, admin, session, confinement)
 }
 
@@ -785,18 +797,7 @@ async fn no_reading_session_where_public_may_create() {
     server_query(server, &format!("CREATE DATABASE \"{}\"", target.name));
     target.query("GRANT CREATE ON SCHEMA public TO PUBLIC");
     target.query("CREATE TABLE kept (x INTEGER)");
-    let connection = ConnectionString::parse(&target.url(), "TEST_URL", project.path()).unwrap();
-    let mut db_server = DbServer::connect(&connection).await.unwrap();
-    let mut admin = db_server.open(&connection, &target.name).await.unwrap();
-    let refused = db_server
-        .open_reading_session(
-            &mut admin,
-            &connection,
-            &target.name,
-            &SessionPolicy::LeastPrivilege { fallback: false },
-            Duration::from_secs(60),
-        )
-        .await;
+    let (db_server, admin, refused) = try_reading_session(&target, project.path()).await;
     let failure = refused.err().expect("refused");
     assert!(
         failure.to_string().contains("PUBLIC holds CREATE"),
