@@ -76,16 +76,21 @@ TRACKING_TABLE = (
 
 def run_timed(argv, env=None, cwd=None, output=None):
     """Runs argv; returns (seconds, peak RSS in KiB). Fails loudly on error.
-    `output`, a list, receives the process's stdout."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    out, err = proc.stdout.read(), proc.stderr.read()
+    `output`, a list, receives the process's stdout. Its output goes to files,
+    not pipes: a report larger than a pipe's buffer would block the process
+    while this waits for it."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"benchmark command failed: {' '.join(map(str, argv))}\n{out.decode()}\n{err.decode()}")
+        sys.exit(f"benchmark command failed: {' '.join(map(str, argv))}\n{stdout.decode()}\n{stderr.decode()}")
     if output is not None:
-        output.append(out)
+        output.append(stdout)
     return elapsed, usage.ru_maxrss
 
 
