@@ -164,7 +164,7 @@ async fn migration_tool(
             .and_then(|info| info_is_valid(info, shape)),
     ));
     let Ok(info) = info else { return };
-    let provider = server.map_or(Provider::Sqlite, |target| target.provider().into());
+    let provider = server.map_or(Provider::Sqlite, |target| target.provider());
     if !info.providers.contains(&provider) {
         return checks.push(check(
             "initialize-schema",
