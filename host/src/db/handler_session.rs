@@ -232,32 +232,11 @@ impl Server {
                             }
                         }
                     }
-                    Err(err) if err.code.as_deref() == Some(postgres::MAY_CREATE) => {
-                        if *fallback {
-                            let database = self.open_unconfined(&target, name, access).await?;
-                            let warning = format!(
-                                "{}; this bundled handler reads with the connection's own privileges, read-only",
-                                err.message
-                            );
-                            return Ok((database, Confinement::unconfined(warning)));
-                        }
-                        Err(Failure::new("Cannot confine the handler to reading the database")
-                            .cause(err.message)
-                            .help(format!(
-                                "Revoke it: REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE {} FROM PUBLIC",
-                                quote(Provider::Postgresql, name)
-                            ))
-                            .help("Or name an unprivileged account for handlers: environments.<env>.handler_connection_string_env"))
-                    }
                     Err(err) if err.denied && *fallback => {
                         let database = self.open_unconfined(&target, name, access).await?;
-                        let warning = format!(
-                            "the connection's user may not create accounts ({}); this bundled handler runs with the connection's own privileges",
-                            err.message
-                        );
-                        Ok((database, Confinement::unconfined(warning)))
+                        Ok((database, Confinement::unconfined(unconfined_because(&err))))
                     }
-                    Err(err) if err.denied => Err(no_least_privilege(self.provider(), &err)),
+                    Err(err) if err.denied => Err(no_least_privilege(self.provider(), name, &err)),
                     Err(err) => Err(Failure::new("Cannot create the handler's database account")
                         .cause(err.message)),
                 }
@@ -511,7 +490,34 @@ async fn connect_url(provider: Provider, url: &Url, name: &str) -> Outcome<Datab
 
 /// Where least privilege cannot be had: which privilege is missing and the
 /// two ways out.
-fn no_least_privilege(provider: Provider, err: &SqlError) -> Failure {
+/// Why a bundled handler runs unconfined where least privilege was refused.
+fn unconfined_because(err: &SqlError) -> String {
+    if err.code.as_deref() == Some(postgres::MAY_CREATE) {
+        format!(
+            "{}; this bundled handler reads with the connection's own privileges, read-only",
+            err.message
+        )
+    } else {
+        format!(
+            "the connection's user may not create accounts ({}); this bundled handler runs with the connection's own privileges",
+            err.message
+        )
+    }
+}
+
+/// Least privilege refused for database `name`: PUBLIC may create there (so
+/// no account could only read it), or the connection's user may not create
+/// accounts.
+fn no_least_privilege(provider: Provider, name: &str, err: &SqlError) -> Failure {
+    if err.code.as_deref() == Some(postgres::MAY_CREATE) {
+        return Failure::new("Cannot confine the handler to reading the database")
+            .cause(&err.message)
+            .help(format!(
+                "Revoke it: REVOKE CREATE ON SCHEMA public FROM PUBLIC; REVOKE CREATE ON DATABASE {} FROM PUBLIC",
+                quote(Provider::Postgresql, name)
+            ))
+            .help("Or name an unprivileged account for handlers: environments.<env>.handler_connection_string_env");
+    }
     let (missing, grant) = match provider {
         Provider::Postgresql => ("CREATEROLE", "ALTER ROLE <your user> CREATEROLE"),
         _ => (

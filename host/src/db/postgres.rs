@@ -232,7 +232,7 @@ pub async fn create_reading_account(
             message: format!(
                 "a role without privileges could still write in database {name}: PUBLIC holds CREATE on it or one of its schemas"
             ),
-            denied: false,
+            denied: true,
         }),
         outcome => outcome.map(|_| ()),
     }
