@@ -290,6 +290,12 @@ impl SandboxSection {
 }
 
 impl Config {
+    /// The migration tool is Prisma (its bundled handler, or one named for
+    /// it): Prisma's rules for paths and its own CLI's commands apply.
+    pub fn uses_prisma(&self) -> bool {
+        self.database.migration_tool.contains("prisma")
+    }
+
     /// The configuration `faber-db config init` writes; `migrations` is the
     /// tool's folder.
     pub fn new(

@@ -96,10 +96,10 @@ fn environment_of<'a>(config: &'a Config, variable: &str) -> &'a str {
 }
 
 /// What a relative SQLite path is relative to: for Prisma, the directory
-/// of its schema, as Prisma's CLI and Client resolve it; for other tools,
-/// the project directory they run in.
+/// of its schema, as Prisma's CLI and Client resolve it (looked for only in
+/// a SQLite project); for other tools, the project directory they run in.
 fn sqlite_base(dir: &Path, config: &Config) -> std::path::PathBuf {
-    if config.database.migration_tool.contains("prisma") {
+    if config.database.provider == config::Provider::Sqlite && config.uses_prisma() {
         super::prisma_schema::sqlite_base(dir)
     } else {
         dir.to_path_buf()

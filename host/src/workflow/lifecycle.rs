@@ -813,7 +813,7 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
         format!("Wrote {path}"),
     );
     if request.sql.trim().is_empty() {
-        if config.database.migration_tool.contains("prisma") {
+        if config.uses_prisma() {
             done = done.next(format!(
                 "Fill it from prisma/schema.prisma with Prisma's own diff: npx prisma migrate diff --from-migrations {} --to-schema-datamodel prisma/schema.prisma --shadow-database-url \"$SHADOW_DATABASE_URL\" --script >> {path}",
                 config.migrations.directory()
