@@ -73,19 +73,23 @@ pub fn now(provider: Provider) -> &'static str {
     }
 }
 
-/// Every row, in the order Prisma lists them (`started_at`, oldest first).
-pub const ALL_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs, \
-     rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations \
-     ORDER BY started_at ASC";
+/// Every column of a row, in the order `history` reads them.
+const SELECT_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs, \
+     rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations";
 
-/// The rows that [`ALL_ROWS`] returns and `condition` (whose parameters
-/// start at 1) keeps, in the same order: one migration's rows are read
-/// without reading the whole history, which grows with every migration.
+/// The order Prisma lists rows in: `started_at`, oldest first.
+const IN_ORDER: &str = "ORDER BY started_at ASC";
+
+/// Every row, in Prisma's order.
+pub fn all_rows() -> String {
+    format!("{SELECT_ROWS} {IN_ORDER}")
+}
+
+/// The rows `condition` keeps (its parameters start at 1), in Prisma's
+/// order: one migration's rows are read without reading the whole
+/// history, which grows with every migration.
 pub fn rows_where(condition: &str) -> String {
-    let (columns, order) = ALL_ROWS
-        .split_once(" ORDER BY ")
-        .expect("ALL_ROWS is ordered");
-    format!("{columns} WHERE {condition} ORDER BY {order}")
+    format!("{SELECT_ROWS} WHERE {condition} {IN_ORDER}")
 }
 
 /// A query returning a row for each table of the database (or schema) the

@@ -24,7 +24,7 @@ pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
 
 /// Every row, oldest first (Prisma orders by `started_at`).
 pub fn rows() -> Result<Vec<Row>, HandlerError> {
-    rows_matching(dialect::ALL_ROWS.to_string(), Vec::new())
+    rows_matching(dialect::all_rows(), Vec::new())
 }
 
 /// The rows of one migration, oldest first.
