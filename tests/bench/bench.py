@@ -94,6 +94,16 @@ def run_timed(argv, env=None, cwd=None, output=None):
     return elapsed, usage.ru_maxrss
 
 
+def write_migrations(migrations, count, year="2099",
+                     sql=lambda i: f"CREATE TABLE step_{i} (id INTEGER);\n"):
+    """`count` Prisma migrations in `migrations`, their timestamps in `year`
+    (2099: after today's baseline)."""
+    for i in range(count):
+        migration = migrations / f"{year}{i:010d}_step_{i}"
+        migration.mkdir(parents=True, exist_ok=True)
+        (migration / "migration.sql").write_text(sql(i))
+
+
 def psql(sql, database="postgres"):
     subprocess.run(["psql", f"{PG}/{database}", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql],
                    check=True, capture_output=True)
@@ -260,10 +270,8 @@ class Bench:
     def large_folder(self, count):
         """On SQLite, where no `CREATE DATABASE` noise hides the handler's cost."""
         project = Project(tempfile.mkdtemp(dir=self.scratch), "sqlite")
-        for i in range(count):
-            folder = project.migrations / f"2026{i:010d}_step_{i}"
-            folder.mkdir(parents=True)
-            (folder / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
+        # Named before today's baseline, as a project's earlier migrations are.
+        write_migrations(project.migrations, count, year="2026")
         return [self.init(project, "sqlite", self.warm_cache) for _ in range(self.args.rounds)]
 
 
@@ -271,13 +279,10 @@ class Bench:
         """A PostgreSQL project whose folder holds `count` migrations, each a
         table with a primary key, a default and an index."""
         project = Project(tempfile.mkdtemp(dir=self.scratch), "postgresql")
-        for i in range(count):
-            migration = project.migrations / f"2099{i:010d}_step_{i}"
-            migration.mkdir(parents=True)
-            (migration / "migration.sql").write_text(
-                f'CREATE TABLE "step_{i}" ("id" SERIAL PRIMARY KEY, "name" TEXT NOT NULL, '
-                f'"created_at" TIMESTAMPTZ NOT NULL DEFAULT now());\n'
-                f'CREATE INDEX "step_{i}_name_idx" ON "step_{i}" ("name");\n')
+        write_migrations(project.migrations, count, sql=lambda i: (
+            f'CREATE TABLE "step_{i}" ("id" SERIAL PRIMARY KEY, "name" TEXT NOT NULL, '
+            f'"created_at" TIMESTAMPTZ NOT NULL DEFAULT now());\n'
+            f'CREATE INDEX "step_{i}_name_idx" ON "step_{i}" ("name");\n'))
         (project.migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
         return project
 
@@ -342,10 +347,7 @@ class Bench:
         samples = []
         for size in (1, count):
             folder, env = self.status_project("sqlite", ("dev",))
-            for i in range(size):
-                migration = folder / f"prisma/migrations/2099{i:010d}_step_{i}"
-                migration.mkdir(parents=True, exist_ok=True)
-                (migration / "migration.sql").write_text(f"CREATE TABLE step_{i} (id INTEGER);\n")
+            write_migrations(folder / "prisma/migrations", size)
             run_timed([self.binary, "migrate", "dev", "--yes", "--json", "--cwd", folder], env=env)
             samples.append([run_timed([self.binary, "status", "--json", "--cwd", folder], env=env)[0]
                             for _ in range(self.args.rounds)])
@@ -402,8 +404,7 @@ def main():
         samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
         samples["large_folder"] = bench.large_folder(folder_size)
         samples["status_three"], samples["status_slowest_single"] = bench.status_samples()
-        status_folder = folder_size
-        samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(status_folder)
+        samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(folder_size)
         migrate_size = 10 if args.short else 100
         project = bench.migrate_project(migrate_size)
         samples["migrate"], samples["migrate_floor"] = map(
@@ -458,7 +459,7 @@ def main():
          f"{median['status_three'] / median['status_slowest_single']:.2f}× the slowest single environment's own status"),
         (f"status of one PostgreSQL environment, the slowest of the three each round (median of {n})",
          ms(median["status_slowest_single"]), ""),
-        (f"status of one SQLite environment, {status_folder} migrations applied (median of {n})",
+        (f"status of one SQLite environment, {folder_size} migrations applied (median of {n})",
          ms(median["status_large_folder"]),
          f"{(median['status_large_folder'] - median['status_small_folder']) * 1000:+.1f} ms over one migration"),
     ]

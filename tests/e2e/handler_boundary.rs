@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use crate::support::servers::server_query;
-use crate::support::{Project, Run, Server, Target, component, hostile_project, unique};
+use crate::support::{Project, Run, Server, Target, component, hostile_project, tree, unique};
 
 /// The hostile fixture, patched in place to claim `name` and contract
 /// version `wit` in its `info` (see its NAME_SLOT and WIT_SLOT).
@@ -52,23 +52,6 @@ fn lock_file(project: &Project) -> Option<String> {
             .join(".fractary/plugins/faber-db/handlers.lock"),
     )
     .ok()
-}
-
-/// Every file below `dir`, so a test can prove nothing new appeared.
-fn tree(dir: &Path) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            if entry.file_type().unwrap().is_dir() {
-                pending.push(entry.path());
-            } else {
-                found.push(entry.path());
-            }
-        }
-    }
-    found.sort();
-    found
 }
 
 #[test]

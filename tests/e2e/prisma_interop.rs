@@ -284,7 +284,7 @@ fn a_relative_sqlite_path_is_relative_to_prismas_schema() {
                 &[("DEV_DATABASE_URL", "file:./dev.db")],
             )
             .assert_success();
-        let databases: Vec<String> = walk(project.path())
+        let databases: Vec<String> = crate::support::tree(project.path())
             .into_iter()
             .filter(|path| path.ends_with("dev.db"))
             .map(|path| {
@@ -344,16 +344,4 @@ fn prisma_calls_the_database_at_its_schemas_relative_path_up_to_date() {
         "{said}\n{}",
         String::from_utf8_lossy(&status.stderr)
     );
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().map(Result::unwrap) {
-        if entry.file_type().unwrap().is_dir() {
-            found.extend(walk(&entry.path()));
-        } else {
-            found.push(entry.path());
-        }
-    }
-    found
 }

@@ -302,3 +302,20 @@ pub fn through_a_terminal(
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
 }
+
+/// Every file below `dir`, so a test can prove nothing new appeared.
+pub fn tree(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                pending.push(entry.path());
+            } else {
+                found.push(entry.path());
+            }
+        }
+    }
+    found.sort();
+    found
+}
