@@ -74,13 +74,14 @@ pub enum Command {
                       exactly as the tool's own CLI would (Prisma: _prisma_migrations, so `prisma \
                       migrate deploy` and faber-db can be used on one database in either order). \
                       Takes the tool's own lock first (PostgreSQL pg_advisory_lock(72707369), MySQL \
-                      GET_LOCK('prisma_migrate'); a SQLite project's runs share a lock file), waiting \
-                      migrations.lock_timeout_seconds (default 10). Refuses while an earlier migration \
-                      is failed and unresolved; reports applied migrations whose file changed. Flags \
-                      destructive statements (dropped tables, columns, types, enum values, type \
-                      changes, TRUNCATE, DELETE/UPDATE without WHERE, …) on every environment; a \
-                      protected environment shows them and the migrations, and asks for approval. \
-                      --dry-run shows the plan with its SQL and changes nothing."
+                      GET_LOCK('prisma_migrate'), SQLite the file's exclusive lock, as Prisma's engine \
+                      holds them), waiting migrations.lock_timeout_seconds (default 10). Refuses \
+                      while an earlier migration is failed and unresolved; reports applied \
+                      migrations whose file changed. Flags destructive statements (dropped tables, \
+                      columns, types, enum values, type changes, TRUNCATE, DELETE/UPDATE without \
+                      WHERE, …) on every environment; a protected environment shows them and the \
+                      migrations, and asks for approval. --dry-run shows the plan with its SQL and \
+                      changes nothing."
     )]
     Migrate(MigrateArgs),
     /// Record a failed migration as rolled back, or a migration as applied, without running it.

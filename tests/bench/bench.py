@@ -20,8 +20,9 @@ Measures, as medians over repeated runs on this machine:
      Prisma's bookkeeping in one small program), and the cost per migration
      as the folder grows to 1000;
   8. the tool people use today: Prisma's own `prisma migrate deploy` applying
-     the same baseline to a fresh SQLite file (Prisma 6.19 with its WebAssembly
-     engine, as installed by tests/run.sh; skipped when it is not installed).
+     the same baseline to a fresh SQLite file, and the same 100 migrations as
+     (7) on PostgreSQL (Prisma 6.19 with its WebAssembly engine and driver
+     adapters, as installed by tests/run.sh; skipped when it is not installed).
 
 Timing is never asserted: the script fails only when something cannot run.
 
@@ -65,7 +66,13 @@ export default defineConfig({
   adapter: async () => new PrismaLibSQL({ url: "file:./dev.db" }),
 });
 """
-
+# The same project's Prisma on PostgreSQL, its URL from DATABASE_URL.
+PRISMA_PG_SCHEMA = PRISMA_SCHEMA.replace('"sqlite"', '"postgresql"').replace('"file:../dev.db"', 'env("DATABASE_URL")')
+PRISMA_PG_CONFIG = PRISMA_CONFIG.replace(
+    'import { PrismaLibSQL } from "@prisma/adapter-libsql";', 'import { PrismaPg } from "@prisma/adapter-pg";').replace(
+    'new PrismaLibSQL({ url: "file:./dev.db" })', 'new PrismaPg({ connectionString: process.env.DATABASE_URL })')
+PRISMA_CLI = PRISMA_NODE / "node_modules/prisma/build/index.js"
+PRISMA_ENV = dict(os.environ, CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
 
 # Prisma's tracking table on PostgreSQL, as its schema engine creates it.
 TRACKING_TABLE = (
@@ -102,6 +109,27 @@ def write_migrations(migrations, count, year="2099",
         migration = migrations / f"{year}{i:010d}_step_{i}"
         migration.mkdir(parents=True, exist_ok=True)
         (migration / "migration.sql").write_text(sql(i))
+
+
+def prisma_deploy_until_applied(project, url):
+    """Seconds from starting `prisma migrate deploy` in `project` until it says
+    its migrations are applied. Its process then lingers about ten seconds
+    holding its lock (its engine's lock timer), which is not its work: it is
+    ended there, untimed."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(["node", PRISMA_CLI, "migrate", "deploy"], cwd=project,
+                            env=dict(PRISMA_ENV, DATABASE_URL=url),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    said = []
+    for line in proc.stdout:
+        said.append(line)
+        if "successfully applied" in line:
+            elapsed = time.perf_counter() - start
+            proc.terminate()
+            proc.wait()
+            return elapsed
+    proc.wait()
+    sys.exit(f"prisma migrate deploy failed in {project}:\n{''.join(said)}")
 
 
 def psql(sql, database="postgres"):
@@ -237,20 +265,18 @@ class Bench:
         """`prisma migrate deploy` of a one-migration folder onto a fresh SQLite
         file: (first runs, each in a project of its own; repeated runs in one
         project), as lists of seconds."""
-        cli = PRISMA_NODE / "node_modules/prisma/build/index.js"
-        if not cli.is_file():
+        if not PRISMA_CLI.is_file():
             return None
-        env = dict(os.environ, CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
         first = []
         for _ in range(rounds):
             project = self.prisma_project()
-            elapsed, _ = run_timed(["node", cli, "migrate", "deploy"], env=env, cwd=project)
+            elapsed, _ = run_timed(["node", PRISMA_CLI, "migrate", "deploy"], env=PRISMA_ENV, cwd=project)
             first.append(elapsed)
         repeated = []
         project = self.prisma_project()
         for _ in range(rounds + 1):
             (project / "dev.db").unlink(missing_ok=True)
-            elapsed, _ = run_timed(["node", cli, "migrate", "deploy"], env=env, cwd=project)
+            elapsed, _ = run_timed(["node", PRISMA_CLI, "migrate", "deploy"], env=PRISMA_ENV, cwd=project)
             repeated.append(elapsed)
         return first, repeated[1:]
 
@@ -284,6 +310,10 @@ class Bench:
             f'"created_at" TIMESTAMPTZ NOT NULL DEFAULT now());\n'
             f'CREATE INDEX "step_{i}_name_idx" ON "step_{i}" ("name");\n'))
         (project.migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
+        # Prisma's own CLI set up in the same project, on the same folder.
+        (project.dir / "node_modules").symlink_to(PRISMA_NODE / "node_modules")
+        (project.dir / "prisma/schema.prisma").write_text(PRISMA_PG_SCHEMA)
+        (project.dir / "prisma.config.ts").write_text(PRISMA_PG_CONFIG)
         return project
 
     def tracked_database(self):
@@ -293,9 +323,10 @@ class Bench:
         psql(TRACKING_TABLE, name)
         return name
 
-    def migrate_round(self, project):
-        """One timed `faber-db migrate` of the project's folder and one run of
-        its floor, each onto a database of its own in the same state."""
+    def migrate_round(self, project, prisma=False):
+        """One timed `faber-db migrate` of the project's folder, one run of its
+        floor and (with `prisma`) one `prisma migrate deploy`, each onto a
+        database of its own in the same state."""
         name = self.tracked_database()
         argv = [self.binary, "migrate", "dev", "--yes", "--json", "--cwd", project.dir]
         migrate, _ = run_timed(argv, env=self.env(f"{PG}/{name}", self.warm_cache))
@@ -303,7 +334,12 @@ class Bench:
         name = self.tracked_database()
         floor, _ = run_timed([self.examples / "migrate_floor", f"{PG}/{name}?sslmode=disable", project.migrations])
         drop_database(name)
-        return migrate, floor
+        if not prisma:
+            return migrate, floor, None
+        name = self.tracked_database()
+        deploy = prisma_deploy_until_applied(project.dir, f"{PG}/{name}")
+        drop_database(name)
+        return migrate, floor, deploy
 
     def status_project(self, provider, environments):
         """A project whose `environments` each have a database initialized
@@ -407,8 +443,11 @@ def main():
         samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(folder_size)
         migrate_size = 10 if args.short else 100
         project = bench.migrate_project(migrate_size)
-        samples["migrate"], samples["migrate_floor"] = map(
-            list, zip(*(bench.migrate_round(project) for _ in range(args.rounds))))
+        with_prisma = PRISMA_CLI.is_file()
+        samples["migrate"], samples["migrate_floor"], prisma_pg = map(
+            list, zip(*(bench.migrate_round(project, with_prisma) for _ in range(args.rounds))))
+        if with_prisma:
+            samples["prisma_migrate_deploy_pg"] = prisma_pg
         growth_rounds = 2 if args.short else 3
         migrate_growth = {}
         for count in ([1, 10, 50] if args.short else [1, 10, 100, 1000]):
@@ -469,6 +508,10 @@ def main():
          ms(median["migrate"]), f"{median['migrate'] / median['migrate_floor']:.2f}× its floor"),
         (f"floor: the same {migrate_size} migrations and Prisma's bookkeeping, one small program (median of {n})",
          ms(median["migrate_floor"]), ""),
+        *([(f"prisma migrate deploy, PostgreSQL, the same {migrate_size} migrations, until it reports them applied (median of {n})",
+            ms(median["prisma_migrate_deploy_pg"]),
+            f"faber-db's migrate takes {median['migrate'] / median['prisma_migrate_deploy_pg']:.2f}× its time")]
+          if "prisma_migrate_deploy_pg" in median else []),
         *[(f"migrate dev, PostgreSQL, {count} migration(s) (median of {growth_rounds})", ms(seconds),
            f"{(seconds - growth_median[1]) / max(count - 1, 1) * 1000:.2f} ms per migration beyond the first"
            if count > 1 else "")

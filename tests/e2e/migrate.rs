@@ -79,6 +79,76 @@ impl Migrating {
         )
     }
 
+    /// Whether the tool's lock is held on the database (by anyone):
+    /// Prisma's advisory lock on PostgreSQL; on SQLite, the file's write
+    /// lock, which a write of another connection is refused while it lasts.
+    pub fn lock_held(&self) -> bool {
+        match self.target.server {
+            Server::Postgres => {
+                // Advisory locks are per database; other tests hold theirs.
+                self.target.query(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+                     WHERE l.locktype = 'advisory' AND l.objid = 72707369 AND l.granted \
+                     AND d.datname = current_database()",
+                ) == ["1"]
+            }
+            Server::Sqlite => !Command::new("sqlite3")
+                .arg(self.target.file())
+                .arg("BEGIN IMMEDIATE; ROLLBACK;")
+                .stderr(Stdio::null())
+                .status()
+                .unwrap()
+                .success(),
+            Server::Mysql => unimplemented!("not needed by a test yet"),
+        }
+    }
+
+    /// Holds the tool's lock from another session, as `prisma migrate
+    /// deploy` would, until the returned process is killed (on PostgreSQL,
+    /// for at most six seconds), and returns once it is held.
+    pub fn hold_lock(&self) -> std::process::Child {
+        let mut holder = match self.target.server {
+            Server::Postgres => {
+                let (host, port) = Server::Postgres.address();
+                Command::new("psql")
+                    .args(["-h", &host, "-p", &port.to_string(), "-U", "postgres", "-d"])
+                    .arg(&self.target.name)
+                    .arg("-c")
+                    .arg("SELECT pg_advisory_lock(72707369), pg_sleep(6)")
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            }
+            Server::Sqlite => {
+                // Prisma's engine: exclusive locking mode, which keeps the
+                // lock of its first write; the client keeps the session
+                // open while its input is.
+                let mut client = Command::new("sqlite3")
+                    .arg(self.target.file())
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap();
+                use std::io::Write;
+                client
+                    .stdin
+                    .as_mut()
+                    .unwrap()
+                    .write_all(b"PRAGMA locking_mode=EXCLUSIVE;\nBEGIN EXCLUSIVE;\nCOMMIT;\n")
+                    .unwrap();
+                client
+            }
+            Server::Mysql => unimplemented!("not needed by a test yet"),
+        };
+        let since = std::time::Instant::now();
+        while !self.lock_held() {
+            assert!(since.elapsed().as_secs() < 30, "the lock was never taken");
+            assert!(holder.try_wait().unwrap().is_none(), "the lock holder quit");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        holder
+    }
+
     pub fn tables(&self) -> Vec<String> {
         let sql = match self.target.server {
             Server::Postgres => {
@@ -333,6 +403,13 @@ fn a_dry_run_shows_the_plan_with_its_sql_changes_nothing_and_logs_that() {
     );
     assert_eq!(m.rows(), before);
     assert!(!m.tables().contains(&"t".to_owned()));
+    // The handler read through the session `status` uses, which the server
+    // keeps from writing (`status::the_reading_session_can_change_nothing`).
+    assert_eq!(
+        report["result"]["handler_session"]["kind"], "read-only-account",
+        "{report}"
+    );
+    assert_eq!(report["result"]["lock"], Value::Null);
     let log = m.project.operation_log();
     let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert_eq!(last["operation"], "migrate");
@@ -412,52 +489,22 @@ fn an_older_handler_is_not_asked_to_migrate() {
     );
 }
 
-#[test]
-fn the_lock_wait_is_configurable_and_its_expiry_is_named() {
-    let m = Migrating::new(Server::Postgres, "dev");
+fn the_lock_wait_is_configurable_and_its_expiry_is_named(server: Server, lock: &str) {
+    let m = Migrating::new(server, "dev");
     m.project.update_config(|config| {
         config["migrations"]["lock_timeout_seconds"] = serde_json::json!(1);
     });
     m.write("20990101000000_t", "CREATE TABLE t (id INTEGER);\n");
-    // Prisma's own lock, held by another session as `prisma migrate deploy` would.
-    let (host, port) = Server::Postgres.address();
-    let mut holder = Command::new("psql")
-        .args([
-            "-h",
-            &host,
-            "-p",
-            &port.to_string(),
-            "-U",
-            "postgres",
-            "-d",
-            &m.target.name,
-            "-c",
-        ])
-        .arg("SELECT pg_advisory_lock(72707369), pg_sleep(6)")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
+    let mut holder = m.hold_lock();
     let started = std::time::Instant::now();
     let (code, report) = m.migrate(&[]);
     let waited = started.elapsed();
     holder.kill().ok();
     holder.wait().ok();
     assert_eq!(code, 1, "{report}");
-    assert!(
-        report["error"]
-            .as_str()
-            .unwrap()
-            .contains("Timed out after 1s"),
-        "{report}"
-    );
-    assert!(
-        report["error"]
-            .as_str()
-            .unwrap()
-            .contains("pg_advisory_lock(72707369)"),
-        "{report}"
-    );
+    let error = report["error"].as_str().unwrap();
+    assert!(error.contains("Timed out after 1s"), "{report}");
+    assert!(error.contains(lock), "{report}");
     assert!(
         report["recovery"]
             .to_string()
@@ -469,6 +516,88 @@ fn the_lock_wait_is_configurable_and_its_expiry_is_named() {
         "gave up after the configured wait: {waited:?}"
     );
     assert!(!m.tables().contains(&"t".to_owned()));
+    // Once the lock is free (a server may notice the holder's end only
+    // after its statement), the same run goes through.
+    while m.lock_held() {
+        assert!(started.elapsed().as_secs() < 30, "the lock was never freed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let (code, report) = m.migrate(&[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["result"]["lock"], lock, "{report}");
+    assert!(m.tables().contains(&"t".to_owned()));
+}
+
+#[test]
+fn the_lock_wait_on_postgresql_is_configurable_and_its_expiry_is_named() {
+    the_lock_wait_is_configurable_and_its_expiry_is_named(
+        Server::Postgres,
+        "pg_advisory_lock(72707369)",
+    );
+}
+
+/// On SQLite the lock is the file's own: held by another connection (as
+/// Prisma's engine holds it), faber-db waits for it, and gives up in time.
+#[test]
+fn the_lock_wait_on_sqlite_is_configurable_and_its_expiry_is_named() {
+    the_lock_wait_is_configurable_and_its_expiry_is_named(
+        Server::Sqlite,
+        "PRAGMA locking_mode=EXCLUSIVE",
+    );
+}
+
+/// A run holds a SQLite file from before its first read to its end, between
+/// its migrations too, whatever the file's journal mode: no other
+/// connection can write meanwhile.
+fn a_run_holds_the_sqlite_file_to_its_end(journal: &str) {
+    let m = Migrating::new(Server::Sqlite, "dev");
+    assert_eq!(
+        m.target.query(&format!("PRAGMA journal_mode={journal}")),
+        [journal]
+    );
+    for i in 0..6 {
+        m.write(
+            &format!("2099010100{i:04}_count"),
+            &format!(
+                "CREATE TABLE count_{i} AS SELECT count(*) AS n FROM (WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 1000000) SELECT x FROM n);\n"
+            ),
+        );
+    }
+    let mut run = m
+        .project
+        .command(&["migrate", "dev", "--json"])
+        .env(m.variable, m.url())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while !m.lock_held() {
+        assert!(run.try_wait().unwrap().is_none(), "the run ended first");
+    }
+    let mut refused = 0;
+    while m.lock_held() {
+        refused += 1;
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Free again only once every migration is recorded.
+    let finished = m
+        .target
+        .query("SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL AND migration_name LIKE '%_count'");
+    assert_eq!(finished, ["6"], "after {refused} refused writes");
+    assert!(refused > 5, "{refused}");
+    let output = run.wait_with_output().unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["status"], "success", "{report}");
+    assert_eq!(report["result"]["lock"], "PRAGMA locking_mode=EXCLUSIVE");
+}
+
+#[test]
+fn a_run_holds_a_sqlite_file_in_rollback_journal_mode_to_its_end() {
+    a_run_holds_the_sqlite_file_to_its_end("delete");
+}
+
+#[test]
+fn a_run_holds_a_sqlite_file_in_wal_mode_to_its_end() {
+    a_run_holds_the_sqlite_file_to_its_end("wal");
 }
 
 #[test]

@@ -13,6 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use url::Url;
 
+use super::migration_lock;
 use super::{ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite};
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
@@ -90,11 +91,21 @@ impl Confinement {
 /// What the handler's session is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Access {
-    /// Changing the database: `init`, and applying migrations.
+    /// Changing the database: `init`, and replays on scratch databases.
     Write,
+    /// Changing it under the migration tool's lock (`migrate`, `resolve`),
+    /// which on SQLite the session itself takes, waiting at most
+    /// `lock_timeout`.
+    Migrate { lock_timeout: Duration },
     /// Reading it only (`status`): nothing may be created, written or
     /// locked in the database, so nothing is granted inside it either.
     Read,
+}
+
+impl Access {
+    fn writes(self) -> bool {
+        self != Access::Read
+    }
 }
 
 impl Server {
@@ -110,6 +121,27 @@ impl Server {
         lifetime: Duration,
     ) -> Outcome<(Database, Confinement)> {
         self.open_session(admin, target, name, policy, lifetime, Access::Write)
+            .await
+    }
+
+    /// [`Server::open_handler_session`] for applying or resolving
+    /// migrations. On a server the tool's lock is the host's to take on its
+    /// own session, first; on SQLite only the connection that writes can
+    /// hold the file's lock, so this session is opened holding it
+    /// ([`migration_lock::SQLITE_FILE`]) before it is confined, waiting at
+    /// most `lock_timeout`. The handler cannot give it up: its authorizer refuses
+    /// the locking-mode pragma, and only closing the session releases it.
+    pub async fn open_migrating_session(
+        &mut self,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+        lock_timeout: Duration,
+    ) -> Outcome<(Database, Confinement)> {
+        let access = Access::Migrate { lock_timeout };
+        self.open_session(admin, target, name, policy, lifetime, access)
             .await
     }
 
@@ -160,28 +192,13 @@ impl Server {
     ) -> Outcome<(Database, Confinement)> {
         let target = target.with_database(name);
         match (policy, &target) {
-            // SQLite's confinement needs no privilege: it is always on.
             (_, ConnectionString::File { .. }) => {
-                let reading = access == Access::Read;
-                let conn = if reading {
-                    sqlite::open_read_only(&target).await
-                } else {
-                    sqlite::open(&target).await
+                let database = open_sqlite_session(&target, name, access).await?;
+                let kind = match access {
+                    Access::Read => "sqlite-read-only",
+                    Access::Write | Access::Migrate { .. } => "sqlite-authorizer",
                 };
-                let confined = match conn {
-                    Ok(mut conn) => sqlite::confine(&mut conn, reading).await.map(|()| conn),
-                    Err(err) => Err(err),
-                };
-                let conn = confined.map_err(|err| {
-                    Failure::new("Cannot confine the handler's SQLite session")
-                        .cause(SqlError::from(err).message)
-                })?;
-                let kind = if reading {
-                    "sqlite-read-only"
-                } else {
-                    "sqlite-authorizer"
-                };
-                Ok((Database::Sqlite(conn), Confinement::plain(kind, None)))
+                Ok((database, Confinement::plain(kind, None)))
             }
             (SessionPolicy::ConnectionPrivileges, _) => {
                 let database = self.open_unconfined(&target, name, access).await?;
@@ -209,7 +226,7 @@ impl Server {
                 self.open_project_account(admin, project, url, name).await
             }
             (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
-                if access == Access::Write {
+                if access.writes() {
                     self.sweep_expired_accounts(url).await;
                 }
                 match self.create_account(admin, name, lifetime, access).await {
@@ -217,7 +234,7 @@ impl Server {
                         let connected =
                             connect_as(self.provider(), url, &account, &password, name).await;
                         let kind = match access {
-                            Access::Write => "ephemeral-account",
+                            Access::Write | Access::Migrate { .. } => "ephemeral-account",
                             Access::Read => READ_ONLY_ACCOUNT,
                         };
                         let mut confinement = Confinement::plain(kind, Some(account.name.clone()));
@@ -226,7 +243,7 @@ impl Server {
                             Ok(database) => Ok((database, confinement)),
                             Err(failure) => {
                                 // Not left for the sweep: it was never used.
-                                let admin = (access == Access::Write).then_some(admin);
+                                let admin = access.writes().then_some(admin);
                                 let _ = self.remove_handler_account(admin, &confinement).await;
                                 Err(failure)
                             }
@@ -308,7 +325,7 @@ impl Server {
         let ephemeral = match self {
             Server::Postgres(_) => {
                 match access {
-                    Access::Write => {
+                    Access::Write | Access::Migrate { .. } => {
                         postgres::create_account(admin, &account, &password, name, expires).await?
                     }
                     Access::Read => {
@@ -323,7 +340,7 @@ impl Server {
             }
             Server::Mysql(conn) => {
                 let privileges = match access {
-                    Access::Write => mysql::Privileges::All,
+                    Access::Write | Access::Migrate { .. } => mysql::Privileges::All,
                     Access::Read => mysql::Privileges::Read,
                 };
                 mysql::create_account(conn, &account, &password, name, privileges).await?
@@ -411,6 +428,33 @@ impl Server {
         let database = connect_url(self.provider(), &merged, name).await?;
         confined_project_account(database, user).await
     }
+}
+
+/// SQLite's confinement needs no privilege: it is always on (an authorizer,
+/// limits and defensive mode; a reading session is also opened read-only).
+/// A migrating session takes the file's lock first.
+async fn open_sqlite_session(
+    target: &ConnectionString,
+    name: &str,
+    access: Access,
+) -> Outcome<Database> {
+    let mut conn = match access {
+        Access::Read => sqlite::open_read_only(target)
+            .await
+            .map_err(cannot_confine)?,
+        Access::Write => sqlite::open(target).await.map_err(cannot_confine)?,
+        Access::Migrate { lock_timeout } => {
+            migration_lock::open_holding_file(target, lock_timeout, name).await?
+        }
+    };
+    sqlite::confine(&mut conn, access == Access::Read)
+        .await
+        .map_err(cannot_confine)?;
+    Ok(Database::Sqlite(conn))
+}
+
+fn cannot_confine(err: sqlx::Error) -> Failure {
+    Failure::new("Cannot confine the handler's SQLite session").cause(SqlError::from(err).message)
 }
 
 /// The project's own account's session, refused if the account holds any

@@ -4,8 +4,9 @@ use std::ffi::c_int;
 use std::fs::OpenOptions;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteLockingMode, SqliteRow};
 use sqlx::{ConnectOptions, Row, TypeInfo, ValueRef};
 
 use super::{ConnectionString, CreateError, SqlError, Value};
@@ -66,23 +67,46 @@ pub fn drop_database(target: &ConnectionString) -> Result<(), SqlError> {
 }
 
 pub async fn open(target: &ConnectionString) -> Result<SqliteConnection, sqlx::Error> {
+    options(target).connect().await
+}
+
+/// Opens the file holding its lock until the connection closes: exclusive
+/// locking mode, then `BEGIN EXCLUSIVE` (the mode keeps the lock past the
+/// transaction, in rollback-journal and WAL files alike). It does not wait:
+/// SQLITE_BUSY when another connection holds any lock on the file. A refused
+/// attempt's connection is dropped, since in this mode it would keep what
+/// part of the lock it got.
+pub async fn open_locked(target: &ConnectionString) -> Result<SqliteConnection, sqlx::Error> {
+    let mut conn = options(target)
+        .locking_mode(SqliteLockingMode::Exclusive)
+        .busy_timeout(Duration::ZERO)
+        .connect()
+        .await?;
+    sqlx::raw_sql("BEGIN EXCLUSIVE; COMMIT")
+        .execute(&mut conn)
+        .await?;
+    Ok(conn)
+}
+
+fn options(target: &ConnectionString) -> SqliteConnectOptions {
     let path = target.file_path().expect("a SQLite target names a file");
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(false)
-        .connect()
-        .await
+}
+
+/// SQLITE_BUSY, and its extended codes: another connection holds the lock.
+pub fn is_busy(err: &SqlError) -> bool {
+    err.code
+        .as_deref()
+        .and_then(|code| code.parse::<i32>().ok())
+        .is_some_and(|code| code & 0xff == libsqlite3_sys::SQLITE_BUSY)
 }
 
 /// Opens the file with `SQLITE_OPEN_READONLY`: the engine refuses every
 /// write on this connection, whatever the statement.
 pub async fn open_read_only(target: &ConnectionString) -> Result<SqliteConnection, sqlx::Error> {
-    let path = target.file_path().expect("a SQLite target names a file");
-    SqliteConnectOptions::new()
-        .filename(path)
-        .read_only(true)
-        .connect()
-        .await
+    options(target).read_only(true).connect().await
 }
 
 /// A private database in memory, gone when the connection closes.

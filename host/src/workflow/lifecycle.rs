@@ -8,8 +8,9 @@
 //!
 //! Order of a `migrate` run: the environment and its connection; the
 //! handler (refused if it predates the migration operations); the
-//! database must exist; the tool's lock, on the host's own session, with
-//! the configured timeout; the handler's confined session; the state
+//! database must exist; the tool's lock with the configured timeout (on
+//! the host's own session; on SQLite, the file's, which the handler's
+//! session takes as it opens); the handler's confined session; the state
 //! (read under the lock, so a concurrent run's work is seen); refusal of an
 //! unresolved failure; the plan and its lint; approval; one `apply` per
 //! pending migration, each checked against the tracking table.
@@ -24,7 +25,7 @@ use super::approval::{self, Approval};
 use super::claims;
 use super::environment;
 use super::lint::{self, Finding};
-use super::migrations::{self, MigrationsFolder, ProjectLock};
+use super::migrations::{self, MigrationsFolder};
 use super::oplog;
 use super::respond::{now_rfc3339, status_word};
 use super::tracking::{self, State};
@@ -78,8 +79,7 @@ pub struct MigrateResult {
     pub dry_run: bool,
     /// How a protected environment's approval was given; null when none was needed.
     pub approval: Option<&'static str>,
-    /// The lock taken, e.g. `pg_advisory_lock(72707369)`; null on SQLite
-    /// (the project lock serializes runs of the project).
+    /// The lock taken, e.g. `pg_advisory_lock(72707369)`; null for a dry run.
     pub lock: Option<String>,
     pub handler: Option<HandlerRef>,
     pub handler_session: Option<Confinement>,
@@ -138,7 +138,6 @@ struct Run {
     /// The handler's confined session, handed from call to call.
     handler_db: Option<Database>,
     confinement: Option<Confinement>,
-    project_lock: Option<ProjectLock>,
 }
 
 /// The environment, settled.
@@ -149,6 +148,8 @@ struct Opened {
     target: ConnectionString,
     name: String,
     tool: MigrationTool,
+    /// The server's lock; none on SQLite, where the handler's session
+    /// holds the file's.
     lock: Option<Lock>,
 }
 
@@ -187,14 +188,12 @@ impl Run {
             admin: None,
             handler_db: None,
             confinement: None,
-            project_lock: None,
         }
     }
 
     async fn migrate(&mut self) -> Result<Finished, Stop> {
         let opened = self.open().await?;
-        self.lock(&opened).await?;
-        self.open_handler_session(&opened).await?;
+        self.lock_and_open_session(&opened).await?;
         let state = self.read_state(&opened).await?;
         let judged = tracking::classify(&state);
         self.note_history(&judged);
@@ -306,8 +305,7 @@ impl Run {
                 resolution: word,
             },
         )?;
-        self.lock(&opened).await?;
-        self.open_handler_session(&opened).await?;
+        self.lock_and_open_session(&opened).await?;
         let request = tracking_request(&opened);
         let grant = self.grant(&opened);
         let (returned, row) = opened
@@ -426,45 +424,13 @@ impl Run {
         })
     }
 
-    /// The tool's lock on the host's session (on SQLite, the project lock).
-    /// A dry run takes none: it reads, and changes nothing.
-    async fn lock(&mut self, opened: &Opened) -> Result<(), Failure> {
-        if self.options.dry_run {
-            return Ok(());
-        }
-        let Some(lock) = &opened.lock else {
-            self.project_lock = Some(ProjectLock::acquire(&opened.dir)?.0);
-            return Ok(());
-        };
-        let timeout = opened.config.migrations.lock_timeout();
-        let admin = self.admin.as_mut().expect("open() connected");
-        let taken = migration_lock::acquire(admin, lock, timeout)
-            .await
-            .map_err(|err| {
-                Failure::new(format!(
-                    "Cannot take the migration lock {}",
-                    lock.describe()
-                ))
-                .cause(err.message)
-            })?;
-        if !taken {
-            return Err(Failure::new(format!(
-                "Timed out after {}s waiting for the migration lock {}",
-                timeout.as_secs_f64(),
-                lock.describe()
-            ))
-            .cause(format!(
-                "another faber-db run or the migration tool's own CLI (e.g. prisma migrate deploy) is migrating {}",
-                opened.name
-            ))
-            .help("Wait for it to finish and run the command again")
-            .help("Or wait longer: set migrations.lock_timeout_seconds in the configuration"));
-        }
-        self.result.lock = Some(lock.describe());
-        Ok(())
-    }
-
-    async fn open_handler_session(&mut self, opened: &Opened) -> Result<(), Failure> {
+    /// The tool's lock, then the handler's session. On a server the lock is
+    /// on the host's own session, taken first (so the schema Prisma's deploy
+    /// would create is created under it too); on SQLite the handler's
+    /// session takes the file's lock as it opens. A dry run takes none: its
+    /// handler reads through the session `status` uses, which the database
+    /// itself keeps from changing anything.
+    async fn lock_and_open_session(&mut self, opened: &Opened) -> Result<(), Failure> {
         let handler = self.result.handler.as_ref().expect("open() loaded it");
         let policy = environment::session_policy(
             &opened.dir,
@@ -476,18 +442,33 @@ impl Run {
         // outlive them all (each is capped at the sandbox timeout).
         let calls = std::fs::read_dir(&opened.migrations_dir).map_or(0, Iterator::count) + 3;
         let lifetime = Limits::from_config(&opened.config.sandbox).timeout * calls as u32;
+        let lock_timeout = opened.config.migrations.lock_timeout();
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");
-        // A dry run reads; Prisma's deploy would create the schema.
-        if !self.options.dry_run {
+        let (target, name) = (&opened.target, opened.name.as_str());
+        let (database, confinement) = if self.options.dry_run {
+            server
+                .open_reading_session(admin, target, name, &policy, lifetime)
+                .await?
+        } else {
+            if let Some(lock) = &opened.lock {
+                migration_lock::take(admin, lock, lock_timeout, name).await?;
+            }
             admin
-                .create_schema(&opened.target)
+                .create_schema(target)
                 .await
-                .map_err(|err| super::schema_failure(&opened.target, err))?;
+                .map_err(|err| super::schema_failure(target, err))?;
+            server
+                .open_migrating_session(admin, target, name, &policy, lifetime, lock_timeout)
+                .await?
+        };
+        if !self.options.dry_run {
+            let lock = opened
+                .lock
+                .as_ref()
+                .map_or_else(|| migration_lock::SQLITE_FILE.to_owned(), Lock::describe);
+            self.result.lock = Some(lock);
         }
-        let (database, confinement) = server
-            .open_handler_session(admin, &opened.target, &opened.name, &policy, lifetime)
-            .await?;
         if let Some(warning) = &confinement.warning {
             self.result.warnings.push(warning.clone());
         }
@@ -581,6 +562,11 @@ impl Run {
     /// once for the whole run on the host's own session (once per
     /// migration, the reads would grow with the square of the folder).
     async fn verify_applied(&mut self) -> Result<(), Failure> {
+        // The handler's work is done. On SQLite its session holds the
+        // file's lock, which would lock out the host's own.
+        if let Some(database) = self.handler_db.take() {
+            database.close().await;
+        }
         if self.result.applied.is_empty() {
             return Ok(());
         }
@@ -648,7 +634,6 @@ impl Run {
         if let Some(server) = self.server.take() {
             server.close().await;
         }
-        self.project_lock = None;
         self.result.duration_ms = self.started.elapsed().as_millis() as u64;
         let status = match &outcome {
             Ok(_) => Status::Success,
