@@ -1,7 +1,7 @@
 //! `faber-db migrate`, `resolve` and `generate-migration` against real
 //! servers, judged by the databases' own catalogs and tracking rows.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -79,66 +79,61 @@ impl Migrating {
         )
     }
 
-    /// Whether the tool's lock is held on the database (by anyone):
-    /// Prisma's advisory lock on PostgreSQL; on SQLite, the file's write
-    /// lock, which a write of another connection is refused while it lasts.
+    /// Whether Prisma's lock is held on the database, by anyone: its
+    /// advisory lock in this PostgreSQL database, its named lock on the
+    /// MySQL server (named locks are server-wide), the SQLite file's write
+    /// lock (another connection's write is refused while it lasts).
     pub fn lock_held(&self) -> bool {
-        match self.target.server {
+        let held = match self.target.server {
             Server::Postgres => {
-                // Advisory locks are per database; other tests hold theirs.
-                self.target.query(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
-                     WHERE l.locktype = 'advisory' AND l.objid = 72707369 AND l.granted \
-                     AND d.datname = current_database()",
-                ) == ["1"]
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database \
+                 WHERE l.locktype = 'advisory' AND l.objid = 72707369 AND l.granted \
+                 AND d.datname = current_database()"
             }
-            Server::Sqlite => !Command::new("sqlite3")
-                .arg(self.target.file())
-                .arg("BEGIN IMMEDIATE; ROLLBACK;")
-                .stderr(Stdio::null())
-                .status()
-                .unwrap()
-                .success(),
-            Server::Mysql => unimplemented!("not needed by a test yet"),
-        }
+            Server::Mysql => "SELECT IS_USED_LOCK('prisma_migrate') IS NOT NULL",
+            Server::Sqlite => {
+                let probe = self
+                    .target
+                    .client()
+                    .arg("BEGIN IMMEDIATE; ROLLBACK;")
+                    .stderr(Stdio::null())
+                    .status()
+                    .unwrap();
+                return !probe.success();
+            }
+        };
+        self.target.query(held) == ["1"]
     }
 
-    /// Holds the tool's lock from another session, as `prisma migrate
-    /// deploy` would, until the returned process is killed (on PostgreSQL,
-    /// for at most six seconds), and returns once it is held.
+    /// Holds Prisma's lock from another session, as `prisma migrate deploy`
+    /// would, until the returned process is killed (on a server, for at most
+    /// six seconds), and returns once it is held.
     pub fn hold_lock(&self) -> std::process::Child {
+        let mut client = self.target.client();
+        client.stdin(Stdio::piped()).stdout(Stdio::null());
         let mut holder = match self.target.server {
-            Server::Postgres => {
-                let (host, port) = Server::Postgres.address();
-                Command::new("psql")
-                    .args(["-h", &host, "-p", &port.to_string(), "-U", "postgres", "-d"])
-                    .arg(&self.target.name)
-                    .arg("-c")
-                    .arg("SELECT pg_advisory_lock(72707369), pg_sleep(6)")
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .unwrap()
-            }
+            Server::Postgres => client
+                .args(["-c", "SELECT pg_advisory_lock(72707369), pg_sleep(6)"])
+                .spawn()
+                .unwrap(),
+            Server::Mysql => client
+                .args(["-e", "SELECT GET_LOCK('prisma_migrate', 10), SLEEP(6)"])
+                .spawn()
+                .unwrap(),
             Server::Sqlite => {
-                // Prisma's engine: exclusive locking mode, which keeps the
-                // lock of its first write; the client keeps the session
-                // open while its input is.
-                let mut client = Command::new("sqlite3")
-                    .arg(self.target.file())
-                    .stdin(Stdio::piped())
-                    .stdout(Stdio::null())
-                    .spawn()
-                    .unwrap();
+                // Prisma's native engine: exclusive locking mode, which
+                // keeps the lock; the client keeps its session open while
+                // its input is.
+                let mut sqlite3 = client.spawn().unwrap();
                 use std::io::Write;
-                client
+                sqlite3
                     .stdin
                     .as_mut()
                     .unwrap()
                     .write_all(b"PRAGMA locking_mode=EXCLUSIVE;\nBEGIN EXCLUSIVE;\nCOMMIT;\n")
                     .unwrap();
-                client
+                sqlite3
             }
-            Server::Mysql => unimplemented!("not needed by a test yet"),
         };
         let since = std::time::Instant::now();
         while !self.lock_held() {
@@ -516,12 +511,12 @@ fn the_lock_wait_is_configurable_and_its_expiry_is_named(server: Server, lock: &
         "gave up after the configured wait: {waited:?}"
     );
     assert!(!m.tables().contains(&"t".to_owned()));
-    // Once the lock is free (a server may notice the holder's end only
-    // after its statement), the same run goes through.
-    while m.lock_held() {
-        assert!(started.elapsed().as_secs() < 30, "the lock was never freed");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    // Once the lock is free (a server notices the holder's end only after
+    // its statement), the same run goes through; with a longer wait, as
+    // MySQL's named lock is the whole server's, other tests' too.
+    m.project.update_config(|config| {
+        config["migrations"]["lock_timeout_seconds"] = serde_json::json!(30);
+    });
     let (code, report) = m.migrate(&[]);
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["result"]["lock"], lock, "{report}");
@@ -533,6 +528,14 @@ fn the_lock_wait_on_postgresql_is_configurable_and_its_expiry_is_named() {
     the_lock_wait_is_configurable_and_its_expiry_is_named(
         Server::Postgres,
         "pg_advisory_lock(72707369)",
+    );
+}
+
+#[test]
+fn the_lock_wait_on_mariadb_is_configurable_and_its_expiry_is_named() {
+    the_lock_wait_is_configurable_and_its_expiry_is_named(
+        Server::Mysql,
+        "GET_LOCK('prisma_migrate')",
     );
 }
 

@@ -89,7 +89,7 @@ impl MigrationTool for DbmateHandler {
         let migration = find(&folder, &name)?;
         let sql = up_sql(&folder, &migration)?;
         tracking::ensure_table(request.provider, &table)?;
-        if tracking::recorded_versions(request.provider, &table)?.contains(&migration.version) {
+        if tracking::is_recorded(request.provider, &table, &migration.version)? {
             return Err(HandlerError::Conflict(format!("{name} is already applied")));
         }
         tracking::apply(request.provider, &table, &migration, &sql)?;
@@ -105,8 +105,7 @@ impl MigrationTool for DbmateHandler {
         let folder = Folder::new(&request.migrations_dir);
         let migration = find(&folder, &name)?;
         tracking::ensure_table(request.provider, &table)?;
-        let recorded =
-            tracking::recorded_versions(request.provider, &table)?.contains(&migration.version);
+        let recorded = tracking::is_recorded(request.provider, &table, &migration.version)?;
         let version = [SqlValue::Text(migration.version.clone())];
         match (resolution, recorded) {
             (Resolution::Applied, false) => {
@@ -174,10 +173,11 @@ fn migrations(folder: &Folder) -> Result<Vec<Migration>, HandlerError> {
     migration::oldest_first(names.iter().map(String::as_str))
 }
 
+/// The migration `name` denotes, when its file is in the folder: one
+/// look-up, not a listing, as the host asks for each migration in turn.
 fn find(folder: &Folder, name: &str) -> Result<Migration, HandlerError> {
-    migrations(folder)?
-        .into_iter()
-        .find(|m| m.name == name)
+    Migration::from_file_name(&format!("{name}.sql"))
+        .filter(|migration| !name.contains('/') && folder.is_file(&migration.file_name()))
         .ok_or_else(|| {
             HandlerError::InvalidRequest(format!(
                 "the migrations folder has no migration {name} (a <version>_<name>.sql file)"

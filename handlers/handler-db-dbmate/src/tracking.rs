@@ -42,6 +42,20 @@ pub fn recorded_versions(
         .collect()
 }
 
+/// Whether the table records `version` as applied.
+pub fn is_recorded(
+    provider: Provider,
+    table: &TrackingTable,
+    version: &str,
+) -> Result<bool, HandlerError> {
+    let result = query(
+        &table.select_version(provider),
+        &[SqlValue::Text(version.to_owned())],
+    )
+    .map_err(HandlerError::Sql)?;
+    Ok(!result.rows.is_empty())
+}
+
 /// Runs the migration's up section and records its version in one
 /// transaction, so that a version is never recorded without its SQL having
 /// run.

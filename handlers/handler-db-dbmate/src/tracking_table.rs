@@ -52,6 +52,15 @@ impl TrackingTable {
         format!("SELECT version FROM {}", self.quoted(provider))
     }
 
+    /// Finds one version, its one parameter.
+    pub fn select_version(&self, provider: Provider) -> String {
+        format!(
+            "SELECT version FROM {} WHERE version = {}",
+            self.quoted(provider),
+            placeholder(provider, 1)
+        )
+    }
+
     /// Records one version, its one parameter.
     pub fn insert_version(&self, provider: Provider) -> String {
         format!(

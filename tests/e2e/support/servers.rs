@@ -104,6 +104,24 @@ impl Target {
     }
 
     /// Rows of a query on this database, columns separated by `|`.
+    /// The server's command-line client in this database (psql, mysql,
+    /// sqlite3), to be given its statements.
+    pub fn client(&self) -> Command {
+        match self.server {
+            Server::Postgres => {
+                let mut psql = Command::new("psql");
+                psql.arg(format!("{}/{}", self.server.base_url(), self.name));
+                psql
+            }
+            Server::Mysql => mysql_command(Some(&self.name)),
+            Server::Sqlite => {
+                let mut sqlite3 = Command::new("sqlite3");
+                sqlite3.arg(self.file());
+                sqlite3
+            }
+        }
+    }
+
     pub fn query(&self, sql: &str) -> Vec<String> {
         match self.server {
             Server::Sqlite => run_client(
