@@ -135,13 +135,22 @@ impl Migrating {
                 sqlite3
             }
         };
+        self.wait_for_lock("the lock holder");
+        assert!(holder.try_wait().unwrap().is_none(), "the lock holder quit");
+        holder
+    }
+
+    /// Returns once [`Migrating::lock_held`], which `holder` is to take
+    /// within a minute.
+    pub fn wait_for_lock(&self, holder: &str) {
         let since = std::time::Instant::now();
         while !self.lock_held() {
-            assert!(since.elapsed().as_secs() < 30, "the lock was never taken");
-            assert!(holder.try_wait().unwrap().is_none(), "the lock holder quit");
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(
+                since.elapsed().as_secs() < 60,
+                "{holder} never took the lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        holder
     }
 
     pub fn tables(&self) -> Vec<String> {

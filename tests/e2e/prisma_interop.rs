@@ -252,14 +252,7 @@ fn concurrent_runs_and_prismas_deploy_on_postgresql_apply_each_migration_once() 
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let since = std::time::Instant::now();
-    while !m.lock_held() {
-        assert!(
-            since.elapsed().as_secs() < 60,
-            "prisma migrate deploy never took its lock"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    m.wait_for_lock("prisma migrate deploy");
     let applied = applied_by(start_runs(&m, 4), "pg_advisory_lock(72707369)");
     let (success, said, prisma_applied) = deployed(deploy, &names);
     assert!(success, "prisma migrate deploy:\n{said}");
@@ -283,14 +276,7 @@ fn concurrent_runs_and_prismas_deploy_on_postgresql_apply_each_migration_once() 
 fn concurrent_runs_and_prismas_deploy_on_sqlite_apply_each_migration_once() {
     let (m, names) = slow_folder(Server::Sqlite);
     let runs = start_runs(&m, 4);
-    let since = std::time::Instant::now();
-    while !m.lock_held() {
-        assert!(
-            since.elapsed().as_secs() < 60,
-            "no faber-db run took the file's lock"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
+    m.wait_for_lock("a faber-db run");
     let deploy = prisma_command(&m.project, &["migrate", "deploy"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

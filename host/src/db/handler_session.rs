@@ -129,8 +129,9 @@ impl Server {
     /// own session, first; on SQLite only the connection that writes can
     /// hold the file's lock, so this session is opened holding it
     /// ([`migration_lock::SQLITE_FILE`]) before it is confined, waiting at
-    /// most `lock_timeout`. The handler cannot give it up: its authorizer refuses
-    /// the locking-mode pragma, and only closing the session releases it.
+    /// most `lock_timeout`. The handler cannot give it up: its authorizer
+    /// refuses the locking-mode pragma, and only closing the session
+    /// releases it.
     pub async fn open_migrating_session(
         &mut self,
         admin: &mut Database,
