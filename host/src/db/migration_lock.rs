@@ -102,7 +102,9 @@ pub async fn open_holding_file(
             Ok(conn) => return Ok(conn),
             Err(err) if sqlite::is_busy(&err) => {
                 if !backoff.wait().await {
-                    return Err(timed_out(SQLITE_FILE, timeout, database));
+                    return Err(timed_out(SQLITE_FILE, timeout, database).help(
+                        "On SQLite any connection with a transaction open on the file holds it off (an application, a database browser): end it, then run the command again",
+                    ));
                 }
             }
             Err(err) => return Err(not_taken(SQLITE_FILE, err)),
