@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use faber_db::db::{ConnectionString, Server as DbServer, SessionPolicy};
+use faber_db::db::{Access, ConnectionString, Server as DbServer, SessionPolicy};
 
 use crate::support::servers::{accounts, server_query};
 use crate::support::{Project, Run, Server, Target, hostile_project, sha256_hex, unique};
@@ -232,6 +232,7 @@ async fn handler_session(
             &target.name,
             &SessionPolicy::LeastPrivilege { fallback: false },
             Duration::from_secs(60),
+            Access::Write,
         )
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use faber_db::db::{ConnectionString, Server as DbServer, SessionPolicy};
+use faber_db::db::{Access, ConnectionString, Server as DbServer, SessionPolicy};
 
 use crate::prisma_cli;
 use crate::support::servers::{accounts, server_query};
@@ -559,12 +559,13 @@ async fn try_reading_session(
     let mut server = DbServer::connect(&connection).await.unwrap();
     let mut admin = server.open(&connection, &target.name).await.unwrap();
     let session = server
-        .open_reading_session(
+        .open_handler_session(
             &mut admin,
             &connection,
             &target.name,
             &SessionPolicy::LeastPrivilege { fallback: false },
             Duration::from_secs(60),
+            Access::Read,
         )
         .await;
     (server, admin, session)

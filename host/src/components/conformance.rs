@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::db::{Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy};
+use crate::db::{
+    Access, Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy,
+};
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
 };
@@ -626,6 +628,7 @@ impl Scratch {
                 &self.name,
                 &SessionPolicy::LeastPrivilege { fallback: false },
                 Duration::from_secs(60),
+                Access::Write,
             )
             .await;
         let (database, confinement) = match opened {

@@ -90,64 +90,22 @@ impl Confinement {
 
 /// What the handler's session is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Access {
+pub enum Access {
     /// Changing the database: `init`, and replays on scratch databases.
     Write,
-    /// Changing it under the migration tool's lock (`migrate`, `resolve`),
-    /// which on SQLite the session itself takes, waiting at most
-    /// `lock_timeout`.
-    Migrate { lock_timeout: Duration },
-    /// Reading it only (`status`): nothing may be created, written or
-    /// locked in the database, so nothing is granted inside it either.
-    Read,
-}
-
-impl Access {
-    fn writes(self) -> bool {
-        self != Access::Read
-    }
-}
-
-impl Server {
-    /// Opens the session a handler's SQL runs on, in database `name`.
-    /// `admin` is the host's own session in that database (for the grants
-    /// that only exist inside it); `lifetime` bounds the account's life.
-    pub async fn open_handler_session(
-        &mut self,
-        admin: &mut Database,
-        target: &ConnectionString,
-        name: &str,
-        policy: &SessionPolicy,
-        lifetime: Duration,
-    ) -> Outcome<(Database, Confinement)> {
-        self.open_session(admin, target, name, policy, lifetime, Access::Write)
-            .await
-    }
-
-    /// [`Server::open_handler_session`] for applying or resolving
-    /// migrations. On a server the tool's lock is the host's to take on its
-    /// own session, first; on SQLite only the connection that writes can
-    /// hold the file's lock, so this session is opened holding it
+    /// Changing it under the migration tool's lock (`migrate`, `resolve`).
+    /// On a server the lock is the host's to take on its own session,
+    /// first; on SQLite only the connection that writes can hold the file's
+    /// lock, so this session is opened holding it
     /// ([`migration_lock::SQLITE_FILE`]) before it is confined, waiting at
     /// most `lock_timeout`. The handler cannot give it up: its authorizer
     /// refuses the locking-mode pragma, and only closing the session
     /// releases it.
-    pub async fn open_migrating_session(
-        &mut self,
-        admin: &mut Database,
-        target: &ConnectionString,
-        name: &str,
-        policy: &SessionPolicy,
-        lifetime: Duration,
-        lock_timeout: Duration,
-    ) -> Outcome<(Database, Confinement)> {
-        let access = Access::Migrate { lock_timeout };
-        self.open_session(admin, target, name, policy, lifetime, access)
-            .await
-    }
-
-    /// Opens a session for a handler that only reads database `name`,
-    /// confined to it and read-only, both enforced by the server:
+    Migrate { lock_timeout: Duration },
+    /// Reading it only (`status`, `migrate --dry-run`): the session is
+    /// confined to the database and read-only, both enforced by the server,
+    /// and nothing may be created, written or locked in the database, so
+    /// nothing is granted inside it either:
     ///
     /// - PostgreSQL: a login role made for the call, granted CONNECT on the
     ///   database and USAGE and SELECT on its schemas' tables, revoked when
@@ -170,19 +128,21 @@ impl Server {
     /// transaction setting (`SET TRANSACTION READ ONLY`) would not do: the
     /// session itself can turn it off. It is used only where the
     /// environment opts out of confinement, and every report says so.
-    pub async fn open_reading_session(
-        &mut self,
-        admin: &mut Database,
-        target: &ConnectionString,
-        name: &str,
-        policy: &SessionPolicy,
-        lifetime: Duration,
-    ) -> Outcome<(Database, Confinement)> {
-        self.open_session(admin, target, name, policy, lifetime, Access::Read)
-            .await
-    }
+    Read,
+}
 
-    async fn open_session(
+impl Access {
+    fn writes(self) -> bool {
+        self != Access::Read
+    }
+}
+
+impl Server {
+    /// Opens the session a handler's SQL runs on, in database `name`, for
+    /// `access`. `admin` is the host's own session in that database (for
+    /// the grants that only exist inside it); `lifetime` bounds the
+    /// account's life.
+    pub async fn open_handler_session(
         &mut self,
         admin: &mut Database,
         target: &ConnectionString,

@@ -20,7 +20,7 @@ use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
 pub use credentials::random_hex;
-pub use handler_session::{Confinement, SessionPolicy};
+pub use handler_session::{Access, Confinement, SessionPolicy};
 pub use url::ConnectionString;
 
 /// Binds values to a sqlx query of any backend: the one place that maps

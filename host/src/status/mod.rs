@@ -4,7 +4,7 @@
 //!
 //! Read-only on every database: the host's own session only reads, and the
 //! handler's runs on a read-only, confined session (see
-//! [`Server::open_reading_session`]). Environments are checked concurrently;
+//! [`Access::Read`]). Environments are checked concurrently;
 //! reaching each one's server has its own timeout, so one that cannot be
 //! reached holds up nobody.
 
@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::components;
 use crate::config::{self, Config, Provider};
-use crate::db::{Confinement, ConnectionString, Database, Server, SessionPolicy};
+use crate::db::{Access, Confinement, ConnectionString, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::HandlerRef;
@@ -428,7 +428,7 @@ async fn read_tracking(
 ) -> Result<wit::TrackingState, Stop> {
     let error = |failure: Failure| (EnvironmentState::Error, failure);
     let (database, confinement) = server
-        .open_reading_session(admin, target, name, policy, context.lifetime)
+        .open_handler_session(admin, target, name, policy, context.lifetime, Access::Read)
         .await
         .map_err(error)?;
     env.handler_session = Some(confinement.clone());

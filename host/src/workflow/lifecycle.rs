@@ -33,7 +33,7 @@ use crate::commands::output::Done;
 use crate::components;
 use crate::config::{self, Config, Provider};
 use crate::db::migration_lock::{self, Lock};
-use crate::db::{Confinement, ConnectionString, Database, Server};
+use crate::db::{Access, Confinement, ConnectionString, Database, Server};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, Status};
@@ -446,10 +446,8 @@ impl Run {
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");
         let (target, name) = (&opened.target, opened.name.as_str());
-        let (database, confinement) = if self.options.dry_run {
-            server
-                .open_reading_session(admin, target, name, &policy, lifetime)
-                .await?
+        let access = if self.options.dry_run {
+            Access::Read
         } else {
             if let Some(lock) = &opened.lock {
                 migration_lock::take(admin, lock, lock_timeout, name).await?;
@@ -458,10 +456,11 @@ impl Run {
                 .create_schema(target)
                 .await
                 .map_err(|err| super::schema_failure(target, err))?;
-            server
-                .open_migrating_session(admin, target, name, &policy, lifetime, lock_timeout)
-                .await?
+            Access::Migrate { lock_timeout }
         };
+        let (database, confinement) = server
+            .open_handler_session(admin, target, name, &policy, lifetime, access)
+            .await?;
         if !self.options.dry_run {
             let lock = opened
                 .lock

@@ -34,7 +34,7 @@ use undo::Undo;
 
 use crate::components;
 use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
-use crate::db::{ConnectionString, CreateError, Database, Server};
+use crate::db::{Access, ConnectionString, CreateError, Database, Server};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, InitResult, Report};
@@ -941,7 +941,7 @@ impl Init {
         }
         let lifetime = Limits::from_config(&project.config.sandbox).timeout;
         let (mut database, confinement) = server
-            .open_handler_session(admin, target, name, &policy, lifetime)
+            .open_handler_session(admin, target, name, &policy, lifetime, Access::Write)
             .await?;
         self.undo.handler_backend = database.backend_id().await;
         if let Some(warning) = &confinement.warning {

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::components;
 use crate::config::Config;
-use crate::db::{ConnectionString, CreateError, Database, Server, SessionPolicy};
+use crate::db::{Access, ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::Failure;
 use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool};
@@ -189,7 +189,14 @@ async fn replay_in(
     let shown = |failure: Failure| failure.to_string();
     let mut admin = server.open(target, scratch).await.map_err(shown)?;
     let opened = server
-        .open_handler_session(&mut admin, target, scratch, replay.policy, replay.lifetime)
+        .open_handler_session(
+            &mut admin,
+            target,
+            scratch,
+            replay.policy,
+            replay.lifetime,
+            Access::Write,
+        )
         .await;
     let (mut database, confinement) = match opened {
         Ok(opened) => opened,
