@@ -12,6 +12,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use sha2::{Digest, Sha256};
+
 /// The bundled handlers: package name, and its folder in the workspace.
 const BUNDLED: [&str; 3] = [
     "handler-db-prisma",
@@ -41,8 +43,13 @@ fn main() {
                 file.display()
             );
         }
+        let bytes = std::fs::read(&file).expect("reading a bundled handler");
+        let sha256: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
         table.push_str(&format!(
-            "    Embedded {{ name: {name:?}, bytes: include_bytes!({:?}) }},\n",
+            "    Embedded {{ name: {name:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
             file.display().to_string()
         ));
     }

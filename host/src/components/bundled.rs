@@ -7,12 +7,15 @@
 
 use std::path::PathBuf;
 
+use super::{Resolved, Source};
 use crate::failure::Outcome;
 
 /// One embedded component.
 pub struct Embedded {
     /// The handler's name (`handler-db-prisma`).
     pub name: &'static str,
+    /// The sha256 of `bytes`, computed when they were embedded.
+    pub sha256: &'static str,
     pub bytes: &'static [u8],
 }
 
@@ -42,16 +45,20 @@ pub fn by_short_name(name: &str) -> Option<&'static Embedded> {
 }
 
 impl Embedded {
-    pub fn sha256(&self) -> String {
-        crate::runtime::sha256_hex(self.bytes)
+    /// The handler, found: its component as a file in the handler cache.
+    pub fn resolved(&self) -> Outcome<Resolved> {
+        Ok(Resolved {
+            name: self.name.to_owned(),
+            path: self.materialize()?,
+            source: Source::Bundled,
+        })
     }
 
     /// The component as a file in the handler cache, written there first
     /// when the cache does not hold these exact bytes.
     pub fn materialize(&self) -> Outcome<PathBuf> {
-        let sha256 = self.sha256();
-        let intact = super::cache::lookup(&sha256).filter(|path| {
-            std::fs::read(path).is_ok_and(|bytes| crate::runtime::sha256_hex(&bytes) == sha256)
+        let intact = super::cache::lookup(self.sha256).filter(|path| {
+            std::fs::read(path).is_ok_and(|bytes| crate::runtime::sha256_hex(&bytes) == self.sha256)
         });
         match intact {
             Some(path) => Ok(path),
@@ -78,6 +85,7 @@ mod tests {
         for embedded in all() {
             // A component, not an empty placeholder.
             assert_eq!(&embedded.bytes[..8], b"\0asm\x0d\0\x01\0");
+            assert_eq!(crate::runtime::sha256_hex(embedded.bytes), embedded.sha256);
         }
         assert_eq!(by_short_name("prisma").unwrap().name, "handler-db-prisma");
         assert_eq!(by_short_name("aws").unwrap().name, "handler-cloud-aws");

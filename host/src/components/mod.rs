@@ -136,11 +136,7 @@ pub fn resolve(project: &Path, name: &str, version: Option<&str>) -> Outcome<Res
         return Ok(found);
     }
     if let Some(embedded) = bundled::get(name) {
-        return Ok(Resolved {
-            name: name.to_owned(),
-            path: embedded.materialize()?,
-            source: Source::Bundled,
-        });
+        return embedded.resolved();
     }
     let searched: Vec<String> = search_path(project)
         .iter()
@@ -225,14 +221,9 @@ pub fn resolve_in(
 /// The bundled handler that `name` would stand in for: the same name, or the
 /// short name of a bundled migration tool or cloud provider (`prisma`).
 pub fn bundled(name: &str) -> Outcome<Option<Resolved>> {
-    let Some(embedded) = bundled::by_short_name(name) else {
-        return Ok(None);
-    };
-    Ok(Some(Resolved {
-        name: embedded.name.to_owned(),
-        path: embedded.materialize()?,
-        source: Source::Bundled,
-    }))
+    bundled::by_short_name(name)
+        .map(bundled::Embedded::resolved)
+        .transpose()
 }
 
 /// A handler outside the bundled folder that takes a bundled handler's name
@@ -299,7 +290,7 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
         }
     ));
     let component = runtime
-        .load_bytes(name, &resolved.path, &bytes)
+        .load_digested(name, &resolved.path, &bytes, sha256)
         .map_err(|failure| Failure::new(format!("Cannot load handler {name}")).cause(failure))?;
     Ok(Checked {
         resolved,

@@ -119,12 +119,23 @@ impl Runtime {
         path: &Path,
         bytes: &[u8],
     ) -> Result<LoadedComponent, HandlerFailure> {
+        self.load_digested(name, path, bytes, sha256_hex(bytes))
+    }
+
+    /// [`Runtime::load_bytes`] for bytes whose sha256 the caller has just
+    /// computed (to check them against a pin first).
+    pub fn load_digested(
+        &self,
+        name: &str,
+        path: &Path,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<LoadedComponent, HandlerFailure> {
         let load_error = |reason: String| HandlerFailure::Load {
             handler: name.to_owned(),
             path: path.to_path_buf(),
             reason,
         };
-        let sha256 = sha256_hex(bytes);
         let started = Instant::now();
         let cached = self
             .cache
