@@ -118,7 +118,7 @@ class MigrationTool(exports.MigrationTool):
         migrations = folder.migrations(directory)
         files_written = []
         if not migrations:
-            baseline = folder.Migration(f"{folder.timestamp()}_init", BASELINE_SQL)
+            baseline = folder.Migration(f"{folder.next_version(directory)}_init", BASELINE_SQL)
             folder.write_new(directory, baseline.file, baseline.sql)
             files_written.append(baseline.file)
             migrations = [baseline]
@@ -218,6 +218,8 @@ class MigrationTool(exports.MigrationTool):
         name = folder.normalize(request.name)
         if not name:
             raise Err(HandlerError_InvalidRequest("the migration's name has no letters or digits"))
-        migration = folder.Migration(f"{folder.timestamp()}_{name}", request.sql or EMPTY_SQL)
+        migration = folder.Migration(
+            f"{folder.next_version(request.migrations_dir)}_{name}", request.sql or EMPTY_SQL
+        )
         folder.write_new(request.migrations_dir, migration.file, migration.sql)
         return migration.file

@@ -33,17 +33,19 @@ def _filesystem(action: str, error: OSError) -> Err:
     return Err(HandlerError_Filesystem(f"cannot {action}: {error.strerror or error}"))
 
 
-def migrations(directory: str) -> list[Migration]:
-    """Every migration in the folder, oldest first (the names sort by time)."""
+def names(directory: str) -> list[str]:
+    """The name of every migration in the folder, oldest first (the names
+    sort by time)."""
     try:
-        names = sorted(
-            match.group(1)
-            for match in map(_FILE.fullmatch, os.listdir(directory))
-            if match is not None
-        )
-        return [Migration(name, read(directory, f"{name}.sql")) for name in names]
+        listed = os.listdir(directory)
     except OSError as error:
         raise _filesystem(f"list {directory}", error)
+    return sorted(match.group(1) for match in map(_FILE.fullmatch, listed) if match is not None)
+
+
+def migrations(directory: str) -> list[Migration]:
+    """Every migration in the folder, oldest first."""
+    return [Migration(name, read(directory, f"{name}.sql")) for name in names(directory)]
 
 
 def find(directory: str, name: str) -> Migration:
@@ -76,9 +78,16 @@ def write_new(directory: str, file: str, text: str) -> None:
         raise _filesystem(f"write {file}", error)
 
 
-def timestamp() -> str:
-    """The current UTC time as a migration version, e.g. `20261124093000`."""
-    return time.strftime("%Y%m%d%H%M%S", time.gmtime())
+def next_version(directory: str) -> str:
+    """The current UTC time as a migration version, e.g. `20261124093000`, or
+    the first second after it that sorts after every migration in the folder:
+    a new migration runs last, even one made in the same second as the one
+    before it."""
+    newest = max((name[:14] for name in names(directory)), default="")
+    at = time.time()
+    while (version := time.strftime("%Y%m%d%H%M%S", time.gmtime(at))) <= newest:
+        at += 1
+    return version
 
 
 def normalize(name: str) -> str:
