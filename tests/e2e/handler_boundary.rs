@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
+use faber_db::db::handler_session::owner_account;
+
 use crate::support::servers::server_query;
 use crate::support::{Project, Run, Server, Target, component, hostile_project, tree, unique};
 
@@ -407,10 +409,10 @@ fn accounts_left_by_a_killed_run_are_removed_later_and_no_others() {
     let names = format!("'{expired}', '{current}', '{foreign}'");
     assert_eq!(roles(&names), [current, foreign]);
     assert_eq!(users(&names), [current, foreign]);
-    // What the expired role owned passed to the connection's user.
+    // What the expired role owned passed to the database's owner role.
     assert_eq!(
         leftover.query("SELECT tableowner FROM pg_tables WHERE tablename = 'orphan'"),
-        ["postgres"]
+        [owner_account(&leftover.name)]
     );
     for role in [current, foreign] {
         server_query(Server::Postgres, &format!("DROP ROLE {role}"));

@@ -30,6 +30,7 @@ const RESULT_FIELDS: &[&str] = &[
     "health",
     "pending_migrations",
     "handler_session",
+    "handler_objects",
     "handler_sql",
     "warnings",
     "steps",
@@ -63,6 +64,19 @@ fn init_dev(server: Server) {
     );
     let result = &report["result"];
     assert_eq!(report["operation"], "initialize-database");
+    // What the handler made, read from the catalog: its tracking table.
+    assert!(
+        result["handler_objects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|object| object["kind"] == "table"
+                && object["name"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("_prisma_migrations")),
+        "{report}"
+    );
     assert_eq!(result["environment"], "dev");
     assert_eq!(result["database_name"], target.name.as_str());
     assert_eq!(result["provider"], server.provider());

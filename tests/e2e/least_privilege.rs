@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use faber_db::db::handler_session::owner_account;
 use faber_db::db::{Access, ConnectionString, Server as DbServer, SessionPolicy};
 
 use crate::support::servers::{accounts, server_query};
@@ -208,8 +209,8 @@ async fn handler_session(
 ) -> (
     DbServer,
     ConnectionString,
+    faber_db::db::HandlerSession,
     faber_db::db::Database,
-    faber_db::db::Confinement,
 ) {
     let connection = ConnectionString::parse(&target.url(), "TEST_URL", project).unwrap();
     let mut server = DbServer::connect(&connection).await.unwrap();
@@ -225,7 +226,7 @@ async fn handler_session(
         );
     }
     let mut admin = server.open(&connection, &target.name).await.unwrap();
-    let (session, confinement) = server
+    let mut handler = server
         .open_handler_session(
             &mut admin,
             &connection,
@@ -237,7 +238,8 @@ async fn handler_session(
         .await
         .unwrap();
     admin.close().await;
-    (server, connection, session, confinement)
+    let session = handler.lend().unwrap();
+    (server, connection, handler, session)
 }
 
 #[tokio::test]
@@ -247,8 +249,9 @@ async fn the_database_itself_confines_the_handler_session() {
         let scene = Scene::new(server, project.path());
         let target = Target::new(server, &unique("fdb_confined"), project.path());
 
-        let (mut db_server, connection, mut session, confinement) =
+        let (mut db_server, connection, handler, mut session) =
             handler_session(&target, project.path()).await;
+        let confinement = handler.confinement().clone();
         let mut outcomes = Vec::new();
         for statement in raw_attacks(server, &scene.victim, scene.scratch.path()) {
             let result = session.execute(&statement, &[]).await;
@@ -265,8 +268,8 @@ async fn the_database_itself_confines_the_handler_session() {
             .unwrap();
         session.close().await;
         let mut admin = db_server.open(&connection, &target.name).await.unwrap();
-        db_server
-            .remove_handler_account(Some(&mut admin), &confinement)
+        handler
+            .close(&mut db_server, Some(&mut admin), None)
             .await
             .unwrap();
         admin.close().await;
@@ -383,11 +386,22 @@ fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
 
         let session = &report["result"]["handler_session"];
         let account = session["account"].as_str();
+        let owner = owner_account(&target.name);
         match server {
             Server::Sqlite => assert_eq!(session["kind"], "sqlite-authorizer"),
-            _ => assert_eq!(session["kind"], "ephemeral-account", "{report}"),
+            Server::Postgres => {
+                assert_eq!(session["kind"], "ephemeral-account", "{report}");
+                scene.assert_unchanged(account);
+            }
+            Server::Mysql => {
+                // The database's owner account stays, locked, with its one
+                // database; nothing else of the handler's does.
+                assert_eq!(session["kind"], "database-account", "{report}");
+                assert_eq!(account, Some(owner.as_str()));
+                scene.assert_unchanged(None);
+                assert_owner_locked_to(&target);
+            }
         }
-        scene.assert_unchanged(account);
         if server != Server::Sqlite {
             assert_eq!(
                 target.query("SELECT COUNT(*) FROM loot"),
@@ -401,21 +415,57 @@ fn a_hostile_handler_through_init_changes_nothing_outside_its_database() {
                     .query("SELECT 1 FROM pg_extension WHERE extname = 'dblink'")
                     .is_empty()
             );
-            // What the handler created belongs to the configured user, as if
-            // that user had run the handler's SQL.
+            // What the handler created belongs to the database's owner
+            // role, which holds nothing outside it.
             assert_eq!(
                 target.query(
                     "SELECT tableowner FROM pg_tables WHERE tablename IN ('hostile', 'loot') GROUP BY tableowner"
                 ),
-                ["postgres"]
+                [owner.as_str()]
+            );
+            assert_eq!(
+                server_query(
+                    server,
+                    &format!(
+                        "SELECT rolcanlogin::text || rolsuper::text || rolcreaterole::text || rolcreatedb::text \
+                         || (SELECT COUNT(*) FROM pg_auth_members WHERE member = r.oid)::text \
+                         FROM pg_roles r WHERE rolname = '{owner}'"
+                    )
+                ),
+                ["falsefalsefalsefalse0"]
             );
         }
     }
 }
 
-/// What a handler leaves in its database never runs with more than its own
-/// privileges: not on the host's session, which reads the tracking table
-/// after the call, and not for whoever calls its routines afterwards.
+/// The MySQL owner account of `target`'s database: locked between runs,
+/// privileges on that database only.
+fn assert_owner_locked_to(target: &Target) {
+    let owner = owner_account(&target.name);
+    let created = server_query(
+        Server::Mysql,
+        &format!(
+            "SELECT CONCAT(\"'\", user, \"'@'\", host, \"'\") FROM mysql.user WHERE user = '{owner}'"
+        ),
+    );
+    assert_eq!(created.len(), 1, "{owner}: {created:?}");
+    let shown = server_query(Server::Mysql, &format!("SHOW CREATE USER {}", created[0]));
+    assert!(shown.concat().contains("ACCOUNT LOCK"), "{shown:?}");
+    let grants = server_query(Server::Mysql, &format!("SHOW GRANTS FOR {}", created[0]));
+    assert!(
+        grants
+            .iter()
+            .all(|grant| grant.starts_with("GRANT USAGE ON *.*")
+                || grant.replace('\\', "").contains(&target.name)),
+        "{grants:?}"
+    );
+}
+
+/// What a handler leaves in its database never runs with anyone else's
+/// privileges: `init` refuses a routine or a view the handler made (here a
+/// SECURITY DEFINER one, which would run as its owner, and a tracking
+/// "table" that is a view calling a routine), removes what the run created,
+/// and never runs the trap on the host's session.
 #[test]
 fn what_a_handler_leaves_behind_never_runs_with_the_connections_privileges() {
     let server = Server::Postgres;
@@ -423,32 +473,20 @@ fn what_a_handler_leaves_behind_never_runs_with_the_connections_privileges() {
     std::fs::create_dir_all(project.migrations()).unwrap();
     let script = project.migrations().join("attack.sql");
 
-    // A SECURITY DEFINER routine would run as the connection's (superuser)
-    // account for anyone once it owns it.
     std::fs::write(
         &script,
         "CREATE FUNCTION hostile_definer() RETURNS integer LANGUAGE sql SECURITY DEFINER AS 'SELECT 1'",
     )
     .unwrap();
     let target = Target::new(server, &unique("attack__fdb"), project.path());
-    let report = init(&project, &target).assert_success();
-    assert_eq!(
-        target.query(
-            "SELECT p.prosecdef::text || ' ' || r.rolname FROM pg_proc p \
-             JOIN pg_roles r ON r.oid = p.proowner WHERE p.proname = 'hostile_definer'"
-        ),
-        ["false postgres"]
-    );
+    let report = refused_init(&project, &target);
     assert!(
-        report["result"]["warnings"]
+        report
             .to_string()
-            .contains("hostile_definer() as SECURITY DEFINER"),
+            .contains("function public.hostile_definer()"),
         "{report}"
     );
-    target.drop_database();
 
-    // A tracking table that is a view over a routine that, run by a
-    // superuser, would create a role.
     let trap = unique("fdb_trap");
     std::fs::write(
         &script,
@@ -459,21 +497,29 @@ fn what_a_handler_leaves_behind_never_runs_with_the_connections_privileges() {
     )
     .unwrap();
     let target = Target::new(server, &unique("booby-trap__fdb"), project.path());
-    let run = init(&project, &target);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    let report = run.json();
-    assert_eq!(report["step"]["number"], 13, "{report}");
-    assert!(
-        report
-            .to_string()
-            .contains("does not exist as a plain table"),
-        "{report}"
-    );
+    let report = refused_init(&project, &target);
+    for named in ["function public.hostile_trap()", "view public.hostile"] {
+        assert!(report.to_string().contains(named), "{named}: {report}");
+    }
     assert!(accounts(server, &trap).is_empty(), "the trap never ran");
-    assert!(!target.exists(), "the database is gone");
     assert!(
         accounts(server, "fdb_h_")
             .iter()
             .all(|account| { !report.to_string().contains(account.as_str()) })
     );
+}
+
+/// `init` that fails at step 13 for what the handler left, with the
+/// database it created and the database's owner role gone; its report.
+fn refused_init(project: &Project, target: &Target) -> Value {
+    let run = init(project, target);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(report["step"]["number"], 13, "{report}");
+    assert!(!target.exists(), "the database is gone");
+    assert!(
+        accounts(target.server, &owner_account(&target.name)).is_empty(),
+        "its owner role is gone"
+    );
+    report
 }

@@ -17,6 +17,7 @@ mod init;
 mod init_failures;
 mod install;
 mod least_privilege;
+mod leftovers;
 mod migrate;
 mod prisma_cli;
 mod prisma_interop;

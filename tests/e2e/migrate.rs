@@ -62,9 +62,7 @@ impl Migrating {
 
     /// Writes `<name>/migration.sql` into the migrations folder.
     pub fn write(&self, name: &str, sql: &str) {
-        let dir = self.project.migrations().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("migration.sql"), sql).unwrap();
+        self.project.write_migration(name, sql);
     }
 
     /// `migration_name|finished|rolled back|applied_steps_count|has logs`, oldest first.

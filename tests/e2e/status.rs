@@ -553,7 +553,7 @@ async fn try_reading_session(
 ) -> (
     DbServer,
     faber_db::db::Database,
-    faber_db::failure::Outcome<(faber_db::db::Database, faber_db::db::Confinement)>,
+    faber_db::failure::Outcome<faber_db::db::HandlerSession>,
 ) {
     let connection = ConnectionString::parse(&target.url(), "TEST_URL", project).unwrap();
     let mut server = DbServer::connect(&connection).await.unwrap();
@@ -577,12 +577,13 @@ async fn reading_session(
 ) -> (
     DbServer,
     faber_db::db::Database,
+    faber_db::db::HandlerSession,
     faber_db::db::Database,
-    faber_db::db::Confinement,
 ) {
     let (server, admin, session) = try_reading_session(target, project).await;
-    let (session, confinement) = session.unwrap();
-    (server, admin, session, confinement)
+    let mut session = session.unwrap();
+    let database = session.lend().unwrap();
+    (server, admin, session, database)
 }
 
 /// The session `status` reads through may read its database and nothing
@@ -607,8 +608,9 @@ async fn the_reading_session_can_change_nothing() {
         target.query("CREATE TABLE kept (x INTEGER PRIMARY KEY)");
         target.query("INSERT INTO kept VALUES (1)");
 
-        let (mut db_server, mut admin, mut session, confinement) =
+        let (mut db_server, mut admin, handler, mut session) =
             reading_session(&target, project.path()).await;
+        let confinement = handler.confinement().clone();
         let read = session.query("SELECT x FROM kept", &[]).await;
         let mut attacks = vec![
             "INSERT INTO kept VALUES (2)",
@@ -643,8 +645,8 @@ async fn the_reading_session_can_change_nothing() {
             }
         }
         session.close().await;
-        db_server
-            .remove_handler_account(Some(&mut admin), &confinement)
+        handler
+            .close(&mut db_server, Some(&mut admin), None)
             .await
             .unwrap();
         admin.close().await;

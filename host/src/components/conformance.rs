@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::db::{
-    Access, Confinement, ConnectionString, CreateError, Database, Server, SessionPolicy,
+    Access, ConnectionString, CreateError, Database, Expect, HandlerSession, Server, SessionPolicy,
 };
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
@@ -400,33 +400,39 @@ struct Scratch {
     provider: Provider,
 }
 
-/// A handler's confined session in the scratch database, with what the host
-/// needs to remove its account after the call, as `init` does.
+/// A handler's confined session in the scratch database, ended after the
+/// call as `init` ends it.
 struct Session {
     server: Server,
     admin: Database,
-    confinement: Confinement,
+    handler: HandlerSession,
 }
 
 impl Session {
-    /// The call's result, once the session it was granted is gone.
+    /// The call's result, once the session it was granted is gone; what
+    /// the handler left is checked as `init` checks it when `initialized`
+    /// names the tracking table the call reported.
     async fn finish<T>(
         mut self,
         returned: crate::runtime::Returned,
         result: Result<T, crate::runtime::HandlerFailure>,
+        initialized: impl FnOnce(&T) -> Option<String>,
     ) -> Result<T, String> {
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
-        // Removing the account also ends a session a failed call lost.
-        let removed = self
-            .server
-            .remove_handler_account(Some(&mut self.admin), &self.confinement)
+        self.handler.take_back(returned.database);
+        let table = result.as_ref().ok().and_then(initialized);
+        let check = table.as_deref().map(|table| crate::db::Check {
+            table,
+            expect: Expect::Initialized,
+        });
+        // Closing also ends a session a failed call lost.
+        let closed = self
+            .handler
+            .close(&mut self.server, Some(&mut self.admin), check)
             .await;
         self.admin.close().await;
         self.server.close().await;
         let value = result.map_err(|err| err.to_string())?;
-        removed.map_err(|err| format!("cannot remove the handler's account: {}", err.message))?;
+        closed.map_err(|failure| failure.to_string())?;
         Ok(value)
     }
 }
@@ -512,7 +518,8 @@ impl Scratch {
         };
         let (grant, session) = self.grant().await?;
         let (returned, outcome) = tool.initialize_schema(grant, &request).await;
-        session.finish(returned, outcome).await
+        let table = |outcome: &InitializeOutcome| Some(outcome.tracking_table.clone());
+        session.finish(returned, outcome, table).await
     }
 
     fn tracking_request(&self) -> TrackingRequest {
@@ -527,7 +534,7 @@ impl Scratch {
     async fn read(&self, tool: &MigrationTool) -> Result<TrackingState, String> {
         let (grant, session) = self.grant().await?;
         let (returned, state) = tool.read_state(grant, &self.tracking_request()).await;
-        session.finish(returned, state).await
+        session.finish(returned, state, |_| None).await
     }
 
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
@@ -535,7 +542,7 @@ impl Scratch {
         let (returned, row) = tool
             .apply_migration(grant, &self.tracking_request(), name)
             .await;
-        session.finish(returned, row.map(drop)).await
+        session.finish(returned, row.map(drop), |_| None).await
     }
 
     async fn resolve(
@@ -548,7 +555,7 @@ impl Scratch {
         let (returned, row) = tool
             .resolve_migration(grant, &self.tracking_request(), name, resolution)
             .await;
-        session.finish(returned, row.map(drop)).await
+        session.finish(returned, row.map(drop), |_| None).await
     }
 
     async fn create(&self, tool: &MigrationTool, name: &str, sql: &str) -> Result<String, String> {
@@ -631,8 +638,8 @@ impl Scratch {
                 Access::Write,
             )
             .await;
-        let (database, confinement) = match opened {
-            Ok(opened) => opened,
+        let mut handler = match opened {
+            Ok(session) => session,
             Err(failure) => {
                 admin.close().await;
                 server.close().await;
@@ -641,13 +648,13 @@ impl Scratch {
         };
         let grant = Grant {
             directory: Some((self.migrations(), "/migrations".to_owned())),
-            database: Some(database),
+            database: handler.lend(),
             ..Grant::default()
         };
         let session = Session {
             server,
             admin,
-            confinement,
+            handler,
         };
         Ok((grant, session))
     }

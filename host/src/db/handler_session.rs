@@ -2,17 +2,25 @@
 //!
 //! The host never hands a handler its own session. On PostgreSQL and
 //! MySQL/MariaDB the handler's session *authenticates* as an account that can
-//! reach only the one database: one the host creates for the call (random
-//! name and password, a short lifetime, one connection) and removes after it,
-//! or one the project names. On SQLite the handler's connection carries an
-//! authorizer, limits and defensive mode. Which words a handler's statements
-//! use does not matter: the server decides what the account may do.
+//! reach only the one database: on PostgreSQL one the host creates for the
+//! call (random name and password, a short lifetime, one connection) and
+//! removes after it; on MySQL the database's owner account, unlocked for
+//! the one login; or one the project names. On SQLite the handler's
+//! connection carries an authorizer, limits and defensive mode. Which words
+//! a handler's statements use does not matter: the server decides what the
+//! account may do.
+//!
+//! Confinement lasts beyond the call. What the handler creates ends up
+//! owned by the database's owner role or account ([`owner_account`]), never
+//! by the connection's own (often superuser) user, and closing the session
+//! checks the catalog for what would run for others ([`super::leftovers`]).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use url::Url;
 
+use super::leftovers::{self, Expect, HandlerObject, Refused, Snapshot};
 use super::migration_lock;
 use super::{ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite};
 use crate::config::Provider;
@@ -22,6 +30,18 @@ use crate::names::quote;
 /// Every account faber-db creates for a handler starts with this; a later
 /// run removes expired ones of this naming, and never any other.
 pub const ACCOUNT_PREFIX: &str = "fdb_h_";
+
+/// The role (PostgreSQL) or account (MySQL) that owns what handlers create
+/// in database `name`: one per database, named from a hash of its name (a
+/// role's name is server-wide and shorter than a database's may be). It
+/// holds privileges in that database only, so a SECURITY DEFINER routine,
+/// a view or a MySQL trigger it owns keeps a definer that exists and can do
+/// no more than the database allows.
+pub fn owner_account(name: &str) -> String {
+    use sha2::Digest;
+    let digest = hex::encode(sha2::Sha256::digest(name.as_bytes()));
+    format!("fdb_o_{}", &digest[..16])
+}
 
 /// How long an account may outlive the call it was made for before a later
 /// run may remove it (the call's own timeout is added to this).
@@ -46,19 +66,23 @@ pub struct Confinement {
     pub kind: &'static str,
     /// The account the session authenticated as, where there is one.
     pub account: Option<String>,
+    /// The role or account that owns what the handler creates, once the
+    /// session ends (see [`owner_account`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// Why the session is not confined, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     #[serde(skip)]
-    ephemeral: Option<Ephemeral>,
+    ephemeral: Option<Account>,
 }
 
 /// The kind of a confinement whose account may only read.
 const READ_ONLY_ACCOUNT: &str = "read-only-account";
 
-/// An account created for one call; its host part matters on MySQL only.
+/// A server account; its host part matters on MySQL only.
 #[derive(Debug, Clone)]
-pub struct Ephemeral {
+pub struct Account {
     pub name: String,
     pub host: String,
 }
@@ -73,6 +97,7 @@ impl Confinement {
         Confinement {
             kind,
             account,
+            owner: None,
             warning: None,
             ephemeral: None,
         }
@@ -82,6 +107,7 @@ impl Confinement {
         Confinement {
             kind: "connection-privileges",
             account: None,
+            owner: None,
             warning: Some(warning),
             ephemeral: None,
         }
@@ -137,12 +163,191 @@ impl Access {
     }
 }
 
+/// The handler's session from its opening to the removal of its account:
+/// the one place that pairs them, for every command that runs a handler.
+/// The host lends the connection to each call ([`HandlerSession::lend`])
+/// and takes it back; [`HandlerSession::close`] ends it, checks what the
+/// handler left against the catalog, hands what it created to the
+/// database's owner and removes its account.
+pub struct HandlerSession {
+    database: Option<Database>,
+    /// The server's id for the session, to end it when a call lost it
+    /// (perhaps mid-statement).
+    backend: Option<i64>,
+    confinement: Confinement,
+    /// The database's objects before the first call, where it may write.
+    before: Option<Snapshot>,
+}
+
+/// What [`HandlerSession::close`] checks: the tracking table, and what the
+/// command expects the handler to leave.
+#[derive(Debug, Clone, Copy)]
+pub struct Check<'a> {
+    pub table: &'a str,
+    pub expect: Expect,
+}
+
+impl HandlerSession {
+    pub fn confinement(&self) -> &Confinement {
+        &self.confinement
+    }
+
+    /// The connection, for one call's grant.
+    pub fn lend(&mut self) -> Option<Database> {
+        self.database.take()
+    }
+
+    /// The connection back from a call; `None` when the call lost it.
+    pub fn take_back(&mut self, database: Option<Database>) {
+        self.database = database;
+    }
+
+    /// Ends the handler's connection; one a call lost is ended by the
+    /// server. On SQLite this releases the file's lock.
+    pub async fn disconnect(&mut self, server: &mut Server) {
+        match (self.database.take(), self.backend.take()) {
+            (Some(database), _) => database.close().await,
+            (None, Some(backend)) => {
+                // Ignored: the session may have ended already.
+                let _ = server.terminate(backend).await;
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Ends the session. With `admin` (the host's own session in the
+    /// database, kept) and a `check`, what the handler left is read from
+    /// the catalog first: refused objects it made are removed and the
+    /// session's end is an error naming them. The account is removed
+    /// either way, what it created passing to the database's owner.
+    pub async fn close(
+        mut self,
+        server: &mut Server,
+        mut admin: Option<&mut Database>,
+        check: Option<Check<'_>>,
+    ) -> Outcome<Vec<HandlerObject>> {
+        self.disconnect(server).await;
+        let checked = match (check, admin.as_deref_mut(), &self.before) {
+            (Some(check), Some(admin), Some(before)) => Some(inspect(admin, check, before).await),
+            _ => None,
+        };
+        let removed = server
+            .remove_handler_account(admin, &self.confinement)
+            .await
+            .map_err(|err| {
+                Failure::new("Cannot remove the handler's database account")
+                    .cause(err.message)
+                    .help(format!(
+                        "Remove it by hand: {}",
+                        self.confinement.account.as_deref().unwrap_or_default()
+                    ))
+            });
+        let created = checked.transpose()?.unwrap_or_default();
+        removed?;
+        Ok(created)
+    }
+}
+
+/// What the handler left: the objects it created, or the refusal of those
+/// that must not stay (the ones it made already removed).
+async fn inspect(
+    admin: &mut Database,
+    check: Check<'_>,
+    before: &Snapshot,
+) -> Outcome<Vec<HandlerObject>> {
+    let found = leftovers::check(admin, check.table, before, check.expect)
+        .await
+        .map_err(|err| {
+            Failure::new("Cannot read what the handler left in the database").cause(err.message)
+        })?;
+    if found.refused.is_empty() {
+        return Ok(found.created);
+    }
+    let failed = leftovers::remove(admin, &found.refused).await;
+    Err(refused(&found.refused, &failed))
+}
+
+/// The refusal of objects a handler left: each named with what it could
+/// do, then what was done about it and what is left to do.
+fn refused(objects: &[Refused], failed: &[String]) -> Failure {
+    let mut failure = Failure::new(format!(
+        "The handler left {} object(s) in the database that would run with others' privileges",
+        objects.len()
+    ));
+    for refused in objects {
+        failure = failure.cause(format!(
+            "{} {}: {}",
+            refused.object.kind, refused.object.name, refused.reason
+        ));
+    }
+    if objects.iter().any(|refused| refused.created) && failed.is_empty() {
+        failure = failure.help(
+            "faber-db removed the ones this run's handler made; report the handler to its author",
+        );
+    }
+    for failed in failed {
+        failure = failure.help(format!("Could not remove {failed}: remove it by hand"));
+    }
+    for refused in objects.iter().filter(|refused| !refused.created) {
+        failure = failure.help(format!(
+            "Found there before this run; if you did not make it, remove it: {}",
+            refused.drop
+        ));
+    }
+    failure
+}
+
 impl Server {
     /// Opens the session a handler's SQL runs on, in database `name`, for
     /// `access`. `admin` is the host's own session in that database (for
     /// the grants that only exist inside it); `lifetime` bounds the
-    /// account's life.
+    /// account's life. Where the handler may write, the database's objects
+    /// are listed before the handler gets the session, so that closing it
+    /// can tell what the handler made.
     pub async fn open_handler_session(
+        &mut self,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+        access: Access,
+    ) -> Outcome<HandlerSession> {
+        let (mut database, confinement) = self
+            .confined_session(admin, target, name, policy, lifetime, access)
+            .await?;
+        let backend = database.backend_id().await;
+        let mut session = HandlerSession {
+            database: None,
+            backend,
+            confinement,
+            before: None,
+        };
+        if access.writes() {
+            // On SQLite only the handler's session may read the file while
+            // it holds the file's lock.
+            let reader = match &mut database {
+                Database::Sqlite(_) => &mut database,
+                _ => &mut *admin,
+            };
+            match leftovers::snapshot(reader).await {
+                Ok(before) => session.before = Some(before),
+                Err(err) => {
+                    session.database = Some(database);
+                    let _ = session.close(self, Some(admin), None).await;
+                    return Err(Failure::new(format!(
+                        "Cannot list the objects of database {name}"
+                    ))
+                    .cause(err.message)
+                    .help("Check that the database user may read the database's catalog"));
+                }
+            }
+        }
+        session.database = Some(database);
+        Ok(session)
+    }
+
+    async fn confined_session(
         &mut self,
         admin: &mut Database,
         target: &ConnectionString,
@@ -191,15 +396,21 @@ impl Server {
                     self.sweep_expired_accounts(url).await;
                 }
                 match self.create_account(admin, name, lifetime, access).await {
-                    Ok((account, password)) => {
-                        let connected =
-                            connect_as(self.provider(), url, &account, &password, name).await;
-                        let kind = match access {
-                            Access::Write | Access::Migrate { .. } => "ephemeral-account",
-                            Access::Read => READ_ONLY_ACCOUNT,
-                        };
-                        let mut confinement = Confinement::plain(kind, Some(account.name.clone()));
-                        confinement.ephemeral = Some(account);
+                    Ok(created) => {
+                        let connected = connect_as(
+                            self.provider(),
+                            url,
+                            &created.account,
+                            &created.password,
+                            name,
+                        )
+                        .await;
+                        let confinement = created.confinement;
+                        if let (Some(owner), Server::Mysql(conn)) =
+                            (&created.locked_after_login, &mut *self)
+                        {
+                            mysql::lock_owner(conn, owner).await;
+                        }
                         match connected {
                             Ok(database) => Ok((database, confinement)),
                             Err(failure) => {
@@ -224,27 +435,23 @@ impl Server {
 
     /// Removes the account made for a handler's session, ending any session
     /// it still has. Given `admin` (a session in the database, which is
-    /// kept), what the account created there passes to the connection's own
-    /// user first, as if that user had run the handler's SQL, except that
-    /// no routine of the handler's runs with that user's privileges: the
-    /// ones it made SECURITY DEFINER are returned, made SECURITY INVOKER.
-    pub async fn remove_handler_account(
+    /// kept), what the account created there passes to the database's owner
+    /// role first (PostgreSQL); a MySQL owner account is kept, locked.
+    async fn remove_handler_account(
         &mut self,
         admin: Option<&mut Database>,
         confinement: &Confinement,
-    ) -> Result<Vec<String>, SqlError> {
+    ) -> Result<(), SqlError> {
         let Some(account) = &confinement.ephemeral else {
-            return Ok(Vec::new());
+            return Ok(());
         };
         match self {
             Server::Postgres(conn) => {
-                let reading = confinement.kind == READ_ONLY_ACCOUNT;
-                postgres::remove_account(conn, admin, &account.name, reading).await
+                let owner = confinement.owner.as_deref();
+                postgres::remove_account(conn, admin, &account.name, owner).await
             }
-            Server::Mysql(conn) => mysql::remove_account(conn, account)
-                .await
-                .map(|()| Vec::new()),
-            Server::Sqlite(_) => Ok(Vec::new()),
+            Server::Mysql(conn) => mysql::remove_account(conn, account).await,
+            Server::Sqlite(_) => Ok(()),
         }
     }
 
@@ -272,43 +479,67 @@ impl Server {
     }
 
     /// Creates an account that may use database `name` only (read it only,
-    /// for [`Access::Read`]); returns it with its password.
+    /// for [`Access::Read`]); returns it with its password. On MySQL a
+    /// writing session logs in as the database's owner account instead,
+    /// unlocked for the login only: MySQL keeps a routine's, view's or
+    /// trigger's creator as its definer, which must outlive the call.
     async fn create_account(
         &mut self,
         admin: &mut Database,
         name: &str,
         lifetime: Duration,
         access: Access,
-    ) -> Result<(Ephemeral, String), SqlError> {
+    ) -> Result<Created, SqlError> {
         let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
         let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
         let password = credentials::random_hex(24);
-        let ephemeral = match self {
-            Server::Postgres(_) => {
-                match access {
-                    Access::Write | Access::Migrate { .. } => {
-                        postgres::create_account(admin, &account, &password, name, expires).await?
-                    }
-                    Access::Read => {
-                        postgres::create_reading_account(admin, &account, &password, name, expires)
-                            .await?
-                    }
-                }
-                Ephemeral {
+        let owner = owner_account(name);
+        let reading = |account: Account| {
+            let mut confinement = Confinement::plain(READ_ONLY_ACCOUNT, Some(account.name.clone()));
+            confinement.ephemeral = Some(account);
+            confinement
+        };
+        let created = match (self, access) {
+            (Server::Postgres(_), Access::Read) => {
+                postgres::create_reading_account(admin, &account, &password, name, expires).await?;
+                let account = Account {
                     name: account,
                     host: String::new(),
-                }
-            }
-            Server::Mysql(conn) => {
-                let privileges = match access {
-                    Access::Write | Access::Migrate { .. } => mysql::Privileges::All,
-                    Access::Read => mysql::Privileges::Read,
                 };
-                mysql::create_account(conn, &account, &password, name, privileges).await?
+                Created::new(reading(account.clone()), account, password)
             }
-            Server::Sqlite(_) => unreachable!("SQLite sessions are confined by the authorizer"),
+            (Server::Postgres(_), Access::Write | Access::Migrate { .. }) => {
+                postgres::create_account(admin, &account, &password, name, expires, &owner).await?;
+                let account = Account {
+                    name: account,
+                    host: String::new(),
+                };
+                let mut confinement =
+                    Confinement::plain("ephemeral-account", Some(account.name.clone()));
+                confinement.ephemeral = Some(account.clone());
+                confinement.owner = Some(owner);
+                Created::new(confinement, account, password)
+            }
+            (Server::Mysql(conn), Access::Read) => {
+                let account =
+                    mysql::create_account(conn, &account, &password, name, mysql::Privileges::Read)
+                        .await?;
+                Created::new(reading(account.clone()), account, password)
+            }
+            (Server::Mysql(conn), Access::Write | Access::Migrate { .. }) => {
+                let account = mysql::unlock_owner(conn, &owner, &password, name).await?;
+                let mut confinement =
+                    Confinement::plain("database-account", Some(account.name.clone()));
+                confinement.owner = Some(owner);
+                let mut created = Created::new(confinement, account.clone(), password);
+                created.locked_after_login = Some(account);
+                created
+            }
+            (Server::Sqlite(_), _) => {
+                unreachable!("SQLite sessions are confined by the authorizer")
+            }
         };
-        Ok((ephemeral, password))
+        Ok(created)
     }
 
     /// Removes accounts that earlier runs created and could not remove (a
@@ -368,7 +599,7 @@ impl Server {
                 let host = mysql::account_host(&merged).await;
                 match host {
                     Ok(host) => {
-                        let account = Ephemeral {
+                        let account = Account {
                             name: user.clone(),
                             host,
                         };
@@ -388,6 +619,26 @@ impl Server {
         })?;
         let database = connect_url(self.provider(), &merged, name).await?;
         confined_project_account(database, user).await
+    }
+}
+
+/// An account made (or unlocked) for a handler's session.
+struct Created {
+    confinement: Confinement,
+    account: Account,
+    password: String,
+    /// The MySQL owner account, locked again once the session has logged in.
+    locked_after_login: Option<Account>,
+}
+
+impl Created {
+    fn new(confinement: Confinement, account: Account, password: String) -> Created {
+        Created {
+            confinement,
+            account,
+            password,
+            locked_after_login: None,
+        }
     }
 }
 
@@ -465,7 +716,7 @@ async fn read_only_session(database: &mut Database) -> Outcome<()> {
 async fn connect_as(
     provider: Provider,
     url: &Url,
-    account: &Ephemeral,
+    account: &Account,
     password: &str,
     name: &str,
 ) -> Outcome<Database> {

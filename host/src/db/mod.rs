@@ -6,6 +6,7 @@
 
 mod credentials;
 pub mod handler_session;
+pub mod leftovers;
 pub mod migration_lock;
 mod mysql;
 mod postgres;
@@ -20,7 +21,8 @@ use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
 pub use credentials::random_hex;
-pub use handler_session::{Access, Confinement, SessionPolicy};
+pub use handler_session::{Access, Check, Confinement, HandlerSession, SessionPolicy};
+pub use leftovers::{Expect, HandlerObject};
 pub use url::ConnectionString;
 
 /// Binds values to a sqlx query of any backend: the one place that maps

@@ -7,6 +7,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlRow};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
+use super::handler_session::Account;
 use super::{CreateError, SqlError, Value};
 use crate::config::Provider;
 use crate::names::quote;
@@ -67,11 +68,28 @@ pub async fn create_database(conn: &mut MySqlConnection, name: &str) -> Result<(
     }
 }
 
+/// Drops the database and its owner account, which held nothing elsewhere.
 pub async fn drop_database(conn: &mut MySqlConnection, name: &str) -> Result<(), SqlError> {
     let statement = format!("DROP DATABASE IF EXISTS {}", quote(Provider::Mysql, name));
     sqlx::raw_sql(AssertSqlSafe(statement))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    let owner = super::handler_session::owner_account(name);
+    let hosts: Vec<String> =
+        sqlx::query_scalar("SELECT CAST(host AS CHAR) FROM mysql.user WHERE user = ?")
+            .bind(&owner)
+            .fetch_all(&mut *conn)
+            .await?;
+    for host in hosts {
+        let account = Account {
+            name: owner.clone(),
+            host,
+        };
+        let drop = format!("DROP USER IF EXISTS {}", account_name(&account));
+        sqlx::raw_sql(AssertSqlSafe(drop))
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 
@@ -124,24 +142,8 @@ pub async fn create_account(
     password: &str,
     name: &str,
     privileges: Privileges,
-) -> Result<super::handler_session::Ephemeral, SqlError> {
-    let (host, version): (String, String) =
-        sqlx::query_as("SELECT SUBSTRING_INDEX(USER(), '@', -1), VERSION()")
-            .fetch_one(&mut *conn)
-            .await?;
-    let ephemeral = super::handler_session::Ephemeral {
-        name: account.to_owned(),
-        host,
-    };
-    let identified = if version.contains("MariaDB") {
-        format!(
-            "IDENTIFIED BY PASSWORD '{}'",
-            super::credentials::mysql_native_hash(password)
-        )
-    } else {
-        // MySQL rewrites the password out of its logs itself.
-        format!("IDENTIFIED BY '{password}'")
-    };
+) -> Result<Account, SqlError> {
+    let (ephemeral, identified) = this_host(conn, account, password).await?;
     let create = format!(
         "CREATE USER {} {identified} WITH MAX_USER_CONNECTIONS 1",
         account_name(&ephemeral)
@@ -156,6 +158,92 @@ pub async fn create_account(
     Ok(ephemeral)
 }
 
+/// `account` at the host this machine connects from, as the server sees
+/// it, and the clause that sets its password: on MariaDB as its hash, so
+/// the password itself never reaches the server's logs (MySQL rewrites it
+/// out of them itself).
+async fn this_host(
+    conn: &mut MySqlConnection,
+    account: &str,
+    password: &str,
+) -> Result<(Account, String), SqlError> {
+    let (host, version): (String, String) =
+        sqlx::query_as("SELECT SUBSTRING_INDEX(USER(), '@', -1), VERSION()")
+            .fetch_one(&mut *conn)
+            .await?;
+    let identified = if version.contains("MariaDB") {
+        format!(
+            "IDENTIFIED BY PASSWORD '{}'",
+            super::credentials::mysql_native_hash(password)
+        )
+    } else {
+        format!("IDENTIFIED BY '{password}'")
+    };
+    let account = Account {
+        name: account.to_owned(),
+        host,
+    };
+    Ok((account, identified))
+}
+
+/// Makes database `name`'s owner account where it is not yet (every
+/// privilege on that database, none elsewhere; locked) and unlocks it with
+/// `password` for one login, which [`lock_owner`] closes again. A named
+/// lock keeps two runs from changing its password between each other's
+/// unlock and login.
+pub async fn unlock_owner(
+    conn: &mut MySqlConnection,
+    owner: &str,
+    password: &str,
+    name: &str,
+) -> Result<Account, SqlError> {
+    let (account, identified) = this_host(conn, owner, password).await?;
+    let acquired: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, 30)")
+        .bind(owner_lock(&account))
+        .fetch_one(&mut *conn)
+        .await?;
+    if acquired != Some(1) {
+        return Err(SqlError::new(format!(
+            "another run held the login of {} for 30 s",
+            account.name
+        )));
+    }
+    let shown = account_name(&account);
+    let unlocked = async {
+        let create = format!("CREATE USER IF NOT EXISTS {shown} {identified} ACCOUNT LOCK");
+        sqlx::raw_sql(AssertSqlSafe(create))
+            .execute(&mut *conn)
+            .await?;
+        grant(conn, &account, name, Privileges::All).await?;
+        let unlock = format!("ALTER USER {shown} {identified} ACCOUNT UNLOCK");
+        sqlx::raw_sql(AssertSqlSafe(unlock))
+            .execute(&mut *conn)
+            .await?;
+        Ok::<_, SqlError>(())
+    }
+    .await;
+    if let Err(err) = unlocked {
+        lock_owner(conn, &account).await;
+        return Err(err);
+    }
+    Ok(account)
+}
+
+/// Locks the owner account again (its sessions go on) and lets other runs
+/// log in as it. Best effort: it is unlocked again only by the next run.
+pub async fn lock_owner(conn: &mut MySqlConnection, account: &Account) {
+    let lock = format!("ALTER USER {} ACCOUNT LOCK", account_name(account));
+    let _ = sqlx::raw_sql(AssertSqlSafe(lock)).execute(&mut *conn).await;
+    let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+        .bind(owner_lock(account))
+        .execute(&mut *conn)
+        .await;
+}
+
+fn owner_lock(account: &Account) -> String {
+    format!("faber-db:{}", account.name)
+}
+
 /// What an account made for a handler may do in its database.
 #[derive(Debug, Clone, Copy)]
 pub enum Privileges {
@@ -167,7 +255,7 @@ pub enum Privileges {
 /// Gives `account` every privilege on database `name`, and on no other.
 pub async fn grant_database(
     conn: &mut MySqlConnection,
-    account: &super::handler_session::Ephemeral,
+    account: &Account,
     name: &str,
 ) -> Result<(), SqlError> {
     grant(conn, account, name, Privileges::All).await
@@ -175,7 +263,7 @@ pub async fn grant_database(
 
 async fn grant(
     conn: &mut MySqlConnection,
-    account: &super::handler_session::Ephemeral,
+    account: &Account,
     name: &str,
     privileges: Privileges,
 ) -> Result<(), SqlError> {
@@ -209,10 +297,7 @@ pub async fn account_host(url: &Url) -> Result<String, SqlError> {
 }
 
 /// Ends the account's connections and drops it (and with it its grants).
-pub async fn remove_account(
-    conn: &mut MySqlConnection,
-    account: &super::handler_session::Ephemeral,
-) -> Result<(), SqlError> {
+pub async fn remove_account(conn: &mut MySqlConnection, account: &Account) -> Result<(), SqlError> {
     let sessions: Vec<i64> = sqlx::query_scalar(
         "SELECT CAST(id AS SIGNED) FROM information_schema.processlist WHERE user = ?",
     )
@@ -246,7 +331,7 @@ pub async fn sweep_accounts(
     .fetch_all(&mut *conn)
     .await?;
     for (name, host) in accounts.into_iter().filter(|(name, _)| expired(name)) {
-        remove_account(conn, &super::handler_session::Ephemeral { name, host }).await?;
+        remove_account(conn, &Account { name, host }).await?;
     }
     Ok(())
 }
@@ -269,7 +354,7 @@ pub async fn account_privileges(conn: &mut MySqlConnection) -> Result<Vec<String
 }
 
 /// `'user'@'host'`, each part a quoted string literal.
-fn account_name(account: &super::handler_session::Ephemeral) -> String {
+fn account_name(account: &Account) -> String {
     let literal = |text: &str| format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"));
     format!("{}@{}", literal(&account.name), literal(&account.host))
 }

@@ -49,14 +49,23 @@ pub async fn create_database(conn: &mut PgConnection, name: &str) -> Result<(), 
     }
 }
 
+/// Drops the database and its owner role, which held nothing elsewhere.
 pub async fn drop_database(conn: &mut PgConnection, name: &str) -> Result<(), SqlError> {
     let statement = format!(
         "DROP DATABASE IF EXISTS {}",
         quote(Provider::Postgresql, name)
     );
     sqlx::raw_sql(AssertSqlSafe(statement))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    let owner = format!(
+        "DROP ROLE IF EXISTS {}",
+        quote(
+            Provider::Postgresql,
+            &super::handler_session::owner_account(name)
+        )
+    );
+    sqlx::raw_sql(AssertSqlSafe(owner)).execute(conn).await?;
     Ok(())
 }
 
@@ -147,20 +156,41 @@ pub(super) const NO_FLUSH: &str = "SET LOCAL synchronous_commit = off";
 /// a password that stops working at `expires` (seconds since the epoch).
 /// `admin` is a session in `name`: roles and database grants belong to the
 /// whole server, so the role and all its grants are made there, in one
-/// transaction that leaves nothing behind if any part is refused.
+/// transaction that leaves nothing behind if any part is refused. The
+/// database's `owner` role is made too, where it is not yet, and lends the
+/// role what it owns for the call.
 pub async fn create_account(
     admin: &mut super::Database,
     account: &str,
     password: &str,
     name: &str,
     expires: u64,
+    owner: &str,
 ) -> Result<(), SqlError> {
     let create = format!(
-        "{}; {}",
+        "{}; {}; {}",
         new_role(account, password, name, expires, Grants::Write)?,
-        lend_objects(account)
+        owner_role(owner, name)?,
+        lend_objects(account, owner)
     );
     admin.execute(&create, &[]).await.map(drop)
+}
+
+/// The database's owner role, made where it is not yet: `NOLOGIN`, no
+/// attribute, member of no role, the use of database `name` only. The
+/// connection's user becomes a member, so that it (and Prisma's CLI with
+/// the same URL) may alter and drop what the role owns.
+fn owner_role(owner: &str, name: &str) -> Result<String, SqlError> {
+    let role = quote(Provider::Postgresql, owner);
+    let literal = owner.replace('\'', "''");
+    Ok(format!(
+        "DO $owner$ BEGIN \
+           IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = '{literal}') THEN \
+             CREATE ROLE {role} NOLOGIN NOINHERIT; \
+           END IF; END $owner$; \
+         GRANT {role} TO CURRENT_USER; {}",
+        database_grants(owner, name, Grants::Write)?
+    ))
 }
 
 /// The statements that make `account` and give it `grants` in database
@@ -241,18 +271,20 @@ pub async fn create_reading_account(
 /// The SQLSTATE of [`create_reading_account`]'s refusal (a class of its own).
 pub const MAY_CREATE: &str = "FDB01";
 
-/// Hands the role, for the call, what the connection's user owns in this
-/// database's own schemas (schemas, tables, views, sequences, types,
-/// routines; not what an extension owns): a migration alters and drops what
-/// earlier migrations created, and PostgreSQL lets only an owner do that.
-/// Nothing outside the database moves; [`remove_account`] (or the sweep,
-/// after a killed run) gives it all back with REASSIGN OWNED. SECURITY
-/// DEFINER routines stay with their owner: handing them back would make
-/// them SECURITY INVOKER (see [`hand_over`]).
-fn lend_objects(account: &str) -> String {
+/// Hands the role, for the call, what the database's owner role owns and
+/// what the connection's user owns in this database's own schemas
+/// (schemas, tables, views, sequences, types, routines; not what an
+/// extension owns): a migration alters and drops what earlier migrations
+/// created, and PostgreSQL lets only an owner do that. Nothing outside the
+/// database moves; [`remove_account`] (or the sweep, after a killed run)
+/// passes it all to the owner role with REASSIGN OWNED, so the user's
+/// objects join the role's. The user's SECURITY DEFINER routines stay with
+/// it: they may rely on its privileges, which the owner role lacks.
+fn lend_objects(account: &str, owner: &str) -> String {
     let literal = account.replace('\'', "''");
     format!(
-        "DO $lend$ DECLARE r record; me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); \
+        "REASSIGN OWNED BY {} TO {}; \
+         DO $lend$ DECLARE r record; me oid := (SELECT oid FROM pg_roles WHERE rolname = current_user); \
          BEGIN \
            FOR r IN SELECT n.nspname FROM pg_namespace n WHERE n.nspowner = me \
              AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' LOOP \
@@ -284,7 +316,9 @@ fn lend_objects(account: &str) -> String {
                AND d.objid = p.oid AND d.deptype = 'e') LOOP \
              EXECUTE format('ALTER ROUTINE %s OWNER TO %I', r.object, '{literal}'); \
            END LOOP; \
-         END $lend$"
+         END $lend$",
+        quote(Provider::Postgresql, owner),
+        quote(Provider::Postgresql, account)
     )
 }
 
@@ -356,69 +390,48 @@ enum Grants {
 
 /// Ends the role's sessions, revokes its grants (DROP OWNED covers the
 /// database's own grant too) and drops it, in one transaction. Given `admin`
-/// (a session in the database, which is kept), what the role created there
-/// passes to the connection's user first (see [`hand_over`]); without it, on
-/// `conn`. Returns the routines made SECURITY INVOKER on the way.
+/// (a session in the database, which is kept) and the database's `owner`
+/// role, what the role owns there passes to the owner role first; without
+/// them, on `conn`, the role's database is gone or it owned nothing.
 pub async fn remove_account(
     conn: &mut PgConnection,
     admin: Option<&mut super::Database>,
     account: &str,
-    owns_nothing: bool,
-) -> Result<Vec<String>, SqlError> {
+    owner: Option<&str>,
+) -> Result<(), SqlError> {
     let role = quote(Provider::Postgresql, account);
     let literal = account.replace('\'', "''");
     let terminate = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
-    let (session, handed_over, routines) = match admin {
-        // A reading account could create nothing: DROP OWNED only revokes
-        // its grants in the database.
-        Some(super::Database::Postgres(admin)) if owns_nothing => {
-            (admin, String::new(), Vec::new())
-        }
-        Some(super::Database::Postgres(admin)) => {
-            let (statements, routines) = hand_over(admin, account).await?;
-            (admin, statements, routines)
-        }
-        _ => (conn, String::new(), Vec::new()),
+    let (session, handed_over) = match (admin, owner) {
+        (Some(super::Database::Postgres(admin)), Some(owner)) => (admin, hand_over(account, owner)),
+        (Some(super::Database::Postgres(admin)), None) => (admin, String::new()),
+        _ => (conn, String::new()),
     };
     let statement =
         format!("{terminate}; {NO_FLUSH}; {handed_over} DROP OWNED BY {role}; DROP ROLE {role}");
     sqlx::raw_sql(AssertSqlSafe(statement))
         .execute(session)
         .await?;
-    Ok(routines)
+    Ok(())
 }
 
-/// The statements that pass what `account` owns in the session's database
-/// to the session's user, and the routines they make SECURITY INVOKER: a
-/// SECURITY DEFINER routine would otherwise run with that user's privileges
-/// for anyone allowed to call it, which is everyone unless revoked.
-async fn hand_over(
-    session: &mut PgConnection,
-    account: &str,
-) -> Result<(String, Vec<String>), SqlError> {
-    let routines: Vec<String> = sqlx::query_scalar(
-        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_roles r ON r.oid = p.proowner \
-         WHERE r.rolname = $1 AND p.prosecdef ORDER BY 1",
+/// The statement that passes what `account` owns in the session's
+/// database to the database's `owner` role: a SECURITY DEFINER routine the
+/// handler made then runs with the owner role's privileges, which reach no
+/// further than the database.
+fn hand_over(account: &str, owner: &str) -> String {
+    format!(
+        "REASSIGN OWNED BY {} TO {};",
+        quote(Provider::Postgresql, account),
+        quote(Provider::Postgresql, owner)
     )
-    .bind(account)
-    .fetch_all(&mut *session)
-    .await?;
-    let mut statements: String = routines
-        .iter()
-        .map(|routine| format!("ALTER ROUTINE {routine} SECURITY INVOKER; "))
-        .collect();
-    statements.push_str(&format!(
-        "REASSIGN OWNED BY {} TO CURRENT_USER;",
-        quote(Provider::Postgresql, account)
-    ));
-    Ok((statements, routines))
 }
 
 /// Drops the expired roles of faber-db's naming. A role that still owns
 /// objects in a database (its run was killed mid-call) has them passed to
-/// the connection's user there first.
+/// that database's owner role first.
 pub async fn sweep_accounts(
     conn: &mut PgConnection,
     url: &Url,
@@ -450,9 +463,12 @@ pub async fn sweep_accounts(
             if let Ok(mut other) =
                 PgConnection::connect(super::driver_url(&other_url).as_str()).await
             {
-                if let Ok((handed_over, _)) = hand_over(&mut other, role).await {
+                // The owner role is made here if the run was killed before.
+                let owner = super::handler_session::owner_account(&database);
+                if let Ok(made) = owner_role(&owner, &database) {
                     let statement = format!(
-                        "{handed_over} DROP OWNED BY {}",
+                        "{NO_FLUSH}; {made}; {} DROP OWNED BY {}",
+                        hand_over(role, &owner),
                         quote(Provider::Postgresql, role)
                     );
                     let _ = sqlx::raw_sql(AssertSqlSafe(statement))
@@ -462,7 +478,7 @@ pub async fn sweep_accounts(
                 let _ = other.close().await;
             }
         }
-        remove_account(conn, None, role, false).await?;
+        remove_account(conn, None, role, None).await?;
     }
     Ok(())
 }

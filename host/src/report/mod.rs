@@ -8,7 +8,7 @@ pub mod style;
 use serde::Serialize;
 
 use crate::config::{Hosting, Provider};
-use crate::db::Confinement;
+use crate::db::{Confinement, HandlerObject};
 use crate::runtime::{LoadedComponent, SqlTally};
 use crate::workflow::steps::StepRecord;
 
@@ -97,6 +97,8 @@ pub struct InitResult {
     pub pending_migrations: Vec<String>,
     /// How the handler's SQL session was confined.
     pub handler_session: Option<Confinement>,
+    /// What the handler created in the database (kind, name).
+    pub handler_objects: Vec<HandlerObject>,
     /// The handler's statements: sent, refused by faber-db, denied by the database.
     pub handler_sql: Option<SqlTally>,
     /// What the user should know although the run succeeded.

@@ -427,11 +427,12 @@ async fn read_tracking(
     env: &mut EnvironmentStatus,
 ) -> Result<wit::TrackingState, Stop> {
     let error = |failure: Failure| (EnvironmentState::Error, failure);
-    let (database, confinement) = server
+    let mut session = server
         .open_handler_session(admin, target, name, policy, context.lifetime, Access::Read)
         .await
         .map_err(error)?;
-    env.handler_session = Some(confinement.clone());
+    env.handler_session = Some(session.confinement().clone());
+    let account = session.confinement().account.clone().unwrap_or_default();
     let request = tracking_request(&context.config, name);
     let grant = Grant {
         directory: Some((
@@ -439,25 +440,19 @@ async fn read_tracking(
             GUEST_MIGRATIONS_DIR.to_owned(),
         )),
         directory_read_only: true,
-        database: Some(database),
+        database: session.lend(),
         ..Grant::default()
     };
     let (returned, outcome) = context.tool.read_state(grant, &request).await;
-    if let Some(database) = returned.database {
-        database.close().await;
-    }
+    session.take_back(returned.database);
     // In the database: the account's grants there are revoked with it.
-    if let Err(err) = server
-        .remove_handler_account(Some(admin), &confinement)
-        .await
-    {
+    if let Err(failure) = session.close(server, Some(admin), None).await {
         crate::logging::emit(
             crate::logging::Level::Warn,
             "faber-db",
             &format!(
-                "the handler's read-only account {} was not removed ({}); a later run removes it once it expires",
-                confinement.account.as_deref().unwrap_or_default(),
-                err.message
+                "the handler's read-only account {account} was not removed ({}); a later run removes it once it expires",
+                failure.error
             ),
         );
     }

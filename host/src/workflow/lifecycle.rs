@@ -33,7 +33,10 @@ use crate::commands::output::Done;
 use crate::components;
 use crate::config::{self, Config, Provider};
 use crate::db::migration_lock::{self, Lock};
-use crate::db::{Access, Confinement, ConnectionString, Database, Server};
+use crate::db::{
+    Access, Check, Confinement, ConnectionString, Database, Expect, HandlerObject, HandlerSession,
+    Server,
+};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, Status};
@@ -83,6 +86,8 @@ pub struct MigrateResult {
     pub lock: Option<String>,
     pub handler: Option<HandlerRef>,
     pub handler_session: Option<Confinement>,
+    /// What the handler created in the database during the run.
+    pub handler_objects: Vec<HandlerObject>,
     pub handler_sql: SqlTally,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
@@ -136,8 +141,7 @@ struct Run {
     /// handler's account may own, checks what the handler reports.
     admin: Option<Database>,
     /// The handler's confined session, handed from call to call.
-    handler_db: Option<Database>,
-    confinement: Option<Confinement>,
+    handler: Option<HandlerSession>,
 }
 
 /// The environment, settled.
@@ -186,8 +190,7 @@ impl Run {
             logs_plugin: None,
             server: None,
             admin: None,
-            handler_db: None,
-            confinement: None,
+            handler: None,
         }
     }
 
@@ -458,7 +461,7 @@ impl Run {
                 .map_err(|err| super::schema_failure(target, err))?;
             Access::Migrate { lock_timeout }
         };
-        let (database, confinement) = server
+        let session = server
             .open_handler_session(admin, target, name, &policy, lifetime, access)
             .await?;
         if !self.options.dry_run {
@@ -468,12 +471,12 @@ impl Run {
                 .map_or_else(|| migration_lock::SQLITE_FILE.to_owned(), Lock::describe);
             self.result.lock = Some(lock);
         }
+        let confinement = session.confinement();
         if let Some(warning) = &confinement.warning {
             self.result.warnings.push(warning.clone());
         }
         self.result.handler_session = Some(confinement.clone());
-        self.confinement = Some(confinement);
-        self.handler_db = Some(database);
+        self.handler = Some(session);
         Ok(())
     }
 
@@ -486,13 +489,15 @@ impl Run {
                 GUEST_MIGRATIONS_DIR.to_owned(),
             )),
             directory_read_only: true,
-            database: self.handler_db.take(),
+            database: self.handler.as_mut().and_then(HandlerSession::lend),
             ..Grant::default()
         }
     }
 
     fn take_back(&mut self, returned: crate::runtime::Returned) {
-        self.handler_db = returned.database;
+        if let Some(session) = self.handler.as_mut() {
+            session.take_back(returned.database);
+        }
         let sql = &mut self.result.handler_sql;
         sql.statements += returned.sql.statements;
         sql.refused += returned.sql.refused;
@@ -563,8 +568,8 @@ impl Run {
     async fn verify_applied(&mut self) -> Result<(), Failure> {
         // The handler's work is done. On SQLite its session holds the
         // file's lock, which would lock out the host's own.
-        if let Some(database) = self.handler_db.take() {
-            database.close().await;
+        if let (Some(session), Some(server)) = (self.handler.as_mut(), self.server.as_mut()) {
+            session.disconnect(server).await;
         }
         if self.result.applied.is_empty() {
             return Ok(());
@@ -604,27 +609,26 @@ impl Run {
         }
     }
 
-    /// Releases what the run holds (the handler's account gives back what it
-    /// owns; closing the host's session releases the lock), logs the
-    /// operation and builds the report.
+    /// Releases what the run holds (the handler's session ends and what
+    /// it left is checked; closing the host's session releases the lock),
+    /// logs the operation and builds the report.
     async fn finish(mut self, outcome: Result<Finished, Stop>) -> Done<MigrateResult> {
-        if let Some(database) = self.handler_db.take() {
-            database.close().await;
-        }
         let mut outcome = outcome;
-        if let (Some(confinement), Some(server)) = (self.confinement.take(), self.server.as_mut())
-            && let Err(err) = server
-                .remove_handler_account(self.admin.as_mut(), &confinement)
+        if let (Some(session), Some(server)) = (self.handler.take(), self.server.as_mut()) {
+            let table = self.result.tracking_table.clone().unwrap_or_default();
+            let check = Check {
+                table: &table,
+                expect: Expect::Migrated,
+            };
+            match session
+                .close(server, self.admin.as_mut(), Some(check))
                 .await
-        {
-            let failure = Failure::new("Cannot remove the handler's database account")
-                .cause(err.message)
-                .help(format!(
-                    "Remove it by hand: {}",
-                    confinement.account.as_deref().unwrap_or_default()
-                ));
-            if outcome.is_ok() {
-                outcome = Err(Stop::Failed(failure));
+            {
+                Ok(objects) => self.result.handler_objects = objects,
+                // The first failure is the one to report: a later one
+                // follows from it.
+                Err(failure) if outcome.is_ok() => outcome = Err(Stop::Failed(failure)),
+                Err(_) => {}
             }
         }
         if let Some(admin) = self.admin.take() {

@@ -34,7 +34,7 @@ use undo::Undo;
 
 use crate::components;
 use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
-use crate::db::{Access, ConnectionString, CreateError, Database, Server};
+use crate::db::{Access, Check, ConnectionString, CreateError, Database, Expect, Server};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, InitResult, Report};
@@ -940,15 +940,16 @@ impl Init {
             mark_in_progress(admin, name).await?;
         }
         let lifetime = Limits::from_config(&project.config.sandbox).timeout;
-        let (mut database, confinement) = server
+        let mut session = server
             .open_handler_session(admin, target, name, &policy, lifetime, Access::Write)
             .await?;
-        self.undo.handler_backend = database.backend_id().await;
+        let confinement = session.confinement().clone();
         if let Some(warning) = &confinement.warning {
             self.result.warnings.push(warning.clone());
         }
-        self.result.handler_session = Some(confinement.clone());
-        self.undo.confinement = Some(confinement);
+        self.result.handler_session = Some(confinement);
+        let database = session.lend();
+        self.undo.handler = Some(session);
 
         let request = wit::InitializeRequest {
             provider: project.config.database.provider,
@@ -958,7 +959,7 @@ impl Init {
         };
         let grant = Grant {
             directory: Some((folder.path.clone(), GUEST_MIGRATIONS_DIR.to_owned())),
-            database: Some(database),
+            database,
             ..Grant::default()
         };
         let (returned, outcome) = tool.initialize_schema(grant, &request).await;
@@ -966,17 +967,19 @@ impl Init {
         // After a failure the session may be mid-statement: leave it to the
         // server to end (see `Undo::run`) rather than wait on it here.
         let outcome = outcome.map_err(components::failure)?;
-        if let Some(database) = returned.database {
-            database.close().await;
-        }
+        let session = self.undo.handler.as_mut().expect("opened above");
+        session.take_back(returned.database);
         let removed_links = folder.audit()?;
         // The disk and the server work at the same time: the files are
         // synced while the account is removed and the claims are checked.
         let durable = folder.persist(&outcome.files_written);
         self.result.warnings.extend(removed_links);
-        if let Some(confinement) = self.undo.confinement.take() {
-            let warnings = undo::release_account(server, Some(admin), &confinement).await?;
-            self.result.warnings.extend(warnings);
+        if let Some(session) = self.undo.handler.take() {
+            let check = Check {
+                table: &outcome.tracking_table,
+                expect: Expect::Initialized,
+            };
+            self.result.handler_objects = session.close(server, Some(admin), Some(check)).await?;
         }
         claims::verify(admin, folder, &outcome).await?;
         durable.await.map_err(|err| {

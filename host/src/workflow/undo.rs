@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::migrations::{MigrationsFolder, ProjectLock};
-use crate::db::{Confinement, ConnectionString, Database, Server};
-use crate::failure::{Failure, Outcome};
+use crate::db::{ConnectionString, HandlerSession, Server};
+use crate::failure::Outcome;
 
 #[derive(Default)]
 pub(super) struct Undo {
@@ -15,13 +15,10 @@ pub(super) struct Undo {
     /// The database was created by this run: cleanup drops it.
     pub created_database: bool,
     /// The database was resumed or adopted: kept, but what the handler's
-    /// account made in it passes to the connection's user.
+    /// account made in it passes to the database's owner role.
     pub resumed_database: bool,
-    /// The handler's session, ended by the server if cleanup needs it gone.
-    pub handler_backend: Option<i64>,
-    /// The handler's confinement while its account (if the host made one)
-    /// still exists.
-    pub confinement: Option<Confinement>,
+    /// The handler's session while it (or its account) still exists.
+    pub handler: Option<HandlerSession>,
     /// The migrations folder, which knows the files this run wrote.
     pub folder: Option<MigrationsFolder>,
 }
@@ -56,9 +53,9 @@ impl Undo {
     ) -> Cleanup {
         let mut done = Vec::new();
         let mut dropped_database = false;
-        if let Some(backend) = self.handler_backend {
-            // Ignored: the session may have ended already.
-            let _ = server.terminate(backend).await;
+        if let Some(session) = self.handler.as_mut() {
+            // Before the drop: a database in use cannot be dropped.
+            session.disconnect(server).await;
         }
         if self.created_database {
             match server.drop_database(target, name).await {
@@ -72,17 +69,17 @@ impl Undo {
                 )),
             }
         }
-        if let Some(confinement) = self.confinement.take()
-            && let Some(account) = confinement.ephemeral_account().map(str::to_owned)
+        if let Some(session) = self.handler.take()
+            && let Some(account) = session.confinement().ephemeral_account().map(str::to_owned)
         {
             // Where the database is kept, what the account created in it
-            // passes to the connection's user before the account goes.
+            // passes to the database's owner role before the account goes.
             let kept = (self.created_database && !dropped_database) || self.resumed_database;
             let mut admin = match kept {
                 true => server.open(target, name).await.ok(),
                 false => None,
             };
-            match release_account(server, admin.as_mut(), &confinement).await {
+            match session.close(server, admin.as_mut(), None).await {
                 Ok(_) => done.push(format!(
                     "removed the handler's database account {account} (created by this run)"
                 )),
@@ -100,33 +97,4 @@ impl Undo {
             dropped_database,
         }
     }
-}
-
-/// Removes the account made for the handler's session, passing what it
-/// created to the connection's user where the database is kept (`admin`);
-/// yields warnings about what had to change on the way.
-pub(super) async fn release_account(
-    server: &mut Server,
-    admin: Option<&mut Database>,
-    confinement: &Confinement,
-) -> Outcome<Vec<String>> {
-    let invoker = server
-        .remove_handler_account(admin, confinement)
-        .await
-        .map_err(|err| {
-            Failure::new("Cannot remove the handler's database account")
-                .cause(err.message)
-                .help(format!(
-                    "Remove it by hand: {}",
-                    confinement.account.as_deref().unwrap_or_default()
-                ))
-        })?;
-    Ok(invoker
-        .into_iter()
-        .map(|routine| {
-            format!(
-                "the handler created {routine} as SECURITY DEFINER; it is now SECURITY INVOKER, since it would otherwise run with the connection's privileges for anyone who may call it (re-create it with your own account if it must be a definer)"
-            )
-        })
-        .collect())
 }

@@ -123,6 +123,13 @@ impl Project {
         self.path().join("prisma/migrations")
     }
 
+    /// Writes migration `<name>/migration.sql` into the migrations folder.
+    pub fn write_migration(&self, name: &str, sql: &str) {
+        let dir = self.migrations().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("migration.sql"), sql).unwrap();
+    }
+
     /// The migration folders (not files) in the migrations directory.
     pub fn migration_dirs(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.migrations()) else {
@@ -170,13 +177,27 @@ impl Project {
 /// A project whose migration tool is the hostile fixture, added as a third
 /// party's handler would be.
 pub fn hostile_project(provider: &str, sandbox: Value) -> Project {
+    third_party_project(provider, "hostile-handler", sandbox)
+}
+
+/// A project whose migration tool is the hostile migrator (contract 0.3.0:
+/// `init` and `migrate`), added as a third party's handler would be. It
+/// runs what a test leaves in the migrations folder's `attack-init.sql` and
+/// `attack-migrate.sql`.
+pub fn hostile_migrator_project(provider: &str) -> Project {
+    third_party_project(provider, "hostile-migrator", serde_json::json!({}))
+}
+
+/// A project whose migration tool is the fixture component `handler` (its
+/// crate and its handler name alike), added with `handler add`.
+fn third_party_project(provider: &str, handler: &str, sandbox: Value) -> Project {
     let project = Project::with_config(&serde_json::json!({
-        "database": {"provider": provider, "migration_tool": "hostile-handler"},
+        "database": {"provider": provider, "migration_tool": handler},
         "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
         "sandbox": sandbox,
         "integration": {"logs_plugin": "fractary-logs"},
     }));
-    let wasm = component("hostile-handler");
+    let wasm = component(handler);
     project
         .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
         .assert_success();

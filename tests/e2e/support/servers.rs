@@ -113,7 +113,7 @@ impl Target {
                 psql.arg(format!("{}/{}", self.server.base_url(), self.name));
                 psql
             }
-            Server::Mysql => mysql_command(Some(&self.name)),
+            Server::Mysql => mysql_command(Some(&self.name), None),
             Server::Sqlite => {
                 let mut sqlite3 = Command::new("sqlite3");
                 sqlite3.arg(self.file());
@@ -189,44 +189,76 @@ pub fn server_query(server: Server, sql: &str) -> Vec<String> {
 /// A statement through the server's own client, on `database` or on the
 /// maintenance database.
 fn run_sql(server: Server, database: Option<&str>, sql: &str) -> Vec<String> {
-    let mut command = match server {
+    run_client(&mut sql_command(server, database, None, sql), sql)
+}
+
+/// A statement that may fail, on `database` (else the maintenance
+/// database) as `user` (else the URL's; the test servers trust loopback,
+/// so no password is needed): its rows, or what the client said. For
+/// statements a test expects to be refused, and for cleaning up while a
+/// test is failing, when a second panic would abort the run.
+pub fn try_query(
+    server: Server,
+    database: Option<&str>,
+    user: Option<&str>,
+    sql: &str,
+) -> Result<Vec<String>, String> {
+    attempt(&mut sql_command(server, database, user, sql))
+}
+
+fn sql_command(server: Server, database: Option<&str>, user: Option<&str>, sql: &str) -> Command {
+    match server {
         Server::Postgres => {
-            let url = format!("{}/{}", server.base_url(), database.unwrap_or("postgres"));
+            let mut url = url::Url::parse(&format!(
+                "{}/{}",
+                server.base_url(),
+                database.unwrap_or("postgres")
+            ))
+            .unwrap();
+            if let Some(user) = user {
+                url.set_username(user).unwrap();
+                url.set_password(None).unwrap();
+            }
             let mut psql = Command::new("psql");
-            psql.args([&url, "-v", "ON_ERROR_STOP=1", "-tAF|", "-c", sql]);
+            psql.args([url.as_str(), "-v", "ON_ERROR_STOP=1", "-tAF|", "-c", sql]);
             psql
         }
         Server::Mysql => {
-            let mut mysql = mysql_command(database);
+            let mut mysql = mysql_command(database, user);
             mysql.args(["-e", sql]);
             mysql
         }
         Server::Sqlite => unreachable!("SQLite has no server"),
-    };
-    run_client(&mut command, sql)
+    }
 }
 
 fn run_client(command: &mut Command, sql: &str) -> Vec<String> {
+    attempt(command).unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
+/// The client's rows, or its error output.
+fn attempt(command: &mut Command) -> Result<Vec<String>, String> {
     let output = command
         .output()
         .expect("the database's command-line client runs");
-    assert!(
-        output.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    lines(&output.stdout)
+    if output.status.success() {
+        Ok(lines(&output.stdout))
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
 }
 
-fn mysql_command(database: Option<&str>) -> Command {
+/// The `mysql` client on `database` as `user` (else the URL's user, with
+/// its password).
+fn mysql_command(database: Option<&str>, user: Option<&str>) -> Command {
     let url = url::Url::parse(&Server::Mysql.base_url()).unwrap();
     let mut command = Command::new("mysql");
     command
         .arg(format!("-h{}", url.host_str().unwrap_or("127.0.0.1")))
         .arg(format!("-P{}", url.port().unwrap_or(3306)))
-        .arg(format!("-u{}", url.username()))
+        .arg(format!("-u{}", user.unwrap_or(url.username())))
         .args(["-N", "-B", "--protocol=TCP"]);
-    if let Some(password) = url.password() {
+    if let Some(password) = url.password().filter(|_| user.is_none()) {
         command.arg(format!("-p{password}"));
     }
     if let Some(database) = database {

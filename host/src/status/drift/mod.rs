@@ -198,35 +198,26 @@ async fn replay_in(
             Access::Write,
         )
         .await;
-    let (mut database, confinement) = match opened {
-        Ok(opened) => opened,
+    let mut session = match opened {
+        Ok(session) => session,
         Err(failure) => {
             admin.close().await;
             return Err(shown(failure));
         }
     };
-    let backend = database.backend_id().await;
+    let database = session.lend().expect("a new session holds its connection");
     let (returned, applying) = apply_all(replay, database, scratch, applied).await;
-    match returned {
-        Some(database) => database.close().await,
-        // Lost in a failed call, perhaps mid-statement: the server ends it.
-        None => {
-            if let Some(backend) = backend {
-                let _ = server.terminate(backend).await;
-            }
-        }
-    }
-    let removed = server
-        .remove_handler_account(Some(&mut admin), &confinement)
-        .await;
+    session.take_back(returned);
+    // The scratch database is dropped after: nothing in it outlives the
+    // replay, so there is nothing to check.
+    let removed = session.close(server, Some(&mut admin), None).await;
     let outcome = match (applying, removed) {
         (Ok(()), Ok(_)) => introspect::schema(&mut admin)
             .await
             .map_err(|err| format!("cannot read the replayed schema: {}", err.message)),
         (Err(reason), _) => Err(reason),
-        (Ok(()), Err(err)) => Err(format!(
-            "cannot remove the handler's account from the temporary database: {}",
-            err.message
+        (Ok(()), Err(failure)) => Err(format!(
+            "cannot remove the handler's account from the temporary database: {failure}"
         )),
     };
     admin.close().await;
