@@ -9,7 +9,10 @@ Measures, as medians over repeated runs on this machine:
      that initializes a database, in one small program; also through psql),
      and the equal-work one (every statement, connection and file `init`
      makes, in one small program);
-  3. the component's own costs (host/examples/component_costs.rs);
+  3. the component's own costs (host/examples/component_costs.rs), and the
+     check of what a handler left in its database (host/examples/
+     leftovers_cost.rs: the catalog read before and after, on a database
+     holding only a tracking table and on one with 100 migrations' objects);
   4. growth: 1, 10 and 100 inits in sequence, and a project whose migrations
      folder holds 1000 migrations;
   5. the peak resident memory of an init process;
@@ -256,6 +259,11 @@ class Bench:
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out)
 
+    def leftover_costs(self):
+        out = subprocess.run([self.examples / "leftovers_cost", PG, str(self.args.rounds)],
+                             check=True, capture_output=True, text=True).stdout
+        return json.loads(out)
+
     def sequence(self, project, count):
         """Total seconds for `count` inits in a row, one project, warm cache."""
         project.reset()
@@ -454,6 +462,7 @@ def main():
             project = bench.migrate_project(count)
             migrate_growth[count] = [bench.migrate_round(project)[0] for _ in range(growth_rounds)]
         costs = bench.component_costs()
+        leftovers = bench.leftover_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
         prisma = bench.prisma_deploy(min(args.rounds, 5))
         if prisma is not None:
@@ -532,6 +541,10 @@ def main():
         (f"component: load from cache (median of {n})", f"{costs['load_cached']:.2f} ms", ""),
         (f"component: link + pre-instantiate (median of {n})", f"{costs['link']:.2f} ms", ""),
         (f"component: instantiate + one call (median of {n})", f"{costs['instantiate_and_call']:.2f} ms", ""),
+        (f"check of what the handler left (catalog read before and after), PostgreSQL, tracking table only (median of {n})",
+         f"{leftovers['fresh']:.2f} ms", "once per command"),
+        (f"check of what the handler left, PostgreSQL, with 100 tables, indexes, functions and triggers (median of {n})",
+         f"{leftovers['grown']:.2f} ms", "once per command"),
         *[(f"{count} init(s) in sequence, PostgreSQL (total)", ms(total), f"{ms(total / count)} each")
           for count, total in sequences.items()],
         (f"init with {folder_size} migrations in the folder, SQLite (median of {n})", ms(median["large_folder"]),
@@ -549,7 +562,7 @@ def main():
     if args.raw:
         raw = {"machine": machine(), "profile": args.profile, "rounds": args.rounds,
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": samples,
-               "component_ms": costs, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
+               "component_ms": costs, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
                "migrate_growth_seconds": migrate_growth}
         args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 

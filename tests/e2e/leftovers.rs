@@ -753,3 +753,76 @@ fn a_legitimate_migration_with_trigger_view_and_definer_keeps_working() {
         a_legitimate_migration_keeps_working(server);
     }
 }
+
+/// Functions and an operator made in the database outside faber-db (by
+/// hand, or a tool run before it), each named like a built-in that the
+/// host's own statements call (granting a reading account, lending
+/// objects, comparing names) and taking argument types those calls match
+/// better than the built-in's: on a session that could see them, the
+/// superuser would run the payload.
+fn pg_host_bait() -> Vec<String> {
+    let payload = "BEGIN PERFORM hostile_run(); RETURN true; END";
+    vec![
+        format!(
+            "CREATE FUNCTION public.has_database_privilege(text, name, text) RETURNS boolean \
+             LANGUAGE plpgsql AS $${payload}$$"
+        ),
+        format!(
+            "CREATE FUNCTION public.has_schema_privilege(text, oid, varchar) RETURNS boolean \
+             LANGUAGE plpgsql AS $${payload}$$"
+        ),
+        "CREATE FUNCTION public.format(text, name, text) RETURNS text LANGUAGE plpgsql \
+         AS $$ BEGIN PERFORM hostile_run(); RETURN pg_catalog.format($1, $2, $3); END $$"
+            .into(),
+        format!(
+            "CREATE FUNCTION hostile_name_eq(name, varchar) RETURNS boolean LANGUAGE plpgsql \
+             AS $${payload}$$"
+        ),
+        "CREATE OPERATOR public.= (LEFTARG = name, RIGHTARG = varchar, FUNCTION = hostile_name_eq)"
+            .into(),
+    ]
+}
+
+/// The host's own sessions in a database resolve names in `pg_catalog`
+/// only: with functions and an operator someone else left there, named
+/// like built-ins the host calls, `status` reads the database and
+/// `migrate` refuses to go on (naming them, leaving them: faber-db did not
+/// make them), and neither ever runs them.
+#[test]
+fn the_hosts_own_session_never_calls_a_shadowing_function() {
+    let tripwire = Tripwire::new();
+    let m = Migrating::new(Server::Postgres, "dev");
+    let _owned = Owned::new(&m.target);
+    // A schema of the connection's user, so that lending objects to the
+    // handler's account formats a statement for it.
+    m.target.query("CREATE SCHEMA app_data");
+    let planted: Vec<String> = std::iter::once(pg_payload(&tripwire.file()))
+        .chain(pg_host_bait())
+        .collect();
+    for statement in &planted {
+        m.target.query(statement);
+    }
+
+    let status = m.run(&["status", "dev", "--json"]);
+    assert_eq!(status.code, 0, "{}", status.stdout);
+    tripwire.assert_untouched("status");
+
+    m.write("20990101000000_t", "CREATE TABLE t (id INTEGER);\n");
+    let run = m.run(&["migrate", "dev", "--json"]);
+    let report = assert_refused(&run, None, &["public.format(text,name,text)", "operator"]);
+    assert!(
+        report["recovery"]["suggestions"]
+            .to_string()
+            .contains("DROP ROUTINE IF EXISTS public.format(text,name,text)"),
+        "{report}"
+    );
+    tripwire.assert_untouched("migrate");
+    assert_eq!(
+        m.target.query(
+            "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = 'public' AND p.proname IN ('format', 'has_database_privilege')"
+        ),
+        ["2"],
+        "what faber-db did not make stays"
+    );
+}

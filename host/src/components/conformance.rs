@@ -406,6 +406,7 @@ struct Session {
     server: Server,
     admin: Database,
     handler: HandlerSession,
+    target: ConnectionString,
 }
 
 impl Session {
@@ -421,6 +422,7 @@ impl Session {
         self.handler.take_back(returned.database);
         let table = result.as_ref().ok().and_then(initialized);
         let check = table.as_deref().map(|table| crate::db::Check {
+            target: &self.target,
             table,
             expect: Expect::Initialized,
         });
@@ -619,7 +621,10 @@ impl Scratch {
     /// Whether `table` exists, read on a session of the host's own.
     async fn table_exists(&self, table: &str) -> Result<bool, String> {
         let (server, mut database) = self.admin().await?;
-        let names = database.table_names().await.map_err(|err| err.message);
+        let names = database
+            .table_names(&self.target)
+            .await
+            .map_err(|err| err.message);
         database.close().await;
         server.close().await;
         Ok(names?.iter().any(|name| name == table))
@@ -655,6 +660,7 @@ impl Scratch {
             server,
             admin,
             handler,
+            target: self.target.clone(),
         };
         Ok((grant, session))
     }
@@ -665,7 +671,10 @@ impl Scratch {
             return Err(format!("no table {table:?} in the database"));
         }
         let (server, mut database) = self.admin().await?;
-        let count = database.count_rows(table).await.map_err(|err| err.message);
+        let count = database
+            .count_rows(&self.target.qualify(table))
+            .await
+            .map_err(|err| err.message);
         database.close().await;
         server.close().await;
         count

@@ -183,6 +183,7 @@ pub struct HandlerSession {
 /// command expects the handler to leave.
 #[derive(Debug, Clone, Copy)]
 pub struct Check<'a> {
+    pub target: &'a ConnectionString,
     pub table: &'a str,
     pub expect: Expect,
 }
@@ -255,7 +256,7 @@ async fn inspect(
     check: Check<'_>,
     before: &Snapshot,
 ) -> Outcome<Vec<HandlerObject>> {
-    let found = leftovers::check(admin, check.table, before, check.expect)
+    let found = leftovers::check(admin, check.target, check.table, before, check.expect)
         .await
         .map_err(|err| {
             Failure::new("Cannot read what the handler left in the database").cause(err.message)
@@ -271,7 +272,7 @@ async fn inspect(
 /// do, then what was done about it and what is left to do.
 fn refused(objects: &[Refused], failed: &[String]) -> Failure {
     let mut failure = Failure::new(format!(
-        "The handler left {} object(s) in the database that would run with others' privileges",
+        "The database holds {} object(s) that would run with others' privileges",
         objects.len()
     ));
     for refused in objects {
@@ -471,7 +472,7 @@ impl Server {
         name: &str,
         access: Access,
     ) -> Outcome<Database> {
-        let mut database = self.open(target, name).await?;
+        let mut database = self.open_as_given(target, name).await?;
         if access == Access::Read {
             read_only_session(&mut database).await?;
         }

@@ -16,16 +16,20 @@
 //! - Every command: nothing attached to the tracking table (trigger, rule,
 //!   policy, a default calling such a routine), and on PostgreSQL no
 //!   function or operator outside `pg_catalog` that a call written for a
-//!   built-in one could reach instead (same name and arity, built-in
-//!   argument types), whoever made it.
+//!   built-in one could reach instead (same name and arity, or enough
+//!   arguments for a variadic built-in; built-in argument types), whoever
+//!   made it.
 //!
 //! What is refused and was made by the call is removed; the rest is named.
+//! Everything here runs on the host's own session, whose search path is
+//! `pg_catalog` only ([`super::Server::open`]): nothing the handler planted
+//! is a candidate for these queries.
 
 use std::collections::HashSet;
 
 use serde::Serialize;
 
-use super::{Database, SqlError, Value};
+use super::{ConnectionString, Database, SqlError, Value};
 use crate::config::Provider;
 use crate::names::quote;
 
@@ -100,15 +104,20 @@ pub async fn snapshot(database: &mut Database) -> Result<Snapshot, SqlError> {
 }
 
 /// What the handler left since `before`, judged for `expect`; `table` is
-/// the tracking table as the session resolves it.
+/// the tracking table, in `target`'s home schema.
 pub async fn check(
     database: &mut Database,
+    target: &ConnectionString,
     table: &str,
     before: &Snapshot,
     expect: Expect,
 ) -> Result<Leftovers, SqlError> {
+    let tracking = match database.provider() {
+        Provider::Postgresql => target.qualify(table),
+        Provider::Mysql | Provider::Sqlite => table.to_owned(),
+    };
     let mut leftovers = Leftovers::default();
-    for object in objects(database, table).await? {
+    for object in objects(database, &tracking).await? {
         let created = !before.0.contains(&object.key);
         let reason = if object.on_tracking {
             Some("attached to the tracking table, it runs for whoever writes to it")
@@ -143,7 +152,6 @@ pub async fn check(
 /// be removed.
 pub async fn remove(database: &mut Database, refused: &[Refused]) -> Vec<String> {
     let mut failed = Vec::new();
-    let pinned = pin_search_path(database).await;
     for refused in refused.iter().filter(|refused| refused.created) {
         if let Err(err) = database.execute(&refused.drop, &[]).await {
             failed.push(format!(
@@ -152,70 +160,36 @@ pub async fn remove(database: &mut Database, refused: &[Refused]) -> Vec<String>
             ));
         }
     }
-    if pinned.is_ok() {
-        unpin_search_path(database).await;
-    }
     failed
 }
 
-async fn objects(database: &mut Database, table: &str) -> Result<Vec<Object>, SqlError> {
+/// The database's objects; `tracking` names the tracking table (qualified,
+/// on PostgreSQL).
+async fn objects(database: &mut Database, tracking: &str) -> Result<Vec<Object>, SqlError> {
     match database.provider() {
         Provider::Postgresql => {
-            let schema = pin_search_path(database).await?;
             let rows = database
-                .query(
-                    POSTGRES_OBJECTS,
-                    &[Value::Text(table.into()), Value::Text(schema)],
-                )
-                .await;
-            unpin_search_path(database).await;
-            postgres_objects(rows?)
+                .query(POSTGRES_OBJECTS, &[Value::Text(tracking.into())])
+                .await?;
+            postgres_objects(rows)
         }
         Provider::Mysql => {
             let rows = database.query(MYSQL_OBJECTS, &[]).await?;
-            Ok(named_objects(Provider::Mysql, rows, table))
+            Ok(named_objects(Provider::Mysql, rows, tracking))
         }
         Provider::Sqlite => {
             let rows = database.query(SQLITE_OBJECTS, &[]).await?;
-            Ok(named_objects(Provider::Sqlite, rows, table))
+            Ok(named_objects(Provider::Sqlite, rows, tracking))
         }
-    }
-}
-
-/// On PostgreSQL, the host's own reads of a handler's database resolve
-/// names in `pg_catalog` only: a function or operator the handler planted
-/// elsewhere is then never a candidate. Returns the session's schema.
-async fn pin_search_path(database: &mut Database) -> Result<String, SqlError> {
-    if database.provider() != Provider::Postgresql {
-        return Ok(String::new());
-    }
-    let rows = database
-        .query(
-            "SELECT pg_catalog.current_schema()::text, \
-             pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)",
-            &[],
-        )
-        .await?;
-    Ok(match rows.rows.first().and_then(|row| row.first()) {
-        Some(Value::Text(schema)) => schema.clone(),
-        _ => "public".to_owned(),
-    })
-}
-
-/// Back to the session's own search path (the connection string's schema).
-async fn unpin_search_path(database: &mut Database) {
-    if database.provider() == Provider::Postgresql {
-        let _ = database.execute("RESET search_path", &[]).await;
     }
 }
 
 /// Every object in the database's own schemas that is not an extension's,
-/// with how to remove it. `$1` is the tracking table, `$2` its schema.
+/// with how to remove it. `$1` is the tracking table, qualified.
 /// Built-in objects are those below `FirstNormalObjectId` (16384).
 const POSTGRES_OBJECTS: &str = "\
 WITH own AS (SELECT oid FROM pg_namespace WHERE nspname <> 'information_schema' AND nspname !~ '^pg_'), \
-tracking AS (SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-  WHERE c.relname = $1 AND n.nspname = $2), \
+tracking AS (SELECT to_regclass($1) AS oid), \
 extension AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e') \
 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' \
     WHEN 'f' THEN 'foreign table' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'type' ELSE 'table' END, \
@@ -241,7 +215,8 @@ UNION ALL \
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END, \
   'routine:' || p.oid, p.oid::regprocedure::text, false, \
   EXISTS (SELECT 1 FROM pg_proc b WHERE b.pronamespace = 'pg_catalog'::regnamespace \
-    AND b.proname = p.proname AND b.pronargs = p.pronargs) \
+    AND b.proname = p.proname \
+    AND (b.pronargs = p.pronargs OR (b.provariadic <> 0 AND p.pronargs >= b.pronargs - 1))) \
     AND NOT EXISTS (SELECT 1 FROM unnest(p.proargtypes) a WHERE a >= 16384), \
   format('DROP ROUTINE IF EXISTS %s CASCADE', p.oid::regprocedure) \
 FROM pg_proc p WHERE p.pronamespace IN (SELECT oid FROM own) \

@@ -284,8 +284,35 @@ impl Server {
         }
     }
 
-    /// Opens a connection to database `name` as the connection string's user.
+    /// Opens the host's own session in database `name`, as the connection
+    /// string's user. On PostgreSQL its search path is `pg_catalog` only:
+    /// a function or operator someone left in the database's schemas (one
+    /// named like a built-in, taking types it matches better) is then never
+    /// a candidate for the host's statements, which name the project's
+    /// tables in full ([`ConnectionString::qualify`]).
     pub async fn open(&self, target: &ConnectionString, name: &str) -> Outcome<Database> {
+        let mut database = self.open_as_given(target, name).await?;
+        if let Database::Postgres(conn) = &mut database {
+            let pinned = sqlx::raw_sql("SET search_path = pg_catalog, pg_temp")
+                .execute(&mut *conn)
+                .await;
+            if let Err(err) = pinned {
+                database.close().await;
+                return Err(Failure::new(format!("Cannot set up a session in {name}"))
+                    .cause(SqlError::from(err).message));
+            }
+        }
+        Ok(database)
+    }
+
+    /// A session in database `name` as the connection string gives it (its
+    /// schema as the search path, on PostgreSQL): a handler's, where it runs
+    /// with the connection's own privileges.
+    pub(crate) async fn open_as_given(
+        &self,
+        target: &ConnectionString,
+        name: &str,
+    ) -> Outcome<Database> {
         let target = target.with_database(name);
         Database::connect(&target).await.map_err(|err| {
             Failure::new(format!("Cannot connect to database {name}"))
@@ -478,32 +505,37 @@ impl Database {
         self.execute(&statement, &[]).await.map(drop)
     }
 
-    /// The tables in the connection's database (its current schema, on PostgreSQL).
-    pub async fn table_names(&mut self) -> Result<Vec<String>, SqlError> {
-        let statement = match self {
-            Database::Postgres(_) => {
-                "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()"
-            }
-            Database::Mysql(_) => {
-                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()"
-            }
-            Database::Sqlite(_) => {
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            }
+    /// The tables in the connection's database (in `target`'s home schema,
+    /// on PostgreSQL).
+    pub async fn table_names(
+        &mut self,
+        target: &ConnectionString,
+    ) -> Result<Vec<String>, SqlError> {
+        let (statement, params) = match self {
+            Database::Postgres(_) => (
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
+                vec![Value::Text(target.home_schema())],
+            ),
+            Database::Mysql(_) => (MYSQL_TABLES, Vec::new()),
+            Database::Sqlite(_) => (SQLITE_TABLES, Vec::new()),
         };
-        self.names(statement).await
+        Ok(first_texts(self.query(statement, &params).await?))
     }
 
-    /// Whether `table`, named as the session resolves it, is an ordinary
-    /// table whose reading runs nothing its creator wrote: not a view, and
-    /// on PostgreSQL without row security (whose policies may call
+    /// Whether `table` (in `target`'s home schema, on PostgreSQL) is an
+    /// ordinary table whose reading runs nothing its creator wrote: not a
+    /// view, and on PostgreSQL without row security (whose policies may call
     /// functions, with the reader's privileges).
-    pub async fn is_plain_table(&mut self, table: &str) -> Result<bool, SqlError> {
+    pub async fn is_plain_table(
+        &mut self,
+        target: &ConnectionString,
+        table: &str,
+    ) -> Result<bool, SqlError> {
         let (statement, name) = match self {
             Database::Postgres(_) => (
                 "SELECT 1 FROM pg_class WHERE oid = to_regclass($1) \
                  AND relkind IN ('r', 'p') AND NOT relrowsecurity",
-                crate::names::quote(Provider::Postgresql, table),
+                target.qualify(table),
             ),
             Database::Mysql(_) => (
                 "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() \
@@ -529,22 +561,15 @@ impl Database {
                    AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%' \
                    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
             }
-            Database::Mysql(_) | Database::Sqlite(_) => return self.table_names().await,
+            Database::Mysql(_) => MYSQL_TABLES,
+            Database::Sqlite(_) => SQLITE_TABLES,
         };
         self.names(statement).await
     }
 
     /// The first column of every row, as text.
     async fn names(&mut self, statement: &str) -> Result<Vec<String>, SqlError> {
-        let rows = self.query(statement, &[]).await?;
-        Ok(rows
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.into_iter().next() {
-                Some(Value::Text(name)) => Some(name),
-                _ => None,
-            })
-            .collect())
+        Ok(first_texts(self.query(statement, &[]).await?))
     }
 
     /// A private SQLite database in memory, confined as a handler's session
@@ -576,12 +601,10 @@ impl Database {
         }
     }
 
-    /// `SELECT COUNT(*)` of a table, its name quoted for the dialect.
-    pub async fn count_rows(&mut self, table: &str) -> Result<i64, SqlError> {
-        let statement = format!(
-            "SELECT COUNT(*) FROM {}",
-            crate::names::quote(self.provider(), table)
-        );
+    /// `SELECT COUNT(*)` of a table, named as SQL names it (quoted, and
+    /// qualified where the session needs it: [`ConnectionString::qualify`]).
+    pub async fn count_rows(&mut self, relation: &str) -> Result<i64, SqlError> {
+        let statement = format!("SELECT COUNT(*) FROM {relation}");
         let rows = self.query(&statement, &[]).await?;
         match rows.rows.first().and_then(|row| row.first()) {
             Some(Value::Integer(count)) => Ok(*count),
@@ -598,6 +621,21 @@ impl Database {
             Database::Sqlite(conn) => conn.close().await,
         };
     }
+}
+
+const MYSQL_TABLES: &str = "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE()";
+const SQLITE_TABLES: &str =
+    "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'";
+
+/// The first column of every row that holds text.
+fn first_texts(rows: Rows) -> Vec<String> {
+    rows.rows
+        .into_iter()
+        .filter_map(|row| match row.into_iter().next() {
+            Some(Value::Text(name)) => Some(name),
+            _ => None,
+        })
+        .collect()
 }
 
 fn rfc3339(at: time::OffsetDateTime) -> String {

@@ -142,6 +142,26 @@ impl ConnectionString {
         value.strip_suffix('"').map(str::to_owned)
     }
 
+    /// The PostgreSQL schema the project's tables live in: Prisma's
+    /// `?schema=`, or `public`.
+    pub fn home_schema(&self) -> String {
+        self.schema().unwrap_or_else(|| "public".to_owned())
+    }
+
+    /// `table` as the host's own sessions name it: qualified with the home
+    /// schema on PostgreSQL, where they resolve nothing else outside
+    /// `pg_catalog` (see [`super::Server::open`]).
+    pub fn qualify(&self, table: &str) -> String {
+        let quoted = crate::names::quote(self.provider(), table);
+        match self.provider() {
+            Provider::Postgresql => format!(
+                "{}.{quoted}",
+                crate::names::quote(Provider::Postgresql, &self.home_schema())
+            ),
+            Provider::Mysql | Provider::Sqlite => quoted,
+        }
+    }
+
     pub fn provider(&self) -> Provider {
         match self {
             ConnectionString::Server { provider, .. } => *provider,

@@ -4,13 +4,13 @@
 //! its row, every file reported as written is a file inside the folder.
 
 use super::migrations::MigrationsFolder;
-use crate::db::{Database, Value};
+use crate::db::{ConnectionString, Database, Value};
 use crate::failure::{Failure, Outcome};
-use crate::names;
 use crate::runtime::InitializeOutcome;
 
 pub async fn verify(
     database: &mut Database,
+    target: &ConnectionString,
     folder: &MigrationsFolder,
     outcome: &InitializeOutcome,
 ) -> Outcome<()> {
@@ -19,7 +19,7 @@ pub async fn verify(
             .cause(claim)
             .help("Report it to the handler's author; this run's database and files are removed")
     };
-    verify_recorded(database, &outcome.tracking_table, &outcome.applied)
+    verify_recorded(database, target, &outcome.tracking_table, &outcome.applied)
         .await
         .map_err(|claim| claim.unwrap_or_else(untrue))?;
     let root = folder
@@ -45,20 +45,27 @@ pub async fn verify(
 /// error is a failure to read, or the untrue claim.
 pub async fn verify_recorded(
     database: &mut Database,
+    target: &ConnectionString,
     table: &str,
     applied: &[String],
 ) -> Result<(), Result<Failure, String>> {
     // Read on the host's own, more privileged session: a view (or a policy)
     // there could run the handler's functions with the host's privileges.
-    let plain = database.is_plain_table(table).await.map_err(|err| {
-        Ok(Failure::new(format!("Cannot look up the tracking table {table}")).cause(err.message))
-    })?;
+    let plain = database
+        .is_plain_table(target, table)
+        .await
+        .map_err(|err| {
+            Ok(
+                Failure::new(format!("Cannot look up the tracking table {table}"))
+                    .cause(err.message),
+            )
+        })?;
     if !plain {
         return Err(Err(format!(
             "its tracking table {table} does not exist as a plain table (it is missing, a view, or under row security)"
         )));
     }
-    let statement = format!("SELECT * FROM {}", names::quote(database.provider(), table));
+    let statement = format!("SELECT * FROM {}", target.qualify(table));
     let rows = database.query(&statement, &[]).await.map_err(|err| {
         Ok(Failure::new(format!("Cannot read the tracking table {table}")).cause(err.message))
     })?;

@@ -3,23 +3,31 @@
 
 use std::path::Path;
 
-use crate::db::{Database, SqlError, Value};
-use crate::names::quote;
+use crate::db::{ConnectionString, Database, SqlError, Value};
 use crate::report::{DiskSpace, Health};
 
 const LOW_DISK_BYTES: u64 = 1 << 30;
 const OK: &str = "ok";
 
-/// `SELECT 1` and a read of the tracking table.
-pub async fn verify_connectivity(db: &mut Database, table: &str) -> Result<i64, SqlError> {
+/// `SELECT 1` and a read of the tracking table (in `target`'s schema).
+pub async fn verify_connectivity(
+    db: &mut Database,
+    target: &ConnectionString,
+    table: &str,
+) -> Result<i64, SqlError> {
     db.query("SELECT 1", &[]).await?;
-    db.count_rows(table).await
+    db.count_rows(&target.qualify(table)).await
 }
 
-pub async fn check(db: &mut Database, table: &str, data_dir: Option<&Path>) -> Health {
+pub async fn check(
+    db: &mut Database,
+    target: &ConnectionString,
+    table: &str,
+    data_dir: Option<&Path>,
+) -> Health {
     let connectivity = outcome(db.query("SELECT 1", &[]).await.map(drop));
-    let schema = outcome(verify_connectivity(db, table).await.map(drop));
-    let permissions = outcome(scratch_table(db).await);
+    let schema = outcome(verify_connectivity(db, target, table).await.map(drop));
+    let permissions = outcome(scratch_table(db, target).await);
     Health {
         connectivity,
         schema,
@@ -45,7 +53,7 @@ fn outcome(result: Result<(), SqlError>) -> String {
 /// inside a transaction that is rolled back: the privileges are proven
 /// without a commit (and its flush to disk). MySQL commits DDL on its own;
 /// the drop cleans up there.
-async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
+async fn scratch_table(db: &mut Database, target: &ConnectionString) -> Result<(), SqlError> {
     let name = format!(
         "_faber_db_health_{}_{}",
         std::process::id(),
@@ -54,7 +62,7 @@ async fn scratch_table(db: &mut Database) -> Result<(), SqlError> {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default()
     );
-    let table = quote(db.provider(), &name);
+    let table = target.qualify(&name);
     db.execute("BEGIN", &[]).await?;
     let checked = async {
         db.execute(&format!("CREATE TABLE {table} (probe INTEGER)"), &[])

@@ -142,6 +142,8 @@ struct Run {
     admin: Option<Database>,
     /// The handler's confined session, handed from call to call.
     handler: Option<HandlerSession>,
+    /// The database's server, once opened.
+    target: Option<ConnectionString>,
 }
 
 /// The environment, settled.
@@ -191,6 +193,7 @@ impl Run {
             server: None,
             admin: None,
             handler: None,
+            target: None,
         }
     }
 
@@ -262,11 +265,11 @@ impl Run {
         )?;
         for name in &names {
             if let Err(failure) = self.apply(&opened, name).await {
-                self.verify_applied().await?;
+                self.verify_applied(&opened.target).await?;
                 return Err(failure.into());
             }
         }
-        self.verify_applied().await?;
+        self.verify_applied(&opened.target).await?;
         let count = self.result.applied.len();
         Ok(Finished {
             message: format!("Applied {count} migration(s) to {database}"),
@@ -415,6 +418,7 @@ impl Run {
                 )));
         }
         self.admin = Some(server.open(&target, &name).await?);
+        self.target = Some(target.clone());
         self.server = Some(server);
         Ok(Opened {
             dir,
@@ -565,18 +569,17 @@ impl Run {
     /// Every migration the handler reported as applied has its row, read
     /// once for the whole run on the host's own session (once per
     /// migration, the reads would grow with the square of the folder).
-    async fn verify_applied(&mut self) -> Result<(), Failure> {
-        // The handler's work is done. On SQLite its session holds the
-        // file's lock, which would lock out the host's own.
-        if let (Some(session), Some(server)) = (self.handler.as_mut(), self.server.as_mut()) {
-            session.disconnect(server).await;
-        }
+    async fn verify_applied(&mut self, target: &ConnectionString) -> Result<(), Failure> {
+        // The handler's work is done, and what it left is judged before the
+        // host reads the tracking table. (On SQLite the handler's session
+        // also holds the file's lock, which would lock out the host's own.)
+        self.end_session().await?;
         if self.result.applied.is_empty() {
             return Ok(());
         }
         let table = self.result.tracking_table.clone().unwrap_or_default();
         let admin = self.admin.as_mut().expect("open() connected");
-        claims::verify_recorded(admin, &table, &self.result.applied)
+        claims::verify_recorded(admin, target, &table, &self.result.applied)
             .await
             .map_err(|claim| {
                 claim.unwrap_or_else(|untrue| {
@@ -585,6 +588,28 @@ impl Run {
                         .help("Report it to the handler's author")
                 })
             })
+    }
+
+    /// Ends the handler's session, if it is still open: what the handler
+    /// left is checked against the catalog and its account removed.
+    async fn end_session(&mut self) -> Result<(), Failure> {
+        let (Some(session), Some(server), Some(target)) = (
+            self.handler.take(),
+            self.server.as_mut(),
+            self.target.as_ref(),
+        ) else {
+            return Ok(());
+        };
+        let table = self.result.tracking_table.clone().unwrap_or_default();
+        let check = Check {
+            target,
+            table: &table,
+            expect: Expect::Migrated,
+        };
+        self.result.handler_objects = session
+            .close(server, self.admin.as_mut(), Some(check))
+            .await?;
+        Ok(())
     }
 
     fn approve(&mut self, config: &Config, operation: approval::Operation<'_>) -> Result<(), Stop> {
@@ -614,22 +639,12 @@ impl Run {
     /// logs the operation and builds the report.
     async fn finish(mut self, outcome: Result<Finished, Stop>) -> Done<MigrateResult> {
         let mut outcome = outcome;
-        if let (Some(session), Some(server)) = (self.handler.take(), self.server.as_mut()) {
-            let table = self.result.tracking_table.clone().unwrap_or_default();
-            let check = Check {
-                table: &table,
-                expect: Expect::Migrated,
-            };
-            match session
-                .close(server, self.admin.as_mut(), Some(check))
-                .await
-            {
-                Ok(objects) => self.result.handler_objects = objects,
-                // The first failure is the one to report: a later one
-                // follows from it.
-                Err(failure) if outcome.is_ok() => outcome = Err(Stop::Failed(failure)),
-                Err(_) => {}
-            }
+        if let Err(failure) = self.end_session().await
+            && outcome.is_ok()
+        {
+            // The first failure is the one to report: a later one follows
+            // from it.
+            outcome = Err(Stop::Failed(failure));
         }
         if let Some(admin) = self.admin.take() {
             admin.close().await;

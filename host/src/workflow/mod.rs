@@ -269,7 +269,7 @@ impl Init {
             step!(
                 self,
                 Step::VerifyConnectivity,
-                self.verify_connectivity(name, &mut session, &tracking_table)
+                self.verify_connectivity(name, target, &mut session, &tracking_table)
                     .await
             );
             step!(
@@ -786,7 +786,7 @@ impl Init {
         // faber-db made this database and did not finish it.
         let mut session = server.open(target, name).await?;
         let marked = match session.create_schema(target).await {
-            Ok(()) => mark_in_progress(&mut session, name).await,
+            Ok(()) => mark_in_progress(&mut session, target, name).await,
             Err(err) => Err(schema_failure(target, err)),
         };
         if let Err(failure) = marked {
@@ -937,7 +937,7 @@ impl Init {
                 .create_schema(target)
                 .await
                 .map_err(|err| schema_failure(target, err))?;
-            mark_in_progress(admin, name).await?;
+            mark_in_progress(admin, target, name).await?;
         }
         let lifetime = Limits::from_config(&project.config.sandbox).timeout;
         let mut session = server
@@ -976,12 +976,13 @@ impl Init {
         self.result.warnings.extend(removed_links);
         if let Some(session) = self.undo.handler.take() {
             let check = Check {
+                target,
                 table: &outcome.tracking_table,
                 expect: Expect::Initialized,
             };
             self.result.handler_objects = session.close(server, Some(admin), Some(check)).await?;
         }
-        claims::verify(admin, folder, &outcome).await?;
+        claims::verify(admin, target, folder, &outcome).await?;
         durable.await.map_err(|err| {
             Failure::new("Cannot write the migration files to disk")
                 .cause(err)
@@ -997,11 +998,12 @@ impl Init {
     async fn verify_connectivity(
         &mut self,
         name: &str,
+        target: &ConnectionString,
         database: &mut Database,
         table: &str,
     ) -> Outcome<Progress<()>> {
         self.result.connectivity = "failed".to_owned();
-        let rows = health::verify_connectivity(database, table).await;
+        let rows = health::verify_connectivity(database, target, table).await;
         let rows = rows.map_err(|err| {
             Failure::new(format!("Cannot read {table} in {name}"))
                 .cause(err.message)
@@ -1023,7 +1025,7 @@ impl Init {
         table: &str,
     ) -> Outcome<Progress<()>> {
         let data_dir = server.data_directory(target).await;
-        let health = health::check(database, table, data_dir.as_deref()).await;
+        let health = health::check(database, target, table, data_dir.as_deref()).await;
         let passed = health::passed(&health);
         self.result.health_check = if passed { "passed" } else { "failed" }.to_owned();
         let detail = format!(
@@ -1039,7 +1041,7 @@ impl Init {
         // The database is complete: it no longer looks like an interrupted run's.
         let marker = database.unflushed(&format!(
             "DROP TABLE {}",
-            names::quote(database.provider(), IN_PROGRESS_MARKER)
+            target.qualify(IN_PROGRESS_MARKER)
         ));
         database.execute(&marker, &[]).await.map_err(|err| {
             Failure::new("Cannot remove the in-progress marker").cause(err.message)
@@ -1099,10 +1101,14 @@ async fn contents(server: &Server, target: &ConnectionString, name: &str) -> Out
 /// marker lost in a server crash only turns `--resume` into `--adopt`, and
 /// a lost removal makes a finished database look interrupted, which
 /// `--resume` then completes.
-async fn mark_in_progress(database: &mut Database, name: &str) -> Outcome<()> {
+async fn mark_in_progress(
+    database: &mut Database,
+    target: &ConnectionString,
+    name: &str,
+) -> Outcome<()> {
     let marker = database.unflushed(&format!(
         "CREATE TABLE IF NOT EXISTS {} (pid INTEGER)",
-        names::quote(database.provider(), IN_PROGRESS_MARKER)
+        target.qualify(IN_PROGRESS_MARKER)
     ));
     database.execute(&marker, &[]).await.map_err(|err| {
         Failure::new(format!("Cannot write to {name}"))

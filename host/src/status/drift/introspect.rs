@@ -7,9 +7,11 @@ use std::collections::BTreeMap;
 use super::schema::{Column, Schema, Table};
 use crate::db::{Database, SqlError, Value};
 
-pub async fn schema(database: &mut Database) -> Result<Schema, SqlError> {
+/// The schema of the tables in `home` (PostgreSQL's schema; the others
+/// have one per database).
+pub async fn schema(database: &mut Database, home: &str) -> Result<Schema, SqlError> {
     match database {
-        Database::Postgres(_) => postgres(database).await,
+        Database::Postgres(_) => postgres(database, home).await,
         Database::Mysql(_) => mysql(database).await,
         Database::Sqlite(_) => sqlite(database).await,
     }
@@ -64,13 +66,14 @@ fn add_columns(schema: &mut Schema, rows: Vec<Vec<Option<String>>>) {
     }
 }
 
-async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
+async fn postgres(database: &mut Database, home: &str) -> Result<Schema, SqlError> {
     let mut schema = Schema::default();
+    let home = [Value::Text(home.to_owned())];
     let tables = text_rows(
         database,
         "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
-        &[],
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+        &home,
     )
     .await?;
     for row in &tables {
@@ -83,8 +86,8 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
          LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum \
-         WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p')",
-        &[],
+         WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')",
+        &home,
     )
     .await?;
     add_columns(&mut schema, columns);
@@ -93,8 +96,8 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
         "SELECT cl.relname::text, co.conname::text, co.contype::text, pg_get_constraintdef(co.oid) \
          FROM pg_constraint co JOIN pg_class cl ON cl.oid = co.conrelid \
          JOIN pg_namespace n ON n.oid = cl.relnamespace \
-         WHERE n.nspname = current_schema() AND co.contype IN ('p', 'u', 'f')",
-        &[],
+         WHERE n.nspname = $1 AND co.contype IN ('p', 'u', 'f')",
+        &home,
     )
     .await?;
     for row in keys {
@@ -114,9 +117,9 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
                 regexp_replace(pg_get_indexdef(ix.indexrelid), '^CREATE (UNIQUE )?INDEX \\S+ ON \\S+ ', '\\1') \
          FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid \
          JOIN pg_class t ON t.oid = ix.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace \
-         WHERE n.nspname = current_schema() AND NOT EXISTS ( \
+         WHERE n.nspname = $1 AND NOT EXISTS ( \
            SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u', 'x'))",
-        &[],
+        &home,
     )
     .await?;
     for row in indexes {
@@ -128,8 +131,8 @@ async fn postgres(database: &mut Database) -> Result<Schema, SqlError> {
         database,
         "SELECT t.typname::text, e.enumlabel::text FROM pg_type t \
          JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE n.nspname = current_schema() ORDER BY t.typname, e.enumsortorder",
-        &[],
+         WHERE n.nspname = $1 ORDER BY t.typname, e.enumsortorder",
+        &home,
     )
     .await?;
     for row in enums {
@@ -318,7 +321,7 @@ mod tests {
     async fn sqlite_schema(statements: &str) -> Schema {
         let mut database = Database::confined_in_memory().await.unwrap();
         database.execute(statements, &[]).await.unwrap();
-        let schema = schema(&mut database).await.unwrap();
+        let schema = schema(&mut database, "").await.unwrap();
         database.close().await;
         schema
     }

@@ -73,7 +73,7 @@ pub async fn check(
     }
     let applied = applied_in_order(tracking, judged);
     let ignored = [tracking.tracking_table.as_str(), IN_PROGRESS_MARKER];
-    let live_schema = match introspect::schema(live).await {
+    let live_schema = match introspect::schema(live, &target.home_schema()).await {
         Ok(schema) => schema.without_tables(&ignored),
         Err(err) => return Drift::unknown(format!("cannot read the schema: {}", err.message)),
     };
@@ -125,7 +125,7 @@ async fn replay_in_memory(replay: &Replay<'_>, applied: &[String]) -> Result<Sch
             .unwrap_or_else(|| "the scratch database was lost".to_owned()));
     };
     let outcome = match applying {
-        Ok(()) => introspect::schema(&mut database)
+        Ok(()) => introspect::schema(&mut database, "")
             .await
             .map_err(|err| format!("cannot read the replayed schema: {}", err.message)),
         Err(reason) => Err(reason),
@@ -212,7 +212,7 @@ async fn replay_in(
     // replay, so there is nothing to check.
     let removed = session.close(server, Some(&mut admin), None).await;
     let outcome = match (applying, removed) {
-        (Ok(()), Ok(_)) => introspect::schema(&mut admin)
+        (Ok(()), Ok(_)) => introspect::schema(&mut admin, &target.home_schema())
             .await
             .map_err(|err| format!("cannot read the replayed schema: {}", err.message)),
         (Err(reason), _) => Err(reason),
