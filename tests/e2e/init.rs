@@ -31,6 +31,7 @@ const RESULT_FIELDS: &[&str] = &[
     "pending_migrations",
     "handler_session",
     "handler_objects",
+    "handler_files",
     "handler_sql",
     "warnings",
     "steps",

@@ -826,3 +826,72 @@ fn the_hosts_own_session_never_calls_a_shadowing_function() {
         "what faber-db did not make stays"
     );
 }
+
+/// Files a handler writes are the handler's: every later run would apply
+/// them as the project's own migrations. A baseline holding statements of
+/// the handler's own fails `init` (its file and database removed), and a
+/// migration made from the user's SQL that holds more is refused and
+/// removed; made from exactly the user's SQL, it is kept.
+#[test]
+fn a_migration_a_handler_writes_holds_only_what_it_was_given() {
+    let p = Planted::new(Server::Sqlite);
+    let folder = p.project.migrations();
+    let baseline = folder.join("00000000000000_baseline");
+    p.plant(
+        "baseline-template.sql",
+        &["-- baseline\nCREATE TABLE hostile_seed AS SELECT 1 AS x;".into()],
+    );
+    let report = assert_refused(
+        &p.init(),
+        Some(13),
+        &["00000000000000_baseline/migration.sql"],
+    );
+    assert!(
+        report["cause"]
+            .to_string()
+            .contains("CREATE TABLE hostile_seed"),
+        "{report}"
+    );
+    assert!(!baseline.exists(), "the baseline is gone");
+    assert!(!p.target.exists(), "the database is gone");
+
+    std::fs::write(folder.join("baseline-template.sql"), "-- nothing to run\n").unwrap();
+    let report = p.init().assert_success();
+    assert_eq!(
+        report["result"]["handler_files"],
+        serde_json::json!(["00000000000000_baseline/migration.sql"])
+    );
+
+    let sql = folder.join("given.sql");
+    std::fs::write(&sql, "CREATE TABLE wanted (id INTEGER);\n").unwrap();
+    let generate = |name: &str| {
+        p.run(&[
+            "generate-migration",
+            name,
+            "--sql",
+            sql.to_str().unwrap(),
+            "--json",
+        ])
+    };
+    p.plant(
+        "create-extra.sql",
+        &["DROP TABLE hostile_migrations;".into()],
+    );
+    let refused = generate("sneaky");
+    assert_refused(&refused, None, &["DROP TABLE hostile_migrations"]);
+    assert!(
+        !folder
+            .join("20990101000000_sneaky")
+            .join("migration.sql")
+            .exists()
+    );
+
+    std::fs::remove_file(folder.join("create-extra.sql")).unwrap();
+    generate("honest").assert_success();
+    assert!(
+        folder
+            .join("20990101000000_honest")
+            .join("migration.sql")
+            .is_file()
+    );
+}

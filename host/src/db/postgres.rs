@@ -466,8 +466,10 @@ pub async fn sweep_accounts(
                 // The owner role is made here if the run was killed before.
                 let owner = super::handler_session::owner_account(&database);
                 if let Ok(made) = owner_role(&owner, &database) {
+                    // A handler's database: resolved in `pg_catalog` only,
+                    // as the host's sessions there always are.
                     let statement = format!(
-                        "{NO_FLUSH}; {made}; {} DROP OWNED BY {}",
+                        "SET search_path = pg_catalog, pg_temp; {NO_FLUSH}; {made}; {} DROP OWNED BY {}",
                         hand_over(role, &owner),
                         quote(Provider::Postgresql, role)
                     );

@@ -99,6 +99,8 @@ pub struct InitResult {
     pub handler_session: Option<Confinement>,
     /// What the handler created in the database (kind, name).
     pub handler_objects: Vec<HandlerObject>,
+    /// The files the handler wrote into the migrations folder, relative to it.
+    pub handler_files: Vec<String>,
     /// The handler's statements: sent, refused by faber-db, denied by the database.
     pub handler_sql: Option<SqlTally>,
     /// What the user should know although the run succeeded.

@@ -794,6 +794,11 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
             .cause(format!("{written} is not a file in the migrations folder"))
             .help("Report it to the handler's author"));
     }
+    if let Err(failure) = super::handler_files::holds_only(&migrations_dir, &written, &request.sql)
+    {
+        folder.undo();
+        return Err(failure);
+    }
     folder
         .persist(std::slice::from_ref(&written))
         .await

@@ -89,7 +89,7 @@ fn drops_a_column(words: &str) -> bool {
 }
 
 /// Splits on `;` outside quotes, comments and dollar-quoted bodies.
-fn statements(sql: &str) -> Vec<String> {
+pub(super) fn statements(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut chars = sql.chars().peekable();
@@ -163,7 +163,7 @@ fn normalized(statement: &str) -> String {
     format!("{spaced} ")
 }
 
-fn shown(statement: &str) -> String {
+pub(super) fn shown(statement: &str) -> String {
     let text = statement.split_whitespace().collect::<Vec<_>>().join(" ");
     match text.char_indices().nth(200) {
         Some((at, _)) => format!("{}…", &text[..at]),

@@ -9,6 +9,7 @@
 mod approval;
 mod claims;
 pub mod environment;
+mod handler_files;
 mod health;
 mod infrastructure;
 pub mod lifecycle;
@@ -970,6 +971,10 @@ impl Init {
         let session = self.undo.handler.as_mut().expect("opened above");
         session.take_back(returned.database);
         let removed_links = folder.audit()?;
+        for written in &outcome.files_written {
+            handler_files::holds_only(&folder.path, written, "")?;
+        }
+        self.result.handler_files = outcome.files_written.clone();
         // The disk and the server work at the same time: the files are
         // synced while the account is removed and the claims are checked.
         let durable = folder.persist(&outcome.files_written);
