@@ -18,6 +18,7 @@ pub mod logging;
 pub mod names;
 pub mod report;
 pub mod runtime;
+pub mod sql_text;
 pub mod status;
 pub mod workdir;
 pub mod workflow;

@@ -34,7 +34,7 @@ fn a_second_handler_is_added_pinned_and_used_from_the_project_folder() {
         .assert_success();
     let pin = &added["result"]["pin"];
     assert_eq!(pin["name"], "handler-db-dbmate");
-    assert_eq!(pin["wit"], "faber:db@0.3.0");
+    assert_eq!(pin["wit"], "faber:db@0.4.0");
     assert_eq!(
         pin["sha256"],
         sha256_hex(&std::fs::read(&wasm).unwrap()).as_str()
@@ -209,7 +209,7 @@ fn conformance_on(path: &Path, server: Server) -> (i32, Value) {
     (run.code, run.json())
 }
 
-/// Asserts a passing run on `server` that went through the whole 0.3.0
+/// Asserts a passing run on `server` that went through the whole
 /// life of a migration, in a scratch database that is gone afterwards.
 pub(crate) fn assert_conforms_on(path: &Path, server: Server) {
     let (code, report) = conformance_on(path, server);
@@ -291,7 +291,7 @@ fn info_list_and_remove() {
     assert_eq!(info["result"]["world"], "migration-tool");
     assert_eq!(
         info["result"]["host_supports"],
-        json!(["0.1.0", "0.2.0", "0.3.0"])
+        json!(["0.1.0", "0.2.0", "0.3.0", "0.4.0"])
     );
     assert!(
         info["result"]["exports"]
@@ -392,7 +392,7 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
     assert!(
         report["result"]
             .to_string()
-            .contains("handler-db-plain 0.1.0 for faber:db@0.3.0"),
+            .contains("handler-db-plain 0.1.0 for faber:db@0.4.0"),
         "info names the crate's version and the SDK's contract: {report}"
     );
 }

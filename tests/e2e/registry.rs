@@ -190,7 +190,10 @@ fn a_published_handler_has_the_ecosystem_layout_and_only_a_conforming_one_is_pub
         config["component"]["exports"]
             .as_array()
             .unwrap()
-            .contains(&json!("faber:db/migration-tool@0.3.0")),
+            .contains(&json!(format!(
+                "faber:db/migration-tool@{}",
+                faber_db::runtime::CONTRACT_VERSION
+            ))),
         "{config}"
     );
     assert!(

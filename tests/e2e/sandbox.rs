@@ -176,7 +176,7 @@ async fn the_second_load_comes_from_the_compile_cache() {
     let tool = MigrationTool::new(&second_runtime, second).unwrap();
     let info = tool.info().await.unwrap();
     assert_eq!(info.name, "handler-db-prisma");
-    assert_eq!(info.wit_version, "0.3.0");
+    assert_eq!(info.wit_version, faber_db::runtime::CONTRACT_VERSION);
 }
 
 #[tokio::test]

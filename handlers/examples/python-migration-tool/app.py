@@ -1,9 +1,10 @@
 """A migration-tool handler for faber-db, written in Python.
 
 componentize-py turns this module into a WebAssembly component for the
-`migration-tool-handler` world of `faber:db@0.3.0` (wit/faber-db.wit): the
+`migration-tool-handler` world of `faber:db@0.4.0` (wit/faber-db.wit): the
 class `MigrationTool` below implements the exported `migration-tool`
-interface; `wit_world.imports.sql` and `.log` are what the host grants.
+interface; `wit_world.imports.sql`, `.migration_script` and `.log` are what
+the host grants.
 
 The tool it implements is deliberately small: migrations are
 `<YYYYMMDDHHMMSS>_<name>.sql` files in the migrations folder, recorded in one
@@ -18,6 +19,7 @@ import traceback
 from componentize_py_types import Err
 from wit_world import exports
 from wit_world.exports.migration_tool import (
+    ApplyFailure,
     CreateRequest,
     FolderMigration,
     InitializeOutcome,
@@ -31,11 +33,13 @@ from wit_world.exports.migration_tool import (
     TrackingRow,
     TrackingState,
 )
-from wit_world.imports import log
+from wit_world.imports import log, migration_script, sql
 from wit_world.imports.types import (
+    HandlerError,
     HandlerError_Conflict,
     HandlerError_Internal,
     HandlerError_InvalidRequest,
+    HandlerError_Sql,
     HandlerInfo,
     Provider,
 )
@@ -48,7 +52,7 @@ NAME = "python-migration-tool"
 VERSION = "0.1.0"
 # The contract this handler was built against: the `package` line of the WIT
 # file given to componentize-py. The host checks it against the component.
-WIT_VERSION = "0.3.0"
+WIT_VERSION = "0.4.0"
 
 # "pymg" as an integer: the advisory lock key this tool takes on PostgreSQL.
 PG_LOCK_KEY = 0x70796D67
@@ -58,9 +62,28 @@ BASELINE_SQL = "-- Baseline: the schema starts empty. Later migrations build on 
 EMPTY_SQL = "-- Write this migration's SQL here.\n"
 
 
+class ScriptFailed(Exception):
+    """A migration's own SQL failed, and its failure is recorded:
+    `apply-migrations` reports the migration as the one that `failed`."""
+
+    def __init__(self, name: str, error: HandlerError):
+        super().__init__(f"{name} failed")
+        self.name = name
+        self.error = error
+
+
+def internal(error: Exception) -> HandlerError:
+    """A stray Python exception as `handler-error.internal`, naming where it
+    was raised, instead of a trap the host can only call a crash."""
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return HandlerError_Internal(
+        f"{type(error).__name__}: {error} ({where.filename}:{where.lineno})"
+    )
+
+
 def contract_errors(operation):
     """Turns a Python exception that is not already a contract error into
-    `handler-error.internal`, instead of a trap the host can only call a crash."""
+    `handler-error.internal`."""
 
     @functools.wraps(operation)
     def guarded(*args):
@@ -68,33 +91,72 @@ def contract_errors(operation):
             return operation(*args)
         except Err:
             raise
+        except ScriptFailed as failure:
+            raise Err(failure.error)
         except Exception as error:
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            message = f"{type(error).__name__}: {error} ({where.filename}:{where.lineno})"
-            raise Err(HandlerError_Internal(message))
+            raise Err(internal(error))
 
     return guarded
 
 
-def is_blank(sql: str) -> bool:
+def is_blank(text: str) -> bool:
     """True when the SQL holds no statement (MySQL refuses an empty query)."""
-    lines = (line.split("--", 1)[0].strip() for line in sql.splitlines())
+    lines = (line.split("--", 1)[0].strip() for line in text.splitlines())
     return not any(line and line != ";" for line in lines)
 
 
-def run_and_record(table: Table, migration: folder.Migration, replace: bool) -> TrackingRow:
-    """Records the start, runs the SQL, records the end. A failing statement
-    stays recorded as started, with the database's message in `logs`."""
+def execute_unless_blank(text: str) -> None:
+    """Runs SQL on `sql`: how `initialize-schema` applies the baseline
+    (`migration-script` is granted to `apply-migrations` only)."""
+    if not is_blank(text):
+        sql.execute(text, [])
+
+
+def run_and_record(table: Table, migration: folder.Migration, replace: bool, run) -> TrackingRow:
+    """Records the start, runs the SQL with `run`, records the end. When `run`
+    raises the database's error (`Err(SqlError)`), the row stays recorded as
+    started, with the database's message in `logs`, and `ScriptFailed` is
+    raised."""
     table.start(migration.name, migration.checksum, replace)
-    if not is_blank(migration.sql):
+    try:
+        run()
+    except Err as error:
+        message = error.value.message
+        log.log(log.Level.ERROR, f"{migration.name} failed: {message}")
         try:
-            tracking.execute(migration.sql)
-        except Err as error:
-            table.set(migration.name, logs=error.value.value.message)
-            raise
+            table.set(migration.name, logs=message)
+        except Err as recording:
+            # The row, unfinished, still marks the migration failed.
+            log.log(
+                log.Level.WARN,
+                f"{migration.name}: writing its logs failed too: {recording.value.value.message}",
+            )
+        raise ScriptFailed(migration.name, HandlerError_Sql(error.value))
     table.set(migration.name, finished_at=tracking.now(), applied_steps_count=1)
     log.log(log.Level.INFO, f"applied {migration.name}")
     return table.row(migration.name)
+
+
+def apply_one(table: Table, directory: str, name: str) -> TrackingRow:
+    """Applies one migration: the host runs its file (`migration-script`), in
+    one transaction; the rows are written here, on `sql`."""
+    migration = folder.find(directory, name)
+    row = table.row(name)
+    if is_live(row) and row.finished_at is not None:
+        raise Err(HandlerError_Conflict(f"{name} is already applied"))
+    if is_live(row):
+        raise Err(
+            HandlerError_Conflict(
+                f"{name} failed earlier (started {row.started_at}); "
+                "resolve it as applied or rolled back first"
+            )
+        )
+    script = migration_script.Script(
+        path=migration.file, after_line=None, before_line=None, in_transaction=True
+    )
+    return run_and_record(
+        table, migration, replace=row is not None, run=lambda: migration_script.run(script)
+    )
 
 
 def is_live(row: TrackingRow | None) -> bool:
@@ -129,7 +191,8 @@ class MigrationTool(exports.MigrationTool):
             log.log(log.Level.INFO, f"created {table.name} in {request.database_name}")
         applied = []
         if not is_live(table.row(baseline.name)):
-            run_and_record(table, baseline, replace=False)
+            run = lambda: execute_unless_blank(baseline.sql)
+            run_and_record(table, baseline, replace=False, run=run)
             applied.append(baseline.name)
         recorded = {row.name for row in table.rows() if is_live(row)}
         pending = [m.name for m in migrations if m.name not in recorded]
@@ -168,22 +231,25 @@ class MigrationTool(exports.MigrationTool):
             ],
         )
 
-    @contract_errors
-    def apply_migration(self, request: TrackingRequest, name: str) -> TrackingRow:
-        table = Table(request.provider, request.tracking_table)
-        migration = folder.find(request.migrations_dir, name)
-        table.ensure()
-        row = table.row(name)
-        if is_live(row) and row.finished_at is not None:
-            raise Err(HandlerError_Conflict(f"{name} is already applied"))
-        if is_live(row):
-            raise Err(
-                HandlerError_Conflict(
-                    f"{name} failed earlier (started {row.started_at}); "
-                    "resolve it as applied or rolled back first"
-                )
-            )
-        return run_and_record(table, migration, replace=row is not None)
+    def tracking_table_for(self, request: TrackingRequest) -> str:
+        return request.tracking_table or tracking.DEFAULT_TABLE
+
+    def apply_migrations(self, request: TrackingRequest, names: list[str]) -> list[TrackingRow]:
+        """Each migration in turn; the first failure stops the call, which
+        reports what it applied before."""
+        applied = []
+        try:
+            table = Table(request.provider, request.tracking_table)
+            table.ensure()
+            for name in names:
+                applied.append(apply_one(table, request.migrations_dir, name))
+        except ScriptFailed as failure:
+            raise Err(ApplyFailure(applied=applied, failed=failure.name, error=failure.error))
+        except Err as error:
+            raise Err(ApplyFailure(applied=applied, failed=None, error=error.value))
+        except Exception as error:
+            raise Err(ApplyFailure(applied=applied, failed=None, error=internal(error)))
+        return applied
 
     @contract_errors
     def resolve_migration(

@@ -16,7 +16,8 @@
 //!     const NAME: &'static str = "handler-db-flyway";
 //!     const DESCRIPTION: &'static str = "Flyway-style V1__name.sql folders";
 //!     const PROVIDERS: &'static [Provider] = &[Provider::Postgresql, Provider::Sqlite];
-//!     // initialize-schema, migration-lock-for, read-state, apply-migration, …
+//!     // initialize-schema, migration-lock-for, tracking-table-for, read-state,
+//!     // apply-migrations, resolve-migration, create-migration
 //! #   …
 //! }
 //!
@@ -29,8 +30,9 @@
 //!
 //! Modules: [`types`], [`sql`] and [`log`] (what every world shares),
 //! [`migration_tool`] and [`cloud_provider`] (each world's records),
-//! [`rds`] (the cloud world's AWS capability); helpers in [`clock`],
-//! [`folder`], [`dialect`], [`script`] and [`tracking`].
+//! [`migration_script`] (the migration world's way to run a migration's own
+//! SQL) and [`rds`] (the cloud world's AWS capability); helpers in
+//! [`clock`], [`folder`], [`dialect`], [`script`] and [`tracking`].
 
 // The export macros expand in the handler's crate and name this crate by
 // path; inside this crate that path must resolve too.
@@ -54,6 +56,11 @@ pub use bindings::cloud::faber::db::rds;
 pub use bindings::migration::exports::faber::db::migration_tool;
 /// Messages to the host's log, attributed to the handler.
 pub use bindings::migration::faber::db::log;
+/// A migration's own SQL, run by the host from its file in the folder:
+/// `migration_script::run(&Script { path, after_line, before_line,
+/// in_transaction })` names the file and the part of it, never the text.
+/// Granted only during `apply-migrations`.
+pub use bindings::migration::faber::db::migration_script;
 /// SQL on the one database the host opened for the call.
 pub use bindings::migration::faber::db::sql;
 /// Types shared by every world: providers, errors, `handler-info`.
@@ -63,7 +70,7 @@ pub use bindings::migration::faber::db::types;
 pub use wit_bindgen as __wit_bindgen;
 
 use migration_tool::{
-    CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
+    ApplyFailure, CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
     TrackingRequest, TrackingRow, TrackingState,
 };
 use types::{HandlerError, HandlerInfo, Provider};
@@ -86,11 +93,23 @@ pub trait MigrationTool {
     fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError>;
     /// The lock the tool's own CLI takes; the host takes it, never the handler.
     fn migration_lock_for(provider: Provider) -> MigrationLock;
+    /// The table `read_state`, `apply_migrations` and `resolve_migration`
+    /// keep their rows in: the request's `tracking_table`, or the tool's
+    /// default. Touches nothing. During those calls the `sql` session may
+    /// read the database and write rows of this table only (and create it,
+    /// while it does not exist).
+    fn tracking_table_for(request: TrackingRequest) -> String;
     /// Reads the tracking table and the folder; writes nothing.
     fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError>;
-    /// Runs one migration and records it as the tool's deploy does.
-    fn apply_migration(request: TrackingRequest, name: String)
-    -> Result<TrackingRow, HandlerError>;
+    /// Applies `names` in order, each as the tool's deploy does: the
+    /// bookkeeping on [`sql`], the migration's own SQL through
+    /// [`migration_script::run`]. Stops at the first failure, returning the
+    /// rows applied before it. [`tracking::apply_each`] is that loop; a
+    /// [`HandlerError`] before it converts into an [`ApplyFailure`] with `?`.
+    fn apply_migrations(
+        request: TrackingRequest,
+        names: Vec<String>,
+    ) -> Result<Vec<TrackingRow>, ApplyFailure>;
     /// Marks a migration applied or rolled back, with the tool's meaning.
     fn resolve_migration(
         request: TrackingRequest,
@@ -169,16 +188,19 @@ macro_rules! export_migration_tool {
                 fn migration_lock_for(provider: t::Provider) -> m::MigrationLock {
                     <$handler as $crate::MigrationTool>::migration_lock_for(provider)
                 }
+                fn tracking_table_for(request: m::TrackingRequest) -> String {
+                    <$handler as $crate::MigrationTool>::tracking_table_for(request)
+                }
                 fn read_state(
                     request: m::TrackingRequest,
                 ) -> Result<m::TrackingState, t::HandlerError> {
                     <$handler as $crate::MigrationTool>::read_state(request)
                 }
-                fn apply_migration(
+                fn apply_migrations(
                     request: m::TrackingRequest,
-                    name: String,
-                ) -> Result<m::TrackingRow, t::HandlerError> {
-                    <$handler as $crate::MigrationTool>::apply_migration(request, name)
+                    names: Vec<String>,
+                ) -> Result<Vec<m::TrackingRow>, m::ApplyFailure> {
+                    <$handler as $crate::MigrationTool>::apply_migrations(request, names)
                 }
                 fn resolve_migration(
                     request: m::TrackingRequest,

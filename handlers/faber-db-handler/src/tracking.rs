@@ -1,9 +1,9 @@
 //! Recording migrations: the folder `initialize-schema` settles and the
 //! outcome it reports, the transaction around a migration and its record,
-//! and the row a tool without times reports.
+//! the loop of `apply-migrations`, and the row a tool without times reports.
 
 use crate::log::{Level, log};
-use crate::migration_tool::{InitializeOutcome, MigrationLock, TrackingRow};
+use crate::migration_tool::{ApplyFailure, InitializeOutcome, MigrationLock, TrackingRow};
 use crate::sql::execute;
 use crate::types::{HandlerError, Provider};
 
@@ -19,10 +19,17 @@ pub fn tool_lock(provider: Provider, postgres_key: i64, mysql_name: &str) -> Mig
 }
 
 /// Runs `work` between `BEGIN` and `COMMIT`, or `ROLLBACK` when it fails:
-/// a migration is then never recorded without its SQL having run. (MySQL
-/// commits DDL implicitly; there a failure after DDL leaves the DDL in
-/// place, as it would under the tool itself.) A failed rollback is logged
-/// next to `work`'s error, which is the one the user must act on.
+/// a migration that `initialize-schema` applies with `sql` is then never
+/// recorded without its SQL having run. (MySQL commits DDL implicitly;
+/// there a failure after DDL leaves the DDL in place, as it would under the
+/// tool itself.) A failed rollback is logged next to `work`'s error, which
+/// is the one the user must act on.
+///
+/// Not for `apply-migrations`: [`crate::migration_script::run`] runs a
+/// migration on the host's session, in a transaction of its own when asked,
+/// so a transaction held open on `sql` around it cannot include it and
+/// would only stand in its way. There, run the script first and record it
+/// after (see [`apply_each`]).
 pub fn in_transaction<T>(
     what: &str,
     work: impl FnOnce() -> Result<T, HandlerError>,
@@ -43,6 +50,89 @@ pub fn in_transaction<T>(
             Err(error)
         }
     }
+}
+
+/// Why applying one migration of an `apply-migrations` call stopped (see
+/// [`apply_each`]). A [`HandlerError`] converts into `Other` with `?`.
+#[derive(Debug)]
+pub enum MigrationFailure {
+    /// The migration's own SQL failed ([`crate::migration_script::run`]),
+    /// and its failure is recorded as the tool records it (or the tool
+    /// records none, as dbmate): the call reports the migration as
+    /// `failed`. Give the script's error, as `HandlerError::Sql`.
+    Script(HandlerError),
+    /// Anything outside the migration's SQL: a check that refuses it
+    /// (already applied, an earlier failure to resolve first), the folder,
+    /// or a statement of the bookkeeping. The call reports no `failed`
+    /// migration.
+    Other(HandlerError),
+}
+
+impl From<HandlerError> for MigrationFailure {
+    fn from(error: HandlerError) -> Self {
+        Self::Other(error)
+    }
+}
+
+/// A failure before any migration was applied (a bad request, the tracking
+/// table): nothing applied, no migration failed. Lets `?` work on a
+/// [`HandlerError`] in `apply_migrations`.
+impl From<HandlerError> for ApplyFailure {
+    fn from(error: HandlerError) -> Self {
+        ApplyFailure {
+            applied: Vec::new(),
+            failed: None,
+            error,
+        }
+    }
+}
+
+/// The loop of `apply-migrations`: `apply` applies one migration, exactly
+/// as the tool's deploy does (its checks and bookkeeping on `sql`, its SQL
+/// through [`crate::migration_script::run`], recording a failure as the
+/// tool does) and returns its row. Migrations are applied in the order
+/// given; the first failure stops the call with the rows applied before
+/// it, the migration's name as `failed` when it was a
+/// [`MigrationFailure::Script`], and the error.
+///
+/// ```ignore
+/// fn apply_migrations(request: TrackingRequest, names: Vec<String>)
+///     -> Result<Vec<TrackingRow>, ApplyFailure> {
+///     let table = Table::new(&request)?; // HandlerError → ApplyFailure
+///     table.ensure()?;
+///     apply_each(names, |name| {
+///         table.refuse_if_applied(name)?; // HandlerError → MigrationFailure::Other
+///         let script = Script { path: format!("{name}.sql"), after_line: None,
+///                               before_line: None, in_transaction: true };
+///         if let Err(error) = migration_script::run(&script) {
+///             return Err(MigrationFailure::Script(HandlerError::Sql(error)));
+///         }
+///         Ok(table.record(name)?)
+///     })
+/// }
+/// ```
+pub fn apply_each(
+    names: Vec<String>,
+    mut apply: impl FnMut(&str) -> Result<TrackingRow, MigrationFailure>,
+) -> Result<Vec<TrackingRow>, ApplyFailure> {
+    let mut applied = Vec::with_capacity(names.len());
+    for name in names {
+        match apply(&name) {
+            Ok(row) => applied.push(row),
+            Err(failure) => {
+                let (failed, error) = match failure {
+                    MigrationFailure::Script(error) => (Some(name), error),
+                    MigrationFailure::Other(error) => (None, error),
+                };
+                return Err(ApplyFailure {
+                    applied,
+                    failed,
+                    error,
+                });
+            }
+        }
+    }
+    Ok(applied)
 }
 
 /// The row of a tool that records a migration only once it finished and
@@ -133,6 +223,77 @@ impl<M> Baselined<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::SqlError;
+
+    fn names(names: &[&str]) -> Vec<String> {
+        names.iter().map(|name| name.to_string()).collect()
+    }
+
+    fn sql_error(message: &str) -> HandlerError {
+        HandlerError::Sql(SqlError {
+            code: Some("42601".to_string()),
+            message: message.to_string(),
+        })
+    }
+
+    #[test]
+    fn apply_each_applies_all_in_order() {
+        let mut seen = Vec::new();
+        let rows = apply_each(names(&["1_a", "2_b"]), |name| {
+            seen.push(name.to_string());
+            Ok(untimed_applied_row(name.to_string()))
+        })
+        .unwrap();
+        assert_eq!(seen, ["1_a", "2_b"]);
+        let applied: Vec<_> = rows.iter().map(|row| row.name.as_str()).collect();
+        assert_eq!(applied, ["1_a", "2_b"]);
+        assert_eq!(apply_each(Vec::new(), |_| unreachable!()), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn a_failing_script_stops_the_call_naming_the_migration() {
+        let mut tried = Vec::new();
+        let failure = apply_each(names(&["1_a", "2_b", "3_c"]), |name| {
+            tried.push(name.to_string());
+            match name {
+                "2_b" => Err(MigrationFailure::Script(sql_error("syntax error"))),
+                _ => Ok(untimed_applied_row(name.to_string())),
+            }
+        })
+        .unwrap_err();
+        assert_eq!(tried, ["1_a", "2_b"], "nothing after the failure");
+        assert_eq!(failure.applied, [untimed_applied_row("1_a".to_string())]);
+        assert_eq!(failure.failed.as_deref(), Some("2_b"));
+        assert_eq!(failure.error, sql_error("syntax error"));
+    }
+
+    #[test]
+    fn a_failure_outside_the_script_names_no_migration() {
+        let failure = apply_each(names(&["1_a", "2_b"]), |name| {
+            if name == "1_a" {
+                Err(HandlerError::Conflict("1_a is already applied".to_string()))?;
+            }
+            Ok(untimed_applied_row(name.to_string()))
+        })
+        .unwrap_err();
+        assert_eq!(failure.applied, []);
+        assert_eq!(failure.failed, None);
+        assert_eq!(
+            failure.error,
+            HandlerError::Conflict("1_a is already applied".to_string())
+        );
+    }
+
+    #[test]
+    fn a_handler_error_is_a_failure_before_any_migration() {
+        let failure = ApplyFailure::from(HandlerError::InvalidRequest("table".to_string()));
+        assert_eq!(failure.applied, []);
+        assert_eq!(failure.failed, None);
+        assert_eq!(
+            failure.error,
+            HandlerError::InvalidRequest("table".to_string())
+        );
+    }
 
     #[test]
     fn an_empty_folder_gets_a_baseline() {

@@ -1,30 +1,36 @@
 //! The handler's operations; those after `initialize-schema` (in
 //! [`initialize`]) as dbmate does them.
 //!
-//! dbmate records a version only once its up section ran (one transaction
-//! where the database allows), keeps no times, checksums or failures, and
-//! takes no lock of its own. So its rows are reported with one applied step
-//! and no times, a failed migration leaves no row, and "rolled back" means
-//! the row is deleted, as `dbmate rollback` does.
+//! dbmate records a version only once its up section ran (in a transaction
+//! unless the up line says `transaction:false`), keeps no times, checksums
+//! or failures, and takes no lock of its own. So its rows are reported with
+//! one applied step and no times, a failed migration leaves no row, and
+//! "rolled back" means the row is deleted, as `dbmate rollback` does.
+//!
+//! `apply-migrations` has the host run the up section from the file
+//! (`migration-script`, between the up and down lines as written) and then
+//! records the version on `sql`: the two are on different sessions, so the
+//! version is written only once the section has committed.
 
 use std::cmp::Ordering;
 
 use crate::DbmateHandler;
 use crate::initialize;
-use crate::migration::{self, Migration};
+use crate::migration::{self, Migration, UpSection};
 use crate::tracking;
 use crate::tracking_table::TrackingTable;
 use faber_db_handler::clock;
 use faber_db_handler::dialect::table_exists;
 use faber_db_handler::folder::Folder;
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::migration_script::{self, Script};
 use faber_db_handler::migration_tool::{
-    CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest, MigrationLock,
-    Resolution, TrackingRequest, TrackingRow, TrackingState,
+    ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
+    MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
 use faber_db_handler::script::migration_slug;
 use faber_db_handler::sql::{SqlValue, execute};
-use faber_db_handler::tracking::tool_lock;
-use faber_db_handler::tracking::untimed_applied_row;
+use faber_db_handler::tracking::{MigrationFailure, apply_each, tool_lock, untimed_applied_row};
 use faber_db_handler::types::{HandlerError, Provider};
 use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
 
@@ -43,6 +49,15 @@ impl MigrationTool for DbmateHandler {
     fn migration_lock_for(provider: Provider) -> MigrationLock {
         // "dbmate" in ASCII, as a key no other tool is known to use.
         tool_lock(provider, 0x64_62_6d_61_74_65, "dbmate_migrate")
+    }
+
+    /// The configured table or dbmate's default. A name that is not a plain
+    /// identifier is returned as given: every call that would use it
+    /// refuses it.
+    fn tracking_table_for(request: TrackingRequest) -> String {
+        request
+            .tracking_table
+            .unwrap_or_else(|| crate::tracking_table::DEFAULT_NAME.to_string())
     }
 
     fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
@@ -80,20 +95,47 @@ impl MigrationTool for DbmateHandler {
         })
     }
 
-    fn apply_migration(
+    /// `dbmate up`, for the versions named: the table first if it is
+    /// missing, then each migration's up section and its version.
+    fn apply_migrations(
         request: TrackingRequest,
-        name: String,
-    ) -> Result<TrackingRow, HandlerError> {
+        names: Vec<String>,
+    ) -> Result<Vec<TrackingRow>, ApplyFailure> {
         let table = TrackingTable::new(request.tracking_table.as_deref())?;
         let folder = Folder::new(&request.migrations_dir);
-        let migration = find(&folder, &name)?;
-        let sql = up_sql(&folder, &migration)?;
         tracking::ensure_table(request.provider, &table)?;
-        if tracking::is_recorded(request.provider, &table, &migration.version)? {
-            return Err(HandlerError::Conflict(format!("{name} is already applied")));
-        }
-        tracking::apply(request.provider, &table, &migration, &sql)?;
-        Ok(untimed_applied_row(name))
+        apply_each(names, |name| {
+            let migration = find(&folder, name)?;
+            let file = migration.file_name();
+            let text = folder.read_text(&file)?;
+            let section = runnable_up_section(&file, &text)?;
+            if tracking::is_recorded(request.provider, &table, &migration.version)? {
+                return Err(HandlerError::Conflict(format!("{name} is already applied")).into());
+            }
+            let script = Script {
+                path: file,
+                after_line: Some(section.up_line.to_string()),
+                before_line: section.down_line.map(str::to_string),
+                in_transaction: section.in_transaction,
+            };
+            if let Err(error) = migration_script::run(&script) {
+                // dbmate records nothing for a failed migration.
+                log(Level::Error, &format!("{name} failed: {}", error.message));
+                return Err(MigrationFailure::Script(HandlerError::Sql(error)));
+            }
+            tracking::record(request.provider, &table, &migration).inspect_err(|_| {
+                log(
+                    Level::Error,
+                    &format!(
+                        "{name} ran, but recording its version in {} failed; record it with \
+                         `faber-db resolve <environment> --applied {name}`",
+                        table.name()
+                    ),
+                )
+            })?;
+            log(Level::Info, &format!("applied and recorded {name}"));
+            Ok(untimed_applied_row(name.to_string()))
+        })
     }
 
     fn resolve_migration(
@@ -188,13 +230,33 @@ fn find(folder: &Folder, name: &str) -> Result<Migration, HandlerError> {
 fn up_sql(folder: &Folder, migration: &Migration) -> Result<String, HandlerError> {
     let file = migration.file_name();
     let text = folder.read_text(&file)?;
-    migration::up_section(&text)
-        .map(str::to_string)
-        .ok_or_else(|| {
-            HandlerError::Conflict(format!(
-                "{file} has no `-- migrate:up` line, so dbmate would not know what to apply"
-            ))
-        })
+    up_section(&file, &text).map(|section| section.sql.to_string())
+}
+
+fn up_section<'a>(file: &str, text: &'a str) -> Result<UpSection<'a>, HandlerError> {
+    UpSection::of(text).ok_or_else(|| {
+        HandlerError::Conflict(format!(
+            "{file} has no `-- migrate:up` line, so dbmate would not know what to apply"
+        ))
+    })
+}
+
+/// The up section, when the host finds the same one by its marker lines
+/// (see [`UpSection::is_found_by_markers`]): what runs is then exactly
+/// what dbmate would run.
+fn runnable_up_section<'a>(file: &str, text: &'a str) -> Result<UpSection<'a>, HandlerError> {
+    let section = up_section(file, text)?;
+    if !section.is_found_by_markers(text) {
+        let down = section
+            .down_line
+            .map_or(String::new(), |down| format!(" or `{down}`"));
+        return Err(HandlerError::Conflict(format!(
+            "{file}: another line begins like `{}`{down} without being that directive, so \
+             the up section cannot be told apart from it; reword that line",
+            section.up_line
+        )));
+    }
+    Ok(section)
 }
 
 /// The folder's name for a recorded version, or the bare version when no

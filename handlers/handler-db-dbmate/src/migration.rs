@@ -1,5 +1,6 @@
 //! What dbmate makes of a migration file: its version from the file name, and
-//! the SQL to apply from its `-- migrate:up` section. Pure text handling.
+//! the SQL to apply from its `-- migrate:up` section (with the marker lines
+//! the host's `migration-script` finds it by). Pure text handling.
 
 use std::cmp::Ordering;
 
@@ -76,32 +77,85 @@ pub fn compare_versions(a: &str, b: &str) -> Ordering {
         .then_with(|| a.cmp(b))
 }
 
-/// The text between the `-- migrate:up` line and the next `-- migrate:down`
-/// line (or the end of the file); `None` when there is no up line, which
-/// dbmate refuses too. Options after the directive (`transaction:false`) are
-/// allowed on its line and ignored.
-pub fn up_section(text: &str) -> Option<&str> {
-    let mut section_start = None;
-    let mut line_start = 0;
-    for line in text.split_inclusive('\n') {
-        let line_end = line_start + line.len();
-        match section_start {
-            None if is_directive(line, "up") => section_start = Some(line_end),
-            Some(start) if is_directive(line, "down") => return Some(&text[start..line_start]),
-            _ => {}
-        }
-        line_start = line_end;
-    }
-    section_start.map(|start| &text[start..])
+/// The `-- migrate:up` section of a migration file, and how to have the
+/// host's `migration-script` run exactly it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpSection<'a> {
+    /// The text between the up line and the next `-- migrate:down` line
+    /// (or the end of the file).
+    pub sql: &'a str,
+    /// The up line as written, without its line break (`--migrate:up`,
+    /// `-- migrate:up transaction:false`, …).
+    pub up_line: &'a str,
+    /// The down line that ends the section, as written, if there is one.
+    pub down_line: Option<&'a str>,
+    /// False when the up line carries dbmate's `transaction:false`: dbmate
+    /// then runs the section outside a transaction.
+    pub in_transaction: bool,
 }
 
-/// True for a `-- migrate:<section>` line, with or without options after it.
-fn is_directive(line: &str, section: &str) -> bool {
+impl<'a> UpSection<'a> {
+    /// The up section of `text`; `None` when there is no up line, which
+    /// dbmate refuses too. Options after the directive are allowed on its
+    /// line; `transaction:false` is the one dbmate knows.
+    pub fn of(text: &'a str) -> Option<Self> {
+        let mut lines = lines(text);
+        let (up_line, start, options) = lines
+            .find_map(|(line, _, end)| Some((line.trim_end(), end, directive(line, "up")?)))?;
+        let down = lines.find(|(line, _, _)| directive(line, "down").is_some());
+        Some(Self {
+            sql: &text[start..down.map_or(text.len(), |(_, at, _)| at)],
+            up_line,
+            down_line: down.map(|(line, _, _)| line.trim_end()),
+            in_transaction: !options
+                .split_whitespace()
+                .any(|option| option == "transaction:false"),
+        })
+    }
+
+    /// True when the host finds this same section from the marker lines:
+    /// it starts after the first line that begins with `up_line` and ends
+    /// before the first later line that begins with `down_line`. A line
+    /// that merely begins like a directive (`-- migrate:upgrade` before
+    /// `-- migrate:up`) would make it find another part.
+    pub fn is_found_by_markers(&self, text: &str) -> bool {
+        let mut lines = lines(text);
+        let Some((_, _, start)) = lines.find(|(line, _, _)| line.starts_with(self.up_line)) else {
+            return false;
+        };
+        let end = match self.down_line {
+            Some(down) => lines
+                .find(|(line, _, _)| line.starts_with(down))
+                .map_or(text.len(), |(_, at, _)| at),
+            None => text.len(),
+        };
+        text.get(start..end) == Some(self.sql)
+    }
+}
+
+/// The text of the up section (see [`UpSection::of`]).
+pub fn up_section(text: &str) -> Option<&str> {
+    UpSection::of(text).map(|section| section.sql)
+}
+
+/// Each line of `text` with its line break, where it starts and where the
+/// next one starts.
+fn lines(text: &str) -> impl Iterator<Item = (&str, usize, usize)> {
+    text.split_inclusive('\n').scan(0, |start, line| {
+        let at = *start;
+        *start += line.len();
+        Some((line, at, *start))
+    })
+}
+
+/// The options of a `-- migrate:<section>` line (what follows the
+/// directive, possibly nothing); `None` for any other line.
+fn directive<'l>(line: &'l str, section: &str) -> Option<&'l str> {
     line.trim_end()
         .strip_prefix("--")
         .and_then(|rest| rest.trim_start().strip_prefix("migrate:"))
         .and_then(|rest| rest.strip_prefix(section))
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
+        .filter(|rest| rest.is_empty() || rest.starts_with(char::is_whitespace))
 }
 
 #[cfg(test)]
@@ -235,5 +289,54 @@ mod tests {
             Some("SELECT 1;\n-- migrate:downgrade\nSELECT 2;\n")
         );
         assert_eq!(up_section("CREATE TABLE t (id INT);\n"), None);
+    }
+
+    #[test]
+    fn the_section_names_its_marker_lines_as_written() {
+        let text = "--migrate:up\r\nSELECT 1;\r\n--   migrate:down\r\nSELECT 2;\r\n";
+        let section = UpSection::of(text).unwrap();
+        assert_eq!(
+            section,
+            UpSection {
+                sql: "SELECT 1;\r\n",
+                up_line: "--migrate:up",
+                down_line: Some("--   migrate:down"),
+                in_transaction: true,
+            }
+        );
+        assert!(section.is_found_by_markers(text));
+        let without_down = UpSection::of("-- migrate:up\nSELECT 1;").unwrap();
+        assert_eq!(without_down.down_line, None);
+        assert!(without_down.is_found_by_markers("-- migrate:up\nSELECT 1;"));
+    }
+
+    #[test]
+    fn transaction_false_on_the_up_line_turns_the_transaction_off() {
+        let off = "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\
+                   -- migrate:down\nDROP INDEX i;\n";
+        let section = UpSection::of(off).unwrap();
+        assert!(!section.in_transaction);
+        assert_eq!(section.up_line, "-- migrate:up transaction:false");
+        assert!(section.is_found_by_markers(off));
+        for on in [
+            "-- migrate:up\nSELECT 1;\n",
+            "-- migrate:up transaction:true\nSELECT 1;\n",
+            "-- migrate:up\n-- migrate:down transaction:false\n",
+        ] {
+            assert!(UpSection::of(on).unwrap().in_transaction, "{on}");
+        }
+    }
+
+    #[test]
+    fn a_look_alike_line_before_a_marker_is_noticed() {
+        let before_up = "-- migrate:upgrade\n-- migrate:up\nSELECT 1;\n-- migrate:down\n";
+        let section = UpSection::of(before_up).unwrap();
+        assert_eq!(section.sql, "SELECT 1;\n");
+        assert!(!section.is_found_by_markers(before_up));
+        let before_down = "-- migrate:up\nSELECT 1;\n-- migrate:downgrade\nSELECT 2;\n\
+                           -- migrate:down\n";
+        let section = UpSection::of(before_down).unwrap();
+        assert_eq!(section.sql, "SELECT 1;\n-- migrate:downgrade\nSELECT 2;\n");
+        assert!(!section.is_found_by_markers(before_down));
     }
 }

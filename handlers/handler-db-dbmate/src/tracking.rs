@@ -58,7 +58,7 @@ pub fn is_recorded(
 
 /// Runs the migration's up section and records its version in one
 /// transaction, so that a version is never recorded without its SQL having
-/// run.
+/// run (`initialize-schema`'s baseline, which runs on `sql`).
 pub fn apply(
     provider: Provider,
     table: &TrackingTable,
@@ -79,6 +79,15 @@ fn run_and_record(
     if has_statements(up_sql) {
         execute(up_sql, &[]).map_err(HandlerError::Sql)?;
     }
+    record(provider, table, migration)
+}
+
+/// Records the migration's version as applied.
+pub fn record(
+    provider: Provider,
+    table: &TrackingTable,
+    migration: &Migration,
+) -> Result<(), HandlerError> {
     execute(
         &table.insert_version(provider),
         &[SqlValue::Text(migration.version.clone())],

@@ -1,22 +1,27 @@
-//! `read-state` and `apply-migration`: what `prisma migrate deploy` reads,
-//! and how it applies and records one migration.
+//! `read-state` and `apply-migrations`: what `prisma migrate deploy` reads,
+//! and how it applies and records each migration.
 //!
 //! Prisma's sequence for each migration, kept here step for step so that
 //! Prisma's own commands read the result as theirs: insert the row as
 //! started (checksum, `started_at`; `finished_at` empty, no step counted),
 //! run the script, then count the step and set `finished_at`; on failure,
 //! write the error into `logs` and leave the row unfinished, which blocks
-//! every later deploy (P3009) until the migration is resolved.
+//! every later deploy (P3009) until the migration is resolved. The script
+//! is the migration's `migration.sql`, which the host runs from the folder
+//! (`migration-script`) as Prisma's engine sends it: whole, in no
+//! transaction of its own; the rows are written here, on `sql`.
 
 use crate::dialect::{self, TRACKING_TABLE};
+use crate::folder;
 use crate::history;
 use crate::initialize::check_tracking_table;
 use crate::tracking;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
-use faber_db_handler::migration_tool::{TrackingRequest, TrackingRow, TrackingState};
-use faber_db_handler::script;
+use faber_db_handler::migration_script::{self, Script};
+use faber_db_handler::migration_tool::{ApplyFailure, TrackingRequest, TrackingRow, TrackingState};
 use faber_db_handler::sql::{SqlValue, execute, query};
+use faber_db_handler::tracking::{MigrationFailure, apply_each};
 use faber_db_handler::types::{HandlerError, Provider, SqlError};
 
 pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerError> {
@@ -36,11 +41,21 @@ pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerErr
     })
 }
 
-pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, HandlerError> {
+/// `apply-migrations`: each of `names` in turn, as `migrate deploy`
+/// applies it, stopping at the first that fails.
+pub fn apply_all(
+    request: &TrackingRequest,
+    names: Vec<String>,
+) -> Result<Vec<TrackingRow>, ApplyFailure> {
     check_tracking_table(request.tracking_table.as_deref())?;
-    let provider = request.provider;
     let folder = Folder::new(&request.migrations_dir);
-    let (script, checksum) = history::script(&folder, name)?;
+    apply_each(names, |name| apply(request.provider, &folder, name))
+}
+
+fn apply(provider: Provider, folder: &Folder, name: &str) -> Result<TrackingRow, MigrationFailure> {
+    // The checksum is of the bytes read here; the host reads the same file
+    // to run it, and the folder is read-only during the call.
+    let (_, checksum) = history::script(folder, name)?;
     initialize(provider)?;
     refuse_what_deploy_refuses(provider, name)?;
 
@@ -51,23 +66,43 @@ pub fn apply(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handl
         SqlValue::Text(name.to_string()),
     ];
     execute(&dialect::record_started(provider), &params).map_err(HandlerError::Sql)?;
-    if script::has_statements(&script)
-        && let Err(error) = execute(&script, &[])
-    {
-        let logs = SqlValue::Text(failure_logs(name, &error));
-        execute(
-            &dialect::record_failed(provider),
-            &[logs, SqlValue::Text(id)],
-        )
-        .map_err(HandlerError::Sql)?;
-        log(Level::Error, &format!("{name} failed: {}", error.message));
-        return Err(HandlerError::Sql(error));
+    // A comment-only script (Prisma's empty migration) sends nothing, and
+    // still counts as a step, as under Prisma.
+    let script = Script {
+        path: folder::migration_file(name),
+        after_line: None,
+        before_line: None,
+        in_transaction: false,
+    };
+    if let Err(error) = migration_script::run(&script) {
+        record_failure(provider, name, &id, &error);
+        return Err(MigrationFailure::Script(HandlerError::Sql(error)));
     }
     let id_param = [SqlValue::Text(id.clone())];
     execute(&dialect::record_step(provider), &id_param).map_err(HandlerError::Sql)?;
     execute(&dialect::record_finished(provider), &id_param).map_err(HandlerError::Sql)?;
     log(Level::Info, &format!("applied and recorded {name}"));
-    history::row_by_id(provider, &id)
+    Ok(history::row_by_id(provider, &id)?)
+}
+
+/// Writes the failure into the row's `logs`, as Prisma does. The row,
+/// unfinished, already marks the migration failed; should writing `logs`
+/// fail too, that is logged, and the script's error stays the one reported.
+fn record_failure(provider: Provider, name: &str, id: &str, error: &SqlError) {
+    log(Level::Error, &format!("{name} failed: {}", error.message));
+    let params = [
+        SqlValue::Text(failure_logs(name, error)),
+        SqlValue::Text(id.to_string()),
+    ];
+    if let Err(logs) = execute(&dialect::record_failed(provider), &params) {
+        log(
+            Level::Warn,
+            &format!(
+                "{name}: writing the failure into {TRACKING_TABLE}.logs failed too: {}",
+                logs.message
+            ),
+        );
+    }
 }
 
 /// What `migrate deploy` does with a database before it applies anything:

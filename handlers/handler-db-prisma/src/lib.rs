@@ -19,7 +19,7 @@ mod resolve;
 mod tracking;
 
 use faber_db_handler::migration_tool::{
-    CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
+    ApplyFailure, CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
     TrackingRequest, TrackingRow, TrackingState,
 };
 use faber_db_handler::tracking::tool_lock;
@@ -46,15 +46,22 @@ impl MigrationTool for PrismaHandler {
         initialize::run(&request)
     }
 
+    /// Prisma's own table, whatever is configured: another name is refused
+    /// by every call that uses the table (see
+    /// [`initialize::check_tracking_table`]).
+    fn tracking_table_for(_request: TrackingRequest) -> String {
+        dialect::TRACKING_TABLE.to_string()
+    }
+
     fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
         deploy::read_state(&request)
     }
 
-    fn apply_migration(
+    fn apply_migrations(
         request: TrackingRequest,
-        name: String,
-    ) -> Result<TrackingRow, HandlerError> {
-        deploy::apply(&request, &name)
+        names: Vec<String>,
+    ) -> Result<Vec<TrackingRow>, ApplyFailure> {
+        deploy::apply_all(&request, names)
     }
 
     fn resolve_migration(

@@ -13,7 +13,8 @@ use crate::db::{
     Access, ConnectionString, CreateError, Database, Expect, HandlerSession, Server, SessionPolicy,
 };
 use crate::runtime::{
-    CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
+    CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, ScriptSession, Scripts,
+    Shape, World,
 };
 use crate::runtime::{
     CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
@@ -540,11 +541,17 @@ impl Scratch {
     }
 
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
-        let (grant, session) = self.grant().await?;
-        let (returned, row) = tool
-            .apply_migration(grant, &self.tracking_request(), name)
+        let (mut grant, session) = self.grant().await?;
+        grant.scripts = Some(Scripts {
+            dir: self.migrations(),
+            session: ScriptSession::Shared,
+        });
+        let names = [name.to_owned()];
+        let (returned, applied) = tool
+            .apply_migrations(grant, &self.tracking_request(), &names)
             .await;
-        session.finish(returned, row.map(drop), |_| None).await
+        let applied = applied.map(drop).map_err(|stopped| stopped.failure);
+        session.finish(returned, applied, |_| None).await
     }
 
     async fn resolve(

@@ -70,6 +70,10 @@ pub struct Confinement {
     /// session ends (see [`owner_account`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The table whose rows alone the handler's session may write, where
+    /// the host runs the migrations' SQL ([`HandlerSession::keep_to_rows`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_of: Option<String>,
     /// Why the session is not confined, when it is not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
@@ -98,8 +102,21 @@ impl Confinement {
             kind,
             account,
             owner: None,
+            rows_of: None,
             warning: None,
             ephemeral: None,
+        }
+    }
+
+    /// An account that owns nothing, to remove as such.
+    fn reading(self, account: Account) -> Confinement {
+        Confinement {
+            kind: READ_ONLY_ACCOUNT,
+            account: Some(account.name.clone()),
+            owner: None,
+            rows_of: None,
+            warning: None,
+            ephemeral: Some(account),
         }
     }
 
@@ -108,6 +125,7 @@ impl Confinement {
             kind: "connection-privileges",
             account: None,
             owner: None,
+            rows_of: None,
             warning: Some(warning),
             ephemeral: None,
         }
@@ -177,6 +195,15 @@ pub struct HandlerSession {
     confinement: Confinement,
     /// The database's objects before the first call, where it may write.
     before: Option<Snapshot>,
+    /// The writing session, once the handler's own is kept to its tracking
+    /// table's rows ([`HandlerSession::keep_to_rows`]): the host runs the
+    /// migrations' scripts on it, the handler never gets it.
+    writer: Option<Database>,
+    writer_backend: Option<i64>,
+    /// The account of the handler's kept session, removed with it.
+    keeper: Option<Account>,
+    /// On SQLite, the table the one connection's authorizer keeps writes to.
+    rows_only: Option<&'static std::ffi::CStr>,
 }
 
 /// What [`HandlerSession::close`] checks: the tracking table, and what the
@@ -203,16 +230,120 @@ impl HandlerSession {
         self.database = database;
     }
 
-    /// Ends the handler's connection; one a call lost is ended by the
+    /// The writing session, for a call's migration scripts; `None` where
+    /// the handler's own session is not kept to its rows (it writes itself).
+    pub fn lend_writer(&mut self) -> Option<Database> {
+        self.writer.take()
+    }
+
+    /// The writing session back from a call; `None` when the call lost it.
+    pub fn take_back_writer(&mut self, database: Option<Database>) {
+        if database.is_some() {
+            self.writer = database;
+        }
+    }
+
+    /// On SQLite, the table the handler's connection may write rows of
+    /// (its authorizer is widened while a script runs).
+    pub fn rows_only(&self) -> Option<&'static std::ffi::CStr> {
+        self.rows_only
+    }
+
+    /// Keeps the handler's own statements to reading the database and
+    /// keeping the rows of `table` (in `target`'s home schema), for a
+    /// handler that has the host run its migrations' SQL (0.4.0): on a
+    /// server, by a second account granted only that, whose session the
+    /// handler gets while the writing one stays the host's; on SQLite, by
+    /// the one connection's authorizer. Nothing changes where the table does
+    /// not exist yet (the handler's first apply creates it, as the tool's
+    /// deploy does) or where the environment chose the account (a
+    /// project's, or the connection's own privileges).
+    pub async fn keep_to_rows(
+        &mut self,
+        server: &mut Server,
+        admin: &mut Database,
+        target: &ConnectionString,
+        name: &str,
+        table: &str,
+        lifetime: Duration,
+    ) -> Outcome<()> {
+        let refused = |err: SqlError| {
+            Failure::new(format!(
+                "Cannot keep the handler's session to the rows of {table}"
+            ))
+            .cause(err.message)
+        };
+        // On SQLite only the handler's session may read the file while it
+        // holds the file's lock.
+        let reader = match self.database.as_mut() {
+            Some(database @ Database::Sqlite(_)) => database,
+            _ => &mut *admin,
+        };
+        if !reader.is_plain_table(target, table).await.unwrap_or(false) {
+            return Ok(());
+        }
+        if let Some(database @ Database::Sqlite(_)) = self.database.as_mut() {
+            let kept = sqlite::interned(table);
+            database.allow_writes(Some(kept)).await.map_err(refused)?;
+            self.rows_only = Some(kept);
+            self.confinement.rows_of = Some(table.to_owned());
+            return Ok(());
+        }
+        if !matches!(
+            self.confinement.kind,
+            "ephemeral-account" | "database-account"
+        ) {
+            return Ok(());
+        }
+        let ConnectionString::Server { url, .. } = target else {
+            return Ok(());
+        };
+        let (account, password, expires) = new_account(lifetime);
+        let keeper = match server {
+            Server::Postgres(_) => {
+                let qualified = target.qualify(table);
+                postgres::create_row_keeper(admin, &account, &password, name, expires, &qualified)
+                    .await
+                    .map_err(refused)?;
+                Account {
+                    name: account,
+                    host: String::new(),
+                }
+            }
+            Server::Mysql(conn) => {
+                let rows = mysql::Privileges::Rows(table);
+                mysql::create_account(conn, &account, &password, name, rows)
+                    .await
+                    .map_err(refused)?
+            }
+            Server::Sqlite(_) => return Ok(()),
+        };
+        self.keeper = Some(keeper.clone());
+        let mut kept = connect_as(server.provider(), url, &keeper, &password, name).await?;
+        self.writer_backend = self.backend.take();
+        self.backend = kept.backend_id().await;
+        self.writer = self.database.replace(kept);
+        self.confinement.account = Some(keeper.name);
+        self.confinement.rows_of = Some(table.to_owned());
+        Ok(())
+    }
+
+    /// Ends the handler's connections; one a call lost is ended by the
     /// server. On SQLite this releases the file's lock.
     pub async fn disconnect(&mut self, server: &mut Server) {
-        match (self.database.take(), self.backend.take()) {
-            (Some(database), _) => database.close().await,
-            (None, Some(backend)) => {
-                // Ignored: the session may have ended already.
-                let _ = server.terminate(backend).await;
+        let connections = [
+            (self.database.take(), self.backend.take()),
+            (self.writer.take(), self.writer_backend.take()),
+        ];
+        for connection in connections {
+            match connection {
+                (Some(database), _) => database.close().await,
+                (None, Some(backend)) => {
+                    // Ignored: the session may have ended already.
+                    let _ = server.terminate(backend).await;
+                }
+                (None, None) => {}
             }
-            (None, None) => {}
         }
     }
 
@@ -232,6 +363,13 @@ impl HandlerSession {
             (Some(check), Some(admin), Some(before)) => Some(inspect(admin, check, before).await),
             _ => None,
         };
+        if let Some(keeper) = self.keeper.take() {
+            // It could create nothing: removing it revokes its grants.
+            let kept = self.confinement.clone().reading(keeper);
+            let _ = server
+                .remove_handler_account(admin.as_deref_mut(), &kept)
+                .await;
+        }
         let removed = server
             .remove_handler_account(admin, &self.confinement)
             .await
@@ -323,6 +461,10 @@ impl Server {
             backend,
             confinement,
             before: None,
+            writer: None,
+            writer_backend: None,
+            keeper: None,
+            rows_only: None,
         };
         if access.writes() {
             // On SQLite only the handler's session may read the file while
@@ -491,9 +633,7 @@ impl Server {
         lifetime: Duration,
         access: Access,
     ) -> Result<Created, SqlError> {
-        let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
-        let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
-        let password = credentials::random_hex(24);
+        let (account, password, expires) = new_account(lifetime);
         let owner = owner_account(name);
         let reading = |account: Account| {
             let mut confinement = Confinement::plain(READ_ONLY_ACCOUNT, Some(account.name.clone()));
@@ -790,6 +930,14 @@ fn no_least_privilege(provider: Provider, name: &str, err: &SqlError) -> Failure
         .help(format!("Grant it: {grant}"))
         .help("Or name an unprivileged account for handlers: environments.<env>.handler_connection_string_env")
         .help("Or run handlers with the connection's own privileges (every report then warns): environments.<env>.handler_privileges = \"connection\"")
+}
+
+/// A new account of faber-db's naming for a call of `lifetime`: its name
+/// (which carries its expiry, for the sweep), password and expiry.
+fn new_account(lifetime: Duration) -> (String, String, u64) {
+    let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
+    let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
+    (account, credentials::random_hex(24), expires)
 }
 
 fn unix_now() -> u64 {

@@ -580,6 +580,20 @@ impl Database {
         Ok(Database::Sqlite(conn))
     }
 
+    /// On SQLite, limits a confined writing connection to reading and to
+    /// writing the rows of `rows_of`, or lifts that limit (see
+    /// [`sqlite::allow_writes`]); elsewhere the account the session logged
+    /// in as decides.
+    pub async fn allow_writes(
+        &mut self,
+        rows_of: Option<&'static std::ffi::CStr>,
+    ) -> Result<(), SqlError> {
+        match self {
+            Database::Sqlite(conn) => Ok(sqlite::allow_writes(conn, rows_of).await?),
+            Database::Postgres(_) | Database::Mysql(_) => Ok(()),
+        }
+    }
+
     /// The server's id for this session, so the server can end it if this
     /// side cannot (a handler stuck in a statement).
     pub async fn backend_id(&mut self) -> Option<i64> {

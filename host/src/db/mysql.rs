@@ -141,7 +141,7 @@ pub async fn create_account(
     account: &str,
     password: &str,
     name: &str,
-    privileges: Privileges,
+    privileges: Privileges<'_>,
 ) -> Result<Account, SqlError> {
     let (ephemeral, identified) = this_host(conn, account, password).await?;
     let create = format!(
@@ -246,10 +246,12 @@ fn owner_lock(account: &Account) -> String {
 
 /// What an account made for a handler may do in its database.
 #[derive(Debug, Clone, Copy)]
-pub enum Privileges {
+pub enum Privileges<'a> {
     All,
     /// `SELECT` only: no writes, no `LOCK TABLES`, no temporary tables.
     Read,
+    /// Reading, inserting, updating and deleting the rows of this one table.
+    Rows(&'a str),
 }
 
 /// Gives `account` every privilege on database `name`, and on no other.
@@ -265,21 +267,24 @@ async fn grant(
     conn: &mut MySqlConnection,
     account: &Account,
     name: &str,
-    privileges: Privileges,
+    privileges: Privileges<'_>,
 ) -> Result<(), SqlError> {
     // `_` and `%` are wildcards in a GRANT's database name: escaped, the
     // grant matches this one database only.
     let database = quote(Provider::Mysql, name)
         .replace('_', "\\_")
         .replace('%', "\\%");
-    let privileges = match privileges {
-        Privileges::All => "ALL PRIVILEGES",
-        Privileges::Read => "SELECT",
+    let grant = match privileges {
+        Privileges::All => format!("GRANT ALL PRIVILEGES ON {database}.* TO"),
+        Privileges::Read => format!("GRANT SELECT ON {database}.* TO"),
+        // A table-level grant names its database literally: no wildcards.
+        Privileges::Rows(table) => format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON {}.{} TO",
+            quote(Provider::Mysql, name),
+            quote(Provider::Mysql, table)
+        ),
     };
-    let grant = format!(
-        "GRANT {privileges} ON {database}.* TO {}",
-        account_name(account)
-    );
+    let grant = format!("{grant} {}", account_name(account));
     sqlx::raw_sql(AssertSqlSafe(grant)).execute(conn).await?;
     Ok(())
 }

@@ -228,6 +228,22 @@ fn login_clause(password: &str, expires: u64) -> String {
     )
 }
 
+/// A login role that may connect to database `name` and read, insert,
+/// update and delete the rows of `table` (named in full): a 0.4.0 handler's
+/// session while it keeps its tracking table, which the database keeps from
+/// changing anything else. It creates nothing, so it owns nothing.
+pub async fn create_row_keeper(
+    admin: &mut super::Database,
+    account: &str,
+    password: &str,
+    name: &str,
+    expires: u64,
+    table: &str,
+) -> Result<(), SqlError> {
+    let create = new_role(account, password, name, expires, Grants::Rows(table))?;
+    admin.execute(&create, &[]).await.map(drop)
+}
+
 /// A login role that can read database `name` and change nothing anywhere:
 /// SELECT on the tables of its schemas, and nothing else. Granted in the
 /// database (its ACLs gain an entry until the role is removed), because
@@ -365,6 +381,13 @@ fn database_grants(account: &str, name: &str, access: Grants) -> Result<String, 
                 "GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I",
             ],
         ),
+        Grants::Rows(_) => ("CONNECT", &["GRANT USAGE ON SCHEMA %I TO %I"]),
+    };
+    let rows = match access {
+        Grants::Rows(table) => {
+            format!("; GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {role}")
+        }
+        Grants::Write | Grants::Read => String::new(),
     };
     let per_schema: String = per_schema
         .iter()
@@ -376,14 +399,16 @@ fn database_grants(account: &str, name: &str, access: Grants) -> Result<String, 
            FOR schema_name IN SELECT nspname FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
              {per_schema}\
-           END LOOP; END $grant$",
+           END LOOP; END $grant${rows}",
         quote(Provider::Postgresql, name)
     ))
 }
 
-/// What [`database_grants`] gives: the use of a database, or reading it.
+/// What [`database_grants`] gives: the use of a database, reading it, or
+/// reading it and keeping the rows of one table (named in full).
 #[derive(Clone, Copy)]
-enum Grants {
+enum Grants<'a> {
+    Rows(&'a str),
     Write,
     Read,
 }

@@ -172,6 +172,58 @@ pub async fn confine(conn: &mut SqliteConnection, reading: bool) -> Result<(), s
     Ok(())
 }
 
+/// With `rows_of`, keeps a confined writing connection to reading and to
+/// writing the rows of that table only (a tool's tracking table): every
+/// other write, and every change to the schema, is denied by SQLite itself.
+/// Without, back to the authorizer [`confine`] set, for a migration's own
+/// script.
+pub async fn allow_writes(
+    conn: &mut SqliteConnection,
+    rows_of: Option<&'static std::ffi::CStr>,
+) -> Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    let db = handle.as_raw_handle().as_ptr();
+    let (authorizer, table) = match rows_of {
+        Some(table) => (authorize_rows as Authorizer, table.as_ptr()),
+        None => (authorize as Authorizer, std::ptr::null()),
+    };
+    // SAFETY: `db` is the live handle this connection owns, held exclusively
+    // through `handle`; the user data is null or a `'static` string the
+    // callback only reads.
+    unsafe {
+        libsqlite3_sys::sqlite3_set_authorizer(db, Some(authorizer), table.cast_mut().cast());
+    }
+    Ok(())
+}
+
+/// The type of SQLite's authorizer callbacks.
+type Authorizer = unsafe extern "C" fn(
+    *mut std::ffi::c_void,
+    c_int,
+    *const std::ffi::c_char,
+    *const std::ffi::c_char,
+    *const std::ffi::c_char,
+    *const std::ffi::c_char,
+) -> c_int;
+
+/// `table`'s name as a C string that lives as long as the process: the
+/// authorizer may be consulted until the connection closes, whose end the
+/// host does not wait for. One per table name, so a long process does not
+/// grow with its runs.
+pub fn interned(table: &str) -> &'static std::ffi::CStr {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static NAMES: OnceLock<Mutex<HashMap<String, &'static std::ffi::CStr>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    names.entry(table.to_owned()).or_insert_with(|| {
+        let name = std::ffi::CString::new(table.replace('\0', "")).unwrap_or_default();
+        Box::leak(name.into_boxed_c_str())
+    })
+}
+
 /// Pragmas a handler may read or set on its own database: schema
 /// introspection and foreign-key handling, which migrations need; nothing
 /// that touches files, the journal or the engine's safety settings.
@@ -209,6 +261,46 @@ unsafe extern "C" fn authorize_reading(
     }
     // SAFETY: the same arguments SQLite passed us, for the same call.
     unsafe { authorize(user_data, action, first, second, database, trigger) }
+}
+
+/// [`authorize`], and of writes only rows of the table named by `user_data`.
+unsafe extern "C" fn authorize_rows(
+    user_data: *mut std::ffi::c_void,
+    action: c_int,
+    first: *const std::ffi::c_char,
+    second: *const std::ffi::c_char,
+    database: *const std::ffi::c_char,
+    trigger: *const std::ffi::c_char,
+) -> c_int {
+    use libsqlite3_sys as ffi;
+    // SAFETY: the same arguments SQLite passed us, for the same call.
+    let verdict = unsafe { authorize(user_data, action, first, second, database, trigger) };
+    if verdict != ffi::SQLITE_OK {
+        return verdict;
+    }
+    match action {
+        ffi::SQLITE_SELECT
+        | ffi::SQLITE_READ
+        | ffi::SQLITE_FUNCTION
+        | ffi::SQLITE_PRAGMA
+        | ffi::SQLITE_RECURSIVE
+        | ffi::SQLITE_TRANSACTION
+        | ffi::SQLITE_SAVEPOINT => ffi::SQLITE_OK,
+        ffi::SQLITE_INSERT | ffi::SQLITE_UPDATE | ffi::SQLITE_DELETE => {
+            // SAFETY: `user_data` is the `'static` C string `allow_rows_only`
+            // set, and SQLite passes a NUL-terminated table name or NULL.
+            let table = unsafe { std::ffi::CStr::from_ptr(user_data.cast()) };
+            let written = (!first.is_null()).then(|| unsafe { std::ffi::CStr::from_ptr(first) });
+            if written
+                .is_some_and(|written| written.to_bytes().eq_ignore_ascii_case(table.to_bytes()))
+            {
+                ffi::SQLITE_OK
+            } else {
+                ffi::SQLITE_DENY
+            }
+        }
+        _ => ffi::SQLITE_DENY,
+    }
 }
 
 unsafe extern "C" fn authorize(

@@ -106,6 +106,16 @@ pub enum MigrationLock {
     None,
 }
 
+/// What `apply-migrations` did before it stopped (since 0.4.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplyFailure {
+    /// Rows of the migrations applied before the failure, oldest first.
+    pub applied: Vec<TrackingRow>,
+    /// The migration whose SQL failed, if the failure was in one.
+    pub failed: Option<String>,
+    pub error: HandlerError,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resolution {
     Applied,

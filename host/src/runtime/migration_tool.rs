@@ -5,11 +5,11 @@ use wasmtime::Store;
 
 use super::bindings::{self, LinkedMigrationTool, MigrationToolCalls};
 use super::contract::{
-    CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest, MigrationLock,
-    Provider, Resolution, TrackingRequest, TrackingRow, TrackingState,
+    ApplyFailure, CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest,
+    MigrationLock, Provider, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
 use super::inspect::{Shape, World};
-use super::state::{Grant, HandlerState, SqlTally};
+use super::state::{Grant, HandlerState, Scripts, SqlTally};
 use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;
 
@@ -19,6 +19,8 @@ type Answer<T> = wasmtime::Result<Result<T, HandlerError>>;
 /// it granted, and what became of the handler's statements.
 pub struct Returned {
     pub database: Option<Database>,
+    /// The session of its own the `migration-script` capability ran on.
+    pub scripts: Option<Database>,
     pub sql: SqlTally,
 }
 
@@ -27,6 +29,7 @@ impl Returned {
     fn from_grant(grant: Grant) -> Returned {
         Returned {
             database: grant.database,
+            scripts: grant.scripts.and_then(Scripts::into_database),
             sql: SqlTally::default(),
         }
     }
@@ -35,10 +38,12 @@ impl Returned {
         match state {
             Some(state) => Returned {
                 database: state.database,
+                scripts: state.scripts.and_then(Scripts::into_database),
                 sql: state.sql,
             },
             None => Returned {
                 database: None,
+                scripts: None,
                 sql: SqlTally::default(),
             },
         }
@@ -55,6 +60,18 @@ pub struct MigrationTool {
 
 /// The contract version that brought the migration operations.
 const MIGRATION_OPERATIONS_SINCE: &str = "0.3.0";
+/// The contract version from which a migration's SQL comes from its file.
+const SCRIPTS_SINCE: &str = "0.4.0";
+
+/// Where `apply-migrations` stopped.
+#[derive(Debug)]
+pub struct Stopped {
+    /// Rows of the migrations applied before the failure, in order.
+    pub applied: Vec<TrackingRow>,
+    /// The migration that failed, when the failure was in one.
+    pub failed: Option<String>,
+    pub failure: HandlerFailure,
+}
 
 impl MigrationTool {
     /// Links the capabilities of the migration-tool world (SQL and logging)
@@ -161,19 +178,147 @@ impl MigrationTool {
         (returned, result)
     }
 
-    /// Applies one migration, recorded as the tool records it.
-    pub async fn apply_migration(
+    /// True when the handler runs migrations' SQL from their files through
+    /// the host and applies many in one call (0.4.0).
+    pub fn runs_scripts(&self) -> bool {
+        let version = |number: &str| semver::Version::parse(number).ok();
+        version(&self.shape.wit_version) >= version(SCRIPTS_SINCE)
+    }
+
+    /// The table the handler keeps its rows in (0.4.0); touches nothing.
+    pub async fn tracking_table_for(
+        &self,
+        request: &TrackingRequest,
+    ) -> Result<String, HandlerFailure> {
+        let (_, result) = self
+            .operation(
+                "tracking-table-for",
+                Grant::default(),
+                async |instance, store| Ok(Ok(instance.tracking_table_for(store, request).await?)),
+            )
+            .await;
+        let table = result?;
+        untrusted::check_plain_name("tracking table", &table)
+            .map_err(|reason| self.untruthful(reason))?;
+        Ok(table)
+    }
+
+    /// Applies `names` in order, each recorded as the tool records it: in
+    /// one call where the handler runs scripts (0.4.0), else one call per
+    /// migration, the grant's database handed from call to call. Stops at
+    /// the first failure, with the rows applied before it.
+    pub async fn apply_migrations(
         &self,
         grant: Grant,
         request: &TrackingRequest,
-        name: &str,
-    ) -> (Returned, Result<TrackingRow, HandlerFailure>) {
+        names: &[String],
+    ) -> (Returned, Result<Vec<TrackingRow>, Stopped>) {
+        if !self.runs_scripts() {
+            return self.apply_one_by_one(grant, request, names).await;
+        }
         let (returned, result) = self
-            .operation("apply-migration", grant, async |instance, store| {
-                instance.apply_migration(store, request, name).await
+            .operation("apply-migrations", grant, async |instance, store| {
+                Ok(Ok(instance.apply_migrations(store, request, names).await?))
             })
             .await;
-        (returned, result.and_then(|row| self.row(row, name)))
+        let stopped = |applied, failed, failure| Stopped {
+            applied,
+            failed,
+            failure,
+        };
+        let result = match result {
+            Err(failure) => Err(stopped(Vec::new(), None, failure)),
+            Ok(Ok(rows)) => match self.rows(rows, names) {
+                Ok(rows) if rows.len() == names.len() => Ok(rows),
+                Ok(rows) => {
+                    let short = self.untruthful(format!(
+                        "asked to apply {} migration(s), it answered with {} row(s) and no failure",
+                        names.len(),
+                        rows.len()
+                    ));
+                    Err(stopped(rows, None, short))
+                }
+                Err(failure) => Err(stopped(Vec::new(), None, failure)),
+            },
+            Ok(Err(ApplyFailure {
+                applied,
+                failed,
+                error,
+            })) => match self.rows(applied, names) {
+                Ok(applied) => {
+                    let failed = failed.map(|name| untrusted::clean(&name));
+                    Err(stopped(applied, failed, self.failure(error)))
+                }
+                Err(failure) => Err(stopped(Vec::new(), None, failure)),
+            },
+        };
+        (returned, result)
+    }
+
+    /// Before 0.4.0: one call per migration, its SQL sent by the handler.
+    async fn apply_one_by_one(
+        &self,
+        grant: Grant,
+        request: &TrackingRequest,
+        names: &[String],
+    ) -> (Returned, Result<Vec<TrackingRow>, Stopped>) {
+        let directory = grant.directory.clone();
+        let directory_read_only = grant.directory_read_only;
+        let mut grant = grant;
+        let mut applied = Vec::new();
+        let mut tally = SqlTally::default();
+        for name in names {
+            let (mut returned, result) = self
+                .operation("apply-migration", grant, async |instance, store| {
+                    instance.apply_migration(store, request, name).await
+                })
+                .await;
+            tally.add(returned.sql);
+            returned.sql = tally;
+            match result.and_then(|row| self.row(row, name)) {
+                Ok(row) => applied.push(row),
+                Err(failure) => {
+                    let stopped = Stopped {
+                        applied,
+                        failed: Some(name.clone()),
+                        failure,
+                    };
+                    return (returned, Err(stopped));
+                }
+            }
+            grant = Grant {
+                directory: directory.clone(),
+                directory_read_only,
+                database: returned.database,
+                ..Grant::default()
+            };
+        }
+        let returned = Returned {
+            database: grant.database,
+            scripts: None,
+            sql: tally,
+        };
+        (returned, Ok(applied))
+    }
+
+    /// Rows answered for `names`: each the row of the migration in the
+    /// same place.
+    fn rows(
+        &self,
+        rows: Vec<TrackingRow>,
+        names: &[String],
+    ) -> Result<Vec<TrackingRow>, HandlerFailure> {
+        if rows.len() > names.len() {
+            return Err(self.untruthful(format!(
+                "asked to apply {} migration(s), it answered with {} row(s)",
+                names.len(),
+                rows.len()
+            )));
+        }
+        rows.into_iter()
+            .zip(names)
+            .map(|(row, name)| self.row(row, name))
+            .collect()
     }
 
     /// Marks a migration applied or rolled back, with the tool's meaning.
@@ -256,10 +401,14 @@ impl MigrationTool {
     }
 
     fn reported<T>(&self, reported: Result<T, HandlerError>) -> Result<T, HandlerFailure> {
-        reported.map_err(|error| HandlerFailure::Reported {
+        reported.map_err(|error| self.failure(error))
+    }
+
+    fn failure(&self, error: HandlerError) -> HandlerFailure {
+        HandlerFailure::Reported {
             handler: self.component.name.clone(),
             error,
-        })
+        }
     }
 
     fn untruthful(&self, reason: String) -> HandlerFailure {

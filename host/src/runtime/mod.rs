@@ -36,8 +36,8 @@ pub use contract::*;
 pub use failure::HandlerFailure;
 pub use inspect::{Shape, World};
 pub use limits::Limits;
-pub use migration_tool::{MigrationTool, Returned};
-pub use state::{Grant, SqlTally};
+pub use migration_tool::{MigrationTool, Returned, Stopped};
+pub use state::{Grant, ScriptSession, Scripts, SqlTally};
 
 use cache::CompileCache;
 use state::HandlerState;

@@ -7,6 +7,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::capabilities::rds::RdsAccess;
+pub use super::capabilities::script::{ScriptSession, Scripts};
 use super::folder_budget::FolderBudget;
 use super::limits::MemoryLimiter;
 use crate::db::Database;
@@ -22,6 +23,9 @@ pub struct Grant {
     pub database: Option<Database>,
     /// The `rds` capability, confined to one environment's resources.
     pub rds: Option<RdsAccess>,
+    /// The `migration-script` capability: where the scripts are, and the
+    /// session they run on.
+    pub scripts: Option<Scripts>,
 }
 
 /// How much of the guest's stderr is kept to explain a crash.
@@ -38,11 +42,21 @@ pub struct SqlTally {
     pub denied: u32,
 }
 
+impl SqlTally {
+    /// Counts `other`'s statements too.
+    pub fn add(&mut self, other: SqlTally) {
+        self.statements += other.statements;
+        self.refused += other.refused;
+        self.denied += other.denied;
+    }
+}
+
 pub struct HandlerState {
     pub handler: String,
     pub limiter: MemoryLimiter,
     pub database: Option<Database>,
     pub rds: Option<RdsAccess>,
+    pub scripts: Option<Scripts>,
     pub sql: SqlTally,
     /// Bytes of `log` messages this call; past the cap they are dropped.
     pub log_bytes: usize,
@@ -84,6 +98,7 @@ impl HandlerState {
             limiter: MemoryLimiter::new(memory_bytes),
             database: grant.database,
             rds: grant.rds,
+            scripts: grant.scripts,
             sql: SqlTally::default(),
             log_bytes: 0,
             folder_budget,

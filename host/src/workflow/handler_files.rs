@@ -9,6 +9,7 @@ use std::path::Path;
 
 use super::lint;
 use crate::failure::{Failure, Outcome};
+use crate::sql_text;
 
 /// Checks that the SQL file `written` (relative to `folder`) holds the
 /// statements of `given` and no other, comments aside. Files that are not
@@ -48,7 +49,7 @@ pub fn holds_only(folder: &Path, written: &str, given: &str) -> Outcome<()> {
 
 /// The statements of `sql`, each with its whitespace collapsed.
 fn statements(sql: &str) -> Vec<String> {
-    lint::statements(sql)
+    sql_text::statements(sql)
         .iter()
         .map(|statement| statement.split_whitespace().collect::<Vec<_>>().join(" "))
         .collect()

@@ -41,7 +41,7 @@ use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits, MigrationTool, SqlTally};
+use crate::runtime::{Grant, Limits, MigrationTool, ScriptSession, Scripts, SqlTally};
 
 pub struct Options {
     pub environment: String,
@@ -263,11 +263,9 @@ impl Run {
                 flagged: &flagged,
             },
         )?;
-        for name in &names {
-            if let Err(failure) = self.apply(&opened, name).await {
-                self.verify_applied(&opened.target).await?;
-                return Err(failure.into());
-            }
+        if let Err(failure) = self.apply(&opened, &names).await {
+            self.verify_applied(&opened.target).await?;
+            return Err(failure.into());
         }
         self.verify_applied(&opened.target).await?;
         let count = self.result.applied.len();
@@ -313,7 +311,7 @@ impl Run {
         )?;
         self.lock_and_open_session(&opened).await?;
         let request = tracking_request(&opened);
-        let grant = self.grant(&opened);
+        let grant = self.grant(&opened, false);
         let (returned, row) = opened
             .tool
             .resolve_migration(grant, &request, migration, resolution)
@@ -465,9 +463,21 @@ impl Run {
                 .map_err(|err| super::schema_failure(target, err))?;
             Access::Migrate { lock_timeout }
         };
-        let session = server
+        let mut session = server
             .open_handler_session(admin, target, name, &policy, lifetime, access)
             .await?;
+        // A handler whose migrations' SQL the host runs keeps only its
+        // tracking table's rows.
+        if !self.options.dry_run && opened.tool.runs_scripts() {
+            let table = opened
+                .tool
+                .tracking_table_for(&tracking_request(opened))
+                .await
+                .map_err(components::failure)?;
+            session
+                .keep_to_rows(server, admin, target, name, &table, lifetime)
+                .await?;
+        }
         if !self.options.dry_run {
             let lock = opened
                 .lock
@@ -485,15 +495,30 @@ impl Run {
     }
 
     /// The folder is read-only to these calls: the committed migrations
-    /// are the project's, and only `generate-migration` adds to them.
-    fn grant(&mut self, opened: &Opened) -> Grant {
+    /// are the project's, and only `generate-migration` adds to them. A
+    /// call that applies them, by a handler whose migrations' SQL the host
+    /// runs, gets the scripts too.
+    fn grant(&mut self, opened: &Opened, applies: bool) -> Grant {
+        let session = self
+            .handler
+            .as_mut()
+            .expect("lock_and_open_session() opened it");
+        let scripts = (applies && opened.tool.runs_scripts()).then(|| Scripts {
+            dir: opened.migrations_dir.clone(),
+            session: match (session.lend_writer(), session.rows_only()) {
+                (Some(writer), _) => ScriptSession::Own(writer),
+                (None, Some(table)) => ScriptSession::Widened(table),
+                (None, None) => ScriptSession::Shared,
+            },
+        });
         Grant {
             directory: Some((
                 opened.migrations_dir.clone(),
                 GUEST_MIGRATIONS_DIR.to_owned(),
             )),
             directory_read_only: true,
-            database: self.handler.as_mut().and_then(HandlerSession::lend),
+            database: session.lend(),
+            scripts,
             ..Grant::default()
         }
     }
@@ -501,11 +526,9 @@ impl Run {
     fn take_back(&mut self, returned: crate::runtime::Returned) {
         if let Some(session) = self.handler.as_mut() {
             session.take_back(returned.database);
+            session.take_back_writer(returned.scripts);
         }
-        let sql = &mut self.result.handler_sql;
-        sql.statements += returned.sql.statements;
-        sql.refused += returned.sql.refused;
-        sql.denied += returned.sql.denied;
+        self.result.handler_sql.add(returned.sql);
     }
 
     async fn read_state(&mut self, opened: &Opened) -> Result<wit::TrackingState, Failure> {
@@ -520,7 +543,7 @@ impl Run {
             )));
         }
         let request = tracking_request(opened);
-        let grant = self.grant(opened);
+        let grant = self.grant(opened, false);
         let (returned, state) = opened.tool.read_state(grant, &request).await;
         self.take_back(returned);
         let state = state.map_err(components::failure)?;
@@ -545,25 +568,40 @@ impl Run {
         }
     }
 
-    async fn apply(&mut self, opened: &Opened, name: &str) -> Result<(), Failure> {
+    /// Applies `names` in order (one handler call where the handler runs
+    /// scripts, one per migration before that), up to the first failure.
+    async fn apply(&mut self, opened: &Opened, names: &[String]) -> Result<(), Failure> {
         let request = tracking_request(opened);
-        let grant = self.grant(opened);
-        let (returned, row) = opened.tool.apply_migration(grant, &request, name).await;
+        let grant = self.grant(opened, true);
+        let (returned, outcome) = opened.tool.apply_migrations(grant, &request, names).await;
         self.take_back(returned);
-        if let Err(failure) = row {
-            self.result.failed = Some(name.to_owned());
-            self.result.pending.retain(|pending| pending != name);
-            let environment = &self.options.environment;
-            return Err(Failure::new(format!("Migration {name} failed"))
-                .cause(failure)
-                .help(format!(
-                    "Fix the database by hand if the migration left part of its work, then record the outcome: faber-db resolve {environment} --rolled-back {name} (to run it again once fixed) or --applied {name} (if you completed it)"
-                ))
-                .help("Migrations applied before it stay applied"));
+        let (applied, stopped) = match outcome {
+            Ok(rows) => (rows, None),
+            Err(stopped) => (stopped.applied.clone(), Some(stopped)),
+        };
+        for row in applied {
+            self.result.pending.retain(|pending| *pending != row.name);
+            self.result.applied.push(row.name);
         }
-        self.result.pending.retain(|pending| pending != name);
-        self.result.applied.push(name.to_owned());
-        Ok(())
+        let Some(stopped) = stopped else {
+            return Ok(());
+        };
+        let environment = &self.options.environment;
+        let Some(name) = stopped.failed else {
+            return Err(Failure::new("The handler stopped before applying every migration")
+                .cause(stopped.failure)
+                .help(format!(
+                    "Migrations applied before it stay applied; see what is pending: faber-db status {environment}"
+                )));
+        };
+        self.result.failed = Some(name.clone());
+        self.result.pending.retain(|pending| *pending != name);
+        Err(Failure::new(format!("Migration {name} failed"))
+            .cause(stopped.failure)
+            .help(format!(
+                "Fix the database by hand if the migration left part of its work, then record the outcome: faber-db resolve {environment} --rolled-back {name} (to run it again once fixed) or --applied {name} (if you completed it)"
+            ))
+            .help("Migrations applied before it stay applied"))
     }
 
     /// Every migration the handler reported as applied has its row, read

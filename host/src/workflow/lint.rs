@@ -6,6 +6,8 @@
 
 use serde::Serialize;
 
+use crate::sql_text;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub migration: String,
@@ -23,7 +25,7 @@ impl Finding {
 
 /// The findings of one migration's SQL, in statement order.
 pub fn check(migration: &str, sql: &str) -> Vec<Finding> {
-    statements(sql)
+    sql_text::statements(sql)
         .into_iter()
         .filter_map(|statement| {
             let words = normalized(&statement);
@@ -86,71 +88,6 @@ fn drops_a_column(words: &str) -> bool {
             .iter()
             .any(|kept| rest.starts_with(kept))
         })
-}
-
-/// Splits on `;` outside quotes, comments and dollar-quoted bodies.
-pub(super) fn statements(sql: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' | '`' => {
-                current.push(c);
-                for inner in chars.by_ref() {
-                    current.push(inner);
-                    if inner == c {
-                        break;
-                    }
-                }
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                for inner in chars.by_ref() {
-                    if inner == '\n' {
-                        current.push(' ');
-                        break;
-                    }
-                }
-            }
-            '/' if chars.peek() == Some(&'*') => {
-                chars.next();
-                let mut last = ' ';
-                for inner in chars.by_ref() {
-                    if last == '*' && inner == '/' {
-                        break;
-                    }
-                    last = inner;
-                }
-                current.push(' ');
-            }
-            '$' => {
-                let mut tag = String::from("$");
-                while let Some(&next) = chars.peek() {
-                    chars.next();
-                    tag.push(next);
-                    if next == '$' || !(next.is_alphanumeric() || next == '_') {
-                        break;
-                    }
-                }
-                current.push_str(&tag);
-                if tag.len() >= 2 && tag.ends_with('$') {
-                    let mut body = String::new();
-                    for inner in chars.by_ref() {
-                        body.push(inner);
-                        if body.ends_with(&tag) {
-                            break;
-                        }
-                    }
-                    current.push_str(&body);
-                }
-            }
-            ';' => out.push(std::mem::take(&mut current)),
-            _ => current.push(c),
-        }
-    }
-    out.push(current);
-    out.retain(|statement| !statement.trim().is_empty());
-    out
 }
 
 fn normalized(statement: &str) -> String {

@@ -75,4 +75,162 @@ macro_rules! delegate_imports {
     };
 }
 
-pub(super) use {adapt_common, delegate_imports};
+/// An older version's `rds` import (the same since 0.2.0), served by the
+/// latest capability: its records converted to the latest ones and back.
+macro_rules! delegate_rds {
+    () => {
+        impl rds::Host for HandlerState {
+            async fn describe_db_cluster(
+                &mut self,
+                identifier: String,
+            ) -> Result<Option<rds::DbCluster>, rds::RdsError> {
+                super::latest::rds::Host::describe_db_cluster(self, identifier)
+                    .await
+                    .adapt()
+            }
+
+            async fn describe_db_instance(
+                &mut self,
+                identifier: String,
+            ) -> Result<Option<rds::DbInstance>, rds::RdsError> {
+                super::latest::rds::Host::describe_db_instance(self, identifier)
+                    .await
+                    .adapt()
+            }
+
+            async fn create_db_cluster(
+                &mut self,
+                request: rds::CreateCluster,
+            ) -> Result<rds::DbCluster, rds::RdsError> {
+                super::latest::rds::Host::create_db_cluster(self, request.adapt())
+                    .await
+                    .adapt()
+            }
+
+            async fn create_db_instance(
+                &mut self,
+                request: rds::CreateInstance,
+            ) -> Result<rds::DbInstance, rds::RdsError> {
+                super::latest::rds::Host::create_db_instance(self, request.adapt())
+                    .await
+                    .adapt()
+            }
+        }
+
+        adapt_records! {
+            rds::Tag => super::latest::rds::Tag { key, value }
+            super::latest::rds::Tag => rds::Tag { key, value }
+            rds::CreateCluster => super::latest::rds::CreateCluster {
+                identifier, engine, engine_version, database_name, master_username, port, tags,
+            }
+            rds::CreateInstance => super::latest::rds::CreateInstance {
+                identifier, engine, engine_version, instance_class, port, cluster_identifier,
+                allocated_storage_gib, master_username, database_name, tags,
+            }
+            super::latest::rds::DbCluster => rds::DbCluster {
+                identifier, status, engine, engine_version, endpoint, port, tags,
+            }
+            super::latest::rds::DbInstance => rds::DbInstance {
+                identifier, status, engine, engine_version, instance_class, cluster_identifier,
+                endpoint, port, tags,
+            }
+        }
+
+        adapt_variants! {
+            super::latest::rds::RdsError => rds::RdsError {
+                AlreadyExists(why), AccessDenied(why), InvalidRequest(why), Service(why),
+            }
+        }
+    };
+}
+
+/// The conversions of the migration-tool records every version since 0.3.0
+/// has in the same shape, and of the cloud-provider ones.
+macro_rules! adapt_since_0_3_0 {
+    () => {
+        adapt_variants! {
+            types::HandlerError => host::HandlerError {
+                InvalidRequest(why), UnsupportedProvider(provider), Sql(err), Filesystem(why),
+                Conflict(why), Cloud(why), Internal(why),
+            }
+            tool::MigrationLock => host::MigrationLock {
+                PostgresAdvisory(key), MysqlNamed(name), None
+            }
+            host::Resolution => tool::Resolution { Applied, RolledBack }
+        }
+
+        adapt_records! {
+            tool::InitializeOutcome => host::InitializeOutcome {
+                tracking_table, tracking_table_created, baseline_migration, baseline_created,
+                applied, pending, files_written, next_steps,
+            }
+            host::TrackingRequest => tool::TrackingRequest {
+                provider, database_name, migrations_dir, tracking_table,
+            }
+            tool::TrackingRow => host::TrackingRow {
+                name, checksum, started_at, finished_at, rolled_back_at, logs,
+                applied_steps_count,
+            }
+            tool::FolderMigration => host::FolderMigration { name, checksum, sql }
+            tool::TrackingState => host::TrackingState {
+                tracking_table, initialized, rows, folder,
+            }
+            host::CreateRequest => tool::CreateRequest { provider, migrations_dir, name, sql }
+            host::InfrastructureRequest => cloud::InfrastructureRequest {
+                project, environment, hosting, provider, settings,
+            }
+            cloud::Infrastructure => host::Infrastructure {
+                identifier, resources, status, ready, endpoint, port,
+            }
+        }
+    };
+}
+
+/// The migration operations every version since 0.3.0 has in the same
+/// shape, for a version's `MigrationToolCalls` implementation.
+macro_rules! operations_since_0_3_0 {
+    () => {
+        fn migration_lock_for<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            provider: host::Provider,
+        ) -> $crate::runtime::bindings::Call<'a, host::MigrationLock> {
+            Box::pin(async move {
+                let lock = self
+                    .faber_db_migration_tool()
+                    .call_migration_lock_for(store, provider.adapt())
+                    .await?;
+                Ok(lock.adapt())
+            })
+        }
+
+        $crate::runtime::bindings::request_call!(
+            faber_db_migration_tool, read_state, call_read_state, host::TrackingRequest => host::TrackingState
+        );
+
+        fn resolve_migration<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            request: &'a host::TrackingRequest,
+            name: &'a str,
+            resolution: host::Resolution,
+        ) -> $crate::runtime::bindings::Call<'a, Result<host::TrackingRow, host::HandlerError>> {
+            Box::pin(async move {
+                let request = request.clone().adapt();
+                let answer = self
+                    .faber_db_migration_tool()
+                    .call_resolve_migration(store, &request, name, resolution.adapt())
+                    .await?;
+                Ok(answer.adapt())
+            })
+        }
+
+        $crate::runtime::bindings::request_call!(
+            faber_db_migration_tool, create_migration, call_create_migration, host::CreateRequest => String
+        );
+    };
+}
+
+pub(super) use {
+    adapt_common, adapt_since_0_3_0, delegate_imports, delegate_rds, operations_since_0_3_0,
+};

@@ -23,7 +23,7 @@ use wasmtime::Store;
 use wasmtime::component::{Component, Linker};
 
 use super::contract::{
-    CreateRequest, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
+    ApplyFailure, CreateRequest, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
     InitializeOutcome, InitializeRequest, MigrationLock, Provider, Resolution, TrackingRequest,
     TrackingRow, TrackingState,
 };
@@ -31,7 +31,7 @@ use super::inspect::World;
 use super::state::HandlerState;
 
 /// The version the capabilities are written against.
-pub(super) use v0_3_0 as latest;
+pub(super) use v0_4_0 as latest;
 
 /// Lists every supported version once: its module, its number (the folder
 /// under `wit/`), and the worlds it defines.
@@ -63,6 +63,7 @@ contract_versions! {
     v0_1_0 = "0.1.0" { migration_tool }
     v0_2_0 = "0.2.0" { migration_tool, cloud_provider }
     v0_3_0 = "0.3.0" { migration_tool, cloud_provider }
+    v0_4_0 = "0.4.0" { migration_tool, cloud_provider }
 }
 
 /// The newest version: what `handler new` builds against.
@@ -200,6 +201,7 @@ pub(super) trait MigrationToolCalls: Send + Sync {
         absent("read-state")
     }
 
+    /// Before 0.4.0: one migration, its SQL sent by the handler.
     fn apply_migration<'a>(
         &'a self,
         _store: &'a mut Store<HandlerState>,
@@ -207,6 +209,26 @@ pub(super) trait MigrationToolCalls: Send + Sync {
         _name: &'a str,
     ) -> Answer<'a, TrackingRow> {
         absent("apply-migration")
+    }
+
+    /// Since 0.4.0: the table the handler's restricted session may write.
+    fn tracking_table_for<'a>(
+        &'a self,
+        _store: &'a mut Store<HandlerState>,
+        _request: &'a TrackingRequest,
+    ) -> Call<'a, String> {
+        absent("tracking-table-for")
+    }
+
+    /// Since 0.4.0: every pending migration in one call, their SQL run by
+    /// the host from their files.
+    fn apply_migrations<'a>(
+        &'a self,
+        _store: &'a mut Store<HandlerState>,
+        _request: &'a TrackingRequest,
+        _names: &'a [String],
+    ) -> Call<'a, Result<Vec<TrackingRow>, ApplyFailure>> {
+        absent("apply-migrations")
     }
 
     fn resolve_migration<'a>(
@@ -455,8 +477,11 @@ mod tests {
 
     #[test]
     fn the_worlds_are_supported_from_the_version_that_brought_them() {
-        assert_eq!(supported(World::MigrationTool), ["0.1.0", "0.2.0", "0.3.0"]);
-        assert_eq!(supported(World::CloudProvider), ["0.2.0", "0.3.0"]);
-        assert_eq!(CURRENT, "0.3.0");
+        assert_eq!(
+            supported(World::MigrationTool),
+            ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
+        );
+        assert_eq!(supported(World::CloudProvider), ["0.2.0", "0.3.0", "0.4.0"]);
+        assert_eq!(CURRENT, "0.4.0");
     }
 }

@@ -1,7 +1,7 @@
-//! Bindings for `faber:db@0.3.0` (`wit/v0.3.0`, the current contract): one
-//! module per world, sharing the interfaces both import (`types`, `log`).
-//! The capabilities are implemented for this version (see
-//! `runtime::capabilities`).
+//! Bindings for `faber:db@0.3.0` (`wit/v0.3.0`): both worlds, the
+//! migration-tool one applying one migration per call with the handler's
+//! own SQL. Its imports are served by the latest capabilities, and its
+//! records converted to the host's.
 
 use super::adapt::{Adapt, adapt_records, adapt_variants};
 use crate::runtime::contract as host;
@@ -29,64 +29,19 @@ pub mod cloud_provider {
     });
 }
 
-pub use cloud_provider::faber::db::rds;
-pub use migration_tool::faber::db::types::SqlError;
-pub use migration_tool::faber::db::{log, sql, types};
-
 use cloud_provider::exports::faber::db::cloud_provider as cloud;
+use cloud_provider::faber::db::rds;
 use migration_tool::exports::faber::db::migration_tool as tool;
+use migration_tool::faber::db::{log, sql, types};
 
 super::legacy::adapt_common!();
+super::legacy::delegate_imports!();
 
-adapt_variants! {
-    types::HandlerError => host::HandlerError {
-        InvalidRequest(why), UnsupportedProvider(provider), Sql(err), Filesystem(why),
-        Conflict(why), Cloud(why), Internal(why),
-    }
-    tool::MigrationLock => host::MigrationLock { PostgresAdvisory(key), MysqlNamed(name), None }
-    host::Resolution => tool::Resolution { Applied, RolledBack }
-}
 
-adapt_records! {
-    tool::InitializeOutcome => host::InitializeOutcome {
-        tracking_table, tracking_table_created, baseline_migration, baseline_created,
-        applied, pending, files_written, next_steps,
-    }
-    host::TrackingRequest => tool::TrackingRequest {
-        provider, database_name, migrations_dir, tracking_table,
-    }
-    tool::TrackingRow => host::TrackingRow {
-        name, checksum, started_at, finished_at, rolled_back_at, logs, applied_steps_count,
-    }
-    tool::FolderMigration => host::FolderMigration { name, checksum, sql }
-    tool::TrackingState => host::TrackingState { tracking_table, initialized, rows, folder }
-    host::CreateRequest => tool::CreateRequest { provider, migrations_dir, name, sql }
-    host::InfrastructureRequest => cloud::InfrastructureRequest {
-        project, environment, hosting, provider, settings,
-    }
-    cloud::Infrastructure => host::Infrastructure {
-        identifier, resources, status, ready, endpoint, port,
-    }
-}
+super::legacy::adapt_since_0_3_0!();
 
 super::migration_tool_calls! {
-    fn migration_lock_for<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        provider: host::Provider,
-    ) -> super::Call<'a, host::MigrationLock> {
-        Box::pin(async move {
-            let lock = self
-                .faber_db_migration_tool()
-                .call_migration_lock_for(store, provider.adapt())
-                .await?;
-            Ok(lock.adapt())
-        })
-    }
-
-    super::request_call!(
-        faber_db_migration_tool, read_state, call_read_state, host::TrackingRequest => host::TrackingState
-    );
+    super::legacy::operations_since_0_3_0!();
 
     fn apply_migration<'a>(
         &'a self,
@@ -103,27 +58,8 @@ super::migration_tool_calls! {
             Ok(answer.adapt())
         })
     }
-
-    fn resolve_migration<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        request: &'a host::TrackingRequest,
-        name: &'a str,
-        resolution: host::Resolution,
-    ) -> super::Call<'a, Result<host::TrackingRow, host::HandlerError>> {
-        Box::pin(async move {
-            let request = request.clone().adapt();
-            let answer = self
-                .faber_db_migration_tool()
-                .call_resolve_migration(store, &request, name, resolution.adapt())
-                .await?;
-            Ok(answer.adapt())
-        })
-    }
-
-    super::request_call!(
-        faber_db_migration_tool, create_migration, call_create_migration, host::CreateRequest => String
-    );
 }
 
 super::cloud_provider_calls!();
+
+super::legacy::delegate_rds!();

@@ -4,5 +4,6 @@
 
 mod log;
 pub mod rds;
+pub mod script;
 mod sql;
 mod sql_policy;

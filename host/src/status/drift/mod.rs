@@ -17,7 +17,7 @@ use crate::config::Config;
 use crate::db::{Access, ConnectionString, CreateError, Database, Server, SessionPolicy};
 use crate::failure::Failure;
 use crate::runtime as wit;
-use crate::runtime::{Grant, MigrationTool};
+use crate::runtime::{Grant, MigrationTool, ScriptSession, Scripts};
 use crate::workflow::tracking::{Migration, State};
 use schema::{Difference, Schema};
 
@@ -224,40 +224,42 @@ async fn replay_in(
     outcome
 }
 
-/// Applies `applied` in order through the handler; the database comes back
-/// (when the calls did not lose it) with the first failure, if any.
+/// Applies `applied` in order through the handler, on the one session of
+/// a scratch database (its scripts too); the database comes back (when the
+/// calls did not lose it) with the first failure, if any.
 async fn apply_all(
     replay: &Replay<'_>,
-    mut database: Database,
+    database: Database,
     name: &str,
     applied: &[String],
 ) -> (Option<Database>, Result<(), String>) {
     let request = crate::status::tracking_request(replay.config, name);
-    for migration in applied {
-        let grant = Grant {
-            directory: Some((
-                replay.migrations_dir.to_path_buf(),
-                crate::status::GUEST_MIGRATIONS_DIR.to_owned(),
-            )),
-            directory_read_only: true,
-            database: Some(database),
-            ..Grant::default()
-        };
-        let (returned, outcome) = replay
-            .tool
-            .apply_migration(grant, &request, migration)
-            .await;
-        if let Err(failure) = outcome {
-            let failure = components::failure(failure);
-            return (
-                returned.database,
-                Err(format!("replaying {migration} failed: {failure}")),
-            );
+    let grant = Grant {
+        directory: Some((
+            replay.migrations_dir.to_path_buf(),
+            crate::status::GUEST_MIGRATIONS_DIR.to_owned(),
+        )),
+        directory_read_only: true,
+        database: Some(database),
+        scripts: Some(Scripts {
+            dir: replay.migrations_dir.to_path_buf(),
+            session: ScriptSession::Shared,
+        }),
+        ..Grant::default()
+    };
+    let (returned, outcome) = replay.tool.apply_migrations(grant, &request, applied).await;
+    let replayed = outcome.map(drop).map_err(|stopped| {
+        let failure = components::failure(stopped.failure);
+        match stopped.failed {
+            Some(migration) => format!("replaying {migration} failed: {failure}"),
+            None => format!("replaying failed: {failure}"),
         }
-        match returned.database {
-            Some(next) => database = next,
-            None => return (None, Err("the handler's session was lost".to_owned())),
-        }
+    });
+    match returned.database {
+        Some(database) => (Some(database), replayed),
+        None => (
+            None,
+            replayed.and(Err("the handler's session was lost".to_owned())),
+        ),
     }
-    (Some(database), Ok(()))
 }
