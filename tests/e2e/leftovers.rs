@@ -744,6 +744,22 @@ fn a_legitimate_migration_keeps_working(server: Server) {
             assert_mysql_owner_account(&owner, &m.target.name);
         }
     }
+    // The migration's trigger, view and routine are the project's own: a
+    // later run reads past them and goes on.
+    m.write(
+        "20990103000000_more",
+        "CREATE TABLE more_rows (id INTEGER);\n",
+    );
+    let (code, report) = m.migrate(&[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["applied"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap(),
+        "20990103000000_more"
+    );
 }
 
 /// Prisma's own CLI, on the project's URL, applies a later migration that

@@ -185,11 +185,12 @@ async fn objects(database: &mut Database, tracking: &str) -> Result<Vec<Object>,
 }
 
 /// Every object in the database's own schemas that is not an extension's,
-/// with how to remove it. `$1` is the tracking table, qualified.
+/// with how to remove it. `$1` is the tracking table, qualified (empty for
+/// a snapshot, which needs no tracking table).
 /// Built-in objects are those below `FirstNormalObjectId` (16384).
 const POSTGRES_OBJECTS: &str = "\
 WITH own AS (SELECT oid FROM pg_namespace WHERE nspname <> 'information_schema' AND nspname !~ '^pg_'), \
-tracking AS (SELECT to_regclass($1) AS oid), \
+tracking AS (SELECT oid FROM pg_class WHERE oid = to_regclass(NULLIF($1, ''))), \
 extension AS (SELECT classid, objid FROM pg_depend WHERE deptype = 'e') \
 SELECT CASE c.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' WHEN 'S' THEN 'sequence' \
     WHEN 'f' THEN 'foreign table' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index' WHEN 'c' THEN 'type' ELSE 'table' END, \
