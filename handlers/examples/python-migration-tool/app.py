@@ -24,6 +24,7 @@ from wit_world.exports.migration_tool import (
     FolderMigration,
     InitializeOutcome,
     InitializeRequest,
+    MigrationForm,
     MigrationLock,
     MigrationLock_MysqlNamed,
     MigrationLock_None_,
@@ -216,6 +217,10 @@ class MigrationTool(exports.MigrationTool):
         if provider == Provider.MYSQL:
             return MigrationLock_MysqlNamed(MYSQL_LOCK_NAME)
         return MigrationLock_None_()
+
+    def migration_form_for(self, provider: Provider) -> MigrationForm:
+        # Its migrations are SQL files, which the host runs.
+        return MigrationForm.SQL_FILES
 
     @contract_errors
     def read_state(self, request: TrackingRequest) -> TrackingState:

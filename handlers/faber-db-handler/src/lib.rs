@@ -70,8 +70,8 @@ pub use bindings::migration::faber::db::types;
 pub use wit_bindgen as __wit_bindgen;
 
 use migration_tool::{
-    ApplyFailure, CreateRequest, InitializeOutcome, InitializeRequest, MigrationLock, Resolution,
-    TrackingRequest, TrackingRow, TrackingState,
+    ApplyFailure, CreateRequest, InitializeOutcome, InitializeRequest, MigrationForm,
+    MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
 use types::{HandlerError, HandlerInfo, Provider};
 
@@ -93,6 +93,12 @@ pub trait MigrationTool {
     fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError>;
     /// The lock the tool's own CLI takes; the host takes it, never the handler.
     fn migration_lock_for(provider: Provider) -> MigrationLock;
+    /// How the tool's migrations run: SQL files, which the host runs from
+    /// the folder (the default), or code the handler runs itself, on a
+    /// session that may then change the schema.
+    fn migration_form_for(_provider: Provider) -> MigrationForm {
+        MigrationForm::SqlFiles
+    }
     /// The table `read_state`, `apply_migrations` and `resolve_migration`
     /// keep their rows in: the request's `tracking_table`, or the tool's
     /// default. Touches nothing. During those calls the `sql` session may
@@ -187,6 +193,9 @@ macro_rules! export_migration_tool {
                 }
                 fn migration_lock_for(provider: t::Provider) -> m::MigrationLock {
                     <$handler as $crate::MigrationTool>::migration_lock_for(provider)
+                }
+                fn migration_form_for(provider: t::Provider) -> m::MigrationForm {
+                    <$handler as $crate::MigrationTool>::migration_form_for(provider)
                 }
                 fn tracking_table_for(request: m::TrackingRequest) -> String {
                     <$handler as $crate::MigrationTool>::tracking_table_for(request)

@@ -106,6 +106,15 @@ pub enum MigrationLock {
     None,
 }
 
+/// How a tool's migrations run (since 0.4.0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MigrationForm {
+    /// SQL files the host runs; the handler keeps its tracking table's rows.
+    SqlFiles,
+    /// Code the handler runs itself, on a session that may change the schema.
+    Code,
+}
+
 /// What `apply-migrations` did before it stopped (since 0.4.0).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApplyFailure {

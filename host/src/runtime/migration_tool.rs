@@ -6,7 +6,8 @@ use wasmtime::Store;
 use super::bindings::{self, LinkedMigrationTool, MigrationToolCalls};
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest,
-    MigrationLock, Provider, Resolution, TrackingRequest, TrackingRow, TrackingState,
+    MigrationForm, MigrationLock, Provider, Resolution, TrackingRequest, TrackingRow,
+    TrackingState,
 };
 use super::inspect::{Shape, World};
 use super::state::{Grant, HandlerState, Scripts, SqlTally};
@@ -183,6 +184,24 @@ impl MigrationTool {
     pub fn runs_scripts(&self) -> bool {
         let version = |number: &str| semver::Version::parse(number).ok();
         version(&self.shape.wit_version) >= version(SCRIPTS_SINCE)
+    }
+
+    /// Whether the tool's migrations are SQL files the host runs (0.4.0),
+    /// or code the handler runs itself; touches nothing.
+    pub async fn migration_form(
+        &self,
+        provider: Provider,
+    ) -> Result<MigrationForm, HandlerFailure> {
+        let (_, result) = self
+            .operation(
+                "migration-form-for",
+                Grant::default(),
+                async |instance, store| {
+                    Ok(Ok(instance.migration_form_for(store, provider).await?))
+                },
+            )
+            .await;
+        result
     }
 
     /// The table the handler keeps its rows in (0.4.0); touches nothing.

@@ -467,16 +467,26 @@ impl Run {
             .open_handler_session(admin, target, name, &policy, lifetime, access)
             .await?;
         // A handler whose migrations' SQL the host runs keeps only its
-        // tracking table's rows.
+        // tracking table's rows; one whose migrations are code it runs
+        // itself changes the schema, which the report says.
         if !self.options.dry_run && opened.tool.runs_scripts() {
-            let table = opened
-                .tool
-                .tracking_table_for(&tracking_request(opened))
-                .await
-                .map_err(components::failure)?;
-            session
-                .keep_to_rows(server, admin, target, name, &table, lifetime)
-                .await?;
+            let tool = &opened.tool;
+            match tool.migration_form(opened.config.database.provider).await {
+                Ok(wit::MigrationForm::SqlFiles) => {
+                    let table = tool
+                        .tracking_table_for(&tracking_request(opened))
+                        .await
+                        .map_err(components::failure)?;
+                    session
+                        .keep_to_rows(server, admin, target, name, &table, lifetime)
+                        .await?;
+                }
+                Ok(wit::MigrationForm::Code) => self.result.warnings.push(format!(
+                    "{} runs its migrations as code: its session may change the schema while it applies them (what it leaves is checked afterwards)",
+                    tool.component().name
+                )),
+                Err(failure) => return Err(components::failure(failure)),
+            }
         }
         if !self.options.dry_run {
             let lock = opened

@@ -24,8 +24,8 @@ use wasmtime::component::{Component, Linker};
 
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
-    InitializeOutcome, InitializeRequest, MigrationLock, Provider, Resolution, TrackingRequest,
-    TrackingRow, TrackingState,
+    InitializeOutcome, InitializeRequest, MigrationForm, MigrationLock, Provider, Resolution,
+    TrackingRequest, TrackingRow, TrackingState,
 };
 use super::inspect::World;
 use super::state::HandlerState;
@@ -209,6 +209,15 @@ pub(super) trait MigrationToolCalls: Send + Sync {
         _name: &'a str,
     ) -> Answer<'a, TrackingRow> {
         absent("apply-migration")
+    }
+
+    /// Since 0.4.0: whether the host runs the migrations' SQL.
+    fn migration_form_for<'a>(
+        &'a self,
+        _store: &'a mut Store<HandlerState>,
+        _provider: Provider,
+    ) -> Call<'a, MigrationForm> {
+        absent("migration-form-for")
     }
 
     /// Since 0.4.0: the table the handler's restricted session may write.

@@ -45,8 +45,26 @@ adapt_records! {
     tool::ApplyFailure => host::ApplyFailure { applied, failed, error }
 }
 
+adapt_variants! {
+    tool::MigrationForm => host::MigrationForm { SqlFiles, Code }
+}
+
 super::migration_tool_calls! {
     super::legacy::operations_since_0_3_0!();
+
+    fn migration_form_for<'a>(
+        &'a self,
+        store: &'a mut wasmtime::Store<HandlerState>,
+        provider: host::Provider,
+    ) -> super::Call<'a, host::MigrationForm> {
+        Box::pin(async move {
+            let form = self
+                .faber_db_migration_tool()
+                .call_migration_form_for(store, provider.adapt())
+                .await?;
+            Ok(form.adapt())
+        })
+    }
 
     fn tracking_table_for<'a>(
         &'a self,
