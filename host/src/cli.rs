@@ -1,5 +1,6 @@
 //! The command line. Only this module knows clap; commands receive plain values.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -37,6 +38,58 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Parses the command line, exiting on a usage error as clap does (code 2),
+/// except that a command line asking for JSON (`--json`, `--output json`)
+/// gets the error as one JSON document, like every other outcome.
+pub fn parse() -> Cli {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        // Help and version are not errors: printed as asked.
+        Err(err) if err.use_stderr() && asks_for_json(&args) => {
+            let rendered = err.render().to_string();
+            let error = rendered
+                .lines()
+                .find_map(|line| line.strip_prefix("error: "))
+                .unwrap_or("the command line is not valid")
+                .to_owned();
+            let mut help: Vec<String> = rendered
+                .lines()
+                .filter_map(|line| line.trim().strip_prefix("Usage: "))
+                .map(|usage| format!("Usage: {usage}"))
+                .collect();
+            help.push(format!("See: {} --help", subcommand(&args)));
+            std::process::exit(crate::commands::output::usage_error(error, help))
+        }
+        Err(err) => err.exit(),
+    }
+}
+
+/// The (sub)command the arguments name, as typed: `faber-db handler add`.
+fn subcommand(args: &[OsString]) -> String {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut words = vec!["faber-db".to_owned()];
+    for arg in args.iter().skip(1).map(|arg| arg.to_string_lossy()) {
+        let Some(sub) = command.find_subcommand(arg.as_ref()).cloned() else {
+            break;
+        };
+        words.push(arg.into_owned());
+        command = sub;
+    }
+    words.join(" ")
+}
+
+fn asks_for_json(args: &[OsString]) -> bool {
+    args.iter()
+        .zip(args.iter().skip(1).map(Some).chain([None]))
+        .any(|(arg, next)| {
+            arg == "--json"
+                || arg == "--output=json"
+                || (arg == "--output" && next.is_some_and(|next| next == "json"))
+        })
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,11 +1,9 @@
-use clap::Parser;
-
-use faber_db::cli::{Cli, Command, ConfigCommand, HandlerCommand};
+use faber_db::cli::{Command, ConfigCommand, HandlerCommand};
 use faber_db::commands;
 use faber_db::logging::{self, Level};
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = faber_db::cli::parse();
     logging::set_threshold(match cli.verbose {
         0 => Level::Warn,
         1 => Level::Info,

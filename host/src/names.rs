@@ -69,6 +69,37 @@ pub fn default_database(project: &std::path::Path, environment: &str) -> String 
     derive(&folder, environment)
 }
 
+/// The one of `candidates` that `typed` most likely meant: within two
+/// edits (a typo, a swapped or missing letter), or one it is a prefix of.
+pub fn closest<'a>(typed: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (edits(typed, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            *distance <= 2 || (typed.len() >= 3 && candidate.starts_with(typed))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+/// The edit distance between two names, counting a swap of neighbours as
+/// one edit.
+fn edits(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut rows = vec![(0..=b.len()).collect::<Vec<usize>>()];
+    for i in 1..=a.len() {
+        let mut row = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let substitution = rows[i - 1][j - 1] + usize::from(a[i - 1] != b[j - 1]);
+            row[j] = substitution.min(rows[i - 1][j] + 1).min(row[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                row[j] = row[j].min(rows[i - 2][j - 2] + 1);
+            }
+        }
+        rows.push(row);
+    }
+    rows[a.len()][b.len()]
+}
+
 /// Quotes an identifier for the provider's SQL.
 pub fn quote(provider: Provider, identifier: &str) -> String {
     match provider {
@@ -82,6 +113,15 @@ pub fn quote(provider: Provider, identifier: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_name_finds_the_one_it_meant() {
+        let known = ["dev", "staging", "production"];
+        assert_eq!(closest("stagng", known.into_iter()), Some("staging"));
+        assert_eq!(closest("prodcution", known.into_iter()), Some("production"));
+        assert_eq!(closest("prod", known.into_iter()), Some("production"));
+        assert_eq!(closest("qa", known.into_iter()), None);
+    }
 
     #[test]
     fn accepts_ordinary_names() {

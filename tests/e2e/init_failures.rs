@@ -39,6 +39,14 @@ fn second_init_on_the_same_database_fails_and_changes_nothing() {
         let run = project.run(&["init", "dev", "--json"], &env);
         let report = assert_error(&run, 11, "Database already exists");
         assert!(report["recovery"]["cleanup"].as_array().unwrap().is_empty());
+        // How to look at it, before anything else.
+        assert!(
+            report["recovery"]["suggestions"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("faber-db status dev"),
+            "{report}"
+        );
         assert_eq!(
             target.query("SELECT id FROM marker"),
             vec!["7"],

@@ -9,6 +9,7 @@ mod cloud;
 mod cloud_confinement;
 mod cloud_connect;
 mod config_init;
+mod daily_use;
 mod dotenv;
 mod handler_boundary;
 mod handlers;

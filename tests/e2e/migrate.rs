@@ -653,7 +653,7 @@ fn generate_migration_writes_prismas_layout_from_a_file_or_an_empty_body() {
     let path = empty["result"]["path"].as_str().unwrap();
     assert_eq!(
         std::fs::read_to_string(project.path().join(path)).unwrap(),
-        "-- This is an empty migration."
+        "-- This is an empty migration.\n"
     );
     assert!(
         empty["next_steps"]

@@ -28,8 +28,17 @@ pub fn run(request: &CreateRequest) -> Result<String, HandlerError> {
     } else {
         &request.sql
     };
-    folder.write_atomically(&file, body)?;
+    folder.write_atomically(&file, &ending_with_newline(body))?;
     Ok(file)
+}
+
+/// The text with a final newline: SQL appended to the file later (`echo …
+/// >>`) then starts a line of its own instead of ending a comment.
+fn ending_with_newline(text: &str) -> String {
+    match text.ends_with('\n') {
+        true => text.to_string(),
+        false => format!("{text}\n"),
+    }
 }
 
 /// Prisma's snake_case name, cut to [`MAX_NAME`] characters.
@@ -41,6 +50,15 @@ fn slug(name: &str) -> Result<String, HandlerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_file_ends_with_a_newline() {
+        assert_eq!(
+            ending_with_newline(EMPTY_MIGRATION),
+            format!("{EMPTY_MIGRATION}\n")
+        );
+        assert_eq!(ending_with_newline("SELECT 1;\n"), "SELECT 1;\n");
+    }
 
     #[test]
     fn names_become_snake_case_cut_to_prismas_length() {

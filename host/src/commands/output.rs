@@ -138,6 +138,23 @@ pub fn emit<R: Serialize>(
     report.status.exit_code()
 }
 
+/// A usage error as one JSON document (operation `usage`), for a command
+/// line that asked for JSON; returns clap's exit code for it, 2.
+pub fn usage_error(error: String, suggestions: Vec<String>) -> i32 {
+    let report: Report<()> = Report {
+        status: Status::Error,
+        operation: "usage",
+        result: None,
+        message: error.clone(),
+        next_steps: Vec::new(),
+        error: Some(error),
+        cause: None,
+        recovery: Some(Recovery { suggestions }),
+    };
+    super::print_json(&report);
+    2
+}
+
 fn print_human<R: Serialize>(report: &Report<R>, human: impl Fn(&R)) {
     if let Some(result) = &report.result {
         human(result);

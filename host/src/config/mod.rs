@@ -30,6 +30,29 @@ pub fn config_path(project: &Path) -> PathBuf {
     config_dir(project).join(CONFIG_FILE)
 }
 
+/// What faber-db writes beside the configuration as it runs (the operation
+/// log, the project lock), kept out of version control by a `.gitignore`
+/// of its own there, so that a teammate's first run leaves the tree clean.
+/// One already there is the project's and is left as it is.
+pub fn ignore_run_time_files(project: &Path) -> std::io::Result<()> {
+    let dir = config_dir(project);
+    std::fs::create_dir_all(&dir)?;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(".gitignore"));
+    match file {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(
+                b"# Written by faber-db as it runs; the configuration and handlers.lock are to commit.\nlogs/\n.lock\n",
+            )
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub database: DatabaseSection,

@@ -289,10 +289,9 @@ impl HandlerSession {
             self.confinement.rows_of = Some(table.to_owned());
             return Ok(());
         }
-        if !matches!(
-            self.confinement.kind,
-            "ephemeral-account" | "database-account"
-        ) {
+        // Only an account of the host's making (it has a database owner):
+        // the environment chose any other.
+        if self.confinement.owner.is_none() {
             return Ok(());
         }
         let ConnectionString::Server { url, .. } = target else {

@@ -43,9 +43,13 @@ pub fn find<'a>(config: &'a Config, name: &str) -> Outcome<&'a Environment> {
         } else {
             format!("configured: {}", known.join(", "))
         };
-        Failure::new(format!("Environment '{name}' not found in configuration"))
-            .cause(known)
-            .help(format!(
+        let failure = Failure::new(format!("Environment '{name}' not found in configuration"))
+            .cause(known);
+        let failure = match names::closest(name, config.environments.keys().map(String::as_str)) {
+            Some(meant) => failure.help(format!("Did you mean '{meant}'?")),
+            None => failure,
+        };
+        failure.help(format!(
                 "Add it under \"environments\" in {}/{}, e.g. \"{name}\": {{\"connection_string_env\": \"{}_DATABASE_URL\"}}",
                 config::CONFIG_DIR,
                 config::CONFIG_FILE,

@@ -199,7 +199,14 @@ impl Run {
 
     async fn migrate(&mut self) -> Result<Finished, Stop> {
         let opened = self.open().await?;
-        self.lock_and_open_session(&opened).await?;
+        // A person may take minutes to answer: the tool's lock is taken only
+        // once they have, and what is pending is read again under it.
+        let approved = match self.asks_a_person(&opened.config) {
+            true => Some(self.preview_and_approve(&opened).await?),
+            false => None,
+        };
+        self.lock_and_open_session(&opened, self.options.dry_run)
+            .await?;
         let state = self.read_state(&opened).await?;
         let judged = tracking::classify(&state);
         self.note_history(&judged);
@@ -215,6 +222,12 @@ impl Run {
         for migration in &pending {
             let sql = migration.sql.as_deref().unwrap_or_default();
             self.result.lint.extend(lint::check(&migration.name, sql));
+            if !crate::sql_text::has_statements(sql) {
+                self.result.warnings.push(format!(
+                    "{} holds only comments: applying it records it without changing the database (SQL appended to a comment's line is part of the comment)",
+                    migration.name
+                ));
+            }
         }
         let database = opened.name.clone();
         if self.options.dry_run {
@@ -254,15 +267,19 @@ impl Run {
                 )],
             });
         }
-        let flagged: Vec<String> = self.result.lint.iter().map(Finding::line).collect();
-        self.approve(
-            &opened.config,
-            approval::Operation::Migrate {
-                database: &database,
-                migrations: &names,
-                flagged: &flagged,
-            },
-        )?;
+        let approved_already =
+            approved.is_some_and(|approved| names.iter().all(|name| approved.contains(name)));
+        if !approved_already {
+            let flagged: Vec<String> = self.result.lint.iter().map(Finding::line).collect();
+            self.approve(
+                &opened.config,
+                approval::Operation::Migrate {
+                    database: &database,
+                    migrations: &names,
+                    flagged: &flagged,
+                },
+            )?;
+        }
         if let Err(failure) = self.apply(&opened, &names).await {
             self.verify_applied(&opened.target).await?;
             return Err(failure.into());
@@ -309,7 +326,8 @@ impl Run {
                 resolution: word,
             },
         )?;
-        self.lock_and_open_session(&opened).await?;
+        self.lock_and_open_session(&opened, self.options.dry_run)
+            .await?;
         let request = tracking_request(&opened);
         let grant = self.grant(&opened, false);
         let (returned, row) = opened
@@ -435,7 +453,11 @@ impl Run {
     /// session takes the file's lock as it opens. A dry run takes none: its
     /// handler reads through the session `status` uses, which the database
     /// itself keeps from changing anything.
-    async fn lock_and_open_session(&mut self, opened: &Opened) -> Result<(), Failure> {
+    async fn lock_and_open_session(
+        &mut self,
+        opened: &Opened,
+        reading: bool,
+    ) -> Result<(), Failure> {
         let handler = self.result.handler.as_ref().expect("open() loaded it");
         let policy = environment::session_policy(
             &opened.dir,
@@ -451,7 +473,7 @@ impl Run {
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");
         let (target, name) = (&opened.target, opened.name.as_str());
-        let access = if self.options.dry_run {
+        let access = if reading {
             Access::Read
         } else {
             if let Some(lock) = &opened.lock {
@@ -469,7 +491,7 @@ impl Run {
         // A handler whose migrations' SQL the host runs keeps only its
         // tracking table's rows; one whose migrations are code it runs
         // itself changes the schema, which the report says.
-        if !self.options.dry_run && opened.tool.runs_scripts() {
+        if !reading && opened.tool.runs_scripts() {
             let tool = &opened.tool;
             match tool.migration_form(opened.config.database.provider).await {
                 Ok(wit::MigrationForm::SqlFiles) => {
@@ -488,7 +510,7 @@ impl Run {
                 Err(failure) => return Err(components::failure(failure)),
             }
         }
-        if !self.options.dry_run {
+        if !reading {
             let lock = opened
                 .lock
                 .as_ref()
@@ -658,6 +680,45 @@ impl Run {
             .close(server, self.admin.as_mut(), Some(check))
             .await?;
         Ok(())
+    }
+
+    /// Whether this run's approval is a question to a person at a terminal.
+    fn asks_a_person(&self, config: &Config) -> bool {
+        config.is_protected(&self.options.environment)
+            && !self.options.approve
+            && !self.options.dry_run
+    }
+
+    /// What is pending, read on a session that takes no lock, approved
+    /// before any lock is held; the names approved. (Nothing pending asks
+    /// nothing.)
+    async fn preview_and_approve(&mut self, opened: &Opened) -> Result<Vec<String>, Stop> {
+        self.lock_and_open_session(opened, true).await?;
+        let state = self.read_state(opened).await;
+        self.end_session().await?;
+        let judged = tracking::classify(&state?);
+        let pending: Vec<&tracking::Migration> = judged
+            .iter()
+            .filter(|m| m.state == State::Pending)
+            .collect();
+        let names: Vec<String> = pending.iter().map(|m| m.name.clone()).collect();
+        if names.is_empty() {
+            return Ok(names);
+        }
+        let flagged: Vec<String> = pending
+            .iter()
+            .flat_map(|m| lint::check(&m.name, m.sql.as_deref().unwrap_or_default()))
+            .map(|finding| finding.line())
+            .collect();
+        self.approve(
+            &opened.config,
+            approval::Operation::Migrate {
+                database: &opened.name,
+                migrations: &names,
+                flagged: &flagged,
+            },
+        )?;
+        Ok(names)
     }
 
     fn approve(&mut self, config: &Config, operation: approval::Operation<'_>) -> Result<(), Stop> {

@@ -232,6 +232,9 @@ impl ProjectLock {
     /// The lock, and whether another run held it first (so this one waited).
     pub fn acquire(project: &Path) -> Outcome<(ProjectLock, bool)> {
         let path = config_dir(project).join(".lock");
+        crate::config::ignore_run_time_files(project).map_err(|err| {
+            Failure::new(format!("Cannot write {}", config_dir(project).display())).cause(err)
+        })?;
         let file = File::options()
             .create(true)
             .truncate(false)

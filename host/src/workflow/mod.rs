@@ -1136,7 +1136,10 @@ fn already_exists(name: &str, environment: &str) -> Failure {
     Failure::new("Database already exists")
         .cause(format!("database {name} is already on the server; nothing was changed"))
         .help(format!(
-            "If it is already initialized, there is nothing to do: apply migrations to {environment} instead"
+            "See whether it is initialized and what it holds: faber-db status {environment}"
+        ))
+        .help(format!(
+            "If it is already initialized, there is nothing to do: apply migrations to it with faber-db migrate {environment}"
         ))
         .help(format!(
             "To create another database, pass a different name: faber-db init {environment} --database-name NAME"

@@ -43,6 +43,7 @@ pub struct Record<'a> {
 /// concurrent runs never interleave within a record.
 pub fn append(project: &Path, record: &Record<'_>) -> std::io::Result<PathBuf> {
     let path = path(project);
+    crate::config::ignore_run_time_files(project)?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }

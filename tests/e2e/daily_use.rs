@@ -1,0 +1,206 @@
+//! Defects a team meets in its first days with faber-db, each reproduced
+//! as a user met it: usage errors that break a script reading `--json`, a
+//! typo in an environment's name, run-time files that dirty the working
+//! tree, and SQL appended to a generated migration that never ran.
+
+use std::process::Command;
+
+use crate::support::{Project, Server, Target, unique};
+
+/// With `--json`, a command line clap refuses is one JSON document too
+/// (operation `usage`, exit code 2), so a script parsing the output reads
+/// the error instead of failing on text.
+#[test]
+fn usage_errors_with_json_are_one_json_document() {
+    let project = Project::new("sqlite");
+    for args in [
+        &["migrate", "--json"][..],
+        &["init", "dev", "--json", "--no-such-flag"],
+        &["status", "--output", "json", "--timeout", "soon"],
+    ] {
+        let run = project.run(args, &[]);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stdout);
+        let report = run.json();
+        assert_eq!(report["status"], "error", "{args:?}");
+        assert_eq!(report["operation"], "usage", "{args:?}");
+        assert!(!report["error"].as_str().unwrap().is_empty(), "{report}");
+        let help = report["recovery"]["suggestions"].to_string();
+        assert!(
+            help.contains(&format!("faber-db {} --help", args[0])),
+            "{report}"
+        );
+    }
+    // Without it, clap's own text, on stderr.
+    let run = project.run(&["migrate"], &[]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stdout.is_empty() && run.stderr.contains("Usage:"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A mistyped environment is answered with the one it most likely meant.
+#[test]
+fn a_mistyped_environment_is_answered_with_the_one_meant() {
+    let project = Project::new("sqlite");
+    let run = project.run(&["migrate", "stagng", "--json"], &[]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert!(
+        report["recovery"]["suggestions"]
+            .to_string()
+            .contains("Did you mean 'staging'?"),
+        "{report}"
+    );
+}
+
+/// What faber-db writes as it runs (the operation log, the project lock)
+/// is ignored by git from the first run on, so a teammate's first `init`
+/// leaves only what is meant to be committed.
+#[test]
+fn run_time_files_stay_out_of_version_control() {
+    let project = Project::new("sqlite");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(project.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap()
+    };
+    assert!(git(&["init", "-q"]).status.success());
+    let target = Target::new(Server::Sqlite, &unique("fdb_daily"), project.path());
+    project
+        .run(
+            &["init", "dev", "--json"],
+            &[("DEV_DATABASE_URL", &target.url())],
+        )
+        .assert_success();
+    let dir = ".fractary/plugins/faber-db";
+    for written in [
+        format!("{dir}/logs/operations.jsonl"),
+        format!("{dir}/.lock"),
+    ] {
+        assert!(project.path().join(&written).is_file(), "{written}");
+        assert!(
+            git(&["check-ignore", "-q", &written]).status.success(),
+            "{written} is ignored"
+        );
+    }
+    for kept in [format!("{dir}/config.json"), format!("{dir}/handlers.lock")] {
+        assert!(
+            !git(&["check-ignore", "-q", &kept]).status.success(),
+            "{kept} is not ignored"
+        );
+    }
+}
+
+/// A generated migration ends with a newline, so SQL appended to it with
+/// `echo … >>` starts a line of its own and runs; a migration that is
+/// still only comments is named as such in the report.
+#[test]
+fn sql_appended_to_a_generated_migration_runs() {
+    let project = Project::new("sqlite");
+    let target = Target::new(Server::Sqlite, &unique("fdb_daily"), project.path());
+    let env = [("DEV_DATABASE_URL", target.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    project
+        .run(&["init", "dev", "--json"], &env)
+        .assert_success();
+    let generated = project
+        .run(&["generate-migration", "add_t", "--json"], &env)
+        .assert_success();
+    let path = project
+        .path()
+        .join(generated["result"]["path"].as_str().unwrap());
+    let appended = Command::new("sh")
+        .arg("-c")
+        .arg("echo 'CREATE TABLE t (id INTEGER);' >> \"$0\"")
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(appended.success());
+    let migrated = project
+        .run(&["migrate", "dev", "--json"], &env)
+        .assert_success();
+    assert_eq!(migrated["result"]["applied"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        target.query("SELECT name FROM sqlite_master WHERE name = 't'"),
+        ["t"]
+    );
+
+    project
+        .run(&["generate-migration", "nothing_yet", "--json"], &env)
+        .assert_success();
+    let migrated = project
+        .run(&["migrate", "dev", "--json"], &env)
+        .assert_success();
+    assert!(
+        migrated["result"]["warnings"]
+            .to_string()
+            .contains("holds only comments"),
+        "{migrated}"
+    );
+}
+
+/// The question to a person on a protected environment is asked before the
+/// migration tool's lock is taken: another run (a teammate's, Prisma's
+/// deploy) is not held up while they read it, and what is pending is read
+/// again once the lock is held, so what that other run applied meanwhile is
+/// not applied twice.
+#[test]
+fn the_approval_question_holds_no_lock() {
+    use std::io::{Read, Write};
+    let m = crate::migrate::Migrating::new(Server::Postgres, "production");
+    m.write("20990101000000_t", "CREATE TABLE t (id INTEGER);\n");
+    let command = format!(
+        "{} migrate production --cwd {}",
+        crate::support::BIN,
+        m.project.path().display()
+    );
+    let mut asking = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env(m.variable, m.url())
+        .env("FABER_DB_CACHE_DIR", &m.project.cache)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script(1) from util-linux");
+    let mut screen = asking.stdout.take().unwrap();
+    let (shown, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read @ 1..) = screen.read(&mut buffer) {
+            let _ = shown.send(String::from_utf8_lossy(&buffer[..read]).into_owned());
+        }
+    });
+    let mut text = String::new();
+    while !text.contains("Enter choice") {
+        let more = seen
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the question is asked");
+        text.push_str(&more);
+    }
+    assert!(!m.lock_held(), "the lock is free while the person reads");
+    let other = m.run(&["migrate", "production", "--approve", "--json"]);
+    assert_eq!(
+        other.json()["result"]["applied"],
+        serde_json::json!(["20990101000000_t"])
+    );
+
+    asking.stdin.take().unwrap().write_all(b"1\n").unwrap();
+    let status = asking.wait().unwrap();
+    while let Ok(more) = seen.recv_timeout(std::time::Duration::from_secs(1)) {
+        text.push_str(&more);
+    }
+    assert_eq!(status.code(), Some(0), "{text}");
+    assert!(text.contains("up to date"), "{text}");
+    assert_eq!(
+        m.rows().len(),
+        2,
+        "the migration is recorded once: {:?}",
+        m.rows()
+    );
+}
