@@ -300,14 +300,16 @@ fn concurrent_runs_and_prismas_deploy_on_sqlite_apply_each_migration_once() {
 const SQLITE_SCHEMA: &str = "generator client {\n  provider   = \"prisma-client-js\"\n  engineType = \"client\"\n}\n\n\
      datasource db {\n  provider = \"sqlite\"\n  url      = env(\"DEV_DATABASE_URL\")\n}\n";
 
-/// `file:./dev.db` names the file Prisma resolves it to: relative to the
-/// directory of the schema Prisma's CLI finds (its CLI starts the schema
-/// engine there), whichever way the project places the schema.
+/// `file:./dev.db` names the file Prisma resolves it to: for Prisma 6,
+/// relative to the directory of the schema its CLI finds (its CLI starts the
+/// schema engine there), whichever way the project places the schema; for
+/// Prisma 7 (its package installed, or its config's shape), relative to its
+/// config file's folder.
 #[test]
 fn a_relative_sqlite_path_is_relative_to_prismas_schema() {
     // (layout, its files, where `file:./dev.db` lands)
     type Layout<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
-    let layouts: [Layout; 5] = [
+    let layouts: [Layout; 8] = [
         (
             "default",
             &[("prisma/schema.prisma", SQLITE_SCHEMA)],
@@ -337,6 +339,47 @@ fn a_relative_sqlite_path_is_relative_to_prismas_schema() {
             "config",
         ),
         ("no schema yet", &[], "."),
+        // Prisma 7 resolves it against its config file's folder.
+        (
+            "Prisma 7, as its `prisma init` writes it",
+            &[
+                (
+                    "prisma.config.ts",
+                    "import \"dotenv/config\";\nimport { defineConfig } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"prisma/schema.prisma\",\n  migrations: { path: \"prisma/migrations\" },\n  datasource: { url: process.env[\"DATABASE_URL\"] },\n});\n",
+                ),
+                (
+                    "prisma/schema.prisma",
+                    "datasource db {\n  provider = \"sqlite\"\n}\n",
+                ),
+            ],
+            ".",
+        ),
+        (
+            "Prisma 7, by its installed package",
+            &[
+                (
+                    "node_modules/prisma/package.json",
+                    r#"{"name": "prisma", "version": "7.10.1"}"#,
+                ),
+                (
+                    "prisma.config.ts",
+                    "export default { schema: \"prisma/schema.prisma\" };\n",
+                ),
+                ("prisma/schema.prisma", SQLITE_SCHEMA),
+            ],
+            ".",
+        ),
+        (
+            "Prisma 7, its config under .config",
+            &[
+                (
+                    ".config/prisma7.ts",
+                    "export default { schema: \"../prisma/schema.prisma\" };\n",
+                ),
+                ("prisma/schema.prisma", SQLITE_SCHEMA),
+            ],
+            ".config",
+        ),
     ];
     for (layout, files, expected) in layouts {
         let project = crate::support::Project::new("sqlite");

@@ -1,38 +1,97 @@
-//! Where a relative SQLite path in a Prisma project points: Prisma resolves
-//! `file:./dev.db` against the directory of the schema file that holds the
-//! `datasource` block (its CLI starts the schema engine there), so with
-//! `prisma/schema.prisma` the database is `prisma/dev.db`, the file the
-//! application's Prisma Client opens too. faber-db must name the same file.
+//! Where a relative SQLite path in a Prisma project points, which depends on
+//! the Prisma the project uses. faber-db must name the file the
+//! application's Prisma Client and Prisma's CLI open.
 //!
-//! The schema is found as Prisma's CLI finds it without `--schema`: the
-//! `schema` of `prisma.config.ts` (read as text; the TypeScript is not run),
-//! then `"prisma": {"schema": …}` in `package.json`, then `schema.prisma`,
-//! then `prisma/schema.prisma`. A schema folder (several `.prisma` files)
-//! counts by the file with the `datasource` block. Until a project has a
-//! schema, Prisma resolves nothing, and the path is relative to the project
-//! directory, as for other tools.
+//! - **Prisma 7** resolves `file:./dev.db` against the folder of its config
+//!   file, which its CLI finds in this order: `prisma7.config.*` (7.10),
+//!   `prisma.config.*`, then the same under `.config/` (each with the
+//!   extensions `ts`, `mts`, `cts`, `js`, `mjs`, `cjs`).
+//! - **Prisma 6** resolves it against the directory of the schema file that
+//!   holds the `datasource` block (its CLI starts the schema engine there),
+//!   so with `prisma/schema.prisma` the database is `prisma/dev.db`. The
+//!   schema is found as its CLI finds it without `--schema`: the `schema` of
+//!   `prisma.config.ts` (read as text; the TypeScript is not run), then
+//!   `"prisma": {"schema": …}` in `package.json`, then `schema.prisma`, then
+//!   `prisma/schema.prisma`. A schema folder (several `.prisma` files)
+//!   counts by the file with the `datasource` block.
+//!
+//! Which Prisma: the version of the `prisma` package installed in the
+//! project (`node_modules/prisma/package.json`), else the config's shape (a
+//! `prisma7.config.*` file, or a `datasource` in the config: Prisma 7 keeps
+//! the URL there, and refuses one in the schema). Without a config or a
+//! schema, the path is relative to the project directory, as for other
+//! tools.
 
 use std::path::{Path, PathBuf};
 
-const CONFIG_FILES: [&str; 4] = [
-    "prisma.config.ts",
-    "prisma.config.mts",
-    "prisma.config.js",
-    "prisma.config.mjs",
+/// Where Prisma 7's CLI looks for its config, in order: a folder of the
+/// project and the names there (each with one of [`CONFIG_EXTENSIONS`]).
+const CONFIG_PLACES: [(&str, &str); 4] = [
+    ("", "prisma7.config"),
+    ("", "prisma.config"),
+    (".config", "prisma7"),
+    (".config", "prisma"),
 ];
+const CONFIG_EXTENSIONS: [&str; 6] = ["ts", "mts", "cts", "js", "mjs", "cjs"];
 
 /// The directory a relative SQLite path resolves against.
 pub fn sqlite_base(project: &Path) -> PathBuf {
-    schema_location(project)
+    let config = config_file(project);
+    if let Some(config) = config
+        .as_deref()
+        .filter(|config| is_prisma_7(project, config))
+    {
+        return config.parent().unwrap_or(project).to_path_buf();
+    }
+    schema_location(project, config.as_deref())
         .and_then(|schema| datasource_dir(&schema))
         .unwrap_or_else(|| project.to_path_buf())
 }
 
-/// The schema file or folder Prisma's CLI would load in `project`.
-fn schema_location(project: &Path) -> Option<PathBuf> {
-    let configured = CONFIG_FILES
+/// The Prisma config file, found as Prisma 7's CLI finds it.
+fn config_file(project: &Path) -> Option<PathBuf> {
+    CONFIG_PLACES
         .iter()
-        .find_map(|name| std::fs::read_to_string(project.join(name)).ok())
+        .flat_map(|(dir, stem)| {
+            CONFIG_EXTENSIONS
+                .iter()
+                .map(move |extension| project.join(dir).join(format!("{stem}.{extension}")))
+        })
+        .find(|path| path.is_file())
+}
+
+/// Whether the project uses Prisma 7 or later: the installed package says,
+/// else the config's shape.
+fn is_prisma_7(project: &Path, config: &Path) -> bool {
+    let installed = std::fs::read_to_string(project.join("node_modules/prisma/package.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .and_then(|package| {
+            let version = package.get("version")?.as_str()?.to_owned();
+            version.split('.').next()?.parse::<u32>().ok()
+        });
+    match installed {
+        Some(major) => major >= 7,
+        None => {
+            let named_7 = config
+                .file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("prisma7."));
+            named_7
+                || std::fs::read_to_string(config).is_ok_and(|text| {
+                    text.match_indices("datasource").any(|(at, _)| {
+                        text[at + "datasource".len()..]
+                            .trim_start()
+                            .starts_with(':')
+                    })
+                })
+        }
+    }
+}
+
+/// The schema file or folder Prisma 6's CLI would load in `project`.
+fn schema_location(project: &Path, config: Option<&Path>) -> Option<PathBuf> {
+    let configured = config
+        .and_then(|config| std::fs::read_to_string(config).ok())
         .and_then(|text| {
             quoted_values(&text, "schema")
                 .map(|value| project.join(value))
@@ -168,6 +227,51 @@ mod tests {
             sqlite_base(dir.path()),
             dir.path().join("prisma/schema/core")
         );
+    }
+
+    /// What `prisma init` writes in Prisma 7.10.
+    const PRISMA_7_CONFIG: &str = "import \"dotenv/config\";\n\
+        import { defineConfig } from \"prisma/config\";\n\
+        export default defineConfig({\n  schema: \"prisma/schema.prisma\",\n  \
+        migrations: { path: \"prisma/migrations\" },\n  \
+        datasource: { url: process.env[\"DATABASE_URL\"] },\n});\n";
+
+    #[test]
+    fn prisma_7_resolves_against_its_config_folder() {
+        let dir = project(&[
+            ("prisma.config.ts", PRISMA_7_CONFIG),
+            (
+                "prisma/schema.prisma",
+                "datasource db {\n  provider = \"sqlite\"\n}\n",
+            ),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path());
+        let dir = project(&[
+            (".config/prisma7.ts", "export default {}"),
+            ("prisma/schema.prisma", SCHEMA),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path().join(".config"));
+    }
+
+    #[test]
+    fn the_installed_prisma_decides_which_rule() {
+        let six = r#"{"name": "prisma", "version": "6.19.3"}"#;
+        let dir = project(&[
+            ("prisma.config.ts", PRISMA_7_CONFIG),
+            ("prisma/schema.prisma", SCHEMA),
+            ("node_modules/prisma/package.json", six),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path().join("prisma"));
+        let seven = r#"{"name": "prisma", "version": "7.10.1"}"#;
+        let dir = project(&[
+            (
+                "prisma.config.ts",
+                "export default { schema: 'prisma/schema.prisma' }",
+            ),
+            ("prisma/schema.prisma", SCHEMA),
+            ("node_modules/prisma/package.json", seven),
+        ]);
+        assert_eq!(sqlite_base(dir.path()), dir.path());
     }
 
     #[test]
