@@ -257,3 +257,87 @@ fn config_schema_takes_json_like_every_command() {
     assert_eq!(sandbox["memory_mib"]["default"], 256);
     assert!(sandbox["fuel"]["description"].is_string());
 }
+
+/// In a Prisma project `config init` needs no answers: the provider comes
+/// from the schema, the migrations folder from Prisma's config (else the
+/// schema's folder), and `dev` reads the variable the application and
+/// Prisma's CLI already read; the report says where each came from.
+#[test]
+fn a_prisma_project_is_adopted_as_prisma_reads_it() {
+    // (files, provider, migrations folder, dev's variable, read from)
+    type Layout<'a> = (
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+    );
+    let layouts: [Layout; 2] = [
+        (
+            &[
+                (
+                    "prisma.config.ts",
+                    "import \"dotenv/config\";\nimport { defineConfig } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"prisma/schema.prisma\",\n  migrations: { path: \"db/migrations\" },\n  datasource: { url: process.env[\"DATABASE_URL\"] },\n});\n",
+                ),
+                (
+                    "prisma/schema.prisma",
+                    "datasource db {\n  provider = \"postgresql\"\n}\n",
+                ),
+            ],
+            "postgresql",
+            "db/migrations",
+            "DATABASE_URL",
+            &["prisma.config.ts", "prisma/schema.prisma"],
+        ),
+        (
+            &[(
+                "prisma/schema.prisma",
+                "datasource db {\n  provider = \"mysql\"\n  url      = env(\"APP_DATABASE_URL\")\n}\n",
+            )],
+            "mysql",
+            "prisma/migrations",
+            "APP_DATABASE_URL",
+            &["prisma/schema.prisma"],
+        ),
+    ];
+    for (files, provider, folder, variable, read_from) in layouts {
+        let project = Project::empty();
+        for (path, text) in files {
+            let path = project.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let report = project
+            .run(&["config", "init", "--yes", "--json"], &[])
+            .assert_success();
+        assert_eq!(report["result"]["provider"], provider, "{report}");
+        assert_eq!(
+            report["result"]["prisma_project"]["read_from"],
+            json!(read_from)
+        );
+        let config: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                project
+                    .path()
+                    .join(".fractary/plugins/faber-db/config.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(config["database"]["provider"], provider);
+        assert_eq!(config["database"]["migration_tool"], "prisma");
+        assert_eq!(config["migrations"]["directory"], folder, "{config}");
+        assert_eq!(
+            config["environments"]["dev"]["connection_string_env"],
+            variable
+        );
+        assert_eq!(
+            config["environments"]["staging"]["connection_string_env"],
+            "STAGING_DATABASE_URL"
+        );
+        assert!(
+            report["next_steps"].to_string().contains(variable),
+            "{report}"
+        );
+    }
+}

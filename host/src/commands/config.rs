@@ -11,6 +11,7 @@ use crate::components::{self, lock::LockFile};
 use crate::config::{self, Config, Hosting, MigrationsSection, Provider};
 use crate::failure::{Failure, Outcome};
 use crate::runtime::World;
+use crate::workflow::prisma_schema::{self, PrismaProject};
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -21,11 +22,22 @@ struct ConfigResult {
     /// The handler the migration tool resolves to.
     migration_handler: String,
     migrations_directory: String,
+    /// What the project's Prisma files said, where they said it: used
+    /// wherever no flag said otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prisma_project: Option<PrismaProject>,
 }
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config, project)| {
-        let message = format!("Wrote {}", result.path.display());
+        let message = match &result.prisma_project {
+            Some(found) => format!(
+                "Wrote {} from the Prisma project ({})",
+                result.path.display(),
+                found.read_from.join(", ")
+            ),
+            None => format!("Wrote {}", result.path.display()),
+        };
         let done = Done::ok(result, message);
         let dev = &config.environments["dev"];
         let variable = dev.connection_string_env.as_deref().unwrap_or_default();
@@ -80,14 +92,21 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     }
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    let provider = match args.provider {
-        Some(provider) => provider.into(),
-        None if interactive => ask(
+    // A Prisma project already says its provider, folder and variable.
+    let prisma = prisma_schema::read_project(&project);
+    let found_provider = prisma
+        .as_ref()
+        .and_then(|found| found.provider.as_deref())
+        .and_then(parse_provider);
+    let provider = match (args.provider, found_provider) {
+        (Some(provider), _) => provider.into(),
+        (None, Some(found)) => found,
+        (None, None) if interactive => ask(
             "Database provider (postgresql, mysql, sqlite)",
             "sqlite",
             parse_provider,
         )?,
-        None => Provider::default(),
+        (None, None) => Provider::default(),
     };
     let hosting = match args.hosting {
         Some(hosting) => hosting.into(),
@@ -100,6 +119,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     };
     let migration_tool = match &args.migration_tool {
         Some(tool) => available_tool(&project, tool)?,
+        None if prisma.is_some() => "prisma".to_owned(),
         None if interactive => ask(
             &format!("Migration tool ({})", tool_choices(&project).join(", ")),
             "prisma",
@@ -108,8 +128,19 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         None => "prisma".to_owned(),
     };
     let migration_handler = components::migration_tool_handler(&project, &migration_tool);
-    let migrations_directory = MigrationsSection::conventional_directory(&migration_handler);
-    let config = Config::new(provider, hosting, &migration_tool, migrations_directory);
+    let conventional = MigrationsSection::conventional_directory(&migration_handler);
+    let migrations_directory = prisma
+        .as_ref()
+        .filter(|_| migration_tool == "prisma")
+        .and_then(|found| found.migrations_directory.clone())
+        .unwrap_or_else(|| conventional.to_owned());
+    let mut config = Config::new(provider, hosting, &migration_tool, &migrations_directory);
+    if let Some(variable) = prisma.as_ref().and_then(|found| found.url_variable.clone())
+        && let Some(dev) = config.environments.get_mut("dev")
+    {
+        // The variable the application and Prisma's CLI already read.
+        dev.connection_string_env = Some(variable);
+    }
     let mut text = serde_json::to_string_pretty(&config)
         .map_err(|err| Failure::new("Cannot render the configuration").cause(err))?;
     text.push('\n');
@@ -128,7 +159,8 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
             hosting,
             migration_tool,
             migration_handler,
-            migrations_directory: migrations_directory.to_owned(),
+            migrations_directory,
+            prisma_project: prisma,
         },
         config,
         project,

@@ -16,7 +16,7 @@ pub mod lifecycle;
 pub mod lint;
 pub(crate) mod migrations;
 mod oplog;
-mod prisma_schema;
+pub mod prisma_schema;
 mod respond;
 pub mod steps;
 #[cfg(test)]

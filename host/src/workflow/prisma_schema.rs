@@ -34,6 +34,115 @@ const CONFIG_PLACES: [(&str, &str); 4] = [
 ];
 const CONFIG_EXTENSIONS: [&str; 6] = ["ts", "mts", "cts", "js", "mjs", "cjs"];
 
+/// What a Prisma project says about its database, for `config init`: each
+/// found where Prisma itself reads it, `None` where it says nothing.
+#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PrismaProject {
+    /// The schema's `datasource` provider (`postgresql`, `mysql`, `sqlite`, …).
+    pub provider: Option<String>,
+    /// The migrations folder, relative to the project: the config's
+    /// `migrations.path` (relative to the config's folder), else the
+    /// schema's folder's `migrations`.
+    pub migrations_directory: Option<String>,
+    /// The variable holding the database's URL: the config's
+    /// `datasource.url` (Prisma 7), else the schema's `url = env(…)`.
+    pub url_variable: Option<String>,
+    /// The files these came from, relative to the project.
+    pub read_from: Vec<String>,
+}
+
+/// What the Prisma project in `project` says, if there is one (a Prisma
+/// config or schema).
+pub fn read_project(project: &Path) -> Option<PrismaProject> {
+    let config = config_file(project);
+    let schema = schema_location(project, config.as_deref());
+    if config.is_none() && schema.is_none() {
+        return None;
+    }
+    let relative = |path: &Path| {
+        path.strip_prefix(project)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    };
+    let config_text = config
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok());
+    let schema_file = schema.as_deref().and_then(datasource_file);
+    let schema_text = schema_file
+        .as_deref()
+        .and_then(|path| std::fs::read_to_string(path).ok());
+    let mut found = PrismaProject::default();
+    found.read_from.extend(config.as_deref().map(relative));
+    found.read_from.extend(schema_file.as_deref().map(relative));
+    found.provider = schema_text
+        .as_deref()
+        .and_then(|text| assigned(text, "provider"));
+    found.url_variable = config_text
+        .as_deref()
+        .and_then(|text| url_variable(text, ':'))
+        .or_else(|| {
+            schema_text
+                .as_deref()
+                .and_then(|text| url_variable(text, '='))
+        });
+    let config_dir = config.as_deref().and_then(Path::parent);
+    found.migrations_directory = config_text
+        .as_deref()
+        .and_then(|text| {
+            let (_, after) = text.split_once("migrations")?;
+            quoted_values(after, "path").next().map(str::to_owned)
+        })
+        .zip(config_dir)
+        .map(|(path, dir)| relative(&dir.join(path)))
+        .or_else(|| {
+            let schema_dir = schema_file.as_deref()?.parent()?;
+            Some(relative(&schema_dir.join("migrations")))
+        });
+    Some(found)
+}
+
+/// The value of `key = "…"` in a schema's text, the first one.
+fn assigned(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let rest = line
+            .trim_start()
+            .strip_prefix(key)?
+            .trim_start()
+            .strip_prefix('=')?;
+        let value = rest.trim_start().strip_prefix('"')?;
+        value.split_once('"').map(|(value, _)| value.to_owned())
+    })
+}
+
+/// The variable named after `url` and `separator` (`:` in a config, `=` in
+/// a schema): `env("X")`, `process.env.X` or `process.env["X"]`.
+fn url_variable(text: &str, separator: char) -> Option<String> {
+    text.match_indices("url").find_map(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let rest = text[at + 3..]
+            .trim_start()
+            .strip_prefix(separator)?
+            .trim_start();
+        let name = if let Some(inner) = rest.strip_prefix("env(") {
+            inner.trim_start().strip_prefix(['"', '\''])?
+        } else if let Some(inner) = rest.strip_prefix("process.env") {
+            inner
+                .strip_prefix('.')
+                .or_else(|| inner.strip_prefix('[')?.strip_prefix(['"', '\'']))?
+        } else {
+            return None;
+        };
+        let end = name
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(name.len());
+        Some(name[..end].to_owned()).filter(|name| !name.is_empty())
+    })
+}
+
 /// The directory a relative SQLite path resolves against.
 pub fn sqlite_base(project: &Path) -> PathBuf {
     let config = config_file(project);
@@ -129,11 +238,16 @@ fn quoted_values<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = &'a st
     })
 }
 
-/// The directory of the schema file holding the `datasource` block: the
-/// file itself, or the one in a schema folder that has it.
+/// The directory of the schema file holding the `datasource` block.
 fn datasource_dir(schema: &Path) -> Option<PathBuf> {
+    datasource_file(schema).and_then(|file| file.parent().map(Path::to_path_buf))
+}
+
+/// The schema file holding the `datasource` block: the file itself, or the
+/// one in a schema folder that has it.
+fn datasource_file(schema: &Path) -> Option<PathBuf> {
     if schema.is_file() {
-        return schema.parent().map(Path::to_path_buf);
+        return Some(schema.to_path_buf());
     }
     let mut pending = vec![schema.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -148,7 +262,7 @@ fn datasource_dir(schema: &Path) -> Option<PathBuf> {
             } else if path.extension().is_some_and(|ext| ext == "prisma")
                 && std::fs::read_to_string(&path).is_ok_and(|text| declares_datasource(&text))
             {
-                return path.parent().map(Path::to_path_buf);
+                return Some(path);
             }
         }
     }
@@ -272,6 +386,50 @@ mod tests {
             ("node_modules/prisma/package.json", seven),
         ]);
         assert_eq!(sqlite_base(dir.path()), dir.path());
+    }
+
+    #[test]
+    fn a_prisma_7_project_says_its_provider_folder_and_variable() {
+        let dir = project(&[
+            (
+                "prisma.config.ts",
+                &PRISMA_7_CONFIG.replace("prisma/migrations", "db/migrations"),
+            ),
+            (
+                "prisma/schema.prisma",
+                "datasource db {\n  provider = \"postgresql\"\n}\n",
+            ),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider.as_deref(), Some("postgresql"));
+        assert_eq!(found.migrations_directory.as_deref(), Some("db/migrations"));
+        assert_eq!(found.url_variable.as_deref(), Some("DATABASE_URL"));
+        assert_eq!(
+            found.read_from,
+            ["prisma.config.ts", "prisma/schema.prisma"]
+        );
+    }
+
+    #[test]
+    fn a_prisma_6_project_says_them_in_its_schema() {
+        let dir = project(&[(
+            "prisma/schema.prisma",
+            "datasource db {\n  provider = \"mysql\"\n  url      = env(\"APP_DB\")\n}\n",
+        )]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider.as_deref(), Some("mysql"));
+        assert_eq!(
+            found.migrations_directory.as_deref(),
+            Some("prisma/migrations")
+        );
+        assert_eq!(found.url_variable.as_deref(), Some("APP_DB"));
+        for config in [
+            "export default { datasource: { url: env(\"PG_URL\") } }",
+            "export default { datasource: { url: process.env.PG_URL } }",
+        ] {
+            assert_eq!(url_variable(config, ':').as_deref(), Some("PG_URL"));
+        }
+        assert_eq!(read_project(tempfile::tempdir().unwrap().path()), None);
     }
 
     #[test]
