@@ -204,3 +204,30 @@ fn the_approval_question_holds_no_lock() {
         m.rows()
     );
 }
+
+/// Environments are listed as the configuration lists them, not sorted.
+#[test]
+fn environments_are_listed_in_the_configurations_order() {
+    // Written as text: a JSON value built here would sort its keys.
+    let project = Project::empty();
+    project.write_config(
+        r#"{
+  "database": {"provider": "sqlite", "hosting": "local", "migration_tool": "prisma"},
+  "environments": {
+    "production": {"connection_string_env": "PROD_DATABASE_URL"},
+    "dev": {"connection_string_env": "DEV_DATABASE_URL"},
+    "staging": {"connection_string_env": "STAGING_DATABASE_URL"}
+  },
+  "migrations": {"directory": "prisma/migrations"}
+}"#,
+    );
+    std::fs::create_dir_all(project.migrations()).unwrap();
+    let report = project.run(&["status", "--json"], &[]).json();
+    let listed: Vec<&str> = report["result"]["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|env| env["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["production", "dev", "staging"], "{report}");
+}

@@ -8,10 +8,10 @@ mod connect;
 mod load;
 mod schema;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use connect::{CloudAuth, ConnectSettings, TlsMode};
@@ -56,8 +56,10 @@ pub fn ignore_run_time_files(project: &Path) -> std::io::Result<()> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Config {
     pub database: DatabaseSection,
+    /// In the configuration's order, which `status` and every list of
+    /// them keep.
     #[serde(default)]
-    pub environments: BTreeMap<String, Environment>,
+    pub environments: IndexMap<String, Environment>,
     #[serde(default)]
     pub migrations: MigrationsSection,
     #[serde(default)]
