@@ -121,14 +121,18 @@ impl Migrating {
             Server::Sqlite => {
                 // Prisma's native engine: exclusive locking mode, which
                 // keeps the lock; the client keeps its session open while
-                // its input is.
+                // its input is. It waits for the file (`.timeout`): the
+                // probe of `lock_held` takes it for an instant, and a holder
+                // that met it would give up at once and never hold it.
                 let mut sqlite3 = client.spawn().unwrap();
                 use std::io::Write;
                 sqlite3
                     .stdin
                     .as_mut()
                     .unwrap()
-                    .write_all(b"PRAGMA locking_mode=EXCLUSIVE;\nBEGIN EXCLUSIVE;\nCOMMIT;\n")
+                    .write_all(
+                        b".timeout 10000\nPRAGMA locking_mode=EXCLUSIVE;\nBEGIN EXCLUSIVE;\nCOMMIT;\n",
+                    )
                     .unwrap();
                 sqlite3
             }
@@ -582,8 +586,16 @@ fn a_run_holds_the_sqlite_file_to_its_end(journal: &str) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    while !m.lock_held() {
+    // Held twice in a row, 50 ms apart: the run's own connections take
+    // the file for an instant before the run holds it to its end.
+    loop {
         assert!(run.try_wait().unwrap().is_none(), "the run ended first");
+        if m.lock_held() {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            if m.lock_held() {
+                break;
+            }
+        }
     }
     let mut refused = 0;
     while m.lock_held() {
