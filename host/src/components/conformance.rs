@@ -18,7 +18,7 @@ use crate::runtime::{
 };
 use crate::runtime::{
     CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
-    Provider, Resolution, TrackingRequest, TrackingState,
+    MigrationForm, Provider, Resolution, TrackingRequest, TrackingState,
 };
 use crate::workflow::tracking::{self, State};
 
@@ -417,7 +417,7 @@ impl Session {
     async fn finish<T>(
         mut self,
         returned: crate::runtime::Returned,
-        result: Result<T, crate::runtime::HandlerFailure>,
+        result: Result<T, String>,
         initialized: impl FnOnce(&T) -> Option<String>,
     ) -> Result<T, String> {
         self.handler.take_back(returned.database);
@@ -434,7 +434,7 @@ impl Session {
             .await;
         self.admin.close().await;
         self.server.close().await;
-        let value = result.map_err(|err| err.to_string())?;
+        let value = result?;
         closed.map_err(|failure| failure.to_string())?;
         Ok(value)
     }
@@ -522,7 +522,9 @@ impl Scratch {
         let (grant, session) = self.grant().await?;
         let (returned, outcome) = tool.initialize_schema(grant, &request).await;
         let table = |outcome: &InitializeOutcome| Some(outcome.tracking_table.clone());
-        session.finish(returned, outcome, table).await
+        session
+            .finish(returned, outcome.map_err(|err| err.to_string()), table)
+            .await
     }
 
     fn tracking_request(&self) -> TrackingRequest {
@@ -537,20 +539,58 @@ impl Scratch {
     async fn read(&self, tool: &MigrationTool) -> Result<TrackingState, String> {
         let (grant, session) = self.grant().await?;
         let (returned, state) = tool.read_state(grant, &self.tracking_request()).await;
-        session.finish(returned, state, |_| None).await
+        session
+            .finish(returned, state.map_err(|err| err.to_string()), |_| None)
+            .await
     }
 
+    /// One migration applied as `migrate` applies it: by a handler whose
+    /// migrations' SQL the host runs, on a session kept to its tracking
+    /// table's rows, its scripts run by the host.
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
-        let (mut grant, session) = self.grant().await?;
+        let (mut grant, mut session) = self.grant().await?;
+        if tool.runs_scripts()
+            && tool.migration_form(self.provider).await.ok() == Some(MigrationForm::SqlFiles)
+        {
+            let table = tool
+                .tracking_table_for(&self.tracking_request())
+                .await
+                .map_err(|failure| failure.to_string())?;
+            session.handler.take_back(grant.database.take());
+            let kept = session
+                .handler
+                .keep_to_rows(
+                    &mut session.server,
+                    &mut session.admin,
+                    &self.target,
+                    &self.name,
+                    &table,
+                    Duration::from_secs(60),
+                )
+                .await;
+            if let Err(failure) = kept {
+                let returned = crate::runtime::Returned {
+                    database: session.handler.lend(),
+                    scripts: None,
+                    sql: crate::runtime::SqlTally::default(),
+                };
+                return session
+                    .finish(returned, Err(failure.to_string()), |_| None)
+                    .await;
+            }
+            grant.database = session.handler.lend();
+        }
         grant.scripts = Some(Scripts {
             dir: self.migrations(),
-            session: ScriptSession::Shared,
+            session: ScriptSession::of(session.handler.lend_writer(), session.handler.rows_only()),
         });
         let names = [name.to_owned()];
         let (returned, applied) = tool
             .apply_migrations(grant, &self.tracking_request(), &names)
             .await;
-        let applied = applied.map(drop).map_err(|stopped| stopped.failure);
+        let applied = applied
+            .map(drop)
+            .map_err(|stopped| stopped.failure.to_string());
         session.finish(returned, applied, |_| None).await
     }
 
@@ -564,7 +604,13 @@ impl Scratch {
         let (returned, row) = tool
             .resolve_migration(grant, &self.tracking_request(), name, resolution)
             .await;
-        session.finish(returned, row.map(drop), |_| None).await
+        session
+            .finish(
+                returned,
+                row.map(drop).map_err(|err| err.to_string()),
+                |_| None,
+            )
+            .await
     }
 
     async fn create(&self, tool: &MigrationTool, name: &str, sql: &str) -> Result<String, String> {

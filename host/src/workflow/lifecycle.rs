@@ -537,11 +537,7 @@ impl Run {
             .expect("lock_and_open_session() opened it");
         let scripts = (applies && opened.tool.runs_scripts()).then(|| Scripts {
             dir: opened.migrations_dir.clone(),
-            session: match (session.lend_writer(), session.rows_only()) {
-                (Some(writer), _) => ScriptSession::Own(writer),
-                (None, Some(table)) => ScriptSession::Widened(table),
-                (None, None) => ScriptSession::Shared,
-            },
+            session: ScriptSession::of(session.lend_writer(), session.rows_only()),
         });
         Grant {
             directory: Some((

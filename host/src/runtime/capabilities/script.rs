@@ -35,6 +35,19 @@ pub enum ScriptSession {
     Widened(&'static CStr),
 }
 
+impl ScriptSession {
+    /// Where a handler session's scripts run: the writing session kept
+    /// apart from it, else its own connection, widened for the script's
+    /// length where it is kept to a table's rows (SQLite).
+    pub fn of(writer: Option<Database>, rows_only: Option<&'static CStr>) -> ScriptSession {
+        match (writer, rows_only) {
+            (Some(writer), _) => ScriptSession::Own(writer),
+            (None, Some(table)) => ScriptSession::Widened(table),
+            (None, None) => ScriptSession::Shared,
+        }
+    }
+}
+
 impl Scripts {
     /// The session of its own, given back with the call's end.
     pub fn into_database(self) -> Option<Database> {
