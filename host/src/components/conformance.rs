@@ -18,7 +18,7 @@ use crate::runtime::{
 };
 use crate::runtime::{
     CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
-    MigrationForm, Provider, Resolution, TrackingRequest, TrackingState,
+    Provider, Resolution, TrackingRequest, TrackingState,
 };
 use crate::workflow::tracking::{self, State};
 
@@ -549,36 +549,32 @@ impl Scratch {
     /// table's rows, its scripts run by the host.
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
         let (mut grant, mut session) = self.grant().await?;
-        if tool.runs_scripts()
-            && tool.migration_form(self.provider).await.ok() == Some(MigrationForm::SqlFiles)
+        let kept = match tool
+            .rows_kept(self.provider, &self.tracking_request())
+            .await
         {
-            let table = tool
-                .tracking_table_for(&self.tracking_request())
-                .await
-                .map_err(|failure| failure.to_string())?;
-            session.handler.take_back(grant.database.take());
-            let kept = session
-                .handler
-                .keep_to_rows(
-                    &mut session.server,
-                    &mut session.admin,
-                    &self.target,
-                    &self.name,
-                    &table,
-                    Duration::from_secs(60),
-                )
-                .await;
-            if let Err(failure) = kept {
-                let returned = crate::runtime::Returned {
-                    database: session.handler.lend(),
-                    scripts: None,
-                    sql: crate::runtime::SqlTally::default(),
-                };
-                return session
-                    .finish(returned, Err(failure.to_string()), |_| None)
+            Ok(Some(table)) => {
+                session.handler.take_back(grant.database.take());
+                let kept = session
+                    .handler
+                    .keep_to_rows(
+                        &mut session.server,
+                        &mut session.admin,
+                        &self.target,
+                        &self.name,
+                        &table,
+                        Duration::from_secs(60),
+                    )
                     .await;
+                grant.database = session.handler.lend();
+                kept.map_err(|failure| failure.to_string())
             }
-            grant.database = session.handler.lend();
+            Ok(None) => Ok(()),
+            Err(failure) => Err(failure.to_string()),
+        };
+        if let Err(failure) = kept {
+            let returned = crate::runtime::Returned::from_grant(grant);
+            return session.finish(returned, Err(failure), |_| None).await;
         }
         grant.scripts = Some(Scripts {
             dir: self.migrations(),
@@ -725,7 +721,7 @@ impl Scratch {
         }
         let (server, mut database) = self.admin().await?;
         let count = database
-            .count_rows(&self.target.qualify(table))
+            .count_rows(&self.target, table)
             .await
             .map_err(|err| err.message);
         database.close().await;

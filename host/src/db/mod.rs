@@ -615,10 +615,14 @@ impl Database {
         }
     }
 
-    /// `SELECT COUNT(*)` of a table, named as SQL names it (quoted, and
-    /// qualified where the session needs it: [`ConnectionString::qualify`]).
-    pub async fn count_rows(&mut self, relation: &str) -> Result<i64, SqlError> {
-        let statement = format!("SELECT COUNT(*) FROM {relation}");
+    /// `SELECT COUNT(*)` of `table` (in `target`'s home schema, on
+    /// PostgreSQL: [`ConnectionString::qualify`]).
+    pub async fn count_rows(
+        &mut self,
+        target: &ConnectionString,
+        table: &str,
+    ) -> Result<i64, SqlError> {
+        let statement = format!("SELECT COUNT(*) FROM {}", target.qualify(table));
         let rows = self.query(&statement, &[]).await?;
         match rows.rows.first().and_then(|row| row.first()) {
             Some(Value::Integer(count)) => Ok(*count),

@@ -27,7 +27,7 @@ pub struct Returned {
 
 impl Returned {
     /// What a call refused before it started hands back.
-    fn from_grant(grant: Grant) -> Returned {
+    pub fn from_grant(grant: Grant) -> Returned {
         Returned {
             database: grant.database,
             scripts: grant.scripts.and_then(Scripts::into_database),
@@ -127,8 +127,13 @@ impl MigrationTool {
 
     /// True when the handler implements the migration operations (0.3.0).
     pub fn migrates(&self) -> bool {
-        let version = |number: &str| semver::Version::parse(number).ok();
-        version(&self.shape.wit_version) >= version(MIGRATION_OPERATIONS_SINCE)
+        self.built_for_at_least(MIGRATION_OPERATIONS_SINCE)
+    }
+
+    /// True when the handler was built for contract `version` or later.
+    fn built_for_at_least(&self, version: &str) -> bool {
+        let parsed = |number: &str| semver::Version::parse(number).ok();
+        parsed(&self.shape.wit_version) >= parsed(version)
     }
 
     /// The lock the tool takes; touches nothing.
@@ -182,16 +187,12 @@ impl MigrationTool {
     /// True when the handler runs migrations' SQL from their files through
     /// the host and applies many in one call (0.4.0).
     pub fn runs_scripts(&self) -> bool {
-        let version = |number: &str| semver::Version::parse(number).ok();
-        version(&self.shape.wit_version) >= version(SCRIPTS_SINCE)
+        self.built_for_at_least(SCRIPTS_SINCE)
     }
 
     /// Whether the tool's migrations are SQL files the host runs (0.4.0),
     /// or code the handler runs itself; touches nothing.
-    pub async fn migration_form(
-        &self,
-        provider: Provider,
-    ) -> Result<MigrationForm, HandlerFailure> {
+    async fn migration_form(&self, provider: Provider) -> Result<MigrationForm, HandlerFailure> {
         let (_, result) = self
             .operation(
                 "migration-form-for",
@@ -205,7 +206,7 @@ impl MigrationTool {
     }
 
     /// The table the handler keeps its rows in (0.4.0); touches nothing.
-    pub async fn tracking_table_for(
+    async fn tracking_table_for(
         &self,
         request: &TrackingRequest,
     ) -> Result<String, HandlerFailure> {
@@ -220,6 +221,21 @@ impl MigrationTool {
         untrusted::check_plain_name("tracking table", &table)
             .map_err(|reason| self.untruthful(reason))?;
         Ok(table)
+    }
+
+    /// The table whose rows alone the handler's own session keeps while it
+    /// reads, applies and resolves: for a handler whose migrations are SQL
+    /// files the host runs (0.4.0). `None` for one whose migrations are code
+    /// it runs itself, or one built before 0.4.0: its session writes.
+    pub async fn rows_kept(
+        &self,
+        provider: Provider,
+        request: &TrackingRequest,
+    ) -> Result<Option<String>, HandlerFailure> {
+        if !self.runs_scripts() || self.migration_form(provider).await? == MigrationForm::Code {
+            return Ok(None);
+        }
+        self.tracking_table_for(request).await.map(Some)
     }
 
     /// Applies `names` in order, each recorded as the tool records it: in

@@ -16,7 +16,7 @@ pub async fn verify_connectivity(
     table: &str,
 ) -> Result<i64, SqlError> {
     db.query("SELECT 1", &[]).await?;
-    db.count_rows(&target.qualify(table)).await
+    db.count_rows(target, table).await
 }
 
 pub async fn check(

@@ -146,6 +146,14 @@ struct Run {
     target: Option<ConnectionString>,
 }
 
+/// The migrations waiting to be applied, in the tool's order.
+fn pending(judged: &[tracking::Migration]) -> Vec<&tracking::Migration> {
+    judged
+        .iter()
+        .filter(|m| m.state == State::Pending)
+        .collect()
+}
+
 /// The environment, settled.
 struct Opened {
     dir: PathBuf,
@@ -213,11 +221,8 @@ impl Run {
         if let Some(failed) = judged.iter().find(|m| m.state == State::Failed) {
             return Err(unresolved(&self.options.environment, failed).into());
         }
-        let pending: Vec<&tracking::Migration> = judged
-            .iter()
-            .filter(|m| m.state == State::Pending)
-            .collect();
-        let names: Vec<String> = pending.iter().map(|m| m.name.clone()).collect();
+        let pending = pending(&judged);
+        let names = tracking::named(&judged, State::Pending);
         self.result.pending = names.clone();
         for migration in &pending {
             let sql = migration.sql.as_deref().unwrap_or_default();
@@ -271,14 +276,7 @@ impl Run {
             approved.is_some_and(|approved| names.iter().all(|name| approved.contains(name)));
         if !approved_already {
             let flagged: Vec<String> = self.result.lint.iter().map(Finding::line).collect();
-            self.approve(
-                &opened.config,
-                approval::Operation::Migrate {
-                    database: &database,
-                    migrations: &names,
-                    flagged: &flagged,
-                },
-            )?;
+            self.approve_migrations(&opened.config, &database, &names, &flagged)?;
         }
         if let Err(failure) = self.apply(&opened, &names).await {
             self.verify_applied(&opened.target).await?;
@@ -491,23 +489,23 @@ impl Run {
         // A handler whose migrations' SQL the host runs keeps only its
         // tracking table's rows; one whose migrations are code it runs
         // itself changes the schema, which the report says.
-        if !reading && opened.tool.runs_scripts() {
+        if !reading {
             let tool = &opened.tool;
-            match tool.migration_form(opened.config.database.provider).await {
-                Ok(wit::MigrationForm::SqlFiles) => {
-                    let table = tool
-                        .tracking_table_for(&tracking_request(opened))
-                        .await
-                        .map_err(components::failure)?;
+            let kept = tool
+                .rows_kept(opened.config.database.provider, &tracking_request(opened))
+                .await
+                .map_err(components::failure)?;
+            match kept {
+                Some(table) => {
                     session
                         .keep_to_rows(server, admin, target, name, &table, lifetime)
-                        .await?;
+                        .await?
                 }
-                Ok(wit::MigrationForm::Code) => self.result.warnings.push(format!(
+                None if tool.runs_scripts() => self.result.warnings.push(format!(
                     "{} runs its migrations as code: its session may change the schema while it applies them (what it leaves is checked afterwards)",
                     tool.component().name
                 )),
-                Err(failure) => return Err(components::failure(failure)),
+                None => {}
             }
         }
         if !reading {
@@ -693,28 +691,34 @@ impl Run {
         let state = self.read_state(opened).await;
         self.end_session().await?;
         let judged = tracking::classify(&state?);
-        let pending: Vec<&tracking::Migration> = judged
-            .iter()
-            .filter(|m| m.state == State::Pending)
-            .collect();
-        let names: Vec<String> = pending.iter().map(|m| m.name.clone()).collect();
+        let names = tracking::named(&judged, State::Pending);
         if names.is_empty() {
             return Ok(names);
         }
-        let flagged: Vec<String> = pending
+        let flagged: Vec<String> = pending(&judged)
             .iter()
             .flat_map(|m| lint::check(&m.name, m.sql.as_deref().unwrap_or_default()))
             .map(|finding| finding.line())
             .collect();
-        self.approve(
-            &opened.config,
-            approval::Operation::Migrate {
-                database: &opened.name,
-                migrations: &names,
-                flagged: &flagged,
-            },
-        )?;
+        self.approve_migrations(&opened.config, &opened.name, &names, &flagged)?;
         Ok(names)
+    }
+
+    /// Asks to apply `names` to `database`, with the lines of their
+    /// destructive statements.
+    fn approve_migrations(
+        &mut self,
+        config: &Config,
+        database: &str,
+        names: &[String],
+        flagged: &[String],
+    ) -> Result<(), Stop> {
+        let operation = approval::Operation::Migrate {
+            database,
+            migrations: names,
+            flagged,
+        };
+        self.approve(config, operation)
     }
 
     fn approve(&mut self, config: &Config, operation: approval::Operation<'_>) -> Result<(), Stop> {

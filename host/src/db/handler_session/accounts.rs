@@ -49,13 +49,7 @@ impl Server {
             rows_only: None,
         };
         if access.writes() {
-            // On SQLite only the handler's session may read the file while
-            // it holds the file's lock.
-            let reader = match &mut database {
-                Database::Sqlite(_) => &mut database,
-                _ => &mut *admin,
-            };
-            match leftovers::snapshot(reader).await {
+            match leftovers::snapshot(catalog_reader(&mut database, admin)).await {
                 Ok(before) => session.before = Some(before),
                 Err(err) => {
                     session.database = Some(database);
@@ -225,18 +219,12 @@ impl Server {
         let created = match (self, access) {
             (Server::Postgres(_), Access::Read) => {
                 postgres::create_reading_account(admin, &account, &password, name, expires).await?;
-                let account = Account {
-                    name: account,
-                    host: String::new(),
-                };
+                let account = Account::role(account);
                 Created::new(reading(account.clone()), account, password)
             }
             (Server::Postgres(_), Access::Write | Access::Migrate { .. }) => {
                 postgres::create_account(admin, &account, &password, name, expires, &owner).await?;
-                let account = Account {
-                    name: account,
-                    host: String::new(),
-                };
+                let account = Account::role(account);
                 let mut confinement =
                     Confinement::plain("ephemeral-account", Some(account.name.clone()));
                 confinement.ephemeral = Some(account.clone());
@@ -370,13 +358,15 @@ impl HandlerSession {
             ))
             .cause(err.message)
         };
-        // On SQLite only the handler's session may read the file while it
-        // holds the file's lock.
-        let reader = match self.database.as_mut() {
-            Some(database @ Database::Sqlite(_)) => database,
-            _ => &mut *admin,
+        let exists = match self.database.as_mut() {
+            Some(database) => {
+                catalog_reader(database, admin)
+                    .is_plain_table(target, table)
+                    .await
+            }
+            None => admin.is_plain_table(target, table).await,
         };
-        if !reader.is_plain_table(target, table).await.unwrap_or(false) {
+        if !exists.unwrap_or(false) {
             return Ok(());
         }
         if let Some(database @ Database::Sqlite(_)) = self.database.as_mut() {
@@ -401,10 +391,7 @@ impl HandlerSession {
                 postgres::create_row_keeper(admin, &account, &password, name, expires, &qualified)
                     .await
                     .map_err(refused)?;
-                Account {
-                    name: account,
-                    host: String::new(),
-                }
+                Account::role(account)
             }
             Server::Mysql(conn) => {
                 let rows = mysql::Privileges::Rows(table);
@@ -422,6 +409,16 @@ impl HandlerSession {
         self.confinement.account = Some(keeper.name);
         self.confinement.rows_of = Some(table.to_owned());
         Ok(())
+    }
+}
+
+/// The session to read the database's catalog on, beside the handler's
+/// `own`: the host's `admin`, except on SQLite, where only the handler's
+/// session may read the file while it holds the file's lock.
+fn catalog_reader<'a>(own: &'a mut Database, admin: &'a mut Database) -> &'a mut Database {
+    match own {
+        Database::Sqlite(_) => own,
+        _ => admin,
     }
 }
 

@@ -90,6 +90,16 @@ pub struct Account {
     pub host: String,
 }
 
+impl Account {
+    /// A PostgreSQL role, which has no host part.
+    fn role(name: String) -> Account {
+        Account {
+            name,
+            host: String::new(),
+        }
+    }
+}
+
 impl Confinement {
     /// The account the host made for the call, which it must remove.
     pub fn ephemeral_account(&self) -> Option<&str> {

@@ -62,7 +62,9 @@ impl HandlerSession {
         self.writer.take()
     }
 
-    /// The writing session back from a call; `None` when the call lost it.
+    /// The writing session back from a call that was granted it. A call
+    /// that was not (reading, resolving) gives back `None`, and the session
+    /// keeps the one it holds.
     pub fn take_back_writer(&mut self, database: Option<Database>) {
         if database.is_some() {
             self.writer = database;
