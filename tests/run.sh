@@ -62,6 +62,24 @@ if ! grep -qs '"version": "7.10.1"' "$prisma/node_modules/@prisma/adapter-pg/pac
 fi
 export FABER_DB_PRISMA_NODE="$(cd "$prisma" && pwd)"
 
+# Prisma 7.10's own CLI, the judge for Prisma 7 projects. Every Prisma 7
+# command spawns the native schema engine, downloaded at install (not here):
+# tests/prisma7/schema-engine.mjs stands in for it, running the same engine's
+# WebAssembly build from the prisma package (see tests/prisma7/README.md).
+# No install script runs: the only one would try that download.
+prisma7="${FABER_DB_PRISMA7_NODE:-target/prisma7-node}"
+prisma7_packages=(prisma@7.10.1 @prisma/adapter-pg@7.10.1 @prisma/adapter-libsql@7.10.0 dotenv@17.4.2
+    @prisma/schema-engine-wasm@8.1.0-2.59be4fda12412a79eeb9c2ae727b6aa723593323)
+if ! grep -qs '"version": "7.10.1"' "$prisma7/node_modules/prisma/package.json" \
+    || [[ ! -f "$prisma7/node_modules/@prisma/schema-engine-wasm/package.json" ]] \
+    || [[ ! -f "$prisma7/node_modules/dotenv/package.json" ]]; then
+    say "installing Prisma 7 into $prisma7"
+    mkdir -p "$prisma7"
+    (cd "$prisma7" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
+        && npm install --save-exact --ignore-scripts --no-audit --no-fund --loglevel=error "${prisma7_packages[@]}")
+fi
+export FABER_DB_PRISMA7_NODE="$(cd "$prisma7" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \

@@ -45,7 +45,7 @@ pub struct Cli {
 /// gets the error as one JSON document, like every other outcome.
 pub fn parse() -> Cli {
     let args: Vec<OsString> = std::env::args_os().collect();
-    match Cli::try_parse_from(&args) {
+    match Cli::try_parse_from(&args).map_err(explain_yes) {
         Ok(cli) => cli,
         // Help and version are not errors: printed as asked.
         Err(err) if err.use_stderr() && asks_for_json(&args) => {
@@ -57,14 +57,38 @@ pub fn parse() -> Cli {
                 .to_owned();
             let mut help: Vec<String> = rendered
                 .lines()
-                .filter_map(|line| line.trim().strip_prefix("Usage: "))
-                .map(|usage| format!("Usage: {usage}"))
+                .filter_map(|line| {
+                    let line = line.trim();
+                    line.strip_prefix("tip: ")
+                        .map(str::to_owned)
+                        .or_else(|| line.strip_prefix("Usage: ").map(|u| format!("Usage: {u}")))
+                })
                 .collect();
             help.push(format!("See: {} --help", subcommand(&args)));
             std::process::exit(crate::commands::output::usage_error(error, help))
         }
         Err(err) => err.exit(),
     }
+}
+
+/// `--yes` means one thing: take the defaults without asking (`config
+/// init`). Changing a protected environment is approved only by name,
+/// `--approve`, so a habit of typing `-y` never approves production.
+fn explain_yes(mut err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let yes = matches!(
+        err.get(ContextKind::InvalidArg),
+        Some(ContextValue::String(arg)) if arg == "--yes" || arg == "-y"
+    );
+    if err.kind() == ErrorKind::UnknownArgument && yes {
+        err.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![
+                "--yes only takes defaults (faber-db config init --yes); to approve a protected environment, pass --approve".into(),
+            ]),
+        );
+    }
+    err
 }
 
 /// The (sub)command the arguments name, as typed: `faber-db handler add`.
@@ -366,7 +390,7 @@ pub struct InitArgs {
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
     /// Approve a protected environment without a prompt (required without a terminal).
-    #[arg(long, visible_alias = "yes", short = 'y')]
+    #[arg(long)]
     pub approve: bool,
     /// Show the plan: check everything, change nothing.
     #[arg(long)]
@@ -407,7 +431,7 @@ pub struct ChangeArgs {
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
     /// Approve a protected environment without a prompt (required without a terminal).
-    #[arg(long, visible_alias = "yes", short = 'y')]
+    #[arg(long)]
     pub approve: bool,
     /// Show the plan: check everything, change nothing.
     #[arg(long)]
@@ -480,7 +504,9 @@ pub struct ConfigInitArgs {
     /// (prisma, dbmate) or any handler installed or pinned in the project.
     #[arg(long, value_name = "TOOL")]
     pub migration_tool: Option<String>,
-    /// Take the defaults for everything not given, without asking.
+    /// Take the defaults for everything not given, without asking. (This
+    /// is all --yes means: a protected environment is approved only with
+    /// --approve.)
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Overwrite an existing configuration.

@@ -40,6 +40,34 @@ fn usage_errors_with_json_are_one_json_document() {
     );
 }
 
+/// `--yes` means one thing, take the defaults (`config init --yes`): a
+/// habit of typing it never approves a protected environment. On a command
+/// that changes a database it is refused, pointing to `--approve`, and the
+/// database is left alone.
+#[test]
+fn yes_never_approves_a_protected_environment() {
+    let project = Project::new("sqlite");
+    let target = Target::new(Server::Sqlite, &unique("fdb_yes"), project.path());
+    let env = [("PROD_DATABASE_URL", target.url())];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    for flag in ["--yes", "-y"] {
+        let run = project.run(&["init", "production", flag, "--json"], &env);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        let report = run.json();
+        assert_eq!(report["operation"], "usage");
+        assert!(
+            report["recovery"]["suggestions"]
+                .to_string()
+                .contains("to approve a protected environment, pass --approve"),
+            "{report}"
+        );
+        let run = project.run(&["migrate", "production", flag], &env);
+        assert_eq!(run.code, 2);
+        assert!(run.stderr.contains("pass --approve"), "{}", run.stderr);
+    }
+    assert!(!target.exists(), "nothing was created");
+}
+
 /// A mistyped environment is answered with the one it most likely meant.
 #[test]
 fn a_mistyped_environment_is_answered_with_the_one_meant() {
@@ -230,4 +258,111 @@ fn environments_are_listed_in_the_configurations_order() {
         .map(|env| env["name"].as_str().unwrap())
         .collect();
     assert_eq!(listed, ["production", "dev", "staging"], "{report}");
+}
+
+/// An empty generated migration says how to fill it with Prisma's own
+/// diff, in the flags of the Prisma the project uses: Prisma 7 dropped
+/// `--to-schema-datamodel` and the URL flags (its shadow database is the
+/// config's), Prisma 6 still takes them.
+#[test]
+fn the_diff_hint_speaks_the_projects_prisma() {
+    let hint = |files: &[(&str, &str)]| {
+        let project = Project::new("sqlite");
+        for (path, text) in files {
+            let path = project.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let report = project
+            .run(&["generate-migration", "add users", "--json"], &[])
+            .assert_success();
+        report["next_steps"].to_string()
+    };
+    let schema = "datasource db {\n  provider = \"sqlite\"\n}\n";
+    let seven = hint(&[
+        (
+            "prisma.config.ts",
+            "import { defineConfig } from \"prisma/config\";\nexport default defineConfig({\n  schema: \"db/schema.prisma\",\n  datasource: { url: process.env[\"DATABASE_URL\"] },\n});\n",
+        ),
+        ("db/schema.prisma", schema),
+    ]);
+    assert!(
+        seven.contains("--to-schema db/schema.prisma --script >>")
+            && seven.contains("datasource.shadowDatabaseUrl")
+            && !seven.contains("--to-schema-datamodel")
+            && !seven.contains("--shadow-database-url"),
+        "{seven}"
+    );
+    let six = hint(&[(
+        "prisma/schema.prisma",
+        "datasource db {\n  provider = \"sqlite\"\n  url = env(\"DATABASE_URL\")\n}\n",
+    )]);
+    assert!(
+        six.contains("--to-schema-datamodel prisma/schema.prisma --shadow-database-url"),
+        "{six}"
+    );
+}
+
+/// A SQLite migration that fails half-way keeps the statements that ran
+/// before the failure (SQLite commits each one; Prisma runs the script
+/// outside a transaction). The error names them and the one that failed,
+/// and the recovery it suggests, followed word for word, works.
+#[test]
+fn a_half_failed_sqlite_migration_names_what_ran_and_its_recovery_works() {
+    let m = crate::migrate::Migrating::new(Server::Sqlite, "dev");
+    let name = "20990101000000_accounts";
+    m.write(
+        name,
+        "CREATE TABLE account (id INTEGER PRIMARY KEY);\n\
+         CREATE INDEX account_id ON account (id);\n\
+         INSERT INTO plan (id) VALUES (1);\n\
+         CREATE TABLE invoice (id INTEGER PRIMARY KEY);\n",
+    );
+    let (code, report) = m.migrate(&[]);
+    assert_eq!(code, 1, "{report}");
+    let cause = report["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("stopped at statement 3")
+            && cause.contains("(1) CREATE TABLE account (id INTEGER PRIMARY KEY)")
+            && cause.contains("(2) CREATE INDEX account_id ON account (id)")
+            && cause.contains("the statement that failed: INSERT INTO plan (id) VALUES (1)"),
+        "{cause}"
+    );
+    assert!(m.tables().contains(&"account".to_owned()), "it stays");
+    assert!(!m.tables().contains(&"invoice".to_owned()));
+    let suggestions = report["recovery"]["suggestions"].as_array().unwrap();
+    let again = suggestions
+        .iter()
+        .filter_map(|help| help.as_str()?.split_once("then: "))
+        .map(|(_, command)| command.to_owned())
+        .find(|command| command.contains("--rolled-back"))
+        .unwrap_or_else(|| panic!("{suggestions:?}"));
+    assert_eq!(
+        again,
+        format!("faber-db resolve dev --rolled-back {name} && faber-db migrate dev")
+    );
+
+    // Undo what ran, fix the file, then the suggested commands, as given.
+    m.target.query("DROP TABLE account");
+    m.write(
+        name,
+        "CREATE TABLE plan (id INTEGER PRIMARY KEY);\n\
+         CREATE TABLE account (id INTEGER PRIMARY KEY);\n\
+         CREATE INDEX account_id ON account (id);\n\
+         INSERT INTO plan (id) VALUES (1);\n\
+         CREATE TABLE invoice (id INTEGER PRIMARY KEY);\n",
+    );
+    for command in again.split(" && ") {
+        let args: Vec<&str> = command.split(' ').skip(1).chain(["--json"]).collect();
+        m.run(&args).assert_success();
+    }
+    let tables = m.tables();
+    for table in ["plan", "account", "invoice"] {
+        assert!(tables.contains(&table.to_owned()), "{table} in {tables:?}");
+    }
+    assert!(
+        m.rows().contains(&format!("{name}|finished|-|1|no-logs")),
+        "{:?}",
+        m.rows()
+    );
 }

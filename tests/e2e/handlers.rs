@@ -107,6 +107,84 @@ fn the_first_use_of_a_handler_writes_its_pin() {
     assert_eq!(again["result"]["handler"]["pin"], "verified");
 }
 
+/// A bundled handler's pin records the faber-db that bundled it. A
+/// teammate whose faber-db is another build is told which build has the
+/// pinned bytes, or how to move the pin; never to restore a file nobody
+/// committed. Following the second help works.
+#[test]
+fn a_bundled_pin_from_another_build_says_which_build_or_how_to_move_it() {
+    let project = Project::new("sqlite");
+    let env = [("DEV_DATABASE_URL", "file:./first.db")];
+    project
+        .run(&["init", "dev", "--json"], &env)
+        .assert_success();
+    let lock = lock_file(&project);
+    let version = env!("CARGO_PKG_VERSION");
+    assert!(
+        lock.contains(&format!("bundled_with = \"{version}\"")),
+        "{lock}"
+    );
+
+    // The lock as another build wrote it: its bundled Prisma handler hashed otherwise.
+    let pinned = lock.split("sha256 = \"").nth(1).unwrap()[..64].to_owned();
+    let other = lock.replace(&pinned, &"ab".repeat(32)).replace(
+        &format!("bundled_with = \"{version}\""),
+        "bundled_with = \"0.0.1\"",
+    );
+    let lock_path = project
+        .path()
+        .join(".fractary/plugins/faber-db/handlers.lock");
+    std::fs::write(&lock_path, other).unwrap();
+
+    let second = [("DEV_DATABASE_URL", "file:./second.db")];
+    let run = project.run(&["init", "dev", "--json"], &second);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let report = run.json();
+    assert_eq!(
+        report["error"],
+        "Handler handler-db-prisma does not match its pin"
+    );
+    assert!(
+        report["cause"]
+            .as_str()
+            .unwrap()
+            .contains("bundled with faber-db 0.0.1"),
+        "{report}"
+    );
+    let help = report["recovery"]["suggestions"].to_string();
+    assert!(help.contains("run faber-db 0.0.1"), "{help}");
+    assert!(!help.contains("version control"), "{help}");
+    assert!(
+        !project.path().join("second.db").exists(),
+        "nothing was created"
+    );
+
+    project
+        .run(&["handler", "add", "handler-db-prisma", "--json"], &[])
+        .assert_success();
+    assert!(
+        project
+            .path()
+            .join(".fractary/plugins/faber-db/handlers")
+            .read_dir()
+            .unwrap()
+            .any(|entry| entry
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("handler-db-prisma@")),
+        "vendored into the project"
+    );
+    let moved = lock_file(&project);
+    assert!(
+        moved.contains(&pinned) && !moved.contains("bundled_with"),
+        "{moved}"
+    );
+    project
+        .run(&["init", "dev", "--json"], &second)
+        .assert_success();
+}
+
 #[test]
 fn a_tampered_handler_is_refused_before_any_database_is_touched() {
     let project = dbmate_project();

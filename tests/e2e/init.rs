@@ -132,6 +132,16 @@ fn init_dev(server: Server) {
             sha256_hex(&sql)
         )]
     );
+    if server == Server::Sqlite {
+        // As Prisma's schema engine writes them: milliseconds since the epoch.
+        let [times] = <[String; 1]>::try_from(target.query(
+            "SELECT typeof(started_at) || '|' || typeof(finished_at) || '|' || \
+             (abs(started_at - CAST(strftime('%s', 'now') AS INTEGER) * 1000) < 600000) \
+             FROM _prisma_migrations",
+        ))
+        .unwrap();
+        assert_eq!(times, "integer|integer|1");
+    }
     let id = &target.query("SELECT id FROM _prisma_migrations")[0];
     assert_eq!(id.len(), 36, "a UUID: {id}");
     assert_eq!(id.chars().nth(14), Some('4'), "version 4: {id}");

@@ -20,6 +20,7 @@ mod install;
 mod least_privilege;
 mod leftovers;
 mod migrate;
+mod prisma7_cli;
 mod prisma_cli;
 mod prisma_interop;
 mod python_handler;

@@ -29,7 +29,10 @@ pub fn read_state(request: &TrackingRequest) -> Result<TrackingState, HandlerErr
     let folder = Folder::new(&request.migrations_dir);
     let initialized = history::initialized(request.provider)?;
     let rows = if initialized {
-        history::rows()?.into_iter().map(|r| r.row).collect()
+        history::rows(request.provider)?
+            .into_iter()
+            .map(|r| r.row)
+            .collect()
     } else {
         Vec::new()
     };

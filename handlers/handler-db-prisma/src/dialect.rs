@@ -37,24 +37,16 @@ pub fn create_tracking_table(provider: Provider) -> &'static str {
 
 /// Records one finished migration; parameters: id, checksum, migration_name.
 /// Times come from the database's clock, as they do when Prisma applies one.
-pub fn record_applied(provider: Provider) -> &'static str {
-    match provider {
-        Provider::Postgresql => {
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
-             started_at, finished_at, applied_steps_count) \
-             VALUES ($1, $2, $3, NULL, NULL, now(), now(), 1)"
-        }
-        Provider::Mysql => {
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
-             started_at, finished_at, applied_steps_count) \
-             VALUES (?, ?, ?, NULL, NULL, UTC_TIMESTAMP(3), UTC_TIMESTAMP(3), 1)"
-        }
-        Provider::Sqlite => {
-            "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
-             started_at, finished_at, applied_steps_count) \
-             VALUES (?, ?, ?, NULL, NULL, current_timestamp, current_timestamp, 1)"
-        }
-    }
+pub fn record_applied(provider: Provider) -> String {
+    format!(
+        "INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, rolled_back_at, \
+         started_at, finished_at, applied_steps_count) \
+         VALUES ({}, {}, {}, NULL, NULL, {now}, {now}, 1)",
+        placeholder(provider, 1),
+        placeholder(provider, 2),
+        placeholder(provider, 3),
+        now = now(provider)
+    )
 }
 
 /// Prisma's advisory lock key on PostgreSQL (`pg_advisory_lock(72707369)`).
@@ -64,12 +56,19 @@ pub const MYSQL_LOCK_NAME: &str = "prisma_migrate";
 
 /// The database's clock as the tracking table stores it, in UTC: Prisma
 /// writes UTC times (its own clock; the database's here, which every
-/// writer shares).
+/// writer shares). On SQLite Prisma's schema engine binds the time as an
+/// integer, milliseconds since the epoch (quaint's conversion of a
+/// `DateTime` for rusqlite), so rows either tool writes look the same;
+/// `'now'` is one instant within a statement, so its seconds and
+/// milliseconds agree.
 pub fn now(provider: Provider) -> &'static str {
     match provider {
         Provider::Postgresql => "now()",
         Provider::Mysql => "UTC_TIMESTAMP(3)",
-        Provider::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now')",
+        Provider::Sqlite => {
+            "(CAST(strftime('%s', 'now') AS INTEGER) * 1000 \
+             + CAST(substr(strftime('%f', 'now'), 4) AS INTEGER))"
+        }
     }
 }
 
@@ -77,19 +76,31 @@ pub fn now(provider: Provider) -> &'static str {
 const SELECT_ROWS: &str = "SELECT id, checksum, finished_at, migration_name, logs, \
      rolled_back_at, started_at, applied_steps_count FROM _prisma_migrations";
 
-/// The order Prisma lists rows in: `started_at`, oldest first.
-const IN_ORDER: &str = "ORDER BY started_at ASC";
+/// The order Prisma lists rows in: `started_at`, oldest first. A SQLite
+/// table may hold both integer milliseconds (Prisma's engine, faber-db)
+/// and text (Prisma's driver adapters, older faber-db), and SQLite sorts
+/// every integer before any text: text times are compared as milliseconds.
+fn in_order(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql | Provider::Mysql => "ORDER BY started_at ASC",
+        Provider::Sqlite => {
+            "ORDER BY CASE typeof(started_at) WHEN 'text' \
+             THEN CAST(round((julianday(started_at) - 2440587.5) * 86400000) AS INTEGER) \
+             ELSE started_at END ASC"
+        }
+    }
+}
 
 /// Every row, in Prisma's order.
-pub fn all_rows() -> String {
-    format!("{SELECT_ROWS} {IN_ORDER}")
+pub fn all_rows(provider: Provider) -> String {
+    format!("{SELECT_ROWS} {}", in_order(provider))
 }
 
 /// The rows `condition` keeps (its parameters start at 1), in Prisma's
 /// order: one migration's rows are read without reading the whole
 /// history, which grows with every migration.
-pub fn rows_where(condition: &str) -> String {
-    format!("{SELECT_ROWS} WHERE {condition} {IN_ORDER}")
+pub fn rows_where(provider: Provider, condition: &str) -> String {
+    format!("{SELECT_ROWS} WHERE {condition} {}", in_order(provider))
 }
 
 /// A query returning a row for each table of the database (or schema) the
@@ -209,11 +220,11 @@ mod tests {
     #[test]
     fn parameters_use_each_providers_markers() {
         assert_eq!(
-            placeholders(record_applied(Provider::Postgresql)),
+            placeholders(&record_applied(Provider::Postgresql)),
             ["$1", "$2", "$3"]
         );
         for provider in [Provider::Mysql, Provider::Sqlite] {
-            assert_eq!(placeholders(record_applied(provider)), ["?", "?", "?"]);
+            assert_eq!(placeholders(&record_applied(provider)), ["?", "?", "?"]);
         }
         assert!(placeholders(APPLIED_MIGRATIONS).is_empty());
     }

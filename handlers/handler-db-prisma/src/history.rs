@@ -23,15 +23,15 @@ pub fn initialized(provider: Provider) -> Result<bool, HandlerError> {
 }
 
 /// Every row, oldest first (Prisma orders by `started_at`).
-pub fn rows() -> Result<Vec<Row>, HandlerError> {
-    rows_matching(dialect::all_rows(), Vec::new())
+pub fn rows(provider: Provider) -> Result<Vec<Row>, HandlerError> {
+    rows_matching(dialect::all_rows(provider), Vec::new())
 }
 
 /// The rows of one migration, oldest first.
 pub fn rows_of(provider: Provider, name: &str) -> Result<Vec<Row>, HandlerError> {
     let condition = format!("migration_name = {}", placeholder(provider, 1));
     rows_matching(
-        dialect::rows_where(&condition),
+        dialect::rows_where(provider, &condition),
         vec![SqlValue::Text(name.to_string())],
     )
 }
@@ -44,7 +44,7 @@ pub fn rows_blocking(provider: Provider, name: &str) -> Result<Vec<Row>, Handler
         placeholder(provider, 1)
     );
     rows_matching(
-        dialect::rows_where(&condition),
+        dialect::rows_where(provider, &condition),
         vec![SqlValue::Text(name.to_string())],
     )
 }
@@ -53,7 +53,7 @@ pub fn rows_blocking(provider: Provider, name: &str) -> Result<Vec<Row>, Handler
 pub fn row_by_id(provider: Provider, id: &str) -> Result<TrackingRow, HandlerError> {
     let condition = format!("id = {}", placeholder(provider, 1));
     rows_matching(
-        dialect::rows_where(&condition),
+        dialect::rows_where(provider, &condition),
         vec![SqlValue::Text(id.to_string())],
     )?
     .into_iter()

@@ -62,7 +62,7 @@ fn run_and_record(
         SqlValue::Text(checksum),
         SqlValue::Text(migration.to_string()),
     ];
-    execute(dialect::record_applied(provider), &params).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_applied(provider), &params).map_err(HandlerError::Sql)?;
     Ok(())
 }
 

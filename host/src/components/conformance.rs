@@ -576,10 +576,10 @@ impl Scratch {
             let returned = crate::runtime::Returned::from_grant(grant);
             return session.finish(returned, Err(failure), |_| None).await;
         }
-        grant.scripts = Some(Scripts {
-            dir: self.migrations(),
-            session: ScriptSession::of(session.handler.lend_writer(), session.handler.rows_only()),
-        });
+        grant.scripts = Some(Scripts::new(
+            self.migrations(),
+            ScriptSession::of(session.handler.lend_writer(), session.handler.rows_only()),
+        ));
         let names = [name.to_owned()];
         let (returned, applied) = tool
             .apply_migrations(grant, &self.tracking_request(), &names)

@@ -33,6 +33,11 @@ pub struct Pin {
     /// The registry manifest's digest (`sha256:…`): what `install` fetches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// For a handler pinned as bundled with faber-db, that faber-db's
+    /// version: the pinned bytes are inside that build, not in the project,
+    /// and another build bundles other bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundled_with: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -128,6 +133,7 @@ mod tests {
             sha256: sha.to_owned(),
             source: None,
             digest: None,
+            bundled_with: None,
         }
     }
 

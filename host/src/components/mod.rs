@@ -277,7 +277,7 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
     if let Some(pin) = &pin
         && pin.sha256 != sha256
     {
-        return Err(pin_mismatch(pin, &resolved.path, &sha256));
+        return Err(pin_mismatch(pin, &resolved, &sha256));
     }
     crate::logging::info(&format!(
         "handler {name}: {} ({}, sha256 {sha256}, {})",
@@ -299,7 +299,7 @@ pub fn load_checked(project: &Path, runtime: &Runtime, name: &str) -> Outcome<Ch
     })
 }
 
-pub fn pin_mismatch(pin: &Pin, path: &Path, found: &str) -> Failure {
+pub fn pin_mismatch(pin: &Pin, resolved: &Resolved, found: &str) -> Failure {
     let failure =
         Failure::new(format!("Handler {} does not match its pin", pin.name)).cause(format!(
             "{} pins {} {} with sha256 {}, but {} has sha256 {found}",
@@ -307,30 +307,53 @@ pub fn pin_mismatch(pin: &Pin, path: &Path, found: &str) -> Failure {
             pin.name,
             pin.version,
             pin.sha256,
-            path.display()
+            resolved.path.display()
         ));
     if let Some(source) = &pin.source {
         return failure
             .help(format!(
                 "Delete {} and fetch the pinned handler again: faber-db handler install",
-                path.display()
+                resolved.path.display()
             ))
             .help(format!(
                 "To pin something else, review it and add it: faber-db handler add {source}"
             ));
     }
+    // The pinned bytes came inside a faber-db build, not from the project:
+    // there is no file to restore, only a build to use or a pin to move.
+    if resolved.source == Source::Bundled {
+        let pinned_by = pin.bundled_with.as_deref().map_or_else(
+            || "the faber-db build that pinned it (not recorded in this older lock)".to_owned(),
+            |version| format!("faber-db {version}"),
+        );
+        return failure
+            .cause(format!(
+                "the pin is of the {} bundled with {pinned_by}; this faber-db {} bundles other bytes",
+                pin.name,
+                env!("CARGO_PKG_VERSION")
+            ))
+            .help(format!(
+                "To use the pinned handler, run {pinned_by}; nothing was loaded"
+            ))
+            .help(format!(
+                "To move the pin to this faber-db's, review it (faber-db handler info {0}) and vendor it into the project: faber-db handler add {0} (then commit the handlers folder and {1}: every faber-db build uses that file)",
+                pin.name,
+                lock::FILE_NAME
+            ));
+    }
     failure
         .help(format!(
             "If you changed the handler on purpose, review it and pin it again: faber-db handler add {}",
-            path.display()
+            resolved.path.display()
         ))
         .help("Otherwise restore the pinned file (or the lock file) from version control; nothing was loaded")
 }
 
-/// Pins `component` (as handler version `version`) in the project's lock
-/// file; returns the pin it replaced, if any.
+/// Pins `component` (as handler version `version`, found as `resolved`) in
+/// the project's lock file; returns the pin it replaced, if any.
 pub fn pin(
     project: &Path,
+    resolved: &Resolved,
     component: &LoadedComponent,
     version: &str,
     shape: &Shape,
@@ -344,6 +367,8 @@ pub fn pin(
         sha256: component.sha256.clone(),
         source: None,
         digest: None,
+        bundled_with: (resolved.source == Source::Bundled)
+            .then(|| env!("CARGO_PKG_VERSION").to_owned()),
     });
     lock.save(project)?;
     Ok(replaced)
@@ -405,6 +430,7 @@ mod tests {
             sha256: String::new(),
             source: None,
             digest: None,
+            bundled_with: None,
         });
         lock.save(project).unwrap();
     }

@@ -60,6 +60,32 @@ macro_rules! run_statement {
     };
 }
 
+/// Runs a script's statements one result at a time, counting those that
+/// completed, on any backend (see [`Database::execute_script`]).
+macro_rules! count_statements {
+    ($conn:expr, $script:expr) => {{
+        use futures_util::TryStreamExt;
+        let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe($script)).execute_many(&mut *$conn);
+        let mut completed = 0;
+        let mut affected = 0;
+        loop {
+            match results.try_next().await {
+                Ok(Some(result)) => {
+                    completed += 1;
+                    affected += result.rows_affected();
+                }
+                Ok(None) => break Ok(affected),
+                Err(err) => {
+                    break Err(ScriptFailure {
+                        completed,
+                        error: err.into(),
+                    });
+                }
+            }
+        }
+    }};
+}
+
 /// The rows of `statement` as a stream, on any backend (see [`run_statement`]).
 macro_rules! stream_rows {
     ($conn:expr, $statement:expr, $params:expr) => {
@@ -163,6 +189,13 @@ const PG_INSUFFICIENT_PRIVILEGE: &str = "42501";
 const MYSQL_DENIED: &[u16] = &[1044, 1045, 1142, 1143, 1227, 1370, 1410, 1211];
 /// SQLITE_AUTH: the authorizer said no.
 const SQLITE_AUTH: &str = "23";
+
+/// A script that failed, and how many of its statements completed first.
+#[derive(Debug)]
+pub struct ScriptFailure {
+    pub completed: usize,
+    pub error: SqlError,
+}
 
 impl From<sqlx::Error> for SqlError {
     fn from(err: sqlx::Error) -> SqlError {
@@ -445,6 +478,18 @@ impl Database {
             }
         };
         Ok(affected)
+    }
+
+    /// Runs a script's statements in order, as [`Database::execute`] does
+    /// without parameters; a failure also says how many statements
+    /// completed before it. (Where the server commits each statement on its
+    /// own, SQLite and MySQL outside a transaction, those stay done.)
+    pub async fn execute_script(&mut self, script: &str) -> Result<u64, ScriptFailure> {
+        match self {
+            Database::Postgres(conn) => count_statements!(conn, script),
+            Database::Mysql(conn) => count_statements!(conn, script),
+            Database::Sqlite(conn) => count_statements!(conn, script),
+        }
     }
 
     pub async fn query(&mut self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {

@@ -10,7 +10,7 @@ use super::contract::{
     TrackingState,
 };
 use super::inspect::{Shape, World};
-use super::state::{Grant, HandlerState, Scripts, SqlTally};
+use super::state::{Grant, HandlerState, PartlyRun, Scripts, SqlTally};
 use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;
 
@@ -22,31 +22,31 @@ pub struct Returned {
     pub database: Option<Database>,
     /// The session of its own the `migration-script` capability ran on.
     pub scripts: Option<Database>,
+    /// A migration script that stopped part-way, what it did staying done.
+    pub partly_run: Option<PartlyRun>,
     pub sql: SqlTally,
 }
 
 impl Returned {
     /// What a call refused before it started hands back.
     pub fn from_grant(grant: Grant) -> Returned {
-        Returned {
-            database: grant.database,
-            scripts: grant.scripts.and_then(Scripts::into_database),
-            sql: SqlTally::default(),
-        }
+        Returned::of(grant.database, grant.scripts, SqlTally::default())
     }
 
     fn from(state: Option<HandlerState>) -> Returned {
         match state {
-            Some(state) => Returned {
-                database: state.database,
-                scripts: state.scripts.and_then(Scripts::into_database),
-                sql: state.sql,
-            },
-            None => Returned {
-                database: None,
-                scripts: None,
-                sql: SqlTally::default(),
-            },
+            Some(state) => Returned::of(state.database, state.scripts, state.sql),
+            None => Returned::of(None, None, SqlTally::default()),
+        }
+    }
+
+    fn of(database: Option<Database>, scripts: Option<Scripts>, sql: SqlTally) -> Returned {
+        let (scripts, partly_run) = scripts.map(Scripts::into_parts).unwrap_or_default();
+        Returned {
+            database,
+            scripts,
+            partly_run,
+            sql,
         }
     }
 }
@@ -328,12 +328,7 @@ impl MigrationTool {
                 ..Grant::default()
             };
         }
-        let returned = Returned {
-            database: grant.database,
-            scripts: None,
-            sql: tally,
-        };
-        (returned, Ok(applied))
+        (Returned::of(grant.database, None, tally), Ok(applied))
     }
 
     /// Rows answered for `names`: each the row of the migration in the

@@ -37,7 +37,7 @@ pub use failure::HandlerFailure;
 pub use inspect::{Shape, World};
 pub use limits::Limits;
 pub use migration_tool::{MigrationTool, Returned, Stopped};
-pub use state::{Grant, ScriptSession, Scripts, SqlTally};
+pub use state::{Grant, PartlyRun, ScriptSession, Scripts, SqlTally};
 
 use cache::CompileCache;
 use state::HandlerState;

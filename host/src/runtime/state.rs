@@ -7,7 +7,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
 use super::capabilities::rds::RdsAccess;
-pub use super::capabilities::script::{ScriptSession, Scripts};
+pub use super::capabilities::script::{PartlyRun, ScriptSession, Scripts};
 use super::folder_budget::FolderBudget;
 use super::limits::MemoryLimiter;
 use crate::db::Database;

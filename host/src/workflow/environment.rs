@@ -188,7 +188,13 @@ pub async fn load_tool(
         (Some(_), _) => "verified",
         (None, true) => "not pinned (dry run)",
         (None, false) => {
-            components::pin(dir, tool.component(), &info.version, tool.shape())?;
+            components::pin(
+                dir,
+                &checked.resolved,
+                tool.component(),
+                &info.version,
+                tool.shape(),
+            )?;
             "pinned on first use"
         }
     };

@@ -83,6 +83,7 @@ impl Cloud {
             let info = provider.info().await.map_err(components::failure)?;
             components::pin(
                 project,
+                &checked.resolved,
                 provider.component(),
                 &info.version,
                 provider.shape(),

@@ -533,9 +533,11 @@ impl Run {
             .handler
             .as_mut()
             .expect("lock_and_open_session() opened it");
-        let scripts = (applies && opened.tool.runs_scripts()).then(|| Scripts {
-            dir: opened.migrations_dir.clone(),
-            session: ScriptSession::of(session.lend_writer(), session.rows_only()),
+        let scripts = (applies && opened.tool.runs_scripts()).then(|| {
+            Scripts::new(
+                opened.migrations_dir.clone(),
+                ScriptSession::of(session.lend_writer(), session.rows_only()),
+            )
         });
         Grant {
             directory: Some((
@@ -599,7 +601,8 @@ impl Run {
     async fn apply(&mut self, opened: &Opened, names: &[String]) -> Result<(), Failure> {
         let request = tracking_request(opened);
         let grant = self.grant(opened, true);
-        let (returned, outcome) = opened.tool.apply_migrations(grant, &request, names).await;
+        let (mut returned, outcome) = opened.tool.apply_migrations(grant, &request, names).await;
+        let partly_run = returned.partly_run.take();
         self.take_back(returned);
         let (applied, stopped) = match outcome {
             Ok(rows) => (rows, None),
@@ -622,12 +625,14 @@ impl Run {
         };
         self.result.failed = Some(name.clone());
         self.result.pending.retain(|pending| *pending != name);
-        Err(Failure::new(format!("Migration {name} failed"))
-            .cause(stopped.failure)
-            .help(format!(
+        let failure = Failure::new(format!("Migration {name} failed")).cause(stopped.failure);
+        let failure = match partly_run {
+            Some(partly) => stopped_part_way(failure, environment, &name, &partly),
+            None => failure.help(format!(
                 "Fix the database by hand if the migration left part of its work, then record the outcome: faber-db resolve {environment} --rolled-back {name} (to run it again once fixed) or --applied {name} (if you completed it)"
-            ))
-            .help("Migrations applied before it stay applied"))
+            )),
+        };
+        Err(failure.help("Migrations applied before it stay applied"))
     }
 
     /// Every migration the handler reported as applied has its row, read
@@ -830,6 +835,43 @@ fn tracking_request(opened: &Opened) -> wit::TrackingRequest {
     }
 }
 
+/// A migration whose script stopped part-way, on a server that keeps each
+/// statement: what ran is named, so that it can be undone (then the
+/// migration, fixed, runs again whole) or the rest done by hand.
+fn stopped_part_way(
+    failure: Failure,
+    environment: &str,
+    name: &str,
+    partly: &crate::runtime::PartlyRun,
+) -> Failure {
+    let numbered = |statements: &[String]| {
+        statements
+            .iter()
+            .enumerate()
+            .map(|(index, statement)| format!("({}) {statement}", index + 1))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let ran = partly.completed.len();
+    let mut failure = failure.cause(format!(
+        "{} stopped at statement {}; the {ran} before it ran and stay in the database: {}",
+        partly.path,
+        ran + 1,
+        numbered(&partly.completed)
+    ));
+    if let Some(statement) = &partly.failed {
+        failure = failure.cause(format!("the statement that failed: {statement}"));
+    }
+    failure
+        .help(format!(
+            "To run it again: undo what those {ran} statement(s) did, fix {}, then: faber-db resolve {environment} --rolled-back {name} && faber-db migrate {environment}",
+            partly.path
+        ))
+        .help(format!(
+            "Or finish its remaining statements by hand, then: faber-db resolve {environment} --applied {name}"
+        ))
+}
+
 /// An earlier migration failed and nobody said what became of it: the tool
 /// applies nothing after it (Prisma: P3009), and neither does faber-db.
 fn unresolved(environment: &str, failed: &tracking::Migration) -> Failure {
@@ -931,10 +973,10 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
     );
     if request.sql.trim().is_empty() {
         if config.uses_prisma() {
-            done = done.next(format!(
-                "Fill it from prisma/schema.prisma with Prisma's own diff: npx prisma migrate diff --from-migrations {} --to-schema-datamodel prisma/schema.prisma --shadow-database-url \"$SHADOW_DATABASE_URL\" --script >> {path}",
-                config.migrations.directory()
-            ));
+            let migrations = config.migrations.directory();
+            for step in super::prisma_schema::fill_with_diff(&dir, migrations, &path) {
+                done = done.next(step);
+            }
         } else {
             done = done.next(format!("Write the migration's SQL in {path}"));
         }

@@ -47,6 +47,11 @@ pub struct PrismaProject {
     /// The variable holding the database's URL: the config's
     /// `datasource.url` (Prisma 7), else the schema's `url = env(…)`.
     pub url_variable: Option<String>,
+    /// The schema file or folder, relative to the project.
+    pub schema: Option<String>,
+    /// The Prisma major version whose rules the project is read by: 7, or
+    /// 6 for every earlier one.
+    pub major_version: u8,
     /// The files these came from, relative to the project.
     pub read_from: Vec<String>,
 }
@@ -69,20 +74,29 @@ pub fn read_project(project: &Path) -> Option<PrismaProject> {
         .as_deref()
         .and_then(|path| std::fs::read_to_string(path).ok());
     let schema_file = schema.as_deref().and_then(datasource_file);
-    let schema_text = schema_file
+    let datasource = schema_file
         .as_deref()
-        .and_then(|path| std::fs::read_to_string(path).ok());
-    let mut found = PrismaProject::default();
+        .and_then(|path| std::fs::read_to_string(path).ok())
+        .and_then(|text| datasource_block(&text).map(str::to_owned));
+    let mut found = PrismaProject {
+        schema: schema.as_deref().map(relative),
+        major_version: if is_prisma_7(project, config.as_deref()) {
+            7
+        } else {
+            6
+        },
+        ..PrismaProject::default()
+    };
     found.read_from.extend(config.as_deref().map(relative));
     found.read_from.extend(schema_file.as_deref().map(relative));
-    found.provider = schema_text
+    found.provider = datasource
         .as_deref()
         .and_then(|text| assigned(text, "provider"));
     found.url_variable = config_text
         .as_deref()
         .and_then(|text| url_variable(text, ':'))
         .or_else(|| {
-            schema_text
+            datasource
                 .as_deref()
                 .and_then(|text| url_variable(text, '='))
         });
@@ -100,6 +114,21 @@ pub fn read_project(project: &Path) -> Option<PrismaProject> {
             Some(relative(&schema_dir.join("migrations")))
         });
     Some(found)
+}
+
+/// The body of a schema's `datasource NAME { … }` block: a generator's
+/// `provider` comes before it in `prisma init`'s schema.
+fn datasource_block(text: &str) -> Option<&str> {
+    let mut offset = 0;
+    let start = text.split_inclusive('\n').find_map(|line| {
+        let at = offset;
+        offset += line.len();
+        declares_datasource(line).then_some(at)
+    })?;
+    let body = &text[start..];
+    let open = body.find('{')? + 1;
+    let close = body[open..].find('}').map_or(body.len(), |at| open + at);
+    Some(&body[open..close])
 }
 
 /// The value of `key = "…"` in a schema's text, the first one.
@@ -143,12 +172,39 @@ fn url_variable(text: &str, separator: char) -> Option<String> {
     })
 }
 
+/// How to fill the empty migration at `path` with Prisma's own diff, from
+/// the migrations folder (replayed on a shadow database) to the schema, in
+/// the flags of the Prisma the project uses.
+pub fn fill_with_diff(project: &Path, migrations: &str, path: &str) -> Vec<String> {
+    let read = read_project(project);
+    let schema = read
+        .as_ref()
+        .and_then(|read| read.schema.clone())
+        .unwrap_or_else(|| "prisma/schema.prisma".to_owned());
+    if read.is_some_and(|read| read.major_version >= 7) {
+        vec![
+            format!(
+                "Fill it from the Prisma schema with Prisma's own diff: npx prisma migrate diff \
+                 --from-migrations {migrations} --to-schema {schema} --script >> {path}"
+            ),
+            // Prisma 7 dropped the URL flags: the shadow database is the config's.
+            "Prisma 7 replays the migrations on the shadow database its config names: set datasource.shadowDatabaseUrl in the Prisma config first".to_owned(),
+        ]
+    } else {
+        vec![format!(
+            "Fill it from the Prisma schema with Prisma's own diff: npx prisma migrate diff \
+             --from-migrations {migrations} --to-schema-datamodel {schema} \
+             --shadow-database-url \"$SHADOW_DATABASE_URL\" --script >> {path}"
+        )]
+    }
+}
+
 /// The directory a relative SQLite path resolves against.
 pub fn sqlite_base(project: &Path) -> PathBuf {
     let config = config_file(project);
     if let Some(config) = config
         .as_deref()
-        .filter(|config| is_prisma_7(project, config))
+        .filter(|config| is_prisma_7(project, Some(config)))
     {
         return config.parent().unwrap_or(project).to_path_buf();
     }
@@ -170,8 +226,9 @@ fn config_file(project: &Path) -> Option<PathBuf> {
 }
 
 /// Whether the project uses Prisma 7 or later: the installed package says,
-/// else the config's shape.
-fn is_prisma_7(project: &Path, config: &Path) -> bool {
+/// else the config's shape (without a config, Prisma 6: Prisma 7 cannot
+/// reach a database without one).
+fn is_prisma_7(project: &Path, config: Option<&Path>) -> bool {
     let installed = std::fs::read_to_string(project.join("node_modules/prisma/package.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
@@ -182,6 +239,9 @@ fn is_prisma_7(project: &Path, config: &Path) -> bool {
     match installed {
         Some(major) => major >= 7,
         None => {
+            let Some(config) = config else {
+                return false;
+            };
             let named_7 = config
                 .file_name()
                 .is_some_and(|name| name.to_string_lossy().starts_with("prisma7."));
@@ -199,13 +259,15 @@ fn is_prisma_7(project: &Path, config: &Path) -> bool {
 
 /// The schema file or folder Prisma 6's CLI would load in `project`.
 fn schema_location(project: &Path, config: Option<&Path>) -> Option<PathBuf> {
-    let configured = config
-        .and_then(|config| std::fs::read_to_string(config).ok())
-        .and_then(|text| {
-            quoted_values(&text, "schema")
-                .map(|value| project.join(value))
-                .find(|path| path.exists())
-        });
+    // Relative to the config's folder, which is not the project's for a
+    // config under `.config/`.
+    let configured = config.and_then(|config| {
+        let text = std::fs::read_to_string(config).ok()?;
+        let base = config.parent().unwrap_or(project);
+        quoted_values(&text, "schema")
+            .map(|value| base.join(value))
+            .find(|path| path.exists())
+    });
     let from_package = || {
         let text = std::fs::read_to_string(project.join("package.json")).ok()?;
         let package: serde_json::Value = serde_json::from_str(&text).ok()?;
@@ -397,7 +459,8 @@ mod tests {
             ),
             (
                 "prisma/schema.prisma",
-                "datasource db {\n  provider = \"postgresql\"\n}\n",
+                "generator client {\n  provider = \"prisma-client\"\n}\n\n\
+                 datasource db {\n  provider = \"postgresql\"\n}\n",
             ),
         ]);
         let found = read_project(dir.path()).unwrap();

@@ -403,6 +403,7 @@ fn record(
         sha256: handler.sha256.clone(),
         source: origin.as_ref().map(|origin| origin.reference.clone()),
         digest: origin.map(|origin| origin.digest),
+        bundled_with: None,
     };
     let replaced = lock.pin(pin.clone());
     lock.save(project)?;
@@ -603,18 +604,17 @@ pub fn verify(args: ProjectArgs) -> i32 {
 }
 
 fn verify_pin(project: &Path, pin: &Pin) -> Verified {
-    let resolved = components::resolve_pinned(project, pin);
-    let (path, status, detail) = match resolved.map(|r| r.path) {
+    let (path, status, detail) = match components::resolve_pinned(project, pin) {
         Err(failure) => (None, "missing", failure.to_string()),
-        Ok(path) => match std::fs::read(&path) {
-            Err(err) => (Some(path), "missing", err.to_string()),
+        Ok(resolved) => match std::fs::read(&resolved.path) {
+            Err(err) => (Some(resolved.path), "missing", err.to_string()),
             Ok(bytes) => {
                 let found = crate::runtime::sha256_hex(&bytes);
                 if found == pin.sha256 {
-                    (Some(path), "ok", format!("sha256 {found}"))
+                    (Some(resolved.path), "ok", format!("sha256 {found}"))
                 } else {
-                    let detail = components::pin_mismatch(pin, &path, &found).to_string();
-                    (Some(path), "mismatch", detail)
+                    let detail = components::pin_mismatch(pin, &resolved, &found).to_string();
+                    (Some(resolved.path), "mismatch", detail)
                 }
             }
         },

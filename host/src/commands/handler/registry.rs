@@ -276,7 +276,7 @@ async fn install_pin(project: &Path, pin: &Pin) -> Installed {
             return entry("present", Some(resolved.path), detail, Vec::new());
         }
         if pin.source.is_none() || resolved.source == Source::Project {
-            let failure = components::pin_mismatch(pin, &resolved.path, &found);
+            let failure = components::pin_mismatch(pin, &resolved, &found);
             return entry(
                 "failed",
                 Some(resolved.path),

@@ -8,7 +8,8 @@
 use std::ffi::CStr;
 use std::path::{Component, Path, PathBuf};
 
-use crate::db::{Database, SqlError as DbError};
+use crate::config::Provider;
+use crate::db::{Database, ScriptFailure, SqlError as DbError};
 use crate::runtime::bindings::latest::SqlError;
 use crate::runtime::bindings::latest::migration_script::{Host, Script};
 use crate::runtime::state::HandlerState;
@@ -19,8 +20,23 @@ const MAX_SCRIPT_BYTES: u64 = 16 << 20;
 /// What the host grants a call for running migration scripts.
 pub struct Scripts {
     /// The migrations folder, on the host.
-    pub dir: PathBuf,
-    pub session: ScriptSession,
+    dir: PathBuf,
+    session: ScriptSession,
+    /// The last script that failed after some of its statements took effect.
+    partly_run: Option<PartlyRun>,
+}
+
+/// A script that stopped part-way, outside a transaction, on a server that
+/// commits each statement on its own (SQLite, MySQL): what it did stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartlyRun {
+    /// The file, relative to the migrations folder.
+    pub path: String,
+    /// The statements that completed, as the host reads the script (the
+    /// first line of each, shortened).
+    pub completed: Vec<String>,
+    /// The statement that failed, likewise.
+    pub failed: Option<String>,
 }
 
 /// The session a migration's script runs on.
@@ -49,12 +65,23 @@ impl ScriptSession {
 }
 
 impl Scripts {
-    /// The session of its own, given back with the call's end.
-    pub fn into_database(self) -> Option<Database> {
-        match self.session {
+    /// Scripts from `dir`, run on `session`.
+    pub fn new(dir: PathBuf, session: ScriptSession) -> Scripts {
+        Scripts {
+            dir,
+            session,
+            partly_run: None,
+        }
+    }
+
+    /// The session of its own, given back with the call's end, and the
+    /// script that stopped part-way, if one did.
+    pub fn into_parts(self) -> (Option<Database>, Option<PartlyRun>) {
+        let database = match self.session {
             ScriptSession::Own(database) => Some(database),
             ScriptSession::Shared | ScriptSession::Widened(_) => None,
-        }
+        };
+        (database, self.partly_run)
     }
 }
 
@@ -91,12 +118,39 @@ impl Host for HandlerState {
             }
             (_, None) => return Err(script_error("no database was granted to this call")),
         };
-        ran.map_err(|err| {
-            if err.denied {
+        ran.map_err(|failure| {
+            if failure.error.denied {
                 self.sql.denied += 1;
             }
-            from_db(err)
+            let provider = self.database.as_ref().map(Database::provider);
+            if !script.in_transaction
+                && failure.completed > 0
+                && provider.is_some_and(|provider| provider != Provider::Postgresql)
+            {
+                scripts.partly_run = Some(PartlyRun::of(&script.path, &text, failure.completed));
+            }
+            from_db(failure.error)
         })
+    }
+}
+
+impl PartlyRun {
+    /// The first `completed` statements of `text`, and the one after them.
+    fn of(path: &str, text: &str, completed: usize) -> PartlyRun {
+        let mut statements = crate::sql_text::statements(text)
+            .into_iter()
+            .map(|statement| {
+                let line = statement.split_whitespace().collect::<Vec<_>>().join(" ");
+                match line.char_indices().nth(80) {
+                    Some((end, _)) => format!("{}…", &line[..end]),
+                    None => line,
+                }
+            });
+        PartlyRun {
+            path: path.to_owned(),
+            completed: statements.by_ref().take(completed).collect(),
+            failed: statements.next(),
+        }
     }
 }
 
@@ -108,16 +162,31 @@ fn from_db(err: DbError) -> SqlError {
 }
 
 /// The script as one text, in a transaction when asked.
-async fn run_on(database: &mut Database, text: &str, in_transaction: bool) -> Result<u64, DbError> {
+async fn run_on(
+    database: &mut Database,
+    text: &str,
+    in_transaction: bool,
+) -> Result<u64, ScriptFailure> {
+    let nothing_completed = |error| ScriptFailure {
+        completed: 0,
+        error,
+    };
     if !in_transaction {
-        return database.execute(text, &[]).await;
+        return database.execute_script(text).await;
     }
-    database.execute("BEGIN", &[]).await?;
+    database
+        .execute("BEGIN", &[])
+        .await
+        .map_err(nothing_completed)?;
     match database.execute(text, &[]).await {
-        Ok(affected) => database.execute("COMMIT", &[]).await.map(|_| affected),
+        Ok(affected) => database
+            .execute("COMMIT", &[])
+            .await
+            .map(|_| affected)
+            .map_err(nothing_completed),
         Err(err) => {
             let _ = database.execute("ROLLBACK", &[]).await;
-            Err(err)
+            Err(nothing_completed(err))
         }
     }
 }

@@ -241,10 +241,10 @@ async fn apply_all(
         )),
         directory_read_only: true,
         database: Some(database),
-        scripts: Some(Scripts {
-            dir: replay.migrations_dir.to_path_buf(),
-            session: ScriptSession::Shared,
-        }),
+        scripts: Some(Scripts::new(
+            replay.migrations_dir.to_path_buf(),
+            ScriptSession::Shared,
+        )),
         ..Grant::default()
     };
     let (returned, outcome) = replay.tool.apply_migrations(grant, &request, applied).await;
