@@ -336,7 +336,7 @@ class Bench:
         floor and (with `prisma`) one `prisma migrate deploy`, each onto a
         database of its own in the same state."""
         name = self.tracked_database()
-        argv = [self.binary, "migrate", "dev", "--yes", "--json", "--cwd", project.dir]
+        argv = [self.binary, "migrate", "dev", "--approve", "--json", "--cwd", project.dir]
         migrate, _ = run_timed(argv, env=self.env(f"{PG}/{name}", self.warm_cache))
         drop_database(name)
         name = self.tracked_database()
@@ -366,7 +366,7 @@ class Bench:
             variables[f"{env.upper()}_DATABASE_URL"] = url
         env = dict(self.env("", self.warm_cache), **variables)
         for environment in environments:
-            for command in (["init", environment], ["migrate", environment, "--yes"]):
+            for command in (["init", environment], ["migrate", environment, "--approve"]):
                 run_timed([self.binary, *command, "--json", "--cwd", folder], env=env)
         return folder, env
 
@@ -392,7 +392,7 @@ class Bench:
         for size in (1, count):
             folder, env = self.status_project("sqlite", ("dev",))
             write_migrations(folder / "prisma/migrations", size)
-            run_timed([self.binary, "migrate", "dev", "--yes", "--json", "--cwd", folder], env=env)
+            run_timed([self.binary, "migrate", "dev", "--approve", "--json", "--cwd", folder], env=env)
             samples.append([run_timed([self.binary, "status", "--json", "--cwd", folder], env=env)[0]
                             for _ in range(self.args.rounds)])
         return samples

@@ -41,3 +41,10 @@ pub mod cloud {
         },
     });
 }
+
+/// A failed statement is a handler error as it is: `?` on a SQL call.
+impl From<migration::faber::db::types::SqlError> for migration::faber::db::types::HandlerError {
+    fn from(error: migration::faber::db::types::SqlError) -> Self {
+        Self::Sql(error)
+    }
+}

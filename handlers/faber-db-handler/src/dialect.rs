@@ -67,8 +67,7 @@ pub fn table_exists(provider: Provider, table: &str) -> Result<bool, HandlerErro
     let found = query(
         table_exists_query(provider),
         &[SqlValue::Text(table.to_string())],
-    )
-    .map_err(HandlerError::Sql)?;
+    )?;
     Ok(!found.rows.is_empty())
 }
 

@@ -5,7 +5,7 @@
 use crate::log::{Level, log};
 use crate::migration_tool::{ApplyFailure, InitializeOutcome, MigrationLock, TrackingRow};
 use crate::sql::execute;
-use crate::types::{HandlerError, Provider};
+use crate::types::{HandlerError, Provider, SqlError};
 
 /// The lock a tool takes, for `migration-lock-for`: PostgreSQL's advisory
 /// lock `postgres_key`, MySQL's named lock `mysql_name`, nothing beyond the
@@ -34,10 +34,10 @@ pub fn in_transaction<T>(
     what: &str,
     work: impl FnOnce() -> Result<T, HandlerError>,
 ) -> Result<T, HandlerError> {
-    execute("BEGIN", &[]).map_err(HandlerError::Sql)?;
+    execute("BEGIN", &[])?;
     match work() {
         Ok(value) => {
-            execute("COMMIT", &[]).map_err(HandlerError::Sql)?;
+            execute("COMMIT", &[])?;
             Ok(value)
         }
         Err(error) => {
@@ -53,7 +53,8 @@ pub fn in_transaction<T>(
 }
 
 /// Why applying one migration of an `apply-migrations` call stopped (see
-/// [`apply_each`]). A [`HandlerError`] converts into `Other` with `?`.
+/// [`apply_each`]). A [`HandlerError`] or a bookkeeping statement's
+/// [`SqlError`] converts into `Other` with `?`.
 #[derive(Debug)]
 pub enum MigrationFailure {
     /// The migration's own SQL failed ([`crate::migration_script::run`]),
@@ -71,6 +72,13 @@ pub enum MigrationFailure {
 impl From<HandlerError> for MigrationFailure {
     fn from(error: HandlerError) -> Self {
         Self::Other(error)
+    }
+}
+
+/// A bookkeeping statement that failed: `Other`, as any [`HandlerError`].
+impl From<SqlError> for MigrationFailure {
+    fn from(error: SqlError) -> Self {
+        Self::Other(HandlerError::Sql(error))
     }
 }
 
@@ -223,7 +231,6 @@ impl<M> Baselined<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::SqlError;
 
     fn names(names: &[&str]) -> Vec<String> {
         names.iter().map(|name| name.to_string()).collect()

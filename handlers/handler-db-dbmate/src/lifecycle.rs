@@ -151,16 +151,14 @@ impl MigrationTool for DbmateHandler {
         let version = [SqlValue::Text(migration.version.clone())];
         match (resolution, recorded) {
             (Resolution::Applied, false) => {
-                execute(&table.insert_version(request.provider), &version)
-                    .map_err(HandlerError::Sql)?;
+                execute(&table.insert_version(request.provider), &version)?;
                 Ok(untimed_applied_row(name))
             }
             (Resolution::Applied, true) => Err(HandlerError::Conflict(format!(
                 "{name} is already recorded as applied"
             ))),
             (Resolution::RolledBack, true) => {
-                execute(&table.delete_version(request.provider), &version)
-                    .map_err(HandlerError::Sql)?;
+                execute(&table.delete_version(request.provider), &version)?;
                 Ok(TrackingRow {
                     applied_steps_count: 0,
                     ..untimed_applied_row(name)

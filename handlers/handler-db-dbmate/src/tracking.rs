@@ -17,7 +17,7 @@ pub fn ensure_table(provider: Provider, table: &TrackingTable) -> Result<bool, H
     if table_exists(provider, table.name())? {
         return Ok(false);
     }
-    execute(&table.create(provider), &[]).map_err(HandlerError::Sql)?;
+    execute(&table.create(provider), &[])?;
     Ok(true)
 }
 
@@ -26,7 +26,7 @@ pub fn recorded_versions(
     provider: Provider,
     table: &TrackingTable,
 ) -> Result<HashSet<String>, HandlerError> {
-    let result = query(&table.select_versions(provider), &[]).map_err(HandlerError::Sql)?;
+    let result = query(&table.select_versions(provider), &[])?;
     result
         .rows
         .into_iter()
@@ -51,8 +51,7 @@ pub fn is_recorded(
     let result = query(
         &table.select_version(provider),
         &[SqlValue::Text(version.to_owned())],
-    )
-    .map_err(HandlerError::Sql)?;
+    )?;
     Ok(!result.rows.is_empty())
 }
 
@@ -77,7 +76,7 @@ fn run_and_record(
     up_sql: &str,
 ) -> Result<(), HandlerError> {
     if has_statements(up_sql) {
-        execute(up_sql, &[]).map_err(HandlerError::Sql)?;
+        execute(up_sql, &[])?;
     }
     record(provider, table, migration)
 }
@@ -91,7 +90,6 @@ pub fn record(
     execute(
         &table.insert_version(provider),
         &[SqlValue::Text(migration.version.clone())],
-    )
-    .map_err(HandlerError::Sql)?;
+    )?;
     Ok(())
 }

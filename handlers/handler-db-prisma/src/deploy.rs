@@ -68,7 +68,7 @@ fn apply(provider: Provider, folder: &Folder, name: &str) -> Result<TrackingRow,
         SqlValue::Text(checksum),
         SqlValue::Text(name.to_string()),
     ];
-    execute(&dialect::record_started(provider), &params).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_started(provider), &params)?;
     // A comment-only script (Prisma's empty migration) sends nothing, and
     // still counts as a step, as under Prisma.
     let script = Script {
@@ -82,8 +82,8 @@ fn apply(provider: Provider, folder: &Folder, name: &str) -> Result<TrackingRow,
         return Err(MigrationFailure::Script(HandlerError::Sql(error)));
     }
     let id_param = [SqlValue::Text(id.clone())];
-    execute(&dialect::record_step(provider), &id_param).map_err(HandlerError::Sql)?;
-    execute(&dialect::record_finished(provider), &id_param).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_step(provider), &id_param)?;
+    execute(&dialect::record_finished(provider), &id_param)?;
     log(Level::Info, &format!("applied and recorded {name}"));
     Ok(history::row_by_id(provider, &id)?)
 }
@@ -115,7 +115,7 @@ fn initialize(provider: Provider) -> Result<(), HandlerError> {
     if history::initialized(provider)? {
         return Ok(());
     }
-    let tables = query(dialect::user_tables(provider), &[]).map_err(HandlerError::Sql)?;
+    let tables = query(dialect::user_tables(provider), &[])?;
     if let Some(table) = tables.rows.first().and_then(|row| row.first()) {
         return Err(HandlerError::Conflict(format!(
             "the database schema is not empty (it has {table:?} and more) but has no \

@@ -67,7 +67,7 @@ pub fn row_by_id(provider: Provider, id: &str) -> Result<TrackingRow, HandlerErr
 }
 
 fn rows_matching(statement: String, params: Vec<SqlValue>) -> Result<Vec<Row>, HandlerError> {
-    let result = query(&statement, &params).map_err(HandlerError::Sql)?;
+    let result = query(&statement, &params)?;
     result.rows.into_iter().map(row).collect()
 }
 

@@ -45,7 +45,7 @@ fn applied(request: &TrackingRequest, name: &str) -> Result<TrackingRow, Handler
         SqlValue::Text(checksum),
         SqlValue::Text(name.to_string()),
     ];
-    execute(&dialect::record_marked_applied(provider), &params).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_marked_applied(provider), &params)?;
     history::row_by_id(provider, &id)
 }
 
@@ -82,8 +82,7 @@ fn mark_failed_rolled_back(provider: Provider, rows: &[Row]) -> Result<(), Handl
         execute(
             &dialect::record_rolled_back(provider),
             &[SqlValue::Text(row.id.clone())],
-        )
-        .map_err(HandlerError::Sql)?;
+        )?;
     }
     Ok(())
 }

@@ -16,13 +16,13 @@ pub fn ensure_table(provider: Provider) -> Result<bool, HandlerError> {
     if table_exists(provider, TRACKING_TABLE)? {
         return Ok(false);
     }
-    execute(dialect::create_tracking_table(provider), &[]).map_err(HandlerError::Sql)?;
+    execute(dialect::create_tracking_table(provider), &[])?;
     Ok(true)
 }
 
 /// Migrations that finished and were not rolled back, as Prisma judges them.
 pub fn applied_migrations() -> Result<HashSet<String>, HandlerError> {
-    let result = query(dialect::APPLIED_MIGRATIONS, &[]).map_err(HandlerError::Sql)?;
+    let result = query(dialect::APPLIED_MIGRATIONS, &[])?;
     result
         .rows
         .into_iter()
@@ -55,14 +55,14 @@ fn run_and_record(
     checksum: String,
 ) -> Result<(), HandlerError> {
     if script::has_statements(sql) {
-        execute(sql, &[]).map_err(HandlerError::Sql)?;
+        execute(sql, &[])?;
     }
     let params = [
         SqlValue::Text(new_record_id()?),
         SqlValue::Text(checksum),
         SqlValue::Text(migration.to_string()),
     ];
-    execute(&dialect::record_applied(provider), &params).map_err(HandlerError::Sql)?;
+    execute(&dialect::record_applied(provider), &params)?;
     Ok(())
 }
 
