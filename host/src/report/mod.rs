@@ -67,8 +67,8 @@ pub struct InitResult {
     pub database_name: Option<String>,
     pub provider: Option<Provider>,
     pub hosting: Option<Hosting>,
-    /// `existing` or `provisioned`; null before it is known.
-    pub infrastructure: Option<String>,
+    /// Null before it is known.
+    pub infrastructure: Option<InfrastructureOrigin>,
     /// Cloud hosting: where the provisioned or found infrastructure listens.
     pub endpoint: Option<String>,
     /// Cloud hosting: every resource this run created (also when it failed
@@ -79,10 +79,8 @@ pub struct InitResult {
     pub connection: Option<CloudConnection>,
     pub schema_initialized: bool,
     pub migration_table_created: bool,
-    /// `verified`, `failed` or `not-checked`.
-    pub connectivity: String,
-    /// `passed`, `failed` or `not-run`.
-    pub health_check: String,
+    pub connectivity: Connectivity,
+    pub health_check: HealthCheck,
     pub migration_name: Option<String>,
     pub migrations_directory: Option<String>,
     pub database_created: bool,
@@ -106,6 +104,34 @@ pub struct InitResult {
     /// What the user should know although the run succeeded.
     pub warnings: Vec<String>,
     pub steps: Vec<StepRecord>,
+}
+
+/// Whether the cloud infrastructure was there or this run made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InfrastructureOrigin {
+    Existing,
+    Provisioned,
+}
+
+/// Step 14: the database answered and its tracking table is readable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Connectivity {
+    Verified,
+    Failed,
+    #[default]
+    NotChecked,
+}
+
+/// Step 15's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HealthCheck {
+    Passed,
+    Failed,
+    #[default]
+    NotRun,
 }
 
 /// A cloud resource created by the run, as the host sent it to AWS.

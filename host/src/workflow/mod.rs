@@ -38,7 +38,9 @@ use crate::config::{self, CloudAuth, Config, HandlerPrivileges};
 use crate::db::{Access, Check, ConnectionString, CreateError, Database, Expect, Server};
 use crate::failure::{Failure, Outcome};
 use crate::names;
-use crate::report::{HandlerRef, InitResult, Report};
+use crate::report::{
+    Connectivity, HandlerRef, HealthCheck, InfrastructureOrigin, InitResult, Report,
+};
 use crate::runtime as wit;
 use crate::runtime::{Grant, Limits, MigrationTool};
 
@@ -154,8 +156,6 @@ impl Init {
         };
         let result = InitResult {
             environment: options.environment.clone(),
-            connectivity: "not-checked".to_owned(),
-            health_check: "not-run".to_owned(),
             dry_run: options.dry_run,
             ..InitResult::default()
         };
@@ -481,7 +481,7 @@ impl Init {
         project: &Project,
     ) -> Outcome<Progress<Option<(Cloud, Found)>>> {
         if !project.config.database.hosting.is_cloud() {
-            self.result.infrastructure = Some("existing".to_owned());
+            self.result.infrastructure = Some(InfrastructureOrigin::Existing);
             return Ok(Progress::Skipped(None, "local hosting".to_owned()));
         }
         let cloud = Cloud::open(
@@ -494,7 +494,7 @@ impl Init {
         let found = cloud.find().await?;
         let detail = match &found {
             Found::Ready(infrastructure) => {
-                self.result.infrastructure = Some("existing".to_owned());
+                self.result.infrastructure = Some(InfrastructureOrigin::Existing);
                 self.result.endpoint = infrastructure.endpoint.clone();
                 format!(
                     "Infrastructure already exists: {} ({})",
@@ -602,7 +602,7 @@ impl Init {
         let provisioned = cloud.provision(plan, &mut created).await;
         self.result.created_resources = created.iter().map(Into::into).collect();
         let infrastructure = provisioned?;
-        self.result.infrastructure = Some("provisioned".to_owned());
+        self.result.infrastructure = Some(InfrastructureOrigin::Provisioned);
         self.result.endpoint = infrastructure.endpoint.clone();
         let created = match created.len() {
             0 => format!("waited for {}", infrastructure.resources.join(", ")),
@@ -1007,14 +1007,14 @@ impl Init {
         database: &mut Database,
         table: &str,
     ) -> Outcome<Progress<()>> {
-        self.result.connectivity = "failed".to_owned();
+        self.result.connectivity = Connectivity::Failed;
         let rows = health::verify_connectivity(database, target, table).await;
         let rows = rows.map_err(|err| {
             Failure::new(format!("Cannot read {table} in {name}"))
                 .cause(err.message)
                 .help("Check that the database user may read the tables it creates")
         })?;
-        self.result.connectivity = "verified".to_owned();
+        self.result.connectivity = Connectivity::Verified;
         Ok(Progress::Done(
             (),
             format!("SELECT 1 ok; {table} readable ({rows} row(s))"),
@@ -1032,7 +1032,11 @@ impl Init {
         let data_dir = server.data_directory(target).await;
         let health = health::check(database, target, table, data_dir.as_deref()).await;
         let passed = health::passed(&health);
-        self.result.health_check = if passed { "passed" } else { "failed" }.to_owned();
+        self.result.health_check = if passed {
+            HealthCheck::Passed
+        } else {
+            HealthCheck::Failed
+        };
         let detail = format!(
             "connectivity {}, schema {}, permissions {}, disk {}",
             health.connectivity, health.schema, health.permissions, health.disk_space.status

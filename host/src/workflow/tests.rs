@@ -9,7 +9,7 @@ use std::sync::Once;
 use sqlx::Connection;
 
 use super::{InitOptions, init};
-use crate::report::{Report, Status};
+use crate::report::{Connectivity, HealthCheck, Report, Status};
 use crate::workflow::steps::StepStatus;
 
 /// The variable the test projects read their connection string from. Its
@@ -101,8 +101,8 @@ async fn init_creates_the_database_its_tracking_table_and_the_baseline() {
     assert!(result.database_created && result.schema_initialized);
     assert!(result.migration_table_created);
     assert_eq!(
-        (result.connectivity.as_str(), result.health_check.as_str()),
-        ("verified", "passed")
+        (result.connectivity, result.health_check),
+        (Connectivity::Verified, HealthCheck::Passed)
     );
     let handler = result.handler.as_ref().unwrap();
     assert_eq!(
