@@ -369,7 +369,7 @@ pub struct OutputArgs {
 
 impl OutputArgs {
     pub fn json(&self) -> bool {
-        self.json || self.output == Format::Json
+        self.json || self.output != Format::Human
     }
 }
 
@@ -377,6 +377,43 @@ impl OutputArgs {
 pub enum Format {
     Human,
     Json,
+    /// A fleet's tenants, one JSON line each as it finishes, then the summary line.
+    Ndjson,
+}
+
+/// The flags of a command over a fleet environment (one whose
+/// configuration has a `fleet`): which tenants, how many at once, when to stop.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Fleet")]
+pub struct FleetArgs {
+    /// Only this tenant (repeatable); default: every tenant the fleet lists.
+    #[arg(long = "tenant", value_name = "KEY")]
+    pub tenants: Vec<String>,
+    /// Only this stable share of the tenants: I of N (0-based), e.g. 0/4 or
+    /// $JOB_COMPLETION_INDEX/4; a tenant is always in the same shard for a given N.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<crate::fleet::tenants::Shard>,
+    /// Tenants at once (default: half of the servers' spare connections,
+    /// 4 per tenant, at most 16; on SQLite files twice the cores).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: Option<u16>,
+    /// Stop starting new tenants once more than N (or N% of the tenants) failed.
+    #[arg(long, value_name = "N|N%", value_parser = parse_threshold)]
+    pub max_failures: Option<crate::fleet::run::Threshold>,
+    /// Run the first N tenants, then stop for a look.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub canary: Option<u32>,
+    /// With --canary: go on to the rest when no canary tenant failed.
+    #[arg(long = "continue", requires = "canary")]
+    pub proceed: bool,
+}
+
+fn parse_shard(text: &str) -> Result<crate::fleet::tenants::Shard, String> {
+    crate::fleet::tenants::Shard::parse(text)
+}
+
+fn parse_threshold(text: &str) -> Result<crate::fleet::run::Threshold, String> {
+    crate::fleet::run::Threshold::parse(text)
 }
 
 #[derive(Debug, Args)]
@@ -404,6 +441,8 @@ pub struct InitArgs {
     #[arg(long)]
     pub adopt: bool,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -417,6 +456,15 @@ pub struct StatusArgs {
     /// Seconds to wait for each environment's server before calling it unreachable.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
+    /// In a fleet environment, only this tenant (repeatable).
+    #[arg(long = "tenant", value_name = "KEY", help_heading = "Fleet")]
+    pub tenants: Vec<String>,
+    /// In a fleet environment, only this stable share of the tenants (I/N).
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, help_heading = "Fleet")]
+    pub shard: Option<crate::fleet::tenants::Shard>,
+    /// In a fleet environment, tenants read at once (default 8).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
+    pub concurrency: Option<u16>,
     /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,
@@ -445,6 +493,8 @@ pub struct MigrateArgs {
     #[command(flatten)]
     pub project: ChangeArgs,
     #[command(flatten)]
+    pub fleet: FleetArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -461,6 +511,8 @@ pub struct ResolveArgs {
     pub rolled_back: Option<String>,
     #[command(flatten)]
     pub project: ChangeArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

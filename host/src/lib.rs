@@ -14,6 +14,7 @@ pub mod dotenv;
 #[cfg(feature = "failpoints")]
 pub mod failpoint;
 pub mod failure;
+pub mod fleet;
 pub mod logging;
 pub mod names;
 pub mod report;

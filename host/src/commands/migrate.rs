@@ -2,16 +2,29 @@
 
 use std::io::Read;
 
+use super::fleet::Route;
 use super::output::emit;
 use crate::cli::{GenerateArgs, MigrateArgs, ResolveArgs};
 use crate::failure::Failure;
+use crate::fleet;
 use crate::report::style::Style;
 use crate::runtime::Resolution;
 use crate::workflow::lifecycle::{self, MigrateResult, Options};
 
 pub async fn migrate(args: MigrateArgs) -> i32 {
     let json = args.output.json();
-    let done = lifecycle::migrate(options(args.environment, args.project)).await;
+    let options = options(args.environment, args.project);
+    match route(&options, args.fleet, &args.output) {
+        Route::Single => {}
+        Route::Fleet(fleet_options) => {
+            let outcome = fleet::migrate(options, fleet_options).await;
+            return super::fleet::emit(&args.output, "migrate", outcome);
+        }
+        Route::Refused(failure) => {
+            return emit::<MigrateResult>(json, "migrate", Err(failure), |_| {});
+        }
+    }
+    let done = lifecycle::migrate(options).await;
     emit(json, "migrate", Ok(done), print_result)
 }
 
@@ -22,12 +35,18 @@ pub async fn resolve(args: ResolveArgs) -> i32 {
         (None, Some(name)) => (name, Resolution::RolledBack),
         _ => unreachable!("clap requires exactly one of --applied and --rolled-back"),
     };
-    let done = lifecycle::resolve(
-        options(args.environment, args.project),
-        migration,
-        resolution,
-    )
-    .await;
+    let options = options(args.environment, args.project);
+    match route(&options, args.fleet, &args.output) {
+        Route::Single => {}
+        Route::Fleet(fleet_options) => {
+            let outcome = fleet::resolve(options, fleet_options, migration, resolution).await;
+            return super::fleet::emit(&args.output, "resolve-migration", outcome);
+        }
+        Route::Refused(failure) => {
+            return emit::<MigrateResult>(json, "resolve-migration", Err(failure), |_| {});
+        }
+    }
+    let done = lifecycle::resolve(options, migration, resolution).await;
     emit(json, "resolve-migration", Ok(done), print_result)
 }
 
@@ -51,7 +70,12 @@ fn options(environment: String, project: crate::cli::ChangeArgs) -> Options {
         cwd: project.cwd,
         approve: project.approve,
         dry_run: project.dry_run,
+        tenant: None,
     }
+}
+
+fn route(options: &Options, args: crate::cli::FleetArgs, output: &crate::cli::OutputArgs) -> Route {
+    super::fleet::route(&options.environment, options.cwd.as_deref(), args, output)
 }
 
 /// `--sql FILE`, `--sql -` or piped stdin; nothing (an empty body to fill

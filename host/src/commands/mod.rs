@@ -2,6 +2,7 @@
 //! exit code.
 
 pub mod config;
+pub mod fleet;
 pub mod handler;
 pub mod init;
 pub mod migrate;

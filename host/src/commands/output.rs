@@ -90,7 +90,27 @@ pub fn emit<R: Serialize>(
     outcome: Result<Done<R>, Failure>,
     human: impl Fn(&R),
 ) -> i32 {
-    let report = match outcome {
+    let report = report(operation, outcome);
+    if json {
+        super::print_json(&report);
+    } else {
+        print_human(&report, human);
+    }
+    report.status.exit_code()
+}
+
+/// [`emit`]'s JSON document on one line: the last line of `--output ndjson`.
+pub fn emit_line<R: Serialize>(operation: &'static str, outcome: Result<Done<R>, Failure>) -> i32 {
+    let report = report(operation, outcome);
+    match serde_json::to_string(&report) {
+        Ok(line) => println!("{line}"),
+        Err(err) => eprintln!("error: cannot render the report: {err}"),
+    }
+    report.status.exit_code()
+}
+
+fn report<R: Serialize>(operation: &'static str, outcome: Result<Done<R>, Failure>) -> Report<R> {
+    match outcome {
         Ok(done) => {
             let status = match (done.ok, done.cancelled) {
                 (_, true) => Status::Cancelled,
@@ -129,13 +149,7 @@ pub fn emit<R: Serialize>(
                 suggestions: failure.suggestions,
             }),
         },
-    };
-    if json {
-        super::print_json(&report);
-    } else {
-        print_human(&report, human);
     }
-    report.status.exit_code()
 }
 
 /// A usage error as one JSON document (operation `usage`), for a command

@@ -17,6 +17,11 @@ pub async fn run(args: StatusArgs) -> i32 {
                 cwd: args.cwd,
                 drift: args.drift,
                 timeout,
+                fleet: status::fleet::FleetSelection {
+                    tenants: args.tenants,
+                    shard: args.shard,
+                    concurrency: args.concurrency.map(usize::from),
+                },
             };
             status::status(options).await
         }

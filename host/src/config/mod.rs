@@ -5,6 +5,7 @@
 //! carry many more sections than this tool needs.
 
 mod connect;
+pub mod fleet;
 mod load;
 mod schema;
 
@@ -197,6 +198,9 @@ pub struct Environment {
     /// Cloud hosting without a connection string: how to reach the database.
     #[serde(default, skip_serializing_if = "ConnectSettings::is_default")]
     pub connect: ConnectSettings,
+    /// The environment is many databases, one per tenant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::Fleet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -338,6 +342,7 @@ impl Config {
                     handler_privileges: HandlerPrivileges::Least,
                     handler_connection_string_env: None,
                     connect: ConnectSettings::default(),
+                    fleet: None,
                 };
                 (name.to_owned(), environment)
             })

@@ -371,6 +371,57 @@ impl Server {
         }
     }
 
+    /// Every database on the server (on SQLite, the folder's files by stem).
+    pub async fn list_databases(&mut self) -> Result<Vec<String>, SqlError> {
+        let statement = match self {
+            Server::Postgres(_) => {
+                "SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate"
+            }
+            Server::Mysql(_) => "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata",
+            Server::Sqlite(dir) => {
+                let entries =
+                    std::fs::read_dir(&*dir).map_err(|err| SqlError::new(err.to_string()))?;
+                return Ok(entries
+                    .filter_map(Result::ok)
+                    .filter_map(|entry| {
+                        let path = entry.path();
+                        let stem = path.file_stem()?.to_str()?.to_owned();
+                        (path.extension()? == "db").then_some(stem)
+                    })
+                    .collect());
+            }
+        };
+        let names = match self {
+            Server::Postgres(conn) => sqlx::query_scalar(statement).fetch_all(conn).await?,
+            Server::Mysql(conn) => sqlx::query_scalar(statement).fetch_all(conn).await?,
+            Server::Sqlite(_) => unreachable!("answered above"),
+        };
+        Ok(names)
+    }
+
+    /// How many connections the server takes from ordinary users, and
+    /// how many are open now.
+    pub async fn connection_capacity(&mut self) -> Result<(usize, usize), SqlError> {
+        let (max, used): (i64, i64) = match self {
+            Server::Postgres(conn) => {
+                sqlx::query_as(
+                    "SELECT current_setting('max_connections')::int8 - current_setting('superuser_reserved_connections')::int8, (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+                )
+                .fetch_one(conn)
+                .await?
+            }
+            Server::Mysql(conn) => {
+                sqlx::query_as(
+                    "SELECT CAST(@@max_connections AS SIGNED), CAST((SELECT COUNT(*) FROM information_schema.processlist) AS SIGNED)",
+                )
+                .fetch_one(conn)
+                .await?
+            }
+            Server::Sqlite(_) => return Ok((usize::MAX, 0)),
+        };
+        Ok((max.max(0) as usize, used.max(0) as usize))
+    }
+
     pub async fn close(self) {
         // Closing politely lets the server forget the session at once, which
         // matters before dropping a database it was using.

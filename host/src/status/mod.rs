@@ -9,6 +9,7 @@
 //! reached holds up nobody.
 
 pub mod drift;
+pub mod fleet;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct StatusOptions {
     pub drift: bool,
     /// How long reaching one environment's server may take.
     pub timeout: Duration,
+    /// The tenants of fleet environments to read.
+    pub fleet: fleet::FleetSelection,
 }
 
 /// `result` of the JSON report.
@@ -71,6 +74,9 @@ pub struct EnvironmentStatus {
     pub handler_session: Option<Confinement>,
     /// Schema drift, with `--drift` on an environment that could be read.
     pub drift: Option<drift::Drift>,
+    /// A fleet environment's tenants, summed up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<fleet::FleetStatus>,
     pub duration_ms: u64,
 }
 
@@ -161,6 +167,7 @@ struct Context {
     drift: bool,
     timeout: Duration,
     lifetime: Duration,
+    fleet: fleet::FleetSelection,
 }
 
 pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
@@ -188,18 +195,30 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         handler,
         drift: options.drift,
         timeout: options.timeout,
+        fleet: options.fleet,
     };
+    let (fleets, singles): (Vec<String>, Vec<String>) = environments
+        .into_iter()
+        .partition(|name| context.config.environments[name].fleet.is_some());
     let checked = join_all(
-        environments
+        singles
             .iter()
-            .map(|name| check_environment(&context, name)),
+            .map(|name| check_environment(&context, name, None)),
     )
     .await;
-    let folder: Vec<String> = checked
+    let mut folder: Option<Vec<String>> = checked
         .iter()
         .find_map(|(_, tracking)| tracking.as_ref())
-        .map(|tracking| tracking.folder.iter().map(|m| m.name.clone()).collect())
-        .unwrap_or_default();
+        .map(|tracking| tracking.folder.iter().map(|m| m.name.clone()).collect());
+    let mut checked: Vec<(EnvironmentStatus, Option<wit::TrackingState>)> = checked;
+    for name in fleets {
+        let (env, fleet_folder) = check_fleet(&context, &name).await;
+        folder = folder.or(fleet_folder);
+        checked.push((env, None));
+    }
+    let folder = folder.unwrap_or_default();
+    let order: Vec<&String> = context.config.environments.keys().collect();
+    checked.sort_by_key(|(env, _)| order.iter().position(|name| **name == env.name));
     let environments = checked
         .into_iter()
         .map(|(mut env, _)| {
@@ -246,13 +265,29 @@ fn chosen_environments(config: &Config, named: Vec<String>) -> Outcome<Vec<Strin
     Ok(chosen)
 }
 
-/// One environment's status, and the tracking state it was read from.
-async fn check_environment(
-    context: &Context,
-    name: &str,
-) -> (EnvironmentStatus, Option<wit::TrackingState>) {
+/// A fleet environment's status, its tenants summed up, and the
+/// migrations folder as its tenants' handler read it.
+async fn check_fleet(context: &Context, name: &str) -> (EnvironmentStatus, Option<Vec<String>>) {
     let started = Instant::now();
-    let mut env = EnvironmentStatus {
+    let mut env = blank(name);
+    let fleet = context.config.environments[name]
+        .fleet
+        .clone()
+        .expect("a fleet environment");
+    let folder = match fleet::check(context, &mut env, &fleet, &context.fleet).await {
+        Ok(folder) => folder,
+        Err(failure) => {
+            env.state = EnvironmentState::NotConfigured;
+            env.detail = Some(failure.to_string());
+            None
+        }
+    };
+    env.duration_ms = started.elapsed().as_millis() as u64;
+    (env, folder)
+}
+
+fn blank(name: &str) -> EnvironmentStatus {
+    EnvironmentStatus {
         name: name.to_owned(),
         state: EnvironmentState::Error,
         database_name: None,
@@ -262,9 +297,21 @@ async fn check_environment(
         migrations: BTreeMap::new(),
         handler_session: None,
         drift: None,
+        fleet: None,
         duration_ms: 0,
-    };
-    let tracking = match read_environment(context, &mut env).await {
+    }
+}
+
+/// One environment's status (a fleet's tenant: at `target`), and the
+/// tracking state it was read from.
+async fn check_environment(
+    context: &Context,
+    name: &str,
+    target: Option<Outcome<ConnectionString>>,
+) -> (EnvironmentStatus, Option<wit::TrackingState>) {
+    let started = Instant::now();
+    let mut env = blank(name);
+    let tracking = match read_environment(context, &mut env, target).await {
         Ok(tracking) => tracking,
         Err((state, failure)) => {
             env.state = state;
@@ -287,9 +334,12 @@ type Stop = (EnvironmentState, Failure);
 async fn read_environment(
     context: &Context,
     env: &mut EnvironmentStatus,
+    target: Option<Outcome<ConnectionString>>,
 ) -> Result<Option<wit::TrackingState>, Stop> {
     let not_configured = |failure: Failure| (EnvironmentState::NotConfigured, failure);
-    let target = connection(context, &env.name).map_err(not_configured)?;
+    let target = target
+        .unwrap_or_else(|| connection(context, &env.name))
+        .map_err(not_configured)?;
     env.database_url = Some(target.masked());
     let database = database_name(context, &env.name, &target).map_err(not_configured)?;
     env.database_name = Some(database.clone());

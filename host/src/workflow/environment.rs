@@ -3,7 +3,7 @@
 //! its connection string, its database's name, the migration-tool handler
 //! and the session policy its SQL runs under.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::components;
 use crate::config::{self, Config, Environment, HandlerPrivileges};
@@ -163,6 +163,42 @@ pub fn database_name(
         names::default_database(project, environment),
         "from the project and environment",
     )
+}
+
+/// What every command on an environment shares, settled once (for a
+/// fleet, once for all its tenants): the project folder, its
+/// configuration, its migrations folder and its migration-tool handler.
+pub struct Project {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub migrations_dir: PathBuf,
+    pub tool: MigrationTool,
+    pub handler: HandlerRef,
+}
+
+impl Project {
+    /// The project of the command's working directory, with `environment`
+    /// checked against its configuration; a dry run pins nothing.
+    pub async fn settle(
+        cwd: Option<&Path>,
+        environment: &str,
+        command: &str,
+        dry_run: bool,
+    ) -> Outcome<Project> {
+        check_name(environment, command)?;
+        let (dir, _) = crate::workdir::resolve(cwd)?;
+        let config = config::load(&dir)?;
+        find(&config, environment)?;
+        let migrations_dir = super::migrations::resolve(&dir, config.migrations.directory())?;
+        let (tool, handler) = load_tool(&dir, &config, dry_run).await?;
+        Ok(Project {
+            dir,
+            config,
+            migrations_dir,
+            tool,
+            handler,
+        })
+    }
 }
 
 /// The project's migration-tool handler, loaded, checked against its pin

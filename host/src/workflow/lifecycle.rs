@@ -16,6 +16,7 @@
 //! pending migration, each checked against the tracking table.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -23,7 +24,7 @@ use serde::Serialize;
 use super::GUEST_MIGRATIONS_DIR;
 use super::approval::{self, Approval};
 use super::claims;
-use super::environment;
+use super::environment::{self, Project};
 use super::lint::{self, Finding};
 use super::migrations::{self, MigrationsFolder};
 use super::oplog;
@@ -41,13 +42,40 @@ use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits, MigrationTool, ScriptSession, Scripts, SqlTally};
+use crate::runtime::{Grant, Limits, ScriptSession, Scripts, SqlTally};
 
+#[derive(Clone)]
 pub struct Options {
     pub environment: String,
     pub cwd: Option<PathBuf>,
     pub approve: bool,
     pub dry_run: bool,
+    /// One tenant of a fleet: the project settled once for all of them,
+    /// and this tenant's database.
+    pub tenant: Option<TenantTarget>,
+}
+
+#[derive(Clone)]
+pub struct TenantTarget {
+    pub key: String,
+    pub project: Arc<Project>,
+    pub target: ConnectionString,
+}
+
+impl Options {
+    /// The tenant's database, for a fleet's tenant.
+    pub fn target(&self) -> Option<&ConnectionString> {
+        self.tenant.as_ref().map(|tenant| &tenant.target)
+    }
+
+    /// The environment as commands in next steps name it: a fleet's
+    /// tenant with its `--tenant`.
+    fn named(&self) -> String {
+        match &self.tenant {
+            Some(tenant) => format!("{} --tenant {}", self.environment, tenant.key),
+            None => self.environment.clone(),
+        }
+    }
 }
 
 /// What `migrate` and `resolve` report in `result`.
@@ -91,6 +119,12 @@ pub struct MigrateResult {
     pub handler_sql: SqlTally,
     pub warnings: Vec<String>,
     pub duration_ms: u64,
+    /// The database's server could not be reached (a fleet counts it apart).
+    #[serde(skip)]
+    pub unreachable: bool,
+    /// The database does not exist (a fleet counts it apart).
+    #[serde(skip)]
+    pub no_database: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -156,12 +190,9 @@ fn pending(judged: &[tracking::Migration]) -> Vec<&tracking::Migration> {
 
 /// The environment, settled.
 struct Opened {
-    dir: PathBuf,
-    config: Config,
-    migrations_dir: PathBuf,
+    project: Arc<Project>,
     target: ConnectionString,
     name: String,
-    tool: MigrationTool,
     /// The server's lock; none on SQLite, where the handler's session
     /// holds the file's.
     lock: Option<Lock>,
@@ -209,7 +240,7 @@ impl Run {
         let opened = self.open().await?;
         // A person may take minutes to answer: the tool's lock is taken only
         // once they have, and what is pending is read again under it.
-        let approved = match self.asks_a_person(&opened.config) {
+        let approved = match self.asks_a_person(&opened.project.config) {
             true => Some(self.preview_and_approve(&opened).await?),
             false => None,
         };
@@ -219,7 +250,7 @@ impl Run {
         let judged = tracking::classify(&state);
         self.note_history(&judged);
         if let Some(failed) = judged.iter().find(|m| m.state == State::Failed) {
-            return Err(unresolved(&self.options.environment, failed).into());
+            return Err(unresolved(&self.options.named(), failed).into());
         }
         let pending = pending(&judged);
         let names = tracking::named(&judged, State::Pending);
@@ -259,7 +290,7 @@ impl Run {
                 } else {
                     vec![format!(
                         "Apply them: faber-db migrate {}",
-                        self.options.environment
+                        self.options.named()
                     )]
                 },
             });
@@ -276,7 +307,7 @@ impl Run {
             approved.is_some_and(|approved| names.iter().all(|name| approved.contains(name)));
         if !approved_already {
             let flagged: Vec<String> = self.result.lint.iter().map(Finding::line).collect();
-            self.approve_migrations(&opened.config, &database, &names, &flagged)?;
+            self.approve_migrations(&opened.project.config, &database, &names, &flagged)?;
         }
         if let Err(failure) = self.apply(&opened, &names).await {
             self.verify_applied(&opened.target).await?;
@@ -317,7 +348,7 @@ impl Run {
             });
         }
         self.approve(
-            &opened.config,
+            &opened.project.config,
             approval::Operation::Resolve {
                 database: &opened.name,
                 migration,
@@ -329,6 +360,7 @@ impl Run {
         let request = tracking_request(&opened);
         let grant = self.grant(&opened, false);
         let (returned, row) = opened
+            .project
             .tool
             .resolve_migration(grant, &request, migration, resolution)
             .await;
@@ -348,7 +380,7 @@ impl Run {
             message: format!("{migration} is recorded as {word} in {}", opened.name),
             next_steps: vec![format!(
                 "Apply what is pending: faber-db migrate {}",
-                self.options.environment
+                self.options.named()
             )],
         })
     }
@@ -357,31 +389,50 @@ impl Run {
     /// changing anything.
     async fn open(&mut self) -> Result<Opened, Failure> {
         let environment = self.options.environment.clone();
-        environment::check_name(&environment, self.command)?;
-        let (dir, _) = crate::workdir::resolve(self.options.cwd.as_deref())?;
+        let project = match &self.options.tenant {
+            Some(tenant) => tenant.project.clone(),
+            None => Arc::new(
+                Project::settle(
+                    self.options.cwd.as_deref(),
+                    &environment,
+                    self.command,
+                    self.options.dry_run,
+                )
+                .await?,
+            ),
+        };
+        let (dir, config, tool) = (&project.dir, &project.config, &project.tool);
         self.project = Some(dir.clone());
-        let config = config::load(&dir)?;
-        let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
         self.logs_plugin = config.integration.logs_plugin.clone();
         self.result.provider = Some(config.database.provider);
         self.result.migrations_directory = Some(config.migrations.directory().to_owned());
-        let variable = environment::find(&config, &environment)?
-            .connection_string_env
-            .clone();
-        let target = environment::connection_string(&dir, &config, variable.as_deref())?
-            .ok_or_else(|| {
-                environment::no_connection_string(&dir, &config, &environment, variable.as_deref())
-                    .help(format!(
-                        "{} needs the environment's connection string, also on cloud hosting (faber-db init prints it)",
-                        self.command
-                    ))
-            })?;
+        self.result.handler = Some(project.handler.clone());
+        let target = match self.options.target() {
+            Some(target) => target.clone(),
+            None => {
+                let variable = environment::find(config, &environment)?
+                    .connection_string_env
+                    .clone();
+                environment::connection_string(dir, config, variable.as_deref())?.ok_or_else(
+                    || {
+                        environment::no_connection_string(
+                            dir,
+                            config,
+                            &environment,
+                            variable.as_deref(),
+                        )
+                        .help(format!(
+                            "{} needs the environment's connection string, also on cloud hosting (faber-db init prints it)",
+                            self.command
+                        ))
+                    },
+                )?
+            }
+        };
         self.result.database_url = Some(target.masked());
-        let (name, _) = environment::database_name(&dir, &environment, None, Some(&target));
+        let (name, _) = environment::database_name(dir, &environment, None, Some(&target));
         names::validate(&name)?;
         self.result.database_name = Some(name.clone());
-        let (tool, handler) = environment::load_tool(&dir, &config, self.options.dry_run).await?;
-        self.result.handler = Some(handler);
         let provider = config.database.provider;
         // Runs on a server serialize only on a lock the server holds: a
         // handler that names none, or another server's kind, is refused.
@@ -412,7 +463,9 @@ impl Run {
                 .help("Report it to the handler's author"));
             }
         };
-        let mut server = Server::connect(&target).await?;
+        let mut server = Server::connect(&target).await.inspect_err(|_| {
+            self.result.unreachable = true;
+        })?;
         let exists = server.database_exists(&name).await.map_err(|err| {
             Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message)
         });
@@ -420,27 +473,27 @@ impl Run {
             Ok(exists) => exists,
             Err(failure) => {
                 server.close().await;
+                self.result.unreachable = true;
                 return Err(failure);
             }
         };
         if !exists {
             server.close().await;
+            self.result.no_database = true;
             return Err(Failure::new(format!("Database {name} does not exist"))
                 .cause(format!("environment '{environment}' points at it"))
                 .help(format!(
-                    "Create and initialize it first: faber-db init {environment}"
+                    "Create and initialize it first: faber-db init {}",
+                    self.options.named()
                 )));
         }
         self.admin = Some(server.open(&target, &name).await?);
         self.target = Some(target.clone());
         self.server = Some(server);
         Ok(Opened {
-            dir,
-            config,
-            migrations_dir,
+            project,
             target,
             name,
-            tool,
             lock,
         })
     }
@@ -458,16 +511,17 @@ impl Run {
     ) -> Result<(), Failure> {
         let handler = self.result.handler.as_ref().expect("open() loaded it");
         let policy = environment::session_policy(
-            &opened.dir,
-            &opened.config,
+            &opened.project.dir,
+            &opened.project.config,
             &self.options.environment,
             handler,
         )?;
         // One session serves every call of the run; its account must
         // outlive them all (each is capped at the sandbox timeout).
-        let calls = std::fs::read_dir(&opened.migrations_dir).map_or(0, Iterator::count) + 3;
-        let lifetime = Limits::from_config(&opened.config.sandbox).timeout * calls as u32;
-        let lock_timeout = opened.config.migrations.lock_timeout();
+        let calls =
+            std::fs::read_dir(&opened.project.migrations_dir).map_or(0, Iterator::count) + 3;
+        let lifetime = Limits::from_config(&opened.project.config.sandbox).timeout * calls as u32;
+        let lock_timeout = opened.project.config.migrations.lock_timeout();
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");
         let (target, name) = (&opened.target, opened.name.as_str());
@@ -490,9 +544,12 @@ impl Run {
         // tracking table's rows; one whose migrations are code it runs
         // itself changes the schema, which the report says.
         if !reading {
-            let tool = &opened.tool;
+            let tool = &opened.project.tool;
             let kept = tool
-                .rows_kept(opened.config.database.provider, &tracking_request(opened))
+                .rows_kept(
+                    opened.project.config.database.provider,
+                    &tracking_request(opened),
+                )
                 .await
                 .map_err(components::failure)?;
             match kept {
@@ -533,15 +590,15 @@ impl Run {
             .handler
             .as_mut()
             .expect("lock_and_open_session() opened it");
-        let scripts = (applies && opened.tool.runs_scripts()).then(|| {
+        let scripts = (applies && opened.project.tool.runs_scripts()).then(|| {
             Scripts::new(
-                opened.migrations_dir.clone(),
+                opened.project.migrations_dir.clone(),
                 ScriptSession::of(session.lend_writer(), session.rows_only()),
             )
         });
         Grant {
             directory: Some((
-                opened.migrations_dir.clone(),
+                opened.project.migrations_dir.clone(),
                 GUEST_MIGRATIONS_DIR.to_owned(),
             )),
             directory_read_only: true,
@@ -560,10 +617,10 @@ impl Run {
     }
 
     async fn read_state(&mut self, opened: &Opened) -> Result<wit::TrackingState, Failure> {
-        if !opened.migrations_dir.is_dir() {
+        if !opened.project.migrations_dir.is_dir() {
             return Err(Failure::new(format!(
                 "The migrations folder {} does not exist",
-                opened.config.migrations.directory()
+                opened.project.config.migrations.directory()
             ))
             .help(format!(
                 "Initialize the project first (faber-db init {}), or set migrations.directory",
@@ -572,7 +629,7 @@ impl Run {
         }
         let request = tracking_request(opened);
         let grant = self.grant(opened, false);
-        let (returned, state) = opened.tool.read_state(grant, &request).await;
+        let (returned, state) = opened.project.tool.read_state(grant, &request).await;
         self.take_back(returned);
         let state = state.map_err(components::failure)?;
         self.result.tracking_table = Some(state.tracking_table.clone());
@@ -601,7 +658,11 @@ impl Run {
     async fn apply(&mut self, opened: &Opened, names: &[String]) -> Result<(), Failure> {
         let request = tracking_request(opened);
         let grant = self.grant(opened, true);
-        let (mut returned, outcome) = opened.tool.apply_migrations(grant, &request, names).await;
+        let (mut returned, outcome) = opened
+            .project
+            .tool
+            .apply_migrations(grant, &request, names)
+            .await;
         let partly_run = returned.partly_run.take();
         self.take_back(returned);
         let (applied, stopped) = match outcome {
@@ -615,7 +676,7 @@ impl Run {
         let Some(stopped) = stopped else {
             return Ok(());
         };
-        let environment = &self.options.environment;
+        let environment = &self.options.named();
         let Some(name) = stopped.failed else {
             return Err(Failure::new("The handler stopped before applying every migration")
                 .cause(stopped.failure)
@@ -705,7 +766,7 @@ impl Run {
             .flat_map(|m| lint::check(&m.name, m.sql.as_deref().unwrap_or_default()))
             .map(|finding| finding.line())
             .collect();
-        self.approve_migrations(&opened.config, &opened.name, &names, &flagged)?;
+        self.approve_migrations(&opened.project.config, &opened.name, &names, &flagged)?;
         Ok(names)
     }
 
@@ -828,10 +889,10 @@ impl Run {
 
 fn tracking_request(opened: &Opened) -> wit::TrackingRequest {
     wit::TrackingRequest {
-        provider: opened.config.database.provider,
+        provider: opened.project.config.database.provider,
         database_name: opened.name.clone(),
         migrations_dir: GUEST_MIGRATIONS_DIR.to_owned(),
-        tracking_table: opened.config.migrations.table.clone(),
+        tracking_table: opened.project.config.migrations.table.clone(),
     }
 }
 

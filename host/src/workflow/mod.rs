@@ -6,7 +6,7 @@
 //! this run created (never anything that existed before: the one record of
 //! that is [`Undo`]), logs the operation and returns the report.
 
-mod approval;
+pub(crate) mod approval;
 mod claims;
 pub mod environment;
 mod handler_files;
@@ -63,6 +63,9 @@ pub struct InitOptions {
     pub adopt: bool,
     /// Print each step as it completes (the human output).
     pub live: bool,
+    /// A fleet's tenant: its database, in place of the environment's
+    /// connection string.
+    pub target: Option<ConnectionString>,
 }
 
 /// Runs the workflow and returns its report; never panics on bad input.
@@ -364,6 +367,11 @@ impl Init {
         variable: Option<&str>,
     ) -> Outcome<Progress<Connection>> {
         let config = &project.config;
+        if let Some(target) = &self.options.target {
+            self.result.database_url = Some(target.masked());
+            let detail = format!("the tenant's database ({})", target.masked());
+            return Ok(Progress::Done(Connection::Given(target.clone()), detail));
+        }
         let Some(target) = environment::connection_string(&project.dir, config, variable)? else {
             return self.no_connection_string(&project.dir, config, variable);
         };

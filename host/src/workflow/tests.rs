@@ -53,6 +53,7 @@ impl Project {
             resume: false,
             adopt: false,
             live: false,
+            target: None,
         };
         change(&mut options);
         init(options).await

@@ -1,0 +1,627 @@
+//! Fleets: one environment that is many databases, one per tenant.
+//!
+//! A fleet command settles the project once (configuration, handler,
+//! migrations folder), lists and places the tenants, takes the ones asked
+//! for (`--tenant`, `--shard`), asks a protected fleet's approval once for
+//! the whole plan, then runs the single-database command on each tenant, a
+//! bounded number at a time. Each tenant run is the one `migrate`,
+//! `resolve` or `init` would be on that database alone: its lock, its
+//! confined handler session, its checks. Re-running is the resume: an
+//! up-to-date tenant costs one read.
+
+pub mod report;
+pub mod run;
+pub mod tenants;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use report::{FleetResult, Outcome, Progress, Show, TenantState};
+use run::{Halt, Pace, Threshold};
+use tenants::{Placement, Shard, Tenant};
+
+use crate::commands::output::Done;
+use crate::config::{Config, Provider};
+use crate::db::Server;
+use crate::failure::{Failure, Outcome as Settles};
+use crate::workflow::approval::{self, Approval, Operation};
+use crate::workflow::environment::Project;
+use crate::workflow::lifecycle::{self, Options, TenantTarget};
+use crate::workflow::{self, InitOptions};
+
+/// The most connections one tenant's run holds at once: the server's (to
+/// check the database and manage the handler's account), the host's
+/// session in the database (which holds the tool's lock), and the
+/// handler's two (its rows-only session and the one its scripts run on).
+pub const CONNECTIONS_PER_TENANT: usize = 4;
+
+/// The default concurrency's ceiling, whatever the servers could take.
+const MAX_DEFAULT_CONCURRENCY: usize = 16;
+
+/// What the fleet flags ask.
+pub struct FleetOptions {
+    pub tenants: Vec<String>,
+    pub shard: Option<Shard>,
+    pub concurrency: Option<usize>,
+    pub max_failures: Option<Threshold>,
+    pub canary: Option<usize>,
+    pub proceed: bool,
+    pub show: Show,
+}
+
+impl FleetOptions {
+    /// Whether any flag asks for a fleet, which a single-database
+    /// environment refuses.
+    pub fn any(&self) -> bool {
+        !self.tenants.is_empty()
+            || self.shard.is_some()
+            || self.concurrency.is_some()
+            || self.max_failures.is_some()
+            || self.canary.is_some()
+            || self.proceed
+            || self.show == Show::Ndjson
+    }
+}
+
+/// Whether `environment` is a fleet in the project's configuration;
+/// false when the configuration cannot be read (the command then reports
+/// that itself).
+pub fn is_fleet(cwd: Option<&std::path::Path>, environment: &str) -> bool {
+    let Ok((dir, _)) = crate::workdir::resolve(cwd) else {
+        return false;
+    };
+    crate::config::load(&dir)
+        .ok()
+        .and_then(|config| config.environments.get(environment).cloned())
+        .is_some_and(|environment| environment.fleet.is_some())
+}
+
+/// The refusal of fleet flags on an environment that is one database.
+pub fn not_a_fleet(environment: &str) -> Failure {
+    Failure::new(format!("Environment '{environment}' is not a fleet"))
+        .cause("--tenant, --shard, --concurrency, --max-failures, --canary, --continue and --output ndjson apply to fleet environments")
+        .help("Drop those flags, or describe the environment's tenants under \"fleet\" in its configuration (see README: Fleets)")
+}
+
+/// A fleet environment, settled for one command.
+struct Settled {
+    project: Arc<Project>,
+    placement: Placement,
+    listed: usize,
+    selected: Vec<Tenant>,
+    concurrency: usize,
+}
+
+impl Settled {
+    async fn new(
+        options: &Options,
+        fleet: &FleetOptions,
+        command: &str,
+        listed_only: bool,
+    ) -> Settles<Settled> {
+        let project = Project::settle(
+            options.cwd.as_deref(),
+            &options.environment,
+            command,
+            options.dry_run,
+        )
+        .await?;
+        let Some(config) = project.config.environments[&options.environment]
+            .fleet
+            .clone()
+        else {
+            return Err(not_a_fleet(&options.environment));
+        };
+        let placement =
+            Placement::settle(&project.dir, &project.config, &options.environment, &config)?;
+        let listed = placement.list().await?;
+        let count = listed.len();
+        let selected = tenants::select(listed, &fleet.tenants, fleet.shard, listed_only)?;
+        let concurrency = match fleet.concurrency {
+            Some(concurrency) => concurrency.max(1),
+            None => default_concurrency(&placement, project.config.database.provider).await,
+        };
+        Ok(Settled {
+            project: Arc::new(project),
+            placement,
+            listed: count,
+            selected,
+            concurrency,
+        })
+    }
+
+    fn config(&self) -> &Config {
+        &self.project.config
+    }
+
+    fn result(&self, options: &Options, fleet: &FleetOptions) -> FleetResult {
+        FleetResult {
+            environment: options.environment.clone(),
+            listed: self.listed,
+            selected: self.selected.len(),
+            shard: fleet.shard.map(|shard| shard.to_string()),
+            concurrency: self.concurrency,
+            connection_limit: self.concurrency * CONNECTIONS_PER_TENANT,
+            dry_run: options.dry_run,
+            approval: None,
+            halted: None,
+            counts: Default::default(),
+            tenants: Vec::new(),
+            duration_ms: 0,
+        }
+    }
+
+    /// One tenant's options: the project settled once, the tenant's
+    /// database as the target; approval was the fleet's.
+    fn tenant_options(&self, options: &Options, tenant: &Tenant) -> Result<Options, Failure> {
+        let target = self.placement.target(tenant)?;
+        Ok(Options {
+            environment: options.environment.clone(),
+            cwd: options.cwd.clone(),
+            approve: true,
+            dry_run: options.dry_run,
+            tenant: Some(TenantTarget {
+                key: tenant.key.clone(),
+                project: self.project.clone(),
+                target,
+            }),
+        })
+    }
+
+    fn pace(&self, fleet: &FleetOptions) -> Pace {
+        Pace {
+            concurrency: self.concurrency,
+            max_failures: fleet.max_failures,
+            canary: fleet.canary,
+            proceed: fleet.proceed,
+        }
+    }
+}
+
+/// Half of what the busiest server has spare, in tenants' worth of
+/// connections (the rest is the applications'); on SQLite files, twice
+/// the cores.
+async fn default_concurrency(placement: &Placement, provider: Provider) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, usize::from);
+    if provider == Provider::Sqlite {
+        return (cores * 2).min(MAX_DEFAULT_CONCURRENCY);
+    }
+    let mut spare = usize::MAX;
+    for target in placement.servers() {
+        let Ok(mut server) = Server::connect(target).await else {
+            continue;
+        };
+        if let Ok((max, used)) = server.connection_capacity().await {
+            spare = spare.min(max.saturating_sub(used));
+        }
+        server.close().await;
+    }
+    let tenants = match spare {
+        usize::MAX => 4,
+        spare => spare / 2 / CONNECTIONS_PER_TENANT,
+    };
+    tenants.clamp(1, MAX_DEFAULT_CONCURRENCY)
+}
+
+/// `migrate` over the fleet.
+pub async fn migrate(options: Options, fleet: FleetOptions) -> Settles<Done<FleetResult>> {
+    let settled = Settled::new(&options, &fleet, "migrate", true).await?;
+    let mut result = settled.result(&options, &fleet);
+    let protected = settled.config().is_protected(&options.environment);
+    if protected && !options.dry_run {
+        let plan = match options.approve {
+            true => None,
+            false => Some(preview(&settled, &options).await),
+        };
+        if !approve_migrations(&settled, &options, plan.as_deref(), &mut result)? {
+            return Ok(declined(&settled, result));
+        }
+    }
+    let progress = Progress::new(fleet.show, settled.selected.len());
+    let halt = run::over(
+        settled.selected.clone(),
+        settled.pace(&fleet),
+        |tenant| {
+            progress.started();
+            migrate_one(&settled, &options, tenant)
+        },
+        |outcome| progress.finished(outcome),
+    )
+    .await;
+    Ok(finish(
+        result,
+        progress,
+        halt,
+        "migrate",
+        &options.environment,
+    ))
+}
+
+/// `resolve` of one migration over the fleet's chosen tenants.
+pub async fn resolve(
+    options: Options,
+    fleet: FleetOptions,
+    migration: String,
+    resolution: crate::runtime::Resolution,
+) -> Settles<Done<FleetResult>> {
+    let settled = Settled::new(&options, &fleet, "resolve", true).await?;
+    let mut result = settled.result(&options, &fleet);
+    let word = match resolution {
+        crate::runtime::Resolution::Applied => "applied",
+        crate::runtime::Resolution::RolledBack => "rolled-back",
+    };
+    let databases = tenant_databases(&settled);
+    let operation = Operation::Resolve {
+        database: &databases,
+        migration: &migration,
+        resolution: word,
+    };
+    if !ask(&settled, &options, "resolve", operation, &mut result)? {
+        return Ok(declined(&settled, result));
+    }
+    let progress = Progress::new(fleet.show, settled.selected.len());
+    let halt = run::over(
+        settled.selected.clone(),
+        settled.pace(&fleet),
+        |tenant| {
+            progress.started();
+            resolve_one(&settled, &options, tenant, &migration, resolution)
+        },
+        |outcome| progress.finished(outcome),
+    )
+    .await;
+    Ok(finish(
+        result,
+        progress,
+        halt,
+        "resolve",
+        &options.environment,
+    ))
+}
+
+/// `init` over the fleet: each chosen tenant whose database is missing is
+/// created, initialized and brought up to date; one already there is
+/// reported as it is.
+pub async fn init(options: Options, fleet: FleetOptions) -> Settles<Done<FleetResult>> {
+    let settled = Settled::new(&options, &fleet, "init", false).await?;
+    let mut result = settled.result(&options, &fleet);
+    let databases = tenant_databases(&settled);
+    let operation = Operation::CreateDatabase {
+        database: &databases,
+        unconfined_handlers: false,
+    };
+    if !ask(&settled, &options, "init", operation, &mut result)? {
+        return Ok(declined(&settled, result));
+    }
+    let progress = Progress::new(fleet.show, settled.selected.len());
+    let halt = run::over(
+        settled.selected.clone(),
+        settled.pace(&fleet),
+        |tenant| {
+            progress.started();
+            init_one(&settled, &options, tenant)
+        },
+        |outcome| progress.finished(outcome),
+    )
+    .await;
+    Ok(finish(result, progress, halt, "init", &options.environment))
+}
+
+async fn migrate_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outcome {
+    let started = Instant::now();
+    let options = match settled.tenant_options(options, &tenant) {
+        Ok(options) => options,
+        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+    };
+    let dry_run = options.dry_run;
+    let done = lifecycle::migrate(options).await;
+    let state = match (
+        done.result.applied.is_empty(),
+        dry_run && !done.result.pending.is_empty(),
+    ) {
+        (false, _) => TenantState::Migrated,
+        (true, true) => TenantState::Pending,
+        (true, false) => TenantState::UpToDate,
+    };
+    tenant_outcome(&tenant, &done, state, started)
+}
+
+async fn resolve_one(
+    settled: &Settled,
+    options: &Options,
+    tenant: Tenant,
+    migration: &str,
+    resolution: crate::runtime::Resolution,
+) -> Outcome {
+    let started = Instant::now();
+    let options = match settled.tenant_options(options, &tenant) {
+        Ok(options) => options,
+        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+    };
+    let done = lifecycle::resolve(options, migration.to_owned(), resolution).await;
+    tenant_outcome(&tenant, &done, TenantState::Resolved, started)
+}
+
+/// A missing database is created and initialized as `init` would, then
+/// migrated; an existing one is left to `migrate`.
+async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outcome {
+    let started = Instant::now();
+    let tenant_options = match settled.tenant_options(options, &tenant) {
+        Ok(options) => options,
+        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+    };
+    let target = tenant_options.target().cloned();
+    let exists = match &target {
+        Some(target) => database_exists(target).await,
+        None => Ok(false),
+    };
+    match exists {
+        Ok(true) => {
+            let mut outcome = Outcome::of(&tenant, TenantState::Exists);
+            outcome.database = target.and_then(|target| target.database_name());
+            return outcome;
+        }
+        Ok(false) => {}
+        Err(failure) => return Outcome::failed(&tenant, TenantState::Unreachable, failure),
+    }
+    let report = workflow::init(InitOptions {
+        environment: options.environment.clone(),
+        database_name: None,
+        cwd: options.cwd.clone(),
+        approve: true,
+        dry_run: options.dry_run,
+        resume: false,
+        adopt: false,
+        live: false,
+        target,
+    })
+    .await;
+    let mut outcome = Outcome::of(&tenant, TenantState::Initialized);
+    outcome.database = report.result.database_name.clone();
+    if report.status != crate::report::Status::Success || options.dry_run {
+        if report.status != crate::report::Status::Success {
+            outcome.state = TenantState::Failed;
+            outcome.error = report.error.clone();
+            outcome.cause = report.cause.clone();
+            outcome.recovery = report
+                .recovery
+                .as_ref()
+                .map(|recovery| recovery.suggestions.clone())
+                .unwrap_or_default();
+        }
+        outcome.duration_ms = started.elapsed().as_millis() as u64;
+        return outcome;
+    }
+    let migrated = migrate_one(settled, options, tenant).await;
+    outcome.applied = migrated.applied;
+    if migrated.state.is_failure() {
+        outcome.state = TenantState::Failed;
+        outcome.error = migrated.error;
+        outcome.cause = migrated.cause;
+        outcome.recovery = migrated.recovery;
+        outcome.failed_migration = migrated.failed_migration;
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+async fn database_exists(target: &crate::db::ConnectionString) -> Result<bool, Failure> {
+    let name = target.database_name().unwrap_or_default();
+    if let Some(path) = target.file_path() {
+        return Ok(path.exists());
+    }
+    let mut server = Server::connect(target).await?;
+    let exists = server.database_exists(&name).await;
+    server.close().await;
+    exists.map_err(|err| {
+        Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message)
+    })
+}
+
+/// A tenant's single-database report, as the fleet counts it: `state` on
+/// success, else why it failed.
+fn tenant_outcome(
+    tenant: &Tenant,
+    done: &Done<lifecycle::MigrateResult>,
+    state: TenantState,
+    started: Instant,
+) -> Outcome {
+    let result = &done.result;
+    let state = match (done.ok, result.unreachable, result.no_database) {
+        (true, _, _) => state,
+        (false, true, _) => TenantState::Unreachable,
+        (false, _, true) => TenantState::Missing,
+        (false, false, false) => TenantState::Failed,
+    };
+    let mut outcome = Outcome::from_done(tenant, state, done);
+    outcome.database = result.database_name.clone();
+    outcome.applied = result.applied.clone();
+    outcome.pending = result.pending.clone();
+    outcome.failed_migration = result.failed.clone();
+    outcome.warnings = result.warnings.clone();
+    outcome.lint = result.lint.iter().map(|finding| finding.line()).collect();
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+/// A dry run of every chosen tenant: what a protected fleet's approval shows.
+async fn preview(settled: &Settled, options: &Options) -> Vec<Outcome> {
+    let reading = Options {
+        dry_run: true,
+        ..options.clone()
+    };
+    let mut seen = Vec::new();
+    let pace = Pace {
+        concurrency: settled.concurrency,
+        max_failures: None,
+        canary: None,
+        proceed: false,
+    };
+    run::over(
+        settled.selected.clone(),
+        pace,
+        |tenant| migrate_one(settled, &reading, tenant),
+        |outcome| seen.push(outcome),
+    )
+    .await;
+    seen
+}
+
+/// Asks once for the fleet: how many tenants, which migrations are pending
+/// on how many, the destructive statements; `None` when declined.
+fn approve_migrations(
+    settled: &Settled,
+    options: &Options,
+    plan: Option<&[Outcome]>,
+    result: &mut FleetResult,
+) -> Settles<bool> {
+    let mut pending: indexmap::IndexMap<String, usize> = indexmap::IndexMap::new();
+    let mut unread = 0;
+    for outcome in plan.unwrap_or_default() {
+        if outcome.state.is_failure() {
+            unread += 1;
+        }
+        for name in &outcome.pending {
+            *pending.entry(name.clone()).or_default() += 1;
+        }
+    }
+    pending.sort_keys();
+    let mut lines: Vec<String> = pending
+        .iter()
+        .map(|(name, count)| format!("{name} (pending on {count} tenant(s))"))
+        .collect();
+    if unread > 0 {
+        lines.push(format!(
+            "{unread} tenant(s) could not be read; each is tried and reported"
+        ));
+    }
+    let flagged: Vec<String> = {
+        let mut flagged: Vec<String> = plan
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|outcome| outcome.lint.iter().cloned())
+            .collect();
+        flagged.sort();
+        flagged.dedup();
+        flagged
+    };
+    let databases = tenant_databases(settled);
+    let operation = Operation::Migrate {
+        database: &databases,
+        migrations: &lines,
+        flagged: &flagged,
+    };
+    ask(settled, options, "migrate", operation, result)
+}
+
+/// The fleet's one approval; false when it was declined.
+fn ask(
+    settled: &Settled,
+    options: &Options,
+    command: &str,
+    operation: Operation<'_>,
+    result: &mut FleetResult,
+) -> Settles<bool> {
+    let request = approval::Request {
+        command,
+        environment: &options.environment,
+        operation,
+        protected: settled.config().is_protected(&options.environment),
+        approved_by_flag: options.approve,
+        dry_run: options.dry_run,
+    };
+    Ok(match approval::ask(&request)? {
+        Approval::NotNeeded => true,
+        Approval::Approved(how) => {
+            result.approval = Some(how);
+            true
+        }
+        Approval::Declined => false,
+    })
+}
+
+/// How the approval prompt names the fleet's databases.
+fn tenant_databases(settled: &Settled) -> String {
+    let shown: Vec<&str> = settled
+        .selected
+        .iter()
+        .take(3)
+        .map(|t| t.key.as_str())
+        .collect();
+    let more = settled.selected.len().saturating_sub(shown.len());
+    match more {
+        0 => format!(
+            "{} tenant database(s): {}",
+            settled.selected.len(),
+            shown.join(", ")
+        ),
+        more => format!(
+            "{} tenant databases: {}, and {more} more",
+            settled.selected.len(),
+            shown.join(", ")
+        ),
+    }
+}
+
+fn declined(settled: &Settled, mut result: FleetResult) -> Done<FleetResult> {
+    result
+        .counts
+        .insert(TenantState::NotStarted.as_str(), settled.selected.len());
+    Done::cancelled(
+        result,
+        "Operation cancelled: approval declined; nothing was changed",
+    )
+}
+
+fn finish(
+    mut result: FleetResult,
+    progress: Progress,
+    halt: Option<Halt>,
+    command: &str,
+    environment: &str,
+) -> Done<FleetResult> {
+    let (counts, outcomes, elapsed) = progress.end();
+    result.counts = counts;
+    result.tenants = outcomes;
+    result.duration_ms = elapsed;
+    result.halted = halt.as_ref().map(|halt| match halt {
+        Halt::MaxFailures => "max-failures".to_owned(),
+        Halt::CanaryDone => "canary".to_owned(),
+        Halt::CanaryFailed => "canary-failed".to_owned(),
+    });
+    let failures = result.failures();
+    let counted: Vec<String> = result
+        .counts
+        .iter()
+        .map(|(state, count)| format!("{count} {state}"))
+        .collect();
+    let message = format!(
+        "{command} over {} tenant(s) of {environment}: {}",
+        result.selected,
+        counted.join(", ")
+    );
+    let mut done = match failures {
+        0 => Done::ok(result, message),
+        _ => {
+            let failure = Failure::new(message)
+                .cause(format!("{failures} tenant(s) failed; every entry in result.tenants says why and how to recover"))
+                .help(format!("Fix them, then run the same command again: tenants already done cost one check (or name them: faber-db {command} {environment} --tenant KEY)"));
+            Done::failed(result, failure)
+        }
+    };
+    match halt {
+        Some(Halt::CanaryDone) => {
+            done = done.next(format!(
+                "Look at the canary tenants, then go on: faber-db {command} {environment} (tenants already done cost one check)"
+            ))
+        }
+        Some(Halt::CanaryFailed) => {
+            done = done.next("The canary failed: nothing after it was started".to_owned())
+        }
+        Some(Halt::MaxFailures) => {
+            done = done.next("--max-failures was exceeded: no new tenant was started after it".to_owned())
+        }
+        None => {}
+    }
+    done
+}
