@@ -11,6 +11,7 @@ mod cloud_connect;
 mod config_init;
 mod daily_use;
 mod dotenv;
+mod fleet;
 mod handler_boundary;
 mod handlers;
 mod hardening;

@@ -13,6 +13,7 @@ pub mod report;
 pub mod run;
 pub mod tenants;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -293,10 +294,18 @@ pub async fn init(options: Options, fleet: FleetOptions) -> Settles<Done<FleetRe
     if !ask(&settled, &options, "init", operation, &mut result)? {
         return Ok(declined(&settled, result));
     }
+    // One at a time: each init holds the project's lock while it may
+    // write the migrations folder (the first tenant's baseline).
+    let pace = Pace {
+        concurrency: 1,
+        ..settled.pace(&fleet)
+    };
+    result.concurrency = 1;
+    result.connection_limit = CONNECTIONS_PER_TENANT;
     let progress = Progress::new(fleet.show, settled.selected.len());
     let halt = run::over(
         settled.selected.clone(),
-        settled.pace(&fleet),
+        pace,
         |tenant| {
             progress.started();
             init_one(&settled, &options, tenant)
@@ -351,6 +360,19 @@ async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outco
         Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
     };
     let target = tenant_options.target().cloned();
+    // A SQLite fleet's folder is the fleet's to make, as a server's
+    // databases are.
+    if let Some(folder) = target
+        .as_ref()
+        .and_then(|target| target.file_path())
+        .and_then(|file| file.parent().map(Path::to_path_buf))
+        && let Err(err) = std::fs::create_dir_all(&folder)
+    {
+        let failure = Failure::new(format!("Cannot create the folder {}", folder.display()))
+            .cause(err)
+            .help("Check the fleet's sqlite_files pattern and the folder's permissions");
+        return Outcome::failed(&tenant, TenantState::Failed, failure);
+    }
     let exists = match &target {
         Some(target) => database_exists(target).await,
         None => Ok(false),

@@ -1,0 +1,417 @@
+//! Fleet environments: one environment that is many databases, one per
+//! tenant, on real servers and SQLite files, judged by what each tenant
+//! database holds afterwards.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::support::servers::server_query;
+use crate::support::{Project, Run, Server, Target, assert_never_shown, unique};
+
+const ITEMS: &str = "20261201000000_items";
+const WIDGETS: &str = "20261202000000_widgets";
+
+/// A project whose environment `prod` (protected) is a fleet, with two
+/// migrations.
+fn fleet_project(provider: &str, fleet: Value) -> Project {
+    let project = Project::with_config(&json!({
+        "database": {"provider": provider, "hosting": "local", "migration_tool": "prisma"},
+        "environments": {"prod": {
+            "connection_string_env": "PROD_DATABASE_URL",
+            "require_approval": true,
+            "fleet": fleet,
+        }},
+        "migrations": {"directory": "prisma/migrations"},
+        "integration": {"logs_plugin": "fractary-logs"}
+    }));
+    project.write_migration(
+        ITEMS,
+        "CREATE TABLE items (id INTEGER PRIMARY KEY);\nINSERT INTO items (id) VALUES (1);\n",
+    );
+    project.write_migration(WIDGETS, "CREATE TABLE widgets (id INTEGER);\n");
+    project
+}
+
+/// The tenant entries of a fleet report, by key.
+fn tenants(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["result"]["tenants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| (entry["tenant"].as_str().unwrap().to_owned(), entry.clone()))
+        .collect()
+}
+
+/// Each tenant's tracking rows and `items` rows, read with the server's client.
+fn assert_migrated_once(target: &Target) {
+    let rows = target.query(&format!(
+        "SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND migration_name IN ('{ITEMS}', '{WIDGETS}') ORDER BY migration_name"
+    ));
+    assert_eq!(rows, [ITEMS, WIDGETS], "{}", target.name);
+    assert_eq!(
+        target.query("SELECT count(*) FROM items"),
+        ["1"],
+        "{}",
+        target.name
+    );
+}
+
+/// Samples the connections open to the fleet's databases while `run` runs.
+fn sampling_connections<T>(prefix: &str, run: impl FnOnce() -> T) -> (T, usize) {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let done = AtomicBool::new(false);
+    let peak = AtomicUsize::new(0);
+    let sql = format!("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE '{prefix}%'");
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                let open: usize = server_query(Server::Postgres, &sql)[0].parse().unwrap();
+                peak.fetch_max(open, Ordering::Relaxed);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        let result = run();
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    (result, peak.into_inner())
+}
+
+#[test]
+fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unreachable() {
+    const TENANTS: usize = 200;
+    let prefix = unique("fdbfleet");
+    let project = fleet_project(
+        "postgresql",
+        json!({
+            "tenants": {"file": "tenants.txt"},
+            "database": format!("{prefix}_{{tenant}}"),
+            "servers": {"main": "FLEET_MAIN_URL", "down": "FLEET_DOWN_URL"}
+        }),
+    );
+    let keys: Vec<String> = (0..TENANTS).map(|i| format!("t{i:03}")).collect();
+    // The second migration fails on one tenant, after its first applied.
+    project.write_migration(
+        WIDGETS,
+        "CREATE TABLE widgets (id INTEGER);\nDO $$ BEGIN IF current_database() LIKE '%_t007' THEN RAISE EXCEPTION 'broken tenant'; END IF; END $$;\n",
+    );
+    let mut list: String = keys.iter().map(|key| format!("{key} main\n")).collect();
+    list.push_str("# a tenant whose server is down\nghost down\n");
+    std::fs::write(project.path().join("tenants.txt"), list).unwrap();
+    let targets: Vec<Target> = keys
+        .iter()
+        .map(|key| Target::new(Server::Postgres, &format!("{prefix}_{key}"), project.path()))
+        .collect();
+    for target in &targets {
+        server_query(
+            Server::Postgres,
+            &format!("CREATE DATABASE {}", target.name),
+        );
+    }
+    let password = "fleet-s3cret-pw";
+    let main =
+        Server::Postgres
+            .base_url()
+            .replacen("postgres@", &format!("postgres:{password}@"), 1);
+    let env = [
+        ("FLEET_MAIN_URL", main.as_str()),
+        ("FLEET_DOWN_URL", "postgresql://postgres@127.0.0.1:1/x"),
+    ];
+    let migrate = |extra: &[&str]| {
+        let mut args = vec![
+            "migrate",
+            "prod",
+            "--approve",
+            "--json",
+            "--concurrency",
+            "6",
+        ];
+        args.extend_from_slice(extra);
+        project.run(&args, &env)
+    };
+
+    let (first, peak) = sampling_connections(&prefix, || migrate(&[]));
+    let report = first.json();
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    let counts = &report["result"]["counts"];
+    assert_eq!(counts["migrated"], TENANTS - 1, "{counts}");
+    assert_eq!(counts["failed"], 1, "{counts}");
+    assert_eq!(counts["unreachable"], 1, "{counts}");
+    let limit = report["result"]["connection_limit"].as_u64().unwrap() as usize;
+    assert_eq!(limit, 6 * 4);
+    assert!(peak <= limit, "{peak} connections open, {limit} promised");
+    let entries = tenants(&report);
+    let broken = &entries["t007"];
+    assert_eq!(broken["state"], "failed");
+    assert_eq!(broken["failed_migration"], WIDGETS, "{broken}");
+    assert!(
+        broken["recovery"][0]
+            .as_str()
+            .unwrap()
+            .contains("faber-db resolve prod --tenant t007 --rolled-back"),
+        "{broken}"
+    );
+    assert_eq!(entries["ghost"]["state"], "unreachable");
+    for (index, target) in targets.iter().enumerate() {
+        if index != 7 {
+            assert_migrated_once(target);
+        }
+    }
+    assert_eq!(
+        targets[7].query(
+            "SELECT migration_name, finished_at IS NULL FROM _prisma_migrations ORDER BY migration_name"
+        ),
+        [format!("{ITEMS}|f"), format!("{WIDGETS}|t")]
+    );
+
+    // Again: the resume. Nothing is applied twice.
+    let again = migrate(&[]);
+    let report = again.json();
+    assert_eq!(report["result"]["counts"]["up-to-date"], TENANTS - 1);
+    assert_eq!(tenants(&report)["t007"]["state"], "failed");
+    for target in targets.iter().filter(|t| t.name != targets[7].name) {
+        assert_migrated_once(target);
+    }
+
+    let status = project.run(&["status", "prod", "--json"], &env);
+    let fleet = &status.json()["result"]["environments"][0]["fleet"];
+    assert_eq!(fleet["counts"]["up-to-date"], TENANTS - 1, "{fleet}");
+    assert_eq!(fleet["counts"]["failed"], 1);
+    assert_eq!(fleet["counts"]["unreachable"], 1);
+    assert_eq!(fleet["applied"][WIDGETS], TENANTS - 1);
+    assert_eq!(fleet["applied"][ITEMS], TENANTS);
+    let problems: Vec<&str> = fleet["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["tenant"].as_str().unwrap())
+        .collect();
+    assert_eq!(problems, ["ghost", "t007"]);
+
+    let outputs = [first, again, status]
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, run)| {
+            [
+                (format!("run {i} stdout"), run.stdout),
+                (format!("run {i} stderr"), run.stderr),
+            ]
+        })
+        .collect::<Vec<_>>();
+    assert_never_shown(password, &outputs, &[project.path()]);
+}
+
+#[test]
+fn a_mysql_fleet_of_databases_like_a_pattern_is_initialized_and_migrated() {
+    let prefix = unique("fdbmf");
+    let project = fleet_project(
+        "mysql",
+        json!({"tenants": {"databases_like": format!("{prefix}_%")}}),
+    );
+    let url = Server::Mysql.base_url();
+    let env = [("PROD_DATABASE_URL", url.as_str())];
+    let keys = ["a1", "b2", "c3", "d4", "e5"];
+    let mut init = vec!["init", "prod", "--approve", "--json"];
+    for key in &keys {
+        init.extend(["--tenant", key]);
+    }
+    let created = project.run(&init, &env);
+    let report = created.assert_success();
+    assert_eq!(report["result"]["counts"]["initialized"], keys.len());
+    let targets: Vec<Target> = keys
+        .iter()
+        .map(|key| Target::new(Server::Mysql, &format!("{prefix}_{key}"), project.path()))
+        .collect();
+    // init brought each new tenant up to date.
+    for target in &targets {
+        assert_migrated_once(target);
+    }
+    // A new migration, which one tenant cannot take.
+    project.write_migration(
+        "20261203000000_gadgets",
+        "CREATE TABLE gadgets (id INTEGER);\n",
+    );
+    targets[2].query("CREATE TABLE gadgets (x INTEGER)");
+    let run = project.run(&["migrate", "prod", "--approve", "--json"], &env);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["result"]["listed"], keys.len());
+    assert_eq!(report["result"]["counts"]["migrated"], keys.len() - 1);
+    let entries = tenants(&report);
+    assert_eq!(entries["c3"]["state"], "failed");
+    assert_eq!(entries["c3"]["failed_migration"], "20261203000000_gadgets");
+    for (index, target) in targets.iter().enumerate() {
+        let applied = target.query(
+            "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20261203000000_gadgets' AND finished_at IS NOT NULL",
+        );
+        assert_eq!(
+            applied,
+            [if index == 2 { "0" } else { "1" }],
+            "{}",
+            target.name
+        );
+    }
+    for target in &targets {
+        target.drop_database();
+    }
+}
+
+/// A SQLite fleet of `count` tenant files, created with `init --tenant`.
+fn sqlite_fleet(count: usize) -> (Project, Vec<String>) {
+    let project = fleet_project(
+        "sqlite",
+        json!({"tenants": {"sqlite_files": "tenants/*.db"}}),
+    );
+    let keys: Vec<String> = (0..count).map(|i| format!("k{i:02}")).collect();
+    let mut init = vec!["init", "prod", "--approve", "--json"];
+    for key in &keys {
+        init.extend(["--tenant", key.as_str()]);
+    }
+    project.run(&init, &[]).assert_success();
+    (project, keys)
+}
+
+/// Rows of `sql` in tenant `key`'s file, read with `sqlite3`.
+fn sqlite_rows(project: &Project, key: &str, sql: &str) -> Vec<String> {
+    let file = project.path().join(format!("tenants/{key}.db"));
+    let output = std::process::Command::new("sqlite3")
+        .args(["-separator", "|"])
+        .arg(file)
+        .arg(sql)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{sql}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_sqlite_fleet_reports_a_line_per_tenant_and_a_broken_one_with_its_recovery() {
+    let (project, keys) = sqlite_fleet(12);
+    project.write_migration(
+        "20261203000000_gadgets",
+        "CREATE TABLE gadgets (id INTEGER);\n",
+    );
+    sqlite_rows(&project, "k04", "CREATE TABLE gadgets (x INTEGER)");
+    let run = project.run(&["migrate", "prod", "--approve", "--output", "ndjson"], &[]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let lines: Vec<Value> = run
+        .stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), keys.len() + 1, "{}", run.stdout);
+    let summary = lines.last().unwrap();
+    assert_eq!(summary["result"]["counts"]["migrated"], keys.len() - 1);
+    let broken = lines.iter().find(|line| line["tenant"] == "k04").unwrap();
+    assert_eq!(broken["state"], "failed");
+    for key in &keys {
+        let applied = sqlite_rows(
+            &project,
+            key,
+            "SELECT count(*) FROM _prisma_migrations WHERE finished_at IS NOT NULL",
+        );
+        let expected = project.migration_dirs().len() - usize::from(key == "k04");
+        assert_eq!(applied, [expected.to_string()], "{key}");
+    }
+    // Resolved on that one tenant, after fixing it, it catches up.
+    sqlite_rows(&project, "k04", "DROP TABLE gadgets");
+    let resolve = [
+        "resolve",
+        "prod",
+        "--tenant",
+        "k04",
+        "--rolled-back",
+        "20261203000000_gadgets",
+        "--approve",
+        "--json",
+    ];
+    let resolved = project.run(&resolve, &[]).assert_success();
+    assert_eq!(resolved["result"]["counts"]["resolved"], 1);
+    let rerun = project.run(&["migrate", "prod", "--approve", "--json"], &[]);
+    let report = rerun.assert_success();
+    assert_eq!(report["result"]["counts"]["migrated"], 1);
+    assert_eq!(report["result"]["counts"]["up-to-date"], keys.len() - 1);
+}
+
+#[test]
+fn four_shards_at_once_are_disjoint_cover_the_fleet_and_an_overlapping_rerun_applies_nothing_twice()
+{
+    let (project, keys) = sqlite_fleet(24);
+    let shards: Vec<std::process::Child> = (0..4)
+        .map(|index| {
+            let shard = format!("{index}/4");
+            project
+                .command(&["migrate", "prod", "--approve", "--json", "--shard", &shard])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut seen: Vec<BTreeSet<String>> = Vec::new();
+    for child in shards {
+        let run = Run::from(child.wait_with_output().unwrap());
+        let report = run.assert_success();
+        seen.push(tenants(&report).into_keys().collect());
+    }
+    let all: BTreeSet<String> = seen.iter().flatten().cloned().collect();
+    assert_eq!(all, keys.iter().cloned().collect::<BTreeSet<_>>());
+    assert_eq!(
+        seen.iter().map(BTreeSet::len).sum::<usize>(),
+        keys.len(),
+        "{seen:?}"
+    );
+    // The whole fleet again, two runs at once, over what the shards did.
+    let both: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            project
+                .command(&["migrate", "prod", "--approve", "--json"])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in both {
+        let report = Run::from(child.wait_with_output().unwrap()).assert_success();
+        assert_eq!(report["result"]["counts"]["up-to-date"], keys.len());
+    }
+    for key in &keys {
+        let rows = sqlite_rows(
+            &project,
+            key,
+            "SELECT migration_name FROM _prisma_migrations",
+        );
+        assert_eq!(
+            rows.len(),
+            project.migration_dirs().len(),
+            "{key}: {rows:?}"
+        );
+        assert_eq!(
+            sqlite_rows(&project, key, "SELECT count(*) FROM items"),
+            ["1"]
+        );
+    }
+}
+
+#[test]
+fn fleet_flags_on_a_single_database_environment_are_refused_naming_the_fix() {
+    let project = Project::new("sqlite");
+    let run = project.run(&["migrate", "dev", "--tenant", "acme", "--json"], &[]);
+    assert_eq!(run.code, 1);
+    let report = run.json();
+    assert_eq!(report["error"], "Environment 'dev' is not a fleet");
+    assert!(
+        report["recovery"]["suggestions"][0]
+            .as_str()
+            .unwrap()
+            .contains("\"fleet\"")
+    );
+}
