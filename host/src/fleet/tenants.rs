@@ -158,7 +158,7 @@ impl Placement {
             TenantSource::DatabasesLike(_) => self.databases_like().await?,
             TenantSource::SqliteFiles(pattern) => self.sqlite_files(pattern)?,
             TenantSource::File(path) => self.listed_in(path)?,
-            TenantSource::Query(query) => self.from_catalog(query).await?,
+            TenantSource::Query(query) => self.in_catalog(query).await?,
         };
         tenants.sort();
         tenants.dedup_by(|a, b| a.key == b.key);
@@ -240,7 +240,7 @@ impl Placement {
     /// The catalog is read in a read-only transaction (SQLite: a
     /// query-only session): the database itself keeps the query from
     /// changing anything.
-    async fn from_catalog(&self, query: &CatalogQuery) -> Outcome<Vec<Tenant>> {
+    async fn in_catalog(&self, query: &CatalogQuery) -> Outcome<Vec<Tenant>> {
         let variable = query.url_env.as_str();
         let raw = crate::dotenv::var(&self.dir, variable)?
             .map(|(raw, _)| raw)
