@@ -8,19 +8,38 @@
 //! the history read once, each file read and checksummed, then per
 //! migration the row inserted as started, the script, the step counted and
 //! the row finished.
+//!
+//! `migrate_floor --fleet URLS_FILE MIGRATIONS_DIR CONCURRENCY` does the
+//! same to every database the file lists (one URL per line), CONCURRENCY at
+//! a time: the floor of a fleet `migrate`.
 
 use std::path::Path;
 
+use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let mut args = std::env::args().skip(1);
-    let usage = "usage: migrate_floor DATABASE_URL MIGRATIONS_DIR";
-    let url = args.next().expect(usage);
-    let dir = args.next().expect(usage);
-    let mut conn = PgConnection::connect(&url).await.expect("connect");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: migrate_floor DATABASE_URL MIGRATIONS_DIR | migrate_floor --fleet URLS_FILE MIGRATIONS_DIR CONCURRENCY";
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["--fleet", urls, dir, concurrency] => {
+            let urls = std::fs::read_to_string(urls).expect("URLs file");
+            let concurrency: usize = concurrency.parse().expect(usage);
+            futures_util::stream::iter(urls.lines().filter(|url| !url.trim().is_empty()))
+                .map(|url| migrate(url, dir))
+                .buffer_unordered(concurrency)
+                .collect::<Vec<()>>()
+                .await;
+        }
+        [url, dir] => migrate(url, dir).await,
+        _ => panic!("{usage}"),
+    }
+}
+
+async fn migrate(url: &str, dir: &str) {
+    let mut conn = PgConnection::connect(url).await.expect("connect");
     sqlx::query("SELECT pg_advisory_lock(72707369)")
         .execute(&mut conn)
         .await
@@ -31,7 +50,7 @@ async fn main() {
     .fetch_all(&mut conn)
     .await
     .expect("history");
-    let pending = folder(Path::new(&dir))
+    let pending = folder(Path::new(dir))
         .into_iter()
         .filter(|(name, _)| !applied.contains(name));
     for (id, (name, script)) in pending.enumerate() {

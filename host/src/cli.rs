@@ -564,6 +564,11 @@ pub struct ConfigInitArgs {
     /// Overwrite an existing configuration.
     #[arg(long)]
     pub force: bool,
+    /// Make production a fleet of one database per tenant: the databases
+    /// named like PATTERN on its server (`tenant_%`), or for SQLite the
+    /// files matching it (`tenants/*.db`). See README: Fleets.
+    #[arg(long, value_name = "PATTERN")]
+    pub fleet: Option<String>,
     /// Project directory (default: $FABER_DB_CWD, else the current directory).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,

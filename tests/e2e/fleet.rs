@@ -415,3 +415,44 @@ fn fleet_flags_on_a_single_database_environment_are_refused_naming_the_fix() {
             .contains("\"fleet\"")
     );
 }
+
+#[test]
+fn config_init_makes_production_a_fleet_and_refuses_a_pattern_that_cannot_place_a_tenant() {
+    let project = Project::empty();
+    let args = [
+        "config",
+        "init",
+        "--provider",
+        "postgresql",
+        "--yes",
+        "--json",
+    ];
+    let mut with_fleet = args.to_vec();
+    with_fleet.extend(["--fleet", "tenant_%"]);
+    project.run(&with_fleet, &[]).assert_success();
+    let path = project
+        .path()
+        .join(".fractary/plugins/faber-db/config.json");
+    let config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(
+        config["environments"]["production"]["fleet"],
+        json!({"tenants": {"databases_like": "tenant_%"}})
+    );
+    let other = Project::empty();
+    let mut bad = args.to_vec();
+    bad.extend(["--fleet", "tenant"]);
+    let refused = other.run(&bad, &[]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.json()["error"]
+            .as_str()
+            .unwrap()
+            .contains("exactly one %")
+    );
+    assert!(
+        !other
+            .path()
+            .join(".fractary/plugins/faber-db/config.json")
+            .exists()
+    );
+}

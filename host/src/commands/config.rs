@@ -141,6 +141,21 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         // The variable the application and Prisma's CLI already read.
         dev.connection_string_env = Some(variable);
     }
+    if let Some(pattern) = &args.fleet {
+        let tenants = match provider {
+            Provider::Sqlite => config::fleet::TenantSource::SqliteFiles(pattern.clone()),
+            _ => config::fleet::TenantSource::DatabasesLike(pattern.clone()),
+        };
+        let fleet = config::fleet::Fleet {
+            tenants,
+            database: None,
+            servers: Default::default(),
+        };
+        fleet.check("production")?;
+        if let Some(production) = config.environments.get_mut("production") {
+            production.fleet = Some(fleet);
+        }
+    }
     let mut text = serde_json::to_string_pretty(&config)
         .map_err(|err| Failure::new("Cannot render the configuration").cause(err))?;
     text.push('\n');

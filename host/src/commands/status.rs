@@ -43,6 +43,34 @@ fn timeout(seconds: f64) -> Outcome<Duration> {
         })
 }
 
+/// A fleet's next steps: the whole fleet for what is pending, one
+/// `--tenant` at a time for what failed.
+fn fleet_suggestions(name: &str, fleet: &crate::status::fleet::FleetStatus) -> Vec<String> {
+    let mut suggestions = Vec::new();
+    if !fleet.laggards.is_empty() {
+        suggestions.push(format!(
+            "Apply the pending migrations to every tenant: faber-db migrate {name}"
+        ));
+    }
+    for tenant in fleet.problems.iter().take(5) {
+        let key = &tenant.tenant;
+        suggestions.push(match tenant.state {
+            EnvironmentState::Failed => format!(
+                "Fix what the failed migration left in tenant {key}, then: faber-db resolve {name} --tenant {key} --rolled-back MIGRATION (or --applied MIGRATION) && faber-db migrate {name} --tenant {key}"
+            ),
+            EnvironmentState::NotInitialized => {
+                format!("Initialize tenant {key}: faber-db init {name} --tenant {key}")
+            }
+            state => format!(
+                "Tenant {key} is {}: {}",
+                state.as_str(),
+                tenant.detail.as_deref().unwrap_or("see result.environments[].fleet.problems")
+            ),
+        });
+    }
+    suggestions
+}
+
 fn done(result: StatusResult) -> Done<StatusResult> {
     let total = result.environments.len();
     let attention: Vec<String> = result
@@ -54,6 +82,10 @@ fn done(result: StatusResult) -> Done<StatusResult> {
     let mut suggestions = Vec::new();
     for env in &result.environments {
         let name = &env.name;
+        if let Some(fleet) = &env.fleet {
+            suggestions.extend(fleet_suggestions(name, fleet));
+            continue;
+        }
         match env.state {
             EnvironmentState::Pending => {
                 suggestions.push(format!("Apply the pending migrations: faber-db migrate {name}"));

@@ -101,6 +101,31 @@ pub fn render(result: &StatusResult, style: Style) -> String {
         if let Some(detail) = &env.detail {
             notes.push_str(&format!("{}: {detail}\n", style.bold(&env.name)));
         }
+        if let Some(fleet) = &env.fleet {
+            for tenant in &fleet.problems {
+                let state = tenant.state.as_str();
+                let detail = tenant.detail.as_deref().unwrap_or_default();
+                notes.push_str(&format!(
+                    "  {} {}: {detail}\n",
+                    paint(style, state),
+                    tenant.tenant
+                ));
+            }
+            for tenant in &fleet.laggards {
+                notes.push_str(&format!(
+                    "  {} {}: {} migration(s) pending\n",
+                    paint(style, "pending"),
+                    tenant.tenant,
+                    tenant.pending
+                ));
+            }
+            if fleet.unnamed > 0 {
+                notes.push_str(&format!(
+                    "  … and {} more (--json lists the counts)\n",
+                    fleet.unnamed
+                ));
+            }
+        }
         if let Some(drift) = &env.drift {
             match drift.status {
                 "found" => {
