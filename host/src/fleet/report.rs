@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use super::tenants::Tenant;
 use crate::commands::output::Done;
-use crate::report::Status;
 use crate::report::style::Style;
 
 /// Where a tenant ended.
@@ -55,11 +54,15 @@ impl TenantState {
     }
 
     pub fn is_failure(self) -> bool {
-        matches!(
-            self,
-            TenantState::Failed | TenantState::Unreachable | TenantState::Missing
-        )
+        TenantState::FAILURES.contains(&self)
     }
+
+    /// The states a fleet counts as a tenant's failure.
+    const FAILURES: [TenantState; 3] = [
+        TenantState::Failed,
+        TenantState::Unreachable,
+        TenantState::Missing,
+    ];
 }
 
 /// One tenant's outcome.
@@ -315,13 +318,4 @@ fn print_outcome(outcome: &Outcome) {
         outcome.tenant,
         outcome.state.as_str()
     );
-}
-
-/// The exit status of a fleet run: an error when any tenant failed.
-pub fn status(result: &FleetResult, cancelled: bool) -> Status {
-    match (cancelled, result.failures()) {
-        (true, _) => Status::Cancelled,
-        (false, 0) => Status::Success,
-        _ => Status::Error,
-    }
 }

@@ -120,10 +120,6 @@ impl Placement {
         self.servers.values()
     }
 
-    pub fn fleet(&self) -> &Fleet {
-        &self.fleet
-    }
-
     /// The tenant's database, as a connection string naming it; an error
     /// for a key that cannot name one or a server that is not configured.
     pub fn target(&self, tenant: &Tenant) -> Result<ConnectionString, Failure> {

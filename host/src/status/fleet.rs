@@ -60,7 +60,12 @@ pub(super) async fn check(
     fleet: &Fleet,
     selection: &FleetSelection,
 ) -> Result<Option<Vec<String>>, Failure> {
-    let placement = Placement::settle(&context.dir, &context.config, &env.name, fleet)?;
+    let placement = Placement::settle(
+        &context.project.dir,
+        &context.project.config,
+        &env.name,
+        fleet,
+    )?;
     let listed = placement.list().await?;
     let mut status = FleetStatus {
         listed: listed.len(),

@@ -25,9 +25,9 @@ use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::HandlerRef;
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits, MigrationTool};
+use crate::runtime::{Grant, Limits};
+use crate::workflow::environment::{self, Project};
 use crate::workflow::tracking::{self, State};
-use crate::workflow::{environment, migrations};
 
 /// Where a handler sees the migrations folder (as in `init`).
 pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -159,11 +159,7 @@ impl StatusResult {
 
 /// What every environment's check shares.
 struct Context {
-    dir: PathBuf,
-    config: Config,
-    migrations_dir: PathBuf,
-    tool: MigrationTool,
-    handler: HandlerRef,
+    project: Project,
     drift: bool,
     timeout: Duration,
     lifetime: Duration,
@@ -174,32 +170,28 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
     let (dir, _) = crate::workdir::resolve(options.cwd.as_deref())?;
     let config = config::load(&dir)?;
     let environments = chosen_environments(&config, options.environments)?;
-    let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
-    if !migrations_dir.is_dir() {
+    let lifetime = Limits::from_config(&config.sandbox).timeout;
+    // As a dry run would: a handler not pinned yet is not pinned by a
+    // command that changes nothing.
+    let project = Project::with(dir, config, true).await?;
+    if !project.migrations_dir.is_dir() {
         return Err(Failure::new(format!(
             "The migrations folder {} does not exist",
-            config.migrations.directory()
+            project.config.migrations.directory()
         ))
         .help("Initialize an environment first, e.g. faber-db init dev")
         .help("Or set migrations.directory in the configuration to the project's folder"));
     }
-    // As a dry run would: a handler not pinned yet is not pinned by a
-    // command that changes nothing.
-    let (tool, handler) = environment::load_tool(&dir, &config, true).await?;
     let context = Context {
-        lifetime: Limits::from_config(&config.sandbox).timeout,
-        dir,
-        config,
-        migrations_dir,
-        tool,
-        handler,
+        lifetime,
+        project,
         drift: options.drift,
         timeout: options.timeout,
         fleet: options.fleet,
     };
     let (fleets, singles): (Vec<String>, Vec<String>) = environments
         .into_iter()
-        .partition(|name| context.config.environments[name].fleet.is_some());
+        .partition(|name| context.project.config.environments[name].fleet.is_some());
     let checked = join_all(
         singles
             .iter()
@@ -217,7 +209,7 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         checked.push((env, None));
     }
     let folder = folder.unwrap_or_default();
-    let order: Vec<&String> = context.config.environments.keys().collect();
+    let order: Vec<&String> = context.project.config.environments.keys().collect();
     checked.sort_by_key(|(env, _)| order.iter().position(|name| **name == env.name));
     let environments = checked
         .into_iter()
@@ -234,11 +226,11 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         })
         .collect();
     Ok(StatusResult {
-        provider: context.config.database.provider,
-        migrations_directory: context.config.migrations.directory().to_owned(),
+        provider: context.project.config.database.provider,
+        migrations_directory: context.project.config.migrations.directory().to_owned(),
         migrations: folder,
         environments,
-        handler: context.handler,
+        handler: context.project.handler,
     })
 }
 
@@ -270,7 +262,7 @@ fn chosen_environments(config: &Config, named: Vec<String>) -> Outcome<Vec<Strin
 async fn check_fleet(context: &Context, name: &str) -> (EnvironmentStatus, Option<Vec<String>>) {
     let started = Instant::now();
     let mut env = blank(name);
-    let fleet = context.config.environments[name]
+    let fleet = context.project.config.environments[name]
         .fleet
         .clone()
         .expect("a fleet environment");
@@ -390,9 +382,9 @@ async fn read_environment(
                 env.drift = Some(
                     drift::check(
                         &drift::Replay {
-                            tool: &context.tool,
-                            config: &context.config,
-                            migrations_dir: &context.migrations_dir,
+                            tool: &context.project.tool,
+                            config: &context.project.config,
+                            migrations_dir: &context.project.migrations_dir,
                             policy: &policy,
                             lifetime: context.lifetime,
                         },
@@ -417,15 +409,16 @@ async fn read_environment(
 
 /// The environment's connection string, from its variable.
 fn connection(context: &Context, name: &str) -> Outcome<ConnectionString> {
-    let config = &context.config;
+    let config = &context.project.config;
     let variable = config.environments[name].connection_string_env.as_deref();
-    environment::connection_string(&context.dir, config, variable)?
-        .ok_or_else(|| environment::no_connection_string(&context.dir, config, name, variable))
+    environment::connection_string(&context.project.dir, config, variable)?.ok_or_else(|| {
+        environment::no_connection_string(&context.project.dir, config, name, variable)
+    })
 }
 
 /// As `init` names it: the connection string's, else `<project>_<environment>`.
 fn database_name(context: &Context, name: &str, target: &ConnectionString) -> Outcome<String> {
-    let (database, _) = environment::database_name(&context.dir, name, None, Some(target));
+    let (database, _) = environment::database_name(&context.project.dir, name, None, Some(target));
     names::validate(&database)?;
     Ok(database)
 }
@@ -463,7 +456,12 @@ async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Databas
 }
 
 fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {
-    environment::session_policy(&context.dir, &context.config, name, &context.handler)
+    environment::session_policy(
+        &context.project.dir,
+        &context.project.config,
+        name,
+        &context.project.handler,
+    )
 }
 
 /// The handler's `read-state` on a read-only, confined session.
@@ -483,17 +481,17 @@ async fn read_tracking(
         .map_err(error)?;
     env.handler_session = Some(session.confinement().clone());
     let account = session.confinement().account.clone().unwrap_or_default();
-    let request = tracking_request(&context.config, name);
+    let request = tracking_request(&context.project.config, name);
     let grant = Grant {
         directory: Some((
-            context.migrations_dir.clone(),
+            context.project.migrations_dir.clone(),
             GUEST_MIGRATIONS_DIR.to_owned(),
         )),
         directory_read_only: true,
         database: session.lend(),
         ..Grant::default()
     };
-    let (returned, outcome) = context.tool.read_state(grant, &request).await;
+    let (returned, outcome) = context.project.tool.read_state(grant, &request).await;
     session.take_back(returned.database);
     // In the database: the account's grants there are revoked with it.
     if let Err(failure) = session.close(server, Some(admin), None).await {

@@ -189,6 +189,12 @@ impl Project {
         let (dir, _) = crate::workdir::resolve(cwd)?;
         let config = config::load(&dir)?;
         find(&config, environment)?;
+        Project::with(dir, config, dry_run).await
+    }
+
+    /// The project in `dir`, its configuration read: the migrations
+    /// folder resolved and the handler loaded.
+    pub async fn with(dir: PathBuf, config: Config, dry_run: bool) -> Outcome<Project> {
         let migrations_dir = super::migrations::resolve(&dir, config.migrations.directory())?;
         let (tool, handler) = load_tool(&dir, &config, dry_run).await?;
         Ok(Project {
