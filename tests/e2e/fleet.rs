@@ -57,25 +57,35 @@ fn assert_migrated_once(target: &Target) {
     );
 }
 
-/// Samples the connections open to the fleet's databases while `run` runs.
-fn sampling_connections<T>(prefix: &str, run: impl FnOnce() -> T) -> (T, usize) {
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-    let done = AtomicBool::new(false);
-    let peak = AtomicUsize::new(0);
-    let sql = format!("SELECT count(*) FROM pg_stat_activity WHERE datname LIKE '{prefix}%'");
-    let result = std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !done.load(Ordering::Relaxed) {
-                let open: usize = server_query(Server::Postgres, &sql)[0].parse().unwrap();
-                peak.fetch_max(open, Ordering::Relaxed);
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
+/// Runs `command`, sampling the sessions it holds open on the PostgreSQL
+/// server (each names its process in `application_name`); returns the run
+/// and the most sessions seen at once.
+fn sampling_connections(mut command: std::process::Command) -> (Run, usize) {
+    let child = command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let sql = format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'faber-db (pid {})'",
+        child.id()
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let mut peak = 0;
+    let run = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| {
+            let output = child.wait_with_output().unwrap();
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            Run::from(output)
         });
-        let result = run();
-        done.store(true, Ordering::Relaxed);
-        result
+        while !done.load(std::sync::atomic::Ordering::Relaxed) {
+            let open: usize = server_query(Server::Postgres, &sql)[0].parse().unwrap();
+            peak = peak.max(open);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        waiting.join().unwrap()
     });
-    (result, peak.into_inner())
+    (run, peak)
 }
 
 #[test]
@@ -131,7 +141,16 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
         project.run(&args, &env)
     };
 
-    let (first, peak) = sampling_connections(&prefix, || migrate(&[]));
+    let mut command = project.command(&[
+        "migrate",
+        "prod",
+        "--approve",
+        "--json",
+        "--concurrency",
+        "6",
+    ]);
+    command.envs(env);
+    let (first, peak) = sampling_connections(command);
     let report = first.json();
     assert_eq!(first.code, 1, "{}", first.stderr);
     let counts = &report["result"]["counts"];
@@ -140,6 +159,7 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
     assert_eq!(counts["unreachable"], 1, "{counts}");
     let limit = report["result"]["connection_limit"].as_u64().unwrap() as usize;
     assert_eq!(limit, 6 * 4);
+    assert!(peak > 0, "no session of the run was seen");
     assert!(peak <= limit, "{peak} connections open, {limit} promised");
     let entries = tenants(&report);
     let broken = &entries["t007"];
@@ -189,7 +209,33 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
         .collect();
     assert_eq!(problems, ["ghost", "t007"]);
 
-    let outputs = [first, again, status]
+    // The daily operations, in human output too, for the secrets scan.
+    let mut list = std::fs::read_to_string(project.path().join("tenants.txt")).unwrap();
+    list.push_str("t999 main\n");
+    std::fs::write(project.path().join("tenants.txt"), list).unwrap();
+    let new_tenant = project.run(&["init", "prod", "--tenant", "t999", "--approve"], &env);
+    assert_eq!(
+        new_tenant.code, 0,
+        "{}\n{}",
+        new_tenant.stdout, new_tenant.stderr
+    );
+    let added = Target::new(Server::Postgres, &format!("{prefix}_t999"), project.path());
+    assert_migrated_once(&added);
+    let resolve = [
+        "resolve",
+        "prod",
+        "--tenant",
+        "t007",
+        "--rolled-back",
+        WIDGETS,
+        "--approve",
+        "--output",
+        "ndjson",
+    ];
+    let resolved = project.run(&resolve, &env);
+    assert_eq!(resolved.code, 0, "{}", resolved.stdout);
+    let dry_run = project.run(&["migrate", "prod", "--dry-run"], &env);
+    let outputs = [first, again, status, new_tenant, resolved, dry_run]
         .into_iter()
         .enumerate()
         .flat_map(|(i, run)| {

@@ -488,9 +488,7 @@ impl Database {
             ConnectionString::Server {
                 provider: Provider::Postgresql,
                 url,
-            } => PgConnection::connect(driver_url(url).as_str())
-                .await
-                .map(Database::Postgres),
+            } => postgres::connect(url).await.map(Database::Postgres),
             ConnectionString::Server { url, .. } => mysql::connect(url).await.map(Database::Mysql),
             ConnectionString::File { .. } => sqlite::open(target).await.map(Database::Sqlite),
         };

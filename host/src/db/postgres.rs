@@ -1,8 +1,9 @@
 //! PostgreSQL: server operations and row decoding.
 
 use std::path::PathBuf;
+use std::str::FromStr;
 
-use sqlx::postgres::{PgConnection, PgRow, PgValueFormat};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, PgValueFormat};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
@@ -19,7 +20,18 @@ const DUPLICATE_DATABASE: &[&str] = &["42P04", "23505"];
 pub async fn connect_server(url: &Url) -> Result<PgConnection, sqlx::Error> {
     let mut admin = url.clone();
     admin.set_path("/postgres");
-    PgConnection::connect(super::driver_url(&admin).as_str()).await
+    connect(&admin).await
+}
+
+/// A session in the database `url` names, shown in `pg_stat_activity` as
+/// `faber-db (pid N)` (unless the URL names an application itself), so
+/// that a DBA sees which run holds it.
+pub async fn connect(url: &Url) -> Result<PgConnection, sqlx::Error> {
+    let mut options = PgConnectOptions::from_str(super::driver_url(url).as_str())?;
+    if options.get_application_name().is_none() {
+        options = options.application_name(&format!("faber-db (pid {})", std::process::id()));
+    }
+    PgConnection::connect_with(&options).await
 }
 
 pub async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, SqlError> {
@@ -485,9 +497,7 @@ pub async fn sweep_accounts(
         for database in databases {
             let mut other_url = url.clone();
             other_url.set_path(&format!("/{database}"));
-            if let Ok(mut other) =
-                PgConnection::connect(super::driver_url(&other_url).as_str()).await
-            {
+            if let Ok(mut other) = connect(&other_url).await {
                 // The owner role is made here if the run was killed before.
                 let owner = super::handler_session::owner_account(&database);
                 if let Ok(made) = owner_role(&owner, &database) {
