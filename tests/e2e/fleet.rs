@@ -128,27 +128,15 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
         ("FLEET_MAIN_URL", main.as_str()),
         ("FLEET_DOWN_URL", "postgresql://postgres@127.0.0.1:1/x"),
     ];
-    let migrate = |extra: &[&str]| {
-        let mut args = vec![
-            "migrate",
-            "prod",
-            "--approve",
-            "--json",
-            "--concurrency",
-            "6",
-        ];
-        args.extend_from_slice(extra);
-        project.run(&args, &env)
-    };
-
-    let mut command = project.command(&[
+    let args = [
         "migrate",
         "prod",
         "--approve",
         "--json",
         "--concurrency",
         "6",
-    ]);
+    ];
+    let mut command = project.command(&args);
     command.envs(env);
     let (first, peak) = sampling_connections(command);
     let report = first.json();
@@ -186,7 +174,7 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
     );
 
     // Again: the resume. Nothing is applied twice.
-    let again = migrate(&[]);
+    let again = project.run(&args, &env);
     let report = again.json();
     assert_eq!(report["result"]["counts"]["up-to-date"], TENANTS - 1);
     assert_eq!(tenants(&report)["t007"]["state"], "failed");

@@ -177,6 +177,34 @@ impl Settled {
             proceed: fleet.proceed,
         }
     }
+
+    /// `each` over the chosen tenants at `pace`, shown as they finish; the
+    /// report of `command` over them.
+    async fn run<F, Fut>(
+        &self,
+        pace: Pace,
+        show: Show,
+        result: FleetResult,
+        command: &str,
+        mut each: F,
+    ) -> Done<FleetResult>
+    where
+        F: FnMut(Tenant) -> Fut,
+        Fut: std::future::Future<Output = Outcome>,
+    {
+        let progress = Progress::new(show, self.selected.len());
+        let halt = run::over(
+            self.selected.clone(),
+            pace,
+            |tenant| {
+                progress.started();
+                each(tenant)
+            },
+            |outcome| progress.finished(outcome),
+        )
+        .await;
+        finish(result, progress, halt, command)
+    }
 }
 
 /// Half of what the busiest server has spare, in tenants' worth of
@@ -218,24 +246,9 @@ pub async fn migrate(options: Options, fleet: FleetOptions) -> Settles<Done<Flee
             return Ok(declined(&settled, result));
         }
     }
-    let progress = Progress::new(fleet.show, settled.selected.len());
-    let halt = run::over(
-        settled.selected.clone(),
-        settled.pace(&fleet),
-        |tenant| {
-            progress.started();
-            migrate_one(&settled, &options, tenant)
-        },
-        |outcome| progress.finished(outcome),
-    )
-    .await;
-    Ok(finish(
-        result,
-        progress,
-        halt,
-        "migrate",
-        &options.environment,
-    ))
+    let pace = settled.pace(&fleet);
+    let each = |tenant| migrate_one(&settled, &options, tenant);
+    Ok(settled.run(pace, fleet.show, result, "migrate", each).await)
 }
 
 /// `resolve` of one migration over the fleet's chosen tenants.
@@ -260,24 +273,9 @@ pub async fn resolve(
     if !ask(&settled, &options, "resolve", operation, &mut result)? {
         return Ok(declined(&settled, result));
     }
-    let progress = Progress::new(fleet.show, settled.selected.len());
-    let halt = run::over(
-        settled.selected.clone(),
-        settled.pace(&fleet),
-        |tenant| {
-            progress.started();
-            resolve_one(&settled, &options, tenant, &migration, resolution)
-        },
-        |outcome| progress.finished(outcome),
-    )
-    .await;
-    Ok(finish(
-        result,
-        progress,
-        halt,
-        "resolve",
-        &options.environment,
-    ))
+    let pace = settled.pace(&fleet);
+    let each = |tenant| resolve_one(&settled, &options, tenant, &migration, resolution);
+    Ok(settled.run(pace, fleet.show, result, "resolve", each).await)
 }
 
 /// `init` over the fleet: each chosen tenant whose database is missing is
@@ -302,18 +300,8 @@ pub async fn init(options: Options, fleet: FleetOptions) -> Settles<Done<FleetRe
     };
     result.concurrency = 1;
     result.connection_limit = CONNECTIONS_PER_TENANT;
-    let progress = Progress::new(fleet.show, settled.selected.len());
-    let halt = run::over(
-        settled.selected.clone(),
-        pace,
-        |tenant| {
-            progress.started();
-            init_one(&settled, &options, tenant)
-        },
-        |outcome| progress.finished(outcome),
-    )
-    .await;
-    Ok(finish(result, progress, halt, "init", &options.environment))
+    let each = |tenant| init_one(&settled, &options, tenant);
+    Ok(settled.run(pace, fleet.show, result, "init", each).await)
 }
 
 async fn migrate_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outcome {
@@ -600,8 +588,8 @@ fn finish(
     progress: Progress,
     halt: Option<Halt>,
     command: &str,
-    environment: &str,
 ) -> Done<FleetResult> {
+    let environment = result.environment.clone();
     let (counts, outcomes, elapsed) = progress.end();
     result.counts = counts;
     result.tenants = outcomes;
