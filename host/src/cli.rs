@@ -462,7 +462,7 @@ pub struct StatusArgs {
     /// In a fleet environment, only this stable share of the tenants (I/N).
     #[arg(long, value_name = "I/N", value_parser = parse_shard, help_heading = "Fleet")]
     pub shard: Option<crate::fleet::tenants::Shard>,
-    /// In a fleet environment, tenants read at once (default 8).
+    /// In a fleet environment, tenants read at once (default: as for migrate).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
     pub concurrency: Option<u16>,
     /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).

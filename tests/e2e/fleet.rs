@@ -490,3 +490,51 @@ fn config_init_makes_production_a_fleet_and_refuses_a_pattern_that_cannot_place_
             .exists()
     );
 }
+
+#[test]
+fn a_protected_fleet_asks_once_for_the_whole_plan_and_a_terminal_less_run_needs_approve() {
+    let (project, keys) = sqlite_fleet(3);
+    project.write_migration("20261203000000_wipe", "DELETE FROM items;\n");
+    let refused = project.run(&["migrate", "prod", "--json"], &[]);
+    assert_eq!(refused.code, 1);
+    let report = refused.json();
+    assert!(
+        report["recovery"]["suggestions"][0]
+            .as_str()
+            .unwrap()
+            .contains("--approve"),
+        "{report}"
+    );
+    let command = format!(
+        "{} migrate prod --cwd {}",
+        crate::support::BIN,
+        project.path().display()
+    );
+    let (code, screen) = crate::support::through_a_terminal(&command, &[], &project.cache, "2\n");
+    assert_eq!(code, 3, "{screen}");
+    assert_eq!(screen.matches("REQUIRES APPROVAL").count(), 1, "{screen}");
+    assert!(
+        screen.contains("3 tenant database(s): k00, k01, k02"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("20261203000000_wipe (pending on 3 tenant(s))"),
+        "{screen}"
+    );
+    assert!(screen.contains("DELETE without WHERE"), "{screen}");
+    for key in &keys {
+        assert_eq!(
+            sqlite_rows(&project, key, "SELECT count(*) FROM items"),
+            ["1"]
+        );
+    }
+    let (code, screen) = crate::support::through_a_terminal(&command, &[], &project.cache, "1\n");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(screen.matches("REQUIRES APPROVAL").count(), 1, "{screen}");
+    for key in &keys {
+        assert_eq!(
+            sqlite_rows(&project, key, "SELECT count(*) FROM items"),
+            ["0"]
+        );
+    }
+}

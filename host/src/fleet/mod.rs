@@ -210,7 +210,7 @@ impl Settled {
 /// Half of what the busiest server has spare, in tenants' worth of
 /// connections (the rest is the applications'); on SQLite files, twice
 /// the cores.
-async fn default_concurrency(placement: &Placement, provider: Provider) -> usize {
+pub async fn default_concurrency(placement: &Placement, provider: Provider) -> usize {
     let cores = std::thread::available_parallelism().map_or(2, usize::from);
     if provider == Provider::Sqlite {
         return (cores * 2).min(MAX_DEFAULT_CONCURRENCY);

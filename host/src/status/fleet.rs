@@ -74,7 +74,13 @@ pub(super) async fn check(
     };
     let chosen = tenants::select(listed, &selection.tenants, selection.shard, true)?;
     status.tenants = chosen.len();
-    let concurrency = selection.concurrency.unwrap_or(8).max(1);
+    let concurrency = match selection.concurrency {
+        Some(concurrency) => concurrency.max(1),
+        None => {
+            let provider = context.project.config.database.provider;
+            crate::fleet::default_concurrency(&placement, provider).await
+        }
+    };
     let name = env.name.clone();
     let mut read = futures_util::stream::iter(chosen)
         .map(|tenant| read_tenant(context, &placement, &name, tenant))
