@@ -26,7 +26,7 @@ use super::approval::{self, Approval};
 use super::claims;
 use super::environment::{self, Project};
 use super::lint::{self, Finding};
-use super::migrations::{self, MigrationsFolder};
+use super::migrations::MigrationsFolder;
 use super::oplog;
 use super::respond::{now_rfc3339, status_word};
 use super::tracking::{self, State};
@@ -969,9 +969,13 @@ pub struct Generated {
 
 pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Done<Generated>> {
     let (dir, _) = crate::workdir::resolve(cwd)?;
-    let config = config::load(&dir)?;
-    let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
-    let (tool, handler) = environment::load_tool(&dir, &config, false).await?;
+    let Project {
+        dir,
+        config,
+        migrations_dir,
+        tool,
+        handler,
+    } = Project::with(dir.clone(), config::load(&dir)?, false).await?;
     let folder = MigrationsFolder::prepare(&migrations_dir)?;
     let request = wit::CreateRequest {
         provider: config.database.provider,
