@@ -538,3 +538,44 @@ fn a_protected_fleet_asks_once_for_the_whole_plan_and_a_terminal_less_run_needs_
         );
     }
 }
+
+#[test]
+fn a_sqlite_fleet_listed_in_a_file_is_created_where_its_template_says() {
+    let project = fleet_project(
+        "sqlite",
+        json!({"tenants": {"file": "tenants.txt"}, "database": "dbs/{tenant}.db"}),
+    );
+    std::fs::write(
+        project.path().join("tenants.txt"),
+        "alpha\nbeta # a comment\n",
+    )
+    .unwrap();
+    let created = project.run(&["init", "prod", "--approve", "--json"], &[]);
+    let report = created.assert_success();
+    assert_eq!(report["result"]["counts"]["initialized"], 2, "{report}");
+    for key in ["alpha", "beta"] {
+        let file = project.path().join(format!("dbs/{key}.db"));
+        let output = std::process::Command::new("sqlite3")
+            .arg(&file)
+            .arg("SELECT count(*) FROM items")
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1", "{key}");
+    }
+    let again = project.run(&["init", "prod", "--approve", "--json"], &[]);
+    assert_eq!(again.assert_success()["result"]["counts"]["exists"], 2);
+    // The same fleet described as a server's databases does not fit SQLite.
+    project.update_config(|config| {
+        config["environments"]["prod"]["fleet"] = json!({"tenants": {"databases_like": "t_%"}});
+    });
+    let refused = project.run(&["migrate", "prod", "--approve", "--json"], &[]);
+    assert_eq!(refused.code, 1);
+    let report = refused.json();
+    assert!(
+        report["recovery"]["suggestions"][0]
+            .as_str()
+            .unwrap()
+            .contains("sqlite_files"),
+        "{report}"
+    );
+}

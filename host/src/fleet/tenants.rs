@@ -75,21 +75,37 @@ impl Placement {
     ) -> Outcome<Placement> {
         fleet.check(environment)?;
         let provider = config.database.provider;
-        let files = matches!(fleet.tenants, TenantSource::SqliteFiles(_));
-        if files != (provider == Provider::Sqlite) {
-            return Err(Failure::new(format!(
+        let sqlite = provider == Provider::Sqlite;
+        let misfit = |what: &str, fix: &str| {
+            Err(Failure::new(format!(
                 "Fleet environment '{environment}' does not fit the project's provider, {provider}"
             ))
-            .cause("a SQLite fleet is its files (sqlite_files); a server's fleet is its databases")
-            .help(match provider {
-                Provider::Sqlite => {
-                    "List the tenants' files: \"tenants\": {\"sqlite_files\": \"tenants/*.db\"}"
-                }
-                _ => "List the databases with databases_like, a file or a query",
-            }));
+            .cause(what.to_owned())
+            .help(fix.to_owned()))
+        };
+        match (&fleet.tenants, sqlite) {
+            (TenantSource::SqliteFiles(_), false) => {
+                return misfit(
+                    "sqlite_files lists SQLite files",
+                    "List the server's databases with databases_like, a file or a query",
+                );
+            }
+            (TenantSource::DatabasesLike(_), true) => {
+                return misfit(
+                    "databases_like lists a server's databases; a SQLite fleet's are its files",
+                    "List the tenants' files: \"tenants\": {\"sqlite_files\": \"tenants/*.db\"}",
+                );
+            }
+            (TenantSource::File(_) | TenantSource::Query(_), true) if fleet.database.is_none() => {
+                return misfit(
+                    "a SQLite fleet listed in a file or a catalog needs the path of each tenant's file",
+                    "Add the path, relative to the project: \"database\": \"tenants/{tenant}.db\"",
+                );
+            }
+            _ => {}
         }
         let mut servers = BTreeMap::new();
-        if !files && fleet.servers.is_empty() {
+        if !sqlite && fleet.servers.is_empty() {
             let own = environment::find(config, environment)?
                 .connection_string_env
                 .clone();
@@ -99,7 +115,7 @@ impl Placement {
                 })?;
             servers.insert(None, target);
         }
-        for (name, variable) in fleet.servers.iter().filter(|_| !files) {
+        for (name, variable) in fleet.servers.iter().filter(|_| !sqlite) {
             let target =
                 environment::connection_string(dir, config, Some(variable))?.ok_or_else(|| {
                     environment::no_connection_string(dir, config, environment, Some(variable))
@@ -136,13 +152,20 @@ impl Placement {
                 &self.dir,
             );
         }
-        let server = self.servers.get(&tenant.server).ok_or_else(|| {
-            let named = tenant.server.as_deref().unwrap_or("(none)");
-            Failure::new(format!("Tenant {} is on server {named}, which the fleet does not name", tenant.key))
-                .help(format!(
-                    "Add it to the fleet's \"servers\" with the variable holding its connection string, e.g. \"{named}\": \"FLEET_{}_URL\"",
-                    named.to_uppercase()
-                ))
+        let server = self.servers.get(&tenant.server).ok_or_else(|| match &tenant.server {
+            Some(named) => Failure::new(format!(
+                "Tenant {} is on server {named}, which the fleet does not name",
+                tenant.key
+            ))
+            .help(format!(
+                "Add it to the fleet's \"servers\" with the variable holding its connection string, e.g. \"{named}\": \"FLEET_{}_URL\"",
+                named.to_uppercase()
+            )),
+            None => Failure::new(format!(
+                "Tenant {} names no server, and the fleet is spread over several",
+                tenant.key
+            ))
+            .help("List it in the fleet's tenant source with its server (a file's second word, a query's second column), then run the command again"),
         })?;
         crate::names::validate(&database)?;
         Ok(server.with_database(&database))
