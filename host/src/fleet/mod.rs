@@ -9,6 +9,7 @@
 //! confined handler session, its checks. Re-running is the resume: an
 //! up-to-date tenant costs one read.
 
+mod plan;
 pub mod report;
 pub mod run;
 pub mod tenants;
@@ -17,15 +18,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use report::{FleetResult, Outcome, Progress, Show, TenantState};
-use run::{Halt, Pace, Threshold};
+use plan::{approve_migrations, ask, declined, preview, tenant_databases};
+use report::{FleetResult, Outcome, Progress, Show, TenantState, finish};
+use run::{Pace, Threshold};
 use tenants::{Placement, Shard, Tenant};
 
 use crate::commands::output::Done;
 use crate::config::{Config, Provider};
 use crate::db::Server;
 use crate::failure::{Failure, Outcome as Settles};
-use crate::workflow::approval::{self, Approval, Operation};
+use crate::workflow::approval::Operation;
 use crate::workflow::environment::Project;
 use crate::workflow::lifecycle::{self, Options, TenantTarget};
 use crate::workflow::{self, InitOptions};
@@ -452,186 +454,4 @@ fn tenant_outcome(
     outcome.lint = result.lint.iter().map(|finding| finding.line()).collect();
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
-}
-
-/// A dry run of every chosen tenant: what a protected fleet's approval shows.
-async fn preview(settled: &Settled, options: &Options) -> Vec<Outcome> {
-    let reading = Options {
-        dry_run: true,
-        ..options.clone()
-    };
-    let mut seen = Vec::new();
-    let pace = Pace {
-        concurrency: settled.concurrency,
-        max_failures: None,
-        canary: None,
-        proceed: false,
-    };
-    run::over(
-        settled.selected.clone(),
-        pace,
-        |tenant| migrate_one(settled, &reading, tenant),
-        |outcome| seen.push(outcome),
-    )
-    .await;
-    seen
-}
-
-/// Asks once for the fleet: how many tenants, which migrations are pending
-/// on how many, the destructive statements; `None` when declined.
-fn approve_migrations(
-    settled: &Settled,
-    options: &Options,
-    plan: Option<&[Outcome]>,
-    result: &mut FleetResult,
-) -> Settles<bool> {
-    let mut pending: indexmap::IndexMap<String, usize> = indexmap::IndexMap::new();
-    let mut unread = 0;
-    for outcome in plan.unwrap_or_default() {
-        if outcome.state.is_failure() {
-            unread += 1;
-        }
-        for name in &outcome.pending {
-            *pending.entry(name.clone()).or_default() += 1;
-        }
-    }
-    pending.sort_keys();
-    let mut lines: Vec<String> = pending
-        .iter()
-        .map(|(name, count)| format!("{name} (pending on {count} tenant(s))"))
-        .collect();
-    if unread > 0 {
-        lines.push(format!(
-            "{unread} tenant(s) could not be read; each is tried and reported"
-        ));
-    }
-    let flagged: Vec<String> = {
-        let mut flagged: Vec<String> = plan
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|outcome| outcome.lint.iter().cloned())
-            .collect();
-        flagged.sort();
-        flagged.dedup();
-        flagged
-    };
-    let databases = tenant_databases(settled);
-    let operation = Operation::Migrate {
-        database: &databases,
-        migrations: &lines,
-        flagged: &flagged,
-    };
-    ask(settled, options, "migrate", operation, result)
-}
-
-/// The fleet's one approval; false when it was declined.
-fn ask(
-    settled: &Settled,
-    options: &Options,
-    command: &str,
-    operation: Operation<'_>,
-    result: &mut FleetResult,
-) -> Settles<bool> {
-    let request = approval::Request {
-        command,
-        environment: &options.environment,
-        operation,
-        protected: settled.config().is_protected(&options.environment),
-        approved_by_flag: options.approve,
-        dry_run: options.dry_run,
-    };
-    Ok(match approval::ask(&request)? {
-        Approval::NotNeeded => true,
-        Approval::Approved(how) => {
-            result.approval = Some(how);
-            true
-        }
-        Approval::Declined => false,
-    })
-}
-
-/// How the approval prompt names the fleet's databases.
-fn tenant_databases(settled: &Settled) -> String {
-    let shown: Vec<&str> = settled
-        .selected
-        .iter()
-        .take(3)
-        .map(|t| t.key.as_str())
-        .collect();
-    let more = settled.selected.len().saturating_sub(shown.len());
-    match more {
-        0 => format!(
-            "{} tenant database(s): {}",
-            settled.selected.len(),
-            shown.join(", ")
-        ),
-        more => format!(
-            "{} tenant databases: {}, and {more} more",
-            settled.selected.len(),
-            shown.join(", ")
-        ),
-    }
-}
-
-fn declined(settled: &Settled, mut result: FleetResult) -> Done<FleetResult> {
-    result
-        .counts
-        .insert(TenantState::NotStarted.as_str(), settled.selected.len());
-    Done::cancelled(
-        result,
-        "Operation cancelled: approval declined; nothing was changed",
-    )
-}
-
-fn finish(
-    mut result: FleetResult,
-    progress: Progress,
-    halt: Option<Halt>,
-    command: &str,
-) -> Done<FleetResult> {
-    let environment = result.environment.clone();
-    let (counts, outcomes, elapsed) = progress.end();
-    result.counts = counts;
-    result.tenants = outcomes;
-    result.duration_ms = elapsed;
-    result.halted = halt.as_ref().map(|halt| match halt {
-        Halt::MaxFailures => "max-failures".to_owned(),
-        Halt::CanaryDone => "canary".to_owned(),
-        Halt::CanaryFailed => "canary-failed".to_owned(),
-    });
-    let failures = result.failures();
-    let counted: Vec<String> = result
-        .counts
-        .iter()
-        .map(|(state, count)| format!("{count} {state}"))
-        .collect();
-    let message = format!(
-        "{command} over {} tenant(s) of {environment}: {}",
-        result.selected,
-        counted.join(", ")
-    );
-    let mut done = match failures {
-        0 => Done::ok(result, message),
-        _ => {
-            let failure = Failure::new(message)
-                .cause(format!("{failures} tenant(s) failed; every entry in result.tenants says why and how to recover"))
-                .help(format!("Fix them, then run the same command again: tenants already done cost one check (or name them: faber-db {command} {environment} --tenant KEY)"));
-            Done::failed(result, failure)
-        }
-    };
-    match halt {
-        Some(Halt::CanaryDone) => {
-            done = done.next(format!(
-                "Look at the canary tenants, then go on: faber-db {command} {environment} (tenants already done cost one check)"
-            ))
-        }
-        Some(Halt::CanaryFailed) => {
-            done = done.next("The canary failed: nothing after it was started".to_owned())
-        }
-        Some(Halt::MaxFailures) => {
-            done = done.next("--max-failures was exceeded: no new tenant was started after it".to_owned())
-        }
-        None => {}
-    }
-    done
 }

@@ -8,8 +8,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::run::Halt;
 use super::tenants::Tenant;
 use crate::commands::output::Done;
+use crate::failure::Failure;
 use crate::report::style::Style;
 
 /// Where a tenant ended.
@@ -318,4 +320,59 @@ fn print_outcome(outcome: &Outcome) {
         outcome.tenant,
         outcome.state.as_str()
     );
+}
+
+/// The report of `command` over the fleet: the counts and entries the
+/// progress kept, why it stopped early, and what to do next.
+pub fn finish(
+    mut result: FleetResult,
+    progress: Progress,
+    halt: Option<Halt>,
+    command: &str,
+) -> Done<FleetResult> {
+    let environment = result.environment.clone();
+    let (counts, outcomes, elapsed) = progress.end();
+    result.counts = counts;
+    result.tenants = outcomes;
+    result.duration_ms = elapsed;
+    result.halted = halt.as_ref().map(|halt| match halt {
+        Halt::MaxFailures => "max-failures".to_owned(),
+        Halt::CanaryDone => "canary".to_owned(),
+        Halt::CanaryFailed => "canary-failed".to_owned(),
+    });
+    let failures = result.failures();
+    let counted: Vec<String> = result
+        .counts
+        .iter()
+        .map(|(state, count)| format!("{count} {state}"))
+        .collect();
+    let message = format!(
+        "{command} over {} tenant(s) of {environment}: {}",
+        result.selected,
+        counted.join(", ")
+    );
+    let mut done = match failures {
+        0 => Done::ok(result, message),
+        _ => {
+            let failure = Failure::new(message)
+                .cause(format!("{failures} tenant(s) failed; every entry in result.tenants says why and how to recover"))
+                .help(format!("Fix them, then run the same command again: tenants already done cost one check (or name them: faber-db {command} {environment} --tenant KEY)"));
+            Done::failed(result, failure)
+        }
+    };
+    match halt {
+        Some(Halt::CanaryDone) => {
+            done = done.next(format!(
+                "Look at the canary tenants, then go on: faber-db {command} {environment} (tenants already done cost one check)"
+            ))
+        }
+        Some(Halt::CanaryFailed) => {
+            done = done.next("The canary failed: nothing after it was started".to_owned())
+        }
+        Some(Halt::MaxFailures) => {
+            done = done.next("--max-failures was exceeded: no new tenant was started after it".to_owned())
+        }
+        None => {}
+    }
+    done
 }
