@@ -46,8 +46,9 @@ def migration_sql(i):
 
 def psql_script(script):
     """One psql process for many statements (`\\c` switches databases)."""
+    quiet = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
     subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", f"{PG}/postgres"], input=script.encode(),
-                   check=True, stdout=subprocess.DEVNULL)
+                   check=True, stdout=subprocess.DEVNULL, env=quiet)
 
 
 class Fleet:
