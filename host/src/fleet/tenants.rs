@@ -171,17 +171,17 @@ impl Placement {
         Ok(server.with_database(&database))
     }
 
-    /// Every tenant the source lists, in key order, each once.
+    /// Every tenant the source lists, in key order. A key listed twice on
+    /// one server counts once; on two servers it is refused, as no one can
+    /// say which database is the tenant's.
     pub async fn list(&self) -> Outcome<Vec<Tenant>> {
-        let mut tenants = match &self.fleet.tenants {
+        let tenants = match &self.fleet.tenants {
             TenantSource::DatabasesLike(_) => self.databases_like().await?,
             TenantSource::SqliteFiles(pattern) => self.sqlite_files(pattern)?,
             TenantSource::File(path) => self.listed_in(path)?,
             TenantSource::Query(query) => self.in_catalog(query).await?,
         };
-        tenants.sort();
-        tenants.dedup_by(|a, b| a.key == b.key);
-        Ok(tenants)
+        once_each(tenants)
     }
 
     async fn databases_like(&self) -> Outcome<Vec<Tenant>> {
@@ -305,6 +305,23 @@ impl Placement {
     }
 }
 
+fn once_each(mut tenants: Vec<Tenant>) -> Outcome<Vec<Tenant>> {
+    tenants.sort();
+    tenants.dedup();
+    if let Some(pair) = tenants.windows(2).find(|pair| pair[0].key == pair[1].key) {
+        let on = |tenant: &Tenant| tenant.server.clone().unwrap_or_else(|| "(none)".to_owned());
+        return Err(Failure::new(format!(
+            "Tenant {} is listed on two servers, {} and {}",
+            pair[0].key,
+            on(&pair[0]),
+            on(&pair[1])
+        ))
+        .cause("a tenant is one database: which of the two is it is not known")
+        .help("Remove the one that is not the tenant's from the fleet's tenant source (or rename it out of the fleet's pattern)"));
+    }
+    Ok(tenants)
+}
+
 /// What `--tenant` and `--shard` leave of the listed tenants. A named
 /// tenant the source does not list is an error naming it when
 /// `listed_only` (a typo must not quietly migrate nothing); `init` takes
@@ -385,6 +402,21 @@ mod tests {
         for bad in ["4/4", "1", "a/b", "0/0", "-1/3"] {
             assert!(Shard::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_tenant_on_two_servers_is_refused_and_a_repeated_one_counts_once() {
+        let on = |key: &str, server: &str| Tenant {
+            key: key.into(),
+            server: Some(server.into()),
+        };
+        let once = once_each(vec![on("a", "eu"), on("b", "eu"), on("a", "eu")]).unwrap();
+        assert_eq!(once, [on("a", "eu"), on("b", "eu")]);
+        let failure = once_each(vec![on("a", "eu"), on("a", "us")]).unwrap_err();
+        assert_eq!(
+            failure.error,
+            "Tenant a is listed on two servers, eu and us"
+        );
     }
 
     #[test]
