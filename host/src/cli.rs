@@ -125,7 +125,10 @@ pub enum Command {
                       environments, creates the database, has the migration-tool handler set up \
                       migration tracking and the baseline migration, verifies connectivity and \
                       health, and logs the operation. On failure it removes what this run created \
-                      and says what to do next."
+                      and says what to do next.\n\n\
+                      On a fleet environment, --tenant KEY creates and initializes a new tenant's \
+                      database and applies the migrations; without --tenant, every listed tenant \
+                      whose database is missing."
     )]
     Init(InitArgs),
     /// Every environment's migrations side by side, and anything wrong (read-only).
@@ -158,7 +161,12 @@ pub enum Command {
                       columns, types, enum values, type changes, TRUNCATE, DELETE/UPDATE without \
                       WHERE, …) on every environment; a protected environment shows them and the \
                       migrations, and asks for approval. --dry-run shows the plan with its SQL and \
-                      changes nothing."
+                      changes nothing.\n\n\
+                      On a fleet environment (one whose configuration has a `fleet`), runs on every \
+                      tenant database (or those --tenant and --shard choose), --concurrency at a \
+                      time; a protected fleet asks once for the whole plan. Exit code 1 when any \
+                      tenant failed; each tenant's entry says why and how to recover.",
+        after_help = "Exit codes: 0 success, 1 error (on a fleet: any tenant failed), 2 usage error, 3 cancelled."
     )]
     Migrate(MigrateArgs),
     /// Record a failed migration as rolled back, or a migration as applied, without running it.
