@@ -196,6 +196,10 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
         .map(|p| p["tenant"].as_str().unwrap())
         .collect();
     assert_eq!(problems, ["ghost", "t007"]);
+    assert_eq!(
+        fleet["problems"][1]["detail"],
+        format!("migration {WIDGETS} failed")
+    );
 
     // The daily operations, in human output too, for the secrets scan.
     let mut list = std::fs::read_to_string(project.path().join("tenants.txt")).unwrap();

@@ -102,12 +102,18 @@ pub(super) async fn check(
             .values()
             .filter(|state| **state == "pending")
             .count();
+        // A failed tenant's detail is the migration that failed there.
+        let failed = tenant_env
+            .migrations
+            .iter()
+            .find(|(_, state)| **state == "failed")
+            .map(|(name, _)| format!("migration {name} failed"));
         summaries.push(TenantStatus {
             tenant: tenant.key,
             state: tenant_env.state,
             database: tenant_env.database_name,
             pending,
-            detail: tenant_env.detail,
+            detail: tenant_env.detail.or(failed),
         });
     }
     let folder = folder.unwrap_or_default();
