@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::run::Halt;
 use super::tenants::Tenant;
 use crate::commands::output::Done;
 use crate::failure::Failure;
@@ -65,6 +64,14 @@ impl TenantState {
         TenantState::Unreachable,
         TenantState::Missing,
     ];
+}
+
+/// Why a run left tenants unstarted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Halt {
+    MaxFailures,
+    CanaryDone,
+    CanaryFailed,
 }
 
 /// One tenant's outcome.

@@ -7,7 +7,7 @@ use std::future::Future;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 
-use super::report::{Outcome, TenantState};
+use super::report::{Halt, Outcome, TenantState};
 use super::tenants::Tenant;
 
 /// `--max-failures`: how many failed tenants (or what share of those
@@ -55,14 +55,6 @@ pub struct Pace {
     /// to the rest only if none of them failed).
     pub canary: Option<usize>,
     pub proceed: bool,
-}
-
-/// Why a run left tenants unstarted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Halt {
-    MaxFailures,
-    CanaryDone,
-    CanaryFailed,
 }
 
 /// Runs `each` over `tenants` at `pace`, handing every outcome to
