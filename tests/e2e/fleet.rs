@@ -161,6 +161,14 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
         "{broken}"
     );
     assert_eq!(entries["ghost"]["state"], "unreachable");
+    assert!(
+        entries["ghost"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:1"),
+        "{}",
+        entries["ghost"]
+    );
     for (index, target) in targets.iter().enumerate() {
         if index != 7 {
             assert_migrated_once(target);

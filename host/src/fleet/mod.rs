@@ -14,6 +14,7 @@ pub mod report;
 pub mod run;
 pub mod tenants;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
@@ -93,6 +94,8 @@ struct Settled {
     listed: usize,
     selected: Vec<Tenant>,
     concurrency: usize,
+    /// The servers found unreachable before any tenant ran.
+    down: BTreeMap<Option<String>, Failure>,
 }
 
 impl Settled {
@@ -120,9 +123,10 @@ impl Settled {
         let listed = placement.list().await?;
         let count = listed.len();
         let selected = tenants::select(listed, &fleet.tenants, fleet.shard, listed_only)?;
+        let probe = probe(&placement).await;
         let concurrency = match fleet.concurrency {
             Some(concurrency) => concurrency.max(1),
-            None => default_concurrency(&placement, project.config.database.provider).await,
+            None => probe.concurrency(project.config.database.provider),
         };
         Ok(Settled {
             project: Arc::new(project),
@@ -130,6 +134,7 @@ impl Settled {
             listed: count,
             selected,
             concurrency,
+            down: probe.down,
         })
     }
 
@@ -155,9 +160,21 @@ impl Settled {
     }
 
     /// One tenant's options: the project settled once, the tenant's
-    /// database as the target; approval was the fleet's.
-    fn tenant_options(&self, options: &Options, tenant: &Tenant) -> Result<Options, Failure> {
-        let target = self.placement.target(tenant)?;
+    /// database as the target; approval was the fleet's. A tenant that
+    /// cannot be placed, or whose server was found down, ends here.
+    fn tenant_options(&self, options: &Options, tenant: &Tenant) -> Result<Options, Box<Outcome>> {
+        if let Some(failure) = self.down.get(&tenant.server) {
+            let failure = failure.clone();
+            return Err(Box::new(Outcome::failed(
+                tenant,
+                TenantState::Unreachable,
+                failure,
+            )));
+        }
+        let target = self
+            .placement
+            .target(tenant)
+            .map_err(|failure| Box::new(Outcome::failed(tenant, TenantState::Failed, failure)))?;
         Ok(Options {
             environment: options.environment.clone(),
             cwd: options.cwd.clone(),
@@ -209,29 +226,67 @@ impl Settled {
     }
 }
 
-/// Half of what the busiest server has spare, in tenants' worth of
-/// connections (the rest is the applications'); on SQLite files, twice
-/// the cores.
-pub async fn default_concurrency(placement: &Placement, provider: Provider) -> usize {
-    let cores = std::thread::available_parallelism().map_or(2, usize::from);
-    if provider == Provider::Sqlite {
-        return (cores * 2).min(MAX_DEFAULT_CONCURRENCY);
-    }
-    let mut spare = usize::MAX;
-    for target in placement.servers() {
-        let Ok(mut server) = Server::connect(target).await else {
-            continue;
+/// How long the first connection to each of the fleet's servers may take.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// What one connection to each of the fleet's servers found, before any
+/// tenant runs.
+pub struct Probe {
+    /// The least any server has spare (`max_connections` less what is open).
+    spare: Option<usize>,
+    /// The servers that could not be reached: their tenants are reported
+    /// unreachable at once, not tried one by one.
+    down: BTreeMap<Option<String>, Failure>,
+}
+
+/// Connects once to each of the fleet's servers.
+pub async fn probe(placement: &Placement) -> Probe {
+    let mut probe = Probe {
+        spare: None,
+        down: BTreeMap::new(),
+    };
+    for (name, target) in placement.servers() {
+        let mut server = match tokio::time::timeout(PROBE_TIMEOUT, Server::connect(target)).await {
+            Ok(Ok(server)) => server,
+            Ok(Err(failure)) => {
+                probe.down.insert(name.clone(), failure);
+                continue;
+            }
+            Err(_) => {
+                let failure = Failure::new(format!(
+                    "No answer from the database server at {} within {} s",
+                    target.masked(),
+                    PROBE_TIMEOUT.as_secs()
+                ))
+                .help("Check that the server is running and reachable, then run the command again");
+                probe.down.insert(name.clone(), failure);
+                continue;
+            }
         };
         if let Ok((max, used)) = server.connection_capacity().await {
-            spare = spare.min(max.saturating_sub(used));
+            let spare = max.saturating_sub(used);
+            probe.spare = Some(probe.spare.map_or(spare, |least| least.min(spare)));
         }
         server.close().await;
     }
-    let tenants = match spare {
-        usize::MAX => 4,
-        spare => spare / 2 / CONNECTIONS_PER_TENANT,
-    };
-    tenants.clamp(1, MAX_DEFAULT_CONCURRENCY)
+    probe
+}
+
+impl Probe {
+    /// Half of what the busiest server has spare, in tenants' worth of
+    /// connections (the rest is the applications'); on SQLite files, twice
+    /// the cores.
+    pub fn concurrency(&self, provider: Provider) -> usize {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        if provider == Provider::Sqlite {
+            return (cores * 2).min(MAX_DEFAULT_CONCURRENCY);
+        }
+        let tenants = match self.spare {
+            None => 4,
+            Some(spare) => spare / 2 / CONNECTIONS_PER_TENANT,
+        };
+        tenants.clamp(1, MAX_DEFAULT_CONCURRENCY)
+    }
 }
 
 /// `migrate` over the fleet.
@@ -310,7 +365,7 @@ async fn migrate_one(settled: &Settled, options: &Options, tenant: Tenant) -> Ou
     let started = Instant::now();
     let options = match settled.tenant_options(options, &tenant) {
         Ok(options) => options,
-        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+        Err(outcome) => return *outcome,
     };
     let dry_run = options.dry_run;
     let done = lifecycle::migrate(options).await;
@@ -335,7 +390,7 @@ async fn resolve_one(
     let started = Instant::now();
     let options = match settled.tenant_options(options, &tenant) {
         Ok(options) => options,
-        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+        Err(outcome) => return *outcome,
     };
     let done = lifecycle::resolve(options, migration.to_owned(), resolution).await;
     tenant_outcome(&tenant, &done, TenantState::Resolved, started)
@@ -347,7 +402,7 @@ async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outco
     let started = Instant::now();
     let tenant_options = match settled.tenant_options(options, &tenant) {
         Ok(options) => options,
-        Err(failure) => return Outcome::failed(&tenant, TenantState::Failed, failure),
+        Err(outcome) => return *outcome,
     };
     let target = tenant_options.target().cloned();
     // A SQLite fleet's folder is the fleet's to make, as a server's

@@ -131,9 +131,10 @@ impl Placement {
         })
     }
 
-    /// The servers the fleet's tenants are on.
-    pub fn servers(&self) -> impl Iterator<Item = &ConnectionString> {
-        self.servers.values()
+    /// The servers the fleet's tenants are on, by name (none: the
+    /// environment's own).
+    pub fn servers(&self) -> impl Iterator<Item = (&Option<String>, &ConnectionString)> {
+        self.servers.iter()
     }
 
     /// The tenant's database, as a connection string naming it; an error

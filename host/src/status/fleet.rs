@@ -78,7 +78,7 @@ pub(super) async fn check(
         Some(concurrency) => concurrency.max(1),
         None => {
             let provider = context.project.config.database.provider;
-            crate::fleet::default_concurrency(&placement, provider).await
+            crate::fleet::probe(&placement).await.concurrency(provider)
         }
     };
     let name = env.name.clone();
