@@ -373,30 +373,25 @@ impl Server {
 
     /// Every database on the server (on SQLite, the folder's files by stem).
     pub async fn list_databases(&mut self) -> Result<Vec<String>, SqlError> {
-        let statement = match self {
-            Server::Postgres(_) => {
-                "SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate"
-            }
-            Server::Mysql(_) => "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata",
+        const POSTGRES: &str =
+            "SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate";
+        const MYSQL: &str = "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata";
+        match self {
+            Server::Postgres(conn) => Ok(sqlx::query_scalar(POSTGRES).fetch_all(conn).await?),
+            Server::Mysql(conn) => Ok(sqlx::query_scalar(MYSQL).fetch_all(conn).await?),
             Server::Sqlite(dir) => {
                 let entries =
                     std::fs::read_dir(&*dir).map_err(|err| SqlError::new(err.to_string()))?;
-                return Ok(entries
+                Ok(entries
                     .filter_map(Result::ok)
                     .filter_map(|entry| {
                         let path = entry.path();
                         let stem = path.file_stem()?.to_str()?.to_owned();
                         (path.extension()? == "db").then_some(stem)
                     })
-                    .collect());
+                    .collect())
             }
-        };
-        let names = match self {
-            Server::Postgres(conn) => sqlx::query_scalar(statement).fetch_all(conn).await?,
-            Server::Mysql(conn) => sqlx::query_scalar(statement).fetch_all(conn).await?,
-            Server::Sqlite(_) => unreachable!("answered above"),
-        };
-        Ok(names)
+        }
     }
 
     /// How many connections the server takes from ordinary users, and

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::{Context, EnvironmentState, EnvironmentStatus, check_environment};
+use super::{Context, EnvironmentState, EnvironmentStatus, Folder, check_environment};
 use crate::config::fleet::Fleet;
 use crate::failure::Failure;
 use crate::fleet::tenants::{self, Placement, Shard, Tenant};
@@ -59,7 +59,7 @@ pub(super) async fn check(
     env: &mut EnvironmentStatus,
     fleet: &Fleet,
     selection: &FleetSelection,
-) -> Result<Option<Vec<String>>, Failure> {
+) -> Result<Option<Folder>, Failure> {
     let placement = Placement::settle(
         &context.project.dir,
         &context.project.config,
@@ -86,11 +86,9 @@ pub(super) async fn check(
         .map(|tenant| read_tenant(context, &placement, &name, tenant))
         .buffer_unordered(concurrency);
     let mut summaries = Vec::new();
-    let mut folder: Option<Vec<String>> = None;
-    while let Some((tenant, tenant_env, tracking)) = read.next().await {
-        if folder.is_none() {
-            folder = tracking.map(|tracking| tracking.folder.into_iter().map(|m| m.name).collect());
-        }
+    let mut folder: Option<Folder> = None;
+    while let Some((tenant, tenant_env, tenant_folder)) = read.next().await {
+        folder = folder.or(tenant_folder);
         *status.counts.entry(tenant_env.state.as_str()).or_default() += 1;
         for (migration, state) in &tenant_env.migrations {
             if *state == "applied" {
@@ -142,14 +140,10 @@ async fn read_tenant(
     placement: &Placement,
     environment: &str,
     tenant: Tenant,
-) -> (
-    Tenant,
-    EnvironmentStatus,
-    Option<crate::runtime::TrackingState>,
-) {
+) -> (Tenant, EnvironmentStatus, Option<Folder>) {
     let target = placement.target(&tenant);
-    let (env, tracking) = check_environment(context, environment, Some(target)).await;
-    (tenant, env, tracking)
+    let (env, folder) = check_environment(context, environment, Some(target)).await;
+    (tenant, env, folder)
 }
 
 /// The fleet's column: a migration is `applied` when every tenant read has

@@ -192,23 +192,19 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
     let (fleets, singles): (Vec<String>, Vec<String>) = environments
         .into_iter()
         .partition(|name| context.project.config.environments[name].fleet.is_some());
-    let checked = join_all(
+    let singles = join_all(
         singles
             .iter()
             .map(|name| check_environment(&context, name, None)),
-    )
-    .await;
-    let mut folder: Option<Vec<String>> = checked
+    );
+    let fleets = join_all(fleets.iter().map(|name| check_fleet(&context, name)));
+    let (singles, fleets) = futures_util::future::join(singles, fleets).await;
+    let mut checked: Vec<(EnvironmentStatus, Option<Folder>)> =
+        singles.into_iter().chain(fleets).collect();
+    let folder = checked
         .iter()
-        .find_map(|(_, tracking)| tracking.as_ref())
-        .map(|tracking| tracking.folder.iter().map(|m| m.name.clone()).collect());
-    let mut checked: Vec<(EnvironmentStatus, Option<wit::TrackingState>)> = checked;
-    for name in fleets {
-        let (env, fleet_folder) = check_fleet(&context, &name).await;
-        folder = folder.or(fleet_folder);
-        checked.push((env, None));
-    }
-    let folder = folder.unwrap_or_default();
+        .find_map(|(_, folder)| folder.clone())
+        .unwrap_or_default();
     let order: Vec<&String> = context.project.config.environments.keys().collect();
     checked.sort_by_key(|(env, _)| order.iter().position(|name| **name == env.name));
     let environments = checked
@@ -257,9 +253,13 @@ fn chosen_environments(config: &Config, named: Vec<String>) -> Outcome<Vec<Strin
     Ok(chosen)
 }
 
+/// The migrations of the folder by name, in the order the tool applies
+/// them, as the handler read them with an environment's tracking state.
+type Folder = Vec<String>;
+
 /// A fleet environment's status, its tenants summed up, and the
 /// migrations folder as its tenants' handler read it.
-async fn check_fleet(context: &Context, name: &str) -> (EnvironmentStatus, Option<Vec<String>>) {
+async fn check_fleet(context: &Context, name: &str) -> (EnvironmentStatus, Option<Folder>) {
     let started = Instant::now();
     let mut env = blank(name);
     let fleet = context.project.config.environments[name]
@@ -295,12 +295,12 @@ fn blank(name: &str) -> EnvironmentStatus {
 }
 
 /// One environment's status (a fleet's tenant: at `target`), and the
-/// tracking state it was read from.
+/// migrations folder as the handler read it with its tracking state.
 async fn check_environment(
     context: &Context,
     name: &str,
     target: Option<Outcome<ConnectionString>>,
-) -> (EnvironmentStatus, Option<wit::TrackingState>) {
+) -> (EnvironmentStatus, Option<Folder>) {
     let started = Instant::now();
     let mut env = blank(name);
     let tracking = match read_environment(context, &mut env, target).await {
@@ -317,7 +317,8 @@ async fn check_environment(
         env.state.as_str(),
         env.duration_ms
     ));
-    (env, tracking)
+    let folder = tracking.map(|tracking| tracking.folder.into_iter().map(|m| m.name).collect());
+    (env, folder)
 }
 
 type Stop = (EnvironmentState, Failure);
