@@ -26,7 +26,7 @@ use tenants::{Placement, Shard, Tenant};
 
 use crate::commands::output::Done;
 use crate::config::{Config, Provider};
-use crate::db::Server;
+use crate::db::{ConnectionString, Server};
 use crate::failure::{Failure, Outcome as Settles};
 use crate::workflow::approval::Operation;
 use crate::workflow::environment::Project;
@@ -159,10 +159,9 @@ impl Settled {
         }
     }
 
-    /// One tenant's options: the project settled once, the tenant's
-    /// database as the target; approval was the fleet's. A tenant that
-    /// cannot be placed, or whose server was found down, ends here.
-    fn tenant_options(&self, options: &Options, tenant: &Tenant) -> Result<Options, Box<Outcome>> {
+    /// Where the tenant's database is; a tenant that cannot be placed, or
+    /// whose server was found down, ends here.
+    fn tenant_target(&self, tenant: &Tenant) -> Result<ConnectionString, Box<Outcome>> {
         if let Some(failure) = self.down.get(&tenant.server) {
             let failure = failure.clone();
             return Err(Box::new(Outcome::failed(
@@ -171,10 +170,15 @@ impl Settled {
                 failure,
             )));
         }
-        let target = self
-            .placement
+        self.placement
             .target(tenant)
-            .map_err(|failure| Box::new(Outcome::failed(tenant, TenantState::Failed, failure)))?;
+            .map_err(|failure| Box::new(Outcome::failed(tenant, TenantState::Failed, failure)))
+    }
+
+    /// One tenant's options: the project settled once, the tenant's
+    /// database as the target; approval was the fleet's.
+    fn tenant_options(&self, options: &Options, tenant: &Tenant) -> Result<Options, Box<Outcome>> {
+        let target = self.tenant_target(tenant)?;
         Ok(Options {
             environment: options.environment.clone(),
             cwd: options.cwd.clone(),
@@ -400,32 +404,26 @@ async fn resolve_one(
 /// migrated; an existing one is left to `migrate`.
 async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outcome {
     let started = Instant::now();
-    let tenant_options = match settled.tenant_options(options, &tenant) {
-        Ok(options) => options,
+    let target = match settled.tenant_target(&tenant) {
+        Ok(target) => target,
         Err(outcome) => return *outcome,
     };
-    let target = tenant_options.target().cloned();
     // A SQLite fleet's folder is the fleet's to make, as a server's
     // databases are.
     if let Some(folder) = target
-        .as_ref()
-        .and_then(|target| target.file_path())
+        .file_path()
         .and_then(|file| file.parent().map(Path::to_path_buf))
         && let Err(err) = std::fs::create_dir_all(&folder)
     {
         let failure = Failure::new(format!("Cannot create the folder {}", folder.display()))
             .cause(err)
-            .help("Check the fleet's sqlite_files pattern and the folder's permissions");
+            .help("Check the fleet's pattern or database template, and the folder's permissions");
         return Outcome::failed(&tenant, TenantState::Failed, failure);
     }
-    let exists = match &target {
-        Some(target) => database_exists(target).await,
-        None => Ok(false),
-    };
-    match exists {
+    match database_exists(&target).await {
         Ok(true) => {
             let mut outcome = Outcome::of(&tenant, TenantState::Exists);
-            outcome.database = target.and_then(|target| target.database_name());
+            outcome.database = target.database_name();
             return outcome;
         }
         Ok(false) => {}
@@ -440,39 +438,35 @@ async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outco
         resume: false,
         adopt: false,
         live: false,
-        target,
+        target: Some(target),
     })
     .await;
     let mut outcome = Outcome::of(&tenant, TenantState::Initialized);
     outcome.database = report.result.database_name.clone();
-    if report.status != crate::report::Status::Success || options.dry_run {
-        if report.status != crate::report::Status::Success {
-            outcome.state = TenantState::Failed;
-            outcome.error = report.error.clone();
-            outcome.cause = report.cause.clone();
-            outcome.recovery = report
-                .recovery
-                .as_ref()
-                .map(|recovery| recovery.suggestions.clone())
-                .unwrap_or_default();
-        }
-        outcome.duration_ms = started.elapsed().as_millis() as u64;
-        return outcome;
-    }
-    let migrated = migrate_one(settled, options, tenant).await;
-    outcome.applied = migrated.applied;
-    if migrated.state.is_failure() {
+    if report.status != crate::report::Status::Success {
         outcome.state = TenantState::Failed;
-        outcome.error = migrated.error;
-        outcome.cause = migrated.cause;
-        outcome.recovery = migrated.recovery;
-        outcome.failed_migration = migrated.failed_migration;
+        outcome.error = report.error;
+        outcome.cause = report.cause;
+        outcome.recovery = report
+            .recovery
+            .map(|recovery| recovery.suggestions)
+            .unwrap_or_default();
+    } else if !options.dry_run {
+        let migrated = migrate_one(settled, options, tenant).await;
+        outcome.applied = migrated.applied;
+        if migrated.state.is_failure() {
+            outcome.state = TenantState::Failed;
+            outcome.error = migrated.error;
+            outcome.cause = migrated.cause;
+            outcome.recovery = migrated.recovery;
+            outcome.failed_migration = migrated.failed_migration;
+        }
     }
     outcome.duration_ms = started.elapsed().as_millis() as u64;
     outcome
 }
 
-async fn database_exists(target: &crate::db::ConnectionString) -> Result<bool, Failure> {
+async fn database_exists(target: &ConnectionString) -> Result<bool, Failure> {
     let name = target.database_name().unwrap_or_default();
     if let Some(path) = target.file_path() {
         return Ok(path.exists());

@@ -64,7 +64,7 @@ pub struct TenantTarget {
 
 impl Options {
     /// The tenant's database, for a fleet's tenant.
-    pub fn target(&self) -> Option<&ConnectionString> {
+    fn target(&self) -> Option<&ConnectionString> {
         self.tenant.as_ref().map(|tenant| &tenant.target)
     }
 
