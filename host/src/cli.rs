@@ -389,30 +389,37 @@ pub enum Format {
     Ndjson,
 }
 
-/// The flags of a command over a fleet environment (one whose
-/// configuration has a `fleet`): which tenants, how many at once, when to stop.
+/// Which tenants of a fleet environment (one whose configuration has a
+/// `fleet`) a command takes, and how many at once.
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Fleet")]
-pub struct FleetArgs {
+pub struct TenantArgs {
     /// Only this tenant (repeatable); default: every tenant the fleet lists.
-    #[arg(long = "tenant", value_name = "KEY")]
+    #[arg(long = "tenant", value_name = "KEY", help_heading = "Fleet")]
     pub tenants: Vec<String>,
     /// Only this stable share of the tenants: I of N (0-based), e.g. 0/4 or
     /// $JOB_COMPLETION_INDEX/4; a tenant is always in the same shard for a given N.
-    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    #[arg(long, value_name = "I/N", value_parser = parse_shard, help_heading = "Fleet")]
     pub shard: Option<crate::fleet::tenants::Shard>,
     /// Tenants at once (default: half of the servers' spare connections,
     /// 4 per tenant, at most 16; on SQLite files twice the cores).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
     pub concurrency: Option<u16>,
+}
+
+/// The flags of a command that changes a fleet environment: which tenants,
+/// how many at once, when to stop.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    #[command(flatten)]
+    pub chosen: TenantArgs,
     /// Stop starting new tenants once more than N (or N% of the tenants) failed.
-    #[arg(long, value_name = "N|N%", value_parser = parse_threshold)]
+    #[arg(long, value_name = "N|N%", value_parser = parse_threshold, help_heading = "Fleet")]
     pub max_failures: Option<crate::fleet::run::Threshold>,
     /// Run the first N tenants, then stop for a look.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Fleet")]
     pub canary: Option<u32>,
     /// With --canary: go on to the rest when no canary tenant failed.
-    #[arg(long = "continue", requires = "canary")]
+    #[arg(long = "continue", requires = "canary", help_heading = "Fleet")]
     pub proceed: bool,
 }
 
@@ -464,15 +471,8 @@ pub struct StatusArgs {
     /// Seconds to wait for each environment's server before calling it unreachable.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     pub timeout: f64,
-    /// In a fleet environment, only this tenant (repeatable).
-    #[arg(long = "tenant", value_name = "KEY", help_heading = "Fleet")]
-    pub tenants: Vec<String>,
-    /// In a fleet environment, only this stable share of the tenants (I/N).
-    #[arg(long, value_name = "I/N", value_parser = parse_shard, help_heading = "Fleet")]
-    pub shard: Option<crate::fleet::tenants::Shard>,
-    /// In a fleet environment, tenants read at once (default: as for migrate).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..), help_heading = "Fleet")]
-    pub concurrency: Option<u16>,
+    #[command(flatten)]
+    pub fleet: TenantArgs,
     /// Project directory (default: $FABER_DB_CWD, else the current directory or its git root).
     #[arg(long, value_name = "DIR")]
     pub cwd: Option<PathBuf>,

@@ -3,10 +3,10 @@
 //! one database are refused.
 
 use super::output::{self, Done};
-use crate::cli::{FleetArgs, Format, OutputArgs};
+use crate::cli::{FleetArgs, Format, OutputArgs, TenantArgs};
 use crate::failure::Failure;
 use crate::fleet::report::{FleetResult, Show};
-use crate::fleet::{self, FleetOptions};
+use crate::fleet::{self, Chosen, FleetOptions};
 use crate::report::style::Style;
 
 /// Where a command goes.
@@ -25,9 +25,7 @@ pub fn route(
     output: &OutputArgs,
 ) -> Route {
     let options = FleetOptions {
-        tenants: args.tenants,
-        shard: args.shard,
-        concurrency: args.concurrency.map(usize::from),
+        chosen: chosen(args.chosen),
         max_failures: args.max_failures,
         canary: args.canary.map(|canary| canary as usize),
         proceed: args.proceed,
@@ -41,6 +39,15 @@ pub fn route(
         (true, _) => Route::Fleet(options),
         (false, true) => Route::Refused(fleet::not_a_fleet(environment)),
         (false, false) => Route::Single,
+    }
+}
+
+/// The tenants `--tenant`, `--shard` and `--concurrency` choose.
+pub fn chosen(args: TenantArgs) -> Chosen {
+    Chosen {
+        tenants: args.tenants,
+        shard: args.shard,
+        concurrency: args.concurrency.map(usize::from),
     }
 }
 

@@ -17,11 +17,7 @@ pub async fn run(args: StatusArgs) -> i32 {
                 cwd: args.cwd,
                 drift: args.drift,
                 timeout,
-                fleet: status::fleet::FleetSelection {
-                    tenants: args.tenants,
-                    shard: args.shard,
-                    concurrency: args.concurrency.map(usize::from),
-                },
+                fleet: super::fleet::chosen(args.fleet),
             };
             status::status(options).await
         }

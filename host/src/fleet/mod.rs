@@ -42,11 +42,54 @@ pub const CONNECTIONS_PER_TENANT: usize = 4;
 /// The default concurrency's ceiling, whatever the servers could take.
 const MAX_DEFAULT_CONCURRENCY: usize = 16;
 
-/// What the fleet flags ask.
-pub struct FleetOptions {
+/// Which of a fleet's tenants a command takes (`--tenant`, `--shard`),
+/// and how many at once (`--concurrency`).
+#[derive(Debug)]
+pub struct Chosen {
     pub tenants: Vec<String>,
     pub shard: Option<Shard>,
     pub concurrency: Option<usize>,
+}
+
+/// A fleet's tenants as a command takes them.
+pub struct Taken {
+    /// How many the source lists.
+    pub listed: usize,
+    pub selected: Vec<Tenant>,
+    pub concurrency: usize,
+    /// The servers found unreachable before any tenant ran.
+    pub down: BTreeMap<Option<String>, Failure>,
+}
+
+impl Chosen {
+    /// Lists the fleet's tenants, keeps the chosen ones (a named tenant
+    /// must be listed when `listed_only`) and probes the servers.
+    pub async fn take(
+        &self,
+        placement: &Placement,
+        provider: Provider,
+        listed_only: bool,
+    ) -> Settles<Taken> {
+        let listed = placement.list().await?;
+        let count = listed.len();
+        let selected = tenants::select(listed, &self.tenants, self.shard, listed_only)?;
+        let probe = probe(placement).await;
+        let concurrency = match self.concurrency {
+            Some(concurrency) => concurrency.max(1),
+            None => probe.concurrency(provider),
+        };
+        Ok(Taken {
+            listed: count,
+            selected,
+            concurrency,
+            down: probe.down,
+        })
+    }
+}
+
+/// What the fleet flags ask.
+pub struct FleetOptions {
+    pub chosen: Chosen,
     pub max_failures: Option<Threshold>,
     pub canary: Option<usize>,
     pub proceed: bool,
@@ -57,9 +100,9 @@ impl FleetOptions {
     /// Whether any flag asks for a fleet, which a single-database
     /// environment refuses.
     pub fn any(&self) -> bool {
-        !self.tenants.is_empty()
-            || self.shard.is_some()
-            || self.concurrency.is_some()
+        !self.chosen.tenants.is_empty()
+            || self.chosen.shard.is_some()
+            || self.chosen.concurrency.is_some()
             || self.max_failures.is_some()
             || self.canary.is_some()
             || self.proceed
@@ -120,21 +163,15 @@ impl Settled {
         };
         let placement =
             Placement::settle(&project.dir, &project.config, &options.environment, &config)?;
-        let listed = placement.list().await?;
-        let count = listed.len();
-        let selected = tenants::select(listed, &fleet.tenants, fleet.shard, listed_only)?;
-        let probe = probe(&placement).await;
-        let concurrency = match fleet.concurrency {
-            Some(concurrency) => concurrency.max(1),
-            None => probe.concurrency(project.config.database.provider),
-        };
+        let provider = project.config.database.provider;
+        let taken = fleet.chosen.take(&placement, provider, listed_only).await?;
         Ok(Settled {
             project: Arc::new(project),
             placement,
-            listed: count,
-            selected,
-            concurrency,
-            down: probe.down,
+            listed: taken.listed,
+            selected: taken.selected,
+            concurrency: taken.concurrency,
+            down: taken.down,
         })
     }
 
@@ -147,7 +184,7 @@ impl Settled {
             environment: options.environment.clone(),
             listed: self.listed,
             selected: self.selected.len(),
-            shard: fleet.shard.map(|shard| shard.to_string()),
+            shard: fleet.chosen.shard.map(|shard| shard.to_string()),
             concurrency: self.concurrency,
             connection_limit: self.concurrency * CONNECTIONS_PER_TENANT,
             dry_run: options.dry_run,

@@ -11,18 +11,11 @@ use serde::Serialize;
 use super::{Context, EnvironmentState, EnvironmentStatus, Folder, check_environment};
 use crate::config::fleet::Fleet;
 use crate::failure::Failure;
-use crate::fleet::tenants::{self, Placement, Shard, Tenant};
+use crate::fleet::Chosen;
+use crate::fleet::tenants::{Placement, Tenant};
 
 /// How many laggards and problem tenants are named; the rest are counted.
 const NAMED: usize = 50;
-
-/// Which tenants `status` reads, and how many at once.
-#[derive(Debug, Clone, Default)]
-pub struct FleetSelection {
-    pub tenants: Vec<String>,
-    pub shard: Option<Shard>,
-    pub concurrency: Option<usize>,
-}
 
 /// A fleet environment's summary.
 #[derive(Debug, Default, Serialize)]
@@ -58,7 +51,7 @@ pub(super) async fn check(
     context: &Context,
     env: &mut EnvironmentStatus,
     fleet: &Fleet,
-    selection: &FleetSelection,
+    chosen: &Chosen,
 ) -> Result<Option<Folder>, Failure> {
     let placement = Placement::settle(
         &context.project.dir,
@@ -66,25 +59,18 @@ pub(super) async fn check(
         &env.name,
         fleet,
     )?;
-    let listed = placement.list().await?;
+    let provider = context.project.config.database.provider;
+    let taken = chosen.take(&placement, provider, true).await?;
     let mut status = FleetStatus {
-        listed: listed.len(),
-        shard: selection.shard.map(|shard| shard.to_string()),
+        listed: taken.listed,
+        tenants: taken.selected.len(),
+        shard: chosen.shard.map(|shard| shard.to_string()),
         ..FleetStatus::default()
     };
-    let chosen = tenants::select(listed, &selection.tenants, selection.shard, true)?;
-    status.tenants = chosen.len();
-    let concurrency = match selection.concurrency {
-        Some(concurrency) => concurrency.max(1),
-        None => {
-            let provider = context.project.config.database.provider;
-            crate::fleet::probe(&placement).await.concurrency(provider)
-        }
-    };
     let name = env.name.clone();
-    let mut read = futures_util::stream::iter(chosen)
+    let mut read = futures_util::stream::iter(taken.selected)
         .map(|tenant| read_tenant(context, &placement, &name, tenant))
-        .buffer_unordered(concurrency);
+        .buffer_unordered(taken.concurrency);
     let mut summaries = Vec::new();
     let mut folder: Option<Folder> = None;
     while let Some((tenant, tenant_env, tenant_folder)) = read.next().await {

@@ -41,7 +41,7 @@ pub struct StatusOptions {
     /// How long reaching one environment's server may take.
     pub timeout: Duration,
     /// The tenants of fleet environments to read.
-    pub fleet: fleet::FleetSelection,
+    pub fleet: crate::fleet::Chosen,
 }
 
 /// `result` of the JSON report.
@@ -163,7 +163,7 @@ struct Context {
     drift: bool,
     timeout: Duration,
     lifetime: Duration,
-    fleet: fleet::FleetSelection,
+    fleet: crate::fleet::Chosen,
 }
 
 pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
