@@ -298,9 +298,6 @@ fn a_mysql_fleet_of_databases_like_a_pattern_is_initialized_and_migrated() {
             target.name
         );
     }
-    for target in &targets {
-        target.drop_database();
-    }
 }
 
 /// A SQLite fleet of `count` tenant files, created with `init --tenant`.
@@ -318,9 +315,18 @@ fn sqlite_fleet(count: usize) -> (Project, Vec<String>) {
     (project, keys)
 }
 
-/// Rows of `sql` in tenant `key`'s file, read with `sqlite3`.
+/// The first of a report's recovery suggestions.
+fn first_help(report: &Value) -> &str {
+    report["recovery"]["suggestions"][0].as_str().unwrap()
+}
+
+/// Rows of `sql` in tenant `key`'s file of a `tenants/*.db` fleet.
 fn sqlite_rows(project: &Project, key: &str, sql: &str) -> Vec<String> {
-    let file = project.path().join(format!("tenants/{key}.db"));
+    sqlite_file_rows(&project.path().join(format!("tenants/{key}.db")), sql)
+}
+
+/// Rows of `sql` in a SQLite file, read with `sqlite3`.
+fn sqlite_file_rows(file: &std::path::Path, sql: &str) -> Vec<String> {
     let output = std::process::Command::new("sqlite3")
         .args(["-separator", "|"])
         .arg(file)
@@ -454,12 +460,7 @@ fn fleet_flags_on_a_single_database_environment_are_refused_naming_the_fix() {
     assert_eq!(run.code, 1);
     let report = run.json();
     assert_eq!(report["error"], "Environment 'dev' is not a fleet");
-    assert!(
-        report["recovery"]["suggestions"][0]
-            .as_str()
-            .unwrap()
-            .contains("\"fleet\"")
-    );
+    assert!(first_help(&report).contains("\"fleet\""));
 }
 
 #[test]
@@ -510,13 +511,7 @@ fn a_protected_fleet_asks_once_for_the_whole_plan_and_a_terminal_less_run_needs_
     let refused = project.run(&["migrate", "prod", "--json"], &[]);
     assert_eq!(refused.code, 1);
     let report = refused.json();
-    assert!(
-        report["recovery"]["suggestions"][0]
-            .as_str()
-            .unwrap()
-            .contains("--approve"),
-        "{report}"
-    );
+    assert!(first_help(&report).contains("--approve"), "{report}");
     let command = format!(
         "{} migrate prod --cwd {}",
         crate::support::BIN,
@@ -567,12 +562,11 @@ fn a_sqlite_fleet_listed_in_a_file_is_created_where_its_template_says() {
     assert_eq!(report["result"]["counts"]["initialized"], 2, "{report}");
     for key in ["alpha", "beta"] {
         let file = project.path().join(format!("dbs/{key}.db"));
-        let output = std::process::Command::new("sqlite3")
-            .arg(&file)
-            .arg("SELECT count(*) FROM items")
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1", "{key}");
+        assert_eq!(
+            sqlite_file_rows(&file, "SELECT count(*) FROM items"),
+            ["1"],
+            "{key}"
+        );
     }
     let again = project.run(&["init", "prod", "--approve", "--json"], &[]);
     assert_eq!(again.assert_success()["result"]["counts"]["exists"], 2);
@@ -583,11 +577,5 @@ fn a_sqlite_fleet_listed_in_a_file_is_created_where_its_template_says() {
     let refused = project.run(&["migrate", "prod", "--approve", "--json"], &[]);
     assert_eq!(refused.code, 1);
     let report = refused.json();
-    assert!(
-        report["recovery"]["suggestions"][0]
-            .as_str()
-            .unwrap()
-            .contains("sqlite_files"),
-        "{report}"
-    );
+    assert!(first_help(&report).contains("sqlite_files"), "{report}");
 }
