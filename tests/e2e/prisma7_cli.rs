@@ -139,14 +139,22 @@ fn assert_prisma7_up_to_date(project: &Path) {
 
 /// A migration with a dollar-quoted body on PostgreSQL (sent whole, as
 /// Prisma's engine sends it), plain tables on SQLite.
-fn users_migration(server: Server) -> &'static str {
-    match server {
+/// Writes `20990101000000_users`, a table (and on PostgreSQL, a `DO`
+/// block), into the layout's migrations folder.
+fn write_users_migration(project: &Project, layout: &Layout, server: Server) {
+    let sql = match server {
         Server::Postgres => {
             "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n\
              DO $$ BEGIN INSERT INTO users VALUES (1, 'a@example.com'); END $$;\n"
         }
         _ => "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);\n",
-    }
+    };
+    let migration = project
+        .path()
+        .join(layout.migrations)
+        .join("20990101000000_users/migration.sql");
+    std::fs::create_dir_all(migration.parent().unwrap()).unwrap();
+    std::fs::write(&migration, sql).unwrap();
 }
 
 fn prisma7_calls_faber_dbs_work_up_to_date(server: Server, layout: &Layout) {
@@ -163,12 +171,7 @@ fn prisma7_calls_faber_dbs_work_up_to_date(server: Server, layout: &Layout) {
     }
     assert_prisma7_up_to_date(project.path());
 
-    let migration = project
-        .path()
-        .join(layout.migrations)
-        .join("20990101000000_users/migration.sql");
-    std::fs::create_dir_all(migration.parent().unwrap()).unwrap();
-    std::fs::write(&migration, users_migration(server)).unwrap();
+    write_users_migration(&project, layout, server);
     let migrated = project
         .run(&["migrate", "dev", "--json"], &[])
         .assert_success();
@@ -201,12 +204,7 @@ fn prisma7_calls_a_sqlite_database_of_a_config_naming_its_folders_up_to_date() {
 
 fn faber_db_calls_prisma7s_work_up_to_date(server: Server) {
     let (project, target) = prisma7_project(server, &PRISMA_INIT);
-    let migration = project
-        .path()
-        .join(PRISMA_INIT.migrations)
-        .join("20990101000000_users/migration.sql");
-    std::fs::create_dir_all(migration.parent().unwrap()).unwrap();
-    std::fs::write(&migration, users_migration(server)).unwrap();
+    write_users_migration(&project, &PRISMA_INIT, server);
     let (ok, output) = prisma7(project.path(), &["migrate", "deploy"]);
     assert!(
         ok && output.contains("have been applied"),
