@@ -1,7 +1,7 @@
 """A migration-tool handler for faber-db, written in Python.
 
 componentize-py turns this module into a WebAssembly component for the
-`migration-tool-handler` world of `faber:db@0.4.0` (wit/faber-db.wit): the
+`migration-tool-handler` world of `faber:db@0.5.0` (wit/faber-db.wit): the
 class `MigrationTool` below implements the exported `migration-tool`
 interface; `wit_world.imports.sql`, `.migration_script` and `.log` are what
 the host grants.
@@ -53,7 +53,7 @@ NAME = "python-migration-tool"
 VERSION = "0.1.0"
 # The contract this handler was built against: the `package` line of the WIT
 # file given to componentize-py. The host checks it against the component.
-WIT_VERSION = "0.4.0"
+WIT_VERSION = "0.5.0"
 
 # "pymg" as an integer: the advisory lock key this tool takes on PostgreSQL.
 PG_LOCK_KEY = 0x70796D67
@@ -152,8 +152,15 @@ def apply_one(table: Table, directory: str, name: str) -> TrackingRow:
                 "resolve it as applied or rolled back first"
             )
         )
+    # The rows are this handler's own (`bookkeeping=None`): a run killed
+    # between the script and them needs `resolve`, which the contract's
+    # `bookkeeping` would spare.
     script = migration_script.Script(
-        path=migration.file, after_line=None, before_line=None, in_transaction=True
+        path=migration.file,
+        after_line=None,
+        before_line=None,
+        in_transaction=True,
+        bookkeeping=None,
     )
     return run_and_record(
         table, migration, replace=row is not None, run=lambda: migration_script.run(script)

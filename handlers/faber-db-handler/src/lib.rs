@@ -58,8 +58,9 @@ pub use bindings::migration::exports::faber::db::migration_tool;
 pub use bindings::migration::faber::db::log;
 /// A migration's own SQL, run by the host from its file in the folder:
 /// `migration_script::run(&Script { path, after_line, before_line,
-/// in_transaction })` names the file and the part of it, never the text.
-/// Granted only during `apply-migrations`.
+/// in_transaction, bookkeeping })` names the file and the part of it, never
+/// the text, and the tracking table's rows to write with it. Granted only
+/// during `apply-migrations`.
 pub use bindings::migration::faber::db::migration_script;
 /// SQL on the one database the host opened for the call.
 pub use bindings::migration::faber::db::sql;

@@ -110,12 +110,14 @@ impl From<HandlerError> for ApplyFailure {
 ///     table.ensure()?;
 ///     apply_each(names, |name| {
 ///         table.refuse_if_applied(name)?; // HandlerError → MigrationFailure::Other
+///         // The row goes in with the script, in its transaction.
 ///         let script = Script { path: format!("{name}.sql"), after_line: None,
-///                               before_line: None, in_transaction: true };
+///                               before_line: None, in_transaction: true,
+///                               bookkeeping: Some(table.insert_row(name)) };
 ///         if let Err(error) = migration_script::run(&script) {
 ///             return Err(MigrationFailure::Script(HandlerError::Sql(error)));
 ///         }
-///         Ok(table.record(name)?)
+///         Ok(table.row(name)?)
 ///     })
 /// }
 /// ```

@@ -23,7 +23,7 @@ use faber_db_handler::clock;
 use faber_db_handler::dialect::table_exists;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
-use faber_db_handler::migration_script::{self, Script};
+use faber_db_handler::migration_script::{self, Bookkeeping, Cell, ColumnValue, RowChange, Script};
 use faber_db_handler::migration_tool::{
     ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
     MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
@@ -112,27 +112,27 @@ impl MigrationTool for DbmateHandler {
             if tracking::is_recorded(request.provider, &table, &migration.version)? {
                 return Err(HandlerError::Conflict(format!("{name} is already applied")).into());
             }
+            // dbmate inserts the version after the up section, in its
+            // transaction when it has one: the host writes it so, with the
+            // section, in one transaction wherever the database allows.
             let script = Script {
                 path: file,
                 after_line: Some(section.up_line.to_string()),
                 before_line: section.down_line.map(str::to_string),
                 in_transaction: section.in_transaction,
+                bookkeeping: Some(Bookkeeping {
+                    before: Vec::new(),
+                    after: vec![RowChange::Insert(vec![ColumnValue {
+                        column: "version".to_string(),
+                        value: Cell::Text(migration.version.clone()),
+                    }])],
+                }),
             };
             if let Err(error) = migration_script::run(&script) {
                 // dbmate records nothing for a failed migration.
                 log(Level::Error, &format!("{name} failed: {}", error.message));
                 return Err(MigrationFailure::Script(HandlerError::Sql(error)));
             }
-            tracking::record(request.provider, &table, &migration).inspect_err(|_| {
-                log(
-                    Level::Error,
-                    &format!(
-                        "{name} ran, but recording its version in {} failed; record it with \
-                         `faber-db resolve <environment> --applied {name}`",
-                        table.name()
-                    ),
-                )
-            })?;
             log(Level::Info, &format!("applied and recorded {name}"));
             Ok(untimed_applied_row(name.to_string()))
         })

@@ -8,8 +8,9 @@
 //! write the error into `logs` and leave the row unfinished, which blocks
 //! every later deploy (P3009) until the migration is resolved. The script
 //! is the migration's `migration.sql`, which the host runs from the folder
-//! (`migration-script`) as Prisma's engine sends it: whole, in no
-//! transaction of its own; the rows are written here, on `sql`.
+//! (`migration-script`) as Prisma's engine sends it, whole, with the rows
+//! around it (its `bookkeeping`); the failure's `logs` are written here,
+//! on `sql`.
 
 use crate::dialect::{self, TRACKING_TABLE};
 use crate::folder;
@@ -18,7 +19,9 @@ use crate::initialize::check_tracking_table;
 use crate::tracking;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
-use faber_db_handler::migration_script::{self, Script};
+use faber_db_handler::migration_script::{
+    self, Bookkeeping, Cell, ColumnValue, RowChange, RowUpdate, Script,
+};
 use faber_db_handler::migration_tool::{ApplyFailure, TrackingRequest, TrackingRow, TrackingState};
 use faber_db_handler::sql::{SqlValue, execute, query};
 use faber_db_handler::tracking::{MigrationFailure, apply_each};
@@ -63,12 +66,6 @@ fn apply(provider: Provider, folder: &Folder, name: &str) -> Result<TrackingRow,
     refuse_what_deploy_refuses(provider, name)?;
 
     let id = tracking::new_record_id()?;
-    let params = [
-        SqlValue::Text(id.clone()),
-        SqlValue::Text(checksum),
-        SqlValue::Text(name.to_string()),
-    ];
-    execute(&dialect::record_started(provider), &params)?;
     // A comment-only script (Prisma's empty migration) sends nothing, and
     // still counts as a step, as under Prisma.
     let script = Script {
@@ -76,16 +73,48 @@ fn apply(provider: Provider, folder: &Folder, name: &str) -> Result<TrackingRow,
         after_line: None,
         before_line: None,
         in_transaction: false,
+        bookkeeping: Some(bookkeeping(&id, checksum, name)),
     };
     if let Err(error) = migration_script::run(&script) {
         record_failure(provider, name, &id, &error);
         return Err(MigrationFailure::Script(HandlerError::Sql(error)));
     }
-    let id_param = [SqlValue::Text(id.clone())];
-    execute(&dialect::record_step(provider), &id_param)?;
-    execute(&dialect::record_finished(provider), &id_param)?;
     log(Level::Info, &format!("applied and recorded {name}"));
     Ok(history::row_by_id(provider, &id)?)
+}
+
+/// Prisma's rows for a migration: inserted as started (`finished_at`
+/// empty, no step counted), then, once the script ran, its one step counted
+/// and `finished_at` set. The host writes them with the script, in one
+/// transaction where the database allows, so a killed run leaves either
+/// both the schema change and the finished row, or neither.
+fn bookkeeping(id: &str, checksum: String, name: &str) -> Bookkeeping {
+    let text = |column: &str, value: String| ColumnValue {
+        column: column.to_string(),
+        value: Cell::Text(value),
+    };
+    let now = |column: &str| ColumnValue {
+        column: column.to_string(),
+        value: Cell::Now,
+    };
+    Bookkeeping {
+        before: vec![RowChange::Insert(vec![
+            text("id", id.to_string()),
+            text("checksum", checksum),
+            now("started_at"),
+            text("migration_name", name.to_string()),
+        ])],
+        after: vec![RowChange::Update(RowUpdate {
+            set: vec![
+                ColumnValue {
+                    column: "applied_steps_count".to_string(),
+                    value: Cell::Integer(1),
+                },
+                now("finished_at"),
+            ],
+            key: vec![text("id", id.to_string())],
+        })],
+    }
 }
 
 /// Writes the failure into the row's `logs`, as Prisma does. The row,

@@ -120,35 +120,6 @@ pub fn user_tables(provider: Provider) -> &'static str {
     }
 }
 
-/// A migration starts (parameters: id, checksum, migration_name): the row
-/// as Prisma inserts it, `finished_at` empty and no step counted yet.
-pub fn record_started(provider: Provider) -> String {
-    format!(
-        "INSERT INTO _prisma_migrations (id, checksum, started_at, migration_name) \
-         VALUES ({}, {}, {}, {})",
-        placeholder(provider, 1),
-        placeholder(provider, 2),
-        now(provider),
-        placeholder(provider, 3)
-    )
-}
-
-/// A migration's script ran (parameter: id): one more step, then the finish.
-pub fn record_step(provider: Provider) -> String {
-    format!(
-        "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = {}",
-        placeholder(provider, 1)
-    )
-}
-
-pub fn record_finished(provider: Provider) -> String {
-    format!(
-        "UPDATE _prisma_migrations SET finished_at = {} WHERE id = {}",
-        now(provider),
-        placeholder(provider, 1)
-    )
-}
-
 /// A migration's script failed (parameters: logs, id).
 pub fn record_failed(provider: Provider) -> String {
     format!(

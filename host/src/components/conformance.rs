@@ -549,11 +549,13 @@ impl Scratch {
     /// table's rows, its scripts run by the host.
     async fn apply(&self, tool: &MigrationTool, name: &str) -> Result<(), String> {
         let (mut grant, mut session) = self.grant().await?;
+        let mut table = None;
         let kept = match tool
             .rows_kept(self.provider, &self.tracking_request())
             .await
         {
-            Ok(Some(table)) => {
+            Ok(Some(kept)) => {
+                let table = table.insert(kept);
                 session.handler.take_back(grant.database.take());
                 let kept = session
                     .handler
@@ -562,7 +564,7 @@ impl Scratch {
                         &mut session.admin,
                         &self.target,
                         &self.name,
-                        &table,
+                        table,
                         Duration::from_secs(60),
                     )
                     .await;
@@ -578,6 +580,7 @@ impl Scratch {
         }
         grant.scripts = Some(Scripts::new(
             self.migrations(),
+            table,
             ScriptSession::of(session.handler.lend_writer(), session.handler.rows_only()),
         ));
         let names = [name.to_owned()];

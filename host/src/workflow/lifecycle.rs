@@ -593,6 +593,7 @@ impl Run {
         let scripts = (applies && opened.project.tool.runs_scripts()).then(|| {
             Scripts::new(
                 opened.project.migrations_dir.clone(),
+                self.result.tracking_table.clone(),
                 ScriptSession::of(session.lend_writer(), session.rows_only()),
             )
         });

@@ -231,6 +231,69 @@ macro_rules! operations_since_0_3_0 {
     };
 }
 
+/// The conversions of the records 0.4.0 brought, the same since.
+macro_rules! adapt_since_0_4_0 {
+    () => {
+        adapt_records! {
+            tool::ApplyFailure => host::ApplyFailure { applied, failed, error }
+        }
+
+        adapt_variants! {
+            tool::MigrationForm => host::MigrationForm { SqlFiles, Code }
+        }
+    };
+}
+
+/// The migration operations 0.4.0 brought, the same since.
+macro_rules! operations_since_0_4_0 {
+    () => {
+        fn migration_form_for<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            provider: host::Provider,
+        ) -> $crate::runtime::bindings::Call<'a, host::MigrationForm> {
+            Box::pin(async move {
+                let form = self
+                    .faber_db_migration_tool()
+                    .call_migration_form_for(store, provider.adapt())
+                    .await?;
+                Ok(form.adapt())
+            })
+        }
+
+        fn tracking_table_for<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            request: &'a host::TrackingRequest,
+        ) -> $crate::runtime::bindings::Call<'a, String> {
+            Box::pin(async move {
+                let request = request.clone().adapt();
+                self.faber_db_migration_tool()
+                    .call_tracking_table_for(store, &request)
+                    .await
+            })
+        }
+
+        fn apply_migrations<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            request: &'a host::TrackingRequest,
+            names: &'a [String],
+        ) -> $crate::runtime::bindings::Call<'a, Result<Vec<host::TrackingRow>, host::ApplyFailure>>
+        {
+            Box::pin(async move {
+                let request = request.clone().adapt();
+                let answer = self
+                    .faber_db_migration_tool()
+                    .call_apply_migrations(store, &request, names)
+                    .await?;
+                Ok(answer.adapt())
+            })
+        }
+    };
+}
+
 pub(super) use {
-    adapt_common, adapt_since_0_3_0, delegate_imports, delegate_rds, operations_since_0_3_0,
+    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports, delegate_rds,
+    operations_since_0_3_0, operations_since_0_4_0,
 };

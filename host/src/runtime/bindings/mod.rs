@@ -31,7 +31,7 @@ use super::inspect::World;
 use super::state::HandlerState;
 
 /// The version the capabilities are written against.
-pub(super) use v0_4_0 as latest;
+pub(super) use v0_5_0 as latest;
 
 /// Lists every supported version once: its module, its number (the folder
 /// under `wit/`), and the worlds it defines.
@@ -64,6 +64,7 @@ contract_versions! {
     v0_2_0 = "0.2.0" { migration_tool, cloud_provider }
     v0_3_0 = "0.3.0" { migration_tool, cloud_provider }
     v0_4_0 = "0.4.0" { migration_tool, cloud_provider }
+    v0_5_0 = "0.5.0" { migration_tool, cloud_provider }
 }
 
 /// The newest version: what `handler new` builds against.
@@ -488,9 +489,12 @@ mod tests {
     fn the_worlds_are_supported_from_the_version_that_brought_them() {
         assert_eq!(
             supported(World::MigrationTool),
-            ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
+            ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"]
         );
-        assert_eq!(supported(World::CloudProvider), ["0.2.0", "0.3.0", "0.4.0"]);
-        assert_eq!(CURRENT, "0.4.0");
+        assert_eq!(
+            supported(World::CloudProvider),
+            ["0.2.0", "0.3.0", "0.4.0", "0.5.0"]
+        );
+        assert_eq!(CURRENT, "0.5.0");
     }
 }

@@ -1,7 +1,8 @@
-//! Bindings for `faber:db@0.4.0` (`wit/v0.4.0`, the current contract): one
-//! module per world, sharing the interfaces both import (`types`, `log`).
-//! The capabilities are implemented for this version (see
-//! `runtime::capabilities`).
+//! Bindings for `faber:db@0.4.0` (`wit/v0.4.0`): both worlds, the
+//! migration-tool one writing a migration's rows on its own `sql` session
+//! apart from its script. Its imports are served by the latest
+//! capabilities (a script with no bookkeeping), and its records converted
+//! to the host's.
 
 use super::adapt::{Adapt, adapt_records, adapt_variants};
 use crate::runtime::contract as host;
@@ -29,71 +30,36 @@ pub mod cloud_provider {
     });
 }
 
-pub use cloud_provider::faber::db::rds;
-pub use migration_tool::faber::db::types::SqlError;
-pub use migration_tool::faber::db::{log, migration_script, sql, types};
-
 use cloud_provider::exports::faber::db::cloud_provider as cloud;
+use cloud_provider::faber::db::rds;
 use migration_tool::exports::faber::db::migration_tool as tool;
+use migration_tool::faber::db::{log, migration_script, sql, types};
 
 super::legacy::adapt_common!();
-
-
+super::legacy::delegate_imports!();
 super::legacy::adapt_since_0_3_0!();
+super::legacy::adapt_since_0_4_0!();
 
-adapt_records! {
-    tool::ApplyFailure => host::ApplyFailure { applied, failed, error }
-}
-
-adapt_variants! {
-    tool::MigrationForm => host::MigrationForm { SqlFiles, Code }
+impl migration_script::Host for HandlerState {
+    async fn run(&mut self, script: migration_script::Script) -> Result<u64, types::SqlError> {
+        let script = super::latest::migration_script::Script {
+            path: script.path,
+            after_line: script.after_line,
+            before_line: script.before_line,
+            in_transaction: script.in_transaction,
+            bookkeeping: None,
+        };
+        super::latest::migration_script::Host::run(self, script)
+            .await
+            .adapt()
+    }
 }
 
 super::migration_tool_calls! {
     super::legacy::operations_since_0_3_0!();
-
-    fn migration_form_for<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        provider: host::Provider,
-    ) -> super::Call<'a, host::MigrationForm> {
-        Box::pin(async move {
-            let form = self
-                .faber_db_migration_tool()
-                .call_migration_form_for(store, provider.adapt())
-                .await?;
-            Ok(form.adapt())
-        })
-    }
-
-    fn tracking_table_for<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        request: &'a host::TrackingRequest,
-    ) -> super::Call<'a, String> {
-        Box::pin(async move {
-            let request = request.clone().adapt();
-            self.faber_db_migration_tool()
-                .call_tracking_table_for(store, &request)
-                .await
-        })
-    }
-
-    fn apply_migrations<'a>(
-        &'a self,
-        store: &'a mut wasmtime::Store<HandlerState>,
-        request: &'a host::TrackingRequest,
-        names: &'a [String],
-    ) -> super::Call<'a, Result<Vec<host::TrackingRow>, host::ApplyFailure>> {
-        Box::pin(async move {
-            let request = request.clone().adapt();
-            let answer = self
-                .faber_db_migration_tool()
-                .call_apply_migrations(store, &request, names)
-                .await?;
-            Ok(answer.adapt())
-        })
-    }
+    super::legacy::operations_since_0_4_0!();
 }
 
 super::cloud_provider_calls!();
+
+super::legacy::delegate_rds!();

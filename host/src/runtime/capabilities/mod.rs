@@ -2,6 +2,7 @@
 //! its WIT imports. A handler gets those its world imports, bound to what the
 //! host grants for the call (see [`super::Grant`]).
 
+mod bookkeeping;
 mod log;
 pub mod rds;
 pub mod script;

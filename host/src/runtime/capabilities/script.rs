@@ -8,6 +8,7 @@
 use std::ffi::CStr;
 use std::path::{Component, Path, PathBuf};
 
+use super::bookkeeping::{Bookkeeping, Statement};
 use crate::config::Provider;
 use crate::db::{Database, ScriptFailure, SqlError as DbError};
 use crate::runtime::bindings::latest::SqlError;
@@ -22,6 +23,8 @@ pub struct Scripts {
     /// The migrations folder, on the host.
     dir: PathBuf,
     session: ScriptSession,
+    /// The table `bookkeeping` writes, where the call has one.
+    table: Option<String>,
     /// The last script that failed after some of its statements took effect.
     partly_run: Option<PartlyRun>,
 }
@@ -65,11 +68,13 @@ impl ScriptSession {
 }
 
 impl Scripts {
-    /// Scripts from `dir`, run on `session`.
-    pub fn new(dir: PathBuf, session: ScriptSession) -> Scripts {
+    /// Scripts from `dir`, run on `session`, their bookkeeping written to
+    /// `table` (the handler's tracking table).
+    pub fn new(dir: PathBuf, table: Option<String>, session: ScriptSession) -> Scripts {
         Scripts {
             dir,
             session,
+            table,
             partly_run: None,
         }
     }
@@ -92,7 +97,23 @@ impl Host for HandlerState {
             return Err(script_error("no migration script may run in this call"));
         };
         let text = part(&scripts.dir, &script)?;
-        if !crate::sql_text::has_statements(&text) {
+        let (database, widened) = match (&mut scripts.session, self.database.as_mut()) {
+            (ScriptSession::Own(database), _) => (database, None),
+            (ScriptSession::Shared, Some(database)) => (database, None),
+            (ScriptSession::Widened(table), Some(database)) => (database, Some(*table)),
+            (_, None) => return Err(script_error("no database was granted to this call")),
+        };
+        let provider = database.provider();
+        let bookkeeping = match script.bookkeeping {
+            None => Bookkeeping::default(),
+            Some(requested) => {
+                let table = scripts.table.as_deref().ok_or_else(|| {
+                    script_error("this call has no tracking table to keep a migration's rows in")
+                })?;
+                Bookkeeping::new(provider, table, requested).map_err(script_error)?
+            }
+        };
+        if !crate::sql_text::has_statements(&text) && bookkeeping.is_empty() {
             return Ok(0);
         }
         crate::logging::emit(
@@ -100,33 +121,20 @@ impl Host for HandlerState {
             &self.handler,
             &format!("migration script {}", script.path),
         );
-        let ran = match (&mut scripts.session, self.database.as_mut()) {
-            (ScriptSession::Own(database), _) => {
-                run_on(database, &text, script.in_transaction).await
-            }
-            (ScriptSession::Shared, Some(database)) => {
-                run_on(database, &text, script.in_transaction).await
-            }
-            (ScriptSession::Widened(table), Some(database)) => {
-                let table: &'static CStr = table;
-                database.allow_writes(None).await.map_err(from_db)?;
-                let ran = run_on(database, &text, script.in_transaction).await;
-                // Kept whatever the script did: the handler's statements
-                // follow on this connection.
-                database.allow_writes(Some(table)).await.map_err(from_db)?;
-                ran
-            }
-            (_, None) => return Err(script_error("no database was granted to this call")),
-        };
+        if widened.is_some() {
+            database.allow_writes(None).await.map_err(from_db)?;
+        }
+        let ran = run_on(database, &text, script.in_transaction, &bookkeeping).await;
+        if let Some(table) = widened {
+            // Kept whatever the script did: the handler's statements
+            // follow on this connection.
+            database.allow_writes(Some(table)).await.map_err(from_db)?;
+        }
         ran.map_err(|failure| {
             if failure.error.denied {
                 self.sql.denied += 1;
             }
-            let provider = self.database.as_ref().map(Database::provider);
-            if !script.in_transaction
-                && failure.completed > 0
-                && provider.is_some_and(|provider| provider != Provider::Postgresql)
-            {
+            if failure.completed > 0 && provider != Provider::Postgresql {
                 scripts.partly_run = Some(PartlyRun::of(&script.path, &text, failure.completed));
             }
             from_db(failure.error)
@@ -161,34 +169,129 @@ fn from_db(err: DbError) -> SqlError {
     }
 }
 
-/// The script as one text, in a transaction when asked.
+/// The part and its bookkeeping, together in one transaction where the
+/// database can hold them in one (see `migration-script.bookkeeping`),
+/// else one after another as the tool's deploy runs them.
 async fn run_on(
     database: &mut Database,
     text: &str,
     in_transaction: bool,
+    bookkeeping: &Bookkeeping,
 ) -> Result<u64, ScriptFailure> {
-    let nothing_completed = |error| ScriptFailure {
-        completed: 0,
-        error,
-    };
-    if !in_transaction {
-        return database.execute_script(text).await;
+    let provider = database.provider();
+    let together = in_transaction
+        || (!bookkeeping.is_empty()
+            && match provider {
+                Provider::Postgresql => true,
+                Provider::Sqlite => !sets_a_pragma(text),
+                Provider::Mysql => false,
+            });
+    if together {
+        match in_one_transaction(database, text, bookkeeping).await {
+            Ok(affected) => return Ok(affected),
+            Err(Stopped::Script(error))
+                if !in_transaction && error.code.as_deref() == Some(NOT_IN_A_TRANSACTION) => {}
+            Err(Stopped::Script(error)) => {
+                // What the tool's deploy leaves at a failed migration: its
+                // `before` rows, which the handler completes with the failure.
+                if let Err(lost) = each(database, &bookkeeping.before).await {
+                    crate::logging::emit(
+                        crate::logging::Level::Warn,
+                        "migration-script",
+                        &format!(
+                            "the failed migration's rows could not be written back: {}",
+                            lost.message
+                        ),
+                    );
+                }
+                return Err(nothing_completed(error));
+            }
+            Err(Stopped::Bookkeeping(error)) => return Err(nothing_completed(error)),
+        }
     }
+    each(database, &bookkeeping.before)
+        .await
+        .map_err(nothing_completed)?;
+    let affected = if crate::sql_text::has_statements(text) {
+        database.execute_script(text).await?
+    } else {
+        0
+    };
+    each(database, &bookkeeping.after)
+        .await
+        .map_err(nothing_completed)?;
+    Ok(affected)
+}
+
+/// PostgreSQL's `active_sql_transaction`: a statement that cannot run
+/// inside a transaction block (`CREATE INDEX CONCURRENTLY`).
+const NOT_IN_A_TRANSACTION: &str = "25001";
+
+/// Where a transaction holding a script stopped.
+enum Stopped {
+    Script(DbError),
+    Bookkeeping(DbError),
+}
+
+async fn in_one_transaction(
+    database: &mut Database,
+    text: &str,
+    bookkeeping: &Bookkeeping,
+) -> Result<u64, Stopped> {
     database
         .execute("BEGIN", &[])
         .await
-        .map_err(nothing_completed)?;
-    match database.execute(text, &[]).await {
-        Ok(affected) => database
+        .map_err(Stopped::Bookkeeping)?;
+    let ran = async {
+        each(database, &bookkeeping.before)
+            .await
+            .map_err(Stopped::Bookkeeping)?;
+        let affected = if crate::sql_text::has_statements(text) {
+            database.execute(text, &[]).await.map_err(Stopped::Script)?
+        } else {
+            0
+        };
+        each(database, &bookkeeping.after)
+            .await
+            .map_err(Stopped::Bookkeeping)?;
+        // A deferred constraint the script broke fails here.
+        database
             .execute("COMMIT", &[])
             .await
-            .map(|_| affected)
-            .map_err(nothing_completed),
-        Err(err) => {
-            let _ = database.execute("ROLLBACK", &[]).await;
-            Err(nothing_completed(err))
-        }
+            .map_err(Stopped::Script)?;
+        Ok(affected)
     }
+    .await;
+    if ran.is_err() {
+        let _ = database.execute("ROLLBACK", &[]).await;
+    }
+    ran
+}
+
+async fn each(database: &mut Database, statements: &[Statement]) -> Result<(), DbError> {
+    for statement in statements {
+        database.execute(&statement.text, &statement.params).await?;
+    }
+    Ok(())
+}
+
+fn nothing_completed(error: DbError) -> ScriptFailure {
+    ScriptFailure {
+        completed: 0,
+        error,
+    }
+}
+
+/// Whether a SQLite script sets a pragma: SQLite ignores some inside a
+/// transaction (`foreign_keys`, which Prisma's table rewrites turn off), so
+/// such a script runs as the tool runs it, outside one.
+fn sets_a_pragma(text: &str) -> bool {
+    crate::sql_text::statements(text).iter().any(|statement| {
+        statement
+            .trim_start()
+            .get(..6)
+            .is_some_and(|word| word.eq_ignore_ascii_case("pragma"))
+    })
 }
 
 /// The part of the file `script` names: a UTF-8 file inside `dir`, from
@@ -289,6 +392,7 @@ mod tests {
             after_line: None,
             before_line: None,
             in_transaction: false,
+            bookkeeping: None,
         }
     }
 

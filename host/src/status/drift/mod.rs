@@ -71,7 +71,10 @@ pub async fn check(
             gone.name
         ));
     }
-    let applied = applied_in_order(tracking, judged);
+    let applied = Applied {
+        table: &tracking.tracking_table,
+        names: applied_in_order(tracking, judged),
+    };
     let ignored = [tracking.tracking_table.as_str(), IN_PROGRESS_MARKER];
     let live_schema = match introspect::schema(live, &target.home_schema()).await {
         Ok(schema) => schema.without_tables(&ignored),
@@ -98,6 +101,13 @@ pub async fn check(
     }
 }
 
+/// What a replay applies: the migrations, in order, and the tracking table
+/// their rows go to.
+struct Applied<'a> {
+    table: &'a str,
+    names: Vec<String>,
+}
+
 /// The migrations that shaped the live schema (applied, as the file is now
 /// for a modified one), in the order the database recorded them.
 fn applied_in_order(tracking: &wit::TrackingState, judged: &[Migration]) -> Vec<String> {
@@ -114,7 +124,7 @@ fn applied_in_order(tracking: &wit::TrackingState, judged: &[Migration]) -> Vec<
 }
 
 /// SQLite: the replay runs in a private in-memory database.
-async fn replay_in_memory(replay: &Replay<'_>, applied: &[String]) -> Result<Schema, String> {
+async fn replay_in_memory(replay: &Replay<'_>, applied: &Applied<'_>) -> Result<Schema, String> {
     let database = Database::confined_in_memory()
         .await
         .map_err(|err| format!("cannot open a scratch database in memory: {}", err.message))?;
@@ -141,7 +151,7 @@ async fn replay_on_server(
     replay: &Replay<'_>,
     server: &mut Server,
     target: &ConnectionString,
-    applied: &[String],
+    applied: &Applied<'_>,
 ) -> Result<Schema, String> {
     let scratch = format!("{SCRATCH_PREFIX}{}", crate::db::random_hex(6));
     match server.create_database(target, &scratch).await {
@@ -184,7 +194,7 @@ async fn replay_in(
     server: &mut Server,
     target: &ConnectionString,
     scratch: &str,
-    applied: &[String],
+    applied: &Applied<'_>,
 ) -> Result<Schema, String> {
     let shown = |failure: Failure| failure.to_string();
     let mut admin = server.open(target, scratch).await.map_err(shown)?;
@@ -231,7 +241,7 @@ async fn apply_all(
     replay: &Replay<'_>,
     database: Database,
     name: &str,
-    applied: &[String],
+    applied: &Applied<'_>,
 ) -> (Option<Database>, Result<(), String>) {
     let request = crate::status::tracking_request(replay.config, name);
     let grant = Grant {
@@ -243,11 +253,15 @@ async fn apply_all(
         database: Some(database),
         scripts: Some(Scripts::new(
             replay.migrations_dir.to_path_buf(),
+            Some(applied.table.to_owned()),
             ScriptSession::Shared,
         )),
         ..Grant::default()
     };
-    let (returned, outcome) = replay.tool.apply_migrations(grant, &request, applied).await;
+    let (returned, outcome) = replay
+        .tool
+        .apply_migrations(grant, &request, &applied.names)
+        .await;
     let replayed = outcome.map(drop).map_err(|stopped| {
         let failure = components::failure(stopped.failure);
         match stopped.failed {
