@@ -303,17 +303,41 @@ fn the_diff_hint_speaks_the_projects_prisma() {
     );
 }
 
-/// A SQLite migration that fails half-way keeps the statements that ran
-/// before the failure (SQLite commits each one; Prisma runs the script
-/// outside a transaction). The error names them and the one that failed,
-/// and the recovery it suggests, followed word for word, works.
+/// A SQLite migration that fails, without a pragma, leaves nothing of
+/// itself: its statements and its rows share one transaction.
+#[test]
+fn a_failed_sqlite_migration_leaves_none_of_its_statements() {
+    let m = crate::migrate::Migrating::new(Server::Sqlite, "dev");
+    let name = "20990101000000_accounts";
+    m.write(
+        name,
+        "CREATE TABLE account (id INTEGER PRIMARY KEY);\n\
+         INSERT INTO plan (id) VALUES (1);\n",
+    );
+    let (code, report) = m.migrate(&[]);
+    assert_eq!(code, 1, "{report}");
+    assert!(!m.tables().contains(&"account".to_owned()), "{report}");
+    // Recorded as Prisma records a failure: started, unfinished, its logs.
+    assert!(
+        m.rows().contains(&format!("{name}|unfinished|-|0|logs")),
+        "{:?}",
+        m.rows()
+    );
+}
+
+/// A SQLite migration that sets a pragma runs as Prisma runs it, outside a
+/// transaction (SQLite ignores `foreign_keys` inside one), so when it fails
+/// half-way the statements before the failure stay (SQLite commits each
+/// one). The error names them and the one that failed, and the recovery it
+/// suggests, followed word for word, works.
 #[test]
 fn a_half_failed_sqlite_migration_names_what_ran_and_its_recovery_works() {
     let m = crate::migrate::Migrating::new(Server::Sqlite, "dev");
     let name = "20990101000000_accounts";
     m.write(
         name,
-        "CREATE TABLE account (id INTEGER PRIMARY KEY);\n\
+        "PRAGMA foreign_keys=OFF;\n\
+         CREATE TABLE account (id INTEGER PRIMARY KEY);\n\
          CREATE INDEX account_id ON account (id);\n\
          INSERT INTO plan (id) VALUES (1);\n\
          CREATE TABLE invoice (id INTEGER PRIMARY KEY);\n",
@@ -322,9 +346,9 @@ fn a_half_failed_sqlite_migration_names_what_ran_and_its_recovery_works() {
     assert_eq!(code, 1, "{report}");
     let cause = report["cause"].as_str().unwrap();
     assert!(
-        cause.contains("stopped at statement 3")
-            && cause.contains("(1) CREATE TABLE account (id INTEGER PRIMARY KEY)")
-            && cause.contains("(2) CREATE INDEX account_id ON account (id)")
+        cause.contains("stopped at statement 4")
+            && cause.contains("(2) CREATE TABLE account (id INTEGER PRIMARY KEY)")
+            && cause.contains("(3) CREATE INDEX account_id ON account (id)")
             && cause.contains("the statement that failed: INSERT INTO plan (id) VALUES (1)"),
         "{cause}"
     );

@@ -249,6 +249,133 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
 }
 
 #[test]
+fn a_fleet_run_killed_mid_migration_leaves_nothing_half_recorded_and_the_rerun_applies_each_once() {
+    const TENANTS: usize = 24;
+    let prefix = unique("fdbkill");
+    let project = fleet_project(
+        "postgresql",
+        json!({"tenants": {"databases_like": format!("{prefix}_%")}}),
+    );
+    // Slow enough that the kill lands inside a migration's script.
+    project.write_migration(
+        WIDGETS,
+        "CREATE TABLE widgets (id INTEGER);\nINSERT INTO widgets VALUES (1);\nSELECT pg_sleep(0.3);\n",
+    );
+    let targets: Vec<Target> = (0..TENANTS)
+        .map(|i| {
+            Target::new(
+                Server::Postgres,
+                &format!("{prefix}_t{i:02}"),
+                project.path(),
+            )
+        })
+        .collect();
+    for target in &targets {
+        server_query(
+            Server::Postgres,
+            &format!("CREATE DATABASE {}", target.name),
+        );
+    }
+    let url = Server::Postgres.base_url();
+    let env = [("PROD_DATABASE_URL", url.as_str())];
+    let args = [
+        "migrate",
+        "prod",
+        "--approve",
+        "--json",
+        "--concurrency",
+        "4",
+    ];
+    let mut command = project.command(&args);
+    let mut child = command
+        .envs(env)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let sessions = format!("application_name = 'faber-db (pid {})'", child.id());
+    let sleeping = format!(
+        "SELECT datname FROM pg_stat_activity WHERE {sessions} AND state = 'active' AND query LIKE '%pg_sleep(0.3)%'"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    // Killed inside a migration's script, once several tenants have been
+    // through theirs.
+    let mut seen = BTreeSet::new();
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never reached a migration's script"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before it was killed"
+        );
+        let now = server_query(Server::Postgres, &sleeping);
+        let running = now.iter().any(|name| !name.is_empty());
+        seen.extend(now);
+        if running && seen.len() > 6 {
+            break;
+        }
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The server ends the killed run's sessions once it notices them gone.
+    let open = format!("SELECT count(*) FROM pg_stat_activity WHERE {sessions}");
+    while server_query(Server::Postgres, &open) != ["0"] {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the killed run's sessions stayed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut untouched = 0;
+    for target in &targets {
+        if target.query("SELECT to_regclass('_prisma_migrations') IS NULL") == ["t"] {
+            untouched += 1;
+            continue;
+        }
+        let rows = target.query(
+            "SELECT migration_name, finished_at IS NOT NULL FROM _prisma_migrations ORDER BY migration_name",
+        );
+        // Each migration's table exists exactly when its finished row does.
+        let expected: Vec<String> = [(ITEMS, "items"), (WIDGETS, "widgets")]
+            .into_iter()
+            .filter(|(_, table)| {
+                target.query(&format!("SELECT to_regclass('{table}') IS NOT NULL")) == ["t"]
+            })
+            .map(|(migration, _)| format!("{migration}|t"))
+            .collect();
+        assert_eq!(rows, expected, "{}: half-recorded", target.name);
+    }
+    assert!(untouched < TENANTS, "the killed run migrated no tenant");
+
+    let again = project.run(&args, &env);
+    let report = again.assert_success();
+    assert_eq!(
+        report["result"]["counts"]["migrated"].as_u64().unwrap()
+            + report["result"]["counts"]["up-to-date"].as_u64().unwrap(),
+        TENANTS as u64,
+        "{}",
+        report["result"]["counts"]
+    );
+    for target in &targets {
+        assert_migrated_once(target);
+        assert_eq!(
+            target.query("SELECT count(*) FROM _prisma_migrations"),
+            ["2"],
+            "{}",
+            target.name
+        );
+        assert_eq!(
+            target.query("SELECT count(*) FROM widgets"),
+            ["1"],
+            "{}",
+            target.name
+        );
+    }
+}
+
+#[test]
 fn a_mysql_fleet_of_databases_like_a_pattern_is_initialized_and_migrated() {
     let prefix = unique("fdbmf");
     let project = fleet_project(

@@ -34,7 +34,7 @@ fn a_second_handler_is_added_pinned_and_used_from_the_project_folder() {
         .assert_success();
     let pin = &added["result"]["pin"];
     assert_eq!(pin["name"], "handler-db-dbmate");
-    assert_eq!(pin["wit"], "faber:db@0.4.0");
+    assert_eq!(pin["wit"], "faber:db@0.5.0");
     assert_eq!(
         pin["sha256"],
         sha256_hex(&std::fs::read(&wasm).unwrap()).as_str()
@@ -369,7 +369,7 @@ fn info_list_and_remove() {
     assert_eq!(info["result"]["world"], "migration-tool");
     assert_eq!(
         info["result"]["host_supports"],
-        json!(["0.1.0", "0.2.0", "0.3.0", "0.4.0"])
+        json!(["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"])
     );
     assert!(
         info["result"]["exports"]
@@ -470,7 +470,7 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
     assert!(
         report["result"]
             .to_string()
-            .contains("handler-db-plain 0.1.0 for faber:db@0.4.0"),
+            .contains("handler-db-plain 0.1.0 for faber:db@0.5.0"),
         "info names the crate's version and the SDK's contract: {report}"
     );
 }

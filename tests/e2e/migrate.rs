@@ -386,6 +386,44 @@ fn a_realistic_folder_on_sqlite() {
     a_realistic_folder_is_applied(Server::Sqlite);
 }
 
+/// On PostgreSQL a migration and its rows commit together: a failing one
+/// leaves none of its statements and Prisma's failed row; one that cannot
+/// run in a transaction block runs as Prisma runs it, and is recorded.
+#[test]
+fn a_postgres_migration_commits_with_its_rows_or_runs_as_prisma_runs_it() {
+    let m = Migrating::new(Server::Postgres, "dev");
+    m.write(
+        "20990101000000_accounts",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY);\n",
+    );
+    m.write(
+        "20990102000000_account_index",
+        "CREATE INDEX CONCURRENTLY account_id ON account (id);\n",
+    );
+    m.write(
+        "20990103000000_broken",
+        "CREATE TABLE invoice (id INTEGER);\nINSERT INTO plan (id) VALUES (1);\n",
+    );
+    let (code, report) = m.migrate(&[]);
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(
+        m.target.query("SELECT indexname FROM pg_indexes WHERE tablename = 'account' AND indexname = 'account_id'"),
+        ["account_id"]
+    );
+    assert!(!m.tables().contains(&"invoice".to_owned()), "{report}");
+    let rows = m.rows();
+    for applied in ["20990101000000_accounts", "20990102000000_account_index"] {
+        assert!(
+            rows.contains(&format!("{applied}|finished|-|1|no-logs")),
+            "{rows:?}"
+        );
+    }
+    assert!(
+        rows.contains(&"20990103000000_broken|unfinished|-|0|logs".to_owned()),
+        "{rows:?}"
+    );
+}
+
 #[test]
 fn a_dry_run_shows_the_plan_with_its_sql_changes_nothing_and_logs_that() {
     let m = Migrating::new(Server::Postgres, "dev");
