@@ -84,7 +84,7 @@ say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
     -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
-    -p hostile-handler -p hostile-migrator -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p future-handler
+    -p hostile-handler -p hostile-migrator -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p legacy-handler-v0-4-0 -p future-handler
 # The host embeds the bundled handlers (host/build.rs): these, just built,
 # instead of a second build of its own.
 target_dir="${CARGO_TARGET_DIR:-target}"

@@ -533,6 +533,53 @@ fn an_older_handler_is_not_asked_to_migrate() {
     );
 }
 
+/// A handler built for 0.4.0 writes its rows itself, apart from the
+/// script: the host still runs its migrations and it still records them.
+fn a_handler_built_for_0_4_0_still_migrates(server: Server) {
+    let project = Project::with_config(&serde_json::json!({
+        "database": {"provider": server.provider(), "migration_tool": "legacy-handler-v0-4-0"},
+        "environments": {"dev": {"connection_string_env": "DEV_DATABASE_URL"}},
+        "migrations": {"directory": "db"},
+    }));
+    let wasm = component("legacy-handler-v0-4-0");
+    project
+        .run(&["handler", "add", wasm.to_str().unwrap(), "--json"], &[])
+        .assert_success();
+    let target = Target::new(server, &unique("fdblegacy"), project.path());
+    let url = target.url();
+    let env = [("DEV_DATABASE_URL", url.as_str())];
+    project
+        .run(&["init", "dev", "--json"], &env)
+        .assert_success();
+    std::fs::write(
+        project.path().join("db/0002_items.sql"),
+        "CREATE TABLE items (id INTEGER);\nINSERT INTO items VALUES (7);\n",
+    )
+    .unwrap();
+    let report = project
+        .run(&["migrate", "dev", "--json"], &env)
+        .assert_success();
+    assert_eq!(
+        report["result"]["applied"],
+        serde_json::json!(["0002_items"])
+    );
+    assert_eq!(target.query("SELECT id FROM items"), ["7"]);
+    assert_eq!(
+        target.query("SELECT name FROM legacy_migrations ORDER BY name"),
+        ["0001_baseline", "0002_items"]
+    );
+}
+
+#[test]
+fn a_handler_built_for_0_4_0_still_migrates_on_sqlite() {
+    a_handler_built_for_0_4_0_still_migrates(Server::Sqlite);
+}
+
+#[test]
+fn a_handler_built_for_0_4_0_still_migrates_on_postgresql() {
+    a_handler_built_for_0_4_0_still_migrates(Server::Postgres);
+}
+
 fn the_lock_wait_is_configurable_and_its_expiry_is_named(server: Server, lock: &str) {
     let m = Migrating::new(server, "dev");
     m.project.update_config(|config| {
