@@ -48,13 +48,31 @@ fn main() {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
+        let version = package_version(&workspace.join("handlers").join(name));
         table.push_str(&format!(
-            "    Embedded {{ name: {name:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
+            "    Embedded {{ name: {name:?}, version: {version:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
             file.display().to_string()
         ));
     }
     table.push_str("]\n");
     std::fs::write(out.join("bundled.rs"), table).expect("writing OUT_DIR/bundled.rs");
+}
+
+/// The version in a handler's `Cargo.toml`: its own, or the workspace's
+/// (the host's) where it inherits it.
+fn package_version(package: &Path) -> String {
+    let manifest = package.join("Cargo.toml");
+    println!("cargo:rerun-if-changed={}", manifest.display());
+    let text = std::fs::read_to_string(&manifest).expect("reading a bundled handler's Cargo.toml");
+    text.lines()
+        .find_map(|line| {
+            let value = line
+                .strip_prefix("version")?
+                .trim_start()
+                .strip_prefix('=')?;
+            Some(value.trim().trim_matches('"').to_owned())
+        })
+        .unwrap_or_else(|| std::env::var("CARGO_PKG_VERSION").expect("cargo sets it"))
 }
 
 /// A relative `FABER_DB_BUNDLED_DIR` is relative to the workspace.

@@ -19,6 +19,10 @@ command -v script >/dev/null || need_apt+=(bsdutils)
 command -v docker-registry >/dev/null || need_apt+=(docker-registry)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v openssl >/dev/null || need_apt+=(openssl)
+# The packaging test renders the man page and strips the binary it packs.
+command -v man >/dev/null || need_apt+=(man-db)
+command -v strip >/dev/null || need_apt+=(binutils)
+command -v node >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then
     say "installing ${need_apt[*]}"
     apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"

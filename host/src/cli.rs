@@ -44,8 +44,14 @@ pub struct Cli {
 /// except that a command line asking for JSON (`--json`, `--output json`)
 /// gets the error as one JSON document, like every other outcome.
 pub fn parse() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
     let args: Vec<OsString> = std::env::args_os().collect();
-    match Cli::try_parse_from(&args).map_err(explain_yes) {
+    let parsed = Cli::command()
+        .long_version(long_version())
+        .try_get_matches_from(&args)
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+        .map_err(explain_yes);
+    match parsed {
         Ok(cli) => cli,
         // Help and version are not errors: printed as asked.
         Err(err) if err.use_stderr() && asks_for_json(&args) => {
@@ -114,6 +120,75 @@ fn asks_for_json(args: &[OsString]) -> bool {
                 || arg == "--output=json"
                 || (arg == "--output" && next.is_some_and(|next| next == "json"))
         })
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes `shell`'s completion script on stdout.
+pub fn print_completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "faber-db", &mut script);
+    let mut script = String::from_utf8_lossy(&script).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        // clap_complete's bash script names a subcommand's case after the
+        // binary with `-` as `__subcmd__` but walks the words with `-` as
+        // `__`: for `faber-db` no subcommand's options would complete.
+        script = script.replace("faber__subcmd__db", "faber__db");
+    }
+    print!("{script}");
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write every page into this folder instead of the main one on stdout.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// Writes the man page on stdout, or every command's into `dir`.
+pub fn print_man(args: ManArgs) -> i32 {
+    use clap::CommandFactory;
+    let command = Cli::command().long_version(long_version());
+    let written = match &args.dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).and_then(|()| clap_mangen::generate_to(command, dir))
+        }
+        None => clap_mangen::Man::new(command).render(&mut std::io::stdout()),
+    };
+    match written {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("error: cannot write the man page: {err}");
+            1
+        }
+    }
+}
+
+/// `--version`: the version, the contract versions this host loads, and the
+/// handlers bundled in it.
+fn long_version() -> String {
+    use crate::runtime::World;
+    let contracts = |world: World| {
+        let versions = world.supported_versions();
+        format!("{} {}", world.as_str(), versions.join(", "))
+    };
+    let bundled: Vec<String> = crate::components::bundled::all()
+        .iter()
+        .map(|embedded| format!("{} {}", embedded.name, embedded.version))
+        .collect();
+    format!(
+        "{}\ncontracts (faber:db): {}; {}\nbundled handlers: {}",
+        env!("CARGO_PKG_VERSION"),
+        contracts(World::MigrationTool),
+        contracts(World::CloudProvider),
+        bundled.join(", ")
+    )
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +268,24 @@ pub enum Command {
     /// Install, pin, verify, inspect, test and create handler components; share them through OCI registries.
     #[command(subcommand)]
     Handler(HandlerCommand),
+    /// Print a shell's completion script for faber-db.
+    #[command(
+        long_about = "Prints the completion script for SHELL on stdout, generated from the same \
+                      definitions as --help. bash: `source <(faber-db completions bash)` in \
+                      ~/.bashrc; zsh: `faber-db completions zsh > \"${fpath[1]}/_faber-db\"`; fish: \
+                      `faber-db completions fish > ~/.config/fish/completions/faber-db.fish`; \
+                      PowerShell: `faber-db completions powershell | Out-String | Invoke-Expression` \
+                      in $PROFILE."
+    )]
+    Completions(CompletionsArgs),
+    /// Print faber-db's man page (roff), or write one per command.
+    #[command(
+        long_about = "Prints the man page, generated from the same definitions as --help, as roff \
+                      on stdout: `faber-db man > faber-db.1 && man -l faber-db.1`. With --dir DIR, \
+                      writes faber-db.1 and a page per command (faber-db-init.1, \
+                      faber-db-handler-add.1, …) into DIR, a man1 folder on MANPATH."
+    )]
+    Man(ManArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -21,6 +21,11 @@ fn main() {
         Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
         Command::Config(ConfigCommand::Schema(args)) => commands::config::schema(args),
         Command::Handler(command) => runtime().block_on(handler(command)),
+        Command::Completions(args) => {
+            faber_db::cli::print_completions(args.shell);
+            0
+        }
+        Command::Man(args) => faber_db::cli::print_man(args),
     };
     std::process::exit(code);
 }

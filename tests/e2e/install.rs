@@ -129,3 +129,182 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
     assert_eq!(migrated["result"]["applied"].as_array().unwrap().len(), 1);
     run(&["status", "dev", "--json"]).assert_success();
 }
+
+/// A command run with only the system's folders on `PATH` (node and npm,
+/// no Rust toolchain), in `dir`, with a home of its own.
+fn without_rust(home: &Path, dir: &Path, program: &str, args: &[&str]) -> Run {
+    let output = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("HOME", home)
+        .env("FABER_DB_CACHE_DIR", shared_cache_dir())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    Run::from(output)
+}
+
+/// The packaging script, run on the binary under test into `out`.
+fn package(out: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/build.sh");
+    let output = Command::new("bash")
+        .arg(script)
+        .args(["--binary", BIN, "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn npx_runs_faber_db_from_the_packed_npm_packages_with_no_rust_toolchain() {
+    let dist = tempfile::tempdir().unwrap();
+    package(dist.path());
+    let home = tempfile::tempdir().unwrap();
+    let app = home.path().join("app");
+    std::fs::create_dir(&app).unwrap();
+    let sh = |script: &str| without_rust(home.path(), &app, "sh", &["-c", script]);
+    assert_ne!(sh("command -v cargo || command -v rustc").code, 0);
+    assert_eq!(sh("npm init -y").code, 0);
+    let tarballs: Vec<String> = std::fs::read_dir(dist.path().join("npm"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tgz"))
+        .map(|path| path.display().to_string())
+        .collect();
+    assert_eq!(tarballs.len(), 2, "{tarballs:?}");
+    // The other platforms' packages are not published anywhere this test
+    // can reach: npm skips them, as optional dependencies for other machines.
+    let mut install = vec![
+        "install",
+        "--save-dev",
+        "--no-audit",
+        "--no-fund",
+        "--registry",
+        "http://127.0.0.1:9",
+        "--fetch-retries",
+        "0",
+    ];
+    install.extend(tarballs.iter().map(String::as_str));
+    let installed = without_rust(home.path(), &app, "npm", &install);
+    assert_eq!(installed.code, 0, "{}", installed.stderr);
+
+    let npx = |args: &[&str]| {
+        let mut line = vec!["faber-db"];
+        line.extend_from_slice(args);
+        without_rust(home.path(), &app, "npx", &line)
+    };
+    let version = npx(&["--version"]);
+    assert!(
+        version
+            .stdout
+            .contains(concat!("faber-db ", env!("CARGO_PKG_VERSION")))
+            && version.stdout.contains("0.5.0")
+            && version.stdout.contains("handler-db-prisma"),
+        "{}",
+        version.stdout
+    );
+    npx(&["config", "init", "--yes", "--json"]).assert_success();
+    std::fs::write(app.join(".env"), "DEV_DATABASE_URL=\"file:./dev.db\"\n").unwrap();
+    npx(&["init", "dev", "--json"]).assert_success();
+    assert!(app.join("dev.db").is_file());
+    let status = npx(&["status", "dev", "--json"]).assert_success();
+    assert_eq!(status["result"]["environments"][0]["state"], "up-to-date");
+
+    // The archive holds the binary, completions, man pages, license and
+    // README, and every file has its checksum.
+    let sums = Command::new("sha256sum")
+        .args(["-c", "SHA256SUMS"])
+        .current_dir(dist.path())
+        .output()
+        .unwrap();
+    assert!(
+        sums.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sums.stdout)
+    );
+    let archive = format!(
+        "faber-db-{}-x86_64-unknown-linux-gnu",
+        env!("CARGO_PKG_VERSION")
+    );
+    let listing = Command::new("tar")
+        .arg("tzf")
+        .arg(dist.path().join(format!("{archive}.tar.gz")))
+        .output()
+        .unwrap();
+    let files = String::from_utf8_lossy(&listing.stdout);
+    for file in [
+        "faber-db",
+        "completions/faber-db.bash",
+        "completions/_faber-db",
+        "completions/faber-db.fish",
+        "man/man1/faber-db.1",
+        "man/man1/faber-db-migrate.1",
+        "LICENSE",
+        "README.md",
+    ] {
+        assert!(
+            files.contains(&format!("{archive}/{file}\n")),
+            "{file}: {files}"
+        );
+    }
+}
+
+#[test]
+fn bash_completes_commands_and_flags_and_man_renders_the_page() {
+    let complete = |line: &str| {
+        let script = format!(
+            "source <(\"$0\" completions bash)\n\
+             COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}\n\
+             read -ra COMP_WORDS <<<\"$COMP_LINE\"; COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+             $(complete -p faber-db | sed 's/.*-F \\([^ ]*\\).*/\\1/') faber-db \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let output = Command::new("bash")
+            .args(["-c", &script, BIN])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(complete("faber-db mig"), ["migrate"]);
+    assert_eq!(complete("faber-db migrate --env"), ["--env-file"]);
+    assert!(complete("faber-db init --ap").contains(&"--approve".to_owned()));
+
+    let pages = tempfile::tempdir().unwrap();
+    let written = Command::new(BIN)
+        .args(["man", "--dir"])
+        .arg(pages.path())
+        .output()
+        .unwrap();
+    assert!(written.status.success());
+    let man = Command::new("man")
+        .args(["-l", "-P", "cat"])
+        .arg(pages.path().join("faber-db-migrate.1"))
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        man.status.success(),
+        "{}",
+        String::from_utf8_lossy(&man.stderr)
+    );
+    assert!(
+        page.contains("faber-db-migrate") && page.contains("--dry-run"),
+        "{page}"
+    );
+}

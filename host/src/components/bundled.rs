@@ -14,6 +14,8 @@ use crate::failure::Outcome;
 pub struct Embedded {
     /// The handler's name (`handler-db-prisma`).
     pub name: &'static str,
+    /// The version of the handler's crate it was built from.
+    pub version: &'static str,
     /// The sha256 of `bytes`, computed when they were embedded.
     pub sha256: &'static str,
     pub bytes: &'static [u8],
