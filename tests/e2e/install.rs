@@ -211,11 +211,21 @@ fn npx_runs_faber_db_from_the_packed_npm_packages_with_no_rust_toolchain() {
         version.stdout
     );
     npx(&["config", "init", "--yes", "--json"]).assert_success();
-    std::fs::write(app.join(".env"), "DEV_DATABASE_URL=\"file:./dev.db\"\n").unwrap();
+    std::fs::write(
+        app.join(".env"),
+        "DEV_DATABASE_URL=\"file:./dev.db\"\n\
+         STAGING_DATABASE_URL=\"file:./staging.db\"\n\
+         PRODUCTION_DATABASE_URL=\"file:./production.db\"\n",
+    )
+    .unwrap();
     npx(&["init", "dev", "--json"]).assert_success();
     assert!(app.join("dev.db").is_file());
-    let status = npx(&["status", "dev", "--json"]).assert_success();
-    assert_eq!(status["result"]["environments"][0]["state"], "up-to-date");
+    npx(&["init", "staging", "--json"]).assert_success();
+    npx(&["init", "production", "--approve", "--json"]).assert_success();
+    let status = npx(&["status", "--json"]).assert_success();
+    for environment in status["result"]["environments"].as_array().unwrap() {
+        assert_eq!(environment["state"], "up-to-date", "{environment}");
+    }
 
     // The archive holds the binary, completions, man pages, license and
     // README, and every file has its checksum.
