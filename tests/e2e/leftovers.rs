@@ -486,6 +486,48 @@ fn a_handler_planting_code_during_migrate_is_stopped() {
     }
 }
 
+/// A handler that names one tracking table to `tracking-table-for` and
+/// another to `read-state`, and asks for the host to write a migration's
+/// rows (`bookkeeping`) hoping they land in the second, is refused before
+/// anything is applied: the table of the handler's choosing keeps its rows.
+#[test]
+fn a_handler_cannot_steer_the_hosts_bookkeeping_into_another_table() {
+    for server in [Server::Postgres, Server::Sqlite] {
+        let p = Planted::new(server);
+        p.init().assert_success();
+        p.target
+            .query("CREATE TABLE accounts (id INTEGER PRIMARY KEY, role VARCHAR(20))");
+        p.target
+            .query("INSERT INTO accounts (id, role) VALUES (1, 'user')");
+        std::fs::write(
+            p.project.migrations().join("attack-claimed-table"),
+            "accounts",
+        )
+        .unwrap();
+        p.project
+            .write_migration("20260101000000_one", "CREATE TABLE one (id INTEGER);\n");
+        let run = p.migrate();
+        let report = assert_refused(&run, None, &["accounts"]);
+        assert!(
+            report["cause"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("tracking-table-for"),
+            "{server:?}: {report}"
+        );
+        assert_eq!(
+            p.target.query("SELECT role FROM accounts WHERE id = 1"),
+            ["user"],
+            "{server:?}"
+        );
+        let one = match server {
+            Server::Sqlite => "SELECT count(*) FROM sqlite_master WHERE name = 'one'",
+            _ => "SELECT count(*) FROM pg_tables WHERE tablename = 'one'",
+        };
+        assert_eq!(p.target.query(one), ["0"], "{server:?}");
+    }
+}
+
 /// Which roles own the relations and routines of the database's `public`
 /// schema.
 fn pg_owners(target: &Target) -> Vec<String> {

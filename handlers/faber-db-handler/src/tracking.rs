@@ -96,9 +96,9 @@ impl From<HandlerError> for ApplyFailure {
 }
 
 /// The loop of `apply-migrations`: `apply` applies one migration, exactly
-/// as the tool's deploy does (its checks and bookkeeping on `sql`, its SQL
-/// through [`crate::migration_script::run`], recording a failure as the
-/// tool does) and returns its row. Migrations are applied in the order
+/// as the tool's deploy does (its checks on `sql`, its SQL and the rows
+/// that record it through [`crate::migration_script::run`], recording a
+/// failure as the tool does) and returns its row. Migrations are applied in the order
 /// given; the first failure stops the call with the rows applied before
 /// it, the migration's name as `failed` when it was a
 /// [`MigrationFailure::Script`], and the error.

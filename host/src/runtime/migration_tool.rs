@@ -184,6 +184,23 @@ impl MigrationTool {
         (returned, result)
     }
 
+    /// `read-state` must name the table `tracking-table-for` named: the one
+    /// whose rows its session keeps, and the only one the host writes a
+    /// migration's rows into.
+    pub fn check_tracking_table(
+        &self,
+        state: &TrackingState,
+        kept: &str,
+    ) -> Result<(), HandlerFailure> {
+        if state.tracking_table == kept {
+            return Ok(());
+        }
+        Err(self.untruthful(format!(
+            "read-state names the tracking table {}, but tracking-table-for named {kept}",
+            untrusted::clean(&state.tracking_table)
+        )))
+    }
+
     /// True when the handler runs migrations' SQL from their files through
     /// the host and applies many in one call (0.4.0).
     pub fn runs_scripts(&self) -> bool {

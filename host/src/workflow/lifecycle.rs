@@ -176,6 +176,9 @@ struct Run {
     admin: Option<Database>,
     /// The handler's confined session, handed from call to call.
     handler: Option<HandlerSession>,
+    /// The table `tracking-table-for` named, whose rows the handler's
+    /// session keeps: the only one the host writes a migration's rows into.
+    rows_table: Option<String>,
     /// The database's server, once opened.
     target: Option<ConnectionString>,
 }
@@ -232,6 +235,7 @@ impl Run {
             server: None,
             admin: None,
             handler: None,
+            rows_table: None,
             target: None,
         }
     }
@@ -556,7 +560,8 @@ impl Run {
                 Some(table) => {
                     session
                         .keep_to_rows(server, admin, target, name, &table, lifetime)
-                        .await?
+                        .await?;
+                    self.rows_table = Some(table);
                 }
                 None if tool.runs_scripts() => self.result.warnings.push(format!(
                     "{} runs its migrations as code: its session may change the schema while it applies them (what it leaves is checked afterwards)",
@@ -593,7 +598,7 @@ impl Run {
         let scripts = (applies && opened.project.tool.runs_scripts()).then(|| {
             Scripts::new(
                 opened.project.migrations_dir.clone(),
-                self.result.tracking_table.clone(),
+                self.rows_table.clone(),
                 ScriptSession::of(session.lend_writer(), session.rows_only()),
             )
         });
@@ -633,6 +638,13 @@ impl Run {
         let (returned, state) = opened.project.tool.read_state(grant, &request).await;
         self.take_back(returned);
         let state = state.map_err(components::failure)?;
+        if let Some(kept) = &self.rows_table {
+            opened
+                .project
+                .tool
+                .check_tracking_table(&state, kept)
+                .map_err(components::failure)?;
+        }
         self.result.tracking_table = Some(state.tracking_table.clone());
         Ok(state)
     }

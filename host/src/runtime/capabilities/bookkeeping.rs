@@ -9,6 +9,10 @@ use crate::runtime::bindings::latest::migration_script::{
     Bookkeeping as Requested, Cell, ColumnValue, RowChange,
 };
 
+/// The most row changes one migration's bookkeeping may ask for (a tool
+/// writes one or two).
+const MAX_ROW_CHANGES: usize = 16;
+
 /// One statement and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
@@ -31,6 +35,12 @@ impl Bookkeeping {
         table: &str,
         requested: Requested,
     ) -> Result<Bookkeeping, String> {
+        let changes = requested.before.len() + requested.after.len();
+        if changes > MAX_ROW_CHANGES {
+            return Err(format!(
+                "{changes} changes to the tracking table for one migration, over the limit of {MAX_ROW_CHANGES}"
+            ));
+        }
         let statements = |changes: Vec<RowChange>| {
             changes
                 .into_iter()

@@ -179,22 +179,24 @@ async fn run_on(
     bookkeeping: &Bookkeeping,
 ) -> Result<u64, ScriptFailure> {
     let provider = database.provider();
-    let together = in_transaction
-        || (!bookkeeping.is_empty()
-            && match provider {
-                Provider::Postgresql => true,
-                Provider::Sqlite => !sets_a_pragma(text),
-                Provider::Mysql => false,
-            });
+    // MySQL commits a schema change, and the rows before it, on its own:
+    // `before` goes first, as the tool's deploy writes it, and stays.
+    let (first, inside): (&[Statement], &[Statement]) = match provider {
+        Provider::Mysql => (&bookkeeping.before, &[]),
+        Provider::Postgresql | Provider::Sqlite => (&[], &bookkeeping.before),
+    };
+    let together =
+        in_transaction || (!bookkeeping.is_empty() && holds_in_a_transaction(provider, text));
     if together {
-        match in_one_transaction(database, text, bookkeeping).await {
+        each(database, first).await.map_err(nothing_completed)?;
+        match in_one_transaction(database, inside, text, &bookkeeping.after).await {
             Ok(affected) => return Ok(affected),
             Err(Stopped::Script(error))
                 if !in_transaction && error.code.as_deref() == Some(NOT_IN_A_TRANSACTION) => {}
             Err(Stopped::Script(error)) => {
                 // What the tool's deploy leaves at a failed migration: its
                 // `before` rows, which the handler completes with the failure.
-                if let Err(lost) = each(database, &bookkeeping.before).await {
+                if let Err(lost) = each(database, inside).await {
                     crate::logging::emit(
                         crate::logging::Level::Warn,
                         "migration-script",
@@ -219,13 +221,39 @@ async fn run_on(
     };
     each(database, &bookkeeping.after)
         .await
-        .map_err(nothing_completed)?;
+        .map_err(|error| nothing_completed(unrecorded(error)))?;
     Ok(affected)
 }
 
 /// PostgreSQL's `active_sql_transaction`: a statement that cannot run
 /// inside a transaction block (`CREATE INDEX CONCURRENTLY`).
 const NOT_IN_A_TRANSACTION: &str = "25001";
+
+/// Whether the part runs inside the host's transaction as it would outside
+/// one. PostgreSQL and SQLite take schema changes back with the rest; MySQL
+/// commits them on their own. A part that begins, ends or vacuums itself
+/// would end the host's transaction, and SQLite ignores some pragmas inside
+/// one (`foreign_keys`, which Prisma's table rewrites turn off): such a
+/// part runs as the tool runs it.
+fn holds_in_a_transaction(provider: Provider, text: &str) -> bool {
+    const ITS_OWN: [&str; 9] = [
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "ABORT",
+        "SAVEPOINT",
+        "RELEASE",
+        "VACUUM",
+    ];
+    provider != Provider::Mysql
+        && !crate::sql_text::statements(text).iter().any(|statement| {
+            let word = statement.split_whitespace().next().unwrap_or_default();
+            ITS_OWN.iter().any(|own| own.eq_ignore_ascii_case(word))
+                || (provider == Provider::Sqlite && word.eq_ignore_ascii_case("PRAGMA"))
+        })
+}
 
 /// Where a transaction holding a script stopped.
 enum Stopped {
@@ -235,25 +263,22 @@ enum Stopped {
 
 async fn in_one_transaction(
     database: &mut Database,
+    before: &[Statement],
     text: &str,
-    bookkeeping: &Bookkeeping,
+    after: &[Statement],
 ) -> Result<u64, Stopped> {
     database
         .execute("BEGIN", &[])
         .await
         .map_err(Stopped::Bookkeeping)?;
     let ran = async {
-        each(database, &bookkeeping.before)
-            .await
-            .map_err(Stopped::Bookkeeping)?;
+        each(database, before).await.map_err(Stopped::Bookkeeping)?;
         let affected = if crate::sql_text::has_statements(text) {
             database.execute(text, &[]).await.map_err(Stopped::Script)?
         } else {
             0
         };
-        each(database, &bookkeeping.after)
-            .await
-            .map_err(Stopped::Bookkeeping)?;
+        each(database, after).await.map_err(Stopped::Bookkeeping)?;
         // A deferred constraint the script broke fails here.
         database
             .execute("COMMIT", &[])
@@ -262,10 +287,31 @@ async fn in_one_transaction(
         Ok(affected)
     }
     .await;
-    if ran.is_err() {
-        let _ = database.execute("ROLLBACK", &[]).await;
+    if ran.is_err()
+        && let Err(err) = database.execute("ROLLBACK", &[]).await
+    {
+        // The session may still be inside the transaction: nothing more
+        // is written on it, and its end takes the transaction back.
+        return Err(Stopped::Bookkeeping(DbError {
+            message: format!("rolling the failed migration back failed: {}", err.message),
+            ..err
+        }));
     }
     ran
+}
+
+/// A script that ran, outside a transaction, whose rows could not be
+/// written after it: named so, as the tool's own deploy would leave it.
+fn unrecorded(error: DbError) -> DbError {
+    DbError {
+        code: Some("faber-db:bookkeeping".to_owned()),
+        message: format!(
+            "the migration's SQL ran, but recording it in the tracking table failed ({}); \
+             once its changes are checked, record it with faber-db resolve --applied",
+            error.message
+        ),
+        ..error
+    }
 }
 
 async fn each(database: &mut Database, statements: &[Statement]) -> Result<(), DbError> {
@@ -280,18 +326,6 @@ fn nothing_completed(error: DbError) -> ScriptFailure {
         completed: 0,
         error,
     }
-}
-
-/// Whether a SQLite script sets a pragma: SQLite ignores some inside a
-/// transaction (`foreign_keys`, which Prisma's table rewrites turn off), so
-/// such a script runs as the tool runs it, outside one.
-fn sets_a_pragma(text: &str) -> bool {
-    crate::sql_text::statements(text).iter().any(|statement| {
-        statement
-            .trim_start()
-            .get(..6)
-            .is_some_and(|word| word.eq_ignore_ascii_case("pragma"))
-    })
 }
 
 /// The part of the file `script` names: a UTF-8 file inside `dir`, from
@@ -384,7 +418,7 @@ fn script_error(message: impl Into<String>) -> SqlError {
 
 #[cfg(test)]
 mod tests {
-    use super::{Script, between, part};
+    use super::{Script, between, holds_in_a_transaction, part};
 
     fn script(path: &str) -> Script {
         Script {
@@ -424,6 +458,27 @@ mod tests {
                 "{outside}"
             );
         }
+    }
+
+    #[test]
+    fn a_part_that_ends_transactions_or_sets_a_sqlite_pragma_runs_on_its_own() {
+        use crate::config::Provider::{Mysql, Postgresql, Sqlite};
+        let plain = "-- CreateTable\nCREATE TABLE t (id INT);\nINSERT INTO t VALUES (1);";
+        assert!(holds_in_a_transaction(Postgresql, plain));
+        assert!(holds_in_a_transaction(Sqlite, plain));
+        assert!(!holds_in_a_transaction(Mysql, plain));
+        for own in [
+            "BEGIN;\nCREATE TABLE t (id INT);\nCOMMIT;",
+            "vacuum",
+            "SAVEPOINT a",
+        ] {
+            assert!(!holds_in_a_transaction(Postgresql, own), "{own}");
+        }
+        let pragma = "PRAGMA foreign_keys=OFF;\nDROP TABLE t;";
+        assert!(!holds_in_a_transaction(Sqlite, pragma));
+        // A body's own words are not the script's.
+        let body = "CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql;";
+        assert!(holds_in_a_transaction(Postgresql, body));
     }
 
     #[test]
