@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{Hosting, Provider};
+use crate::config::Hosting;
+use crate::provider::Provider;
 
 #[derive(Debug, Parser)]
 #[command(

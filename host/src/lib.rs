@@ -17,6 +17,7 @@ pub mod failure;
 pub mod fleet;
 pub mod logging;
 pub mod names;
+pub mod provider;
 pub mod report;
 pub mod runtime;
 pub mod sql_text;

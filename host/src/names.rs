@@ -5,8 +5,10 @@
 //! every provider and used as a SQLite file name, so no input reaches SQL or
 //! the filesystem as anything but a plain identifier.
 
-use crate::config::Provider;
+use std::path::Path;
+
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 
 /// PostgreSQL truncates identifiers at 63 bytes; MySQL allows 64. The smaller
 /// limit keeps one name valid everywhere.
@@ -98,6 +100,18 @@ fn edits(a: &str, b: &str) -> usize {
         rows.push(row);
     }
     rows[a.len()][b.len()]
+}
+
+/// A connection string to show in help lines for one environment of the
+/// project: it names the database that environment gets by default, since
+/// a name in the URL is the name used.
+pub fn example_url(provider: Provider, project: &Path, environment: &str) -> String {
+    let database = default_database(project, environment);
+    match provider {
+        Provider::Postgresql => format!("postgresql://user:password@localhost:5432/{database}"),
+        Provider::Mysql => format!("mysql://user:password@localhost:3306/{database}"),
+        Provider::Sqlite => format!("file:./{environment}.db"),
+    }
 }
 
 /// Quotes an identifier for the provider's SQL.

@@ -7,8 +7,9 @@ use aws_sdk_rds::Client;
 use aws_sdk_rds::error::ProvideErrorMetadata;
 use aws_sdk_rds::types::{Tag, VpcSecurityGroupMembership};
 
-use crate::config::{Hosting, Provider};
+use crate::config::Hosting;
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 use crate::runtime::Infrastructure;
 use crate::runtime::capabilities::rds::{Kind, Scope, port};
 

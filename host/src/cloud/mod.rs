@@ -26,9 +26,10 @@ use url::Url;
 
 pub use located::{Located, ManagedSecret, locate};
 
-use crate::config::{CloudAuth, ConnectSettings, Provider, TlsMode};
+use crate::config::{CloudAuth, ConnectSettings, TlsMode};
 use crate::db::ConnectionString;
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 use crate::report::CloudConnection;
 use credentials::Secret;
 

@@ -8,8 +8,9 @@ use serde::Serialize;
 use super::output::{Done, emit};
 use crate::cli::{ConfigInitArgs, SchemaArgs};
 use crate::components::{self, lock::LockFile};
-use crate::config::{self, Config, Hosting, MigrationsSection, Provider};
+use crate::config::{self, Config, Hosting, MigrationsSection};
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 use crate::runtime::World;
 use crate::workflow::prisma_schema::{self, PrismaProject};
 
@@ -48,7 +49,7 @@ pub fn init(args: ConfigInitArgs) -> i32 {
                 "Initialize the dev database: faber-db init dev (with AWS credentials and AWS_REGION set, it provisions the infrastructure and connects to it; set {variable} only to use another server)"
             ))
         } else {
-            let example = config.database.provider.example_url(&project, "dev");
+            let example = crate::names::example_url(config.database.provider, &project, "dev");
             done.next(format!(
                 "Set the dev connection string: export {variable}=\"{example}\" (or put {variable}=\"{example}\" in {})",
                 project.join(crate::dotenv::FILE_NAME).display()

@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::provider::Provider;
+use crate::runtime::Limits;
+
 pub use connect::{CloudAuth, ConnectSettings, TlsMode};
 pub use load::load;
 pub use schema::SCHEMA;
@@ -85,49 +88,6 @@ pub struct DatabaseSection {
 
 fn default_migration_tool() -> String {
     "prisma".to_owned()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    #[serde(alias = "postgres")]
-    Postgresql,
-    #[serde(alias = "mariadb")]
-    Mysql,
-    #[default]
-    Sqlite,
-}
-
-impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::Postgresql, Provider::Mysql, Provider::Sqlite];
-
-    /// A connection string to show in help lines for one environment of
-    /// the project: it names the database that environment gets by default,
-    /// since a name in the URL is the name used.
-    pub fn example_url(self, project: &Path, environment: &str) -> String {
-        let database = crate::names::default_database(project, environment);
-        match self {
-            Provider::Postgresql => {
-                format!("postgresql://user:password@localhost:5432/{database}")
-            }
-            Provider::Mysql => format!("mysql://user:password@localhost:3306/{database}"),
-            Provider::Sqlite => format!("file:./{environment}.db"),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Provider::Postgresql => "postgresql",
-            Provider::Mysql => "mysql",
-            Provider::Sqlite => "sqlite",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -306,10 +266,25 @@ pub struct SandboxSection {
 }
 
 impl SandboxSection {
+    /// The limits a handler call runs under: these, the runtime's defaults
+    /// where absent.
+    pub fn limits(&self) -> Limits {
+        let default = Limits::default();
+        Limits {
+            memory_bytes: self
+                .memory_mib
+                .map_or(default.memory_bytes, |mib| (mib as usize) << 20),
+            fuel: self.fuel.unwrap_or(default.fuel),
+            timeout: self
+                .timeout_seconds
+                .map_or(default.timeout, std::time::Duration::from_secs),
+        }
+    }
+
     /// The runtime's defaults, spelled out: `config init` writes them so
     /// that a reader of the file sees the limits that apply.
     pub fn defaults() -> SandboxSection {
-        let limits = crate::runtime::Limits::default();
+        let limits = Limits::default();
         SandboxSection {
             memory_mib: Some((limits.memory_bytes >> 20) as u64),
             fuel: Some(limits.fuel),

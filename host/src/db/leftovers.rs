@@ -30,8 +30,8 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use super::{ConnectionString, Database, SqlError, Value};
-use crate::config::Provider;
 use crate::names::quote;
+use crate::provider::Provider;
 
 /// One object the handler created, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 use ::url::Url;
 use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
 
-use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 pub use credentials::random_hex;
 pub use handler_session::{Access, Check, Confinement, HandlerSession, SessionPolicy};
 pub use leftovers::{Expect, HandlerObject};

@@ -9,8 +9,8 @@ use url::Url;
 
 use super::handler_session::Account;
 use super::{CreateError, SqlError, Value};
-use crate::config::Provider;
 use crate::names::quote;
+use crate::provider::Provider;
 
 /// ER_DB_CREATE_EXISTS.
 const DATABASE_EXISTS: &str = "HY000";

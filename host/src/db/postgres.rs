@@ -8,8 +8,8 @@ use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
 use super::{CreateError, SqlError, Value};
-use crate::config::Provider;
 use crate::names::quote;
+use crate::provider::Provider;
 
 /// SQLSTATE duplicate_database; unique_violation when two sessions race on
 /// the pg_database catalog.

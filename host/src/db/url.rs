@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use percent_encoding::percent_decode_str;
 use url::Url;
 
-use crate::config::Provider;
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 
 /// Query parameters understood by Prisma but not by the database drivers;
 /// they are dropped before connecting.

@@ -6,10 +6,11 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
+use crate::config::Config;
 use crate::config::fleet::{self, CatalogQuery, Fleet, TenantSource};
-use crate::config::{Config, Provider};
 use crate::db::{ConnectionString, Database, Server, Value};
 use crate::failure::{Failure, Outcome};
+use crate::provider::Provider;
 use crate::workflow::environment;
 
 /// One tenant, as its source lists it.

@@ -7,8 +7,9 @@ pub mod style;
 
 use serde::Serialize;
 
-use crate::config::{Hosting, Provider};
+use crate::config::Hosting;
 use crate::db::{Confinement, HandlerObject};
+use crate::provider::Provider;
 use crate::runtime::{LoadedComponent, SqlTally};
 use crate::workflow::steps::StepRecord;
 

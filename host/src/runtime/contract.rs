@@ -6,7 +6,7 @@
 //! new contract version changes `runtime/` only. Field names follow the WIT
 //! records (`initialize-request` is [`InitializeRequest`]).
 
-pub use crate::config::Provider;
+pub use crate::provider::Provider;
 
 /// What a handler says of itself (`info`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,8 +2,6 @@
 
 use std::time::Duration;
 
-use crate::config::SandboxSection;
-
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
     /// Linear memory, in bytes, summed over the component's memories.
@@ -20,21 +18,6 @@ impl Default for Limits {
             memory_bytes: 256 << 20,
             fuel: 20_000_000_000,
             timeout: Duration::from_secs(60),
-        }
-    }
-}
-
-impl Limits {
-    pub fn from_config(section: &SandboxSection) -> Limits {
-        let default = Limits::default();
-        Limits {
-            memory_bytes: section
-                .memory_mib
-                .map_or(default.memory_bytes, |mib| (mib as usize) << 20),
-            fuel: section.fuel.unwrap_or(default.fuel),
-            timeout: section
-                .timeout_seconds
-                .map_or(default.timeout, Duration::from_secs),
         }
     }
 }

@@ -19,13 +19,14 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::components;
-use crate::config::{self, Config, Provider};
+use crate::config::{self, Config};
 use crate::db::{Access, Confinement, ConnectionString, Database, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::names;
+use crate::provider::Provider;
 use crate::report::HandlerRef;
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits};
+use crate::runtime::Grant;
 use crate::workflow::environment::{self, Project};
 use crate::workflow::tracking::{self, State};
 
@@ -170,7 +171,7 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
     let (dir, _) = crate::workdir::resolve(options.cwd.as_deref())?;
     let config = config::load(&dir)?;
     let environments = chosen_environments(&config, options.environments)?;
-    let lifetime = Limits::from_config(&config.sandbox).timeout;
+    let lifetime = config.sandbox.limits().timeout;
     // As a dry run would: a handler not pinned yet is not pinned by a
     // command that changes nothing.
     let project = Project::with(dir, config, true).await?;

@@ -12,7 +12,7 @@ use crate::dotenv;
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::HandlerRef;
-use crate::runtime::{Limits, MigrationTool, Runtime};
+use crate::runtime::{MigrationTool, Runtime};
 
 /// 1 to 64 ASCII letters, digits, `_` or `-`; `command` names the command
 /// for the example in the help.
@@ -82,7 +82,7 @@ pub fn connection_string(
         ))
         .help(format!(
             "Use a {provider} connection string, e.g.: export {variable}=\"{}\"",
-            provider.example_url(dir, environment_of(config, variable))
+            crate::names::example_url(provider, dir, environment_of(config, variable))
         ))
         .help("Or change database.provider in the configuration"));
     }
@@ -103,7 +103,7 @@ fn environment_of<'a>(config: &'a Config, variable: &str) -> &'a str {
 /// of its schema, as Prisma's CLI and Client resolve it (looked for only in
 /// a SQLite project); for other tools, the project directory they run in.
 fn sqlite_base(dir: &Path, config: &Config) -> std::path::PathBuf {
-    if config.database.provider == config::Provider::Sqlite && config.uses_prisma() {
+    if config.database.provider == crate::provider::Provider::Sqlite && config.uses_prisma() {
         super::prisma_schema::sqlite_base(dir)
     } else {
         dir.to_path_buf()
@@ -140,7 +140,7 @@ pub fn no_connection_string(
         ))
         .help(format!(
             "Set it, e.g.: export {variable}=\"{}\" (or add that line, without `export`, to {})",
-            config.database.provider.example_url(dir, environment),
+            crate::names::example_url(config.database.provider, dir, environment),
             env_file.display()
         ))
 }
@@ -215,7 +215,7 @@ pub async fn load_tool(
     dry_run: bool,
 ) -> Outcome<(MigrationTool, HandlerRef)> {
     let name = components::migration_tool_handler(dir, &config.database.migration_tool);
-    let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
+    let runtime = Runtime::new(config.sandbox.limits())?;
     let checked = components::load_checked(dir, &runtime, &name)?;
     let tool = MigrationTool::new(&runtime, checked.component).map_err(components::failure)?;
     let info = tool.info().await.map_err(components::failure)?;
@@ -270,7 +270,7 @@ pub fn session_policy(
                 .cause("handler_connection_string_env names it as the handlers' own account")
                 .help(format!(
                     "Set it to the account's connection string, e.g.: export {variable}=\"{}\"",
-                    config.database.provider.example_url(dir, environment_name)
+                    crate::names::example_url(config.database.provider, dir, environment_name)
                 ))
         })?;
         let account = ConnectionString::parse(&raw, variable, dir)?;

@@ -24,7 +24,7 @@ use crate::report::CreatedResource;
 use crate::runtime::capabilities::rds::{
     self, Kind, MAX_IDENTIFIER, RdsAccess, Resource, Scope, base_identifier,
 };
-use crate::runtime::{CloudProvider, Limits, Runtime};
+use crate::runtime::{CloudProvider, Runtime};
 use crate::runtime::{Infrastructure, InfrastructureRequest};
 
 /// The longest pause between two polls, however slow provisioning is.
@@ -75,7 +75,7 @@ impl Cloud {
             return Err(not_provisionable(hosting, environment)
                 .cause(format!("no cloud-provider handler {name} is installed")));
         }
-        let runtime = Runtime::new(Limits::from_config(&config.sandbox))?;
+        let runtime = Runtime::new(config.sandbox.limits())?;
         let checked = components::load_checked(project, &runtime, &name)?;
         let provider =
             CloudProvider::new(&runtime, checked.component).map_err(components::failure)?;

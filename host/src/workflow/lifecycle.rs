@@ -32,7 +32,7 @@ use super::respond::{now_rfc3339, status_word};
 use super::tracking::{self, State};
 use crate::commands::output::Done;
 use crate::components;
-use crate::config::{self, Config, Provider};
+use crate::config::{self, Config};
 use crate::db::migration_lock::{self, Lock};
 use crate::db::{
     Access, Check, Confinement, ConnectionString, Database, Expect, HandlerObject, HandlerSession,
@@ -40,9 +40,10 @@ use crate::db::{
 };
 use crate::failure::{Failure, Outcome};
 use crate::names;
+use crate::provider::Provider;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits, ScriptSession, Scripts, SqlTally};
+use crate::runtime::{Grant, ScriptSession, Scripts, SqlTally};
 
 #[derive(Clone)]
 pub struct Options {
@@ -524,7 +525,7 @@ impl Run {
         // outlive them all (each is capped at the sandbox timeout).
         let calls =
             std::fs::read_dir(&opened.project.migrations_dir).map_or(0, Iterator::count) + 3;
-        let lifetime = Limits::from_config(&opened.project.config.sandbox).timeout * calls as u32;
+        let lifetime = opened.project.config.sandbox.limits().timeout * calls as u32;
         let lock_timeout = opened.project.config.migrations.lock_timeout();
         let server = self.server.as_mut().expect("open() connected");
         let admin = self.admin.as_mut().expect("open() connected");

@@ -42,7 +42,7 @@ use crate::report::{
     Connectivity, HandlerRef, HealthCheck, InfrastructureOrigin, InitResult, Report,
 };
 use crate::runtime as wit;
-use crate::runtime::{Grant, Limits, MigrationTool};
+use crate::runtime::{Grant, MigrationTool};
 
 /// The sandbox path at which a handler sees the migrations folder.
 pub(crate) const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -948,7 +948,7 @@ impl Init {
                 .map_err(|err| schema_failure(target, err))?;
             mark_in_progress(admin, target, name).await?;
         }
-        let lifetime = Limits::from_config(&project.config.sandbox).timeout;
+        let lifetime = project.config.sandbox.limits().timeout;
         let mut session = server
             .open_handler_session(admin, target, name, &policy, lifetime, Access::Write)
             .await?;

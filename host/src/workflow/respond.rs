@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::steps::{Halt, Step, StepStatus};
 use super::{Init, oplog};
-use crate::config::Provider;
 use crate::failure::Failure;
+use crate::provider::Provider;
 use crate::report::{InitResult, Recovery, Report, Status, StepRef};
 
 impl Init {

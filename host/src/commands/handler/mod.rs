@@ -16,9 +16,7 @@ use crate::components::registry::OciRef;
 use crate::components::{self, Source, conformance, template};
 use crate::config;
 use crate::failure::{Failure, Outcome};
-use crate::runtime::{
-    CloudProvider, Limits, LoadedComponent, MigrationTool, Runtime, Shape, World,
-};
+use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
 
 /// Everything a handler says about itself and everything read from its type.
 #[derive(Serialize)]
@@ -129,7 +127,7 @@ fn runtime_for(project: Option<&Path>) -> Outcome<Runtime> {
         .and_then(|dir| config::load(dir).ok())
         .map(|config| config.sandbox)
         .unwrap_or_default();
-    Runtime::new(Limits::from_config(&sandbox))
+    Runtime::new(sandbox.limits())
 }
 
 /// What to call a component in messages before it has said its name.

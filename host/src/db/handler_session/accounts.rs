@@ -9,7 +9,6 @@ use url::Url;
 
 use super::{ACCOUNT_GRACE, ACCOUNT_PREFIX, Access, Account, Confinement, HandlerSession};
 use super::{READ_ONLY_ACCOUNT, SessionPolicy, owner_account};
-use crate::config::Provider;
 use crate::db::leftovers;
 use crate::db::migration_lock;
 use crate::db::{
@@ -17,6 +16,7 @@ use crate::db::{
 };
 use crate::failure::{Failure, Outcome};
 use crate::names::quote;
+use crate::provider::Provider;
 
 impl Server {
     /// Opens the session a handler's SQL runs on, in database `name`, for

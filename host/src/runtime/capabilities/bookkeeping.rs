@@ -3,8 +3,8 @@
 //! itself: for the call's one tracking table, every name quoted and every
 //! value bound, so what the handler sends is data, never SQL.
 
-use crate::config::Provider;
 use crate::db::Value;
+use crate::provider::Provider;
 use crate::runtime::bindings::latest::migration_script::{
     Bookkeeping as Requested, Cell, ColumnValue, RowChange,
 };

@@ -9,8 +9,8 @@ use std::ffi::CStr;
 use std::path::{Component, Path, PathBuf};
 
 use super::bookkeeping::{Bookkeeping, Statement};
-use crate::config::Provider;
 use crate::db::{Database, ScriptFailure, SqlError as DbError};
+use crate::provider::Provider;
 use crate::runtime::bindings::latest::SqlError;
 use crate::runtime::bindings::latest::migration_script::{Host, Script};
 use crate::runtime::state::HandlerState;
@@ -462,7 +462,7 @@ mod tests {
 
     #[test]
     fn a_part_that_ends_transactions_or_sets_a_sqlite_pragma_runs_on_its_own() {
-        use crate::config::Provider::{Mysql, Postgresql, Sqlite};
+        use crate::provider::Provider::{Mysql, Postgresql, Sqlite};
         let plain = "-- CreateTable\nCREATE TABLE t (id INT);\nINSERT INTO t VALUES (1);";
         assert!(holds_in_a_transaction(Postgresql, plain));
         assert!(holds_in_a_transaction(Sqlite, plain));

@@ -11,7 +11,7 @@
 //! identifiers as words, and reads the bodies of dollar-quoted blocks and the
 //! strings given to `EXECUTE` as SQL too.
 
-use crate::config::Provider;
+use crate::provider::Provider;
 
 /// Leading keywords (upper-case, single-spaced) a statement may not start with.
 const REFUSED_STATEMENTS: &[&str] = &[
