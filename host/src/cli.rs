@@ -72,7 +72,7 @@ pub fn parse() -> Cli {
                 })
                 .collect();
             help.push(format!("See: {} --help", subcommand(&args)));
-            std::process::exit(crate::commands::output::usage_error(error, help))
+            std::process::exit(crate::report::output::usage_error(error, help))
         }
         Err(err) => err.exit(),
     }

@@ -22,5 +22,6 @@ pub mod report;
 pub mod runtime;
 pub mod sql_text;
 pub mod status;
+pub mod tracking;
 pub mod workdir;
 pub mod workflow;

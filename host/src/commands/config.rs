@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::output::{Done, emit};
 use crate::cli::{ConfigInitArgs, SchemaArgs};
 use crate::components::{self, lock::LockFile};
 use crate::config::{self, Config, Hosting, MigrationsSection};
 use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
+use crate::report::output::{Done, emit};
 use crate::runtime::World;
 use crate::workflow::prisma_schema::{self, PrismaProject};
 

@@ -2,11 +2,11 @@
 //! command runs over its tenants; fleet flags on an environment that is
 //! one database are refused.
 
-use super::output::{self, Done};
 use crate::cli::{FleetArgs, Format, OutputArgs, TenantArgs};
 use crate::failure::Failure;
 use crate::fleet::report::{FleetResult, Show};
 use crate::fleet::{self, Chosen, FleetOptions};
+use crate::report::output::{self, Done};
 use crate::report::style::Style;
 
 /// Where a command goes.

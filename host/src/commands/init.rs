@@ -28,7 +28,12 @@ pub async fn run(args: InitArgs) -> i32 {
             return super::fleet::emit(&args.output, "initialize-database", outcome);
         }
         Route::Refused(failure) => {
-            return super::output::emit::<()>(json, "initialize-database", Err(failure), |_| {});
+            return crate::report::output::emit::<()>(
+                json,
+                "initialize-database",
+                Err(failure),
+                |_| {},
+            );
         }
     }
     let options = InitOptions {
@@ -44,7 +49,7 @@ pub async fn run(args: InitArgs) -> i32 {
     };
     let report = workflow::init(options).await;
     if json {
-        super::print_json(&report);
+        crate::report::output::print_json(&report);
     } else {
         human::print_outcome(&report);
     }

@@ -3,10 +3,10 @@
 use std::io::Read;
 
 use super::fleet::Route;
-use super::output::emit;
 use crate::cli::{GenerateArgs, MigrateArgs, ResolveArgs};
 use crate::failure::Failure;
 use crate::fleet;
+use crate::report::output::emit;
 use crate::report::style::Style;
 use crate::runtime::Resolution;
 use crate::workflow::lifecycle::{self, MigrateResult, Options};

@@ -2,10 +2,10 @@
 
 use std::time::Duration;
 
-use super::output::{self, Done};
 use crate::cli::StatusArgs;
 use crate::failure::{Failure, Outcome};
-use crate::report::matrix;
+use crate::report::output::{self, Done};
+use crate::status::matrix;
 use crate::status::{self, EnvironmentState, StatusOptions, StatusResult};
 
 pub async fn run(args: StatusArgs) -> i32 {

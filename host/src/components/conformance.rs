@@ -20,7 +20,7 @@ use crate::runtime::{
     CreateRequest, HandlerInfo, InfrastructureRequest, InitializeOutcome, InitializeRequest,
     Provider, Resolution, TrackingRequest, TrackingState,
 };
-use crate::workflow::tracking::{self, State};
+use crate::tracking::{self, State};
 
 #[derive(Debug, Serialize)]
 pub struct Check {

@@ -24,11 +24,11 @@ use report::{FleetResult, Outcome, Progress, Show, TenantState, finish};
 use run::{Pace, Threshold};
 use tenants::{Placement, Shard, Tenant};
 
-use crate::commands::output::Done;
 use crate::config::Config;
 use crate::db::{ConnectionString, Server};
 use crate::failure::{Failure, Outcome as Settles};
 use crate::provider::Provider;
+use crate::report::output::Done;
 use crate::workflow::approval::Operation;
 use crate::workflow::environment::Project;
 use crate::workflow::lifecycle::{self, Options, TenantTarget};

@@ -4,8 +4,8 @@
 use super::report::{FleetResult, Outcome, TenantState};
 use super::run::{self, Pace};
 use super::{Settled, migrate_one};
-use crate::commands::output::Done;
 use crate::failure::Outcome as Settles;
+use crate::report::output::Done;
 use crate::workflow::approval::{self, Approval, Operation};
 use crate::workflow::lifecycle::Options;
 

@@ -9,8 +9,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::tenants::Tenant;
-use crate::commands::output::Done;
 use crate::failure::Failure;
+use crate::report::output::Done;
 use crate::report::style::Style;
 
 /// Where a tenant ended.

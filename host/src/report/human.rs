@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::style::Style;
 use super::{Report, Status};
-use crate::workflow::steps::{StepRecord, StepStatus};
+use crate::report::{StepRecord, StepStatus};
 
 pub fn step_line(style: Style, record: &StepRecord) -> String {
     let (mark, detail) = match record.status {

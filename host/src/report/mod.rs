@@ -2,7 +2,7 @@
 //! step list. Field names are a stable contract, documented in the README.
 
 pub mod human;
-pub mod matrix;
+pub mod output;
 pub mod style;
 
 use serde::Serialize;
@@ -11,7 +11,39 @@ use crate::config::Hosting;
 use crate::db::{Confinement, HandlerObject};
 use crate::provider::Provider;
 use crate::runtime::{LoadedComponent, SqlTally};
-use crate::workflow::steps::StepRecord;
+
+/// How one numbered step of `init` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    Done,
+    Skipped,
+    Failed,
+    Cancelled,
+    NotRun,
+}
+
+impl StepStatus {
+    /// The word the JSON report uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Done => "done",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "failed",
+            StepStatus::Cancelled => "cancelled",
+            StepStatus::NotRun => "not-run",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepRecord {
+    pub number: u8,
+    pub name: &'static str,
+    pub status: StepStatus,
+    pub detail: String,
+    pub duration_ms: u64,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

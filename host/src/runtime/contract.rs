@@ -8,6 +8,23 @@
 
 pub use crate::provider::Provider;
 
+/// The two kinds of handler: the world a component exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum World {
+    MigrationTool,
+    CloudProvider,
+}
+
+impl World {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            World::MigrationTool => "migration-tool",
+            World::CloudProvider => "cloud-provider",
+        }
+    }
+}
+
 /// What a handler says of itself (`info`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandlerInfo {

@@ -5,23 +5,9 @@
 use serde::Serialize;
 use wasmtime::component::types::ComponentItem;
 
-use super::{HandlerFailure, LoadedComponent, Runtime};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum World {
-    MigrationTool,
-    CloudProvider,
-}
+use super::{HandlerFailure, LoadedComponent, Runtime, World};
 
 impl World {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            World::MigrationTool => "migration-tool",
-            World::CloudProvider => "cloud-provider",
-        }
-    }
-
     /// The contract versions this host loads for the world, oldest first.
     pub fn supported_versions(self) -> Vec<&'static str> {
         super::bindings::supported(self)

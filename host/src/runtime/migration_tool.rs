@@ -3,13 +3,14 @@
 
 use wasmtime::Store;
 
+use super::World;
 use super::bindings::{self, LinkedMigrationTool, MigrationToolCalls};
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest,
     MigrationForm, MigrationLock, Provider, Resolution, TrackingRequest, TrackingRow,
     TrackingState,
 };
-use super::inspect::{Shape, World};
+use super::inspect::Shape;
 use super::state::{Grant, HandlerState, PartlyRun, Scripts, SqlTally};
 use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
 use crate::db::Database;

@@ -34,7 +34,7 @@ pub use cache::default_dir as default_cache_dir;
 pub use cloud_provider::CloudProvider;
 pub use contract::*;
 pub use failure::HandlerFailure;
-pub use inspect::{Shape, World};
+pub use inspect::Shape;
 pub use limits::Limits;
 pub use migration_tool::{MigrationTool, Returned, Stopped};
 pub use state::{Grant, PartlyRun, ScriptSession, Scripts, SqlTally};

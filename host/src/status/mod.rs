@@ -10,6 +10,7 @@
 
 pub mod drift;
 pub mod fleet;
+pub mod matrix;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -27,8 +28,8 @@ use crate::provider::Provider;
 use crate::report::HandlerRef;
 use crate::runtime as wit;
 use crate::runtime::Grant;
+use crate::tracking::{self, State};
 use crate::workflow::environment::{self, Project};
-use crate::workflow::tracking::{self, State};
 
 /// Where a handler sees the migrations folder (as in `init`).
 pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";

@@ -29,8 +29,6 @@ use super::lint::{self, Finding};
 use super::migrations::MigrationsFolder;
 use super::oplog;
 use super::respond::{now_rfc3339, status_word};
-use super::tracking::{self, State};
-use crate::commands::output::Done;
 use crate::components;
 use crate::config::{self, Config};
 use crate::db::migration_lock::{self, Lock};
@@ -41,9 +39,11 @@ use crate::db::{
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::provider::Provider;
+use crate::report::output::Done;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
 use crate::runtime::{Grant, ScriptSession, Scripts, SqlTally};
+use crate::tracking::{self, State};
 
 #[derive(Clone)]
 pub struct Options {

@@ -21,7 +21,6 @@ mod respond;
 pub mod steps;
 #[cfg(test)]
 mod tests;
-pub mod tracking;
 mod undo;
 
 use std::path::{Path, PathBuf};
@@ -152,7 +151,7 @@ struct Project {
 
 impl Init {
     fn new(options: InitOptions) -> Init {
-        let observer: Box<dyn FnMut(&steps::StepRecord)> = if options.live {
+        let observer: Box<dyn FnMut(&crate::report::StepRecord)> = if options.live {
             Box::new(crate::report::human::print_step)
         } else {
             Box::new(|_| {})
@@ -640,7 +639,7 @@ impl Init {
         for step in steps {
             self.steps.push(
                 *step,
-                steps::StepStatus::Skipped,
+                crate::report::StepStatus::Skipped,
                 detail.to_owned(),
                 Instant::now(),
             );

@@ -4,11 +4,11 @@
 
 use std::time::Instant;
 
-use super::steps::{Halt, Step, StepStatus};
+use super::steps::{Halt, Step};
 use super::{Init, oplog};
 use crate::failure::Failure;
 use crate::provider::Provider;
-use crate::report::{InitResult, Recovery, Report, Status, StepRef};
+use crate::report::{InitResult, Recovery, Report, Status, StepRef, StepStatus};
 
 impl Init {
     /// Releases the project lock, logs the operation (step 16) and builds

@@ -2,9 +2,8 @@
 
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::failure::Failure;
+use crate::report::{StepRecord, StepStatus};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Step {
@@ -73,38 +72,6 @@ impl Step {
             Step::Respond => "Return response",
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StepStatus {
-    Done,
-    Skipped,
-    Failed,
-    Cancelled,
-    NotRun,
-}
-
-impl StepStatus {
-    /// The word the JSON report uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StepStatus::Done => "done",
-            StepStatus::Skipped => "skipped",
-            StepStatus::Failed => "failed",
-            StepStatus::Cancelled => "cancelled",
-            StepStatus::NotRun => "not-run",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StepRecord {
-    pub number: u8,
-    pub name: &'static str,
-    pub status: StepStatus,
-    pub detail: String,
-    pub duration_ms: u64,
 }
 
 /// Why the workflow stopped before its end.

@@ -9,8 +9,8 @@ use std::sync::Once;
 use sqlx::Connection;
 
 use super::{InitOptions, init};
+use crate::report::StepStatus;
 use crate::report::{Connectivity, HealthCheck, Report, Status};
-use crate::workflow::steps::StepStatus;
 
 /// The variable the test projects read their connection string from. Its
 /// value is relative, so each project's database is a file in its own folder.

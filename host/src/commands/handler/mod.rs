@@ -9,13 +9,13 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::output::{Done, emit};
 use crate::cli::{AddArgs, NameArgs, NewArgs, ProjectArgs, TestArgs};
 use crate::components::lock::{self, LockFile, Pin};
 use crate::components::registry::OciRef;
 use crate::components::{self, Source, conformance, template};
 use crate::config;
 use crate::failure::{Failure, Outcome};
+use crate::report::output::{Done, emit};
 use crate::runtime::{CloudProvider, LoadedComponent, MigrationTool, Runtime, Shape, World};
 
 /// Everything a handler says about itself and everything read from its type.

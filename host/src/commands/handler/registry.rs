@@ -10,11 +10,11 @@ use super::{
     project_copies, read, record, replaced_bundled, runtime_for,
 };
 use crate::cli::{ProjectArgs, PublishArgs, UpdateArgs};
-use crate::commands::output::{Done, emit};
 use crate::components::lock::{self, LockFile, Pin};
 use crate::components::registry::{self, OciRef, Package, Published};
 use crate::components::{self, Source, cache, conformance};
 use crate::failure::{Failure, Outcome};
+use crate::report::output::{Done, emit};
 use crate::runtime::World;
 
 /// How a handler is added from a registry.

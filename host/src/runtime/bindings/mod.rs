@@ -25,9 +25,8 @@ use wasmtime::component::{Component, Linker};
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
     InitializeOutcome, InitializeRequest, MigrationForm, MigrationLock, Provider, Resolution,
-    TrackingRequest, TrackingRow, TrackingState,
+    TrackingRequest, TrackingRow, TrackingState, World,
 };
-use super::inspect::World;
 use super::state::HandlerState;
 
 /// The version the capabilities are written against.

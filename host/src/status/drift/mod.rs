@@ -18,7 +18,7 @@ use crate::db::{Access, ConnectionString, CreateError, Database, Server, Session
 use crate::failure::Failure;
 use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool, ScriptSession, Scripts};
-use crate::workflow::tracking::{Migration, State};
+use crate::tracking::{Migration, State};
 use schema::{Difference, Schema};
 
 /// faber-db's own marker table (see `init`), never part of a comparison.

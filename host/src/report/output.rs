@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
+use super::Status;
+use super::style::Style;
 use crate::failure::Failure;
-use crate::report::Status;
-use crate::report::style::Style;
 
 #[derive(Serialize)]
 struct Report<R: Serialize> {
@@ -92,7 +92,7 @@ pub fn emit<R: Serialize>(
 ) -> i32 {
     let report = report(operation, outcome);
     if json {
-        super::print_json(&report);
+        print_json(&report);
     } else {
         print_human(&report, human);
     }
@@ -165,7 +165,7 @@ pub fn usage_error(error: String, suggestions: Vec<String>) -> i32 {
         cause: None,
         recovery: Some(Recovery { suggestions }),
     };
-    super::print_json(&report);
+    print_json(&report);
     2
 }
 
@@ -198,5 +198,13 @@ fn print_human<R: Serialize>(report: &Report<R>, human: impl Fn(&R)) {
         for next in &report.next_steps {
             println!("  • {next}");
         }
+    }
+}
+
+/// Prints a JSON document on stdout.
+pub fn print_json(value: &impl Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => println!("{text}"),
+        Err(err) => eprintln!("error: cannot render the report: {err}"),
     }
 }

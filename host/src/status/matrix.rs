@@ -1,8 +1,8 @@
 //! `status` as a matrix: migrations as rows, environments as columns, then
 //! each environment's state and what explains it. Colour only on a terminal.
 
-use super::style::Style;
-use crate::status::StatusResult;
+use super::StatusResult;
+use crate::report::style::Style;
 
 /// Shown where an environment has no row for a migration (one applied
 /// elsewhere and missing from the folder).
