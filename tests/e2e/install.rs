@@ -9,21 +9,27 @@ use serde_json::Value;
 
 use crate::support::{BIN, Run, component, sha256_hex, shared_cache_dir};
 
-/// `faber-db ARGS` found through `PATH` (which holds only `bin`), run in
-/// `dir` with nothing else in the environment but a home of its own.
-fn faber_db(bin: &Path, home: &Path, dir: &Path, args: &[&str]) -> Run {
-    let output = Command::new("/bin/sh")
-        .args(["-c", "exec faber-db \"$@\"", "sh"])
+/// `program ARGS` with `path` as the whole `PATH`, run in `dir` with
+/// nothing else in the environment but a home of its own.
+fn isolated(path: &std::ffi::OsStr, home: &Path, dir: &Path, program: &str, args: &[&str]) -> Run {
+    let output = Command::new(program)
         .args(args)
         .current_dir(dir)
         .env_clear()
-        .env("PATH", bin)
+        .env("PATH", path)
         .env("HOME", home)
         .env("FABER_DB_CACHE_DIR", shared_cache_dir())
         .stdin(Stdio::null())
         .output()
         .unwrap();
     Run::from(output)
+}
+
+/// `faber-db ARGS` found through `PATH`, which holds only `bin`.
+fn faber_db(bin: &Path, home: &Path, dir: &Path, args: &[&str]) -> Run {
+    let mut line = vec!["-c", "exec faber-db \"$@\"", "sh"];
+    line.extend_from_slice(args);
+    isolated(bin.as_os_str(), home, dir, "/bin/sh", &line)
 }
 
 #[test]
@@ -131,19 +137,15 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
 }
 
 /// A command run with only the system's folders on `PATH` (node and npm,
-/// no Rust toolchain), in `dir`, with a home of its own.
+/// no Rust toolchain).
 fn without_rust(home: &Path, dir: &Path, program: &str, args: &[&str]) -> Run {
-    let output = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("HOME", home)
-        .env("FABER_DB_CACHE_DIR", shared_cache_dir())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Run::from(output)
+    isolated(
+        "/usr/local/bin:/usr/bin:/bin".as_ref(),
+        home,
+        dir,
+        program,
+        args,
+    )
 }
 
 /// The packaging script, run on the binary under test into `out`.
