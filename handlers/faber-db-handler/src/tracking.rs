@@ -199,34 +199,55 @@ impl<M> Baselined<M> {
         &self.migrations[0]
     }
 
-    /// What `initialize-schema` reports: migrations are named by `name`,
-    /// and those `is_applied` does not hold now are pending; `next_steps`
-    /// is given their count.
+    /// What `initialize-schema` reports: the migrations `is_applied` does
+    /// not hold for now are pending, and `next_steps` is given their count.
     pub fn outcome(
         self,
-        tracking_table: String,
-        tracking_table_created: bool,
-        applied: Vec<String>,
-        name: impl Fn(&M) -> String,
+        tracking: Tracking,
         is_applied: impl Fn(&M) -> bool,
         next_steps: impl FnOnce(usize) -> Vec<String>,
-    ) -> InitializeOutcome {
+    ) -> InitializeOutcome
+    where
+        M: Named,
+    {
         let pending: Vec<String> = self
             .migrations
             .iter()
             .filter(|m| !is_applied(m))
-            .map(&name)
+            .map(Named::name)
             .collect();
         InitializeOutcome {
-            tracking_table,
-            tracking_table_created,
-            baseline_migration: name(self.baseline()),
+            tracking_table: tracking.table,
+            tracking_table_created: tracking.created,
+            baseline_migration: self.baseline().name(),
             baseline_created: self.baseline_created,
-            applied,
+            applied: tracking.applied,
             next_steps: next_steps(pending.len()),
             pending,
             files_written: self.files_written,
         }
+    }
+}
+
+/// What `initialize-schema` did to the tracking table, for
+/// [`Baselined::outcome`].
+pub struct Tracking {
+    /// The table that records applied migrations.
+    pub table: String,
+    /// False when it was already there.
+    pub created: bool,
+    /// The migrations whose SQL this call ran and recorded, oldest first.
+    pub applied: Vec<String>,
+}
+
+/// A migration as a handler keeps it, and the name the contract reports.
+pub trait Named {
+    fn name(&self) -> String;
+}
+
+impl Named for String {
+    fn name(&self) -> String {
+        self.clone()
     }
 }
 
@@ -310,11 +331,13 @@ mod tests {
             Ok(("1_init".to_string(), "1_init.sql".to_string()))
         })
         .unwrap();
+        let tracking = Tracking {
+            table: "t".to_string(),
+            created: true,
+            applied: vec!["1_init".to_string()],
+        };
         let outcome = folder.outcome(
-            "t".to_string(),
-            true,
-            vec!["1_init".to_string()],
-            String::clone,
+            tracking,
             |m| m == "1_init",
             |pending| vec![format!("{pending} pending")],
         );
@@ -330,11 +353,13 @@ mod tests {
         let found = vec!["1_a".to_string(), "2_b".to_string()];
         let folder = Baselined::new(found, vec![], || unreachable!("not empty")).unwrap();
         assert_eq!(folder.baseline(), "1_a");
+        let tracking = Tracking {
+            table: "t".to_string(),
+            created: false,
+            applied: Vec::new(),
+        };
         let outcome = folder.outcome(
-            "t".to_string(),
-            false,
-            vec![],
-            String::clone,
+            tracking,
             |m| m == "1_a",
             |pending| vec![pending.to_string()],
         );

@@ -12,7 +12,7 @@ use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
 use faber_db_handler::migration_tool::{InitializeOutcome, InitializeRequest};
-use faber_db_handler::tracking::Baselined;
+use faber_db_handler::tracking::{Baselined, Tracking};
 use faber_db_handler::types::{HandlerError, Provider};
 
 /// What `dbmate new` writes: both sections, nothing in them.
@@ -44,14 +44,12 @@ pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerErro
         prepared.baseline(),
         &mut recorded,
     )?;
-    Ok(prepared.outcome(
-        table.name().to_string(),
-        tracking_table_created,
+    let tracking = Tracking {
+        table: table.name().to_string(),
+        created: tracking_table_created,
         applied,
-        |m| m.name.clone(),
-        |m| recorded.contains(&m.version),
-        next_steps,
-    ))
+    };
+    Ok(prepared.outcome(tracking, |m| recorded.contains(&m.version), next_steps))
 }
 
 /// Writes `<now>_init.sql`, as `dbmate new init` would.

@@ -4,6 +4,7 @@
 
 use std::cmp::Ordering;
 
+use faber_db_handler::tracking::Named;
 use faber_db_handler::types::HandlerError;
 
 const EXTENSION: &str = ".sql";
@@ -16,6 +17,12 @@ pub struct Migration {
     /// The file name without `.sql`, e.g. `20261124010203_init`; the name the
     /// outcome reports.
     pub name: String,
+}
+
+impl Named for Migration {
+    fn name(&self) -> String {
+        self.name.clone()
+    }
 }
 
 impl Migration {

@@ -13,7 +13,7 @@ use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
 use faber_db_handler::migration_tool::{InitializeOutcome, InitializeRequest};
-use faber_db_handler::tracking::Baselined;
+use faber_db_handler::tracking::{Baselined, Tracking};
 use faber_db_handler::types::{HandlerError, Provider};
 
 /// Prisma's own body for a migration with nothing in it.
@@ -34,11 +34,13 @@ pub fn run(request: &InitializeRequest) -> Result<InitializeOutcome, HandlerErro
     let mut recorded = tracking::applied_migrations()?;
     let applied = apply_if_unrecorded(&folder, request.provider, &baseline, &mut recorded)?;
     let provider = dialect::prisma_name(request.provider);
-    Ok(prepared.outcome(
-        TRACKING_TABLE.to_string(),
-        tracking_table_created,
+    let tracking = Tracking {
+        table: TRACKING_TABLE.to_string(),
+        created: tracking_table_created,
         applied,
-        String::clone,
+    };
+    Ok(prepared.outcome(
+        tracking,
         |name| recorded.contains(name),
         |pending| next_steps(provider, pending),
     ))
