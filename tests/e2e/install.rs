@@ -148,19 +148,26 @@ fn without_rust(home: &Path, dir: &Path, program: &str, args: &[&str]) -> Run {
     )
 }
 
+/// What `command` printed, once it has succeeded.
+fn stdout_of(command: &mut Command) -> String {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{command:?}: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The packaging script, run on the binary under test into `out`.
 fn package(out: &Path) {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/build.sh");
-    let output = Command::new("bash")
-        .arg(script)
-        .args(["--binary", BIN, "--out"])
-        .arg(out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+    stdout_of(
+        Command::new("bash")
+            .arg(script)
+            .args(["--binary", BIN, "--out"])
+            .arg(out),
     );
 }
 
@@ -231,26 +238,20 @@ fn npx_runs_faber_db_from_the_packed_npm_packages_with_no_rust_toolchain() {
 
     // The archive holds the binary, completions, man pages, license and
     // README, and every file has its checksum.
-    let sums = Command::new("sha256sum")
-        .args(["-c", "SHA256SUMS"])
-        .current_dir(dist.path())
-        .output()
-        .unwrap();
-    assert!(
-        sums.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sums.stdout)
+    stdout_of(
+        Command::new("sha256sum")
+            .args(["-c", "SHA256SUMS"])
+            .current_dir(dist.path()),
     );
     let archive = format!(
         "faber-db-{}-x86_64-unknown-linux-gnu",
         env!("CARGO_PKG_VERSION")
     );
-    let listing = Command::new("tar")
-        .arg("tzf")
-        .arg(dist.path().join(format!("{archive}.tar.gz")))
-        .output()
-        .unwrap();
-    let files = String::from_utf8_lossy(&listing.stdout);
+    let files = stdout_of(
+        Command::new("tar")
+            .arg("tzf")
+            .arg(dist.path().join(format!("{archive}.tar.gz"))),
+    );
     for file in [
         "faber-db",
         "completions/faber-db.bash",
@@ -278,16 +279,7 @@ fn bash_completes_commands_and_flags_and_man_renders_the_page() {
              $(complete -p faber-db | sed 's/.*-F \\([^ ]*\\).*/\\1/') faber-db \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"\n\
              printf '%s\\n' \"${{COMPREPLY[@]}}\""
         );
-        let output = Command::new("bash")
-            .args(["-c", &script, BIN])
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8_lossy(&output.stdout)
+        stdout_of(Command::new("bash").args(["-c", &script, BIN]))
             .lines()
             .map(str::to_owned)
             .collect::<Vec<_>>()
@@ -297,23 +289,12 @@ fn bash_completes_commands_and_flags_and_man_renders_the_page() {
     assert!(complete("faber-db init --ap").contains(&"--approve".to_owned()));
 
     let pages = tempfile::tempdir().unwrap();
-    let written = Command::new(BIN)
-        .args(["man", "--dir"])
-        .arg(pages.path())
-        .output()
-        .unwrap();
-    assert!(written.status.success());
-    let man = Command::new("man")
-        .args(["-l", "-P", "cat"])
-        .arg(pages.path().join("faber-db-migrate.1"))
-        .env("MANWIDTH", "100")
-        .output()
-        .unwrap();
-    let page = String::from_utf8_lossy(&man.stdout);
-    assert!(
-        man.status.success(),
-        "{}",
-        String::from_utf8_lossy(&man.stderr)
+    stdout_of(Command::new(BIN).args(["man", "--dir"]).arg(pages.path()));
+    let page = stdout_of(
+        Command::new("man")
+            .args(["-l", "-P", "cat"])
+            .arg(pages.path().join("faber-db-migrate.1"))
+            .env("MANWIDTH", "100"),
     );
     assert!(
         page.contains("faber-db-migrate") && page.contains("--dry-run"),
