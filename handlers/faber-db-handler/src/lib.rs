@@ -48,24 +48,65 @@ pub mod tracking;
 
 include!(concat!(env!("OUT_DIR"), "/contract.rs"));
 
+// Each module below names what it offers, item by item: the contract's
+// generated modules stay private to `bindings`, so a new WIT version adds
+// to this API only where it is added here, and one that drops an item
+// fails to build here, not in every handler.
+
 /// The records of the `cloud-provider` interface.
-pub use bindings::cloud::exports::faber::db::cloud_provider;
+pub mod cloud_provider {
+    #[doc(hidden)]
+    pub use crate::bindings::cloud::exports::faber::db::cloud_provider::Guest;
+    pub use crate::bindings::cloud::exports::faber::db::cloud_provider::{
+        Infrastructure, InfrastructureRequest,
+    };
+}
+
 /// The narrow AWS RDS capability of the cloud world.
-pub use bindings::cloud::faber::db::rds;
+pub mod rds {
+    pub use crate::bindings::cloud::faber::db::rds::{
+        CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError, Tag, create_db_cluster,
+        create_db_instance, describe_db_cluster, describe_db_instance,
+    };
+}
+
 /// The records of the `migration-tool` interface (requests, outcomes, rows).
-pub use bindings::migration::exports::faber::db::migration_tool;
+pub mod migration_tool {
+    #[doc(hidden)]
+    pub use crate::bindings::migration::exports::faber::db::migration_tool::Guest;
+    pub use crate::bindings::migration::exports::faber::db::migration_tool::{
+        ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
+        MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
+    };
+}
+
 /// Messages to the host's log, attributed to the handler.
-pub use bindings::migration::faber::db::log;
+pub mod log {
+    pub use crate::bindings::migration::faber::db::log::{Level, log};
+}
+
 /// A migration's own SQL, run by the host from its file in the folder:
 /// `migration_script::run(&Script { path, after_line, before_line,
 /// in_transaction, bookkeeping })` names the file and the part of it, never
 /// the text, and the tracking table's rows to write with it. Granted only
 /// during `apply-migrations`.
-pub use bindings::migration::faber::db::migration_script;
+pub mod migration_script {
+    pub use crate::bindings::migration::faber::db::migration_script::{
+        Bookkeeping, Cell, ColumnValue, RowChange, RowUpdate, Script, run,
+    };
+}
+
 /// SQL on the one database the host opened for the call.
-pub use bindings::migration::faber::db::sql;
+pub mod sql {
+    pub use crate::bindings::migration::faber::db::sql::{QueryResult, SqlValue, execute, query};
+}
+
 /// Types shared by every world: providers, errors, `handler-info`.
-pub use bindings::migration::faber::db::types;
+pub mod types {
+    pub use crate::bindings::migration::faber::db::types::{
+        HandlerError, HandlerInfo, Provider, SqlError,
+    };
+}
 
 #[doc(hidden)]
 pub use wit_bindgen as __wit_bindgen;
