@@ -6,7 +6,7 @@ use super::run::{self, Pace};
 use super::{Settled, migrate_one};
 use crate::failure::Outcome as Settles;
 use crate::report::output::Done;
-use crate::workflow::approval::{self, Approval, Operation};
+use crate::workflow::approval::{self, Operation, Stop};
 use crate::workflow::lifecycle::Options;
 
 /// A dry run of every chosen tenant: what a protected fleet's approval shows.
@@ -95,14 +95,14 @@ pub(super) fn ask(
         approved_by_flag: options.approve,
         dry_run: options.dry_run,
     };
-    Ok(match approval::ask(&request)? {
-        Approval::NotNeeded => true,
-        Approval::Approved(how) => {
-            result.approval = Some(how);
-            true
+    match approval::require(&request) {
+        Ok(how) => {
+            result.approval = how;
+            Ok(true)
         }
-        Approval::Declined => false,
-    })
+        Err(Stop::Cancelled(_)) => Ok(false),
+        Err(Stop::Failed(failure)) => Err(failure),
+    }
 }
 
 /// How the approval prompt names the fleet's databases.

@@ -6,6 +6,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::failure::Failure;
+use crate::report::Status;
 use crate::report::style::Style;
 
 pub enum Approval {
@@ -45,6 +46,41 @@ pub enum Operation<'a> {
         migration: &'a str,
         resolution: &'a str,
     },
+}
+
+/// How a run stopped before its end: a failure, or a cancellation (an
+/// approval declined), which every report tells apart.
+#[derive(Debug)]
+pub enum Stop {
+    Failed(Failure),
+    Cancelled(String),
+}
+
+impl From<Failure> for Stop {
+    fn from(failure: Failure) -> Stop {
+        Stop::Failed(failure)
+    }
+}
+
+impl Stop {
+    pub fn status(&self) -> Status {
+        match self {
+            Stop::Failed(_) => Status::Error,
+            Stop::Cancelled(_) => Status::Cancelled,
+        }
+    }
+}
+
+/// The approval `request` needs: how it was given, `None` when none is
+/// needed, a cancellation when it was declined.
+pub fn require(request: &Request<'_>) -> Result<Option<&'static str>, Stop> {
+    match ask(request)? {
+        Approval::NotNeeded => Ok(None),
+        Approval::Approved(how) => Ok(Some(how)),
+        Approval::Declined => Err(Stop::Cancelled(
+            "approval declined; nothing was changed".to_owned(),
+        )),
+    }
 }
 
 pub fn ask(request: &Request<'_>) -> Result<Approval, Failure> {

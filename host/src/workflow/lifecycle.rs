@@ -22,7 +22,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::GUEST_MIGRATIONS_DIR;
-use super::approval::{self, Approval};
+use super::approval::{self, Stop};
 use super::claims;
 use super::environment::{self, Project};
 use super::lint::{self, Finding};
@@ -142,18 +142,6 @@ pub struct Resolved {
     pub resolution: &'static str,
     pub finished_at: Option<String>,
     pub rolled_back_at: Option<String>,
-}
-
-/// How a run stopped early.
-enum Stop {
-    Failed(Failure),
-    Cancelled(String),
-}
-
-impl From<Failure> for Stop {
-    fn from(failure: Failure) -> Stop {
-        Stop::Failed(failure)
-    }
 }
 
 /// A finished run: the message and next steps of a success.
@@ -811,16 +799,10 @@ impl Run {
             approved_by_flag: self.options.approve,
             dry_run: self.options.dry_run,
         };
-        match approval::ask(&request)? {
-            Approval::NotNeeded => Ok(()),
-            Approval::Approved(how) => {
-                self.result.approval = Some(how);
-                Ok(())
-            }
-            Approval::Declined => Err(Stop::Cancelled(
-                "approval declined; nothing was changed".to_owned(),
-            )),
+        if let Some(how) = approval::require(&request)? {
+            self.result.approval = Some(how);
         }
+        Ok(())
     }
 
     /// Releases what the run holds (the handler's session ends and what
@@ -842,11 +824,9 @@ impl Run {
             server.close().await;
         }
         self.result.duration_ms = self.started.elapsed().as_millis() as u64;
-        let status = match &outcome {
-            Ok(_) => Status::Success,
-            Err(Stop::Failed(_)) => Status::Error,
-            Err(Stop::Cancelled(_)) => Status::Cancelled,
-        };
+        let status = outcome
+            .as_ref()
+            .map_or_else(Stop::status, |_| Status::Success);
         let error = match &outcome {
             Err(Stop::Failed(failure)) => Some(failure.error.clone()),
             _ => None,

@@ -26,7 +26,6 @@ mod undo;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use approval::Approval;
 use infrastructure::{Cloud, Found};
 use migrations::MigrationsFolder;
 use steps::{Halt, Progress, Recorder, Step};
@@ -219,7 +218,11 @@ impl Init {
         let outcome = self
             .on_server(&project, &target, &name, &mut server, start)
             .await;
-        if let Err(Halt::Failed { .. }) = outcome {
+        if let Err(Halt {
+            stop: approval::Stop::Failed(_),
+            ..
+        }) = outcome
+        {
             let cleanup = self.undo.run(&mut server, &target, &name).await;
             self.result.database_created &= !cleanup.dropped_database;
             self.cleanup = cleanup.done;
@@ -461,14 +464,7 @@ impl Init {
             approved_by_flag: self.options.approve,
             dry_run: self.options.dry_run,
         };
-        match approval::ask(&request)? {
-            Approval::NotNeeded => Ok(None),
-            Approval::Approved(how) => Ok(Some(how)),
-            Approval::Declined => Err(Halt::Cancelled {
-                step,
-                reason: "approval declined; nothing was changed".to_owned(),
-            }),
-        }
+        approval::require(&request).map_err(|stop| Halt { step, stop })
     }
 
     // Step 7.

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use super::approval::Stop;
 use super::steps::{Halt, Step};
 use super::{Init, oplog};
 use crate::failure::Failure;
@@ -26,14 +27,20 @@ impl Init {
                 None,
                 next_steps,
             ),
-            Err(Halt::Failed { step, failure }) => (
+            Err(Halt {
+                step,
+                stop: Stop::Failed(failure),
+            }) => (
                 Status::Error,
                 failure.error.clone(),
                 Some(failure),
                 Some(step),
                 Vec::new(),
             ),
-            Err(Halt::Cancelled { step, reason }) => (
+            Err(Halt {
+                step,
+                stop: Stop::Cancelled(reason),
+            }) => (
                 Status::Cancelled,
                 format!("Operation cancelled: {reason}"),
                 None,

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use super::approval::Stop;
 use crate::failure::Failure;
 use crate::report::{StepRecord, StepStatus};
 
@@ -74,11 +75,11 @@ impl Step {
     }
 }
 
-/// Why the workflow stopped before its end.
+/// Where the workflow stopped before its end, and why.
 #[derive(Debug)]
-pub enum Halt {
-    Failed { step: Step, failure: Failure },
-    Cancelled { step: Step, reason: String },
+pub struct Halt {
+    pub step: Step,
+    pub stop: Stop,
 }
 
 /// What a step reports when it completes normally.
@@ -111,16 +112,13 @@ impl Recorder {
         let (status, detail, outcome) = match result {
             Ok(Progress::Done(value, detail)) => (StepStatus::Done, detail, Ok(value)),
             Ok(Progress::Skipped(value, detail)) => (StepStatus::Skipped, detail, Ok(value)),
-            Err(Halt::Failed { failure, .. }) => (
-                StepStatus::Failed,
-                failure.to_string(),
-                Err(Halt::Failed { step, failure }),
-            ),
-            Err(Halt::Cancelled { reason, .. }) => (
-                StepStatus::Cancelled,
-                reason.clone(),
-                Err(Halt::Cancelled { step, reason }),
-            ),
+            Err(Halt { stop, .. }) => {
+                let (status, detail) = match &stop {
+                    Stop::Failed(failure) => (StepStatus::Failed, failure.to_string()),
+                    Stop::Cancelled(reason) => (StepStatus::Cancelled, reason.clone()),
+                };
+                (status, detail, Err(Halt { step, stop }))
+            }
         };
         self.push(step, status, detail, started);
         outcome
@@ -169,9 +167,9 @@ impl Recorder {
 impl From<Failure> for Halt {
     /// The step is filled in by [`Recorder::record`].
     fn from(failure: Failure) -> Halt {
-        Halt::Failed {
+        Halt {
             step: Step::ValidateParameters,
-            failure,
+            stop: Stop::Failed(failure),
         }
     }
 }
