@@ -28,7 +28,6 @@ use super::environment::{self, Project};
 use super::lint::{self, Finding};
 use super::migrations::MigrationsFolder;
 use super::oplog;
-use super::respond::{now_rfc3339, status_word};
 use crate::components;
 use crate::config::{self, Config};
 use crate::db::migration_lock::{self, Lock};
@@ -855,14 +854,7 @@ impl Run {
             None => self.result.applied.clone(),
         };
         let record = oplog::Record {
-            log_type: "database_operation",
-            operation: self.operation,
-            environment: &self.options.environment,
             database_name: self.result.database_name.as_deref(),
-            status: status_word(status),
-            timestamp: now_rfc3339(),
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            logs_plugin: plugin,
             error,
             handler_sql: Some(self.result.handler_sql),
             unconfined_handler: self
@@ -872,6 +864,13 @@ impl Run {
                 .is_some_and(|session| session.warning.is_some()),
             dry_run: self.options.dry_run,
             migrations: &migrations,
+            ..oplog::Record::new(
+                self.operation,
+                &self.options.environment,
+                status,
+                self.started,
+                plugin,
+            )
         };
         if let Err(err) = oplog::append(project, &record) {
             self.result

@@ -3,10 +3,13 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use serde::Serialize;
 
+use super::respond::{now_rfc3339, status_word};
 use crate::config::config_dir;
+use crate::report::Status;
 use crate::runtime::SqlTally;
 
 pub fn path(project: &Path) -> PathBuf {
@@ -37,6 +40,34 @@ pub struct Record<'a> {
     /// Migrations applied (or, in a dry run, that would be), oldest first.
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub migrations: &'a [String],
+}
+
+impl<'a> Record<'a> {
+    /// The record of a run of `operation` that began at `started` and
+    /// ended with `status`; what only some runs have is left empty.
+    pub fn new(
+        operation: &'static str,
+        environment: &'a str,
+        status: Status,
+        started: Instant,
+        logs_plugin: &'a str,
+    ) -> Record<'a> {
+        Record {
+            log_type: "database_operation",
+            operation,
+            environment,
+            database_name: None,
+            status: status_word(status),
+            timestamp: now_rfc3339(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            logs_plugin,
+            error: None,
+            handler_sql: None,
+            unconfined_handler: false,
+            dry_run: false,
+            migrations: &[],
+        }
+    }
 }
 
 /// Appends one line. `O_APPEND` writes of one short line are atomic, so

@@ -105,14 +105,7 @@ impl Init {
             return;
         };
         let record = oplog::Record {
-            log_type: "database_operation",
-            operation: "initialize-database",
-            environment: &self.options.environment,
             database_name: self.result.database_name.as_deref(),
-            status: status_word(status),
-            timestamp: now_rfc3339(),
-            duration_ms: self.started.elapsed().as_millis() as u64,
-            logs_plugin: plugin,
             error: failure.map(|failure| failure.error.as_str()),
             handler_sql: self.result.handler_sql,
             unconfined_handler: self
@@ -121,7 +114,13 @@ impl Init {
                 .as_ref()
                 .is_some_and(|session| session.warning.is_some()),
             dry_run: self.options.dry_run,
-            migrations: &[],
+            ..oplog::Record::new(
+                "initialize-database",
+                &self.options.environment,
+                status,
+                self.started,
+                plugin,
+            )
         };
         let (state, detail) = match oplog::append(project, &record) {
             Ok(path) if self.options.dry_run => (
