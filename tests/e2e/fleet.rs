@@ -88,6 +88,21 @@ fn sampling_connections(mut command: std::process::Command) -> (Run, usize) {
     (run, peak)
 }
 
+/// A PostgreSQL database `<prefix>_<key>` for each of `keys`, created on
+/// the server (and dropped when its `Target` is).
+fn postgres_tenants(project: &Project, prefix: &str, keys: &[String]) -> Vec<Target> {
+    keys.iter()
+        .map(|key| {
+            let target = Target::new(Server::Postgres, &format!("{prefix}_{key}"), project.path());
+            server_query(
+                Server::Postgres,
+                &format!("CREATE DATABASE {}", target.name),
+            );
+            target
+        })
+        .collect()
+}
+
 #[test]
 fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unreachable() {
     const TENANTS: usize = 200;
@@ -109,16 +124,7 @@ fn a_postgres_fleet_migrates_every_tenant_once_and_names_the_broken_and_the_unre
     let mut list: String = keys.iter().map(|key| format!("{key} main\n")).collect();
     list.push_str("# a tenant whose server is down\nghost down\n");
     std::fs::write(project.path().join("tenants.txt"), list).unwrap();
-    let targets: Vec<Target> = keys
-        .iter()
-        .map(|key| Target::new(Server::Postgres, &format!("{prefix}_{key}"), project.path()))
-        .collect();
-    for target in &targets {
-        server_query(
-            Server::Postgres,
-            &format!("CREATE DATABASE {}", target.name),
-        );
-    }
+    let targets = postgres_tenants(&project, &prefix, &keys);
     let password = "fleet-s3cret-pw";
     let main =
         Server::Postgres
@@ -261,21 +267,8 @@ fn a_fleet_run_killed_mid_migration_leaves_nothing_half_recorded_and_the_rerun_a
         WIDGETS,
         "CREATE TABLE widgets (id INTEGER);\nINSERT INTO widgets VALUES (1);\nSELECT pg_sleep(0.3);\n",
     );
-    let targets: Vec<Target> = (0..TENANTS)
-        .map(|i| {
-            Target::new(
-                Server::Postgres,
-                &format!("{prefix}_t{i:02}"),
-                project.path(),
-            )
-        })
-        .collect();
-    for target in &targets {
-        server_query(
-            Server::Postgres,
-            &format!("CREATE DATABASE {}", target.name),
-        );
-    }
+    let keys: Vec<String> = (0..TENANTS).map(|i| format!("t{i:02}")).collect();
+    let targets = postgres_tenants(&project, &prefix, &keys);
     let url = Server::Postgres.base_url();
     let env = [("PROD_DATABASE_URL", url.as_str())];
     let args = [
