@@ -15,9 +15,10 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 /// The bundled handlers: package name, and its folder in the workspace.
-const BUNDLED: [&str; 3] = [
+const BUNDLED: [&str; 4] = [
     "handler-db-prisma",
     "handler-db-dbmate",
+    "handler-db-drizzle",
     "handler-cloud-aws",
 ];
 

@@ -84,10 +84,24 @@ if ! grep -qs '"version": "7.10.1"' "$prisma7/node_modules/prisma/package.json" 
 fi
 export FABER_DB_PRISMA7_NODE="$(cd "$prisma7" && pwd)"
 
+# Drizzle's own migrator and drizzle-kit, the judges for handler-db-drizzle,
+# with the drivers the migrator uses on each provider (all from npm: the
+# SQLite one, libsql, ships its native library as an npm package).
+drizzle="${FABER_DB_DRIZZLE_NODE:-target/drizzle-node}"
+drizzle_packages=(drizzle-orm@0.45.4 drizzle-kit@0.31.11 pg@8.16.3 mysql2@3.15.3 @libsql/client@0.15.15)
+if ! grep -qs '"version": "0.45.4"' "$drizzle/node_modules/drizzle-orm/package.json" \
+    || [[ ! -f "$drizzle/node_modules/@libsql/client/package.json" ]]; then
+    say "installing Drizzle into $drizzle"
+    mkdir -p "$drizzle"
+    (cd "$drizzle" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
+        && npm install --save-exact --no-audit --no-fund --loglevel=error "${drizzle_packages[@]}")
+fi
+export FABER_DB_DRIZZLE_NODE="$(cd "$drizzle" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate \
+    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle \
     -p hostile-handler -p hostile-migrator -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p legacy-handler-v0-4-0 -p future-handler
 # The host embeds the bundled handlers (host/build.rs): these, just built,
 # instead of a second build of its own.
@@ -111,7 +125,7 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
 say "running the tests"
 # The crash tests kill or pause the binary at a step boundary through its
 # fault-injection hook, compiled in only with this feature.
-packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate --features faber-db/failpoints)
+packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else

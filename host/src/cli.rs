@@ -259,7 +259,8 @@ pub enum Command {
     #[command(
         long_about = "Writes a new migration in the migration tool's layout (Prisma: \
                       <migrations>/<YYYYMMDDHHMMSS>_<snake_name>/migration.sql; dbmate: \
-                      <version>_<name>.sql) with the SQL from --sql FILE or stdin, or an empty body \
+                      <version>_<name>.sql; Drizzle: <idx>_<name>.sql with its journal entry, \
+                      as `drizzle-kit generate --custom`) with the SQL from --sql FILE or stdin, or an empty body \
                       to fill in, and prints its path."
     )]
     GenerateMigration(GenerateArgs),
@@ -655,7 +656,9 @@ pub struct ConfigInitArgs {
     #[arg(long, value_enum)]
     pub hosting: Option<HostingArg>,
     /// Migration tool whose handler initializes schemas: a bundled one
-    /// (prisma, dbmate) or any handler installed or pinned in the project.
+    /// (prisma, dbmate, drizzle) or any handler installed or pinned in the
+    /// project. Found from `prisma.config.*`/`schema.prisma` or
+    /// `drizzle.config.*` when not given.
     #[arg(long, value_name = "TOOL")]
     pub migration_tool: Option<String>,
     /// Take the defaults for everything not given, without asking. (This

@@ -114,6 +114,28 @@ pub fn example_url(provider: Provider, project: &Path, environment: &str) -> Str
     }
 }
 
+/// A table's schema and name, when `table` names one as `schema.table`:
+/// on PostgreSQL a tool may keep its tracking table in a schema of its own
+/// (Drizzle: `drizzle.__drizzle_migrations`). Elsewhere, and for a name
+/// with more dots, the whole is one name, as before.
+pub fn schema_and_table(provider: Provider, table: &str) -> Option<(&str, &str)> {
+    match provider {
+        Provider::Postgresql => table
+            .split_once('.')
+            .filter(|(schema, name)| !schema.is_empty() && !name.is_empty() && !name.contains('.')),
+        Provider::Mysql | Provider::Sqlite => None,
+    }
+}
+
+/// `table` quoted for the provider's SQL, its schema too when it names one
+/// (see [`schema_and_table`]).
+pub fn quote_table(provider: Provider, table: &str) -> String {
+    match schema_and_table(provider, table) {
+        Some((schema, name)) => format!("{}.{}", quote(provider, schema), quote(provider, name)),
+        None => quote(provider, table),
+    }
+}
+
 /// Quotes an identifier for the provider's SQL.
 pub fn quote(provider: Provider, identifier: &str) -> String {
     match provider {
@@ -127,6 +149,24 @@ pub fn quote(provider: Provider, identifier: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_postgres_table_may_name_its_schema() {
+        let pg = Provider::Postgresql;
+        assert_eq!(
+            quote_table(pg, "drizzle.__drizzle_migrations"),
+            r#""drizzle"."__drizzle_migrations""#
+        );
+        assert_eq!(
+            quote_table(pg, "_prisma_migrations"),
+            r#""_prisma_migrations""#
+        );
+        for one_name in ["a.b.c", ".b", "a."] {
+            assert_eq!(schema_and_table(pg, one_name), None, "{one_name}");
+        }
+        assert_eq!(quote_table(Provider::Mysql, "a.b"), "`a.b`");
+        assert_eq!(quote_table(Provider::Sqlite, "a.b"), r#""a.b""#);
+    }
 
     #[test]
     fn a_typed_name_finds_the_one_it_meant() {

@@ -328,6 +328,7 @@ fn the_conformance_suite_passes_the_real_handlers_and_fails_a_liar() {
     for handler in [
         "handler-db-prisma",
         "handler-db-dbmate",
+        "handler-db-drizzle",
         "handler-cloud-aws",
         "legacy-handler-v0-1-0",
     ] {
@@ -478,7 +479,11 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
 /// The bundled migration tools pass on every provider, not only SQLite.
 #[test]
 fn the_bundled_migration_tools_conform_on_postgresql_and_mysql() {
-    for handler in ["handler-db-prisma", "handler-db-dbmate"] {
+    for handler in [
+        "handler-db-prisma",
+        "handler-db-dbmate",
+        "handler-db-drizzle",
+    ] {
         for server in [Server::Postgres, Server::Mysql] {
             assert_conforms_on(&component(handler), server);
         }

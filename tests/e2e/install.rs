@@ -79,6 +79,7 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
         [
             "handler-db-prisma",
             "handler-db-dbmate",
+            "handler-db-drizzle",
             "handler-cloud-aws"
         ]
     );
@@ -99,6 +100,7 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
     for (short, name) in [
         ("prisma", "handler-db-prisma"),
         ("dbmate", "handler-db-dbmate"),
+        ("drizzle", "handler-db-drizzle"),
         ("aws", "handler-cloud-aws"),
     ] {
         let info = run(&["handler", "info", short, "--json"]).assert_success();

@@ -528,6 +528,46 @@ fn a_handler_cannot_steer_the_hosts_bookkeeping_into_another_table() {
     }
 }
 
+/// A tracking table may name its schema on PostgreSQL (Drizzle's
+/// `drizzle.__drizzle_migrations`), never one of the server's own: the
+/// host's superuser grants the handler's session that table's rows, and
+/// `pg_authid` holds every role's password.
+#[test]
+fn a_handler_cannot_name_a_system_table_as_its_tracking_table() {
+    let p = Planted::new(Server::Postgres);
+    p.init().assert_success();
+    let acl = "SELECT coalesce(relacl::text, 'default') FROM pg_class \
+               WHERE oid IN ('pg_catalog.pg_authid'::regclass, 'information_schema.sql_features'::regclass) \
+               ORDER BY oid";
+    let before = p.target.query(acl);
+    p.project
+        .write_migration("20260101000000_one", "CREATE TABLE one (id INTEGER);\n");
+    for system in ["pg_catalog.pg_authid", "information_schema.sql_features"] {
+        p.project
+            .update_config(|config| config["migrations"]["table"] = system.into());
+        let run = p.migrate();
+        assert_eq!(run.code, 1, "{system}: {}\n{}", run.stdout, run.stderr);
+        let report = run.json();
+        assert!(
+            report["cause"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("one of the server's own schemas"),
+            "{system}: {report}"
+        );
+    }
+    assert_eq!(
+        p.target.query(acl),
+        before,
+        "a system table's grants changed"
+    );
+    assert_eq!(
+        p.target
+            .query("SELECT count(*) FROM pg_tables WHERE tablename = 'one'"),
+        ["0"]
+    );
+}
+
 /// Which roles own the relations and routines of the database's `public`
 /// schema.
 fn pg_owners(target: &Target) -> Vec<String> {

@@ -11,6 +11,7 @@ mod cloud_connect;
 mod config_init;
 mod daily_use;
 mod dotenv;
+mod drizzle_cli;
 mod fleet;
 mod handler_boundary;
 mod handlers;

@@ -12,6 +12,7 @@ use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
 use crate::report::output::{Done, emit};
 use crate::runtime::World;
+use crate::workflow::drizzle_config::{self, DrizzleProject};
 use crate::workflow::prisma_schema::{self, PrismaProject};
 
 #[derive(Serialize)]
@@ -27,15 +28,22 @@ struct ConfigResult {
     /// wherever no flag said otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     prisma_project: Option<PrismaProject>,
+    /// What the project's `drizzle.config.*` said, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drizzle_project: Option<DrizzleProject>,
 }
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config, project)| {
-        let message = match &result.prisma_project {
-            Some(found) => format!(
-                "Wrote {} from the Prisma project ({})",
-                result.path.display(),
-                found.read_from.join(", ")
+        let read_from = match (&result.prisma_project, &result.drizzle_project) {
+            (Some(found), _) => Some(("Prisma", found.read_from.join(", "))),
+            (None, Some(found)) => Some(("Drizzle", found.read_from.clone())),
+            (None, None) => None,
+        };
+        let message = match read_from {
+            Some((tool, files)) => format!(
+                "Wrote {} from the {tool} project ({files})",
+                result.path.display()
             ),
             None => format!("Wrote {}", result.path.display()),
         };
@@ -93,11 +101,17 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     }
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    // A Prisma project already says its provider, folder and variable.
+    // A Prisma or Drizzle project already says its provider, folder and
+    // variable (Drizzle also its table).
     let prisma = prisma_schema::read_project(&project);
+    let drizzle = match prisma {
+        Some(_) => None,
+        None => drizzle_config::read_project(&project),
+    };
     let found_provider = prisma
         .as_ref()
         .and_then(|found| found.provider.as_deref())
+        .or_else(|| drizzle.as_ref().and_then(DrizzleProject::provider))
         .and_then(parse_provider);
     let provider = match (args.provider, found_provider) {
         (Some(provider), _) => provider.into(),
@@ -121,6 +135,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     let migration_tool = match &args.migration_tool {
         Some(tool) => available_tool(&project, tool)?,
         None if prisma.is_some() => "prisma".to_owned(),
+        None if drizzle.is_some() => "drizzle".to_owned(),
         None if interactive => ask(
             &format!("Migration tool ({})", tool_choices(&project).join(", ")),
             "prisma",
@@ -130,13 +145,24 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     };
     let migration_handler = components::migration_tool_handler(&project, &migration_tool);
     let conventional = MigrationsSection::conventional_directory(&migration_handler);
+    let drizzles = drizzle.as_ref().filter(|_| migration_tool == "drizzle");
     let migrations_directory = prisma
         .as_ref()
         .filter(|_| migration_tool == "prisma")
         .and_then(|found| found.migrations_directory.clone())
+        .or_else(|| drizzles.map(|found| found.migrations_directory.clone()))
         .unwrap_or_else(|| conventional.to_owned());
     let mut config = Config::new(provider, hosting, &migration_tool, &migrations_directory);
-    if let Some(variable) = prisma.as_ref().and_then(|found| found.url_variable.clone())
+    config.migrations.table = drizzles.and_then(|found| found.tracking_table.clone());
+    let url_variable = prisma
+        .as_ref()
+        .and_then(|found| found.url_variable.clone())
+        .or_else(|| {
+            drizzle
+                .as_ref()
+                .and_then(|found| found.url_variable.clone())
+        });
+    if let Some(variable) = url_variable
         && let Some(dev) = config.environments.get_mut("dev")
     {
         // The variable the application and Prisma's CLI already read.
@@ -177,6 +203,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
             migration_handler,
             migrations_directory,
             prisma_project: prisma,
+            drizzle_project: drizzle,
         },
         config,
         project,

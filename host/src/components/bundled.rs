@@ -81,6 +81,7 @@ mod tests {
             [
                 "handler-db-prisma",
                 "handler-db-dbmate",
+                "handler-db-drizzle",
                 "handler-cloud-aws"
             ]
         );
@@ -92,6 +93,7 @@ mod tests {
         assert_eq!(by_short_name("prisma").unwrap().name, "handler-db-prisma");
         assert_eq!(by_short_name("aws").unwrap().name, "handler-cloud-aws");
         assert_eq!(by_short_name("dbmate").unwrap().name, "handler-db-dbmate");
+        assert_eq!(by_short_name("drizzle").unwrap().name, "handler-db-drizzle");
         assert!(by_short_name("flyway").is_none());
     }
 }

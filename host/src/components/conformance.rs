@@ -673,13 +673,13 @@ impl Scratch {
     /// Whether `table` exists, read on a session of the host's own.
     async fn table_exists(&self, table: &str) -> Result<bool, String> {
         let (server, mut database) = self.admin().await?;
-        let names = database
-            .table_names(&self.target)
+        let exists = database
+            .is_plain_table(&self.target, table)
             .await
             .map_err(|err| err.message);
         database.close().await;
         server.close().await;
-        Ok(names?.iter().any(|name| name == table))
+        exists
     }
 
     /// The folder and the same confined session `init` gives a handler.

@@ -202,6 +202,7 @@ impl MigrationsSection {
         match handler {
             "handler-db-prisma" => Self::DEFAULT_DIRECTORY,
             "handler-db-dbmate" => "db/migrations",
+            "handler-db-drizzle" => "drizzle",
             _ => "migrations",
         }
     }

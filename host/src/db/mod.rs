@@ -594,23 +594,6 @@ impl Database {
         self.execute(&statement, &[]).await.map(drop)
     }
 
-    /// The tables in the connection's database (in `target`'s home schema,
-    /// on PostgreSQL).
-    pub async fn table_names(
-        &mut self,
-        target: &ConnectionString,
-    ) -> Result<Vec<String>, SqlError> {
-        let (statement, params) = match self {
-            Database::Postgres(_) => (
-                "SELECT tablename::text FROM pg_tables WHERE schemaname = $1",
-                vec![Value::Text(target.home_schema())],
-            ),
-            Database::Mysql(_) => (MYSQL_TABLES, Vec::new()),
-            Database::Sqlite(_) => (SQLITE_TABLES, Vec::new()),
-        };
-        Ok(first_texts(self.query(statement, &params).await?))
-    }
-
     /// Whether `table` (in `target`'s home schema, on PostgreSQL) is an
     /// ordinary table whose reading runs nothing its creator wrote: not a
     /// view, and on PostgreSQL without row security (whose policies may call

@@ -243,7 +243,9 @@ fn login_clause(password: &str, expires: u64) -> String {
 /// A login role that may connect to database `name` and read, insert,
 /// update and delete the rows of `table` (named in full): a 0.4.0 handler's
 /// session while it keeps its tracking table, which the database keeps from
-/// changing anything else. It creates nothing, so it owns nothing.
+/// changing anything else. It creates nothing, so it owns nothing. The
+/// table's own sequences (a `SERIAL` id, as Drizzle's) may be drawn from,
+/// or no row could be inserted.
 pub async fn create_row_keeper(
     admin: &mut super::Database,
     account: &str,
@@ -252,9 +254,26 @@ pub async fn create_row_keeper(
     expires: u64,
     table: &str,
 ) -> Result<(), SqlError> {
-    let create = new_role(account, password, name, expires, Grants::Rows(table))?;
+    let mut create = new_role(account, password, name, expires, Grants::Rows(table))?;
+    let sequences = admin
+        .query(OWNED_SEQUENCES, &[Value::Text(table.to_owned())])
+        .await?;
+    for sequence in super::first_texts(sequences) {
+        create.push_str(&format!(
+            "; GRANT USAGE ON SEQUENCE {sequence} TO {}",
+            quote(Provider::Postgresql, account)
+        ));
+    }
     admin.execute(&create, &[]).await.map(drop)
 }
+
+/// The sequences a table's columns own (`SERIAL`, identity), each named in
+/// full and quoted by the server; `$1` is the table, named in full.
+const OWNED_SEQUENCES: &str = "SELECT format('%I.%I', n.nspname, s.relname) \
+     FROM pg_depend d JOIN pg_class s ON s.oid = d.objid \
+     JOIN pg_namespace n ON n.oid = s.relnamespace \
+     WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
+       AND d.refobjid = to_regclass($1) AND s.relkind = 'S' AND d.deptype IN ('a', 'i')";
 
 /// A login role that can read database `name` and change nothing anywhere:
 /// SELECT on the tables of its schemas, and nothing else. Granted in the

@@ -150,10 +150,15 @@ impl ConnectionString {
 
     /// `table` as the host's own sessions name it: qualified with the home
     /// schema on PostgreSQL, where they resolve nothing else outside
-    /// `pg_catalog` (see [`super::Server::open`]).
+    /// `pg_catalog` (see [`super::Server::open`]), unless it names its own
+    /// schema (`schema.table`, see [`crate::names::schema_and_table`]).
     pub fn qualify(&self, table: &str) -> String {
-        let quoted = crate::names::quote(self.provider(), table);
-        match self.provider() {
+        let provider = self.provider();
+        if crate::names::schema_and_table(provider, table).is_some() {
+            return crate::names::quote_table(provider, table);
+        }
+        let quoted = crate::names::quote(provider, table);
+        match provider {
             Provider::Postgresql => format!(
                 "{}.{quoted}",
                 crate::names::quote(Provider::Postgresql, &self.home_schema())

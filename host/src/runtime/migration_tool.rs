@@ -236,8 +236,7 @@ impl MigrationTool {
             )
             .await;
         let table = result?;
-        untrusted::check_plain_name("tracking table", &table)
-            .map_err(|reason| self.untruthful(reason))?;
+        untrusted::check_tracking_table(&table).map_err(|reason| self.untruthful(reason))?;
         Ok(table)
     }
 
@@ -503,7 +502,7 @@ impl MigrationTool {
 
 /// Every name the host will use in SQL, paths or output is a plain name.
 fn check_outcome_names(outcome: &InitializeOutcome) -> Result<(), String> {
-    untrusted::check_plain_name("tracking table", &outcome.tracking_table)?;
+    untrusted::check_tracking_table(&outcome.tracking_table)?;
     untrusted::check_plain_name("baseline migration", &outcome.baseline_migration)?;
     for name in outcome.applied.iter().chain(&outcome.pending) {
         untrusted::check_plain_name("migration", name)?;
@@ -543,7 +542,7 @@ fn check_outcome_size(outcome: &InitializeOutcome) -> Result<(), String> {
 /// Everything in a tracking state the host shows or uses as a name is plain,
 /// and the whole stays within what a folder of migrations can hold.
 fn check_state(state: &TrackingState) -> Result<(), String> {
-    untrusted::check_plain_name("tracking table", &state.tracking_table)?;
+    untrusted::check_tracking_table(&state.tracking_table)?;
     let mut size = 0;
     for row in &state.rows {
         check_row(row)?;

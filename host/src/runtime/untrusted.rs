@@ -62,6 +62,22 @@ pub fn check_plain_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
+/// A tracking table's name: a plain name, which on PostgreSQL may name a
+/// schema of the project's (`schema.table`), never the server's own
+/// (`pg_catalog`, `pg_toast`, `information_schema`, …): the handler's
+/// session is granted the rows of this table, by the host's superuser.
+pub fn check_tracking_table(name: &str) -> Result<(), String> {
+    check_plain_name("tracking table", name)?;
+    let schema = name.split_once('.').map(|(schema, _)| schema);
+    if schema.is_some_and(|schema| schema.starts_with("pg_") || schema == "information_schema") {
+        return Err(format!(
+            "tracking table {:?} is in one of the server's own schemas",
+            clean(name)
+        ));
+    }
+    Ok(())
+}
+
 /// A path relative to the granted folder, every part a plain name.
 pub fn check_relative_path(what: &str, path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.len() > 4 * MAX_NAME {

@@ -19,7 +19,15 @@ pub async fn verify(
             .cause(claim)
             .help("Report it to the handler's author; this run's database and files are removed")
     };
-    verify_recorded(database, target, &outcome.tracking_table, &outcome.applied)
+    let applied: Vec<Claim> = outcome
+        .applied
+        .iter()
+        .map(|name| Claim {
+            name,
+            checksum: None,
+        })
+        .collect();
+    verify_recorded(database, target, &outcome.tracking_table, &applied)
         .await
         .map_err(|claim| claim.unwrap_or_else(untrue))?;
     let root = folder
@@ -41,13 +49,21 @@ pub async fn verify(
     Ok(())
 }
 
+/// A migration the handler reported as applied, with the checksum of its
+/// file as the handler read it (for a tool whose rows name a migration by
+/// it).
+pub struct Claim<'a> {
+    pub name: &'a str,
+    pub checksum: Option<&'a str>,
+}
+
 /// The tracking table exists and has a row naming each of `applied`. The
 /// error is a failure to read, or the untrue claim.
 pub async fn verify_recorded(
     database: &mut Database,
     target: &ConnectionString,
     table: &str,
-    applied: &[String],
+    applied: &[Claim<'_>],
 ) -> Result<(), Result<Failure, String>> {
     // Read on the host's own, more privileged session: a view (or a policy)
     // there could run the handler's functions with the host's privileges.
@@ -78,34 +94,46 @@ pub async fn verify_recorded(
             _ => None,
         })
         .collect();
-    for migration in applied {
-        if !recorded.iter().any(|cell| records(cell, migration)) {
+    for claim in applied {
+        if !recorded.iter().any(|cell| records(cell, claim)) {
             return Err(Err(format!(
-                "{migration} is reported as applied, but {table} has no row for it"
+                "{} is reported as applied, but {table} has no row for it",
+                claim.name
             )));
         }
     }
     Ok(())
 }
 
-/// A tracking row names a migration by its full name (Prisma) or by its
-/// version, the part before the first `_` (dbmate and most others).
-fn records(cell: &str, migration: &str) -> bool {
-    cell == migration
-        || migration
+/// A tracking row names a migration by its full name (Prisma), by its
+/// version, the part before the first `_` (dbmate and most others), or by
+/// its file's checksum (Drizzle, whose rows are a hash and a time).
+fn records(cell: &str, claim: &Claim) -> bool {
+    cell == claim.name
+        || claim.checksum == Some(cell)
+        || claim
+            .name
             .split_once('_')
             .is_some_and(|(version, _)| version == cell)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::records;
+    use super::{Claim, records};
 
     #[test]
-    fn a_row_names_a_migration_by_name_or_version() {
-        assert!(records("20240101000000_init", "20240101000000_init"));
-        assert!(records("20240101000000", "20240101000000_init"));
-        assert!(!records("20240101", "20240101000000_init"));
-        assert!(!records("other", "20240101000000_init"));
+    fn a_row_names_a_migration_by_name_version_or_checksum() {
+        let claim = |name| Claim {
+            name,
+            checksum: Some("ab12"),
+        };
+        assert!(records(
+            "20240101000000_init",
+            &claim("20240101000000_init")
+        ));
+        assert!(records("20240101000000", &claim("20240101000000_init")));
+        assert!(records("ab12", &claim("0000_init")));
+        assert!(!records("20240101", &claim("20240101000000_init")));
+        assert!(!records("other", &claim("20240101000000_init")));
     }
 }

@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::GUEST_MIGRATIONS_DIR;
 use super::approval::{self, Stop};
-use super::claims;
+use super::claims::{self, Claim};
 use super::environment::{self, Project};
 use super::lint::{self, Finding};
 use super::migrations::MigrationsFolder;
@@ -41,7 +41,7 @@ use crate::provider::Provider;
 use crate::report::output::Done;
 use crate::report::{HandlerRef, Status};
 use crate::runtime as wit;
-use crate::runtime::{Grant, ScriptSession, Scripts, SqlTally};
+use crate::runtime::{FolderMigration, Grant, ScriptSession, Scripts, SqlTally};
 use crate::tracking::{self, State};
 
 #[derive(Clone)]
@@ -302,10 +302,10 @@ impl Run {
             self.approve_migrations(&opened.project.config, &database, &names, &flagged)?;
         }
         if let Err(failure) = self.apply(&opened, &names).await {
-            self.verify_applied(&opened.target).await?;
+            self.verify_applied(&opened.target, &state.folder).await?;
             return Err(failure.into());
         }
-        self.verify_applied(&opened.target).await?;
+        self.verify_applied(&opened.target, &state.folder).await?;
         let count = self.result.applied.len();
         Ok(Finished {
             message: format!("Applied {count} migration(s) to {database}"),
@@ -700,7 +700,12 @@ impl Run {
     /// Every migration the handler reported as applied has its row, read
     /// once for the whole run on the host's own session (once per
     /// migration, the reads would grow with the square of the folder).
-    async fn verify_applied(&mut self, target: &ConnectionString) -> Result<(), Failure> {
+    /// `folder` is the folder as read before applying, for the checksums.
+    async fn verify_applied(
+        &mut self,
+        target: &ConnectionString,
+        folder: &[FolderMigration],
+    ) -> Result<(), Failure> {
         // The handler's work is done, and what it left is judged before the
         // host reads the tracking table. (On SQLite the handler's session
         // also holds the file's lock, which would lock out the host's own.)
@@ -710,7 +715,19 @@ impl Run {
         }
         let table = self.result.tracking_table.clone().unwrap_or_default();
         let admin = self.admin.as_mut().expect("open() connected");
-        claims::verify_recorded(admin, target, &table, &self.result.applied)
+        let applied: Vec<Claim> = self
+            .result
+            .applied
+            .iter()
+            .map(|name| Claim {
+                name,
+                checksum: folder
+                    .iter()
+                    .find(|migration| migration.name == *name)
+                    .and_then(|migration| migration.checksum.as_deref()),
+            })
+            .collect();
+        claims::verify_recorded(admin, target, &table, &applied)
             .await
             .map_err(|claim| {
                 claim.unwrap_or_else(|untrue| {

@@ -8,6 +8,8 @@
 
 pub(crate) mod approval;
 mod claims;
+pub mod config_text;
+pub mod drizzle_config;
 pub mod environment;
 mod handler_files;
 mod health;

@@ -22,6 +22,7 @@
 //! schema, the path is relative to the project directory, as for other
 //! tools.
 
+use super::config_text::{quoted_values, url_variable};
 use std::path::{Path, PathBuf};
 
 /// Where Prisma 7's CLI looks for its config, in order: a folder of the
@@ -144,34 +145,6 @@ fn assigned(text: &str, key: &str) -> Option<String> {
     })
 }
 
-/// The variable named after `url` and `separator` (`:` in a config, `=` in
-/// a schema): `env("X")`, `process.env.X` or `process.env["X"]`.
-fn url_variable(text: &str, separator: char) -> Option<String> {
-    text.match_indices("url").find_map(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            return None;
-        }
-        let rest = text[at + 3..]
-            .trim_start()
-            .strip_prefix(separator)?
-            .trim_start();
-        let name = if let Some(inner) = rest.strip_prefix("env(") {
-            inner.trim_start().strip_prefix(['"', '\''])?
-        } else if let Some(inner) = rest.strip_prefix("process.env") {
-            inner
-                .strip_prefix('.')
-                .or_else(|| inner.strip_prefix('[')?.strip_prefix(['"', '\'']))?
-        } else {
-            return None;
-        };
-        let end = name
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(name.len());
-        Some(name[..end].to_owned()).filter(|name| !name.is_empty())
-    })
-}
-
 /// How to fill the empty migration at `path` with Prisma's own diff, from
 /// the migrations folder (replayed on a shadow database) to the schema, in
 /// the flags of the Prisma the project uses.
@@ -279,24 +252,6 @@ fn schema_location(project: &Path, config: Option<&Path>) -> Option<PathBuf> {
             .iter()
             .map(|default| project.join(default))
             .find(|path| path.is_file())
-    })
-}
-
-/// The string literals given to `key:` in a configuration's text, in order.
-fn quoted_values<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> {
-    text.match_indices(key).filter_map(move |(at, _)| {
-        let before = text[..at].chars().next_back();
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
-            return None;
-        }
-        let rest = text[at + key.len()..].trim_start().strip_prefix(':')?;
-        let rest = rest.trim_start();
-        let quote = rest
-            .chars()
-            .next()
-            .filter(|c| matches!(c, '"' | '\'' | '`'))?;
-        let value = &rest[1..];
-        value.find(quote).map(|end| &value[..end])
     })
 }
 

@@ -59,7 +59,7 @@ impl Bookkeeping {
 }
 
 fn statement(provider: Provider, table: &str, change: RowChange) -> Result<Statement, String> {
-    let table = crate::names::quote(provider, table);
+    let table = crate::names::quote_table(provider, table);
     let mut sql = Sql {
         provider,
         params: Vec::new(),

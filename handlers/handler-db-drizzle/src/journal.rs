@@ -1,0 +1,269 @@
+//! Drizzle Kit's journal, `meta/_journal.json`: the migrations in the order
+//! Drizzle applies them, each with the time it was generated (`when`, in
+//! milliseconds), which is also what Drizzle's migrator records.
+
+use faber_db_handler::folder::Folder;
+use faber_db_handler::types::{HandlerError, Provider};
+use serde_json::{Map, Value, json};
+
+/// Where drizzle-kit keeps it, relative to the migrations folder.
+pub const PATH: &str = "meta/_journal.json";
+
+/// One migration of the journal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The file's name without `.sql` (`0000_brave_hulk`).
+    pub tag: String,
+    /// When drizzle-kit generated it, in milliseconds since the epoch.
+    pub when: i64,
+}
+
+impl Entry {
+    pub fn file(&self) -> String {
+        format!("{}.sql", self.tag)
+    }
+
+    /// The tag's prefix (`0000`), which also names the entry's snapshot.
+    fn prefix(&self) -> &str {
+        self.tag
+            .split_once('_')
+            .map_or(&self.tag, |(prefix, _)| prefix)
+    }
+
+    /// `meta/<prefix>_snapshot.json`, where drizzle-kit keeps the schema
+    /// as it was after this migration.
+    pub fn snapshot(&self) -> String {
+        format!("meta/{}_snapshot.json", self.prefix())
+    }
+}
+
+/// The journal as read, kept whole so that a new entry changes nothing else.
+#[derive(Debug)]
+pub struct Journal {
+    document: Map<String, Value>,
+    entries: Vec<Entry>,
+}
+
+impl Journal {
+    /// The folder's journal, or `None` when it has none yet.
+    pub fn read(folder: &Folder, provider: Provider) -> Result<Option<Journal>, HandlerError> {
+        let Some(text) = folder.read_text_if_present(PATH)? else {
+            return Ok(None);
+        };
+        let journal = Journal::parse(&text).map_err(|reason| {
+            HandlerError::Conflict(format!(
+                "{PATH} is not a journal drizzle-kit wrote: {reason}; restore it from version \
+                 control, or regenerate the folder with drizzle-kit generate"
+            ))
+        })?;
+        journal.check_dialect(provider)?;
+        Ok(Some(journal))
+    }
+
+    /// A journal with no entries, as drizzle-kit starts one for `provider`.
+    pub fn new(provider: Provider) -> Journal {
+        let document = json!({ "version": "7", "dialect": dialect(provider), "entries": [] });
+        let Value::Object(document) = document else {
+            unreachable!("a JSON object literal")
+        };
+        Journal {
+            document,
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Journal, String> {
+        let document: Map<String, Value> =
+            serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
+        let listed = document
+            .get("entries")
+            .and_then(Value::as_array)
+            .ok_or("it has no `entries` list")?;
+        let entries = listed
+            .iter()
+            .map(|entry| {
+                let tag = entry.get("tag").and_then(Value::as_str);
+                let when = entry.get("when").and_then(Value::as_i64);
+                match (tag, when) {
+                    (Some(tag), Some(when)) if is_file_name(tag) => Ok(Entry {
+                        tag: tag.to_string(),
+                        when,
+                    }),
+                    _ => Err(format!("the entry {entry} has no plain `tag` and `when`")),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Journal { document, entries })
+    }
+
+    /// Oldest first: the order Drizzle applies them in.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn find(&self, tag: &str) -> Option<&Entry> {
+        self.entries.iter().find(|entry| entry.tag == tag)
+    }
+
+    /// The entry a row recorded with `created_at` stands for.
+    pub fn generated_at(&self, when: i64) -> Option<&Entry> {
+        self.entries.iter().find(|entry| entry.when == when)
+    }
+
+    /// Adds an entry after the others, as drizzle-kit does.
+    pub fn push(&mut self, entry: Entry) {
+        let version = self
+            .document
+            .get("entries")
+            .and_then(Value::as_array)
+            .and_then(|entries| entries.last())
+            .and_then(|last| last.get("version").cloned())
+            .unwrap_or_else(|| json!(snapshot_version(&self.document)));
+        let listed = json!({
+            "idx": self.entries.len(),
+            "version": version,
+            "when": entry.when,
+            "tag": entry.tag,
+            "breakpoints": true,
+        });
+        if let Some(Value::Array(entries)) = self.document.get_mut("entries") {
+            entries.push(listed);
+        }
+        self.entries.push(entry);
+    }
+
+    /// The journal as drizzle-kit writes it: two-space indents, no newline
+    /// at the end.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string_pretty(&self.document).expect("a JSON value always serializes")
+    }
+
+    /// A journal generated for another database than this environment's
+    /// would apply SQL written for that one: refused before anything runs.
+    fn check_dialect(&self, provider: Provider) -> Result<(), HandlerError> {
+        let written = self.document.get("dialect").and_then(Value::as_str);
+        let fits = match (written, provider) {
+            (None, _) => true,
+            (Some("postgresql"), Provider::Postgresql) => true,
+            (Some("mysql"), Provider::Mysql) => true,
+            (Some("sqlite" | "turso"), Provider::Sqlite) => true,
+            _ => false,
+        };
+        if fits {
+            return Ok(());
+        }
+        Err(HandlerError::InvalidRequest(format!(
+            "{PATH} was generated for {}, but this environment's database is {}: set the \
+             dialect in drizzle.config to {} and generate the migrations again, or point the \
+             environment at a {} database",
+            written.unwrap_or_default(),
+            dialect(provider),
+            dialect(provider),
+            written.unwrap_or_default(),
+        )))
+    }
+}
+
+/// drizzle-kit's `dialect` for a provider.
+fn dialect(provider: Provider) -> &'static str {
+    match provider {
+        Provider::Postgresql => "postgresql",
+        Provider::Mysql => "mysql",
+        Provider::Sqlite => "sqlite",
+    }
+}
+
+/// The snapshot format drizzle-kit 0.31 writes into each entry's `version`.
+fn snapshot_version(document: &Map<String, Value>) -> &'static str {
+    match document.get("dialect").and_then(Value::as_str) {
+        Some("mysql") => "5",
+        Some("sqlite" | "turso") => "6",
+        _ => "7",
+    }
+}
+
+/// A tag names a file directly in the folder: nothing that climbs out or
+/// hides.
+fn is_file_name(tag: &str) -> bool {
+    !tag.is_empty() && !tag.starts_with('.') && !tag.contains(['/', '\\'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRITTEN: &str = r#"{
+  "version": "7",
+  "dialect": "mysql",
+  "entries": [
+    {
+      "idx": 0,
+      "version": "5",
+      "when": 1796604063841,
+      "tag": "0000_init",
+      "breakpoints": true
+    }
+  ]
+}"#;
+
+    #[test]
+    fn reads_entries_and_writes_a_new_one_as_drizzle_kit_does() {
+        let mut journal = Journal::parse(WRITTEN).unwrap();
+        assert_eq!(
+            journal.entries(),
+            [Entry {
+                tag: "0000_init".to_string(),
+                when: 1796604063841
+            }]
+        );
+        assert_eq!(journal.to_text(), WRITTEN, "read and written unchanged");
+        journal.push(Entry {
+            tag: "0001_users".to_string(),
+            when: 1796604063900,
+        });
+        let written = journal.to_text();
+        assert!(
+            written.ends_with(
+                "    {\n      \"idx\": 1,\n      \"version\": \"5\",\n      \"when\": 1796604063900,\n      \"tag\": \"0001_users\",\n      \"breakpoints\": true\n    }\n  ]\n}"
+            ),
+            "{written}"
+        );
+        assert_eq!(
+            journal.generated_at(1796604063900).unwrap().tag,
+            "0001_users"
+        );
+    }
+
+    #[test]
+    fn a_new_journal_is_drizzle_kits_empty_one() {
+        let mut journal = Journal::new(Provider::Sqlite);
+        journal.push(Entry {
+            tag: "0000_init".to_string(),
+            when: 5,
+        });
+        let reread = Journal::parse(&journal.to_text()).unwrap();
+        assert_eq!(reread.document["dialect"], "sqlite");
+        assert_eq!(reread.document["entries"][0]["version"], "6");
+        assert_eq!(reread.entries()[0].snapshot(), "meta/0000_snapshot.json");
+    }
+
+    #[test]
+    fn a_tag_that_leaves_the_folder_is_refused() {
+        for tag in ["../x", "a/b", ".hidden", ""] {
+            let text = format!(r#"{{"entries":[{{"tag":"{tag}","when":1}}]}}"#);
+            assert!(Journal::parse(&text).is_err(), "{tag}");
+        }
+    }
+
+    #[test]
+    fn a_journal_for_another_dialect_is_refused() {
+        let journal = Journal::parse(WRITTEN).unwrap();
+        assert!(journal.check_dialect(Provider::Mysql).is_ok());
+        match journal.check_dialect(Provider::Postgresql) {
+            Err(HandlerError::InvalidRequest(message)) => {
+                assert!(message.contains("generated for mysql"), "{message}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,411 @@
+//! The handler's operations, each as Drizzle does it.
+//!
+//! Drizzle's migrator keeps no lock, times, failures or names: a row is a
+//! file's hash and its journal time, and every journal entry generated
+//! after the last row's time is pending. So a row is named here by the
+//! entry with its time, reported with one applied step and no times, and
+//! a failed migration leaves no row. Each migration's statements and its
+//! row are committed together (the migrator commits a whole run's at once:
+//! either way a failure leaves no migration half applied or applied
+//! without its row where the database can roll a schema change back, and
+//! the migrator reads what faber-db leaves exactly as what it leaves
+//! itself).
+
+use crate::DrizzleHandler;
+use crate::journal::{self, Entry, Journal};
+use crate::migration::{self, CUSTOM_MIGRATION};
+use crate::next_steps::next_steps;
+use crate::tracking_table::{Row, TrackingTable};
+use faber_db_handler::folder::Folder;
+use faber_db_handler::log::{Level, log};
+use faber_db_handler::migration_script::{self, Script};
+use faber_db_handler::migration_tool::{
+    ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
+    MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
+};
+use faber_db_handler::script::{has_statements, migration_slug};
+use faber_db_handler::sql::execute;
+use faber_db_handler::tracking::{
+    MigrationFailure, apply_each, in_transaction, tool_lock, untimed_applied_row,
+};
+use faber_db_handler::types::{HandlerError, Provider};
+use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
+
+impl MigrationTool for DrizzleHandler {
+    const NAME: &'static str = "handler-db-drizzle";
+    const DESCRIPTION: &'static str =
+        "Drizzle: drizzle-kit's migrations folder and journal, recorded as Drizzle's migrator does";
+    const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+
+    /// Creates the tracking table as the migrator does before its first
+    /// migration; an empty folder gets a custom migration and a journal,
+    /// as `drizzle-kit generate --custom --name init` writes them. Nothing
+    /// is applied: the migrator's first run applies every entry, so
+    /// `migrate` does.
+    fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
+        let provider = request.provider;
+        let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
+        let folder = Folder::new(&request.migrations_dir);
+        let mut files_written = Vec::new();
+        let journal = match Journal::read(&folder, provider)? {
+            Some(journal) if !journal.entries().is_empty() => journal,
+            _ => {
+                let created = write_migration(&folder, provider, "init", CUSTOM_MIGRATION)?;
+                log(Level::Info, &format!("wrote baseline migration {created}"));
+                files_written.extend([created, journal::PATH.to_string()]);
+                read_journal(&folder, provider)?
+            }
+        };
+        let created = table.ensure()?;
+        if created {
+            log(
+                Level::Info,
+                &format!("created {} in {}", table.name(), request.database_name),
+            );
+        }
+        let rows = table.rows()?;
+        let pending: Vec<String> = journal
+            .entries()
+            .iter()
+            .filter(|entry| !rows.iter().any(|row| row.created_at == entry.when))
+            .map(|entry| entry.tag.clone())
+            .collect();
+        Ok(InitializeOutcome {
+            tracking_table: table.name(),
+            tracking_table_created: created,
+            baseline_migration: journal.entries()[0].tag.clone(),
+            baseline_created: !files_written.is_empty(),
+            applied: Vec::new(),
+            next_steps: next_steps(pending.len()),
+            pending,
+            files_written,
+        })
+    }
+
+    /// On MySQL `-->` does not begin a comment, so a file runs only as the
+    /// migrator runs it, statement by statement at the breakpoints: there
+    /// the handler sends them (the contract's `code` form; a MySQL schema
+    /// change commits on its own, so nothing holds a statement and its row
+    /// together on either path). Elsewhere the host runs the file.
+    fn migration_form_for(provider: Provider) -> MigrationForm {
+        match provider {
+            Provider::Mysql => MigrationForm::Code,
+            Provider::Postgresql | Provider::Sqlite => MigrationForm::SqlFiles,
+        }
+    }
+
+    /// Drizzle takes no lock, so faber-db's own runs serialize on these; a
+    /// concurrent Drizzle migrator is not held back by them.
+    fn migration_lock_for(provider: Provider) -> MigrationLock {
+        // "drizzle" in ASCII, as a key no other tool is known to use.
+        tool_lock(provider, 0x64_72_69_7a_7a_6c_65, "drizzle_migrate")
+    }
+
+    /// The configured table or Drizzle's default. A name that is not a
+    /// plain identifier is returned as given: every call that would use it
+    /// refuses it.
+    fn tracking_table_for(request: TrackingRequest) -> String {
+        TrackingTable::new(request.provider, request.tracking_table.as_deref())
+            .map(|table| table.name())
+            .unwrap_or_else(|_| request.tracking_table.unwrap_or_default())
+    }
+
+    fn read_state(request: TrackingRequest) -> Result<TrackingState, HandlerError> {
+        let provider = request.provider;
+        let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
+        let folder = Folder::new(&request.migrations_dir);
+        // A folder of SQL files without a journal is one the migrator
+        // refuses: shown as empty, it would look up to date.
+        let journal = match Journal::read(&folder, provider)? {
+            Some(journal) => journal,
+            None if folder
+                .file_names()?
+                .iter()
+                .any(|name| name.ends_with(".sql")) =>
+            {
+                return Err(missing_journal());
+            }
+            None => Journal::new(provider),
+        };
+        let initialized = table.exists()?;
+        let rows = if initialized {
+            table.rows()?
+        } else {
+            Vec::new()
+        };
+        let folder = journal
+            .entries()
+            .iter()
+            .map(|entry| {
+                let text = read_migration(&folder, entry)?;
+                Ok(FolderMigration {
+                    name: entry.tag.clone(),
+                    checksum: Some(migration::hash(&text)),
+                    sql: text,
+                })
+            })
+            .collect::<Result<_, HandlerError>>()?;
+        Ok(TrackingState {
+            tracking_table: table.name(),
+            initialized,
+            rows: rows.iter().map(|row| tracking_row(&journal, row)).collect(),
+            folder,
+        })
+    }
+
+    /// The migrator's run, for the entries named: the table first if it is
+    /// missing, then each migration's statements and its row. An entry
+    /// generated before the last recorded one is refused: the migrator
+    /// would never apply it.
+    fn apply_migrations(
+        request: TrackingRequest,
+        names: Vec<String>,
+    ) -> Result<Vec<TrackingRow>, ApplyFailure> {
+        let provider = request.provider;
+        let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
+        let folder = Folder::new(&request.migrations_dir);
+        let journal = read_journal(&folder, provider)?;
+        table.ensure()?;
+        let mut last = table.rows()?.iter().map(|row| row.created_at).max();
+        apply_each(names, |name| {
+            let entry = find(&journal, name)?;
+            if let Some(last) = last.filter(|last| *last >= entry.when) {
+                return Err(not_after_the_last(&journal, entry, last).into());
+            }
+            let text = read_migration(&folder, entry)?;
+            let row = Row {
+                hash: migration::hash(&text),
+                created_at: entry.when,
+            };
+            let applied = match Self::migration_form_for(provider) {
+                MigrationForm::SqlFiles => run_script(&table, entry, &text, &row),
+                MigrationForm::Code => send_statements(&table, name, &text, &row),
+            };
+            if let Err(error) = applied {
+                // The migrator records nothing for a failed migration.
+                log(Level::Error, &format!("{name} failed: {error:?}"));
+                return Err(error);
+            }
+            log(Level::Info, &format!("applied and recorded {name}"));
+            last = Some(entry.when);
+            Ok(tracking_row(&journal, &row))
+        })
+    }
+
+    /// `applied` writes the row the migrator would have written; `rolled
+    /// back` deletes it, for the last applied migration only: the migrator
+    /// never applies one older than the last row again.
+    fn resolve_migration(
+        request: TrackingRequest,
+        name: String,
+        resolution: Resolution,
+    ) -> Result<TrackingRow, HandlerError> {
+        let provider = request.provider;
+        let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
+        let folder = Folder::new(&request.migrations_dir);
+        let journal = read_journal(&folder, provider)?;
+        let entry = find(&journal, &name)?;
+        table.ensure()?;
+        let rows = table.rows()?;
+        let recorded = rows.iter().any(|row| row.created_at == entry.when);
+        match (resolution, recorded) {
+            (Resolution::Applied, false) => {
+                let row = Row {
+                    hash: migration::hash(&read_migration(&folder, entry)?),
+                    created_at: entry.when,
+                };
+                table.insert(&row)?;
+                Ok(tracking_row(&journal, &row))
+            }
+            (Resolution::Applied, true) => Err(HandlerError::Conflict(format!(
+                "{name} is already recorded as applied"
+            ))),
+            (Resolution::RolledBack, true) => {
+                let last = rows.iter().map(|row| row.created_at).max();
+                if last != Some(entry.when) {
+                    return Err(HandlerError::Conflict(format!(
+                        "{name} is not the last applied migration, and Drizzle's migrator \
+                         applies only migrations generated after the last one it recorded: \
+                         rolled back, {name} would never run again. Roll back the later \
+                         migrations first"
+                    )));
+                }
+                table.delete(entry.when)?;
+                Ok(TrackingRow {
+                    applied_steps_count: 0,
+                    ..untimed_applied_row(name)
+                })
+            }
+            (Resolution::RolledBack, false) => Err(HandlerError::Conflict(format!(
+                "{name} cannot be rolled back because it is not applied"
+            ))),
+        }
+    }
+
+    /// `drizzle-kit generate --custom --name NAME`: the next `<idx>_<name>.sql`
+    /// with the SQL given, its journal entry, and a copy of the last
+    /// snapshot (the schema is unchanged as far as drizzle-kit knows).
+    fn create_migration(request: CreateRequest) -> Result<String, HandlerError> {
+        let slug = migration_slug(&request.name)?;
+        let folder = Folder::new(&request.migrations_dir);
+        let sql = request.sql.trim_end();
+        let body = if sql.is_empty() {
+            CUSTOM_MIGRATION
+        } else {
+            sql
+        };
+        write_migration(&folder, request.provider, &slug, body)
+    }
+}
+
+/// The file run by the host with its row, in one transaction.
+fn run_script(
+    table: &TrackingTable,
+    entry: &Entry,
+    text: &str,
+    row: &Row,
+) -> Result<(), MigrationFailure> {
+    migration::check_statements_end(&entry.file(), text)?;
+    let script = Script {
+        path: entry.file(),
+        after_line: None,
+        before_line: None,
+        in_transaction: true,
+        bookkeeping: Some(table.record(row)),
+    };
+    migration_script::run(&script)
+        .map(drop)
+        .map_err(|error| MigrationFailure::Script(HandlerError::Sql(error)))
+}
+
+/// The migrator's way: each statement between breakpoints, then the row,
+/// in one transaction (which holds what the database lets it hold).
+fn send_statements(
+    table: &TrackingTable,
+    name: &str,
+    text: &str,
+    row: &Row,
+) -> Result<(), MigrationFailure> {
+    let mut failed = None;
+    let result = in_transaction(name, || {
+        for statement in text.split(migration::BREAKPOINT) {
+            // A part of only comments is an empty query to MySQL.
+            if has_statements(statement) {
+                execute(statement, &[]).map_err(|error| {
+                    failed = Some(error.clone());
+                    HandlerError::Sql(error)
+                })?;
+            }
+        }
+        table.insert(row)
+    });
+    match (result, failed) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(error)) => Err(MigrationFailure::Script(HandlerError::Sql(error))),
+        (Err(error), None) => Err(MigrationFailure::Other(error)),
+    }
+}
+
+/// Writes the next migration, its snapshot and its journal entry (the
+/// journal last: until it names the file, no tool sees the migration).
+fn write_migration(
+    folder: &Folder,
+    provider: Provider,
+    slug: &str,
+    body: &str,
+) -> Result<String, HandlerError> {
+    let mut journal = Journal::read(folder, provider)?.unwrap_or_else(|| Journal::new(provider));
+    let previous = journal.entries().last().cloned();
+    let entry = Entry {
+        tag: format!("{:04}_{slug}", journal.entries().len()),
+        when: now_millis().max(previous.as_ref().map_or(0, |last| last.when + 1)),
+    };
+    let file = entry.file();
+    if folder.is_file(&file) {
+        return Err(HandlerError::Conflict(format!(
+            "{file} already exists but the journal does not list it; add it to {} or move it \
+             away",
+            journal::PATH
+        )));
+    }
+    folder.write_atomically(&file, body)?;
+    if let Some(previous) = previous
+        && let Some(snapshot) = folder.read_text_if_present(&previous.snapshot())?
+    {
+        let copied = crate::snapshot::next(&snapshot, &entry).map_err(|reason| {
+            HandlerError::Conflict(format!("{}: {reason}", previous.snapshot()))
+        })?;
+        folder.write_atomically(&entry.snapshot(), &copied)?;
+    }
+    journal.push(entry);
+    folder.write_atomically(journal::PATH, &journal.to_text())?;
+    Ok(file)
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_millis() as i64)
+}
+
+/// The journal, which every operation after `initialize-schema` needs.
+fn read_journal(folder: &Folder, provider: Provider) -> Result<Journal, HandlerError> {
+    Journal::read(folder, provider)?.ok_or_else(missing_journal)
+}
+
+fn missing_journal() -> HandlerError {
+    HandlerError::InvalidRequest(format!(
+        "the migrations folder has no {}: generate migrations with drizzle-kit generate \
+         (its `out` folder is the one to configure as migrations.directory)",
+        journal::PATH
+    ))
+}
+
+fn find<'a>(journal: &'a Journal, name: &str) -> Result<&'a Entry, HandlerError> {
+    journal.find(name).ok_or_else(|| {
+        HandlerError::InvalidRequest(format!(
+            "the journal ({}) lists no migration {name}",
+            journal::PATH
+        ))
+    })
+}
+
+fn read_migration(folder: &Folder, entry: &Entry) -> Result<String, HandlerError> {
+    let file = entry.file();
+    folder.read_text_if_present(&file)?.ok_or_else(|| {
+        HandlerError::Conflict(format!(
+            "the journal lists {} but the folder has no {file}; restore it, or run \
+             drizzle-kit drop to remove the entry",
+            entry.tag
+        ))
+    })
+}
+
+fn not_after_the_last(journal: &Journal, entry: &Entry, last: i64) -> HandlerError {
+    if entry.when == last {
+        return HandlerError::Conflict(format!("{} is already applied", entry.tag));
+    }
+    let last = journal.generated_at(last).map_or_else(
+        || format!("the migration recorded at {last}"),
+        |e| e.tag.clone(),
+    );
+    HandlerError::Conflict(format!(
+        "{} was generated before {last}, the last applied migration, and Drizzle's migrator \
+         applies only migrations generated after that one: it would never run it. Generate \
+         its change again as a new migration, or, if its changes are in the database already, \
+         mark it applied with faber-db resolve",
+        entry.tag
+    ))
+}
+
+/// A row as the host reads it: named by the journal entry with its time.
+fn tracking_row(journal: &Journal, row: &Row) -> TrackingRow {
+    let name = journal.generated_at(row.created_at).map_or_else(
+        || format!("created-at-{}", row.created_at),
+        |e| e.tag.clone(),
+    );
+    TrackingRow {
+        checksum: Some(row.hash.clone()),
+        ..untimed_applied_row(name)
+    }
+}

@@ -1,0 +1,64 @@
+//! drizzle-kit's schema snapshots (`meta/<prefix>_snapshot.json`): a
+//! migration written without a schema change carries the previous one
+//! forward under a new id, as `drizzle-kit generate --custom` does, so the
+//! next `drizzle-kit generate` diffs against the right schema.
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::journal::Entry;
+
+/// `previous` as the snapshot of `entry`: a new `id`, `prevId` the old one.
+pub fn next(previous: &str, entry: &Entry) -> Result<String, String> {
+    let mut snapshot: Map<String, Value> =
+        serde_json::from_str(previous).map_err(|e| format!("not a JSON object ({e})"))?;
+    let previous_id = snapshot
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or("it has no `id`")?
+        .to_string();
+    let id = uuid_for(&previous_id, entry);
+    snapshot.insert("id".to_string(), Value::String(id));
+    snapshot.insert("prevId".to_string(), Value::String(previous_id));
+    Ok(serde_json::to_string_pretty(&snapshot).expect("a JSON value always serializes"))
+}
+
+/// A version-4-shaped UUID drawn from what makes the snapshot unique (the
+/// one before it and the entry): drizzle-kit only needs ids to differ.
+fn uuid_for(previous_id: &str, entry: &Entry) -> String {
+    let digest = Sha256::digest(format!("{previous_id}/{}/{}", entry.tag, entry.when));
+    let mut bytes: [u8; 16] = digest[..16].try_into().expect("16 of 32 bytes");
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_copy_chains_to_the_previous_snapshot() {
+        let previous = "{\n  \"id\": \"6a7ae35c-8da9-489b-b317-fd7b97ffb95d\",\n  \"prevId\": \"00000000-0000-0000-0000-000000000000\",\n  \"version\": \"7\",\n  \"tables\": {}\n}";
+        let entry = Entry {
+            tag: "0001_seed".to_string(),
+            when: 1,
+        };
+        let copied = next(previous, &entry).unwrap();
+        let snapshot: Map<String, Value> = serde_json::from_str(&copied).unwrap();
+        assert_eq!(snapshot["prevId"], "6a7ae35c-8da9-489b-b317-fd7b97ffb95d");
+        let id = snapshot["id"].as_str().unwrap();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(copied.starts_with("{\n  \"id\": "), "order kept: {copied}");
+        assert!(copied.ends_with("  \"tables\": {}\n}"), "{copied}");
+    }
+}

@@ -1,0 +1,309 @@
+//! Drizzle's own tools judge what handler-db-drizzle leaves: migrations
+//! written by the real drizzle-kit, applied by faber-db, then by Drizzle's
+//! migrator (which must find nothing to do), and the other way round; the
+//! tracking rows must be those Drizzle writes when it applies the same
+//! folder to a twin database. `bash tests/run.sh` installs drizzle-orm,
+//! drizzle-kit and their drivers into target/drizzle-node.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::servers::server_query;
+use crate::support::{Project, Server, Target, unique};
+
+fn drizzle_node() -> PathBuf {
+    let dir = std::env::var_os("FABER_DB_DRIZZLE_NODE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/drizzle-node")
+        });
+    assert!(
+        dir.join("node_modules/drizzle-kit/bin.cjs").is_file(),
+        "drizzle-kit is missing from {}: run `bash tests/run.sh`, which installs it",
+        dir.display()
+    );
+    dir
+}
+
+/// The application's schema, first one table, then a second with an index.
+fn schema(server: Server, with_posts: bool) -> String {
+    let (core, table, id, int) = match server {
+        Server::Postgres => (
+            "pg-core",
+            "pgTable",
+            "serial(\"id\").primaryKey()",
+            "integer",
+        ),
+        // drizzle-kit writes `serial` as `serial AUTO_INCREMENT`, which
+        // MariaDB refuses; an auto-incremented int is what works on both.
+        Server::Mysql => (
+            "mysql-core",
+            "mysqlTable",
+            "int(\"id\").autoincrement().primaryKey()",
+            "int",
+        ),
+        Server::Sqlite => (
+            "sqlite-core",
+            "sqliteTable",
+            "integer(\"id\").primaryKey()",
+            "integer",
+        ),
+    };
+    let mut text = format!(
+        "import {{ {table}, serial, text, {int}, index }} from \"drizzle-orm/{core}\";\n\
+         export const users = {table}(\"users\", {{ id: {id}, name: text(\"name\").notNull() }});\n"
+    );
+    if server != Server::Postgres {
+        text = text.replace("serial, ", "");
+    }
+    if with_posts {
+        text.push_str(&format!(
+            "export const posts = {table}(\"posts\", {{ id: {id}, userId: {int}(\"user_id\") }}, \
+             (t) => [index(\"posts_user_idx\").on(t.userId)]);\n"
+        ));
+    }
+    text
+}
+
+/// A Drizzle project: `drizzle.config.ts`, the schema, Drizzle's packages
+/// and its migrator script.
+fn drizzle_project(server: Server) -> Project {
+    let project = Project::empty();
+    let node_modules = drizzle_node().join("node_modules");
+    std::os::unix::fs::symlink(node_modules, project.path().join("node_modules")).unwrap();
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/drizzle/migrate.mjs"),
+        project.path().join("migrate.mjs"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("drizzle.config.ts"),
+        format!(
+            "import {{ defineConfig }} from \"drizzle-kit\";\n\
+             export default defineConfig({{\n  dialect: \"{}\",\n  schema: \"./schema.ts\",\n  \
+             out: \"./drizzle\",\n  dbCredentials: {{ url: process.env.APP_DATABASE_URL! }},\n}});\n",
+            server.provider()
+        ),
+    )
+    .unwrap();
+    project
+}
+
+/// `drizzle-kit generate` for the schema given, in the project.
+fn generate(project: &Project, server: Server, with_posts: bool, name: &str) {
+    std::fs::write(project.path().join("schema.ts"), schema(server, with_posts)).unwrap();
+    node(
+        project,
+        &[
+            "node_modules/drizzle-kit/bin.cjs",
+            "generate",
+            "--name",
+            name,
+        ],
+    );
+}
+
+fn node(project: &Project, args: &[&str]) -> String {
+    let output = Command::new("node")
+        .args(args)
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.status.success(), "node {args:?}:\n{printed}");
+    printed
+}
+
+/// Drizzle's migrator applies the project's folder to `target`.
+fn drizzle_migrates(project: &Project, target: &Target) {
+    node(
+        project,
+        &[
+            "migrate.mjs",
+            target.server.provider(),
+            &target.url(),
+            "./drizzle",
+        ],
+    );
+}
+
+/// A database for Drizzle, made as faber-db makes its own (on MySQL its
+/// character set decides the tracking table's collation), so that only
+/// what the tools did can differ.
+fn create_database(target: &Target) {
+    let options = match target.server {
+        Server::Sqlite => return,
+        Server::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        Server::Postgres => "",
+    };
+    server_query(
+        target.server,
+        &format!("CREATE DATABASE {}{options}", target.name),
+    );
+}
+
+/// Drizzle's rows, as its migrator reads them.
+fn rows(target: &Target) -> Vec<String> {
+    let table = match target.server {
+        Server::Postgres => "drizzle.__drizzle_migrations",
+        _ => "__drizzle_migrations",
+    };
+    target.query(&format!(
+        "SELECT id, hash, created_at FROM {table} ORDER BY created_at"
+    ))
+}
+
+fn faber_db(project: &Project, target: &Target, args: &[&str]) -> (i32, Value) {
+    let run = project.run(args, &[("APP_DATABASE_URL", &target.url())]);
+    (run.code, run.json())
+}
+
+fn journal_tags(project: &Project) -> Vec<String> {
+    let journal: Value = serde_json::from_str(
+        &std::fs::read_to_string(project.path().join("drizzle/meta/_journal.json")).unwrap(),
+    )
+    .unwrap();
+    journal["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["tag"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn drizzle_and_faber_db_take_turns(server: Server) {
+    let project = drizzle_project(server);
+    generate(&project, server, false, "users");
+
+    // `config init` reads the Drizzle project.
+    let (code, report) = faber_db(
+        &project,
+        &Target::new(server, "unused", project.path()),
+        &["config", "init", "--yes", "--json"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["result"]["migration_tool"], "drizzle", "{report}");
+    assert_eq!(report["result"]["provider"], server.provider(), "{report}");
+    assert_eq!(
+        report["result"]["migrations_directory"], "drizzle",
+        "{report}"
+    );
+    let config: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            project
+                .path()
+                .join(".fractary/plugins/faber-db/config.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        config["environments"]["dev"]["connection_string_env"], "APP_DATABASE_URL",
+        "{config}"
+    );
+
+    // Drizzle first, on a database that then falls behind the folder.
+    let drizzle_first = Target::new(server, &unique("fdb_dz_first"), project.path());
+    create_database(&drizzle_first);
+    drizzle_migrates(&project, &drizzle_first);
+
+    generate(&project, server, true, "posts");
+    let custom = project.path().join("seed.sql");
+    std::fs::write(&custom, "INSERT INTO users (name) VALUES ('seeded');\n").unwrap();
+    let run = project.run(
+        &[
+            "generate-migration",
+            "seed users",
+            "--sql",
+            custom.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let tags = journal_tags(&project);
+    assert_eq!(tags.len(), 3, "{tags:?}");
+    assert!(tags[2].starts_with("0002_seed_users"), "{tags:?}");
+    // drizzle-kit reads the snapshot faber-db carried forward: no change.
+    let said = node(&project, &["node_modules/drizzle-kit/bin.cjs", "generate"]);
+    assert!(said.contains("No schema changes"), "{said}");
+    assert_eq!(journal_tags(&project), tags);
+
+    // faber-db first: init, then migrate; Drizzle's migrator then has
+    // nothing left to do.
+    let faber_first = Target::new(server, &unique("fdb_dz_faber"), project.path());
+    let (code, report) = faber_db(&project, &faber_first, &["init", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = faber_db(&project, &faber_first, &["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["applied"],
+        serde_json::json!(tags),
+        "{report}"
+    );
+    let recorded = rows(&faber_first);
+    drizzle_migrates(&project, &faber_first);
+    assert_eq!(rows(&faber_first), recorded, "Drizzle applied more");
+    assert_eq!(faber_first.query("SELECT name FROM users"), ["seeded"]);
+
+    // A twin database, all Drizzle's: the same rows, the same table.
+    let twin = Target::new(server, &unique("fdb_dz_twin"), project.path());
+    create_database(&twin);
+    drizzle_migrates(&project, &twin);
+    assert_eq!(rows(&faber_first), rows(&twin));
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    let tracking = match server {
+        Server::Postgres => "drizzle.__drizzle_migrations",
+        _ => "__drizzle_migrations",
+    };
+    assert_eq!(faber_first.columns(tracking), twin.columns(tracking));
+    assert_eq!(faber_first.columns("posts"), twin.columns("posts"));
+
+    // Drizzle first: faber-db sees its row as applied and applies the rest.
+    let (_, report) = faber_db(&project, &drizzle_first, &["status", "dev", "--json"]);
+    let dev = &report["result"]["environments"][0];
+    let states: Vec<(&str, &str)> = vec![
+        (&tags[0], "applied"),
+        (&tags[1], "pending"),
+        (&tags[2], "pending"),
+    ];
+    for (tag, state) in states {
+        assert_eq!(dev["migrations"][tag], state, "{report}");
+    }
+    let (code, report) = faber_db(&project, &drizzle_first, &["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["applied"],
+        serde_json::json!(tags[1..]),
+        "{report}"
+    );
+    assert_eq!(rows(&drizzle_first), rows(&twin));
+    let (code, report) = faber_db(&project, &drizzle_first, &["status", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["environments"][0]["state"], "up-to-date",
+        "{report}"
+    );
+}
+
+#[test]
+fn drizzle_and_faber_db_take_turns_on_postgresql() {
+    drizzle_and_faber_db_take_turns(Server::Postgres);
+}
+
+#[test]
+fn drizzle_and_faber_db_take_turns_on_mysql() {
+    drizzle_and_faber_db_take_turns(Server::Mysql);
+}
+
+#[test]
+fn drizzle_and_faber_db_take_turns_on_sqlite() {
+    drizzle_and_faber_db_take_turns(Server::Sqlite);
+}
