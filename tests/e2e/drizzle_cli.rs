@@ -307,3 +307,82 @@ fn drizzle_and_faber_db_take_turns_on_mysql() {
 fn drizzle_and_faber_db_take_turns_on_sqlite() {
     drizzle_and_faber_db_take_turns(Server::Sqlite);
 }
+
+/// A migration merged from a branch after a later one was applied: Drizzle's
+/// migrator would skip it for good, so `migrate` stops and names it;
+/// `resolve --applied` records it on the session kept to the tracking
+/// table's rows (drawing its `SERIAL` id), after which Drizzle's migrator
+/// has nothing to do; `--rolled-back` takes back only the last migration.
+#[test]
+fn a_migration_older_than_the_last_applied_is_named_and_resolved_as_drizzle_reads_it() {
+    let server = Server::Postgres;
+    let project = drizzle_project(server);
+    generate(&project, server, false, "users");
+    generate(&project, server, true, "posts");
+    let target = Target::new(server, &unique("fdb_dz_late"), project.path());
+    let env = |args: &[&str]| faber_db(&project, &target, args);
+    let (code, report) = faber_db(&project, &target, &["config", "init", "--yes", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(env(&["init", "dev", "--json"]).0, 0);
+    let (code, report) = env(&["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+
+    // Generated between the two, merged after both were applied.
+    let journal_path = project.path().join("drizzle/meta/_journal.json");
+    let mut journal: Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal_path).unwrap()).unwrap();
+    let first_when = journal["entries"][0]["when"].as_i64().unwrap();
+    journal["entries"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "idx": 2, "version": "7", "when": first_when + 1, "tag": "0002_late", "breakpoints": true
+        }));
+    std::fs::write(
+        &journal_path,
+        serde_json::to_string_pretty(&journal).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("drizzle/0002_late.sql"),
+        "CREATE TABLE \"late\" (\"id\" integer);",
+    )
+    .unwrap();
+
+    let (code, report) = env(&["migrate", "dev", "--json"]);
+    assert_eq!(code, 1, "{report}");
+    let cause = report["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("0002_late was generated before 0001_posts"),
+        "{report}"
+    );
+    assert_eq!(
+        target.query("SELECT count(*) FROM pg_tables WHERE tablename = 'late'"),
+        ["0"]
+    );
+
+    let (code, report) = env(&["resolve", "dev", "--applied", "0002_late", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(rows(&target).len(), 3);
+    let recorded = rows(&target);
+    drizzle_migrates(&project, &target);
+    assert_eq!(rows(&target), recorded, "Drizzle applied more");
+    let (code, report) = env(&["status", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+
+    let (code, report) = env(&["resolve", "dev", "--rolled-back", "0000_users", "--json"]);
+    assert_eq!(code, 1, "{report}");
+    assert!(
+        report["cause"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not the last applied migration"),
+        "{report}"
+    );
+    let (code, report) = env(&["resolve", "dev", "--rolled-back", "0001_posts", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    let (_, report) = env(&["status", "dev", "--json"]);
+    let dev = &report["result"]["environments"][0];
+    assert_eq!(dev["migrations"]["0001_posts"], "pending", "{report}");
+    assert_eq!(dev["migrations"]["0002_late"], "applied", "{report}");
+}

@@ -142,13 +142,13 @@ impl Journal {
     /// would apply SQL written for that one: refused before anything runs.
     fn check_dialect(&self, provider: Provider) -> Result<(), HandlerError> {
         let written = self.document.get("dialect").and_then(Value::as_str);
-        let fits = match (written, provider) {
-            (None, _) => true,
-            (Some("postgresql"), Provider::Postgresql) => true,
-            (Some("mysql"), Provider::Mysql) => true,
-            (Some("sqlite" | "turso"), Provider::Sqlite) => true,
-            _ => false,
-        };
+        let fits = matches!(
+            (written, provider),
+            (None, _)
+                | (Some("postgresql"), Provider::Postgresql)
+                | (Some("mysql"), Provider::Mysql)
+                | (Some("sqlite" | "turso"), Provider::Sqlite)
+        );
         if fits {
             return Ok(());
         }

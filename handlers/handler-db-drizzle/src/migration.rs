@@ -49,8 +49,7 @@ fn ends_its_statement(part: &str) -> bool {
     let code = part
         .lines()
         .map(str::trim_end)
-        .filter(|line| !line.trim_start().starts_with("--") && !line.trim().is_empty())
-        .last();
+        .rfind(|line| !line.trim_start().starts_with("--") && !line.trim().is_empty());
     code.is_none_or(|line| line.ends_with(';') || line.contains("--") || line.contains("*/"))
 }
 
