@@ -4,7 +4,9 @@
 
 use faber_db_handler::folder::Folder;
 use faber_db_handler::types::{HandlerError, Provider};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
+
+use crate::json_text;
 
 /// Where drizzle-kit keeps it, relative to the migrations folder.
 pub const PATH: &str = "meta/_journal.json";
@@ -12,6 +14,9 @@ pub const PATH: &str = "meta/_journal.json";
 /// One migration of the journal.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
+    /// Its number; drizzle-kit numbers a new entry after the last one's
+    /// (`drizzle-kit drop` leaves gaps).
+    pub idx: u64,
     /// The file's name without `.sql` (`0000_brave_hulk`).
     pub tag: String,
     /// When drizzle-kit generated it, in milliseconds since the epoch.
@@ -37,10 +42,11 @@ impl Entry {
     }
 }
 
-/// The journal as read, kept whole so that a new entry changes nothing else.
+/// The journal as read, kept as text so that a new entry changes nothing else.
 #[derive(Debug)]
 pub struct Journal {
-    document: Map<String, Value>,
+    text: String,
+    document: Value,
     entries: Vec<Entry>,
 }
 
@@ -50,7 +56,7 @@ impl Journal {
         let Some(text) = folder.read_text_if_present(PATH)? else {
             return Ok(None);
         };
-        let journal = Journal::parse(&text).map_err(|reason| {
+        let journal = Journal::parse(text).map_err(|reason| {
             HandlerError::Conflict(format!(
                 "{PATH} is not a journal drizzle-kit wrote: {reason}; restore it from version \
                  control, or regenerate the folder with drizzle-kit generate"
@@ -62,30 +68,29 @@ impl Journal {
 
     /// A journal with no entries, as drizzle-kit starts one for `provider`.
     pub fn new(provider: Provider) -> Journal {
-        let document = json!({ "version": "7", "dialect": dialect(provider), "entries": [] });
-        let Value::Object(document) = document else {
-            unreachable!("a JSON object literal")
-        };
-        Journal {
-            document,
-            entries: Vec::new(),
-        }
+        let text = format!(
+            "{{\n  \"version\": \"7\",\n  \"dialect\": \"{}\",\n  \"entries\": []\n}}",
+            dialect(provider)
+        );
+        Journal::parse(text).expect("the empty journal is one")
     }
 
-    pub fn parse(text: &str) -> Result<Journal, String> {
-        let document: Map<String, Value> =
-            serde_json::from_str(text).map_err(|e| format!("not a JSON object ({e})"))?;
+    pub fn parse(text: String) -> Result<Journal, String> {
+        let document: Value = serde_json::from_str(&text).map_err(|e| format!("not JSON ({e})"))?;
         let listed = document
             .get("entries")
             .and_then(Value::as_array)
             .ok_or("it has no `entries` list")?;
         let entries = listed
             .iter()
-            .map(|entry| {
+            .enumerate()
+            .map(|(position, entry)| {
                 let tag = entry.get("tag").and_then(Value::as_str);
                 let when = entry.get("when").and_then(Value::as_i64);
+                let idx = entry.get("idx").and_then(Value::as_u64);
                 match (tag, when) {
                     (Some(tag), Some(when)) if is_file_name(tag) => Ok(Entry {
+                        idx: idx.unwrap_or(position as u64),
                         tag: tag.to_string(),
                         when,
                     }),
@@ -93,7 +98,11 @@ impl Journal {
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Journal { document, entries })
+        Ok(Journal {
+            text,
+            document,
+            entries,
+        })
     }
 
     /// Oldest first: the order Drizzle applies them in.
@@ -110,32 +119,32 @@ impl Journal {
         self.entries.iter().find(|entry| entry.when == when)
     }
 
-    /// Adds an entry after the others, as drizzle-kit does.
+    /// Adds an entry after the others, written as drizzle-kit writes one.
     pub fn push(&mut self, entry: Entry) {
-        let version = self
-            .document
-            .get("entries")
-            .and_then(Value::as_array)
+        let version = self.document["entries"]
+            .as_array()
             .and_then(|entries| entries.last())
             .and_then(|last| last.get("version").cloned())
             .unwrap_or_else(|| json!(snapshot_version(&self.document)));
-        let listed = json!({
-            "idx": self.entries.len(),
-            "version": version,
-            "when": entry.when,
-            "tag": entry.tag,
-            "breakpoints": true,
-        });
-        if let Some(Value::Array(entries)) = self.document.get_mut("entries") {
-            entries.push(listed);
-        }
+        let listed = format!(
+            "{{\n      \"idx\": {},\n      \"version\": {version},\n      \"when\": {},\n      \
+             \"tag\": {},\n      \"breakpoints\": true\n    }}",
+            entry.idx,
+            entry.when,
+            json!(entry.tag),
+        );
+        let span = json_text::top_level_value(&self.text, "entries")
+            .expect("parse found the entries list");
+        let list = &self.text[span.clone()];
+        let kept = list[..list.len() - 1].trim_end();
+        let separator = if kept == "[" { "" } else { "," };
+        let written = format!("{kept}{separator}\n    {listed}\n  ]");
+        self.text.replace_range(span, &written);
         self.entries.push(entry);
     }
 
-    /// The journal as drizzle-kit writes it: two-space indents, no newline
-    /// at the end.
-    pub fn to_text(&self) -> String {
-        serde_json::to_string_pretty(&self.document).expect("a JSON value always serializes")
+    pub fn to_text(&self) -> &str {
+        &self.text
     }
 
     /// A journal generated for another database than this environment's
@@ -174,7 +183,7 @@ fn dialect(provider: Provider) -> &'static str {
 }
 
 /// The snapshot format drizzle-kit 0.31 writes into each entry's `version`.
-fn snapshot_version(document: &Map<String, Value>) -> &'static str {
+fn snapshot_version(document: &Value) -> &'static str {
     match document.get("dialect").and_then(Value::as_str) {
         Some("mysql") => "5",
         Some("sqlite" | "turso") => "6",
@@ -208,16 +217,18 @@ mod tests {
 
     #[test]
     fn reads_entries_and_writes_a_new_one_as_drizzle_kit_does() {
-        let mut journal = Journal::parse(WRITTEN).unwrap();
+        let mut journal = Journal::parse(WRITTEN.to_string()).unwrap();
         assert_eq!(
             journal.entries(),
             [Entry {
+                idx: 0,
                 tag: "0000_init".to_string(),
                 when: 1796604063841
             }]
         );
         assert_eq!(journal.to_text(), WRITTEN, "read and written unchanged");
         journal.push(Entry {
+            idx: 1,
             tag: "0001_users".to_string(),
             when: 1796604063900,
         });
@@ -238,10 +249,11 @@ mod tests {
     fn a_new_journal_is_drizzle_kits_empty_one() {
         let mut journal = Journal::new(Provider::Sqlite);
         journal.push(Entry {
+            idx: 0,
             tag: "0000_init".to_string(),
             when: 5,
         });
-        let reread = Journal::parse(&journal.to_text()).unwrap();
+        let reread = Journal::parse(journal.to_text().to_string()).unwrap();
         assert_eq!(reread.document["dialect"], "sqlite");
         assert_eq!(reread.document["entries"][0]["version"], "6");
         assert_eq!(reread.entries()[0].snapshot(), "meta/0000_snapshot.json");
@@ -251,13 +263,13 @@ mod tests {
     fn a_tag_that_leaves_the_folder_is_refused() {
         for tag in ["../x", "a/b", ".hidden", ""] {
             let text = format!(r#"{{"entries":[{{"tag":"{tag}","when":1}}]}}"#);
-            assert!(Journal::parse(&text).is_err(), "{tag}");
+            assert!(Journal::parse(text).is_err(), "{tag}");
         }
     }
 
     #[test]
     fn a_journal_for_another_dialect_is_refused() {
-        let journal = Journal::parse(WRITTEN).unwrap();
+        let journal = Journal::parse(WRITTEN.to_string()).unwrap();
         assert!(journal.check_dialect(Provider::Mysql).is_ok());
         match journal.check_dialect(Provider::Postgresql) {
             Err(HandlerError::InvalidRequest(message)) => {

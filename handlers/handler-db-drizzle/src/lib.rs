@@ -12,6 +12,7 @@
 //! one database without either noticing the other.
 
 mod journal;
+mod json_text;
 mod lifecycle;
 mod migration;
 mod next_steps;

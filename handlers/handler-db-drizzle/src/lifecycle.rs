@@ -47,7 +47,7 @@ impl MigrationTool for DrizzleHandler {
         let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
         let folder = Folder::new(&request.migrations_dir);
         let mut files_written = Vec::new();
-        let journal = match Journal::read(&folder, provider)? {
+        let journal = match journal_if_any(&folder, provider)? {
             Some(journal) if !journal.entries().is_empty() => journal,
             _ => {
                 let created = write_migration(&folder, provider, "init", CUSTOM_MIGRATION)?;
@@ -114,19 +114,7 @@ impl MigrationTool for DrizzleHandler {
         let provider = request.provider;
         let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
         let folder = Folder::new(&request.migrations_dir);
-        // A folder of SQL files without a journal is one the migrator
-        // refuses: shown as empty, it would look up to date.
-        let journal = match Journal::read(&folder, provider)? {
-            Some(journal) => journal,
-            None if folder
-                .file_names()?
-                .iter()
-                .any(|name| name.ends_with(".sql")) =>
-            {
-                return Err(missing_journal());
-            }
-            None => Journal::new(provider),
-        };
+        let journal = journal_if_any(&folder, provider)?.unwrap_or_else(|| Journal::new(provider));
         let initialized = table.exists()?;
         let rows = if initialized {
             table.rows()?
@@ -166,10 +154,15 @@ impl MigrationTool for DrizzleHandler {
         let folder = Folder::new(&request.migrations_dir);
         let journal = read_journal(&folder, provider)?;
         table.ensure()?;
-        let mut last = table.rows()?.iter().map(|row| row.created_at).max();
+        let recorded = table.rows()?;
+        // Read once, before the first migration, as the migrator reads it.
+        let last = recorded.iter().map(|row| row.created_at).max();
         apply_each(names, |name| {
             let entry = find(&journal, name)?;
-            if let Some(last) = last.filter(|last| *last >= entry.when) {
+            if recorded.iter().any(|row| row.created_at == entry.when) {
+                return Err(HandlerError::Conflict(format!("{name} is already applied")).into());
+            }
+            if let Some(last) = last.filter(|last| *last > entry.when) {
                 return Err(not_after_the_last(&journal, entry, last).into());
             }
             let text = read_migration(&folder, entry)?;
@@ -187,7 +180,6 @@ impl MigrationTool for DrizzleHandler {
                 return Err(error);
             }
             log(Level::Info, &format!("applied and recorded {name}"));
-            last = Some(entry.when);
             Ok(tracking_row(&journal, &row))
         })
     }
@@ -243,8 +235,11 @@ impl MigrationTool for DrizzleHandler {
     }
 
     /// `drizzle-kit generate --custom --name NAME`: the next `<idx>_<name>.sql`
-    /// with the SQL given, its journal entry, and a copy of the last
-    /// snapshot (the schema is unchanged as far as drizzle-kit knows).
+    /// with the SQL given (drizzle-kit's default `prefix: "index"`), its
+    /// journal entry, and a copy of the last snapshot (the schema is
+    /// unchanged as far as drizzle-kit knows). Where there is no snapshot
+    /// yet, none is written: drizzle-kit then diffs against an empty schema,
+    /// as it would against the empty one `--custom` writes.
     fn create_migration(request: CreateRequest) -> Result<String, HandlerError> {
         let slug = migration_slug(&request.name)?;
         let folder = Folder::new(&request.migrations_dir);
@@ -316,8 +311,10 @@ fn write_migration(
 ) -> Result<String, HandlerError> {
     let mut journal = Journal::read(folder, provider)?.unwrap_or_else(|| Journal::new(provider));
     let previous = journal.entries().last().cloned();
+    let idx = previous.as_ref().map_or(0, |last| last.idx + 1);
     let entry = Entry {
-        tag: format!("{:04}_{slug}", journal.entries().len()),
+        idx,
+        tag: format!("{idx:04}_{slug}"),
         when: now_millis().max(previous.as_ref().map_or(0, |last| last.when + 1)),
     };
     let file = entry.file();
@@ -338,7 +335,7 @@ fn write_migration(
         folder.write_atomically(&entry.snapshot(), &copied)?;
     }
     journal.push(entry);
-    folder.write_atomically(journal::PATH, &journal.to_text())?;
+    folder.write_atomically(journal::PATH, journal.to_text())?;
     Ok(file)
 }
 
@@ -346,6 +343,22 @@ fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_millis() as i64)
+}
+
+/// The journal, or none in a folder without migrations. A folder of SQL
+/// files without one is refused, as the migrator refuses it: taken as
+/// empty, it would look up to date.
+fn journal_if_any(folder: &Folder, provider: Provider) -> Result<Option<Journal>, HandlerError> {
+    let journal = Journal::read(folder, provider)?;
+    if journal.is_none()
+        && folder
+            .file_names()?
+            .iter()
+            .any(|name| name.ends_with(".sql"))
+    {
+        return Err(missing_journal());
+    }
+    Ok(journal)
 }
 
 /// The journal, which every operation after `initialize-schema` needs.
@@ -382,9 +395,6 @@ fn read_migration(folder: &Folder, entry: &Entry) -> Result<String, HandlerError
 }
 
 fn not_after_the_last(journal: &Journal, entry: &Entry, last: i64) -> HandlerError {
-    if entry.when == last {
-        return HandlerError::Conflict(format!("{} is already applied", entry.tag));
-    }
     let last = journal.generated_at(last).map_or_else(
         || format!("the migration recorded at {last}"),
         |e| e.tag.clone(),

@@ -3,24 +3,40 @@
 //! forward under a new id, as `drizzle-kit generate --custom` does, so the
 //! next `drizzle-kit generate` diffs against the right schema.
 
-use serde_json::{Map, Value};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::journal::Entry;
+use crate::json_text::top_level_value;
 
-/// `previous` as the snapshot of `entry`: a new `id`, `prevId` the old one.
+/// What drizzle-kit writes as `_meta` for a migration without a schema
+/// diff: no renames to remember.
+const NO_RENAMES: &str = "{\n    \"columns\": {},\n    \"schemas\": {},\n    \"tables\": {}\n  }";
+
+/// `previous` as the snapshot of `entry`: a new `id`, `prevId` the old one,
+/// no renames; every other byte as drizzle-kit wrote it.
 pub fn next(previous: &str, entry: &Entry) -> Result<String, String> {
-    let mut snapshot: Map<String, Value> =
-        serde_json::from_str(previous).map_err(|e| format!("not a JSON object ({e})"))?;
+    let snapshot: Value = serde_json::from_str(previous).map_err(|e| format!("not JSON ({e})"))?;
     let previous_id = snapshot
         .get("id")
         .and_then(Value::as_str)
-        .ok_or("it has no `id`")?
-        .to_string();
-    let id = uuid_for(&previous_id, entry);
-    snapshot.insert("id".to_string(), Value::String(id));
-    snapshot.insert("prevId".to_string(), Value::String(previous_id));
-    Ok(serde_json::to_string_pretty(&snapshot).expect("a JSON value always serializes"))
+        .ok_or("it has no `id`")?;
+    let id = uuid_for(previous_id, entry);
+    let span = |key| top_level_value(previous, key).ok_or(format!("it has no `{key}`"));
+    let mut edits = vec![
+        (span("id")?, json!(id).to_string()),
+        (span("prevId")?, json!(previous_id).to_string()),
+    ];
+    if let Some(meta) = top_level_value(previous, "_meta") {
+        edits.push((meta, NO_RENAMES.to_string()));
+    }
+    // From the end, so that each span still points where it did.
+    edits.sort_by_key(|(span, _)| std::cmp::Reverse(span.start));
+    let mut text = previous.to_string();
+    for (span, value) in edits {
+        text.replace_range(span, &value);
+    }
+    Ok(text)
 }
 
 /// A version-4-shaped UUID drawn from what makes the snapshot unique (the
@@ -47,18 +63,27 @@ mod tests {
 
     #[test]
     fn the_copy_chains_to_the_previous_snapshot() {
-        let previous = "{\n  \"id\": \"6a7ae35c-8da9-489b-b317-fd7b97ffb95d\",\n  \"prevId\": \"00000000-0000-0000-0000-000000000000\",\n  \"version\": \"7\",\n  \"tables\": {}\n}";
+        let previous = "{\n  \"id\": \"6a7ae35c-8da9-489b-b317-fd7b97ffb95d\",\n  \"prevId\": \"00000000-0000-0000-0000-000000000000\",\n  \"version\": \"7\",\n  \"tables\": {},\n  \"_meta\": {\n    \"columns\": {\"a\": \"b\"}\n  }\n}";
         let entry = Entry {
+            idx: 1,
             tag: "0001_seed".to_string(),
             when: 1,
         };
         let copied = next(previous, &entry).unwrap();
-        let snapshot: Map<String, Value> = serde_json::from_str(&copied).unwrap();
+        let snapshot: Value = serde_json::from_str(&copied).unwrap();
         assert_eq!(snapshot["prevId"], "6a7ae35c-8da9-489b-b317-fd7b97ffb95d");
         let id = snapshot["id"].as_str().unwrap();
         assert_eq!(id.len(), 36);
         assert_eq!(&id[14..15], "4");
-        assert!(copied.starts_with("{\n  \"id\": "), "order kept: {copied}");
-        assert!(copied.ends_with("  \"tables\": {}\n}"), "{copied}");
+        assert!(
+            copied.contains(
+                "\"version\": \"7\",\n  \"tables\": {},\n  \"_meta\": {\n    \"columns\": {},"
+            ),
+            "the rest kept as written: {copied}"
+        );
+        assert_eq!(
+            snapshot["_meta"],
+            serde_json::json!({ "columns": {}, "schemas": {}, "tables": {} })
+        );
     }
 }

@@ -139,7 +139,8 @@ impl TrackingTable {
                     created_at: millis(created_at).ok_or_else(|| {
                         HandlerError::Conflict(format!(
                             "{} has a row whose created_at is not a time in milliseconds \
-                             ({created_at:?}); Drizzle's migrator cannot read it either",
+                             ({created_at:?}), so it names no migration of the journal: \
+                             delete it, or set its created_at to the entry's `when`",
                             self.name()
                         ))
                     })?,

@@ -670,7 +670,8 @@ impl Scratch {
         }
     }
 
-    /// Whether `table` exists, read on a session of the host's own.
+    /// Whether `table` exists as a plain table (not a view, not under row
+    /// security), read on a session of the host's own.
     async fn table_exists(&self, table: &str) -> Result<bool, String> {
         let (server, mut database) = self.admin().await?;
         let exists = database

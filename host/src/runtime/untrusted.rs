@@ -62,10 +62,11 @@ pub fn check_plain_name(what: &str, name: &str) -> Result<(), String> {
     }
 }
 
-/// A tracking table's name: a plain name, which on PostgreSQL may name a
-/// schema of the project's (`schema.table`), never the server's own
-/// (`pg_catalog`, `pg_toast`, `information_schema`, …): the handler's
-/// session is granted the rows of this table, by the host's superuser.
+/// A tracking table's name: a plain name, which on PostgreSQL may name its
+/// schema (`schema.table`), never one of the server's own (`pg_catalog`,
+/// `pg_toast`, `information_schema`, …): the handler's session is granted
+/// the rows of this table, by the host's superuser. (The schemas the
+/// host's grants and leftover checks skip are the same ones.)
 pub fn check_tracking_table(name: &str) -> Result<(), String> {
     check_plain_name("tracking table", name)?;
     let schema = name.split_once('.').map(|(schema, _)| schema);

@@ -57,8 +57,12 @@ pub struct Claim<'a> {
     pub checksum: Option<&'a str>,
 }
 
-/// The tracking table exists and has a row naming each of `applied`. The
-/// error is a failure to read, or the untrue claim.
+/// The tracking table exists and has a row naming each of `applied`, a row
+/// of its own for each (two migrations whose files are the same have the
+/// same checksum, and one row is not both). The error is a failure to
+/// read, or the untrue claim. This catches a handler that reports a
+/// migration it did not record; it cannot catch one that writes rows it
+/// should not, which its session, kept to its tracking table's rows, may.
 pub async fn verify_recorded(
     database: &mut Database,
     target: &ConnectionString,
@@ -85,55 +89,90 @@ pub async fn verify_recorded(
     let rows = database.query(&statement, &[]).await.map_err(|err| {
         Ok(Failure::new(format!("Cannot read the tracking table {table}")).cause(err.message))
     })?;
-    let recorded: Vec<&str> = rows
+    let recorded: Vec<Vec<&str>> = rows
         .rows
         .iter()
-        .flatten()
-        .filter_map(|value| match value {
-            Value::Text(text) => Some(text.as_str()),
-            _ => None,
+        .map(|row| {
+            row.iter()
+                .filter_map(|value| match value {
+                    Value::Text(text) => Some(text.as_str()),
+                    _ => None,
+                })
+                .collect()
         })
         .collect();
-    for claim in applied {
-        if !recorded.iter().any(|cell| records(cell, claim)) {
-            return Err(Err(format!(
-                "{} is reported as applied, but {table} has no row for it",
-                claim.name
-            )));
-        }
+    match unrecorded(&recorded, applied) {
+        Some(claim) => Err(Err(format!(
+            "{} is reported as applied, but {table} has no row for it",
+            claim.name
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
-/// A tracking row names a migration by its full name (Prisma), by its
-/// version, the part before the first `_` (dbmate and most others), or by
-/// its file's checksum (Drizzle, whose rows are a hash and a time).
-fn records(cell: &str, claim: &Claim) -> bool {
+/// The first claim left without a row of its own: rows are matched by name
+/// first, then by checksum, each row to one claim.
+fn unrecorded<'c>(rows: &[Vec<&str>], applied: &'c [Claim<'c>]) -> Option<&'c Claim<'c>> {
+    let mut taken = vec![false; rows.len()];
+    let mut left: Vec<&Claim> = applied.iter().collect();
+    for records in [names, checksums] {
+        left.retain(|claim| {
+            let found = (0..rows.len())
+                .find(|&at| !taken[at] && rows[at].iter().any(|cell| records(cell, claim)));
+            found.map(|at| taken[at] = true).is_none()
+        });
+    }
+    left.first().copied()
+}
+
+/// A tracking row names a migration by its full name (Prisma) or by its
+/// version, the part before the first `_` (dbmate and most others)...
+fn names(cell: &str, claim: &Claim) -> bool {
     cell == claim.name
-        || claim.checksum == Some(cell)
         || claim
             .name
             .split_once('_')
             .is_some_and(|(version, _)| version == cell)
 }
 
+/// ... or by its file's checksum (Drizzle, whose rows are a hash and a time).
+fn checksums(cell: &str, claim: &Claim) -> bool {
+    claim.checksum == Some(cell)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Claim, records};
+    use super::{Claim, unrecorded};
+
+    fn claim(name: &'static str, checksum: &'static str) -> Claim<'static> {
+        Claim {
+            name,
+            checksum: Some(checksum),
+        }
+    }
 
     #[test]
     fn a_row_names_a_migration_by_name_version_or_checksum() {
-        let claim = |name| Claim {
-            name,
-            checksum: Some("ab12"),
-        };
-        assert!(records(
-            "20240101000000_init",
-            &claim("20240101000000_init")
-        ));
-        assert!(records("20240101000000", &claim("20240101000000_init")));
-        assert!(records("ab12", &claim("0000_init")));
-        assert!(!records("20240101", &claim("20240101000000_init")));
-        assert!(!records("other", &claim("20240101000000_init")));
+        for cell in ["20240101000000_init", "20240101000000", "ab12"] {
+            let claims = [claim("20240101000000_init", "ab12")];
+            assert!(unrecorded(&[vec!["x", cell]], &claims).is_none(), "{cell}");
+        }
+        for cell in ["20240101", "other"] {
+            let claims = [claim("20240101000000_init", "ab12")];
+            assert!(unrecorded(&[vec![cell]], &claims).is_some(), "{cell}");
+        }
+    }
+
+    #[test]
+    fn each_claim_needs_a_row_of_its_own() {
+        // Two files alike, one row: one of them is not recorded.
+        let claims = [claim("0000_a", "same"), claim("0001_b", "same")];
+        let found = unrecorded(&[vec!["same"]], &claims).map(|c| c.name);
+        assert_eq!(found, Some("0001_b"));
+        assert!(unrecorded(&[vec!["same"], vec!["same"]], &claims).is_none());
+        // A row found by name is not taken for another claim's checksum.
+        let claims = [claim("0001_b", "ab"), claim("0000_a", "ab")];
+        let rows = [vec!["0000_a", "ab"], vec!["0001_b", "ab"]];
+        assert!(unrecorded(&rows, &claims).is_none());
     }
 }

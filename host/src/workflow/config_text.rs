@@ -31,14 +31,15 @@ pub fn url_variable(text: &str, separator: char) -> Option<String> {
     })
 }
 
-/// The string literals given to `key:` in a configuration's text, in order.
+/// The string literals given to `key:` (or, in JSON, `"key":`) in a
+/// configuration's text, in order.
 pub fn quoted_values<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = &'a str> {
     text.match_indices(key).filter_map(move |(at, _)| {
         let before = text[..at].chars().next_back();
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
             return None;
         }
-        let rest = text[at + key.len()..].trim_start().strip_prefix(':')?;
+        let rest = after_key(&text[at + key.len()..], before)?;
         let rest = rest.trim_start();
         let quote = rest
             .chars()
@@ -47,4 +48,14 @@ pub fn quoted_values<'a>(text: &'a str, key: &'a str) -> impl Iterator<Item = &'
         let value = &rest[1..];
         value.find(quote).map(|end| &value[..end])
     })
+}
+
+/// What follows a key and its `:`, the key's closing quote skipped when it
+/// was quoted (`before` is the character before it); `None` without `:`.
+pub fn after_key(rest: &str, before: Option<char>) -> Option<&str> {
+    let rest = match before {
+        Some(quote @ ('"' | '\'')) => rest.strip_prefix(quote)?,
+        _ => rest,
+    };
+    rest.trim_start().strip_prefix(':')
 }

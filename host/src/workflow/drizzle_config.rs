@@ -6,16 +6,14 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::config_text::{quoted_values, url_variable};
+use super::config_text::{after_key, quoted_values, url_variable};
 
-/// The names drizzle-kit looks for, in the project directory.
-const CONFIG_FILES: [&str; 6] = [
+/// The names drizzle-kit looks for without `--config`, in its order, in
+/// the project directory.
+const CONFIG_FILES: [&str; 3] = [
     "drizzle.config.ts",
-    "drizzle.config.mts",
-    "drizzle.config.cts",
     "drizzle.config.js",
-    "drizzle.config.mjs",
-    "drizzle.config.cjs",
+    "drizzle.config.json",
 ];
 
 /// drizzle-kit's default `out`.
@@ -58,7 +56,7 @@ pub fn read_project(project: &Path) -> Option<DrizzleProject> {
     let migrations = text
         .match_indices("migrations")
         .find_map(|(at, key)| {
-            let after = text[at + key.len()..].trim_start().strip_prefix(':')?;
+            let after = after_key(&text[at + key.len()..], text[..at].chars().next_back())?;
             Some(after.split_once('}').map_or(after, |(block, _)| block))
         })
         .unwrap_or("");
@@ -135,6 +133,20 @@ export default defineConfig({
             pg_schema.tracking_table.as_deref(),
             Some("ops.__drizzle_migrations")
         );
+    }
+
+    #[test]
+    fn a_json_config_is_read_too() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(
+            project.path().join("drizzle.config.json"),
+            r#"{ "dialect": "mysql", "out": "./db", "dbCredentials": { "url": "mysql://localhost/app" } }"#,
+        )
+        .unwrap();
+        let found = read_project(project.path()).unwrap();
+        assert_eq!(found.provider(), Some("mysql"));
+        assert_eq!(found.migrations_directory, "db");
+        assert_eq!(found.read_from, "drizzle.config.json");
     }
 
     #[test]

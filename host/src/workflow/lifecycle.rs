@@ -15,6 +15,7 @@
 //! unresolved failure; the plan and its lint; approval; one `apply` per
 //! pending migration, each checked against the tracking table.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -715,16 +716,17 @@ impl Run {
         }
         let table = self.result.tracking_table.clone().unwrap_or_default();
         let admin = self.admin.as_mut().expect("open() connected");
+        let checksums: HashMap<&str, &str> = folder
+            .iter()
+            .filter_map(|m| Some((m.name.as_str(), m.checksum.as_deref()?)))
+            .collect();
         let applied: Vec<Claim> = self
             .result
             .applied
             .iter()
             .map(|name| Claim {
                 name,
-                checksum: folder
-                    .iter()
-                    .find(|migration| migration.name == *name)
-                    .and_then(|migration| migration.checksum.as_deref()),
+                checksum: checksums.get(name.as_str()).copied(),
             })
             .collect();
         claims::verify_recorded(admin, target, &table, &applied)
