@@ -126,14 +126,6 @@ fn config_init(project: &Project, args: &[&str]) -> Run {
     project.run(&all, &[])
 }
 
-/// The configuration file `config init` wrote into `project`.
-fn written(project: &Project) -> serde_json::Value {
-    let path = project
-        .path()
-        .join(".fractary/plugins/faber-db/config.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn the_readme_configuration_example_is_what_config_init_writes() {
     let readme =
@@ -147,7 +139,7 @@ fn the_readme_configuration_example_is_what_config_init_writes() {
     let example: serde_json::Value = serde_json::from_str(example).unwrap();
     let project = Project::empty();
     config_init(&project, &["--provider", "postgresql"]).assert_success();
-    assert_eq!(written(&project), example);
+    assert_eq!(project.config(), example);
 }
 
 #[test]
@@ -159,7 +151,7 @@ fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_u
     )
     .assert_success();
     assert_eq!(report["result"]["migration_handler"], "handler-db-dbmate");
-    let config = written(&project);
+    let config = project.config();
     assert_eq!(config["migrations"]["directory"], "db/migrations");
     assert_eq!(
         config["sandbox"],
@@ -180,7 +172,7 @@ fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_u
     assert!(help.contains("/shop_staging\""), "{help}");
     assert!(help.contains(".env"), "{help}");
 
-    let before = written(&project);
+    let before = project.config();
     let unknown = config_init(&project, &["--force", "--migration-tool", "flyway"]);
     assert_eq!(unknown.code, 1, "{}", unknown.stdout);
     let report = unknown.json();
@@ -188,7 +180,7 @@ fn config_init_writes_the_tools_folder_and_the_sandbox_defaults_and_refuses_an_u
         report["cause"].as_str().unwrap().contains("prisma, dbmate"),
         "{report}"
     );
-    assert_eq!(written(&project), before, "nothing was written");
+    assert_eq!(project.config(), before, "nothing was written");
 }
 
 #[test]
@@ -209,7 +201,7 @@ fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_i
         added["result"]["configured"],
         "database.migration_tool = \"hostile-handler\""
     );
-    let config = written(&project);
+    let config = project.config();
     assert_eq!(config["database"]["migration_tool"], "hostile-handler");
     assert_eq!(config["team"]["owner"], "data", "other keys are kept");
 
@@ -219,7 +211,7 @@ fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_i
     )
     .assert_success();
     assert_eq!(report["result"]["migration_handler"], "hostile-handler");
-    assert_eq!(written(&project)["migrations"]["directory"], "migrations");
+    assert_eq!(project.config()["migrations"]["directory"], "migrations");
 
     // A bundled handler by its short name, made the tool again.
     let back = project
@@ -227,7 +219,7 @@ fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_i
         .assert_success();
     assert_eq!(back["result"]["pin"]["name"], "handler-db-prisma");
     assert_eq!(
-        written(&project)["database"]["migration_tool"],
+        project.config()["database"]["migration_tool"],
         "handler-db-prisma"
     );
     let removed = project
@@ -315,15 +307,7 @@ fn a_prisma_project_is_adopted_as_prisma_reads_it() {
             report["result"]["prisma_project"]["read_from"],
             json!(read_from)
         );
-        let config: serde_json::Value = serde_json::from_str(
-            &std::fs::read_to_string(
-                project
-                    .path()
-                    .join(".fractary/plugins/faber-db/config.json"),
-            )
-            .unwrap(),
-        )
-        .unwrap();
+        let config = project.config();
         assert_eq!(config["database"]["provider"], provider);
         assert_eq!(config["database"]["migration_tool"], "prisma");
         assert_eq!(config["migrations"]["directory"], folder, "{config}");

@@ -195,15 +195,7 @@ fn drizzle_and_faber_db_take_turns(server: Server) {
         report["result"]["migrations_directory"], "drizzle",
         "{report}"
     );
-    let config: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            project
-                .path()
-                .join(".fractary/plugins/faber-db/config.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let config = project.config();
     assert_eq!(
         config["environments"]["dev"]["connection_string_env"], "APP_DATABASE_URL",
         "{config}"

@@ -32,7 +32,7 @@
 //! [`migration_tool`] and [`cloud_provider`] (each world's records),
 //! [`migration_script`] (the migration world's way to run a migration's own
 //! SQL) and [`rds`] (the cloud world's AWS capability); helpers in
-//! [`clock`], [`folder`], [`dialect`], [`script`] and [`tracking`].
+//! [`clock`], [`folder`], [`dialect`], [`ids`], [`script`] and [`tracking`].
 
 // The export macros expand in the handler's crate and name this crate by
 // path; inside this crate that path must resolve too.
@@ -43,6 +43,7 @@ pub mod bindings;
 pub mod clock;
 pub mod dialect;
 pub mod folder;
+pub mod ids;
 pub mod script;
 pub mod tracking;
 

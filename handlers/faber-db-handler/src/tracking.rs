@@ -3,7 +3,9 @@
 //! the loop of `apply-migrations`, and the row a tool without times reports.
 
 use crate::log::{Level, log};
-use crate::migration_tool::{ApplyFailure, InitializeOutcome, MigrationLock, TrackingRow};
+use crate::migration_tool::{
+    ApplyFailure, InitializeOutcome, MigrationLock, Resolution, TrackingRow,
+};
 use crate::sql::execute;
 use crate::types::{HandlerError, Provider, SqlError};
 
@@ -143,6 +145,50 @@ pub fn apply_each(
         }
     }
     Ok(applied)
+}
+
+/// `resolve-migration` for a tool that keeps one untimed row per applied
+/// migration (dbmate, Drizzle): `applied` writes the row (`record`) unless
+/// it is there, `rolled back` deletes it (`forget`) if it is; each refuses
+/// the other case, naming the migration.
+pub fn resolve_untimed(
+    name: String,
+    resolution: Resolution,
+    recorded: bool,
+    record: impl FnOnce() -> Result<(), HandlerError>,
+    forget: impl FnOnce() -> Result<(), HandlerError>,
+) -> Result<TrackingRow, HandlerError> {
+    match (resolution, recorded) {
+        (Resolution::Applied, false) => {
+            record()?;
+            Ok(untimed_applied_row(name))
+        }
+        (Resolution::Applied, true) => Err(HandlerError::Conflict(format!(
+            "{name} is already recorded as applied"
+        ))),
+        (Resolution::RolledBack, true) => {
+            forget()?;
+            Ok(TrackingRow {
+                applied_steps_count: 0,
+                ..untimed_applied_row(name)
+            })
+        }
+        (Resolution::RolledBack, false) => Err(HandlerError::Conflict(format!(
+            "{name} cannot be rolled back because it is not applied"
+        ))),
+    }
+}
+
+/// The first of `initialize-schema`'s next steps when the folder holds
+/// `pending` migrations the database has not applied (written for another
+/// environment): they come before anything new.
+pub fn pending_step(pending: usize) -> Option<String> {
+    (pending > 0).then(|| {
+        format!(
+            "{pending} migration(s) in the folder are not applied to this database yet: \
+             faber-db migrate <environment>"
+        )
+    })
 }
 
 /// The row of a tool that records a migration only once it finished and

@@ -30,7 +30,9 @@ use faber_db_handler::migration_tool::{
 };
 use faber_db_handler::script::migration_slug;
 use faber_db_handler::sql::{SqlValue, execute};
-use faber_db_handler::tracking::{MigrationFailure, apply_each, tool_lock, untimed_applied_row};
+use faber_db_handler::tracking::{
+    MigrationFailure, apply_each, resolve_untimed, tool_lock, untimed_applied_row,
+};
 use faber_db_handler::types::{HandlerError, Provider};
 use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
 
@@ -149,25 +151,15 @@ impl MigrationTool for DbmateHandler {
         tracking::ensure_table(request.provider, &table)?;
         let recorded = tracking::is_recorded(request.provider, &table, &migration.version)?;
         let version = [SqlValue::Text(migration.version.clone())];
-        match (resolution, recorded) {
-            (Resolution::Applied, false) => {
-                execute(&table.insert_version(request.provider), &version)?;
-                Ok(untimed_applied_row(name))
-            }
-            (Resolution::Applied, true) => Err(HandlerError::Conflict(format!(
-                "{name} is already recorded as applied"
-            ))),
-            (Resolution::RolledBack, true) => {
-                execute(&table.delete_version(request.provider), &version)?;
-                Ok(TrackingRow {
-                    applied_steps_count: 0,
-                    ..untimed_applied_row(name)
-                })
-            }
-            (Resolution::RolledBack, false) => Err(HandlerError::Conflict(format!(
-                "{name} cannot be rolled back because it is not applied"
-            ))),
-        }
+        let record = || {
+            execute(&table.insert_version(request.provider), &version)?;
+            Ok(())
+        };
+        let forget = || {
+            execute(&table.delete_version(request.provider), &version)?;
+            Ok(())
+        };
+        resolve_untimed(name, resolution, recorded, record, forget)
     }
 
     /// `dbmate new NAME`: `<version>_<name>.sql` with both sections.

@@ -1,17 +1,11 @@
 //! The outcome's `next-steps`, in faber-db's own commands, which apply
 //! migrations exactly as dbmate does.
 
+use faber_db_handler::tracking::pending_step;
+
 /// The steps for a folder with `pending` migrations not applied yet.
 pub fn next_steps(pending: usize) -> Vec<String> {
-    let mut steps = Vec::new();
-    // Migrations the folder already held (written for another environment)
-    // come before anything new.
-    if pending > 0 {
-        steps.push(format!(
-            "{pending} migration(s) in the folder are not applied to this database yet: \
-             faber-db migrate <environment>"
-        ));
-    }
+    let mut steps: Vec<String> = pending_step(pending).into_iter().collect();
     steps.push("Create your first migration: faber-db generate-migration initial_schema (a dbmate file with -- migrate:up and -- migrate:down sections)".to_string());
     steps.push("Apply migrations: faber-db migrate <environment>".to_string());
     steps

@@ -26,7 +26,7 @@ use faber_db_handler::migration_tool::{
 use faber_db_handler::script::{has_statements, migration_slug};
 use faber_db_handler::sql::execute;
 use faber_db_handler::tracking::{
-    MigrationFailure, apply_each, in_transaction, tool_lock, untimed_applied_row,
+    MigrationFailure, apply_each, in_transaction, resolve_untimed, tool_lock, untimed_applied_row,
 };
 use faber_db_handler::types::{HandlerError, Provider};
 use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
@@ -200,38 +200,26 @@ impl MigrationTool for DrizzleHandler {
         table.ensure()?;
         let rows = table.rows()?;
         let recorded = rows.iter().any(|row| row.created_at == entry.when);
-        match (resolution, recorded) {
-            (Resolution::Applied, false) => {
-                let row = Row {
-                    hash: migration::hash(&read_migration(&folder, entry)?),
-                    created_at: entry.when,
-                };
-                table.insert(&row)?;
-                Ok(tracking_row(&journal, &row))
+        let record = || {
+            let hash = migration::hash(&read_migration(&folder, entry)?);
+            table.insert(&Row {
+                hash,
+                created_at: entry.when,
+            })
+        };
+        let forget = || {
+            let last = rows.iter().map(|row| row.created_at).max();
+            if last != Some(entry.when) {
+                return Err(HandlerError::Conflict(format!(
+                    "{name} is not the last applied migration, and Drizzle's migrator \
+                     applies only migrations generated after the last one it recorded: \
+                     rolled back, {name} would never run again. Roll back the later \
+                     migrations first"
+                )));
             }
-            (Resolution::Applied, true) => Err(HandlerError::Conflict(format!(
-                "{name} is already recorded as applied"
-            ))),
-            (Resolution::RolledBack, true) => {
-                let last = rows.iter().map(|row| row.created_at).max();
-                if last != Some(entry.when) {
-                    return Err(HandlerError::Conflict(format!(
-                        "{name} is not the last applied migration, and Drizzle's migrator \
-                         applies only migrations generated after the last one it recorded: \
-                         rolled back, {name} would never run again. Roll back the later \
-                         migrations first"
-                    )));
-                }
-                table.delete(entry.when)?;
-                Ok(TrackingRow {
-                    applied_steps_count: 0,
-                    ..untimed_applied_row(name)
-                })
-            }
-            (Resolution::RolledBack, false) => Err(HandlerError::Conflict(format!(
-                "{name} cannot be rolled back because it is not applied"
-            ))),
-        }
+            table.delete(entry.when).map(drop)
+        };
+        resolve_untimed(name.clone(), resolution, recorded, record, forget)
     }
 
     /// `drizzle-kit generate --custom --name NAME`: the next `<idx>_<name>.sql`

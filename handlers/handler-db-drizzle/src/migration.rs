@@ -3,6 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
+use faber_db_handler::ids::lower_hex;
 use faber_db_handler::types::HandlerError;
 
 /// The line drizzle-kit writes between two statements.
@@ -13,10 +14,7 @@ pub const CUSTOM_MIGRATION: &str = "-- Custom SQL migration file, put your code 
 
 /// What the migrator records: the SHA-256 of the whole file, hex.
 pub fn hash(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    lower_hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// The migrator sends each statement between breakpoints on its own; the

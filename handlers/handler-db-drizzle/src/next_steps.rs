@@ -1,15 +1,11 @@
 //! The outcome's `next-steps`: Drizzle Kit writes the migrations, faber-db
 //! applies them as Drizzle's migrator does.
 
+use faber_db_handler::tracking::pending_step;
+
 /// The steps for a folder with `pending` migrations not applied yet.
 pub fn next_steps(pending: usize) -> Vec<String> {
-    let mut steps = Vec::new();
-    if pending > 0 {
-        steps.push(format!(
-            "{pending} migration(s) in the folder are not applied to this database yet: \
-             faber-db migrate <environment>"
-        ));
-    }
+    let mut steps: Vec<String> = pending_step(pending).into_iter().collect();
     steps.push(
         "Generate migrations from your Drizzle schema: npx drizzle-kit generate (or faber-db \
          generate-migration NAME for a custom SQL migration)"

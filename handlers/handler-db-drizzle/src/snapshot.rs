@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::journal::Entry;
 use crate::json_text::top_level_value;
+use faber_db_handler::ids::uuid_v4;
 
 /// What drizzle-kit writes as `_meta` for a migration without a schema
 /// diff: no renames to remember.
@@ -39,22 +40,11 @@ pub fn next(previous: &str, entry: &Entry) -> Result<String, String> {
     Ok(text)
 }
 
-/// A version-4-shaped UUID drawn from what makes the snapshot unique (the
-/// one before it and the entry): drizzle-kit only needs ids to differ.
+/// A version 4 UUID drawn from what makes the snapshot unique (the one
+/// before it and the entry): drizzle-kit only needs ids to differ.
 fn uuid_for(previous_id: &str, entry: &Entry) -> String {
     let digest = Sha256::digest(format!("{previous_id}/{}/{}", entry.tag, entry.when));
-    let mut bytes: [u8; 16] = digest[..16].try_into().expect("16 of 32 bytes");
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    uuid_v4(digest[..16].try_into().expect("16 of 32 bytes"))
 }
 
 #[cfg(test)]

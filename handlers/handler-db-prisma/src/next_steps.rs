@@ -1,18 +1,12 @@
 //! The outcome's `next-steps`: what the user runs after `initialize-schema`,
 //! in faber-db's own commands, which apply migrations exactly as Prisma does.
 
+use faber_db_handler::tracking::pending_step;
+
 /// The steps for a folder with `pending` migrations not applied yet, on a
 /// database whose Prisma `datasource` provider is `provider`.
 pub fn next_steps(provider: &str, pending: usize) -> Vec<String> {
-    let mut steps = Vec::new();
-    // Migrations the folder already held (another environment wrote them)
-    // must be applied before anything new is built on top of them.
-    if pending > 0 {
-        steps.push(format!(
-            "{pending} migration(s) in the folder are not applied to this database yet: \
-             faber-db migrate <environment>"
-        ));
-    }
+    let mut steps: Vec<String> = pending_step(pending).into_iter().collect();
     steps.push(format!(
         "Describe your models in prisma/schema.prisma (datasource provider = \"{provider}\"), \
          then create the first migration: faber-db generate-migration initial_schema (it shows \

@@ -4,8 +4,8 @@
 use std::collections::HashSet;
 
 use crate::dialect::{self, TRACKING_TABLE};
-use crate::migration_sql;
 use faber_db_handler::dialect::table_exists;
+use faber_db_handler::ids::uuid_v4;
 use faber_db_handler::script;
 use faber_db_handler::sql::{SqlValue, execute, query};
 use faber_db_handler::tracking::in_transaction;
@@ -70,5 +70,5 @@ pub fn new_record_id() -> Result<String, HandlerError> {
     let mut bytes = [0; 16];
     getrandom::fill(&mut bytes)
         .map_err(|e| HandlerError::Internal(format!("no randomness for a record id: {e}")))?;
-    Ok(migration_sql::uuid_v4(bytes))
+    Ok(uuid_v4(bytes))
 }

@@ -55,6 +55,10 @@ const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../handlers/faber-db-handler/src/folder.rs"),
     ),
     (
+        "handlers/faber-db-handler/src/ids.rs",
+        include_str!("../../../handlers/faber-db-handler/src/ids.rs"),
+    ),
+    (
         "handlers/faber-db-handler/src/script.rs",
         include_str!("../../../handlers/faber-db-handler/src/script.rs"),
     ),

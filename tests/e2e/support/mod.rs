@@ -110,11 +110,15 @@ impl Project {
         std::fs::write(dir.join("config.json"), text).unwrap();
     }
 
+    /// The configuration as it is on disk.
+    pub fn config(&self) -> Value {
+        let path = self.path().join(".fractary/plugins/faber-db/config.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
     /// Changes the configuration in place.
     pub fn update_config(&self, change: impl FnOnce(&mut Value)) {
-        let path = self.path().join(".fractary/plugins/faber-db/config.json");
-        let mut config: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let mut config = self.config();
         change(&mut config);
         self.write_config(&config.to_string());
     }
