@@ -54,6 +54,15 @@ pub enum Status {
 }
 
 impl Status {
+    /// The word the JSON says for it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "success",
+            Status::Error => "error",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
     /// The process exit code for this status (usage errors exit with 2, from clap).
     pub fn exit_code(self) -> i32 {
         match self {

@@ -7,7 +7,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::respond::{now_rfc3339, status_word};
 use crate::config::config_dir;
 use crate::report::Status;
 use crate::runtime::SqlTally;
@@ -57,7 +56,7 @@ impl<'a> Record<'a> {
             operation,
             environment,
             database_name: None,
-            status: status_word(status),
+            status: status.as_str(),
             timestamp: now_rfc3339(),
             duration_ms: started.elapsed().as_millis() as u64,
             logs_plugin,
@@ -86,4 +85,10 @@ pub fn append(project: &Path, record: &Record<'_>) -> std::io::Result<PathBuf> {
         .open(&path)?;
     file.write_all(&line)?;
     Ok(path)
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }

@@ -52,7 +52,7 @@ impl Init {
         self.steps.push(
             Step::Respond,
             StepStatus::Done,
-            status_word(status).to_owned(),
+            status.as_str().to_owned(),
             Instant::now(),
         );
 
@@ -147,20 +147,6 @@ impl Init {
             format!("Database {name} initialized successfully")
         }
     }
-}
-
-pub(super) fn status_word(status: Status) -> &'static str {
-    match status {
-        Status::Success => "success",
-        Status::Error => "error",
-        Status::Cancelled => "cancelled",
-    }
-}
-
-pub(super) fn now_rfc3339() -> String {
-    time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// The handler speaks for its migration tool; a handler that says nothing
