@@ -28,7 +28,7 @@ use faber_db_handler::sql::execute;
 use faber_db_handler::tracking::{
     MigrationFailure, apply_each, in_transaction, resolve_untimed, tool_lock, untimed_applied_row,
 };
-use faber_db_handler::types::{HandlerError, Provider};
+use faber_db_handler::types::{HandlerError, Provider, SqlError};
 use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
 
 impl MigrationTool for DrizzleHandler {
@@ -170,14 +170,9 @@ impl MigrationTool for DrizzleHandler {
                 hash: migration::hash(&text),
                 created_at: entry.when,
             };
-            let applied = match Self::migration_form_for(provider) {
-                MigrationForm::SqlFiles => run_script(&table, entry, &text, &row),
-                MigrationForm::Code => send_statements(&table, name, &text, &row),
-            };
-            if let Err(error) = applied {
-                // The migrator records nothing for a failed migration.
-                log(Level::Error, &format!("{name} failed: {error:?}"));
-                return Err(error);
+            match Self::migration_form_for(provider) {
+                MigrationForm::SqlFiles => run_script(&table, entry, &text, &row)?,
+                MigrationForm::Code => send_statements(&table, name, &text, &row)?,
             }
             log(Level::Info, &format!("applied and recorded {name}"));
             Ok(tracking_row(&journal, &row))
@@ -258,7 +253,13 @@ fn run_script(
     };
     migration_script::run(&script)
         .map(drop)
-        .map_err(|error| MigrationFailure::Script(HandlerError::Sql(error)))
+        .map_err(|error| failed(&entry.tag, error))
+}
+
+/// A migration's own SQL failed; the migrator records nothing for it.
+fn failed(name: &str, error: SqlError) -> MigrationFailure {
+    log(Level::Error, &format!("{name} failed: {}", error.message));
+    MigrationFailure::Script(HandlerError::Sql(error))
 }
 
 /// The migrator's way: each statement between breakpoints, then the row,
@@ -269,22 +270,22 @@ fn send_statements(
     text: &str,
     row: &Row,
 ) -> Result<(), MigrationFailure> {
-    let mut failed = None;
+    let mut failed_statement = None;
     let result = in_transaction(name, || {
         for statement in text.split(migration::BREAKPOINT) {
             // A part of only comments is an empty query to MySQL.
             if has_statements(statement) {
                 execute(statement, &[]).map_err(|error| {
-                    failed = Some(error.clone());
+                    failed_statement = Some(error.clone());
                     HandlerError::Sql(error)
                 })?;
             }
         }
         table.insert(row)
     });
-    match (result, failed) {
+    match (result, failed_statement) {
         (Ok(()), _) => Ok(()),
-        (Err(_), Some(error)) => Err(MigrationFailure::Script(HandlerError::Sql(error))),
+        (Err(_), Some(error)) => Err(failed(name, error)),
         (Err(error), None) => Err(MigrationFailure::Other(error)),
     }
 }
