@@ -29,7 +29,7 @@ use crate::report::HandlerRef;
 use crate::runtime as wit;
 use crate::runtime::Grant;
 use crate::tracking::{self, State};
-use crate::workflow::environment::{self, Project};
+use crate::workflow::environment::{self, OpenProject, Project};
 
 /// Where a handler sees the migrations folder (as in `init`).
 pub const GUEST_MIGRATIONS_DIR: &str = "/migrations";
@@ -169,13 +169,12 @@ struct Context {
 }
 
 pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
-    let (dir, _) = crate::workdir::resolve(options.cwd.as_deref())?;
-    let config = config::load(&dir)?;
-    let environments = chosen_environments(&config, options.environments)?;
-    let lifetime = config.sandbox.limits().timeout;
+    let opened = OpenProject::open(options.cwd.as_deref())?;
+    let environments = chosen_environments(&opened.config, options.environments)?;
+    let lifetime = opened.config.sandbox.limits().timeout;
     // As a dry run would: a handler not pinned yet is not pinned by a
     // command that changes nothing.
-    let project = Project::with(dir, config, true).await?;
+    let project = opened.load_tool(true).await?;
     if !project.migrations_dir.is_dir() {
         return Err(Failure::new(format!(
             "The migrations folder {} does not exist",

@@ -165,6 +165,48 @@ pub fn database_name(
     )
 }
 
+/// A project folder opened: its configuration read and its migrations
+/// folder resolved, before any environment or handler. `init` opens one in
+/// its steps 2 and 3, every other command through [`OpenProject::open`].
+pub struct OpenProject {
+    pub dir: PathBuf,
+    pub config: Config,
+    pub migrations_dir: PathBuf,
+}
+
+impl OpenProject {
+    /// The project of the command's working directory (`--cwd`, else the
+    /// current one).
+    pub fn open(cwd: Option<&Path>) -> Outcome<OpenProject> {
+        let (dir, _) = crate::workdir::resolve(cwd)?;
+        OpenProject::read(dir)
+    }
+
+    /// The project in `dir`.
+    pub fn read(dir: PathBuf) -> Outcome<OpenProject> {
+        let config = config::load(&dir)?;
+        let migrations_dir = super::migrations::resolve(&dir, config.migrations.directory())?;
+        Ok(OpenProject {
+            dir,
+            config,
+            migrations_dir,
+        })
+    }
+
+    /// The project with its migration-tool handler loaded; a dry run pins
+    /// nothing.
+    pub async fn load_tool(self, dry_run: bool) -> Outcome<Project> {
+        let (tool, handler) = load_tool(&self.dir, &self.config, dry_run).await?;
+        Ok(Project {
+            dir: self.dir,
+            config: self.config,
+            migrations_dir: self.migrations_dir,
+            tool,
+            handler,
+        })
+    }
+}
+
 /// What every command on an environment shares, settled once (for a
 /// fleet, once for all its tenants): the project folder, its
 /// configuration, its migrations folder and its migration-tool handler.
@@ -186,24 +228,9 @@ impl Project {
         dry_run: bool,
     ) -> Outcome<Project> {
         check_name(environment, command)?;
-        let (dir, _) = crate::workdir::resolve(cwd)?;
-        let config = config::load(&dir)?;
-        find(&config, environment)?;
-        Project::with(dir, config, dry_run).await
-    }
-
-    /// The project in `dir`, its configuration read: the migrations
-    /// folder resolved and the handler loaded.
-    pub async fn with(dir: PathBuf, config: Config, dry_run: bool) -> Outcome<Project> {
-        let migrations_dir = super::migrations::resolve(&dir, config.migrations.directory())?;
-        let (tool, handler) = load_tool(&dir, &config, dry_run).await?;
-        Ok(Project {
-            dir,
-            config,
-            migrations_dir,
-            tool,
-            handler,
-        })
+        let project = OpenProject::open(cwd)?;
+        find(&project.config, environment)?;
+        project.load_tool(dry_run).await
     }
 }
 

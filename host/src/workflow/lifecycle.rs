@@ -25,12 +25,12 @@ use serde::Serialize;
 use super::GUEST_MIGRATIONS_DIR;
 use super::approval::{self, Stop};
 use super::claims::{self, Claim};
-use super::environment::{self, Project};
+use super::environment::{self, OpenProject, Project};
 use super::lint::{self, Finding};
 use super::migrations::MigrationsFolder;
 use super::oplog;
 use crate::components;
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::db::migration_lock::{self, Lock};
 use crate::db::{
     Access, Check, Confinement, ConnectionString, Database, Expect, HandlerObject, HandlerSession,
@@ -980,14 +980,13 @@ pub struct Generated {
 }
 
 pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Done<Generated>> {
-    let (dir, _) = crate::workdir::resolve(cwd)?;
     let Project {
         dir,
         config,
         migrations_dir,
         tool,
         handler,
-    } = Project::with(dir.clone(), config::load(&dir)?, false).await?;
+    } = OpenProject::open(cwd)?.load_tool(false).await?;
     let folder = MigrationsFolder::prepare(&migrations_dir)?;
     let request = wit::CreateRequest {
         provider: config.database.provider,

@@ -28,6 +28,7 @@ mod undo;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use environment::OpenProject;
 use infrastructure::{Cloud, Found};
 use migrations::MigrationsFolder;
 use steps::{Halt, Progress, Recorder, Step};
@@ -144,12 +145,6 @@ enum Provisioned {
 }
 
 /// What steps 3 and 4 establish about the project.
-struct Project {
-    dir: PathBuf,
-    config: Config,
-    migrations_dir: PathBuf,
-}
-
 impl Init {
     fn new(options: InitOptions) -> Init {
         let observer: Box<dyn FnMut(&crate::report::StepRecord)> = if options.live {
@@ -236,7 +231,7 @@ impl Init {
     /// Steps 12 to 15, on the server step 11 connected to.
     async fn on_server(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
         target: &ConnectionString,
         name: &str,
         server: &mut Server,
@@ -316,28 +311,23 @@ impl Init {
     }
 
     // Step 3.
-    fn load_configuration(&mut self, dir: PathBuf) -> Outcome<Progress<Project>> {
-        let config = config::load(&dir)?;
-        let migrations_dir = migrations::resolve(&dir, config.migrations.directory())?;
+    fn load_configuration(&mut self, dir: PathBuf) -> Outcome<Progress<OpenProject>> {
+        let project = OpenProject::read(dir)?;
+        let (dir, config) = (&project.dir, &project.config);
         self.logs_plugin = config.integration.logs_plugin.clone();
         self.result.provider = Some(config.database.provider);
         self.result.hosting = Some(config.database.hosting);
         self.result.migrations_directory = Some(config.migrations.directory().to_owned());
         let detail = format!(
             "{} ({}, {}, {})",
-            config::config_path(&dir)
-                .strip_prefix(&dir)
+            config::config_path(dir)
+                .strip_prefix(dir)
                 .unwrap_or(Path::new(config::CONFIG_FILE))
                 .display(),
             config.database.provider,
             config.database.hosting,
             config.database.migration_tool
         );
-        let project = Project {
-            dir,
-            config,
-            migrations_dir,
-        };
         Ok(Progress::Done(project, detail))
     }
 
@@ -367,7 +357,7 @@ impl Init {
     // without one is reached through its infrastructure after step 9.
     fn connection_string(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
         variable: Option<&str>,
     ) -> Outcome<Progress<Connection>> {
         let config = &project.config;
@@ -483,7 +473,7 @@ impl Init {
     // Step 8.
     async fn infrastructure_check(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
     ) -> Outcome<Progress<Option<(Cloud, Found)>>> {
         if !project.config.database.hosting.is_cloud() {
             self.result.infrastructure = Some(InfrastructureOrigin::Existing);
@@ -529,7 +519,7 @@ impl Init {
     // connection steps 11-15 use; none in a dry run before anything exists.
     async fn provisioning(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
         cloud: Option<(Cloud, Found)>,
         connection: Connection,
     ) -> Result<Progress<Option<ConnectionString>>, Halt> {
@@ -744,7 +734,7 @@ impl Init {
     // the new database, which serves step 13 too.
     async fn create_database(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
         target: &ConnectionString,
         name: &str,
         server: &mut Server,
@@ -810,7 +800,7 @@ impl Init {
     #[allow(clippy::too_many_arguments)]
     async fn initialize_schema(
         &mut self,
-        project: &Project,
+        project: &OpenProject,
         target: &ConnectionString,
         name: &str,
         server: &mut Server,
@@ -1076,7 +1066,7 @@ struct Initialized {
 /// What step 13's handler call works with.
 #[derive(Clone, Copy)]
 struct Call<'a> {
-    project: &'a Project,
+    project: &'a OpenProject,
     target: &'a ConnectionString,
     name: &'a str,
     tool: &'a MigrationTool,
