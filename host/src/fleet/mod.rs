@@ -480,7 +480,7 @@ async fn init_one(settled: &Settled, options: &Options, tenant: Tenant) -> Outco
     })
     .await;
     let mut outcome = Outcome::of(&tenant, TenantState::Initialized);
-    outcome.database = report.result.database_name.clone();
+    outcome.database = report.init_result().database_name.clone();
     if report.status != crate::report::Status::Success {
         outcome.state = TenantState::Failed;
         outcome.error = report.error;

@@ -4,8 +4,8 @@
 use std::io::Write;
 
 use super::style::Style;
-use super::{Report, Status};
-use crate::report::{StepRecord, StepStatus};
+use super::{InitReport, Status};
+use super::{StepRecord, StepStatus};
 
 pub fn step_line(style: Style, record: &StepRecord) -> String {
     let (mark, detail) = match record.status {
@@ -30,7 +30,7 @@ pub fn print_step(record: &StepRecord) {
 }
 
 /// Prints what follows the live step list.
-pub fn print_outcome(report: &Report) {
+pub fn print_outcome(report: &InitReport) {
     let out = Style::for_stdout();
     let mut stdout = std::io::stdout();
     match report.status {
@@ -50,7 +50,7 @@ pub fn print_outcome(report: &Report) {
     }
 }
 
-fn print_error(report: &Report) {
+fn print_error(report: &InitReport) {
     let err = Style::for_stderr();
     let mut stderr = std::io::stderr();
     let error = report.error.as_deref().unwrap_or(&report.message);
@@ -59,7 +59,7 @@ fn print_error(report: &Report) {
         let _ = writeln!(stderr, "  {} {cause}", err.bold("caused by:"));
     }
     if let Some(recovery) = &report.recovery {
-        for cleaned in &recovery.cleanup {
+        for cleaned in recovery.cleanup.iter().flatten() {
             let _ = writeln!(stderr, "  {} {cleaned}", err.bold("cleaned up:"));
         }
         for suggestion in &recovery.suggestions {

@@ -73,11 +73,15 @@ impl Status {
     }
 }
 
+/// The document every command ends with: `status`, `operation`, `result`
+/// (the command's own), `message`, `next_steps`, and on error `error`,
+/// `cause`, `step` (`init`'s failed step) and `recovery`.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct Report<R> {
     pub status: Status,
     pub operation: &'static str,
-    pub result: InitResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<R>,
     pub message: String,
     pub next_steps: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,6 +94,17 @@ pub struct Report {
     pub recovery: Option<Recovery>,
 }
 
+/// `init`'s report, whose `result` is always there.
+pub type InitReport = Report<InitResult>;
+
+impl InitReport {
+    pub fn init_result(&self) -> &InitResult {
+        self.result
+            .as_ref()
+            .expect("init always reports its result")
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct StepRef {
     pub number: u8,
@@ -99,8 +114,9 @@ pub struct StepRef {
 #[derive(Debug, Default, Serialize)]
 pub struct Recovery {
     pub suggestions: Vec<String>,
-    /// What this run created and then removed again.
-    pub cleanup: Vec<String>,
+    /// `init`: what this run created and then removed again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cleanup: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Serialize)]

@@ -1,33 +1,14 @@
-//! The report shape every command but `init` shares: the same top-level
-//! fields as init's (`status`, `operation`, `result`, `message`,
-//! `next_steps`, and on error `error`, `cause`, `recovery.suggestions`).
+//! How every command but `init` ends: what it did ([`Done`], or the
+//! [`Failure`] that stopped it) becomes the one report envelope
+//! ([`super::Report`]), printed as JSON, as one NDJSON line or readably.
+//! (`init` builds the same envelope with its failed step and cleanup, in
+//! `workflow/respond.rs`.)
 
 use serde::Serialize;
 
-use super::Status;
 use super::style::Style;
+use super::{Recovery, Report, Status};
 use crate::failure::Failure;
-
-#[derive(Serialize)]
-struct Report<R: Serialize> {
-    status: Status,
-    operation: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result: Option<R>,
-    message: String,
-    next_steps: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cause: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recovery: Option<Recovery>,
-}
-
-#[derive(Serialize)]
-struct Recovery {
-    suggestions: Vec<String>,
-}
 
 /// What a command produced when it did its job (possibly finding problems:
 /// `ok: false` makes the status `error` while still showing the result,
@@ -122,6 +103,7 @@ fn report<R: Serialize>(operation: &'static str, outcome: Result<Done<R>, Failur
                     (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
                     Some(Recovery {
                         suggestions: failure.suggestions,
+                        cleanup: None,
                     }),
                 ),
                 None => (None, None),
@@ -134,6 +116,7 @@ fn report<R: Serialize>(operation: &'static str, outcome: Result<Done<R>, Failur
                 message: done.message,
                 next_steps: done.next_steps,
                 cause,
+                step: None,
                 recovery,
             }
         }
@@ -145,8 +128,10 @@ fn report<R: Serialize>(operation: &'static str, outcome: Result<Done<R>, Failur
             next_steps: Vec::new(),
             error: Some(failure.error),
             cause: (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
+            step: None,
             recovery: Some(Recovery {
                 suggestions: failure.suggestions,
+                cleanup: None,
             }),
         },
     }
@@ -163,7 +148,11 @@ pub fn usage_error(error: String, suggestions: Vec<String>) -> i32 {
         next_steps: Vec::new(),
         error: Some(error),
         cause: None,
-        recovery: Some(Recovery { suggestions }),
+        step: None,
+        recovery: Some(Recovery {
+            suggestions,
+            cleanup: None,
+        }),
     };
     print_json(&report);
     2

@@ -40,7 +40,7 @@ use crate::db::{Access, Check, ConnectionString, CreateError, Database, Expect, 
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::report::{
-    Connectivity, HandlerRef, HealthCheck, InfrastructureOrigin, InitResult, Report,
+    Connectivity, HandlerRef, HealthCheck, InfrastructureOrigin, InitReport, InitResult,
 };
 use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool};
@@ -70,7 +70,7 @@ pub struct InitOptions {
 }
 
 /// Runs the workflow and returns its report; never panics on bad input.
-pub async fn init(options: InitOptions) -> Report {
+pub async fn init(options: InitOptions) -> InitReport {
     let mut run = Init::new(options);
     let outcome = run.execute().await;
     run.finish(outcome).await

@@ -9,12 +9,12 @@ use super::steps::{Halt, Step};
 use super::{Init, oplog};
 use crate::failure::Failure;
 use crate::provider::Provider;
-use crate::report::{InitResult, Recovery, Report, Status, StepRef, StepStatus};
+use crate::report::{InitReport, InitResult, Recovery, Report, Status, StepRef, StepStatus};
 
 impl Init {
     /// Releases the project lock, logs the operation (step 16) and builds
     /// the response (step 17) with what cleanup did.
-    pub(super) async fn finish(mut self, outcome: Result<Vec<String>, Halt>) -> Report {
+    pub(super) async fn finish(mut self, outcome: Result<Vec<String>, Halt>) -> InitReport {
         // Other runs may touch the migrations folder only after the cleanup.
         self.undo.lock = None;
         let cleanup = std::mem::take(&mut self.cleanup);
@@ -73,7 +73,7 @@ impl Init {
                 (!failure.causes.is_empty()).then(|| failure.causes.join(": ")),
                 Some(Recovery {
                     suggestions: failure.suggestions,
-                    cleanup,
+                    cleanup: Some(cleanup),
                 }),
             ),
             None => (None, None, None),
@@ -81,7 +81,7 @@ impl Init {
         Report {
             status,
             operation: "initialize-database",
-            result,
+            result: Some(result),
             message,
             next_steps,
             error,

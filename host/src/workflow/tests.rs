@@ -10,7 +10,7 @@ use sqlx::Connection;
 
 use super::{InitOptions, init};
 use crate::report::StepStatus;
-use crate::report::{Connectivity, HealthCheck, Report, Status};
+use crate::report::{Connectivity, HealthCheck, InitReport, Status};
 
 /// The variable the test projects read their connection string from. Its
 /// value is relative, so each project's database is a file in its own folder.
@@ -43,7 +43,7 @@ impl Project {
         Project { _temp: temp, dir }
     }
 
-    async fn init(&self, change: impl FnOnce(&mut InitOptions)) -> Report {
+    async fn init(&self, change: impl FnOnce(&mut InitOptions)) -> InitReport {
         let mut options = InitOptions {
             environment: "dev".to_owned(),
             database_name: None,
@@ -81,7 +81,7 @@ impl Project {
     }
 }
 
-fn assert_success(report: &Report) {
+fn assert_success(report: &InitReport) {
     assert_eq!(
         report.status,
         Status::Success,
@@ -97,7 +97,7 @@ async fn init_creates_the_database_its_tracking_table_and_the_baseline() {
     let report = project.init(|_| {}).await;
 
     assert_success(&report);
-    let result = &report.result;
+    let result = report.init_result();
     assert_eq!(result.database_name.as_deref(), Some("dev"));
     assert!(result.database_created && result.schema_initialized);
     assert!(result.migration_table_created);
@@ -151,7 +151,7 @@ async fn a_second_init_refuses_the_existing_database_and_changes_nothing() {
     assert_eq!(report.error.as_deref(), Some("Database already exists"));
     assert_eq!(report.step.as_ref().map(|step| step.number), Some(11));
     let recovery = report.recovery.as_ref().unwrap();
-    assert!(recovery.cleanup.is_empty(), "{:?}", recovery.cleanup);
+    assert_eq!(recovery.cleanup, Some(Vec::new()));
     assert_eq!(std::fs::read(project.database()).unwrap(), before);
 }
 
@@ -166,8 +166,14 @@ async fn a_failure_after_creation_removes_only_what_the_run_created() {
 
     assert_eq!(report.status, Status::Error);
     assert_eq!(report.step.as_ref().map(|step| step.number), Some(13));
-    assert!(!report.result.database_created);
-    let cleanup = &report.recovery.as_ref().unwrap().cleanup;
+    assert!(!report.init_result().database_created);
+    let cleanup = report
+        .recovery
+        .as_ref()
+        .unwrap()
+        .cleanup
+        .as_deref()
+        .unwrap();
     assert!(
         cleanup
             .iter()
@@ -192,12 +198,15 @@ async fn a_dry_run_loads_the_handler_and_changes_nothing() {
     let report = project.init(|options| options.dry_run = true).await;
 
     assert_success(&report);
-    assert!(report.result.handler.is_some(), "the handler was loaded");
-    assert!(!report.result.database_created);
+    assert!(
+        report.init_result().handler.is_some(),
+        "the handler was loaded"
+    );
+    assert!(!report.init_result().database_created);
     assert!(!project.database().exists());
     assert!(!project.migrations().exists());
     let skipped: Vec<u8> = report
-        .result
+        .init_result()
         .steps
         .iter()
         .filter(|step| step.status == StepStatus::Skipped)
