@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::db::{
     Access, ConnectionString, CreateError, Database, Expect, HandlerSession, Server, SessionPolicy,
+    SqlError,
 };
 use crate::runtime::{
     CloudProvider, Grant, Limits, LoadedComponent, MigrationTool, Runtime, ScriptSession, Scripts,
@@ -673,14 +674,21 @@ impl Scratch {
     /// Whether `table` exists as a plain table (not a view, not under row
     /// security), read on a session of the host's own.
     async fn table_exists(&self, table: &str) -> Result<bool, String> {
-        let (server, mut database) = self.admin().await?;
-        let exists = database
-            .is_plain_table(&self.target, table)
+        self.on_admin(async |database| database.is_plain_table(&self.target, table).await)
             .await
-            .map_err(|err| err.message);
+    }
+
+    /// `work` on a session of the host's own, closed (with its server
+    /// connection) whatever `work` returned.
+    async fn on_admin<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Database) -> Result<T, SqlError>,
+    ) -> Result<T, String> {
+        let (server, mut database) = self.admin().await?;
+        let result = work(&mut database).await.map_err(|err| err.message);
         database.close().await;
         server.close().await;
-        exists
+        result
     }
 
     /// The folder and the same confined session `init` gives a handler.
@@ -723,14 +731,8 @@ impl Scratch {
         if !self.table_exists(table).await? {
             return Err(format!("no table {table:?} in the database"));
         }
-        let (server, mut database) = self.admin().await?;
-        let count = database
-            .count_rows(&self.target, table)
+        self.on_admin(async |database| database.count_rows(&self.target, table).await)
             .await
-            .map_err(|err| err.message);
-        database.close().await;
-        server.close().await;
-        count
     }
 
     fn files_exist(&self, files: &[String]) -> Result<String, String> {
