@@ -418,9 +418,11 @@ fn info_list_and_remove() {
 #[test]
 fn a_new_handler_from_the_template_builds_and_conforms() {
     let workspace = tempfile::tempdir().unwrap();
+    let sdk_home = tempfile::tempdir().unwrap();
     let created = std::process::Command::new(BIN)
         .args(["handler", "new", "handler-db-plain", "--json", "--dir"])
         .arg(workspace.path())
+        .env("FABER_DB_SDK_DIR", sdk_home.path())
         .output()
         .unwrap();
     assert!(
@@ -429,15 +431,18 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
         String::from_utf8_lossy(&created.stdout)
     );
     let crate_dir = workspace.path().join("handler-db-plain");
-    // It depends on the SDK that `handler new` wrote beside it, and on
-    // nothing a network would have to bring.
+    // It depends on the SDK that `handler new` installed, its version
+    // pinned, and on nothing a network would have to bring.
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
+    let sdk = sdk_home.path().join("0.5.0/handlers/faber-db-handler");
     assert!(
-        manifest.contains(
-            r#"faber-db-handler = { path = "vendor/faber-db/handlers/faber-db-handler" }"#
-        ),
+        manifest.contains(&format!(
+            r#"faber-db-handler = {{ version = "=0.5.0", path = "{}" }}"#,
+            sdk.display()
+        )),
         "{manifest}"
     );
+    assert!(!crate_dir.join("vendor").exists(), "no copy of the SDK");
     assert!(!manifest.contains("wit-bindgen"), "{manifest}");
     assert!(
         !crate_dir.join("wit").exists(),

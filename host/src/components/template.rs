@@ -1,9 +1,13 @@
 //! `faber-db handler new`: a handler crate on the `faber-db-handler` SDK.
 //!
-//! The host carries the SDK's sources and the contract it binds, and writes
-//! them beside the new crate as `vendor/faber-db/` (the same layout as a
-//! checkout: `wit/` and `handlers/faber-db-handler/`, so the SDK finds the
-//! WIT at `../../wit` in both). The crate then needs nothing but the Rust
+//! The host carries the SDK's sources and the contract it binds, and
+//! installs them once per SDK version in the user's SDK folder
+//! (`FABER_DB_SDK_DIR`, else `faber-db/sdk` in the user data directory), as
+//! `<version>/` in a checkout's layout (`wit/` and
+//! `handlers/faber-db-handler/`, so the SDK finds the WIT at `../../wit`).
+//! New crates depend on it by path, its version pinned: a fixed SDK of that
+//! version, installed by a later faber-db, reaches every one of them at its
+//! next build, and none carries a copy. The crate needs nothing but the Rust
 //! toolchain and the SDK's one dependency, `wit-bindgen`: no checkout, no
 //! network when that is already in Cargo's cache.
 
@@ -15,9 +19,6 @@ use crate::runtime::CONTRACT_VERSION as WIT_VERSION;
 const CARGO_TOML: &str = include_str!("../../templates/handler/Cargo.toml.in");
 const LIB_RS: &str = include_str!("../../templates/handler/lib.rs.in");
 const README: &str = include_str!("../../templates/handler/README.md.in");
-
-/// Where the vendored slice of faber-db goes inside the new crate.
-const VENDOR: &str = "vendor/faber-db";
 
 /// Every file of the SDK and the contract, by its path in the repository
 /// (and, under [`VENDOR`], in the new crate).
@@ -68,8 +69,71 @@ const SDK_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Writes the crate for handler `name` into `parent/name`; returns its folder.
-pub fn create(parent: &Path, name: &str) -> Outcome<PathBuf> {
+/// The folder SDK versions are installed in: `FABER_DB_SDK_DIR`, else the
+/// user data directory's `faber-db/sdk`.
+pub fn sdk_home() -> Outcome<PathBuf> {
+    std::env::var_os("FABER_DB_SDK_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_dir().map(|dir| dir.join("faber-db").join("sdk")))
+        .ok_or_else(|| {
+            Failure::new("There is no user data directory to install the handler SDK in")
+                .help("Set FABER_DB_SDK_DIR to a folder for it")
+        })
+}
+
+/// The SDK's version, as its `Cargo.toml` says.
+fn sdk_version() -> &'static str {
+    let manifest = SDK_FILES
+        .iter()
+        .find(|(path, _)| path.ends_with("faber-db-handler/Cargo.toml"))
+        .map_or("", |(_, text)| text);
+    manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the SDK's Cargo.toml states its version")
+}
+
+/// This faber-db's SDK at `home/<version>/`, installed unless the same
+/// bytes are there already; returns the SDK crate's folder. A folder of
+/// that version whose files differ is replaced: the host's copy is that
+/// version. Written beside it first and renamed into place, so a crate
+/// never builds against half an SDK.
+pub fn install_sdk(home: &Path) -> Outcome<PathBuf> {
+    let installed = home.join(sdk_version());
+    let crate_dir = installed.join("handlers/faber-db-handler");
+    let intact = SDK_FILES.iter().all(|(path, text)| {
+        std::fs::read(installed.join(path)).is_ok_and(|bytes| bytes == text.as_bytes())
+    });
+    if intact {
+        return Ok(crate_dir);
+    }
+    let cannot = |path: &Path, err: std::io::Error| {
+        Failure::new(format!(
+            "Cannot install the handler SDK at {}",
+            path.display()
+        ))
+        .cause(err)
+        .help("Check that the folder is writable, or set FABER_DB_SDK_DIR to another")
+    };
+    let partial = home.join(format!(".{}.partial-{}", sdk_version(), std::process::id()));
+    let _ = std::fs::remove_dir_all(&partial);
+    for (path, text) in SDK_FILES {
+        let file = partial.join(path);
+        std::fs::create_dir_all(file.parent().unwrap_or(&partial))
+            .and_then(|()| std::fs::write(&file, text))
+            .map_err(|err| cannot(&file, err))?;
+    }
+    if installed.exists() {
+        std::fs::remove_dir_all(&installed).map_err(|err| cannot(&installed, err))?;
+    }
+    std::fs::rename(&partial, &installed).map_err(|err| cannot(&installed, err))?;
+    Ok(crate_dir)
+}
+
+/// Writes the crate for handler `name` into `parent/name`, depending on
+/// the SDK installed in `sdk_home`; returns its folder.
+pub fn create(parent: &Path, name: &str, sdk_home: &Path) -> Outcome<PathBuf> {
     let valid = name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
         && name
@@ -85,25 +149,31 @@ pub fn create(parent: &Path, name: &str) -> Outcome<PathBuf> {
         return Err(Failure::new(format!("{} already exists", dir.display()))
             .help("Choose another name or remove the folder"));
     }
+    let sdk = install_sdk(sdk_home)?;
     let table = format!(
         "{}_migrations",
         name.trim_start_matches("handler-db-").replace('-', "_")
     );
+    // A TOML basic string.
+    let sdk_path = sdk
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     let render = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{file}}", &name.replace('-', "_"))
             .replace("{{table}}", &table)
             .replace("{{wit_version}}", WIT_VERSION)
+            .replace("{{sdk_version}}", sdk_version())
+            .replace("{{sdk_path}}", &sdk_path)
     };
     let own = [
         ("Cargo.toml".to_owned(), render(CARGO_TOML)),
         ("src/lib.rs".to_owned(), render(LIB_RS)),
         ("README.md".to_owned(), render(README)),
     ];
-    let vendored = SDK_FILES
-        .iter()
-        .map(|(path, text)| (format!("{VENDOR}/{path}"), (*text).to_owned()));
-    for (file, text) in own.into_iter().chain(vendored) {
+    for (file, text) in own {
         let path = dir.join(file);
         std::fs::create_dir_all(path.parent().unwrap_or(&dir))
             .and_then(|()| std::fs::write(&path, text))
@@ -151,9 +221,10 @@ mod tests {
     }
 
     #[test]
-    fn the_crate_depends_on_the_vendored_sdk_only() {
+    fn the_crate_depends_on_the_installed_sdk_its_version_pinned() {
         let parent = tempfile::tempdir().unwrap();
-        let dir = create(parent.path(), "handler-db-plain").unwrap();
+        let home = tempfile::tempdir().unwrap();
+        let dir = create(parent.path(), "handler-db-plain", home.path()).unwrap();
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         let dependencies = manifest
             .split("[dependencies]")
@@ -166,16 +237,56 @@ mod tests {
             .lines()
             .filter(|line| !line.trim().is_empty() && !line.starts_with('#'))
             .collect();
+        let sdk = home
+            .path()
+            .join(format!("{}/handlers/faber-db-handler", sdk_version()));
         assert_eq!(
             named,
-            [r#"faber-db-handler = { path = "vendor/faber-db/handlers/faber-db-handler" }"#]
+            [format!(
+                r#"faber-db-handler = {{ version = "={}", path = "{}" }}"#,
+                sdk_version(),
+                sdk.display()
+            )]
         );
-        assert!(
-            dir.join("vendor/faber-db/handlers/faber-db-handler/src/lib.rs")
-                .is_file()
-        );
+        assert!(sdk.join("src/lib.rs").is_file());
+        assert!(sdk.join("../../wit/faber-db.wit").is_file());
+        assert!(!dir.join("vendor").exists(), "no copy in the crate");
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("export_migration_tool!(Handler);"), "{lib}");
         assert!(!lib.contains("{{"), "every placeholder is filled: {lib}");
+    }
+
+    #[test]
+    fn an_sdk_that_differs_from_this_faber_dbs_is_installed_again() {
+        let home = tempfile::tempdir().unwrap();
+        let sdk = install_sdk(home.path()).unwrap();
+        let lib = sdk.join("src/lib.rs");
+        std::fs::write(&lib, "// an older build of this version").unwrap();
+        let stray = sdk.join("src/stray.rs");
+        std::fs::write(&stray, "").unwrap();
+        assert_eq!(install_sdk(home.path()).unwrap(), sdk);
+        let carried = SDK_FILES
+            .iter()
+            .find(|(path, _)| path.ends_with("src/lib.rs"))
+            .unwrap()
+            .1;
+        assert_eq!(std::fs::read_to_string(&lib).unwrap(), carried);
+        assert!(
+            !stray.exists(),
+            "the version's folder is the host's copy, whole"
+        );
+        // Intact, it is left as it is.
+        std::fs::write(&stray, "").unwrap();
+        install_sdk(home.path()).unwrap();
+        assert!(stray.exists());
+        let names: Vec<_> = std::fs::read_dir(home.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            [std::ffi::OsString::from(sdk_version())],
+            "nothing partial left"
+        );
     }
 }

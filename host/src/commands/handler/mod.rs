@@ -769,7 +769,9 @@ struct Created {
 }
 
 pub fn new(args: NewArgs) -> i32 {
-    let outcome = template::create(&args.dir, &args.name).map(|path| {
+    let outcome = template::sdk_home()
+        .and_then(|home| template::create(&args.dir, &args.name, &home))
+        .map(|path| {
         let wasm = format!(
             "target/wasm32-wasip2/release/{}.wasm",
             args.name.replace('-', "_")
