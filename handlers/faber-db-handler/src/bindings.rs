@@ -1,8 +1,8 @@
 //! The generated bindings of the `faber:db` contract, one module per world.
 //!
 //! The WIT is read from `../../wit`: in the repository that is the contract
-//! itself; in a crate made by `faber-db handler new` it is the copy written
-//! beside this crate (`vendor/faber-db/wit`, mirroring the repository).
+//! itself; in an SDK installed by `faber-db handler new` it is the copy
+//! installed with it (`<version>/wit`, mirroring the repository).
 //!
 //! Both worlds are generated with a public export macro: the library then
 //! carries only the worlds' imports (unused ones are dropped when the

@@ -21,7 +21,7 @@ const LIB_RS: &str = include_str!("../../templates/handler/lib.rs.in");
 const README: &str = include_str!("../../templates/handler/README.md.in");
 
 /// Every file of the SDK and the contract, by its path in the repository
-/// (and, under [`VENDOR`], in the new crate).
+/// (and in an installed SDK version's folder).
 const SDK_FILES: &[(&str, &str)] = &[
     (
         "wit/faber-db.wit",
@@ -72,13 +72,22 @@ const SDK_FILES: &[(&str, &str)] = &[
 /// The folder SDK versions are installed in: `FABER_DB_SDK_DIR`, else the
 /// user data directory's `faber-db/sdk`.
 pub fn sdk_home() -> Outcome<PathBuf> {
-    std::env::var_os("FABER_DB_SDK_DIR")
+    let home = std::env::var_os("FABER_DB_SDK_DIR")
+        .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)
         .or_else(|| dirs::data_dir().map(|dir| dir.join("faber-db").join("sdk")))
         .ok_or_else(|| {
             Failure::new("There is no user data directory to install the handler SDK in")
                 .help("Set FABER_DB_SDK_DIR to a folder for it")
-        })
+        })?;
+    // Absolute: crates name it, and Cargo reads a relative path from theirs.
+    std::path::absolute(&home).map_err(|err| {
+        Failure::new(format!(
+            "Cannot place the handler SDK at {}",
+            home.display()
+        ))
+        .cause(err)
+    })
 }
 
 /// The SDK's version, as its `Cargo.toml` says.
@@ -96,16 +105,16 @@ fn sdk_version() -> &'static str {
 
 /// This faber-db's SDK at `home/<version>/`, installed unless the same
 /// bytes are there already; returns the SDK crate's folder. A folder of
-/// that version whose files differ is replaced: the host's copy is that
-/// version. Written beside it first and renamed into place, so a crate
-/// never builds against half an SDK.
+/// that version whose files differ (another faber-db's build of it, or
+/// one edited by hand) is replaced: the SDK of a version is the copy of
+/// the faber-db that last ran `handler new`. The new copy is written
+/// beside it and renamed into place, the old one moved aside first, so a
+/// crate never builds against half an SDK; a run that loses the race to
+/// another one installing the same bytes takes theirs.
 pub fn install_sdk(home: &Path) -> Outcome<PathBuf> {
     let installed = home.join(sdk_version());
     let crate_dir = installed.join("handlers/faber-db-handler");
-    let intact = SDK_FILES.iter().all(|(path, text)| {
-        std::fs::read(installed.join(path)).is_ok_and(|bytes| bytes == text.as_bytes())
-    });
-    if intact {
+    if is_intact(&installed) {
         return Ok(crate_dir);
     }
     let cannot = |path: &Path, err: std::io::Error| {
@@ -116,19 +125,43 @@ pub fn install_sdk(home: &Path) -> Outcome<PathBuf> {
         .cause(err)
         .help("Check that the folder is writable, or set FABER_DB_SDK_DIR to another")
     };
-    let partial = home.join(format!(".{}.partial-{}", sdk_version(), std::process::id()));
-    let _ = std::fs::remove_dir_all(&partial);
-    for (path, text) in SDK_FILES {
+    let aside = |what: &str| home.join(format!(".{}.{what}-{}", sdk_version(), std::process::id()));
+    let (partial, old) = (aside("partial"), aside("old"));
+    let written = SDK_FILES.iter().try_for_each(|(path, text)| {
         let file = partial.join(path);
         std::fs::create_dir_all(file.parent().unwrap_or(&partial))
             .and_then(|()| std::fs::write(&file, text))
-            .map_err(|err| cannot(&file, err))?;
+            .map_err(|err| cannot(&file, err))
+    });
+    let moved = written.and_then(|()| match std::fs::rename(&installed, &old) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(cannot(&installed, err)),
+        _ => std::fs::rename(&partial, &installed).map_err(|err| cannot(&installed, err)),
+    });
+    let _ = std::fs::remove_dir_all(&partial);
+    let _ = std::fs::remove_dir_all(&old);
+    match moved {
+        Err(_) if is_intact(&installed) => Ok(crate_dir),
+        moved => moved.map(|()| crate_dir),
     }
-    if installed.exists() {
-        std::fs::remove_dir_all(&installed).map_err(|err| cannot(&installed, err))?;
-    }
-    std::fs::rename(&partial, &installed).map_err(|err| cannot(&installed, err))?;
-    Ok(crate_dir)
+}
+
+/// Every file of this faber-db's SDK is at `installed`, byte for byte.
+fn is_intact(installed: &Path) -> bool {
+    SDK_FILES.iter().all(|(path, text)| {
+        std::fs::read(installed.join(path)).is_ok_and(|bytes| bytes == text.as_bytes())
+    })
+}
+
+/// `path` as a TOML string, for a manifest.
+fn toml_string(path: &Path) -> Outcome<String> {
+    let text = path.to_str().ok_or_else(|| {
+        Failure::new(format!(
+            "The handler SDK's folder {} is not UTF-8",
+            path.display()
+        ))
+        .help("Set FABER_DB_SDK_DIR to a folder whose path is UTF-8")
+    })?;
+    Ok(toml::Value::String(text.to_owned()).to_string())
 }
 
 /// Writes the crate for handler `name` into `parent/name`, depending on
@@ -154,19 +187,14 @@ pub fn create(parent: &Path, name: &str, sdk_home: &Path) -> Outcome<PathBuf> {
         "{}_migrations",
         name.trim_start_matches("handler-db-").replace('-', "_")
     );
-    // A TOML basic string.
-    let sdk_path = sdk
-        .display()
-        .to_string()
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"");
+    let sdk_path = toml_string(&sdk)?;
     let render = |text: &str| {
         text.replace("{{name}}", name)
             .replace("{{file}}", &name.replace('-', "_"))
             .replace("{{table}}", &table)
             .replace("{{wit_version}}", WIT_VERSION)
             .replace("{{sdk_version}}", sdk_version())
-            .replace("{{sdk_path}}", &sdk_path)
+            .replace("\"{{sdk_path}}\"", &sdk_path)
     };
     let own = [
         ("Cargo.toml".to_owned(), render(CARGO_TOML)),
@@ -243,9 +271,9 @@ mod tests {
         assert_eq!(
             named,
             [format!(
-                r#"faber-db-handler = {{ version = "={}", path = "{}" }}"#,
+                r#"faber-db-handler = {{ version = "={}", path = {} }}"#,
                 sdk_version(),
-                sdk.display()
+                toml_string(&sdk).unwrap()
             )]
         );
         assert!(sdk.join("src/lib.rs").is_file());

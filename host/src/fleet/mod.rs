@@ -115,13 +115,13 @@ impl FleetOptions {
 /// false when the configuration cannot be read (the command then reports
 /// that itself).
 pub fn is_fleet(cwd: Option<&std::path::Path>, environment: &str) -> bool {
-    crate::workflow::environment::OpenProject::open(cwd).is_ok_and(|project| {
-        project
-            .config
-            .environments
-            .get(environment)
-            .is_some_and(|environment| environment.fleet.is_some())
-    })
+    let Ok((dir, _)) = crate::workdir::resolve(cwd) else {
+        return false;
+    };
+    crate::config::load(&dir)
+        .ok()
+        .and_then(|config| config.environments.get(environment).cloned())
+        .is_some_and(|environment| environment.fleet.is_some())
 }
 
 /// The refusal of fleet flags on an environment that is one database.

@@ -169,8 +169,11 @@ struct Context {
 }
 
 pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
-    let opened = OpenProject::open(options.cwd.as_deref())?;
-    let environments = chosen_environments(&opened.config, options.environments)?;
+    let mut environments = Vec::new();
+    let opened = OpenProject::open(options.cwd.as_deref(), |config| {
+        environments = chosen_environments(config, options.environments)?;
+        Ok(())
+    })?;
     let lifetime = opened.config.sandbox.limits().timeout;
     // As a dry run would: a handler not pinned yet is not pinned by a
     // command that changes nothing.

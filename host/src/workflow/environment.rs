@@ -176,15 +176,21 @@ pub struct OpenProject {
 
 impl OpenProject {
     /// The project of the command's working directory (`--cwd`, else the
-    /// current one).
-    pub fn open(cwd: Option<&Path>) -> Outcome<OpenProject> {
+    /// current one); see [`OpenProject::read`].
+    pub fn open(
+        cwd: Option<&Path>,
+        check: impl FnOnce(&Config) -> Outcome<()>,
+    ) -> Outcome<OpenProject> {
         let (dir, _) = crate::workdir::resolve(cwd)?;
-        OpenProject::read(dir)
+        OpenProject::read(dir, check)
     }
 
-    /// The project in `dir`.
-    pub fn read(dir: PathBuf) -> Outcome<OpenProject> {
+    /// The project in `dir`. `check` judges the configuration before the
+    /// migrations folder is resolved: what the command line named (an
+    /// environment) is the first thing wrong a user hears of.
+    pub fn read(dir: PathBuf, check: impl FnOnce(&Config) -> Outcome<()>) -> Outcome<OpenProject> {
         let config = config::load(&dir)?;
+        check(&config)?;
         let migrations_dir = super::migrations::resolve(&dir, config.migrations.directory())?;
         Ok(OpenProject {
             dir,
@@ -228,9 +234,9 @@ impl Project {
         dry_run: bool,
     ) -> Outcome<Project> {
         check_name(environment, command)?;
-        let project = OpenProject::open(cwd)?;
-        find(&project.config, environment)?;
-        project.load_tool(dry_run).await
+        OpenProject::open(cwd, |config| find(config, environment).map(drop))?
+            .load_tool(dry_run)
+            .await
     }
 }
 

@@ -986,7 +986,7 @@ pub async fn generate(cwd: Option<&Path>, name: &str, sql: String) -> Outcome<Do
         migrations_dir,
         tool,
         handler,
-    } = OpenProject::open(cwd)?.load_tool(false).await?;
+    } = OpenProject::open(cwd, |_| Ok(()))?.load_tool(false).await?;
     let folder = MigrationsFolder::prepare(&migrations_dir)?;
     let request = wit::CreateRequest {
         provider: config.database.provider,

@@ -144,7 +144,6 @@ enum Provisioned {
     Planned(String),
 }
 
-/// What steps 3 and 4 establish about the project.
 impl Init {
     fn new(options: InitOptions) -> Init {
         let observer: Box<dyn FnMut(&crate::report::StepRecord)> = if options.live {
@@ -312,7 +311,7 @@ impl Init {
 
     // Step 3.
     fn load_configuration(&mut self, dir: PathBuf) -> Outcome<Progress<OpenProject>> {
-        let project = OpenProject::read(dir)?;
+        let project = OpenProject::read(dir, |_| Ok(()))?;
         let (dir, config) = (&project.dir, &project.config);
         self.logs_plugin = config.integration.logs_plugin.clone();
         self.result.provider = Some(config.database.provider);
