@@ -876,11 +876,6 @@ impl Run {
             database_name: self.result.database_name.as_deref(),
             error,
             handler_sql: Some(self.result.handler_sql),
-            unconfined_handler: self
-                .result
-                .handler_session
-                .as_ref()
-                .is_some_and(|session| session.warning.is_some()),
             dry_run: self.options.dry_run,
             migrations: &migrations,
             ..oplog::Record::new(
@@ -890,6 +885,7 @@ impl Run {
                 self.started,
                 plugin,
             )
+            .session(self.result.handler_session.as_ref())
         };
         if let Err(err) = oplog::append(project, &record) {
             self.result

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::config::config_dir;
+use crate::db::Confinement;
 use crate::report::Status;
 use crate::runtime::SqlTally;
 
@@ -66,6 +67,13 @@ impl<'a> Record<'a> {
             dry_run: false,
             migrations: &[],
         }
+    }
+
+    /// Notes whether the handler's session, as the report describes it,
+    /// was confined (an unconfined one carries a warning).
+    pub fn session(mut self, session: Option<&Confinement>) -> Record<'a> {
+        self.unconfined_handler = session.is_some_and(|session| session.warning.is_some());
+        self
     }
 }
 

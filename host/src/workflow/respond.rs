@@ -108,11 +108,6 @@ impl Init {
             database_name: self.result.database_name.as_deref(),
             error: failure.map(|failure| failure.error.as_str()),
             handler_sql: self.result.handler_sql,
-            unconfined_handler: self
-                .result
-                .handler_session
-                .as_ref()
-                .is_some_and(|session| session.warning.is_some()),
             dry_run: self.options.dry_run,
             ..oplog::Record::new(
                 "initialize-database",
@@ -121,6 +116,7 @@ impl Init {
                 self.started,
                 plugin,
             )
+            .session(self.result.handler_session.as_ref())
         };
         let (state, detail) = match oplog::append(project, &record) {
             Ok(path) if self.options.dry_run => (
