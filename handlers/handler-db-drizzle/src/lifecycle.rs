@@ -408,3 +408,47 @@ fn tracking_row(journal: &Journal, row: &Row) -> TrackingRow {
         ..untimed_applied_row(name)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal() -> Journal {
+        let mut journal = Journal::new(Provider::Postgresql);
+        for (idx, tag, when) in [(0, "0000_users", 10), (1, "0001_posts", 20)] {
+            journal.push(Entry {
+                idx,
+                tag: tag.to_string(),
+                when,
+            });
+        }
+        journal
+    }
+
+    #[test]
+    fn a_row_is_named_by_the_entry_with_its_time_or_by_its_time() {
+        let row = |created_at| Row {
+            hash: "ab".to_string(),
+            created_at,
+        };
+        let named = tracking_row(&journal(), &row(20));
+        assert_eq!(named.name, "0001_posts");
+        assert_eq!(named.checksum.as_deref(), Some("ab"));
+        assert_eq!(named.applied_steps_count, 1, "applied, with no times");
+        assert_eq!(tracking_row(&journal(), &row(15)).name, "created-at-15");
+    }
+
+    #[test]
+    fn an_entry_older_than_the_last_row_is_named_with_the_way_out() {
+        let journal = journal();
+        let message = match not_after_the_last(&journal, &journal.entries()[0], 20) {
+            HandlerError::Conflict(message) => message,
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            message.starts_with("0000_users was generated before 0001_posts"),
+            "{message}"
+        );
+        assert!(message.contains("faber-db resolve"), "{message}");
+    }
+}
