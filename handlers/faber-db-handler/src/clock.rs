@@ -10,11 +10,20 @@ const SECONDS_PER_DAY: u64 = 86_400;
 
 /// Seconds since the epoch, UTC (the host grants WASI's wall clock).
 pub fn unix_now() -> u64 {
+    since_epoch().as_secs()
+}
+
+/// Milliseconds since the epoch, UTC (as Drizzle Kit stamps a migration).
+pub fn unix_now_millis() -> u64 {
+    since_epoch().as_millis() as u64
+}
+
+fn since_epoch() -> std::time::Duration {
     // Only a broken clock is before 1970; the epoch still makes a valid,
     // sortable name, so there is no reason to fail a whole run over it.
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
+        .unwrap_or_default()
 }
 
 /// The current UTC time as a migration timestamp.

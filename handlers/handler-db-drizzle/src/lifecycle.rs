@@ -16,6 +16,7 @@ use crate::journal::{self, Entry, Journal};
 use crate::migration::{self, CUSTOM_MIGRATION};
 use crate::next_steps::next_steps;
 use crate::tracking_table::{Row, TrackingTable};
+use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::log::{Level, log};
 use faber_db_handler::migration_script::{self, Script};
@@ -304,7 +305,8 @@ fn write_migration(
     let entry = Entry {
         idx,
         tag: format!("{idx:04}_{slug}"),
-        when: now_millis().max(previous.as_ref().map_or(0, |last| last.when + 1)),
+        when: (clock::unix_now_millis() as i64)
+            .max(previous.as_ref().map_or(0, |last| last.when + 1)),
     };
     let file = entry.file();
     if folder.is_file(&file) {
@@ -326,12 +328,6 @@ fn write_migration(
     journal.push(entry);
     folder.write_atomically(journal::PATH, journal.to_text())?;
     Ok(file)
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_millis() as i64)
 }
 
 /// The journal, or none in a folder without migrations. A folder of SQL
