@@ -13,14 +13,14 @@ fn main() {
         faber_db::dotenv::set_file(path);
     }
     let code = match cli.command {
-        Command::Init(args) => runtime().block_on(commands::init::run(args)),
-        Command::Status(args) => runtime().block_on(commands::status::run(args)),
-        Command::Migrate(args) => runtime().block_on(commands::migrate::migrate(args)),
-        Command::Resolve(args) => runtime().block_on(commands::migrate::resolve(args)),
-        Command::GenerateMigration(args) => runtime().block_on(commands::migrate::generate(args)),
+        Command::Init(args) => run(commands::init::run(args)),
+        Command::Status(args) => run(commands::status::run(args)),
+        Command::Migrate(args) => run(commands::migrate::migrate(args)),
+        Command::Resolve(args) => run(commands::migrate::resolve(args)),
+        Command::GenerateMigration(args) => run(commands::migrate::generate(args)),
         Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
         Command::Config(ConfigCommand::Schema(args)) => commands::config::schema(args),
-        Command::Handler(command) => runtime().block_on(handler(command)),
+        Command::Handler(command) => run(handler(command)),
         Command::Completions(args) => {
             faber_db::cli::print_completions(args.shell);
             0
@@ -47,11 +47,17 @@ async fn handler(command: HandlerCommand) -> i32 {
     }
 }
 
-/// One worker thread is plenty: the workflow is sequential, and the work
-/// that is not I/O happens inside wasmtime.
-fn runtime() -> tokio::runtime::Runtime {
+/// Runs `command` to its exit code, then lets the connections it dropped
+/// finish closing. One worker thread is plenty: the workflow is
+/// sequential, and the work that is not I/O happens inside wasmtime.
+fn run(command: impl Future<Output = i32>) -> i32 {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("building the tokio runtime")
+        .block_on(async {
+            let code = command.await;
+            faber_db::db::settle().await;
+            code
+        })
 }

@@ -460,9 +460,7 @@ impl Scratch {
             ),
         };
         let mut connection = Server::connect(&target).await.map_err(|f| f.to_string())?;
-        let created = connection.create_database(&target, &name).await;
-        connection.close().await;
-        match created {
+        match connection.create_database(&target, &name).await {
             Ok(()) => {}
             Err(CreateError::AlreadyExists) => {
                 return Err(format!("the scratch database {name} already exists"));
@@ -662,13 +660,11 @@ impl Scratch {
         let server = Server::connect(&self.target)
             .await
             .map_err(|f| f.to_string())?;
-        match server.open(&self.target, &self.name).await {
-            Ok(database) => Ok((server, database)),
-            Err(failure) => {
-                server.close().await;
-                Err(failure.to_string())
-            }
-        }
+        let database = server
+            .open(&self.target, &self.name)
+            .await
+            .map_err(|f| f.to_string())?;
+        Ok((server, database))
     }
 
     /// Whether `table` exists as a plain table (not a view, not under row
@@ -704,14 +700,7 @@ impl Scratch {
                 Access::Write,
             )
             .await;
-        let mut handler = match opened {
-            Ok(session) => session,
-            Err(failure) => {
-                admin.close().await;
-                server.close().await;
-                return Err(failure.to_string());
-            }
-        };
+        let mut handler = opened.map_err(|failure| failure.to_string())?;
         let grant = Grant {
             directory: Some((self.migrations(), "/migrations".to_owned())),
             database: handler.lend(),

@@ -9,6 +9,7 @@ pub mod handler_session;
 pub mod leftovers;
 pub mod migration_lock;
 mod mysql;
+mod polite;
 mod postgres;
 mod sqlite;
 pub mod url;
@@ -23,6 +24,7 @@ use crate::provider::Provider;
 pub use credentials::random_hex;
 pub use handler_session::{Access, Check, Confinement, HandlerSession, SessionPolicy};
 pub use leftovers::{Expect, HandlerObject};
+pub use polite::{Polite, settle};
 pub use url::ConnectionString;
 
 /// Binds values to a sqlx query of any backend: the one place that maps
@@ -50,11 +52,11 @@ macro_rules! run_statement {
     ($conn:expr, $statement:expr, $params:expr, $method:ident) => {
         if $params.is_empty() {
             sqlx::raw_sql(sqlx::AssertSqlSafe($statement))
-                .$method(&mut *$conn)
+                .$method(&mut **$conn)
                 .await
         } else {
             bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params)
-                .$method(&mut *$conn)
+                .$method(&mut **$conn)
                 .await
         }
     };
@@ -65,7 +67,7 @@ macro_rules! run_statement {
 macro_rules! count_statements {
     ($conn:expr, $script:expr) => {{
         use futures_util::TryStreamExt;
-        let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe($script)).execute_many(&mut *$conn);
+        let mut results = sqlx::raw_sql(sqlx::AssertSqlSafe($script)).execute_many(&mut **$conn);
         let mut completed = 0;
         let mut affected = 0;
         loop {
@@ -90,9 +92,9 @@ macro_rules! count_statements {
 macro_rules! stream_rows {
     ($conn:expr, $statement:expr, $params:expr) => {
         if $params.is_empty() {
-            sqlx::raw_sql(sqlx::AssertSqlSafe($statement)).fetch(&mut *$conn)
+            sqlx::raw_sql(sqlx::AssertSqlSafe($statement)).fetch(&mut **$conn)
         } else {
-            bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params).fetch(&mut *$conn)
+            bind_all!(sqlx::query(sqlx::AssertSqlSafe($statement)), $params).fetch(&mut **$conn)
         }
     };
 }
@@ -235,8 +237,8 @@ pub enum CreateError {
 /// A connection to the server (or, for SQLite, the folder) where the
 /// project's databases live.
 pub enum Server {
-    Postgres(PgConnection),
-    Mysql(MySqlConnection),
+    Postgres(Polite<PgConnection>),
+    Mysql(Polite<MySqlConnection>),
     Sqlite(PathBuf),
 }
 
@@ -254,9 +256,13 @@ impl Server {
             ConnectionString::Server {
                 provider: Provider::Postgresql,
                 url,
-            } => postgres::connect_server(url).await.map(Server::Postgres),
+            } => postgres::connect_server(url)
+                .await
+                .map(|conn| Server::Postgres(Polite::new(conn))),
             ConnectionString::Server { url, .. } => {
-                mysql::connect_server(url).await.map(Server::Mysql)
+                mysql::connect_server(url)
+                    .await
+                    .map(|conn| Server::Mysql(Polite::new(conn)))
             }
             ConnectionString::File { dir, .. } => sqlite::check_folder(dir).map(Server::Sqlite),
         }
@@ -326,14 +332,13 @@ impl Server {
     pub async fn open(&self, target: &ConnectionString, name: &str) -> Outcome<Database> {
         let mut database = self.open_as_given(target, name).await?;
         if let Database::Postgres(conn) = &mut database {
-            let pinned = sqlx::raw_sql("SET search_path = pg_catalog, pg_temp")
-                .execute(&mut *conn)
-                .await;
-            if let Err(err) = pinned {
-                database.close().await;
-                return Err(Failure::new(format!("Cannot set up a session in {name}"))
-                    .cause(SqlError::from(err).message));
-            }
+            sqlx::raw_sql("SET search_path = pg_catalog, pg_temp")
+                .execute(&mut **conn)
+                .await
+                .map_err(|err| {
+                    Failure::new(format!("Cannot set up a session in {name}"))
+                        .cause(SqlError::from(err).message)
+                })?;
         }
         Ok(database)
     }
@@ -417,14 +422,15 @@ impl Server {
         Ok((max.max(0) as usize, used.max(0) as usize))
     }
 
+    /// Closes the connection and waits for it: dropping it closes it too,
+    /// but in the background ([`Polite`]), which is too late for a caller
+    /// about to drop a database the session was using.
     pub async fn close(self) {
-        // Closing politely lets the server forget the session at once, which
-        // matters before dropping a database it was using.
-        let _ = match self {
+        match self {
             Server::Postgres(conn) => conn.close().await,
             Server::Mysql(conn) => conn.close().await,
-            Server::Sqlite(_) => Ok(()),
-        };
+            Server::Sqlite(_) => {}
+        }
     }
 }
 
@@ -471,9 +477,9 @@ fn unreachable_server(target: &ConnectionString, err: sqlx::Error) -> Failure {
 
 /// The connection to the target database.
 pub enum Database {
-    Postgres(PgConnection),
-    Mysql(MySqlConnection),
-    Sqlite(SqliteConnection),
+    Postgres(Polite<PgConnection>),
+    Mysql(Polite<MySqlConnection>),
+    Sqlite(Polite<SqliteConnection>),
 }
 
 impl Database {
@@ -483,9 +489,15 @@ impl Database {
             ConnectionString::Server {
                 provider: Provider::Postgresql,
                 url,
-            } => postgres::connect(url).await.map(Database::Postgres),
-            ConnectionString::Server { url, .. } => mysql::connect(url).await.map(Database::Mysql),
-            ConnectionString::File { .. } => sqlite::open(target).await.map(Database::Sqlite),
+            } => postgres::connect(url)
+                .await
+                .map(|conn| Database::Postgres(Polite::new(conn))),
+            ConnectionString::Server { url, .. } => mysql::connect(url)
+                .await
+                .map(|conn| Database::Mysql(Polite::new(conn))),
+            ConnectionString::File { .. } => sqlite::open(target)
+                .await
+                .map(|conn| Database::Sqlite(Polite::new(conn))),
         };
         Ok(database?)
     }
@@ -649,7 +661,7 @@ impl Database {
     pub async fn confined_in_memory() -> Result<Database, SqlError> {
         let mut conn = sqlite::open_in_memory().await?;
         sqlite::confine(&mut conn, false).await?;
-        Ok(Database::Sqlite(conn))
+        Ok(Database::Sqlite(Polite::new(conn)))
     }
 
     /// On SQLite, limits a confined writing connection to reading and to
@@ -704,12 +716,13 @@ impl Database {
         }
     }
 
+    /// Closes the session and waits for it (see [`Server::close`]).
     pub async fn close(self) {
-        let _ = match self {
+        match self {
             Database::Postgres(conn) => conn.close().await,
             Database::Mysql(conn) => conn.close().await,
             Database::Sqlite(conn) => conn.close().await,
-        };
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
 use super::handler_session::Account;
-use super::{CreateError, SqlError, Value};
+use super::{CreateError, Polite, SqlError, Value};
 use crate::names::quote;
 use crate::provider::Provider;
 
@@ -293,12 +293,12 @@ async fn grant(
 pub async fn account_host(url: &Url) -> Result<String, SqlError> {
     let mut server = url.clone();
     server.set_path("");
-    let mut probe = connect(&server).await?;
-    let host: String = sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)")
-        .fetch_one(&mut probe)
-        .await?;
-    let _ = probe.close().await;
-    Ok(host)
+    let mut probe = Polite::new(connect(&server).await?);
+    Ok(
+        sqlx::query_scalar("SELECT SUBSTRING_INDEX(CURRENT_USER(), '@', -1)")
+            .fetch_one(&mut *probe)
+            .await?,
+    )
 }
 
 /// Ends the account's connections and drops it (and with it its grants).

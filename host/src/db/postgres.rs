@@ -7,7 +7,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow, PgValueFormat};
 use sqlx::{AssertSqlSafe, Column, Connection, Row, TypeInfo, ValueRef};
 use url::Url;
 
-use super::{CreateError, SqlError, Value};
+use super::{CreateError, Polite, SqlError, Value};
 use crate::names::quote;
 use crate::provider::Provider;
 
@@ -516,7 +516,8 @@ pub async fn sweep_accounts(
         for database in databases {
             let mut other_url = url.clone();
             other_url.set_path(&format!("/{database}"));
-            if let Ok(mut other) = connect(&other_url).await {
+            if let Ok(other) = connect(&other_url).await {
+                let mut other = Polite::new(other);
                 // The owner role is made here if the run was killed before.
                 let owner = super::handler_session::owner_account(&database);
                 if let Ok(made) = owner_role(&owner, &database) {
@@ -528,10 +529,9 @@ pub async fn sweep_accounts(
                         quote(Provider::Postgresql, role)
                     );
                     let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                        .execute(&mut other)
+                        .execute(&mut *other)
                         .await;
                 }
-                let _ = other.close().await;
             }
         }
         remove_account(conn, None, role, None).await?;

@@ -309,7 +309,6 @@ pub async fn probe(placement: &Placement) -> Probe {
             let spare = max.saturating_sub(used);
             probe.spare = Some(probe.spare.map_or(spare, |least| least.min(spare)));
         }
-        server.close().await;
     }
     probe
 }
@@ -510,9 +509,7 @@ async fn database_exists(target: &ConnectionString) -> Result<bool, Failure> {
         return Ok(path.exists());
     }
     let mut server = Server::connect(target).await?;
-    let exists = server.database_exists(&name).await;
-    server.close().await;
-    exists.map_err(|err| {
+    server.database_exists(&name).await.map_err(|err| {
         Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message)
     })
 }

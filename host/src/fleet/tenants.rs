@@ -190,9 +190,7 @@ impl Placement {
         let mut tenants = Vec::new();
         for (name, target) in &self.servers {
             let mut server = Server::connect(target).await?;
-            let listed = server.list_databases().await;
-            server.close().await;
-            let listed = listed.map_err(|err| {
+            let listed = server.list_databases().await.map_err(|err| {
                 Failure::new("Cannot list the fleet's databases").cause(err.message)
             })?;
             tenants.extend(listed.iter().filter_map(|database| {
@@ -283,12 +281,11 @@ impl Placement {
             Provider::Mysql => "START TRANSACTION READ ONLY",
             Provider::Sqlite => "PRAGMA query_only = ON",
         };
-        let rows = match database.execute(begin, &[]).await {
-            Ok(_) => database.query(&query.sql, &[]).await,
-            Err(err) => Err(err),
-        };
-        database.close().await;
-        let rows = rows.map_err(unreadable)?;
+        database.execute(begin, &[]).await.map_err(unreadable)?;
+        let rows = database
+            .query(&query.sql, &[])
+            .await
+            .map_err(unreadable)?;
         let text = |value: Option<&Value>| match value {
             Some(Value::Text(text)) => Some(text.clone()),
             Some(Value::Integer(number)) => Some(number.to_string()),

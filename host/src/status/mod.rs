@@ -366,7 +366,7 @@ async fn read_environment(
         env,
     )
     .await;
-    let outcome = match read {
+    match read {
         // Its folder still counts: it names the migrations to show.
         Ok(tracking) if !tracking.initialized => {
             env.state = EnvironmentState::NotInitialized;
@@ -406,10 +406,7 @@ async fn read_environment(
             Ok(Some(tracking))
         }
         Err(stop) => Err(stop),
-    };
-    admin.close().await;
-    server.close().await;
-    outcome
+    }
 }
 
 /// The environment's connection string, from its variable.
@@ -436,28 +433,15 @@ async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Databas
         unreachable(
             Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message),
         )
-    });
-    match exists {
-        Ok(true) => {}
-        Ok(false) => {
-            server.close().await;
-            return Err((
-                EnvironmentState::NotInitialized,
-                Failure::new(format!("database {name} does not exist yet")),
-            ));
-        }
-        Err(stop) => {
-            server.close().await;
-            return Err(stop);
-        }
+    })?;
+    if !exists {
+        return Err((
+            EnvironmentState::NotInitialized,
+            Failure::new(format!("database {name} does not exist yet")),
+        ));
     }
-    match server.open(target, name).await {
-        Ok(admin) => Ok((server, admin)),
-        Err(failure) => {
-            server.close().await;
-            Err(unreachable(failure))
-        }
-    }
+    let admin = server.open(target, name).await.map_err(unreachable)?;
+    Ok((server, admin))
 }
 
 fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {

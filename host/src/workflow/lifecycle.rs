@@ -460,18 +460,10 @@ impl Run {
             self.result.unreachable = true;
         })?;
         let exists = server.database_exists(&name).await.map_err(|err| {
+            self.result.unreachable = true;
             Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message)
-        });
-        let exists = match exists {
-            Ok(exists) => exists,
-            Err(failure) => {
-                server.close().await;
-                self.result.unreachable = true;
-                return Err(failure);
-            }
-        };
+        })?;
         if !exists {
-            server.close().await;
             self.result.no_database = true;
             return Err(Failure::new(format!("Database {name} does not exist"))
                 .cause(format!("environment '{environment}' points at it"))

@@ -652,13 +652,8 @@ impl Init {
         name: &str,
     ) -> Outcome<Progress<(Server, Start)>> {
         let mut server = Server::connect(target).await?;
-        match self.find_database(&mut server, dir, target, name).await {
-            Ok((start, detail)) => Ok(Progress::Done((server, start), detail)),
-            Err(failure) => {
-                server.close().await;
-                Err(failure)
-            }
-        }
+        let (start, detail) = self.find_database(&mut server, dir, target, name).await?;
+        Ok(Progress::Done((server, start), detail))
     }
 
     /// Whether database `name` is there, and if so whether this run may use it.
@@ -780,14 +775,11 @@ impl Init {
         // At once, so that a run killed from here on leaves proof that
         // faber-db made this database and did not finish it.
         let mut session = server.open(target, name).await?;
-        let marked = match session.create_schema(target).await {
-            Ok(()) => mark_in_progress(&mut session, target, name).await,
-            Err(err) => Err(schema_failure(target, err)),
-        };
-        if let Err(failure) = marked {
-            session.close().await;
-            return Err(failure);
-        }
+        session
+            .create_schema(target)
+            .await
+            .map_err(|err| schema_failure(target, err))?;
+        mark_in_progress(&mut session, target, name).await?;
         Ok(Progress::Done(
             (tool, handler, Some(session)),
             format!("{name} created (schema by {label})"),
@@ -814,8 +806,7 @@ impl Init {
         }
         // The host's own session: it writes the marker, grants the handler's
         // account its database, afterwards checks what the handler says, and
-        // serves steps 14 and 15. Closed on failure: a session left open
-        // would keep cleanup from dropping the database.
+        // serves steps 14 and 15.
         let mut admin = match session {
             Some(session) => session,
             None => server.open(target, name).await?,
@@ -828,13 +819,7 @@ impl Init {
             handler: &handler,
             start,
         };
-        let outcome = match self.run_handler(call, server, &mut admin).await {
-            Ok(outcome) => outcome,
-            Err(failure) => {
-                admin.close().await;
-                return Err(failure);
-            }
-        };
+        let outcome = self.run_handler(call, server, &mut admin).await?;
 
         self.result.schema_initialized = true;
         self.result.migration_table_created = outcome.tracking_table_created;

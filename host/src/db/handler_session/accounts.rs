@@ -12,7 +12,7 @@ use super::{READ_ONLY_ACCOUNT, SessionPolicy, owner_account};
 use crate::db::leftovers;
 use crate::db::migration_lock;
 use crate::db::{
-    ConnectionString, Database, Server, SqlError, credentials, mysql, postgres, sqlite,
+    ConnectionString, Database, Polite, Server, SqlError, credentials, mysql, postgres, sqlite,
 };
 use crate::failure::{Failure, Outcome};
 use crate::names::quote;
@@ -462,7 +462,7 @@ async fn open_sqlite_session(
     sqlite::confine(&mut conn, access == Access::Read)
         .await
         .map_err(cannot_confine)?;
-    Ok(Database::Sqlite(conn))
+    Ok(Database::Sqlite(Polite::new(conn)))
 }
 
 fn cannot_confine(err: sqlx::Error) -> Failure {
@@ -482,21 +482,15 @@ async fn confined_project_account(
     }
     .map_err(|err| {
         Failure::new(format!("Cannot read the privileges of account {user}")).cause(err.message)
-    });
-    match privileged {
-        Ok(privileged) if privileged.is_empty() => {
-            Ok((database, Confinement::plain("project-account", Some(user))))
-        }
-        outcome => {
-            database.close().await;
-            let privileged = outcome?;
-            Err(Failure::new(format!(
-                "The handler account {user} is not confined to the database"
-            ))
-            .cause(format!("it holds {}", privileged.join(", ")))
-            .help("Give the handler an account without server-wide privileges, or remove handler_connection_string_env to let faber-db create one per run"))
-        }
+    })?;
+    if !privileged.is_empty() {
+        return Err(Failure::new(format!(
+            "The handler account {user} is not confined to the database"
+        ))
+        .cause(format!("it holds {}", privileged.join(", ")))
+        .help("Give the handler an account without server-wide privileges, or remove handler_connection_string_env to let faber-db create one per run"));
     }
+    Ok((database, Confinement::plain("project-account", Some(user))))
 }
 
 /// Sets a session read-only for its transactions: a guard against mistakes

@@ -134,14 +134,10 @@ async fn replay_in_memory(replay: &Replay<'_>, applied: &Applied<'_>) -> Result<
             .err()
             .unwrap_or_else(|| "the scratch database was lost".to_owned()));
     };
-    let outcome = match applying {
-        Ok(()) => introspect::schema(&mut database, "")
-            .await
-            .map_err(|err| format!("cannot read the replayed schema: {}", err.message)),
-        Err(reason) => Err(reason),
-    };
-    database.close().await;
-    outcome
+    applying?;
+    introspect::schema(&mut database, "")
+        .await
+        .map_err(|err| format!("cannot read the replayed schema: {}", err.message))
 }
 
 /// PostgreSQL and MySQL: a temporary database on the environment's server,
@@ -208,13 +204,7 @@ async fn replay_in(
             Access::Write,
         )
         .await;
-    let mut session = match opened {
-        Ok(session) => session,
-        Err(failure) => {
-            admin.close().await;
-            return Err(shown(failure));
-        }
-    };
+    let mut session = opened.map_err(shown)?;
     let database = session.lend().expect("a new session holds its connection");
     let (returned, applying) = apply_all(replay, database, scratch, applied).await;
     session.take_back(returned);
