@@ -11,7 +11,7 @@ use crate::config::Hosting;
 use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
 use crate::runtime::Infrastructure;
-use crate::runtime::capabilities::rds::{Kind, Scope, port};
+use crate::runtime::rds::{Kind, Scope, port};
 
 /// The primary resource (Aurora: the cluster; RDS: the instance).
 #[derive(Debug, Clone)]

@@ -4,7 +4,7 @@ use wasmtime::Store;
 
 use super::World;
 use super::bindings::{self, CloudProviderCalls, LinkedCloudProvider};
-use super::capabilities::rds::RdsAccess;
+use super::rds::RdsAccess;
 use super::contract::{HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest};
 use super::inspect::Shape;
 use super::state::{Grant, HandlerState};

@@ -175,3 +175,68 @@ pub struct Infrastructure {
     pub endpoint: Option<String>,
     pub port: Option<u16>,
 }
+
+/// The `rds` import's records: what a cloud-provider handler asks of RDS
+/// and what it is told back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbCluster {
+    pub identifier: String,
+    pub status: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub endpoint: Option<String>,
+    pub port: Option<u16>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbInstance {
+    pub identifier: String,
+    pub status: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub instance_class: String,
+    pub cluster_identifier: Option<String>,
+    pub endpoint: Option<String>,
+    pub port: Option<u16>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCluster {
+    pub identifier: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub database_name: Option<String>,
+    pub master_username: String,
+    pub port: Option<u16>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateInstance {
+    pub identifier: String,
+    pub engine: String,
+    pub engine_version: Option<String>,
+    pub instance_class: String,
+    pub port: Option<u16>,
+    pub cluster_identifier: Option<String>,
+    pub allocated_storage_gib: Option<u32>,
+    pub master_username: Option<String>,
+    pub database_name: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RdsError {
+    AlreadyExists(String),
+    AccessDenied(String),
+    InvalidRequest(String),
+    Service(String),
+}

@@ -5,11 +5,11 @@
 //! again), WASI with no environment, no arguments, no network and at most one
 //! preopened directory, and the limits in [`Limits`]. What a handler may do
 //! beyond that is the capabilities its world imports, granted in
-//! [`capabilities`].
+//! [`Grant`] and served by `capabilities` and, for `rds`, [`rds`].
 
 mod bindings;
 mod cache;
-pub mod capabilities;
+mod capabilities;
 mod cloud_provider;
 mod compile;
 mod contract;
@@ -18,6 +18,8 @@ pub mod folder_budget;
 mod inspect;
 mod limits;
 mod migration_tool;
+pub mod rds;
+mod scripts;
 mod state;
 pub mod untrusted;
 

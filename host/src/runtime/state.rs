@@ -6,10 +6,11 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::capabilities::rds::RdsAccess;
-pub use super::capabilities::script::{PartlyRun, ScriptSession, Scripts};
+use super::contract::RdsError;
 use super::folder_budget::FolderBudget;
 use super::limits::MemoryLimiter;
+use super::rds::RdsAccess;
+pub use super::scripts::{PartlyRun, ScriptSession, Scripts};
 use crate::db::Database;
 
 /// What the host grants one call beyond the bare sandbox.
@@ -105,6 +106,13 @@ impl HandlerState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             stderr,
+        })
+    }
+
+    /// The `rds` access granted to this call, or the handler's refusal.
+    pub fn rds(&self) -> Result<&RdsAccess, RdsError> {
+        self.rds.as_ref().ok_or_else(|| {
+            RdsError::AccessDenied("the RDS capability was not granted to this call".to_owned())
         })
     }
 

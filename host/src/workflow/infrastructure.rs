@@ -21,7 +21,7 @@ use crate::components;
 use crate::config::{CloudAuth, CloudSection, Config, Hosting, cloud_handler};
 use crate::failure::{Failure, Outcome};
 use crate::report::CreatedResource;
-use crate::runtime::capabilities::rds::{
+use crate::runtime::rds::{
     self, Kind, MAX_IDENTIFIER, RdsAccess, Resource, Scope, base_identifier,
 };
 use crate::runtime::{CloudProvider, Runtime};

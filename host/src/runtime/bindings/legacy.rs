@@ -1,8 +1,9 @@
 //! What the contract versions share, as macros each bindings module invokes
 //! with its own generated modules in scope (`types`, `tool` for the
-//! migration-tool interface, `log`, `sql`): the conversions of the records
-//! that never changed, and, for older versions, the capabilities they import
-//! implemented by delegating to the latest ones.
+//! migration-tool interface, `log`, `sql`, `rds`): the conversions of the
+//! records that never changed, the `rds` import every version serves alike,
+//! and, for older versions, the capabilities they import implemented by
+//! delegating to the latest ones.
 
 /// The records every version has in the same shape.
 macro_rules! adapt_common {
@@ -75,69 +76,73 @@ macro_rules! delegate_imports {
     };
 }
 
-/// An older version's `rds` import (the same since 0.2.0), served by the
-/// latest capability: its records converted to the latest ones and back.
-macro_rules! delegate_rds {
+/// A version's `rds` import (the same since 0.2.0), served by the call's
+/// [`RdsAccess`](crate::runtime::rds::RdsAccess): its records converted to
+/// the host's and back.
+macro_rules! serve_rds {
     () => {
+        /// `$access` called on the granted access, or the refusal a call
+        /// without one gets, in this version's records.
+        macro_rules! on_access {
+            ($state:expr, $access:ident => $call:expr) => {
+                match $state.rds() {
+                    Ok($access) => $call.await.adapt(),
+                    Err(refused) => Err(refused.adapt()),
+                }
+            };
+        }
+
         impl rds::Host for HandlerState {
             async fn describe_db_cluster(
                 &mut self,
                 identifier: String,
             ) -> Result<Option<rds::DbCluster>, rds::RdsError> {
-                super::latest::rds::Host::describe_db_cluster(self, identifier)
-                    .await
-                    .adapt()
+                on_access!(self, access => access.describe_cluster(&identifier))
             }
 
             async fn describe_db_instance(
                 &mut self,
                 identifier: String,
             ) -> Result<Option<rds::DbInstance>, rds::RdsError> {
-                super::latest::rds::Host::describe_db_instance(self, identifier)
-                    .await
-                    .adapt()
+                on_access!(self, access => access.describe_instance(&identifier))
             }
 
             async fn create_db_cluster(
                 &mut self,
                 request: rds::CreateCluster,
             ) -> Result<rds::DbCluster, rds::RdsError> {
-                super::latest::rds::Host::create_db_cluster(self, request.adapt())
-                    .await
-                    .adapt()
+                on_access!(self, access => access.create_cluster(request.adapt()))
             }
 
             async fn create_db_instance(
                 &mut self,
                 request: rds::CreateInstance,
             ) -> Result<rds::DbInstance, rds::RdsError> {
-                super::latest::rds::Host::create_db_instance(self, request.adapt())
-                    .await
-                    .adapt()
+                on_access!(self, access => access.create_instance(request.adapt()))
             }
         }
 
         adapt_records! {
-            rds::Tag => super::latest::rds::Tag { key, value }
-            super::latest::rds::Tag => rds::Tag { key, value }
-            rds::CreateCluster => super::latest::rds::CreateCluster {
+            rds::Tag => host::Tag { key, value }
+            host::Tag => rds::Tag { key, value }
+            rds::CreateCluster => host::CreateCluster {
                 identifier, engine, engine_version, database_name, master_username, port, tags,
             }
-            rds::CreateInstance => super::latest::rds::CreateInstance {
+            rds::CreateInstance => host::CreateInstance {
                 identifier, engine, engine_version, instance_class, port, cluster_identifier,
                 allocated_storage_gib, master_username, database_name, tags,
             }
-            super::latest::rds::DbCluster => rds::DbCluster {
+            host::DbCluster => rds::DbCluster {
                 identifier, status, engine, engine_version, endpoint, port, tags,
             }
-            super::latest::rds::DbInstance => rds::DbInstance {
+            host::DbInstance => rds::DbInstance {
                 identifier, status, engine, engine_version, instance_class, cluster_identifier,
                 endpoint, port, tags,
             }
         }
 
         adapt_variants! {
-            super::latest::rds::RdsError => rds::RdsError {
+            host::RdsError => rds::RdsError {
                 AlreadyExists(why), AccessDenied(why), InvalidRequest(why), Service(why),
             }
         }
@@ -294,6 +299,6 @@ macro_rules! operations_since_0_4_0 {
 }
 
 pub(super) use {
-    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports, delegate_rds,
-    operations_since_0_3_0, operations_since_0_4_0,
+    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports,
+    operations_since_0_3_0, operations_since_0_4_0, serve_rds,
 };

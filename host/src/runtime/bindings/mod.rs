@@ -8,7 +8,8 @@
 //! module converts its generated types to and from the host's own
 //! ([`super::contract`]) and implements the world traits below, so nothing
 //! outside `runtime/` names a generated type. The capabilities (`sql`, `log`,
-//! `rds`) are implemented once, for [`latest`]; older modules delegate to it.
+//! `migration-script`) are implemented once, for [`latest`]; older modules
+//! delegate to it. Every version serves `rds` alike, in the host's records.
 //!
 //! A new contract version: copy `wit/faber-db.wit` to `wit/v<version>/`, add
 //! its module and one line to the table, and move [`latest`].

@@ -60,4 +60,4 @@ adapt_records! {
 super::migration_tool_calls!();
 super::cloud_provider_calls!();
 
-super::legacy::delegate_rds!();
+super::legacy::serve_rds!();

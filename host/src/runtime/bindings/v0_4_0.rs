@@ -62,4 +62,4 @@ super::migration_tool_calls! {
 
 super::cloud_provider_calls!();
 
-super::legacy::delegate_rds!();
+super::legacy::serve_rds!();

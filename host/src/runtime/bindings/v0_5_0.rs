@@ -1,7 +1,7 @@
 //! Bindings for `faber:db@0.5.0` (`wit/v0.5.0`, the current contract): one
 //! module per world, sharing the interfaces both import (`types`, `log`).
 //! The capabilities are implemented for this version (see
-//! `runtime::capabilities`).
+//! `runtime::capabilities`), `rds` as for every version.
 
 use super::adapt::{Adapt, adapt_records, adapt_variants};
 use crate::runtime::contract as host;
@@ -29,7 +29,7 @@ pub mod cloud_provider {
     });
 }
 
-pub use cloud_provider::faber::db::rds;
+use cloud_provider::faber::db::rds;
 pub use migration_tool::faber::db::types::SqlError;
 pub use migration_tool::faber::db::{log, migration_script, sql, types};
 
@@ -45,5 +45,7 @@ super::migration_tool_calls! {
     super::legacy::operations_since_0_3_0!();
     super::legacy::operations_since_0_4_0!();
 }
+
+super::legacy::serve_rds!();
 
 super::cloud_provider_calls!();

@@ -4,7 +4,6 @@
 
 mod bookkeeping;
 mod log;
-pub mod rds;
-pub mod script;
+mod script;
 mod sql;
 mod sql_policy;

@@ -28,7 +28,7 @@ use tokio::sync::Mutex;
 use super::aws;
 use super::plan::Resource;
 use super::scope::Scope;
-use crate::runtime::bindings::latest::rds::{
+use crate::runtime::contract::{
     CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError, Tag,
 };
 use crate::runtime::contract::Infrastructure;

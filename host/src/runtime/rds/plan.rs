@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::runtime::bindings::latest::rds::{CreateCluster, CreateInstance};
+use crate::runtime::contract::{CreateCluster, CreateInstance};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -12,7 +12,7 @@ use aws_sdk_rds::Client;
 use aws_sdk_rds::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_rds::types::{DbCluster, DbInstance, Tag as AwsTag};
 
-use crate::runtime::bindings::latest::rds::{
+use crate::runtime::contract::{
     CreateCluster, CreateInstance, DbCluster as WitCluster, DbInstance as WitInstance, RdsError,
     Tag,
 };

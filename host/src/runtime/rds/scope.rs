@@ -3,7 +3,7 @@
 //! identifiers derived from the environment's base identifier, and among
 //! them only resources not tagged for another project or environment.
 
-use crate::runtime::bindings::latest::rds::Tag;
+use crate::runtime::contract::Tag;
 
 pub const TAG_MANAGED_BY: &str = "managed-by";
 pub const TAG_PROJECT: &str = "faber-db:project";
