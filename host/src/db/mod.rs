@@ -17,7 +17,7 @@ pub mod url;
 use std::path::PathBuf;
 
 use ::url::Url;
-use sqlx::{Connection, MySqlConnection, PgConnection, SqliteConnection};
+use sqlx::{MySqlConnection, PgConnection, SqliteConnection};
 
 use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
@@ -259,11 +259,9 @@ impl Server {
             } => postgres::connect_server(url)
                 .await
                 .map(|conn| Server::Postgres(Polite::new(conn))),
-            ConnectionString::Server { url, .. } => {
-                mysql::connect_server(url)
-                    .await
-                    .map(|conn| Server::Mysql(Polite::new(conn)))
-            }
+            ConnectionString::Server { url, .. } => mysql::connect_server(url)
+                .await
+                .map(|conn| Server::Mysql(Polite::new(conn))),
             ConnectionString::File { dir, .. } => sqlite::check_folder(dir).map(Server::Sqlite),
         }
     }
@@ -295,14 +293,14 @@ impl Server {
             Server::Postgres(conn) => {
                 sqlx::query("SELECT pg_terminate_backend($1::int)")
                     .bind(backend)
-                    .execute(conn)
+                    .execute(&mut **conn)
                     .await?;
             }
             Server::Mysql(conn) => {
                 // KILL takes no parameters; the id is an integer we read ourselves.
                 let statement = format!("KILL CONNECTION {backend}");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-                    .execute(conn)
+                    .execute(&mut **conn)
                     .await?;
             }
             Server::Sqlite(_) => {}
@@ -382,8 +380,10 @@ impl Server {
             "SELECT datname::text FROM pg_database WHERE datallowconn AND NOT datistemplate";
         const MYSQL: &str = "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata";
         match self {
-            Server::Postgres(conn) => Ok(sqlx::query_scalar(POSTGRES).fetch_all(conn).await?),
-            Server::Mysql(conn) => Ok(sqlx::query_scalar(MYSQL).fetch_all(conn).await?),
+            Server::Postgres(conn) => {
+                Ok(sqlx::query_scalar(POSTGRES).fetch_all(&mut **conn).await?)
+            }
+            Server::Mysql(conn) => Ok(sqlx::query_scalar(MYSQL).fetch_all(&mut **conn).await?),
             Server::Sqlite(dir) => {
                 let entries =
                     std::fs::read_dir(&*dir).map_err(|err| SqlError::new(err.to_string()))?;
@@ -407,14 +407,14 @@ impl Server {
                 sqlx::query_as(
                     "SELECT current_setting('max_connections')::int8 - current_setting('superuser_reserved_connections')::int8, (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
                 )
-                .fetch_one(conn)
+                .fetch_one(&mut **conn)
                 .await?
             }
             Server::Mysql(conn) => {
                 sqlx::query_as(
                     "SELECT CAST(@@max_connections AS SIGNED), CAST((SELECT COUNT(*) FROM information_schema.processlist) AS SIGNED)",
                 )
-                .fetch_one(conn)
+                .fetch_one(&mut **conn)
                 .await?
             }
             Server::Sqlite(_) => return Ok((usize::MAX, 0)),

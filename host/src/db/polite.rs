@@ -43,13 +43,17 @@ impl<C: Connection + 'static> Deref for Polite<C> {
     type Target = C;
 
     fn deref(&self) -> &C {
-        self.0.as_ref().expect("only `close` empties a Polite, and it consumes it")
+        self.0
+            .as_ref()
+            .expect("only `close` empties a Polite, and it consumes it")
     }
 }
 
 impl<C: Connection + 'static> DerefMut for Polite<C> {
     fn deref_mut(&mut self) -> &mut C {
-        self.0.as_mut().expect("only `close` empties a Polite, and it consumes it")
+        self.0
+            .as_mut()
+            .expect("only `close` empties a Polite, and it consumes it")
     }
 }
 
@@ -64,7 +68,9 @@ impl<C: Connection + 'static> Drop for Polite<C> {
             let goodbye = runtime.spawn(async move {
                 let _ = connection.close().await;
             });
-            let mut goodbyes = GOODBYES.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut goodbyes = GOODBYES
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             // A fleet run drops thousands: keep only the ones on their way.
             goodbyes.retain(|goodbye| !goodbye.is_finished());
             goodbyes.push(goodbye);
@@ -78,7 +84,9 @@ pub async fn settle() {
     let waiting = async {
         loop {
             let goodbyes = std::mem::take(
-                &mut *GOODBYES.lock().unwrap_or_else(|poisoned| poisoned.into_inner()),
+                &mut *GOODBYES
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()),
             );
             if goodbyes.is_empty() {
                 return;

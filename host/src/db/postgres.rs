@@ -460,7 +460,7 @@ pub async fn remove_account(
     let terminate = format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{literal}'"
     );
-    let (session, handed_over) = match (admin, owner) {
+    let (session, handed_over): (&mut PgConnection, _) = match (admin, owner) {
         (Some(super::Database::Postgres(admin)), Some(owner)) => (admin, hand_over(account, owner)),
         (Some(super::Database::Postgres(admin)), None) => (admin, String::new()),
         _ => (conn, String::new()),

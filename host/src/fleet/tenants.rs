@@ -282,10 +282,7 @@ impl Placement {
             Provider::Sqlite => "PRAGMA query_only = ON",
         };
         database.execute(begin, &[]).await.map_err(unreadable)?;
-        let rows = database
-            .query(&query.sql, &[])
-            .await
-            .map_err(unreadable)?;
+        let rows = database.query(&query.sql, &[]).await.map_err(unreadable)?;
         let text = |value: Option<&Value>| match value {
             Some(Value::Text(text)) => Some(text.clone()),
             Some(Value::Integer(number)) => Some(number.to_string()),

@@ -4,9 +4,9 @@ use wasmtime::Store;
 
 use super::World;
 use super::bindings::{self, CloudProviderCalls, LinkedCloudProvider};
-use super::rds::RdsAccess;
 use super::contract::{HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest};
 use super::inspect::Shape;
+use super::rds::RdsAccess;
 use super::state::{Grant, HandlerState};
 use super::{HandlerFailure, LoadedComponent, Runtime};
 

@@ -299,6 +299,6 @@ macro_rules! operations_since_0_4_0 {
 }
 
 pub(super) use {
-    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports,
-    operations_since_0_3_0, operations_since_0_4_0, serve_rds,
+    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports, operations_since_0_3_0,
+    operations_since_0_4_0, serve_rds,
 };

@@ -28,10 +28,10 @@ use tokio::sync::Mutex;
 use super::aws;
 use super::plan::Resource;
 use super::scope::Scope;
+use crate::runtime::contract::Infrastructure;
 use crate::runtime::contract::{
     CreateCluster, CreateInstance, DbCluster, DbInstance, RdsError, Tag,
 };
-use crate::runtime::contract::Infrastructure;
 
 #[derive(Clone)]
 pub struct RdsAccess {
