@@ -15,10 +15,11 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 /// The bundled handlers: package name, and its folder in the workspace.
-const BUNDLED: [&str; 4] = [
+const BUNDLED: [&str; 5] = [
     "handler-db-prisma",
     "handler-db-dbmate",
     "handler-db-drizzle",
+    "handler-db-typeorm",
     "handler-cloud-aws",
 ];
 

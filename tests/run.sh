@@ -98,10 +98,24 @@ if ! grep -qs '"version": "0.45.4"' "$drizzle/node_modules/drizzle-orm/package.j
 fi
 export FABER_DB_DRIZZLE_NODE="$(cd "$drizzle" && pwd)"
 
+# TypeORM's own CLI, the judge for handler-db-typeorm, with the drivers its
+# data source uses on each provider (better-sqlite3 builds its native part
+# on install when no prebuilt one fits).
+typeorm="${FABER_DB_TYPEORM_NODE:-target/typeorm-node}"
+typeorm_packages=(typeorm@1.1.4 pg@8.16.3 mysql2@3.15.3 better-sqlite3@12.11.1)
+if ! grep -qs '"version": "1.1.4"' "$typeorm/node_modules/typeorm/package.json" \
+    || [[ ! -f "$typeorm/node_modules/better-sqlite3/package.json" ]]; then
+    say "installing TypeORM into $typeorm"
+    mkdir -p "$typeorm"
+    (cd "$typeorm" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
+        && npm install --save-exact --no-audit --no-fund --loglevel=error "${typeorm_packages[@]}")
+fi
+export FABER_DB_TYPEORM_NODE="$(cd "$typeorm" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle \
+    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm \
     -p hostile-handler -p hostile-migrator -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p legacy-handler-v0-4-0 -p future-handler
 # The host embeds the bundled handlers (host/build.rs): these, just built,
 # instead of a second build of its own.
@@ -125,7 +139,7 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
 say "running the tests"
 # The crash tests kill or pause the binary at a step boundary through its
 # fault-injection hook, compiled in only with this feature.
-packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle --features faber-db/failpoints)
+packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else

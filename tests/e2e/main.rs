@@ -30,3 +30,4 @@ mod readme;
 mod registry;
 mod sandbox;
 mod status;
+mod typeorm_cli;

@@ -82,6 +82,7 @@ mod tests {
                 "handler-db-prisma",
                 "handler-db-dbmate",
                 "handler-db-drizzle",
+                "handler-db-typeorm",
                 "handler-cloud-aws"
             ]
         );
@@ -94,6 +95,7 @@ mod tests {
         assert_eq!(by_short_name("aws").unwrap().name, "handler-cloud-aws");
         assert_eq!(by_short_name("dbmate").unwrap().name, "handler-db-dbmate");
         assert_eq!(by_short_name("drizzle").unwrap().name, "handler-db-drizzle");
+        assert_eq!(by_short_name("typeorm").unwrap().name, "handler-db-typeorm");
         assert!(by_short_name("flyway").is_none());
     }
 }

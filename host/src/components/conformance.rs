@@ -261,7 +261,7 @@ async fn on_database(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<C
 /// recorded as applied, and resolved.
 async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Check>) {
     let created = scratch
-        .create(
+        .create_and_find(
             tool,
             "conformance table",
             "CREATE TABLE conformance_t (id INTEGER);",
@@ -269,13 +269,13 @@ async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Che
         .await;
     checks.push(check(
         "create-migration writes the file it reports",
-        created.clone().and_then(|file| {
+        created.clone().and_then(|(file, _)| {
             scratch.files_exist(std::slice::from_ref(&file))?;
             Ok(file)
         }),
     ));
-    let Ok(file) = created else { return };
-    let Some(name) = scratch.migration_named_by(tool, &file).await else {
+    let Ok((file, found)) = created else { return };
+    let Some(name) = found else {
         return checks.push(check(
             "read-state lists the new migration as pending",
             Err(format!("no migration of the folder is written at {file}")),
@@ -304,8 +304,11 @@ async fn lifecycle(tool: &MigrationTool, scratch: &Scratch, checks: &mut Vec<Che
             Err(_) => Ok("refused".to_owned()),
         },
     ));
-    let broken = match scratch.create(tool, "broken", "THIS IS NOT SQL;").await {
-        Ok(file) => scratch.migration_named_by(tool, &file).await,
+    let broken = match scratch
+        .create_and_find(tool, "broken", "THIS IS NOT SQL;")
+        .await
+    {
+        Ok((_, found)) => found,
         Err(_) => None,
     };
     let Some(broken) = broken else {
@@ -627,15 +630,31 @@ impl Scratch {
             .map_err(|err| err.to_string())
     }
 
-    /// The folder migration whose file is `file` (the name is the path's
-    /// first component, or the file name without its extension).
-    async fn migration_named_by(&self, tool: &MigrationTool, file: &str) -> Option<String> {
-        let state = self.read(tool).await.ok()?;
-        state.folder.into_iter().map(|m| m.name).find(|name| {
-            file == name
-                || file.starts_with(&format!("{name}/"))
-                || file.starts_with(&format!("{name}."))
-        })
+    /// Creates a migration; its file, and its name as read-state gives it:
+    /// the one migration of the folder that was not there before (a tool
+    /// may name a migration otherwise than its file, as TypeORM names it
+    /// by its class).
+    async fn create_and_find(
+        &self,
+        tool: &MigrationTool,
+        name: &str,
+        sql: &str,
+    ) -> Result<(String, Option<String>), String> {
+        let before = self.folder_names(tool).await;
+        let file = self.create(tool, name, sql).await?;
+        let found = self
+            .folder_names(tool)
+            .await
+            .into_iter()
+            .find(|name| !before.contains(name));
+        Ok((file, found))
+    }
+
+    async fn folder_names(&self, tool: &MigrationTool) -> Vec<String> {
+        self.read(tool).await.map_or_else(
+            |_| Vec::new(),
+            |state| state.folder.into_iter().map(|m| m.name).collect(),
+        )
     }
 
     async fn state_of(

@@ -1,0 +1,443 @@
+//! TypeORM's own CLI judges what handler-db-typeorm leaves: a migration
+//! written by the real `typeorm migration:generate`, hand-written ones (a
+//! data migration with bound parameters), applied by faber-db to one
+//! database and by `typeorm migration:run` to a twin; the catalogs and the
+//! `migrations` rows must be the same, and each tool must find the other's
+//! database fully migrated. `bash tests/run.sh` installs TypeORM and its
+//! drivers into target/typeorm-node.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::support::servers::server_query;
+use crate::support::{Project, Server, Target, unique};
+
+fn typeorm_node() -> PathBuf {
+    let dir = std::env::var_os("FABER_DB_TYPEORM_NODE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/typeorm-node")
+        });
+    assert!(
+        dir.join("node_modules/typeorm/cli.js").is_file(),
+        "TypeORM is missing from {}: run `bash tests/run.sh`, which installs it",
+        dir.display()
+    );
+    dir
+}
+
+/// A TypeORM project: its packages, its data source, a `migrations` folder.
+fn typeorm_project() -> Project {
+    let project = Project::empty();
+    let node_modules = typeorm_node().join("node_modules");
+    std::os::unix::fs::symlink(node_modules, project.path().join("node_modules")).unwrap();
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/typeorm/data-source.js"),
+        project.path().join("data-source.js"),
+    )
+    .unwrap();
+    std::fs::create_dir(project.path().join("migrations")).unwrap();
+    project
+}
+
+fn driver(server: Server) -> &'static str {
+    match server {
+        Server::Postgres => "postgres",
+        Server::Mysql => "mysql",
+        Server::Sqlite => "better-sqlite3",
+    }
+}
+
+/// TypeORM's CLI with `args`, on `target`; what it printed, and whether it
+/// succeeded.
+fn typeorm(project: &Project, target: &Target, args: &[&str]) -> (bool, String) {
+    let where_ = match target.server {
+        Server::Sqlite => target.file().display().to_string(),
+        _ => target.url(),
+    };
+    let output = Command::new("node")
+        .arg("node_modules/typeorm/cli.js")
+        .args(args)
+        .args(["-d", "data-source.js"])
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .env("TYPEORM_TYPE", driver(target.server))
+        .env("TYPEORM_URL", where_)
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
+}
+
+fn typeorm_ok(project: &Project, target: &Target, args: &[&str]) -> String {
+    let (ok, printed) = typeorm(project, target, args);
+    assert!(ok, "typeorm {args:?}:\n{printed}");
+    printed
+}
+
+/// A database for TypeORM, made as faber-db makes its own, so that only
+/// what the tools did can differ.
+fn create_database(target: &Target) {
+    let options = match target.server {
+        Server::Sqlite => return,
+        Server::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+        Server::Postgres => "",
+    };
+    server_query(
+        target.server,
+        &format!("CREATE DATABASE {}{options}", target.name),
+    );
+}
+
+/// TypeORM's rows, as `migration:show` reads them.
+fn rows(target: &Target) -> Vec<String> {
+    target.query("SELECT id, timestamp, name FROM migrations ORDER BY id")
+}
+
+/// Tables, columns (type, nullability, default), indexes and keys.
+fn catalog(target: &Target) -> Vec<String> {
+    let mut catalog = Vec::new();
+    let tables = match target.server {
+        Server::Postgres => target.query(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+        ),
+        Server::Mysql => target.query(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() ORDER BY 1",
+        ),
+        Server::Sqlite => target.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name",
+        ),
+    };
+    for table in &tables {
+        catalog.push(format!("table {table}"));
+        catalog.extend(target.columns(table));
+    }
+    catalog.extend(match target.server {
+        Server::Postgres => target.query(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+        ),
+        Server::Mysql => target.query(
+            "SELECT table_name, index_name, column_name, non_unique FROM \
+             information_schema.statistics WHERE table_schema = DATABASE() \
+             ORDER BY table_name, index_name, seq_in_index",
+        ),
+        Server::Sqlite => {
+            target.query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        }
+    });
+    if target.server == Server::Postgres {
+        catalog.extend(target.query(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE connamespace = 'public'::regnamespace ORDER BY conname",
+        ));
+    }
+    catalog
+}
+
+fn faber_db(project: &Project, target: &Target, args: &[&str]) -> (i32, Value) {
+    let run = project.run(args, &[("DEV_DATABASE_URL", &target.url())]);
+    (run.code, run.json())
+}
+
+/// A hand-written data migration: two users, one through a bound parameter.
+fn write_seed(project: &Project, server: Server) {
+    let marker = match server {
+        Server::Postgres => "$1",
+        _ => "?",
+    };
+    std::fs::write(
+        project.path().join("migrations/1800000000000-SeedUsers.js"),
+        format!(
+            "module.exports = class SeedUsers1800000000000 {{\n\
+             \x20   async up(queryRunner) {{\n\
+             \x20       await queryRunner.query(\"INSERT INTO users (name) VALUES ('ada')\");\n\
+             \x20       const name = [\"grace\"].map((n) => n.toUpperCase())[0];\n\
+             \x20       await queryRunner.query(\"INSERT INTO users (name, active) VALUES ({marker}, {})\", [name]);\n\
+             \x20   }}\n\
+             \x20   async down(queryRunner) {{\n\
+             \x20       await queryRunner.query(\"DELETE FROM users\");\n\
+             \x20   }}\n\
+             }};\n",
+            if server == Server::Postgres { "false" } else { "0" }
+        ),
+    )
+    .unwrap();
+}
+
+fn typeorm_and_faber_db_take_turns(server: Server) {
+    let project = typeorm_project();
+    // TypeORM's generator diffs the entities against an empty database.
+    let empty = Target::new(server, &unique("fdb_to_gen"), project.path());
+    create_database(&empty);
+    typeorm_ok(
+        &project,
+        &empty,
+        &[
+            "migration:generate",
+            "-o",
+            "-t",
+            "1700000000000",
+            "migrations/CreateUsers",
+        ],
+    );
+    write_seed(&project, server);
+
+    let (code, report) = faber_db(
+        &project,
+        &empty,
+        &[
+            "config",
+            "init",
+            "--migration-tool",
+            "typeorm",
+            "--provider",
+            server.provider(),
+            "--yes",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["migrations_directory"], "migrations",
+        "{report}"
+    );
+
+    // faber-db first: init, then migrate; TypeORM then has nothing to do.
+    let faber_first = Target::new(server, &unique("fdb_to_faber"), project.path());
+    let (code, report) = faber_db(&project, &faber_first, &["init", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    let (code, report) = faber_db(
+        &project,
+        &faber_first,
+        &["migrate", "dev", "--dry-run", "--json"],
+    );
+    assert_eq!(code, 0, "{report}");
+    let plan = report["result"]["plan"].to_string();
+    assert!(
+        plan.contains("INSERT INTO users (name, active)"),
+        "{report}"
+    );
+    let (code, report) = faber_db(&project, &faber_first, &["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["applied"],
+        serde_json::json!(["CreateUsers1700000000000", "SeedUsers1800000000000"]),
+        "{report}"
+    );
+    let shown = typeorm_ok(&project, &faber_first, &["migration:show"]);
+    assert!(shown.contains("[X] 1 CreateUsers1700000000000"), "{shown}");
+    assert!(shown.contains("[X] 2 SeedUsers1800000000000"), "{shown}");
+    let said = typeorm_ok(&project, &faber_first, &["migration:run"]);
+    assert!(said.contains("No migrations are pending"), "{said}");
+    assert_eq!(
+        faber_first.query("SELECT name FROM users ORDER BY id"),
+        ["ada", "GRACE"]
+    );
+
+    // A twin, all TypeORM's: the same catalog, the same rows.
+    let twin = Target::new(server, &unique("fdb_to_twin"), project.path());
+    create_database(&twin);
+    typeorm_ok(&project, &twin, &["migration:run"]);
+    assert_eq!(rows(&faber_first), rows(&twin));
+    assert_eq!(catalog(&faber_first), catalog(&twin));
+
+    // TypeORM first, then a migration faber-db writes: faber-db sees
+    // TypeORM's rows as applied and applies only its own.
+    let sql = project.path().join("email.sql");
+    std::fs::write(&sql, "ALTER TABLE users ADD email varchar(200);\n").unwrap();
+    let run = project.run(
+        &[
+            "generate-migration",
+            "add_email",
+            "--sql",
+            sql.to_str().unwrap(),
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let written = run.json()["result"]["path"].as_str().unwrap().to_owned();
+    assert!(written.ends_with("-add_email.js"), "{written}");
+    let (_, report) = faber_db(&project, &twin, &["status", "dev", "--json"]);
+    let dev = &report["result"]["environments"][0];
+    assert_eq!(
+        dev["migrations"]["SeedUsers1800000000000"], "applied",
+        "{report}"
+    );
+    assert_eq!(dev["state"], "pending", "{report}");
+    let (code, report) = faber_db(&project, &twin, &["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["result"]["applied"].as_array().unwrap().len(),
+        1,
+        "{report}"
+    );
+    let shown = typeorm_ok(&project, &twin, &["migration:show"]);
+    assert!(shown.contains("[X] 3 AddEmail"), "{shown}");
+    typeorm_ok(&project, &faber_first, &["migration:run"]);
+    assert_eq!(rows(&faber_first), rows(&twin));
+    assert_eq!(catalog(&faber_first), catalog(&twin));
+}
+
+#[test]
+fn typeorm_and_faber_db_take_turns_on_postgresql() {
+    typeorm_and_faber_db_take_turns(Server::Postgres);
+}
+
+#[test]
+fn typeorm_and_faber_db_take_turns_on_mysql() {
+    typeorm_and_faber_db_take_turns(Server::Mysql);
+}
+
+#[test]
+fn typeorm_and_faber_db_take_turns_on_sqlite() {
+    typeorm_and_faber_db_take_turns(Server::Sqlite);
+}
+
+fn write_migration(project: &Project, file: &str, class: &str, up: &str) {
+    std::fs::write(
+        project.path().join("migrations").join(file),
+        format!(
+            "module.exports = class {class} {{\n    async up(queryRunner) {{\n        {up}\n    }}\n}};\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// TypeORM runs a whole run in one transaction: a migration that fails
+/// takes the run's earlier ones with it, under TypeORM and faber-db alike.
+#[test]
+fn a_failing_migration_rolls_the_run_back_as_typeorm_does() {
+    let server = Server::Postgres;
+    let project = typeorm_project();
+    write_migration(
+        &project,
+        "1700000000000-Users.js",
+        "Users1700000000000",
+        "await queryRunner.query(`CREATE TABLE users (id integer PRIMARY KEY)`);",
+    );
+    write_migration(
+        &project,
+        "1700000000001-Broken.js",
+        "Broken1700000000001",
+        "await queryRunner.query(`INSERT INTO no_such_table VALUES (1)`);",
+    );
+    let faber = Target::new(server, &unique("fdb_to_fail"), project.path());
+    let (code, report) = faber_db(
+        &project,
+        &faber,
+        &[
+            "config",
+            "init",
+            "--migration-tool",
+            "typeorm",
+            "--provider",
+            "postgresql",
+            "--yes",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(faber_db(&project, &faber, &["init", "dev", "--json"]).0, 0);
+    let (code, report) = faber_db(&project, &faber, &["migrate", "dev", "--json"]);
+    assert_ne!(code, 0, "{report}");
+    let error = format!(
+        "{} {}",
+        report["error"].as_str().unwrap_or_default(),
+        report["cause"].as_str().unwrap_or_default()
+    );
+    assert!(error.contains("Broken1700000000001"), "{report}");
+    assert!(error.contains("no_such_table"), "{report}");
+
+    let twin = Target::new(server, &unique("fdb_to_failtwin"), project.path());
+    create_database(&twin);
+    let (ok, printed) = typeorm(&project, &twin, &["migration:run"]);
+    assert!(!ok, "{printed}");
+    assert_eq!(rows(&faber), rows(&twin));
+    assert!(rows(&faber).is_empty());
+    assert_eq!(catalog(&faber), catalog(&twin));
+}
+
+/// What Node.js would give a migration, the sandbox does not: each reach
+/// is refused by name, a loop that never ends is stopped, and the database
+/// keeps none of it.
+#[test]
+fn a_typeorm_migration_reaches_nothing_outside_the_sandbox() {
+    let project = typeorm_project();
+    let target = Target::new(Server::Sqlite, &unique("fdb_to_box"), project.path());
+    let (code, report) = faber_db(
+        &project,
+        &target,
+        &[
+            "config",
+            "init",
+            "--migration-tool",
+            "typeorm",
+            "--provider",
+            "sqlite",
+            "--yes",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{report}");
+    write_migration(
+        &project,
+        "1700000000000-Users.js",
+        "Users1700000000000",
+        "await queryRunner.query(`CREATE TABLE users (id integer PRIMARY KEY)`);",
+    );
+    assert_eq!(faber_db(&project, &target, &["init", "dev", "--json"]).0, 0);
+    let reaches = [
+        (
+            "Files",
+            "require(\"fs\").readFileSync(\"/etc/passwd\");",
+            "require(\"fs\") is not available",
+        ),
+        (
+            "Secrets",
+            "await queryRunner.query(process.env.DATABASE_URL);",
+            "process.env is not available",
+        ),
+        ("Forever", "while (true) {}", "RuntimeLimit"),
+        (
+            "Builder",
+            "await queryRunner.dropTable(\"users\");",
+            "queryRunner.dropTable",
+        ),
+    ];
+    for (index, (name, up, refusal)) in reaches.iter().enumerate() {
+        let class = format!("{name}170000000010{index}");
+        let file = format!("170000000010{index}-{name}.js");
+        write_migration(&project, &file, &class, up);
+        let (code, report) = faber_db(&project, &target, &["migrate", "dev", "--json"]);
+        assert_ne!(code, 0, "{report}");
+        let error = format!(
+            "{} {}",
+            report["error"].as_str().unwrap_or_default(),
+            report["cause"].as_str().unwrap_or_default()
+        );
+        assert!(error.contains(&class), "{report}");
+        assert!(error.contains(refusal), "{name}: {report}");
+        std::fs::remove_file(project.path().join("migrations").join(&file)).unwrap();
+    }
+    // The run that the refusals stopped applied nothing: not even Users.
+    assert!(
+        target
+            .query("SELECT name FROM sqlite_master WHERE name = 'users'")
+            .is_empty()
+    );
+    let (code, report) = faber_db(&project, &target, &["migrate", "dev", "--json"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        target.query("SELECT name FROM migrations"),
+        ["Users1700000000000"]
+    );
+}
