@@ -10,7 +10,6 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::servers::server_query;
 use crate::support::{Project, Server, Target, unique};
 
 fn drizzle_node() -> PathBuf {
@@ -134,21 +133,6 @@ fn drizzle_migrates(project: &Project, target: &Target) {
     );
 }
 
-/// A database for Drizzle, made as faber-db makes its own (on MySQL its
-/// character set decides the tracking table's collation), so that only
-/// what the tools did can differ.
-fn create_database(target: &Target) {
-    let options = match target.server {
-        Server::Sqlite => return,
-        Server::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-        Server::Postgres => "",
-    };
-    server_query(
-        target.server,
-        &format!("CREATE DATABASE {}{options}", target.name),
-    );
-}
-
 /// Drizzle's rows, as its migrator reads them.
 fn rows(target: &Target) -> Vec<String> {
     let table = match target.server {
@@ -203,7 +187,7 @@ fn drizzle_and_faber_db_take_turns(server: Server) {
 
     // Drizzle first, on a database that then falls behind the folder.
     let drizzle_first = Target::new(server, &unique("fdb_dz_first"), project.path());
-    create_database(&drizzle_first);
+    drizzle_first.create_as_faber_db_does();
     drizzle_migrates(&project, &drizzle_first);
 
     generate(&project, server, true, "posts");
@@ -247,7 +231,7 @@ fn drizzle_and_faber_db_take_turns(server: Server) {
 
     // A twin database, all Drizzle's: the same rows, the same table.
     let twin = Target::new(server, &unique("fdb_dz_twin"), project.path());
-    create_database(&twin);
+    twin.create_as_faber_db_does();
     drizzle_migrates(&project, &twin);
     assert_eq!(rows(&faber_first), rows(&twin));
     assert_eq!(recorded.len(), 3, "{recorded:?}");

@@ -80,6 +80,7 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
             "handler-db-prisma",
             "handler-db-dbmate",
             "handler-db-drizzle",
+            "handler-db-typeorm",
             "handler-cloud-aws"
         ]
     );

@@ -11,7 +11,6 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::servers::server_query;
 use crate::support::{Project, Server, Target, unique};
 
 fn typeorm_node() -> PathBuf {
@@ -36,6 +35,18 @@ fn typeorm_project() -> Project {
     std::fs::copy(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/typeorm/data-source.js"),
         project.path().join("data-source.js"),
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("package.json"),
+        r#"{ "dependencies": { "typeorm": "1.1.4" },
+  "scripts": { "migrate": "typeorm migration:run -d data-source.js" } }"#,
+    )
+    .unwrap();
+    std::fs::write(
+        project.path().join("package.json"),
+        r#"{ "dependencies": { "typeorm": "1.1.4" },
+  "scripts": { "migrate": "typeorm migration:run -d data-source.js" } }"#,
     )
     .unwrap();
     std::fs::create_dir(project.path().join("migrations")).unwrap();
@@ -79,20 +90,6 @@ fn typeorm_ok(project: &Project, target: &Target, args: &[&str]) -> String {
     let (ok, printed) = typeorm(project, target, args);
     assert!(ok, "typeorm {args:?}:\n{printed}");
     printed
-}
-
-/// A database for TypeORM, made as faber-db makes its own, so that only
-/// what the tools did can differ.
-fn create_database(target: &Target) {
-    let options = match target.server {
-        Server::Sqlite => return,
-        Server::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
-        Server::Postgres => "",
-    };
-    server_query(
-        target.server,
-        &format!("CREATE DATABASE {}{options}", target.name),
-    );
 }
 
 /// TypeORM's rows, as `migration:show` reads them.
@@ -176,7 +173,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
     let project = typeorm_project();
     // TypeORM's generator diffs the entities against an empty database.
     let empty = Target::new(server, &unique("fdb_to_gen"), project.path());
-    create_database(&empty);
+    empty.create_as_faber_db_does();
     typeorm_ok(
         &project,
         &empty,
@@ -190,14 +187,14 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
     );
     write_seed(&project, server);
 
+    // `config init` finds TypeORM in package.json and reads the data source
+    // its script names (whose driver comes from a variable here).
     let (code, report) = faber_db(
         &project,
         &empty,
         &[
             "config",
             "init",
-            "--migration-tool",
-            "typeorm",
             "--provider",
             server.provider(),
             "--yes",
@@ -205,8 +202,14 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
         ],
     );
     assert_eq!(code, 0, "{report}");
+    assert_eq!(report["result"]["migration_tool"], "typeorm", "{report}");
     assert_eq!(
         report["result"]["migrations_directory"], "migrations",
+        "{report}"
+    );
+    assert_eq!(
+        report["result"]["typeorm_project"]["read_from"],
+        serde_json::json!(["package.json", "data-source.js"]),
         "{report}"
     );
 
@@ -244,7 +247,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
 
     // A twin, all TypeORM's: the same catalog, the same rows.
     let twin = Target::new(server, &unique("fdb_to_twin"), project.path());
-    create_database(&twin);
+    twin.create_as_faber_db_does();
     typeorm_ok(&project, &twin, &["migration:run"]);
     assert_eq!(rows(&faber_first), rows(&twin));
     assert_eq!(catalog(&faber_first), catalog(&twin));
@@ -358,7 +361,7 @@ fn a_failing_migration_rolls_the_run_back_as_typeorm_does() {
     assert!(error.contains("no_such_table"), "{report}");
 
     let twin = Target::new(server, &unique("fdb_to_failtwin"), project.path());
-    create_database(&twin);
+    twin.create_as_faber_db_does();
     let (ok, printed) = typeorm(&project, &twin, &["migration:run"]);
     assert!(!ok, "{printed}");
     assert_eq!(rows(&faber), rows(&twin));

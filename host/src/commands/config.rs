@@ -14,6 +14,7 @@ use crate::report::output::{Done, emit};
 use crate::runtime::World;
 use crate::workflow::drizzle_config::{self, DrizzleProject};
 use crate::workflow::prisma_schema::{self, PrismaProject};
+use crate::workflow::typeorm_config::{self, TypeormProject};
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -31,14 +32,23 @@ struct ConfigResult {
     /// What the project's `drizzle.config.*` said, likewise.
     #[serde(skip_serializing_if = "Option::is_none")]
     drizzle_project: Option<DrizzleProject>,
+    /// What the project's `package.json` and TypeORM data source said,
+    /// likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    typeorm_project: Option<TypeormProject>,
 }
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config, project)| {
-        let read_from = match (&result.prisma_project, &result.drizzle_project) {
-            (Some(found), _) => Some(("Prisma", found.read_from.join(", "))),
-            (None, Some(found)) => Some(("Drizzle", found.read_from.clone())),
-            (None, None) => None,
+        let read_from = match (
+            &result.prisma_project,
+            &result.drizzle_project,
+            &result.typeorm_project,
+        ) {
+            (Some(found), _, _) => Some(("Prisma", found.read_from.join(", "))),
+            (None, Some(found), _) => Some(("Drizzle", found.read_from.clone())),
+            (None, None, Some(found)) => Some(("TypeORM", found.read_from.join(", "))),
+            (None, None, None) => None,
         };
         let message = match read_from {
             Some((tool, files)) => format!(
@@ -101,17 +111,22 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     }
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    // A Prisma or Drizzle project already says its provider, folder and
-    // variable (Drizzle also its table).
+    // A Prisma, Drizzle or TypeORM project already says its provider,
+    // folder and variable (Drizzle and TypeORM also their table).
     let prisma = prisma_schema::read_project(&project);
     let drizzle = match prisma {
         Some(_) => None,
         None => drizzle_config::read_project(&project),
     };
+    let typeorm = match (&prisma, &drizzle) {
+        (None, None) => typeorm_config::read_project(&project),
+        _ => None,
+    };
     let found_provider = prisma
         .as_ref()
         .and_then(|found| found.provider.as_deref())
         .or_else(|| drizzle.as_ref().and_then(DrizzleProject::provider))
+        .or_else(|| typeorm.as_ref().and_then(TypeormProject::provider))
         .and_then(parse_provider);
     let provider = match (args.provider, found_provider) {
         (Some(provider), _) => provider.into(),
@@ -136,6 +151,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         Some(tool) => available_tool(&project, tool)?,
         None if prisma.is_some() => "prisma".to_owned(),
         None if drizzle.is_some() => "drizzle".to_owned(),
+        None if typeorm.is_some() => "typeorm".to_owned(),
         None if interactive => ask(
             &format!("Migration tool ({})", tool_choices(&project).join(", ")),
             "prisma",
@@ -146,19 +162,28 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     let migration_handler = components::migration_tool_handler(&project, &migration_tool);
     let conventional = MigrationsSection::conventional_directory(&migration_handler);
     let drizzles = drizzle.as_ref().filter(|_| migration_tool == "drizzle");
+    let typeorms = typeorm.as_ref().filter(|_| migration_tool == "typeorm");
     let migrations_directory = prisma
         .as_ref()
         .filter(|_| migration_tool == "prisma")
         .and_then(|found| found.migrations_directory.clone())
         .or_else(|| drizzles.map(|found| found.migrations_directory.clone()))
+        .or_else(|| typeorms.and_then(|found| found.migrations_directory.clone()))
         .unwrap_or_else(|| conventional.to_owned());
     let mut config = Config::new(provider, hosting, &migration_tool, &migrations_directory);
-    config.migrations.table = drizzles.and_then(|found| found.tracking_table.clone());
+    config.migrations.table = drizzles
+        .and_then(|found| found.tracking_table.clone())
+        .or_else(|| typeorms.and_then(|found| found.tracking_table.clone()));
     let url_variable = prisma
         .as_ref()
         .and_then(|found| found.url_variable.clone())
         .or_else(|| {
             drizzle
+                .as_ref()
+                .and_then(|found| found.url_variable.clone())
+        })
+        .or_else(|| {
+            typeorm
                 .as_ref()
                 .and_then(|found| found.url_variable.clone())
         });
@@ -204,6 +229,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
             migrations_directory,
             prisma_project: prisma,
             drizzle_project: drizzle,
+            typeorm_project: typeorm,
         },
         config,
         project,

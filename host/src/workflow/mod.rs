@@ -23,6 +23,7 @@ mod respond;
 pub mod steps;
 #[cfg(test)]
 mod tests;
+pub mod typeorm_config;
 mod undo;
 
 use std::path::{Path, PathBuf};

@@ -153,6 +153,21 @@ impl Target {
         self.query(&sql)
     }
 
+    /// Creates the database as faber-db creates its own (on MySQL its
+    /// character set decides a new table's collation), for a tool to use
+    /// on its own: then only what the tools did can differ.
+    pub fn create_as_faber_db_does(&self) {
+        let options = match self.server {
+            Server::Sqlite => return,
+            Server::Mysql => " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci",
+            Server::Postgres => "",
+        };
+        server_query(
+            self.server,
+            &format!("CREATE DATABASE {}{options}", self.name),
+        );
+    }
+
     pub fn drop_database(&self) {
         match self.server {
             Server::Sqlite => {

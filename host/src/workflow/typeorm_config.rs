@@ -1,0 +1,223 @@
+//! A TypeORM project as `config init` finds it: `package.json` depends on
+//! `typeorm`, and its data source (the file its scripts give `typeorm -d`,
+//! else one at a conventional place) says the driver (`type`), the
+//! migrations (`migrations: ["dist/migrations/*.js"]`), the table
+//! (`migrationsTableName`) and the variable holding the URL.
+
+use std::path::{Component, Path, PathBuf};
+
+use serde::Serialize;
+
+use super::config_text::{after_key, quoted_values, url_variable};
+
+/// Where a data source usually is, when no script names it.
+const DATA_SOURCES: [&str; 8] = [
+    "data-source.ts",
+    "data-source.js",
+    "src/data-source.ts",
+    "src/data-source.js",
+    "src/db/data-source.ts",
+    "src/db/data-source.js",
+    "ormconfig.ts",
+    "ormconfig.js",
+];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TypeormProject {
+    /// The data source's `type` (`postgres`, `mysql`, `better-sqlite3`, …).
+    pub driver: Option<String>,
+    /// The folder of the data source's first `migrations` glob, relative
+    /// to the project.
+    pub migrations_directory: Option<String>,
+    /// `migrationsTableName`: faber-db's `migrations.table`.
+    pub tracking_table: Option<String>,
+    /// The variable `url` is read from.
+    pub url_variable: Option<String>,
+    /// The files these came from, relative to the project.
+    pub read_from: Vec<String>,
+}
+
+impl TypeormProject {
+    /// The driver as a faber-db provider name, where it is one.
+    pub fn provider(&self) -> Option<&str> {
+        match self.driver.as_deref()? {
+            "postgres" | "aurora-postgres" | "cockroachdb" => Some("postgresql"),
+            "mysql" | "mariadb" | "aurora-mysql" => Some("mysql"),
+            "sqlite" | "better-sqlite3" | "sqljs" | "capacitor" => Some("sqlite"),
+            _ => None,
+        }
+    }
+}
+
+pub fn read_project(project: &Path) -> Option<TypeormProject> {
+    let manifest = std::fs::read_to_string(project.join("package.json")).ok()?;
+    let package: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+    let depends = ["dependencies", "devDependencies"]
+        .iter()
+        .any(|section| package[section].get("typeorm").is_some());
+    if !depends {
+        return None;
+    }
+    let mut found = TypeormProject {
+        read_from: vec!["package.json".to_owned()],
+        ..TypeormProject::default()
+    };
+    let named = scripts_data_source(&package);
+    let Some((source, text)) = named
+        .iter()
+        .map(String::as_str)
+        .chain(DATA_SOURCES)
+        .find_map(|name| {
+            let name = name.trim_start_matches("./");
+            Some((
+                name.to_owned(),
+                std::fs::read_to_string(project.join(name)).ok()?,
+            ))
+        })
+    else {
+        return Some(found);
+    };
+    let value = |key| quoted_values(&text, key).next().map(str::to_owned);
+    found.driver = value("type");
+    found.tracking_table = value("migrationsTableName");
+    found.url_variable = url_variable(&text, ':');
+    let source_dir = Path::new(&source).parent().unwrap_or(Path::new(""));
+    found.migrations_directory = migrations_glob(&text).map(|(glob, from_dirname)| {
+        let folder = glob
+            .split('*')
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("./")
+            .trim_start_matches('/')
+            .trim_end_matches('/');
+        match from_dirname {
+            true => lexically_normal(&source_dir.join(folder)),
+            false => folder.to_owned(),
+        }
+    });
+    found.read_from.push(source);
+    Some(found)
+}
+
+/// `path` with `.` and `dir/..` taken out, as text.
+fn lexically_normal(path: &Path) -> String {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if normal.pop() => {}
+            other => normal.push(other),
+        }
+    }
+    normal.display().to_string()
+}
+
+/// The data source a `typeorm … -d FILE` (or `--dataSource FILE`) script
+/// names.
+fn scripts_data_source(package: &serde_json::Value) -> Vec<String> {
+    let Some(scripts) = package["scripts"].as_object() else {
+        return Vec::new();
+    };
+    scripts
+        .values()
+        .filter_map(serde_json::Value::as_str)
+        .filter(|script| script.contains("typeorm"))
+        .filter_map(|script| {
+            let mut words = script.split_whitespace();
+            words.find(|word| matches!(*word, "-d" | "--dataSource" | "--data-source"))?;
+            words.next().map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The first string of `migrations: [...]`, and whether it follows
+/// `__dirname +` (then it is relative to the data source's folder).
+fn migrations_glob(text: &str) -> Option<(String, bool)> {
+    text.match_indices("migrations").find_map(|(at, key)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            return None;
+        }
+        let rest = after_key(&text[at + key.len()..], before)?
+            .trim_start()
+            .strip_prefix('[')?
+            .trim_start();
+        let (rest, from_dirname) = match rest.strip_prefix("__dirname") {
+            Some(joined) => (joined.trim_start().strip_prefix('+')?.trim_start(), true),
+            None => (rest, false),
+        };
+        let quote = rest
+            .chars()
+            .next()
+            .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+        let value = &rest[1..];
+        let end = value.find(quote)?;
+        Some((value[..end].to_owned(), from_dirname))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn reads_the_data_source_the_scripts_name() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{ "dependencies": { "typeorm": "^1.1.4" },
+                    "scripts": { "migrate": "typeorm migration:run -d ./src/db/source.js" } }"#,
+            ),
+            (
+                "src/db/source.js",
+                r#"module.exports = new DataSource({
+  type: "mysql",
+  url: process.env.SHOP_DB_URL,
+  migrations: [__dirname + "/../../dist/migrations/*.js"],
+  migrationsTableName: "typeorm_migrations",
+});"#,
+            ),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider(), Some("mysql"));
+        assert_eq!(
+            found.migrations_directory.as_deref(),
+            Some("dist/migrations")
+        );
+        assert_eq!(found.tracking_table.as_deref(), Some("typeorm_migrations"));
+        assert_eq!(found.url_variable.as_deref(), Some("SHOP_DB_URL"));
+        assert_eq!(found.read_from, ["package.json", "src/db/source.js"]);
+    }
+
+    #[test]
+    fn a_conventional_data_source_is_found_and_a_project_without_typeorm_is_not_one() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{ "devDependencies": { "typeorm": "1" } }"#,
+            ),
+            (
+                "data-source.ts",
+                "export const AppDataSource = new DataSource({ type: 'postgres', migrations: ['dist/migrations/*.js'] });",
+            ),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider(), Some("postgresql"));
+        assert_eq!(
+            found.migrations_directory.as_deref(),
+            Some("dist/migrations")
+        );
+        let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
+        assert_eq!(read_project(other.path()), None);
+    }
+}
