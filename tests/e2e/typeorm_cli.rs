@@ -169,6 +169,48 @@ fn write_seed(project: &Project, server: Server) {
     .unwrap();
 }
 
+/// A hand-written migration on the schema builder: tables with keys,
+/// defaults, a unique column and indexes, and on PostgreSQL and MySQL the
+/// calls that alter a table (on SQLite TypeORM rebuilds the table for
+/// those, which handler-db-typeorm refuses).
+fn write_schema_builder(project: &Project, server: Server) {
+    let alter = match server {
+        Server::Sqlite => "",
+        _ => {
+            "await queryRunner.addColumn(\"posts\", new TableColumn({ name: \"summary\", type: \"text\", isNullable: true }));
+        await queryRunner.createTable(new Table({ name: \"tags\", columns: [
+            { name: \"id\", type: \"integer\", isPrimary: true, isGenerated: true, generationStrategy: \"increment\" },
+            { name: \"post_id\", type: \"int\" },
+        ] }));
+        await queryRunner.createForeignKey(\"tags\", new TableForeignKey({ columnNames: [\"post_id\"], referencedTableName: \"posts\", referencedColumnNames: [\"id\"] }));
+        await queryRunner.dropColumn(\"posts\", \"views\");"
+        }
+    };
+    std::fs::write(
+        project.path().join("migrations/1900000000000-Posts.js"),
+        format!(
+            "const {{ Table, TableColumn, TableIndex, TableForeignKey }} = require(\"typeorm\");
+
+module.exports = class Posts1900000000000 {{
+    async up(queryRunner) {{
+        await queryRunner.createTable(new Table({{ name: \"posts\", columns: [
+            {{ name: \"id\", type: \"integer\", isPrimary: true, isGenerated: true, generationStrategy: \"increment\" }},
+            {{ name: \"slug\", type: \"varchar\", length: \"120\", isUnique: true }},
+            {{ name: \"title\", type: \"varchar\", length: \"200\" }},
+            {{ name: \"user_id\", type: \"int\", isNullable: true }},
+            {{ name: \"views\", type: \"int\", default: 0 }},
+        ], foreignKeys: [{{ columnNames: [\"user_id\"], referencedTableName: \"users\", referencedColumnNames: [\"id\"], onDelete: \"CASCADE\" }}],
+           indices: [{{ columnNames: [\"user_id\"] }}] }}), true);
+        await queryRunner.createIndex(\"posts\", new TableIndex({{ name: \"IDX_posts_title\", columnNames: [\"title\"], isUnique: true }}));
+        {alter}
+    }}
+}};
+"
+        ),
+    )
+    .unwrap();
+}
+
 fn typeorm_and_faber_db_take_turns(server: Server) {
     let project = typeorm_project();
     // TypeORM's generator diffs the entities against an empty database.
@@ -186,6 +228,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
         ],
     );
     write_seed(&project, server);
+    write_schema_builder(&project, server);
 
     // `config init` finds TypeORM in package.json and reads the data source
     // its script names (whose driver comes from a variable here).
@@ -232,12 +275,17 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
     assert_eq!(code, 0, "{report}");
     assert_eq!(
         report["result"]["applied"],
-        serde_json::json!(["CreateUsers1700000000000", "SeedUsers1800000000000"]),
+        serde_json::json!([
+            "CreateUsers1700000000000",
+            "SeedUsers1800000000000",
+            "Posts1900000000000"
+        ]),
         "{report}"
     );
     let shown = typeorm_ok(&project, &faber_first, &["migration:show"]);
     assert!(shown.contains("[X] 1 CreateUsers1700000000000"), "{shown}");
     assert!(shown.contains("[X] 2 SeedUsers1800000000000"), "{shown}");
+    assert!(shown.contains("[X] 3 Posts1900000000000"), "{shown}");
     let said = typeorm_ok(&project, &faber_first, &["migration:run"]);
     assert!(said.contains("No migrations are pending"), "{said}");
     assert_eq!(
@@ -284,7 +332,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
         "{report}"
     );
     let shown = typeorm_ok(&project, &twin, &["migration:show"]);
-    assert!(shown.contains("[X] 3 AddEmail"), "{shown}");
+    assert!(shown.contains("[X] 4 AddEmail"), "{shown}");
     typeorm_ok(&project, &faber_first, &["migration:run"]);
     assert_eq!(rows(&faber_first), rows(&twin));
     assert_eq!(catalog(&faber_first), catalog(&twin));
@@ -412,8 +460,8 @@ fn a_typeorm_migration_reaches_nothing_outside_the_sandbox() {
         ("Forever", "while (true) {}", "RuntimeLimit"),
         (
             "Builder",
-            "await queryRunner.dropTable(\"users\");",
-            "queryRunner.dropTable",
+            "await queryRunner.renameColumn(\"users\", \"id\", \"key\");",
+            "queryRunner.renameColumn",
         ),
     ];
     for (index, (name, up, refusal)) in reaches.iter().enumerate() {

@@ -24,6 +24,7 @@ use faber_db_handler::sql::{self, SqlValue};
 use faber_db_handler::types::Provider;
 
 const PRELUDE: &str = include_str!("prelude.js");
+const SCHEMA_BUILDER: &str = include_str!("schema_builder.js");
 
 /// Loop iterations one function may run: far past a migration's loop over
 /// its rows, and reached well within the host's CPU budget by one that
@@ -63,12 +64,30 @@ impl Engine {
             .eval(Source::from_bytes(PRELUDE).with_path(Path::new("faber-db:prelude.js")))
             .and_then(|value| callable(&value, "the prelude"))
             .map_err(|error| error.to_string())?;
+        let schema_builder = context
+            .eval(
+                Source::from_bytes(SCHEMA_BUILDER)
+                    .with_path(Path::new("faber-db:schema_builder.js")),
+            )
+            .map_err(|error| error.to_string())?;
         let global = context.global_object();
         let query = NativeFunction::from_fn_ptr(query).to_js_function(context.realm());
+        let sha1 = NativeFunction::from_fn_ptr(sha1_hex).to_js_function(context.realm());
+        let dialect = match provider {
+            Provider::Postgresql => js_string!("postgresql"),
+            Provider::Mysql => js_string!("mysql"),
+            Provider::Sqlite => js_string!("sqlite"),
+        };
         let exports = install
             .call(
                 &JsValue::undefined(),
-                &[global.into(), query.into()],
+                &[
+                    global.into(),
+                    query.into(),
+                    sha1.into(),
+                    schema_builder,
+                    dialect.into(),
+                ],
                 &mut context,
             )
             .and_then(|value| object(&value, "the prelude's exports"))
@@ -292,6 +311,16 @@ fn object(value: &JsValue, what: &str) -> JsResult<JsObject> {
     })
 }
 
+/// The hex SHA-1 of a text, which TypeORM's naming strategy makes its
+/// constraint and index names from.
+fn sha1_hex(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let key = args
+        .get_or_undefined(0)
+        .to_string(context)?
+        .to_std_string_escaped();
+    Ok(JsString::from(crate::tracking_table::hash(&key).as_str()).into())
+}
+
 /// `queryRunner.query(sql, parameters)`: a promise of the rows, each an
 /// object keyed by column.
 fn query(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
@@ -445,6 +474,31 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_builder_writes_what_typeorm_writes() {
+        let up = "await queryRunner.createTable(new Table({ name: \"posts\", columns: [\n\
+              { name: \"id\", type: \"int\", isPrimary: true, isGenerated: true, generationStrategy: \"increment\" },\n\
+              { name: \"slug\", type: \"varchar\", isUnique: true },\n\
+              { name: \"user_id\", type: \"int\", isNullable: true }],\n\
+              foreignKeys: [{ columnNames: [\"user_id\"], referencedTableName: \"users\", referencedColumnNames: [\"id\"], onDelete: \"CASCADE\" }],\n\
+              indices: [{ columnNames: [\"user_id\"] }] }));";
+        let text = format!(
+            "const {{ Table }} = require(\"typeorm\");\n\
+             module.exports = class P1 {{ async up(queryRunner) {{ {up} }} }};"
+        );
+        assert_eq!(
+            recorded("P.js", &text).unwrap(),
+            [
+                "CREATE TABLE \"posts\" (\"id\" SERIAL NOT NULL, \"slug\" varchar NOT NULL, \
+                 \"user_id\" int, CONSTRAINT \"UQ_54ddf9075260407dcfdd7248577\" UNIQUE (\"slug\"), \
+                 CONSTRAINT \"FK_c4f9a7bd77b489e711277ee5986\" FOREIGN KEY (\"user_id\") REFERENCES \
+                 \"users\" (\"id\") ON DELETE CASCADE, CONSTRAINT \"PK_2829ac61eff60fcec60d7274b9e\" \
+                 PRIMARY KEY (\"id\"))",
+                "CREATE INDEX \"IDX_c4f9a7bd77b489e711277ee598\" ON \"posts\"  (\"user_id\") "
+            ]
+        );
+    }
+
+    #[test]
     fn what_node_would_give_is_refused_by_name() {
         let reach = |up: &str| {
             let text = format!("module.exports = class C1 {{ async up(queryRunner) {{ {up} }} }};");
@@ -455,7 +509,10 @@ mod tests {
                 .contains("require(\"child_process\") is not available")
         );
         assert!(reach("process.exit(0);").contains("process.exit is not available"));
-        assert!(reach("await queryRunner.createTable({});").contains("queryRunner.createTable"));
+        assert!(
+            reach("await queryRunner.renameColumn(\"a\", \"b\", \"c\");")
+                .contains("queryRunner.renameColumn")
+        );
         assert!(reach("await new Promise(() => {});").contains("never settles"));
     }
 }

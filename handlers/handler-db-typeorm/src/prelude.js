@@ -3,7 +3,7 @@
 // the host's SQL capability. Nothing of Node.js: a migration that reaches
 // for a module, a file, the network or the environment is refused by name.
 "use strict";
-(function (global, nativeQuery) {
+(function (global, nativeQuery, sha1, schemaBuilder, dialect) {
     const sandbox =
         "a migration run by faber-db runs in a sandbox without Node.js modules, files, " +
         "network or environment; it may use queryRunner.query and the classes of \"typeorm\"";
@@ -71,17 +71,20 @@
         return value;
     }
 
+    function query(sql, parameters) {
+        const values = Array.isArray(parameters) ? parameters.map(parameter) : [];
+        return nativeQuery(String(sql), values);
+    }
+
+    const builder = schemaBuilder(dialect, query, sha1, refuse);
+
     function queryRunner() {
         return guarded(
-            {
-                query(sql, parameters) {
-                    const values = Array.isArray(parameters) ? parameters.map(parameter) : [];
-                    return nativeQuery(String(sql), values);
-                },
-            },
+            { query, ...builder },
             (key) =>
-                `queryRunner.${key} (only queryRunner.query is supported by handler-db-typeorm; ` +
-                "write the change as SQL, as typeorm migration:generate does)",
+                `queryRunner.${key} (handler-db-typeorm supports queryRunner.query and ` +
+                `${Object.keys(builder).join(", ")}; write the change as SQL, as typeorm ` +
+                "migration:generate does)",
         );
     }
 

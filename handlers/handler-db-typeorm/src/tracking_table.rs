@@ -166,9 +166,16 @@ pub fn primary_key_name(table: &str, columns: &[&str]) -> String {
     let mut columns = columns.to_vec();
     columns.sort_unstable();
     let key = format!("{}_{}", table.replacen('.', "_", 1), columns.join("_"));
-    let digest = Sha1::digest(key.as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("PK_{}", &hex[..27])
+    format!("PK_{}", &hash(&key)[..27])
+}
+
+/// `DefaultNamingStrategy.hash`: the hex SHA-1 of `key`, which every name
+/// it makes is cut from.
+pub fn hash(key: &str) -> String {
+    Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn integer(value: &SqlValue) -> Result<i64, HandlerError> {
