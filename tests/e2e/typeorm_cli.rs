@@ -463,6 +463,13 @@ fn a_typeorm_migration_reaches_nothing_outside_the_sandbox() {
             "await queryRunner.renameColumn(\"users\", \"id\", \"key\");",
             "queryRunner.renameColumn",
         ),
+        // A failure nothing awaited still fails the run, as its unhandled
+        // rejection ends Node.js before the commit.
+        (
+            "Unawaited",
+            "queryRunner.query(`INSERT INTO no_such_table VALUES (1)`);",
+            "no_such_table",
+        ),
     ];
     for (index, (name, up, refusal)) in reaches.iter().enumerate() {
         let class = format!("{name}170000000010{index}");

@@ -13,7 +13,8 @@ use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
 
-use boa_engine::builtins::promise::PromiseState;
+use boa_engine::builtins::promise::{OperationType, Promise, PromiseState};
+use boa_engine::context::HostHooks;
 use boa_engine::module::{MapModuleLoader, Module, SyntheticModuleInitializer};
 use boa_engine::object::builtins::{JsArray, JsPromise};
 use boa_engine::{
@@ -31,6 +32,29 @@ const SCHEMA_BUILDER: &str = include_str!("schema_builder.js");
 /// never ends, which is then stopped with a message that says so.
 const LOOP_LIMIT: u64 = 5_000_000;
 
+/// The promises rejected with no handler yet: a query that failed while
+/// nothing awaited it. Under Node.js such a rejection ends the process
+/// before anything commits, so a call that leaves one fails.
+#[derive(Default)]
+struct Rejections {
+    unhandled: RefCell<Vec<JsObject<Promise>>>,
+}
+
+impl HostHooks for Rejections {
+    fn promise_rejection_tracker(
+        &self,
+        promise: &JsObject<Promise>,
+        operation: OperationType,
+        _: &mut Context,
+    ) {
+        let mut unhandled = self.unhandled.borrow_mut();
+        match operation {
+            OperationType::Reject => unhandled.push(promise.clone()),
+            OperationType::Handle => unhandled.retain(|other| !JsObject::equals(other, promise)),
+        }
+    }
+}
+
 /// Where `queryRunner.query` sends its SQL.
 #[derive(Debug)]
 pub enum Session {
@@ -42,6 +66,7 @@ pub enum Session {
 
 pub struct Engine {
     context: Context,
+    rejections: Rc<Rejections>,
     require: JsValue,
     query_runner: JsObject,
     loader: Rc<MapModuleLoader>,
@@ -51,7 +76,9 @@ impl Engine {
     /// An engine whose live queries go to a `provider` database.
     pub fn new(provider: Provider) -> Result<Engine, String> {
         let loader = Rc::new(MapModuleLoader::new());
+        let rejections = Rc::new(Rejections::default());
         let mut context = Context::builder()
+            .host_hooks(rejections.clone())
             .module_loader(loader.clone())
             .build()
             .map_err(|error| error.to_string())?;
@@ -73,6 +100,7 @@ impl Engine {
         let global = context.global_object();
         let query = NativeFunction::from_fn_ptr(query).to_js_function(context.realm());
         let sha1 = NativeFunction::from_fn_ptr(sha1_hex).to_js_function(context.realm());
+        let log = NativeFunction::from_fn_ptr(log_line).to_js_function(context.realm());
         let dialect = match provider {
             Provider::Postgresql => js_string!("postgresql"),
             Provider::Mysql => js_string!("mysql"),
@@ -85,6 +113,7 @@ impl Engine {
                     global.into(),
                     query.into(),
                     sha1.into(),
+                    log.into(),
                     schema_builder,
                     dialect.into(),
                 ],
@@ -103,6 +132,7 @@ impl Engine {
         loader.insert("typeorm", typeorm);
         Ok(Engine {
             context,
+            rejections,
             require,
             query_runner,
             loader,
@@ -233,6 +263,7 @@ impl Engine {
 
     fn call(&mut self, instance: &JsObject, method: &str) -> JsResult<()> {
         let context = &mut self.context;
+        self.rejections.unhandled.borrow_mut().clear();
         let function = instance.get(JsString::from(method), context)?;
         let function = callable(&function, method)?;
         let runner = self
@@ -240,7 +271,15 @@ impl Engine {
             .call(&JsValue::undefined(), &[], context)?;
         let returned = function.call(&instance.clone().into(), &[runner], context)?;
         let promise = JsPromise::resolve(returned, context)?;
-        settle(&promise, context)
+        settle(&promise, context)?;
+        let unhandled = self.rejections.unhandled.borrow_mut().drain(..).next();
+        match unhandled.map(|promise| JsPromise::from_object(promise.upcast())) {
+            Some(Ok(promise)) => match promise.state() {
+                PromiseState::Rejected(reason) => Err(JsError::from_opaque(reason)),
+                _ => Ok(()),
+            },
+            _ => Ok(()),
+        }
     }
 }
 
@@ -309,6 +348,16 @@ fn object(value: &JsValue, what: &str) -> JsResult<JsObject> {
             .with_message(format!("{what} is not an object"))
             .into()
     })
+}
+
+/// `console.log` and its kin: a line of the handler's log.
+fn log_line(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let line = args
+        .get_or_undefined(0)
+        .to_string(context)?
+        .to_std_string_escaped();
+    faber_db_handler::log::log(faber_db_handler::log::Level::Info, &line);
+    Ok(JsValue::undefined())
 }
 
 /// The hex SHA-1 of a text, which TypeORM's naming strategy makes its

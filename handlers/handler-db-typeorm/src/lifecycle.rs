@@ -170,8 +170,10 @@ impl MigrationTool for TypeormHandler {
         let run = in_one_transaction(provider, || {
             for name in &names {
                 let timestamp = migrations.find(name)?.timestamp;
+                // Named as failed until its row is in: on MySQL its schema
+                // changes may already have committed.
+                failed = Some(name.clone());
                 migrations.up(name).map_err(|error| {
-                    failed = Some(name.clone());
                     HandlerError::Sql(SqlError {
                         code: None,
                         message: format!("Migration \"{name}\" failed, error: {error}"),
@@ -181,6 +183,7 @@ impl MigrationTool for TypeormHandler {
                     timestamp,
                     name: name.clone(),
                 })?;
+                failed = None;
                 log(Level::Info, &format!("applied and recorded {name}"));
             }
             Ok(())
@@ -258,22 +261,17 @@ fn in_one_transaction(
         Provider::Postgresql | Provider::Mysql => "START TRANSACTION",
     };
     execute(begin, &[])?;
-    match work() {
-        Ok(()) => {
-            execute("COMMIT", &[])?;
-            if provider == Provider::Sqlite {
-                execute("PRAGMA foreign_keys = ON", &[])?;
-            }
-            Ok(())
-        }
-        Err(error) => {
-            if let Err(rollback) = execute("ROLLBACK", &[]) {
-                log(
-                    Level::Warn,
-                    &format!("rolling back the run failed too: {}", rollback.message),
-                );
-            }
-            Err(error)
-        }
+    let outcome = work().and_then(|()| Ok(execute("COMMIT", &[]).map(drop)?));
+    if outcome.is_err()
+        && let Err(rollback) = execute("ROLLBACK", &[])
+    {
+        log(
+            Level::Warn,
+            &format!("rolling back the run failed too: {}", rollback.message),
+        );
     }
+    if provider == Provider::Sqlite {
+        execute("PRAGMA foreign_keys = ON", &[])?;
+    }
+    outcome
 }

@@ -3,7 +3,7 @@
 // the host's SQL capability. Nothing of Node.js: a migration that reaches
 // for a module, a file, the network or the environment is refused by name.
 "use strict";
-(function (global, nativeQuery, sha1, schemaBuilder, dialect) {
+(function (global, nativeQuery, sha1, log, schemaBuilder, dialect) {
     const sandbox =
         "a migration run by faber-db runs in a sandbox without Node.js modules, files, " +
         "network or environment; it may use queryRunner.query and the classes of \"typeorm\"";
@@ -41,6 +41,9 @@
     const typeorm = guarded(
         {
             __esModule: true,
+            // Types only, which compiled TypeScript may still destructure.
+            MigrationInterface: undefined,
+            QueryRunner: undefined,
             Table,
             TableColumn,
             TableIndex,
@@ -90,6 +93,13 @@
 
     Object.defineProperty(global, "process", {
         value: guarded({}, (key) => `process.${key}`),
+    });
+    for (const name of ["Buffer", "setTimeout", "setInterval", "setImmediate", "fetch"]) {
+        Object.defineProperty(global, name, { get: () => refuse(name) });
+    }
+    const write = (...values) => log(values.map(String).join(" "));
+    Object.defineProperty(global, "console", {
+        value: { log: write, info: write, warn: write, error: write, debug: write },
     });
 
     return { require, queryRunner };

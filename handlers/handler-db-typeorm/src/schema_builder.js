@@ -42,6 +42,10 @@
                 refuse(`the column option ${option} (column ${options.name})`);
             }
         }
+        // TypeORM rewrites these types around their precision.
+        if (/^(time|timestamp) with(out)? time zone$/.test(options.type) && options.precision != null) {
+            refuse(`a precision on type ${options.type} (column ${options.name})`);
+        }
         return {
             ...options,
             type: options.type || "",
@@ -54,6 +58,25 @@
         };
     }
 
+    // Options whose SQL is not written here, refused where they are set.
+    function refuseSet(object, options, what) {
+        for (const option of options) {
+            if (object[option] !== undefined && object[option] !== false && object[option] !== null) {
+                refuse(`the ${what} option ${option}`);
+            }
+        }
+    }
+
+    function index(options) {
+        refuseSet(options, ["isFulltext", "isSpatial", "isConcurrent", "type", "parser", "isNullFiltered"], "index");
+        return { ...options };
+    }
+
+    function foreignKey(options) {
+        refuseSet(options, ["deferrable", "referencedSchema", "referencedDatabase"], "foreign key");
+        return { ...options };
+    }
+
     function table(options) {
         if (typeof options === "string") {
             refuse("a table given by name where TypeORM takes a Table");
@@ -63,11 +86,15 @@
                 refuse(`the table option ${option} (table ${options.name})`);
             }
         }
+        refuseSet(options, ["schema", "database", "withoutRowid"], "table");
+        for (const unique of options.uniques || []) {
+            refuseSet(unique, ["deferrable"], "unique");
+        }
         return {
             name: options.name,
             columns: (options.columns || []).map(column),
-            indices: (options.indices || []).map((index) => ({ ...index })),
-            foreignKeys: (options.foreignKeys || []).map((key) => ({ ...key })),
+            indices: (options.indices || []).map(index),
+            foreignKeys: (options.foreignKeys || []).map(foreignKey),
             uniques: (options.uniques || []).map((unique) => ({ ...unique })),
             engine: options.engine,
         };
@@ -92,7 +119,10 @@
 
     function columnSql(table, column, skipPrimary) {
         let sql = quote(column.name);
-        const increments = column.isGenerated === true;
+        // PostgreSQL makes any generated integer key a serial; MySQL and
+        // SQLite count only the `increment` strategy.
+        const increments =
+            column.isGenerated === true && (postgres || column.generationStrategy === "increment");
         if (postgres) {
             if (increments && ["integer", "int", "int4"].includes(column.type)) sql += " SERIAL";
             if (increments && ["smallint", "int2"].includes(column.type)) sql += " SMALLSERIAL";
@@ -248,13 +278,15 @@
         }
     }
 
-    async function dropColumn(tableOrName, columnOrName) {
+    async function dropColumn(tableOrName, columnOrName, ifExists) {
         altersOnSqlite("dropColumn");
+        refuseIfExists("dropColumn", ifExists);
         await query(`ALTER TABLE ${path(tableOrName)} DROP COLUMN ${quote(nameOf(columnOrName))}`, []);
     }
 
-    async function createForeignKey(tableOrName, key) {
+    async function createForeignKey(tableOrName, options) {
         altersOnSqlite("createForeignKey");
+        const key = foreignKey(options);
         key.name ??= foreignKeyName(tableOrName, key.columnNames);
         let sql =
             `ALTER TABLE ${path(tableOrName)} ADD CONSTRAINT ${quote(key.name)} FOREIGN KEY (${columnList(key.columnNames)}) ` +
@@ -264,8 +296,9 @@
         await query(sql, []);
     }
 
-    async function dropForeignKey(tableOrName, keyOrName) {
+    async function dropForeignKey(tableOrName, keyOrName, ifExists) {
         altersOnSqlite("dropForeignKey");
+        refuseIfExists("dropForeignKey", ifExists);
         const name = typeof keyOrName === "string" ? keyOrName : keyOrName.name ?? foreignKeyName(tableOrName, keyOrName.columnNames);
         await query(
             mysql
@@ -275,11 +308,19 @@
         );
     }
 
-    async function createIndex(tableOrName, index) {
-        await query(indexSql(tableOrName, { ...index }), []);
+    async function createIndex(tableOrName, options) {
+        await query(indexSql(tableOrName, index(options)), []);
     }
 
-    async function dropIndex(tableOrName, indexOrName) {
+    // TypeORM skips a drop of what is missing when asked; not written here.
+    function refuseIfExists(method, ifExists) {
+        if (ifExists) {
+            refuse(`queryRunner.${method} with ifExists`);
+        }
+    }
+
+    async function dropIndex(tableOrName, indexOrName, ifExists) {
+        refuseIfExists("dropIndex", ifExists);
         const name = typeof indexOrName === "string" ? indexOrName : indexOrName.name ?? indexName(tableOrName, indexOrName.columnNames, indexOrName.where);
         await query(mysql ? `DROP INDEX ${quote(name)} ON ${path(tableOrName)}` : `DROP INDEX "${name}"`, []);
     }
@@ -304,9 +345,9 @@
         await query(`DROP TABLE ${path(tableOrName)}`, []);
     }
 
-    const each = (method) => async (tableOrName, items) => {
+    const each = (method) => async (tableOrName, items, ...flags) => {
         for (const item of items) {
-            await method(tableOrName, item);
+            await method(tableOrName, item, ...flags);
         }
     };
 

@@ -10,13 +10,19 @@ use faber_db_handler::types::HandlerError;
 /// class named by TypeORM's `camelCase(name, true)` and the timestamp);
 /// returns the file's name.
 pub fn write(folder: &Folder, name: &str, sql: Option<&str>) -> Result<String, HandlerError> {
-    if name.is_empty()
+    let starts_well = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if !starts_well
+        || camel_case(name).is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_- ".contains(c))
     {
         return Err(HandlerError::InvalidRequest(format!(
-            "{name:?} cannot name a TypeORM migration class: use letters, digits, `_` or `-`"
+            "{name:?} cannot name a TypeORM migration class: begin with a letter, then use \
+             letters, digits, `_`, `-` or spaces"
         )));
     }
     let timestamp = clock::unix_now_millis();

@@ -41,7 +41,7 @@ impl TypeormProject {
     /// The driver as a faber-db provider name, where it is one.
     pub fn provider(&self) -> Option<&str> {
         match self.driver.as_deref()? {
-            "postgres" | "aurora-postgres" | "cockroachdb" => Some("postgresql"),
+            "postgres" | "aurora-postgres" => Some("postgresql"),
             "mysql" | "mariadb" | "aurora-mysql" => Some("mysql"),
             "sqlite" | "better-sqlite3" | "sqljs" | "capacitor" => Some("sqlite"),
             _ => None,

@@ -53,6 +53,9 @@ impl Undo {
     ) -> Cleanup {
         let mut done = Vec::new();
         let mut dropped_database = false;
+        // The run's sessions an error path let go of say goodbye first: a
+        // database in use cannot be dropped.
+        crate::db::settle().await;
         if let Some(session) = self.handler.as_mut() {
             // Before the drop: a database in use cannot be dropped.
             session.disconnect(server).await;

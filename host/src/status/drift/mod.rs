@@ -169,6 +169,8 @@ async fn replay_on_server(
         }
     }
     let outcome = replay_in(replay, server, target, &scratch, applied).await;
+    // The sessions an error path of the replay let go of end first.
+    crate::db::settle().await;
     let dropped = server.drop_database(target, &scratch).await;
     let gone = !server.database_exists(&scratch).await.unwrap_or(true);
     match (outcome, dropped) {
