@@ -191,19 +191,10 @@ fn drizzle_and_faber_db_take_turns(server: Server) {
     drizzle_migrates(&project, &drizzle_first);
 
     generate(&project, server, true, "posts");
-    let custom = project.path().join("seed.sql");
-    std::fs::write(&custom, "INSERT INTO users (name) VALUES ('seeded');\n").unwrap();
-    let run = project.run(
-        &[
-            "generate-migration",
-            "seed users",
-            "--sql",
-            custom.to_str().unwrap(),
-            "--json",
-        ],
-        &[],
+    project.generate_migration(
+        "seed users",
+        "INSERT INTO users (name) VALUES ('seeded');\n",
     );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let tags = journal_tags(&project);
     assert_eq!(tags.len(), 3, "{tags:?}");
     assert!(tags[2].starts_with("0002_seed_users"), "{tags:?}");

@@ -302,20 +302,9 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
 
     // TypeORM first, then a migration faber-db writes: faber-db sees
     // TypeORM's rows as applied and applies only its own.
-    let sql = project.path().join("email.sql");
-    std::fs::write(&sql, "ALTER TABLE users ADD email varchar(200);\n").unwrap();
-    let run = project.run(
-        &[
-            "generate-migration",
-            "add_email",
-            "--sql",
-            sql.to_str().unwrap(),
-            "--json",
-        ],
-        &[],
-    );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let written = run.json()["result"]["path"].as_str().unwrap().to_owned();
+    let generated =
+        project.generate_migration("add_email", "ALTER TABLE users ADD email varchar(200);\n");
+    let written = generated["result"]["path"].as_str().unwrap().to_owned();
     assert!(written.ends_with("-add_email.js"), "{written}");
     let (_, report) = faber_db(&project, &twin, &["status", "dev", "--json"]);
     let dev = &report["result"]["environments"][0];

@@ -171,6 +171,24 @@ impl Project {
         command
     }
 
+    /// `generate-migration NAME --sql FILE` with `sql` in the file; the
+    /// report, the command having succeeded.
+    pub fn generate_migration(&self, name: &str, sql: &str) -> Value {
+        let file = self.path().join(format!("{}.sql", name.replace(' ', "_")));
+        std::fs::write(&file, sql).unwrap();
+        self.run(
+            &[
+                "generate-migration",
+                name,
+                "--sql",
+                file.to_str().unwrap(),
+                "--json",
+            ],
+            &[],
+        )
+        .assert_success()
+    }
+
     pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut command = self.command(args);
         command.envs(env.iter().copied());
