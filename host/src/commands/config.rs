@@ -57,7 +57,20 @@ pub fn init(args: ConfigInitArgs) -> i32 {
             ),
             None => format!("Wrote {}", result.path.display()),
         };
-        let done = Done::ok(result, message);
+        let compile = result
+            .typeorm_project
+            .as_ref()
+            .and_then(|found| found.typescript_sources.as_ref())
+            .map(|sources| {
+                format!(
+                    "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {}",
+                    result.migrations_directory
+                )
+            });
+        let mut done = Done::ok(result, message);
+        if let Some(compile) = compile {
+            done = done.next(compile);
+        }
         let dev = &config.environments["dev"];
         let variable = dev.connection_string_env.as_deref().unwrap_or_default();
         if config.database.hosting.is_aws() {

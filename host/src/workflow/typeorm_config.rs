@@ -33,6 +33,11 @@ pub struct TypeormProject {
     pub tracking_table: Option<String>,
     /// The variable `url` is read from.
     pub url_variable: Option<String>,
+    /// Where the data source's glob names TypeScript sources, the folder
+    /// they are in; `migrations_directory` is then where `tsc` writes them
+    /// (`tsconfig.json`'s `outDir`), which faber-db runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub typescript_sources: Option<String>,
     /// The files these came from, relative to the project.
     pub read_from: Vec<String>,
 }
@@ -82,7 +87,7 @@ pub fn read_project(project: &Path) -> Option<TypeormProject> {
     found.tracking_table = value("migrationsTableName");
     found.url_variable = url_variable(&text, ':');
     let source_dir = Path::new(&source).parent().unwrap_or(Path::new(""));
-    found.migrations_directory = migrations_glob(&text).map(|(glob, from_dirname)| {
+    if let Some((glob, from_dirname)) = migrations_glob(&text) {
         let folder = glob
             .split('*')
             .next()
@@ -90,13 +95,45 @@ pub fn read_project(project: &Path) -> Option<TypeormProject> {
             .trim_start_matches("./")
             .trim_start_matches('/')
             .trim_end_matches('/');
-        match from_dirname {
+        let folder = match from_dirname {
             true => lexically_normal(&source_dir.join(folder)),
             false => folder.to_owned(),
+        };
+        found.read_from.push(source);
+        let typescript = glob.ends_with(".ts") || glob.contains(".ts,") || glob.contains(".ts}");
+        let compiled = match typescript {
+            true => compiled_folder(project, &folder),
+            false => None,
+        };
+        if let Some((compiled, tsconfig)) = compiled {
+            found.typescript_sources = Some(folder);
+            found.migrations_directory = Some(compiled);
+            found.read_from.push(tsconfig);
+        } else {
+            found.migrations_directory = Some(folder);
         }
-    });
+        return Some(found);
+    }
     found.read_from.push(source);
     Some(found)
+}
+
+/// Where `tsc` writes the files of `folder`: `outDir` with the folder's path
+/// below `rootDir` (by default `src`, where the TypeScript sources of a
+/// project usually are), as `tsconfig.json` says; with the file read.
+fn compiled_folder(project: &Path, folder: &str) -> Option<(String, String)> {
+    const TSCONFIG: &str = "tsconfig.json";
+    let text = std::fs::read_to_string(project.join(TSCONFIG)).ok()?;
+    let value = |key| quoted_values(&text, key).next().map(str::to_owned);
+    let out_dir = value("outDir")?;
+    let root_dir = value("rootDir").unwrap_or_else(|| "src".to_owned());
+    let root_dir = root_dir.trim_start_matches("./").trim_end_matches('/');
+    let below = match Path::new(folder).strip_prefix(root_dir) {
+        Ok(below) => below,
+        Err(_) => Path::new(folder),
+    };
+    let compiled = lexically_normal(&Path::new(out_dir.trim_start_matches("./")).join(below));
+    Some((compiled, TSCONFIG.to_owned()))
 }
 
 /// `path` with `.` and `dir/..` taken out, as text.
@@ -124,8 +161,14 @@ fn scripts_data_source(package: &serde_json::Value) -> Vec<String> {
         .filter(|script| script.contains("typeorm"))
         .filter_map(|script| {
             let mut words = script.split_whitespace();
-            words.find(|word| matches!(*word, "-d" | "--dataSource" | "--data-source"))?;
-            words.next().map(str::to_owned)
+            let flag = words.find(|word| {
+                let flag = word.split_once('=').map_or(*word, |(flag, _)| flag);
+                matches!(flag, "-d" | "--dataSource" | "--data-source")
+            })?;
+            match flag.split_once('=') {
+                Some((_, file)) => Some(file.to_owned()),
+                None => words.next().map(str::to_owned),
+            }
         })
         .collect()
 }
@@ -197,6 +240,35 @@ mod tests {
         assert_eq!(found.tracking_table.as_deref(), Some("typeorm_migrations"));
         assert_eq!(found.url_variable.as_deref(), Some("SHOP_DB_URL"));
         assert_eq!(found.read_from, ["package.json", "src/db/source.js"]);
+    }
+
+    #[test]
+    fn typescript_migrations_are_taken_from_where_tsc_writes_them() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{ "dependencies": { "typeorm": "1" },
+                    "scripts": { "m": "typeorm-ts-node-commonjs migration:run --dataSource=src/data-source.ts" } }"#,
+            ),
+            (
+                "src/data-source.ts",
+                r#"export default new DataSource({ type: "postgres", migrations: [__dirname + "/migrations/*{.ts,.js}"] });"#,
+            ),
+            (
+                "tsconfig.json",
+                r#"{ "compilerOptions": { "outDir": "./build", "rootDir": "./src" } }"#,
+            ),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(
+            found.migrations_directory.as_deref(),
+            Some("build/migrations")
+        );
+        assert_eq!(found.typescript_sources.as_deref(), Some("src/migrations"));
+        assert_eq!(
+            found.read_from,
+            ["package.json", "src/data-source.ts", "tsconfig.json"]
+        );
     }
 
     #[test]
