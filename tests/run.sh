@@ -139,7 +139,7 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
 say "running the tests"
 # The crash tests kill or pause the binary at a step boundary through its
 # fault-injection hook, compiled in only with this feature.
-packages=(-p faber-db -p faber-db-handler -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm --features faber-db/failpoints)
+packages=(-p faber-db -p faber-db-handler -p faber-db-js -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else

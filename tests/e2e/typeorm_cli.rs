@@ -155,6 +155,7 @@ fn write_seed(project: &Project, server: Server) {
         format!(
             "module.exports = class SeedUsers1800000000000 {{\n\
              \x20   async up(queryRunner) {{\n\
+             \x20       console.log(\"seeding users\");\n\
              \x20       await queryRunner.query(\"INSERT INTO users (name) VALUES ('ada')\");\n\
              \x20       const name = [\"grace\"].map((n) => n.toUpperCase())[0];\n\
              \x20       await queryRunner.query(\"INSERT INTO users (name, active) VALUES ({marker}, {})\", [name]);\n\

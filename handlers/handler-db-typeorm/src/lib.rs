@@ -11,11 +11,11 @@
 //! `typeorm migration:run` does, so TypeORM's CLI and faber-db take turns
 //! on one database without either noticing the other.
 
-mod engine;
 mod lifecycle;
 mod migrations;
 mod statements;
 mod template;
+mod tool;
 mod tracking_table;
 
 use faber_db_handler::export_migration_tool;

@@ -3,11 +3,11 @@
 //! by its `name` property or else its class name, whose last 13 characters
 //! are its timestamp; sorted by that timestamp.
 
-use boa_engine::JsObject;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::types::{HandlerError, Provider};
+use faber_db_js::{Engine, JsObject, Session};
 
-use crate::engine::{Engine, Session};
+use crate::tool::TYPEORM;
 
 /// The files TypeORM's glob `migrations/*.js` (and its CommonJS and ES
 /// module forms) matches.
@@ -30,7 +30,7 @@ impl Migrations {
     /// Every migration in `folder`; a file that does not load, or a class
     /// TypeORM would refuse, fails the whole read as it fails TypeORM's.
     pub fn load(folder: &Folder, provider: Provider) -> Result<Migrations, HandlerError> {
-        let mut engine = Engine::new(provider).map_err(HandlerError::Internal)?;
+        let mut engine = Engine::new(provider, &TYPEORM).map_err(HandlerError::Internal)?;
         let files = migration_files(folder)?;
         let mut list = Vec::new();
         for file in files {

@@ -10,7 +10,7 @@
 use faber_db_handler::dialect::{self, is_plain_identifier, placeholder, quote_identifier};
 use faber_db_handler::sql::{SqlValue, execute, query};
 use faber_db_handler::types::{HandlerError, Provider};
-use sha1::{Digest, Sha1};
+use faber_db_js::sha1_hex_of;
 
 /// TypeORM's `migrationsTableName` default.
 pub const DEFAULT_TABLE: &str = "migrations";
@@ -166,16 +166,7 @@ pub fn primary_key_name(table: &str, columns: &[&str]) -> String {
     let mut columns = columns.to_vec();
     columns.sort_unstable();
     let key = format!("{}_{}", table.replacen('.', "_", 1), columns.join("_"));
-    format!("PK_{}", &hash(&key)[..27])
-}
-
-/// `DefaultNamingStrategy.hash`: the hex SHA-1 of `key`, which every name
-/// it makes is cut from.
-pub fn hash(key: &str) -> String {
-    Sha1::digest(key.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    format!("PK_{}", &sha1_hex_of(&key)[..27])
 }
 
 fn integer(value: &SqlValue) -> Result<i64, HandlerError> {

@@ -1,11 +1,9 @@
-//! The JavaScript engine the migrations run in: Boa, a JavaScript
-//! interpreter written in Rust, compiled into this component. A migration
-//! file is evaluated as Node.js evaluates a CommonJS module (or as an ES
-//! module, for `.mjs` and files that `export`), with the stand-ins of
-//! `prelude.js` for `require("typeorm")` and the query runner, and nothing
-//! else of Node.js.
+//! The engine the migrations run in. A migration file is evaluated as
+//! Node.js evaluates a CommonJS module (or as an ES module, for `.mjs` and
+//! files that `export`), with `sandbox.js`'s stand-ins for Node.js and the
+//! [`Tool`]'s for its own module.
 //!
-//! `queryRunner.query` is answered at once by the [`Session`] the engine
+//! A migration's queries are answered at once by the [`Session`] the engine
 //! holds: the host's SQL capability, or a recording that keeps the SQL and
 //! answers every query with no rows (what `migrate --dry-run` shows).
 
@@ -24,8 +22,25 @@ use boa_engine::{
 use faber_db_handler::sql::{self, SqlValue};
 use faber_db_handler::types::Provider;
 
-const PRELUDE: &str = include_str!("prelude.js");
-const SCHEMA_BUILDER: &str = include_str!("schema_builder.js");
+const SANDBOX: &str = include_str!("sandbox.js");
+
+/// A migration tool's stand-ins: the module its migrations `require`, and
+/// what their methods are called with.
+pub struct Tool {
+    /// The name `require` and `import` know it by (`typeorm`).
+    pub module: &'static str,
+    /// What a migration may use, for the refusals' advice.
+    pub allowed: &'static str,
+    /// `(path, source)` of a script that evaluates to a function of the
+    /// sandbox (`refuse`, `guarded`, `query`, `sha1`), the dialect
+    /// (`postgresql`, `mysql`, `sqlite`) and the values of `parts`, in
+    /// order; it returns `{ module, arguments }`: what `require` gives for
+    /// [`Tool::module`], and a function giving the arguments of a
+    /// migration's method for one call.
+    pub prelude: (&'static str, &'static str),
+    /// `(path, source)` of scripts the prelude is given the values of.
+    pub parts: &'static [(&'static str, &'static str)],
+}
 
 /// Loop iterations one function may run: far past a migration's loop over
 /// its rows, and reached well within the host's CPU budget by one that
@@ -68,73 +83,35 @@ pub struct Engine {
     context: Context,
     rejections: Rc<Rejections>,
     require: JsValue,
-    query_runner: JsObject,
+    arguments: JsObject,
     loader: Rc<MapModuleLoader>,
 }
 
 impl Engine {
-    /// An engine whose live queries go to a `provider` database.
-    pub fn new(provider: Provider) -> Result<Engine, String> {
+    /// An engine for `tool`'s migrations, whose live queries go to a
+    /// `provider` database.
+    pub fn new(provider: Provider, tool: &Tool) -> Result<Engine, String> {
+        Engine::build(provider, tool).map_err(|error| error.to_string())
+    }
+
+    fn build(provider: Provider, tool: &Tool) -> JsResult<Engine> {
         let loader = Rc::new(MapModuleLoader::new());
         let rejections = Rc::new(Rejections::default());
         let mut context = Context::builder()
             .host_hooks(rejections.clone())
             .module_loader(loader.clone())
-            .build()
-            .map_err(|error| error.to_string())?;
+            .build()?;
         context
             .runtime_limits_mut()
             .set_loop_iteration_limit(LOOP_LIMIT);
         context.insert_data(RefCell::new(Session::Live));
         context.insert_data(provider);
-        let install = context
-            .eval(Source::from_bytes(PRELUDE).with_path(Path::new("faber-db:prelude.js")))
-            .and_then(|value| callable(&value, "the prelude"))
-            .map_err(|error| error.to_string())?;
-        let schema_builder = context
-            .eval(
-                Source::from_bytes(SCHEMA_BUILDER)
-                    .with_path(Path::new("faber-db:schema_builder.js")),
-            )
-            .map_err(|error| error.to_string())?;
-        let global = context.global_object();
-        let query = NativeFunction::from_fn_ptr(query).to_js_function(context.realm());
-        let sha1 = NativeFunction::from_fn_ptr(sha1_hex).to_js_function(context.realm());
-        let log = NativeFunction::from_fn_ptr(log_line).to_js_function(context.realm());
-        let dialect = match provider {
-            Provider::Postgresql => js_string!("postgresql"),
-            Provider::Mysql => js_string!("mysql"),
-            Provider::Sqlite => js_string!("sqlite"),
-        };
-        let exports = install
-            .call(
-                &JsValue::undefined(),
-                &[
-                    global.into(),
-                    query.into(),
-                    sha1.into(),
-                    log.into(),
-                    schema_builder,
-                    dialect.into(),
-                ],
-                &mut context,
-            )
-            .and_then(|value| object(&value, "the prelude's exports"))
-            .map_err(|error| error.to_string())?;
-        let require = exports
-            .get(js_string!("require"), &mut context)
-            .map_err(|error| error.to_string())?;
-        let query_runner = exports
-            .get(js_string!("queryRunner"), &mut context)
-            .and_then(|value| callable(&value, "queryRunner"))
-            .map_err(|error| error.to_string())?;
-        let typeorm = typeorm_module(&require, &mut context).map_err(|error| error.to_string())?;
-        loader.insert("typeorm", typeorm);
+        let (require, arguments) = install(&mut context, provider, tool, &loader)?;
         Ok(Engine {
             context,
             rejections,
             require,
-            query_runner,
+            arguments,
             loader,
         })
     }
@@ -266,10 +243,13 @@ impl Engine {
         self.rejections.unhandled.borrow_mut().clear();
         let function = instance.get(JsString::from(method), context)?;
         let function = callable(&function, method)?;
-        let runner = self
-            .query_runner
-            .call(&JsValue::undefined(), &[], context)?;
-        let returned = function.call(&instance.clone().into(), &[runner], context)?;
+        let arguments = self.arguments.call(&JsValue::undefined(), &[], context)?;
+        let arguments = JsArray::from_object(object(&arguments, "the arguments")?)?;
+        let mut given = Vec::new();
+        for index in 0..arguments.length(context)? {
+            given.push(arguments.get(index, context)?);
+        }
+        let returned = function.call(&instance.clone().into(), &given, context)?;
         let promise = JsPromise::resolve(returned, context)?;
         settle(&promise, context)?;
         let unhandled = self.rejections.unhandled.borrow_mut().drain(..).next();
@@ -283,29 +263,87 @@ impl Engine {
     }
 }
 
-/// `import { Table } from "typeorm"`: the module `require("typeorm")`
-/// returns, its members as named exports.
-fn typeorm_module(require: &JsValue, context: &mut Context) -> JsResult<Module> {
-    let typeorm = callable(require, "require")?.call(
+/// Sets up `sandbox.js` and the tool's prelude in `context`; the `require`
+/// migrations get, and the function that gives a method's arguments.
+fn install(
+    context: &mut Context,
+    provider: Provider,
+    tool: &Tool,
+    loader: &MapModuleLoader,
+) -> JsResult<(JsValue, JsObject)> {
+    let (query, sha1, log) = (
+        native(context, query),
+        native(context, sha1_hex),
+        native(context, log_line),
+    );
+    let sandbox = evaluate(context, ("faber-db:sandbox.js", SANDBOX))?;
+    let sandbox = callable(&sandbox, "the sandbox")?.call(
         &JsValue::undefined(),
-        &[js_string!("typeorm").into()],
+        &[
+            context.global_object().into(),
+            query,
+            sha1,
+            log,
+            JsString::from(tool.allowed).into(),
+        ],
         context,
     )?;
-    let typeorm = object(&typeorm, "typeorm")?;
-    let names: Vec<JsString> = typeorm
+    let dialect = match provider {
+        Provider::Postgresql => js_string!("postgresql"),
+        Provider::Mysql => js_string!("mysql"),
+        Provider::Sqlite => js_string!("sqlite"),
+    };
+    let mut given = vec![sandbox.clone(), dialect.into()];
+    for part in tool.parts {
+        given.push(evaluate(context, *part)?);
+    }
+    let prelude = evaluate(context, tool.prelude)?;
+    let installed =
+        callable(&prelude, "the prelude")?.call(&JsValue::undefined(), &given, context)?;
+    let installed = object(&installed, "the prelude's result")?;
+    let module = installed.get(js_string!("module"), context)?;
+    let arguments = installed.get(js_string!("arguments"), context)?;
+    let arguments = callable(&arguments, "the prelude's arguments")?;
+    let modules = JsObject::with_object_proto(context.intrinsics());
+    modules.create_data_property_or_throw(JsString::from(tool.module), module.clone(), context)?;
+    let requirer = object(&sandbox, "the sandbox")?.get(js_string!("requirer"), context)?;
+    let require =
+        callable(&requirer, "requirer")?.call(&JsValue::undefined(), &[modules.into()], context)?;
+    loader.insert(tool.module, es_module(&module, context)?);
+    Ok((require, arguments))
+}
+
+fn native(context: &Context, function: NativePointer) -> JsValue {
+    NativeFunction::from_fn_ptr(function)
+        .to_js_function(context.realm())
+        .into()
+}
+
+type NativePointer = fn(&JsValue, &[JsValue], &mut Context) -> JsResult<JsValue>;
+
+/// `(path, source)` evaluated as a script.
+fn evaluate(context: &mut Context, (path, source): (&str, &str)) -> JsResult<JsValue> {
+    context.eval(Source::from_bytes(source).with_path(Path::new(path)))
+}
+
+/// `import { Table } from "typeorm"`: the tool's module, as `require`
+/// returns it, its members as named exports.
+fn es_module(module: &JsValue, context: &mut Context) -> JsResult<Module> {
+    let exported = object(module, "the tool's module")?;
+    let names: Vec<JsString> = exported
         .own_property_keys(context)?
         .into_iter()
         .map(|key| JsString::from(key.to_string().as_str()))
         .collect();
     let initialize = SyntheticModuleInitializer::from_copy_closure_with_captures(
-        |module, typeorm: &JsObject, context| {
-            for key in typeorm.own_property_keys(context)? {
-                let value = typeorm.get(key.clone(), context)?;
+        |module, exported: &JsObject, context| {
+            for key in exported.own_property_keys(context)? {
+                let value = exported.get(key.clone(), context)?;
                 module.set_export(&JsString::from(key.to_string().as_str()), value)?;
             }
             Ok(())
         },
-        typeorm,
+        exported,
     );
     Ok(Module::synthetic(&names, initialize, None, None, context))
 }
@@ -367,7 +405,16 @@ fn sha1_hex(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<Js
         .get_or_undefined(0)
         .to_string(context)?
         .to_std_string_escaped();
-    Ok(JsString::from(crate::tracking_table::hash(&key).as_str()).into())
+    Ok(JsString::from(sha1_hex_of(&key).as_str()).into())
+}
+
+/// The hex SHA-1 of `text`.
+pub fn sha1_hex_of(text: &str) -> String {
+    use sha1::{Digest, Sha1};
+    Sha1::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// `queryRunner.query(sql, parameters)`: a promise of the rows, each an
@@ -485,83 +532,49 @@ fn js_value(value: SqlValue, context: &mut Context) -> JsResult<JsValue> {
 mod tests {
     use super::*;
 
-    /// The SQL `up` of the one class `text` exports sends, recorded.
-    fn recorded(path: &str, text: &str) -> Result<Vec<String>, String> {
-        let mut engine = Engine::new(Provider::Postgresql)?;
-        let exported = engine.load(path, text)?;
-        let classes = engine.classes(&exported)?;
-        assert_eq!(classes.len(), 1, "{path}");
-        let instance = engine.instantiate(&classes[0])?;
-        match engine.run(&instance, "up", Session::Recording(Vec::new())) {
+    /// A tool whose migrations are `{ up(db, flavour) }` objects, as
+    /// sequelize-cli's are.
+    const TOY: Tool = Tool {
+        module: "toy",
+        allowed: "db.query",
+        prelude: (
+            "toy.js",
+            "(function (sandbox, dialect, flavour) {\n\
+               return { module: { flavour }, arguments: () => [{ query: sandbox.query }, dialect] };\n\
+             })",
+        ),
+        parts: &[("flavour.js", "\"plain\"")],
+    };
+
+    fn recorded(text: &str) -> Result<Vec<String>, String> {
+        let mut engine = Engine::new(Provider::Mysql, &TOY)?;
+        let exported = engine.load("1-toy.js", text)?;
+        let migration = exported.as_object().ok_or("no object")?;
+        match engine.run(&migration, "up", Session::Recording(Vec::new())) {
             (Session::Recording(sql), Ok(())) => Ok(sql),
             (_, outcome) => outcome.map(|()| Vec::new()),
         }
     }
 
     #[test]
-    fn common_js_and_es_module_migrations_run_against_a_recording() {
-        let common_js = "const { Table } = require(\"typeorm\");\n\
-            module.exports = class A1700000000000 {\n\
-              async up(queryRunner) { await queryRunner.query(`CREATE TABLE a (id int)`); }\n\
-            };";
-        assert_eq!(
-            recorded("1700000000000-A.js", common_js).unwrap(),
-            ["CREATE TABLE a (id int)"]
-        );
-        let module = "import { TableColumn } from \"typeorm\";\n\
-            export class B1700000000001 {\n\
-              async up(queryRunner) {\n\
-                const rows = await queryRunner.query(\"SELECT id FROM a\");\n\
-                for (const row of rows) await queryRunner.query(\"UPDATE a SET id = $1\", [row.id]);\n\
-                await queryRunner.query(`-- ${typeof TableColumn}`);\n\
-              }\n\
-            }";
-        assert_eq!(
-            recorded("1700000000001-B.mjs", module).unwrap(),
-            ["SELECT id FROM a", "-- function"]
-        );
+    fn a_tool_gives_its_module_and_its_arguments() {
+        let text = "const { flavour } = require(\"toy\");\n\
+            module.exports = { async up(db, dialect) {\n\
+              await db.query(`SELECT '${flavour}', '${dialect}'`);\n\
+            } };";
+        assert_eq!(recorded(text).unwrap(), ["SELECT 'plain', 'mysql'"]);
     }
 
     #[test]
-    fn the_schema_builder_writes_what_typeorm_writes() {
-        let up = "await queryRunner.createTable(new Table({ name: \"posts\", columns: [\n\
-              { name: \"id\", type: \"int\", isPrimary: true, isGenerated: true, generationStrategy: \"increment\" },\n\
-              { name: \"slug\", type: \"varchar\", isUnique: true },\n\
-              { name: \"user_id\", type: \"int\", isNullable: true }],\n\
-              foreignKeys: [{ columnNames: [\"user_id\"], referencedTableName: \"users\", referencedColumnNames: [\"id\"], onDelete: \"CASCADE\" }],\n\
-              indices: [{ columnNames: [\"user_id\"] }] }));";
-        let text = format!(
-            "const {{ Table }} = require(\"typeorm\");\n\
-             module.exports = class P1 {{ async up(queryRunner) {{ {up} }} }};"
-        );
-        assert_eq!(
-            recorded("P.js", &text).unwrap(),
-            [
-                "CREATE TABLE \"posts\" (\"id\" SERIAL NOT NULL, \"slug\" varchar NOT NULL, \
-                 \"user_id\" int, CONSTRAINT \"UQ_54ddf9075260407dcfdd7248577\" UNIQUE (\"slug\"), \
-                 CONSTRAINT \"FK_c4f9a7bd77b489e711277ee5986\" FOREIGN KEY (\"user_id\") REFERENCES \
-                 \"users\" (\"id\") ON DELETE CASCADE, CONSTRAINT \"PK_2829ac61eff60fcec60d7274b9e\" \
-                 PRIMARY KEY (\"id\"))",
-                "CREATE INDEX \"IDX_c4f9a7bd77b489e711277ee598\" ON \"posts\"  (\"user_id\") "
-            ]
-        );
-    }
-
-    #[test]
-    fn what_node_would_give_is_refused_by_name() {
-        let reach = |up: &str| {
-            let text = format!("module.exports = class C1 {{ async up(queryRunner) {{ {up} }} }};");
-            recorded("C.js", &text).unwrap_err()
-        };
+    fn anything_else_of_node_is_refused_with_the_tools_advice() {
+        let error = recorded("require(\"os\");").unwrap_err();
         assert!(
-            reach("require(\"child_process\");")
-                .contains("require(\"child_process\") is not available")
+            error.contains("require(\"os\") is not available"),
+            "{error}"
         );
-        assert!(reach("process.exit(0);").contains("process.exit is not available"));
-        assert!(
-            reach("await queryRunner.renameColumn(\"a\", \"b\", \"c\");")
-                .contains("queryRunner.renameColumn")
-        );
-        assert!(reach("await new Promise(() => {});").contains("never settles"));
+        assert!(error.contains("it may use db.query"), "{error}");
+        let error =
+            recorded("module.exports = { up() { setTimeout(() => {}, 1); } };").unwrap_err();
+        assert!(error.contains("setTimeout is not available"), "{error}");
     }
 }
