@@ -115,9 +115,10 @@ fn migration_files(folder: &Folder) -> Result<Vec<String>, HandlerError> {
 fn migration(engine: &mut Engine, file: &str, class: &JsObject) -> Result<Migration, HandlerError> {
     let in_file = |error: String| cannot_load(file, &error);
     let instance = engine.instantiate(class).map_err(in_file)?;
+    // `instance.name ?? instance.constructor.name`, as TypeORM names it.
     let name = match engine.property(&instance, "name").map_err(in_file)? {
-        Some(name) => engine.text(&name).map_err(in_file)?,
-        None => {
+        Some(name) if !name.is_null() => engine.text(&name).map_err(in_file)?,
+        _ => {
             let name = engine.property(class, "name").map_err(in_file)?;
             match name {
                 Some(name) => engine.text(&name).map_err(in_file)?,
@@ -183,6 +184,21 @@ fn cannot_load(file: &str, error: &str) -> HandlerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_migration_is_named_as_typeorm_names_it() {
+        let mut engine = Engine::new(Provider::Sqlite, &TYPEORM).unwrap();
+        let text = "exports.A = class Null1700000000000 { name = null; async up() {} };\n\
+                    exports.B = class Other1 { name = \"Named1700000000001\"; async up() {} };";
+        let exported = engine.load("1-A.js", text).unwrap();
+        let names: Vec<String> = engine
+            .classes(&exported)
+            .unwrap()
+            .iter()
+            .map(|class| migration(&mut engine, "1-A.js", class).unwrap().name)
+            .collect();
+        assert_eq!(names, ["Null1700000000000", "Named1700000000001"]);
+    }
 
     #[test]
     fn the_timestamp_is_read_as_parse_int_reads_the_last_13_characters() {
