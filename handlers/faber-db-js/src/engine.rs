@@ -32,7 +32,7 @@ pub struct Tool {
     /// What a migration may use, for the refusals' advice.
     pub allowed: &'static str,
     /// `(path, source)` of a script that evaluates to a function of the
-    /// sandbox (`refuse`, `guarded`, `query`, `sha1`), the dialect
+    /// sandbox (`refuse`, `guarded`, `query`, `execute`, `sha1`), the dialect
     /// (`postgresql`, `mysql`, `sqlite`) and the values of `parts`, in
     /// order; it returns `{ module, arguments }`: what `require` gives for
     /// [`Tool::module`], and a function giving the arguments of a
@@ -276,12 +276,14 @@ fn install(
         native(context, sha1_hex),
         native(context, log_line),
     );
+    let execute = native(context, execute);
     let sandbox = evaluate(context, ("faber-db:sandbox.js", SANDBOX))?;
     let sandbox = callable(&sandbox, "the sandbox")?.call(
         &JsValue::undefined(),
         &[
             context.global_object().into(),
             query,
+            execute,
             sha1,
             log,
             JsString::from(tool.allowed).into(),
@@ -420,6 +422,83 @@ pub fn sha1_hex_of(text: &str) -> String {
 /// `queryRunner.query(sql, parameters)`: a promise of the rows, each an
 /// object keyed by column.
 fn query(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let nothing = |context: &mut Context| Ok(JsArray::new(context)?.into());
+    send(
+        args,
+        context,
+        nothing,
+        |provider, statement, parameters, context| match sql::query(
+            &as_sent(provider, statement),
+            parameters,
+        ) {
+            Ok(result) => rows(result, context).map(Ok),
+            Err(error) => Ok(Err(error.message)),
+        },
+    )
+}
+
+/// `execute(sql, parameters)`: a promise of `{ affected, insertId }`, the
+/// rows the statement changed and the id the drivers report with them: on
+/// MySQL the one an `INSERT` generated, on SQLite the last one the session
+/// inserted (what the drivers answer a statement that returns no rows
+/// with).
+fn execute(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let nothing = |context: &mut Context| changed(0.0, 0.0, context);
+    send(
+        args,
+        context,
+        nothing,
+        |provider, statement, parameters, context| {
+            let inserts = statement
+                .trim_start()
+                .get(..6)
+                .is_some_and(|verb| verb.eq_ignore_ascii_case("INSERT"));
+            let affected = match sql::execute(&as_sent(provider, statement), parameters) {
+                Ok(affected) => affected,
+                Err(error) => return Ok(Err(error.message)),
+            };
+            let last_id = match provider {
+                Provider::Mysql => "SELECT CAST(LAST_INSERT_ID() AS SIGNED)",
+                Provider::Sqlite => "SELECT last_insert_rowid()",
+                Provider::Postgresql => "",
+            };
+            let reports_id = match provider {
+                Provider::Mysql => inserts,
+                Provider::Sqlite => true,
+                Provider::Postgresql => false,
+            };
+            let insert_id = match reports_id {
+                true => match sql::query(last_id, &[]) {
+                    Ok(result) => match result.rows.first().and_then(|row| row.first()) {
+                        Some(SqlValue::Integer(id)) => *id as f64,
+                        _ => 0.0,
+                    },
+                    Err(error) => return Ok(Err(error.message)),
+                },
+                _ => 0.0,
+            };
+            Ok(Ok(changed(affected as f64, insert_id, context)?))
+        },
+    )
+}
+
+fn changed(affected: f64, insert_id: f64, context: &mut Context) -> JsResult<JsValue> {
+    let object = JsObject::with_object_proto(context.intrinsics());
+    object.create_data_property_or_throw(js_string!("affected"), affected, context)?;
+    object.create_data_property_or_throw(js_string!("insertId"), insert_id, context)?;
+    Ok(object.into())
+}
+
+/// What a query does to the session, answered as a promise: on the live
+/// session `live` sends it (its `Err` is the database's refusal, which
+/// rejects the promise); a recording keeps the statement and answers as a
+/// statement that found and changed nothing.
+fn send(
+    args: &[JsValue],
+    context: &mut Context,
+    nothing: fn(&mut Context) -> JsResult<JsValue>,
+    live: impl FnOnce(Provider, &str, &[SqlValue], &mut Context) -> JsResult<Result<JsValue, String>>,
+) -> JsResult<JsValue> {
     let statement = args
         .get_or_undefined(0)
         .to_string(context)?
@@ -428,27 +507,29 @@ fn query(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
     let provider = *context
         .get_data::<Provider>()
         .ok_or_else(|| JsNativeError::error().with_message("no provider"))?;
-    let answered = {
+    let recorded = {
         let session = context
             .get_data::<RefCell<Session>>()
             .ok_or_else(|| JsNativeError::error().with_message("no session"))?;
         match &mut *session.borrow_mut() {
-            Session::Live => Some(sql::query(&as_sent(provider, statement), &parameters)),
+            Session::Live => false,
             Session::Recording(recorded) => {
-                recorded.push(statement);
-                None
+                recorded.push(statement.clone());
+                true
             }
         }
     };
-    let rows = match answered {
-        None => JsArray::new(context)?.into(),
-        Some(Ok(result)) => rows(result, context)?,
-        Some(Err(error)) => {
-            let error = JsNativeError::error().with_message(error.message);
-            return Ok(JsPromise::reject(error, context)?.into());
-        }
+    let answer = match recorded {
+        true => Ok(nothing(context)?),
+        false => live(provider, &statement, &parameters, context)?,
     };
-    Ok(JsPromise::resolve(rows, context)?.into())
+    match answer {
+        Ok(value) => Ok(JsPromise::resolve(value, context)?.into()),
+        Err(message) => {
+            let error = JsNativeError::error().with_message(message);
+            Ok(JsPromise::reject(error, context)?.into())
+        }
+    }
 }
 
 /// The statement as the host's driver should see it to leave what
@@ -456,11 +537,11 @@ fn query(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsVal
 /// statement's end, trailing spaces included (TypeORM's generator writes
 /// one), and the host's driver trims a statement's ends: after a `;` the
 /// end is where the migration put it.
-fn as_sent(provider: Provider, statement: String) -> String {
+fn as_sent(provider: Provider, statement: &str) -> String {
     if provider != Provider::Sqlite || statement.trim_end().ends_with(';') {
-        statement
+        statement.to_owned()
     } else {
-        statement + ";"
+        format!("{statement};")
     }
 }
 

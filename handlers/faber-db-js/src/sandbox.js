@@ -3,7 +3,7 @@
 // and for `process`, `Buffer`, timers and `fetch` a refusal by name. A
 // migration's SQL goes through `query` to the host.
 "use strict";
-(function (global, nativeQuery, sha1, log, allowed) {
+(function (global, nativeQuery, nativeExecute, sha1, log, allowed) {
     const sandbox =
         "a migration run by faber-db runs in a sandbox without Node.js modules, files, " +
         `network or environment; it may use ${allowed}`;
@@ -37,9 +37,17 @@
         return value;
     }
 
+    const values = (parameters) => (Array.isArray(parameters) ? parameters.map(parameter) : []);
+
+    // The rows a statement returns.
     function query(sql, parameters) {
-        const values = Array.isArray(parameters) ? parameters.map(parameter) : [];
-        return nativeQuery(String(sql), values);
+        return nativeQuery(String(sql), values(parameters));
+    }
+
+    // What a statement that returns no rows changed: `{ affected,
+    // insertId }` (the id only after an INSERT on MySQL or SQLite).
+    function execute(sql, parameters) {
+        return nativeExecute(String(sql), values(parameters));
     }
 
     // `require` that knows `modules` only.
@@ -63,5 +71,5 @@
         value: { log: write, info: write, warn: write, error: write, debug: write },
     });
 
-    return { refuse, guarded, query, sha1, requirer };
+    return { refuse, guarded, query, execute, sha1, requirer };
 });

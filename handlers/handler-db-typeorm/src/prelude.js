@@ -3,7 +3,45 @@
 // and whose schema builder writes the SQL TypeORM's query runners write.
 "use strict";
 (function (sandbox, dialect, schemaBuilder) {
-    const { refuse, guarded, query, sha1 } = sandbox;
+    const { refuse, guarded, query, execute, sha1 } = sandbox;
+
+    // Whether a statement answers with rows, as the drivers tell them apart.
+    const reads = (sql) =>
+        /^\s*(SELECT|WITH|PRAGMA|SHOW|VALUES|EXPLAIN|DESCRIBE|TABLE)\b/i.test(sql) ||
+        /\bRETURNING\b/i.test(sql);
+    const verb = (sql) => (/^\s*(\w+)/.exec(sql) || ["", ""])[1].toUpperCase();
+
+    // `queryRunner.query`, answered in the shape TypeORM's driver gives:
+    // rows; on PostgreSQL `[rows, count]` for UPDATE and DELETE; for a
+    // statement without rows on MySQL its result packet, on SQLite the id
+    // the statement inserted.
+    async function runnerQuery(sql, parameters, useStructuredResult) {
+        if (useStructuredResult) {
+            refuse("queryRunner.query's useStructuredResult");
+        }
+        sql = String(sql);
+        const changes = dialect === "postgresql" && ["UPDATE", "DELETE"].includes(verb(sql));
+        if (reads(sql)) {
+            const rows = await query(sql, parameters);
+            return changes ? [rows, rows.length] : rows;
+        }
+        const { affected, insertId } = await execute(sql, parameters);
+        if (dialect === "postgresql") {
+            return changes ? [[], affected] : [];
+        }
+        if (dialect === "mysql") {
+            return {
+                fieldCount: 0,
+                affectedRows: affected,
+                insertId,
+                info: "",
+                serverStatus: 2,
+                warningStatus: 0,
+                changedRows: 0,
+            };
+        }
+        return insertId;
+    }
 
     class Options {
         constructor(options) {
@@ -39,7 +77,7 @@
 
     function queryRunner() {
         return guarded(
-            { query, ...builder },
+            { query: runnerQuery, ...builder },
             (key) =>
                 `queryRunner.${key} (handler-db-typeorm supports queryRunner.query and ` +
                 `${Object.keys(builder).join(", ")}; write the change as SQL, as typeorm ` +
