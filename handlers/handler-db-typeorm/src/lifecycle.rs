@@ -16,7 +16,9 @@ use faber_db_handler::migration_tool::{
     MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
 use faber_db_handler::sql::execute;
-use faber_db_handler::tracking::{pending_step, resolve_untimed, tool_lock, untimed_applied_row};
+use faber_db_handler::tracking::{
+    Baselined, Tracking, pending_step, resolve_untimed, tool_lock, untimed_applied_row,
+};
 use faber_db_handler::types::{HandlerError, Provider, SqlError};
 use faber_db_handler::{ALL_PROVIDERS, MigrationTool};
 
@@ -39,14 +41,18 @@ impl MigrationTool for TypeormHandler {
         let provider = request.provider;
         let table = TrackingTable::new(provider, request.tracking_table.as_deref())?;
         let folder = Folder::new(&request.migrations_dir);
-        let mut files_written = Vec::new();
-        let mut migrations = Migrations::load(&folder, provider)?;
-        if migrations.list().is_empty() {
-            let created = template::write(&folder, "Init", None)?;
-            log(Level::Info, &format!("wrote baseline migration {created}"));
-            files_written.push(created);
-            migrations = Migrations::load(&folder, provider)?;
-        }
+        let found = Migrations::load(&folder, provider)?
+            .list()
+            .iter()
+            .map(|migration| migration.name.clone())
+            .collect();
+        let prepared = Baselined::new(found, Vec::new(), || {
+            let file = template::write(&folder, "Init", None)?;
+            log(Level::Info, &format!("wrote baseline migration {file}"));
+            // The class the file holds names the migration.
+            let written = Migrations::load(&folder, provider)?;
+            Ok((written.list()[0].name.clone(), file))
+        })?;
         let created = table.ensure()?;
         if created {
             log(
@@ -55,22 +61,16 @@ impl MigrationTool for TypeormHandler {
             );
         }
         let rows = table.rows()?;
-        let pending: Vec<String> = migrations
-            .list()
-            .iter()
-            .filter(|migration| !rows.iter().any(|row| row.name == migration.name))
-            .map(|migration| migration.name.clone())
-            .collect();
-        Ok(InitializeOutcome {
-            tracking_table: table.name(),
-            tracking_table_created: created,
-            baseline_migration: migrations.list()[0].name.clone(),
-            baseline_created: !files_written.is_empty(),
+        let tracking = Tracking {
+            table: table.name(),
+            created,
             applied: Vec::new(),
-            next_steps: pending_step(pending.len()).into_iter().collect(),
-            pending,
-            files_written,
-        })
+        };
+        Ok(prepared.outcome(
+            tracking,
+            |name| rows.iter().any(|row| &row.name == name),
+            |pending| pending_step(pending).into_iter().collect(),
+        ))
     }
 
     fn migration_form_for(_provider: Provider) -> MigrationForm {
