@@ -10,20 +10,15 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, Target, unique};
+use crate::support::{Project, Server, Target, node_install, unique};
 
 fn drizzle_node() -> PathBuf {
-    let dir = std::env::var_os("FABER_DB_DRIZZLE_NODE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/drizzle-node")
-        });
-    assert!(
-        dir.join("node_modules/drizzle-kit/bin.cjs").is_file(),
-        "drizzle-kit is missing from {}: run `bash tests/run.sh`, which installs it",
-        dir.display()
-    );
-    dir
+    node_install(
+        "FABER_DB_DRIZZLE_NODE",
+        "drizzle-node",
+        "drizzle-kit/bin.cjs",
+        "drizzle-kit",
+    )
 }
 
 /// The application's schema, first one table, then a second with an index.

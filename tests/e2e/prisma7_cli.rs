@@ -12,18 +12,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Project, Server, Target, unique};
+use crate::support::{Project, Server, Target, node_install, unique};
 
 fn prisma7_node() -> PathBuf {
-    let dir = std::env::var_os("FABER_DB_PRISMA7_NODE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repository().join("target/prisma7-node"));
-    assert!(
-        dir.join("node_modules/prisma/build/index.js").is_file(),
-        "Prisma 7 is missing from {}: run `bash tests/run.sh`, which installs it",
-        dir.display()
-    );
-    dir
+    node_install(
+        "FABER_DB_PRISMA7_NODE",
+        "prisma7-node",
+        "prisma/build/index.js",
+        "Prisma 7",
+    )
 }
 
 fn repository() -> PathBuf {

@@ -10,18 +10,15 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{Project, Server, Target, unique};
+use crate::support::{Project, Server, Target, node_install, unique};
 
 fn prisma_node() -> PathBuf {
-    let dir = std::env::var_os("FABER_DB_PRISMA_NODE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/prisma-node"));
-    assert!(
-        dir.join("node_modules/prisma/build/index.js").is_file(),
-        "Prisma is missing from {}: run `bash tests/run.sh`, which installs it",
-        dir.display()
-    );
-    dir
+    node_install(
+        "FABER_DB_PRISMA_NODE",
+        "prisma-node",
+        "prisma/build/index.js",
+        "Prisma",
+    )
 }
 
 /// The PostgreSQL adapter splits a migration on every `;` (a dollar-quoted

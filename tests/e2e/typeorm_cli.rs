@@ -11,20 +11,15 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, Target, unique};
+use crate::support::{Project, Server, Target, node_install, unique};
 
 fn typeorm_node() -> PathBuf {
-    let dir = std::env::var_os("FABER_DB_TYPEORM_NODE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/typeorm-node")
-        });
-    assert!(
-        dir.join("node_modules/typeorm/cli.js").is_file(),
-        "TypeORM is missing from {}: run `bash tests/run.sh`, which installs it",
-        dir.display()
-    );
-    dir
+    node_install(
+        "FABER_DB_TYPEORM_NODE",
+        "typeorm-node",
+        "typeorm/cli.js",
+        "TypeORM",
+    )
 }
 
 /// A TypeORM project: its packages, its data source, a `migrations` folder.

@@ -31,6 +31,24 @@ pub fn component(crate_name: &str) -> PathBuf {
 }
 
 /// A name no other test (or earlier run) uses.
+/// Where the test command installed a tool's npm packages (`target/FOLDER`,
+/// or the folder `variable` names), checked to hold `entry`.
+pub fn node_install(variable: &str, folder: &str, entry: &str, tool: &str) -> PathBuf {
+    let dir = std::env::var_os(variable)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../target")
+                .join(folder)
+        });
+    assert!(
+        dir.join("node_modules").join(entry).is_file(),
+        "{tool} is missing from {}: run `bash tests/run.sh`, which installs it",
+        dir.display()
+    );
+    dir
+}
+
 pub fn unique(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
