@@ -15,11 +15,12 @@ use std::process::{Command, Stdio};
 use sha2::{Digest, Sha256};
 
 /// The bundled handlers: package name, and its folder in the workspace.
-const BUNDLED: [&str; 5] = [
+const BUNDLED: [&str; 6] = [
     "handler-db-prisma",
     "handler-db-dbmate",
     "handler-db-drizzle",
     "handler-db-typeorm",
+    "handler-db-sequelize",
     "handler-cloud-aws",
 ];
 

@@ -112,10 +112,24 @@ if ! grep -qs '"version": "1.1.4"' "$typeorm/node_modules/typeorm/package.json" 
 fi
 export FABER_DB_TYPEORM_NODE="$(cd "$typeorm" && pwd)"
 
+# sequelize-cli, the judge for handler-db-sequelize, with Sequelize and the
+# drivers its dialects load (sqlite3 builds its native part on install when
+# no prebuilt one fits).
+sequelize="${FABER_DB_SEQUELIZE_NODE:-target/sequelize-node}"
+sequelize_packages=(sequelize-cli@6.6.5 sequelize@6.37.8 pg@8.16.3 pg-hstore@2.3.4 mysql2@3.15.3 sqlite3@6.0.1)
+if ! grep -qs '"version": "6.6.5"' "$sequelize/node_modules/sequelize-cli/package.json" \
+    || [[ ! -f "$sequelize/node_modules/sqlite3/package.json" ]]; then
+    say "installing sequelize-cli into $sequelize"
+    mkdir -p "$sequelize"
+    (cd "$sequelize" && { [[ -f package.json ]] || npm init -y >/dev/null; } \
+        && npm install --save-exact --no-audit --no-fund --loglevel=error "${sequelize_packages[@]}")
+fi
+export FABER_DB_SEQUELIZE_NODE="$(cd "$sequelize" && pwd)"
+
 say "building the handler components (wasm32-wasip2)"
 rustup target add wasm32-wasip2 >/dev/null 2>&1 || rustup target add wasm32-wasip2
 cargo build --release --target wasm32-wasip2 \
-    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm \
+    -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm -p handler-db-sequelize \
     -p hostile-handler -p hostile-migrator -p hostile-cloud-handler -p lying-handler -p legacy-handler-v0-1-0 -p legacy-handler-v0-4-0 -p future-handler
 # The host embeds the bundled handlers (host/build.rs): these, just built,
 # instead of a second build of its own.
@@ -139,7 +153,7 @@ bash handlers/examples/python-migration-tool/build.sh "$cpy/bin/componentize-py"
 say "running the tests"
 # The crash tests kill or pause the binary at a step boundary through its
 # fault-injection hook, compiled in only with this feature.
-packages=(-p faber-db -p faber-db-handler -p faber-db-js -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm --features faber-db/failpoints)
+packages=(-p faber-db -p faber-db-handler -p faber-db-js -p handler-db-prisma -p handler-cloud-aws -p handler-db-dbmate -p handler-db-drizzle -p handler-db-typeorm -p handler-db-sequelize --features faber-db/failpoints)
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run "${packages[@]}" --no-fail-fast "$@"
 else

@@ -658,10 +658,11 @@ pub struct ConfigInitArgs {
     #[arg(long, value_enum)]
     pub hosting: Option<HostingArg>,
     /// Migration tool whose handler initializes schemas: a bundled one
-    /// (prisma, dbmate, drizzle, typeorm) or any handler installed or pinned
-    /// in the project. Found from `prisma.config.*`/`schema.prisma`,
+    /// (prisma, dbmate, drizzle, typeorm, sequelize) or any handler installed
+    /// or pinned in the project. Found from `prisma.config.*`/`schema.prisma`,
     /// `drizzle.config.*`, or a `package.json` that depends on typeorm (with
-    /// its data source) when not given.
+    /// its data source) or sequelize-cli (with `.sequelizerc` and its
+    /// configuration) when not given.
     #[arg(long, value_name = "TOOL")]
     pub migration_tool: Option<String>,
     /// Take the defaults for everything not given, without asking. (This

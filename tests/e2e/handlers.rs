@@ -330,6 +330,7 @@ fn the_conformance_suite_passes_the_real_handlers_and_fails_a_liar() {
         "handler-db-dbmate",
         "handler-db-drizzle",
         "handler-db-typeorm",
+        "handler-db-sequelize",
         "handler-cloud-aws",
         "legacy-handler-v0-1-0",
     ] {
@@ -490,6 +491,7 @@ fn the_bundled_migration_tools_conform_on_postgresql_and_mysql() {
         "handler-db-dbmate",
         "handler-db-drizzle",
         "handler-db-typeorm",
+        "handler-db-sequelize",
     ] {
         for server in [Server::Postgres, Server::Mysql] {
             assert_conforms_on(&component(handler), server);

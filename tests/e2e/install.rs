@@ -81,6 +81,7 @@ fn the_binary_alone_on_path_initializes_sqlite_and_lists_its_bundled_handlers() 
             "handler-db-dbmate",
             "handler-db-drizzle",
             "handler-db-typeorm",
+            "handler-db-sequelize",
             "handler-cloud-aws"
         ]
     );

@@ -29,5 +29,6 @@ mod python_handler;
 mod readme;
 mod registry;
 mod sandbox;
+mod sequelize_cli;
 mod status;
 mod typeorm_cli;

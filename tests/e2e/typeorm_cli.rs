@@ -92,48 +92,6 @@ fn rows(target: &Target) -> Vec<String> {
     target.query("SELECT id, timestamp, name FROM migrations ORDER BY id")
 }
 
-/// Tables, columns (type, nullability, default), indexes and keys.
-fn catalog(target: &Target) -> Vec<String> {
-    let mut catalog = Vec::new();
-    let tables = match target.server {
-        Server::Postgres => target.query(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
-        ),
-        Server::Mysql => target.query(
-            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
-             WHERE table_schema = DATABASE() ORDER BY 1",
-        ),
-        Server::Sqlite => target.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             ORDER BY name",
-        ),
-    };
-    for table in &tables {
-        catalog.push(format!("table {table}"));
-        catalog.extend(target.columns(table));
-    }
-    catalog.extend(match target.server {
-        Server::Postgres => target.query(
-            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
-        ),
-        Server::Mysql => target.query(
-            "SELECT table_name, index_name, column_name, non_unique FROM \
-             information_schema.statistics WHERE table_schema = DATABASE() \
-             ORDER BY table_name, index_name, seq_in_index",
-        ),
-        Server::Sqlite => {
-            target.query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-        }
-    });
-    if target.server == Server::Postgres {
-        catalog.extend(target.query(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
-             WHERE connamespace = 'public'::regnamespace ORDER BY conname",
-        ));
-    }
-    catalog
-}
-
 fn faber_db(project: &Project, target: &Target, args: &[&str]) -> (i32, Value) {
     let run = project.run(args, &[("DEV_DATABASE_URL", &target.url())]);
     (run.code, run.json())
@@ -298,7 +256,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
     // What `queryRunner.query` answered, as the seed migration wrote it down.
     assert_eq!(users, twin.query("SELECT name FROM users ORDER BY id"));
     assert_eq!(rows(&faber_first), rows(&twin));
-    assert_eq!(catalog(&faber_first), catalog(&twin));
+    assert_eq!(faber_first.catalog(), twin.catalog());
 
     // TypeORM first, then a migration faber-db writes: faber-db sees
     // TypeORM's rows as applied and applies only its own.
@@ -324,7 +282,7 @@ fn typeorm_and_faber_db_take_turns(server: Server) {
     assert!(shown.contains("[X] 4 AddEmail"), "{shown}");
     typeorm_ok(&project, &faber_first, &["migration:run"]);
     assert_eq!(rows(&faber_first), rows(&twin));
-    assert_eq!(catalog(&faber_first), catalog(&twin));
+    assert_eq!(faber_first.catalog(), twin.catalog());
 }
 
 #[test]
@@ -403,7 +361,7 @@ fn a_failing_migration_rolls_the_run_back_as_typeorm_does() {
     assert!(!ok, "{printed}");
     assert_eq!(rows(&faber), rows(&twin));
     assert!(rows(&faber).is_empty());
-    assert_eq!(catalog(&faber), catalog(&twin));
+    assert_eq!(faber.catalog(), twin.catalog());
 }
 
 /// What Node.js would give a migration, the sandbox does not: each reach

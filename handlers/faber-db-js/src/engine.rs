@@ -32,7 +32,7 @@ pub struct Tool {
     /// What a migration may use, for the refusals' advice.
     pub allowed: &'static str,
     /// `(path, source)` of a script that evaluates to a function of the
-    /// sandbox (`refuse`, `guarded`, `query`, `execute`, `sha1`), the dialect
+    /// sandbox (`refuse`, `guarded`, `query`, `execute`, `reads`, `sha1`), the dialect
     /// (`postgresql`, `mysql`, `sqlite`) and the values of `parts`, in
     /// order; it returns `{ module, arguments }`: what `require` gives for
     /// [`Tool::module`], and a function giving the arguments of a
@@ -236,6 +236,24 @@ impl Engine {
             .map_or(Session::Live, |session| session.into_inner());
         self.context.insert_data(RefCell::new(Session::Live));
         (session, outcome.map_err(|error| error.to_string()))
+    }
+
+    /// What `instance[method]` would send, from a run against a recording
+    /// session (every query answered with no rows), as a script of one
+    /// statement a line, or a comment saying why it could not run: what
+    /// `migrate --dry-run` and the lint show (a migration that reads data
+    /// may send other SQL when it runs).
+    pub fn dry_run(&mut self, instance: &JsObject, method: &str) -> String {
+        match self.run(instance, method, Session::Recording(Vec::new())) {
+            (Session::Recording(recorded), Ok(())) => recorded
+                .iter()
+                .map(|statement| format!("{};\n", statement.trim_end().trim_end_matches(';')))
+                .collect(),
+            (_, Err(error)) => {
+                format!("-- {method}() cannot be shown without running it: {error}\n")
+            }
+            (Session::Live, Ok(())) => format!("-- {method}()'s recording was lost\n"),
+        }
     }
 
     fn call(&mut self, instance: &JsObject, method: &str) -> JsResult<()> {

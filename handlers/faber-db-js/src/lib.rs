@@ -6,6 +6,7 @@
 //! host's `sql` capability or to a recording.
 
 mod engine;
+pub mod statements;
 
 pub use boa_engine::{JsObject, JsValue};
 pub use engine::{Engine, Session, Tool, sha1_hex_of};

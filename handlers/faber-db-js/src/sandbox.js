@@ -50,6 +50,12 @@
         return nativeExecute(String(sql), values(parameters));
     }
 
+    // Whether a statement answers with rows, as the drivers tell them
+    // apart: what a tool's `query` hands to `query` rather than `execute`.
+    const reads = (sql) =>
+        /^\s*(SELECT|WITH|PRAGMA|SHOW|VALUES|EXPLAIN|DESCRIBE|TABLE)\b/i.test(sql) ||
+        /\bRETURNING\b/i.test(sql);
+
     // `require` that knows `modules` only.
     function requirer(modules) {
         return function require(name) {
@@ -71,5 +77,5 @@
         value: { log: write, info: write, warn: write, error: write, debug: write },
     });
 
-    return { refuse, guarded, query, execute, sha1, requirer };
+    return { refuse, guarded, query, execute, reads, sha1, requirer };
 });

@@ -13,7 +13,6 @@
 
 mod lifecycle;
 mod migrations;
-mod statements;
 mod template;
 mod tool;
 mod tracking_table;

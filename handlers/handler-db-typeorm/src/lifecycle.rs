@@ -109,21 +109,10 @@ impl MigrationTool for TypeormHandler {
             Vec::new()
         };
         let folder = (0..migrations.list().len())
-            .map(|index| {
-                let sql = match migrations.recorded_up(index) {
-                    Ok(statements) => statements
-                        .iter()
-                        .map(|statement| {
-                            format!("{};\n", statement.trim_end().trim_end_matches(';'))
-                        })
-                        .collect(),
-                    Err(error) => format!("-- up() cannot be shown without running it: {error}\n"),
-                };
-                FolderMigration {
-                    name: migrations.list()[index].name.clone(),
-                    checksum: None,
-                    sql,
-                }
+            .map(|index| FolderMigration {
+                name: migrations.list()[index].name.clone(),
+                checksum: None,
+                sql: migrations.dry_run_up(index),
             })
             .collect();
         Ok(TrackingState {

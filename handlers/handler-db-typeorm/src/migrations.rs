@@ -72,18 +72,11 @@ impl Migrations {
         self.engine.run(&instance, "up", Session::Live).1
     }
 
-    /// The SQL `up` would send, from a run against a recording session
-    /// (every query answered with no rows), or why it could not run.
-    pub fn recorded_up(&mut self, index: usize) -> Result<Vec<String>, String> {
+    /// The SQL `up` of the migration at `index` would send, as
+    /// [`Engine::dry_run`] shows it.
+    pub fn dry_run_up(&mut self, index: usize) -> String {
         let instance = self.list[index].instance.clone();
-        match self
-            .engine
-            .run(&instance, "up", Session::Recording(Vec::new()))
-        {
-            (Session::Recording(recorded), Ok(())) => Ok(recorded),
-            (_, Err(error)) => Err(error),
-            (Session::Live, Ok(())) => Err("the recording was lost".to_string()),
-        }
+        self.engine.dry_run(&instance, "up")
     }
 }
 

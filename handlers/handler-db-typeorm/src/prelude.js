@@ -3,12 +3,7 @@
 // and whose schema builder writes the SQL TypeORM's query runners write.
 "use strict";
 (function (sandbox, dialect, schemaBuilder) {
-    const { refuse, guarded, query, execute, sha1 } = sandbox;
-
-    // Whether a statement answers with rows, as the drivers tell them apart.
-    const reads = (sql) =>
-        /^\s*(SELECT|WITH|PRAGMA|SHOW|VALUES|EXPLAIN|DESCRIBE|TABLE)\b/i.test(sql) ||
-        /\bRETURNING\b/i.test(sql);
+    const { refuse, guarded, query, execute, reads, sha1 } = sandbox;
     const verb = (sql) => (/^\s*(\w+)/.exec(sql) || ["", ""])[1].toUpperCase();
 
     // `queryRunner.query`, answered in the shape TypeORM's driver gives:

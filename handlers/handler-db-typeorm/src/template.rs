@@ -33,7 +33,7 @@ pub fn write(folder: &Folder, name: &str, sql: Option<&str>) -> Result<String, H
     }
     let body = match sql {
         None => created(&class),
-        Some(sql) => generated(&class, &crate::statements::split(sql)),
+        Some(sql) => generated(&class, &faber_db_js::statements::split(sql)),
     };
     folder.write_atomically(&file, &body)?;
     Ok(file)

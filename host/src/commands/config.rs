@@ -12,9 +12,7 @@ use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
 use crate::report::output::{Done, emit};
 use crate::runtime::World;
-use crate::workflow::drizzle_config::{self, DrizzleProject};
-use crate::workflow::prisma_schema::{self, PrismaProject};
-use crate::workflow::typeorm_config::{self, TypeormProject};
+use crate::workflow::tool_project::ToolProject;
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -25,42 +23,28 @@ struct ConfigResult {
     /// The handler the migration tool resolves to.
     migration_handler: String,
     migrations_directory: String,
-    /// What the project's Prisma files said, where they said it: used
-    /// wherever no flag said otherwise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    prisma_project: Option<PrismaProject>,
-    /// What the project's `drizzle.config.*` said, likewise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    drizzle_project: Option<DrizzleProject>,
-    /// What the project's `package.json` and TypeORM data source said,
-    /// likewise.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    typeorm_project: Option<TypeormProject>,
+    /// What the migration tool's own files said, where they said it
+    /// (`prisma_project`, `drizzle_project`, `typeorm_project` or
+    /// `sequelize_project`): used wherever no flag said otherwise.
+    #[serde(flatten)]
+    tool_project: Option<ToolProject>,
 }
 
 pub fn init(args: ConfigInitArgs) -> i32 {
     let outcome = write_config(&args).map(|(result, config, project)| {
-        let read_from = match (
-            &result.prisma_project,
-            &result.drizzle_project,
-            &result.typeorm_project,
-        ) {
-            (Some(found), _, _) => Some(("Prisma", found.read_from.join(", "))),
-            (None, Some(found), _) => Some(("Drizzle", found.read_from.clone())),
-            (None, None, Some(found)) => Some(("TypeORM", found.read_from.join(", "))),
-            (None, None, None) => None,
-        };
-        let message = match read_from {
-            Some((tool, files)) => format!(
-                "Wrote {} from the {tool} project ({files})",
-                result.path.display()
+        let message = match &result.tool_project {
+            Some(found) => format!(
+                "Wrote {} from the {} project ({})",
+                result.path.display(),
+                found.tool_name(),
+                found.read_from()
             ),
             None => format!("Wrote {}", result.path.display()),
         };
         let compile = result
-            .typeorm_project
+            .tool_project
             .as_ref()
-            .and_then(|found| found.typescript_sources.as_ref())
+            .and_then(ToolProject::typescript_sources)
             .map(|sources| {
                 format!(
                     "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {}",
@@ -124,22 +108,12 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     }
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    // A Prisma, Drizzle or TypeORM project already says its provider,
-    // folder and variable (Drizzle and TypeORM also their table).
-    let prisma = prisma_schema::read_project(&project);
-    let drizzle = match prisma {
-        Some(_) => None,
-        None => drizzle_config::read_project(&project),
-    };
-    let typeorm = match (&prisma, &drizzle) {
-        (None, None) => typeorm_config::read_project(&project),
-        _ => None,
-    };
-    let found_provider = prisma
+    // A Prisma, Drizzle, TypeORM or Sequelize project already says its
+    // provider, folder, variable and (but Prisma) table.
+    let found = ToolProject::read(&project);
+    let found_provider = found
         .as_ref()
-        .and_then(|found| found.provider.as_deref())
-        .or_else(|| drizzle.as_ref().and_then(DrizzleProject::provider))
-        .or_else(|| typeorm.as_ref().and_then(TypeormProject::provider))
+        .and_then(ToolProject::provider)
         .and_then(parse_provider);
     let provider = match (args.provider, found_provider) {
         (Some(provider), _) => provider.into(),
@@ -160,50 +134,32 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         )?,
         None => Hosting::default(),
     };
-    let migration_tool = match &args.migration_tool {
-        Some(tool) => available_tool(&project, tool)?,
-        None if prisma.is_some() => "prisma".to_owned(),
-        None if drizzle.is_some() => "drizzle".to_owned(),
-        None if typeorm.is_some() => "typeorm".to_owned(),
-        None if interactive => ask(
+    let migration_tool = match (&args.migration_tool, &found) {
+        (Some(tool), _) => available_tool(&project, tool)?,
+        (None, Some(found)) => found.tool().to_owned(),
+        (None, None) if interactive => ask(
             &format!("Migration tool ({})", tool_choices(&project).join(", ")),
             "prisma",
             |answer| available_tool(&project, answer).ok(),
         )?,
-        None => "prisma".to_owned(),
+        (None, None) => "prisma".to_owned(),
     };
     let migration_handler = components::migration_tool_handler(&project, &migration_tool);
     let conventional = MigrationsSection::conventional_directory(&migration_handler);
-    let drizzles = drizzle.as_ref().filter(|_| migration_tool == "drizzle");
-    let typeorms = typeorm.as_ref().filter(|_| migration_tool == "typeorm");
-    let migrations_directory = prisma
+    // The folder and table belong to the tool that was found; the variable
+    // holds the project's database whichever tool migrates it.
+    let own = found
         .as_ref()
-        .filter(|_| migration_tool == "prisma")
-        .and_then(|found| found.migrations_directory.clone())
-        .or_else(|| drizzles.map(|found| found.migrations_directory.clone()))
-        .or_else(|| typeorms.and_then(|found| found.migrations_directory.clone()))
+        .filter(|found| found.tool() == migration_tool);
+    let migrations_directory = own
+        .and_then(ToolProject::migrations_directory)
         .unwrap_or_else(|| conventional.to_owned());
     let mut config = Config::new(provider, hosting, &migration_tool, &migrations_directory);
-    config.migrations.table = drizzles
-        .and_then(|found| found.tracking_table.clone())
-        .or_else(|| typeorms.and_then(|found| found.tracking_table.clone()));
-    let url_variable = prisma
-        .as_ref()
-        .and_then(|found| found.url_variable.clone())
-        .or_else(|| {
-            drizzle
-                .as_ref()
-                .and_then(|found| found.url_variable.clone())
-        })
-        .or_else(|| {
-            typeorm
-                .as_ref()
-                .and_then(|found| found.url_variable.clone())
-        });
-    if let Some(variable) = url_variable
+    config.migrations.table = own.and_then(ToolProject::tracking_table);
+    if let Some(variable) = found.as_ref().and_then(ToolProject::url_variable)
         && let Some(dev) = config.environments.get_mut("dev")
     {
-        // The variable the application and Prisma's CLI already read.
+        // The variable the application and the tool's CLI already read.
         dev.connection_string_env = Some(variable);
     }
     if let Some(pattern) = &args.fleet {
@@ -240,9 +196,7 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
             migration_tool,
             migration_handler,
             migrations_directory,
-            prisma_project: prisma,
-            drizzle_project: drizzle,
-            typeorm_project: typeorm,
+            tool_project: found,
         },
         config,
         project,

@@ -83,6 +83,7 @@ mod tests {
                 "handler-db-dbmate",
                 "handler-db-drizzle",
                 "handler-db-typeorm",
+                "handler-db-sequelize",
                 "handler-cloud-aws"
             ]
         );
@@ -96,6 +97,10 @@ mod tests {
         assert_eq!(by_short_name("dbmate").unwrap().name, "handler-db-dbmate");
         assert_eq!(by_short_name("drizzle").unwrap().name, "handler-db-drizzle");
         assert_eq!(by_short_name("typeorm").unwrap().name, "handler-db-typeorm");
+        assert_eq!(
+            by_short_name("sequelize").unwrap().name,
+            "handler-db-sequelize"
+        );
         assert!(by_short_name("flyway").is_none());
     }
 }

@@ -20,9 +20,11 @@ pub(crate) mod migrations;
 mod oplog;
 pub mod prisma_schema;
 mod respond;
+pub mod sequelize_config;
 pub mod steps;
 #[cfg(test)]
 mod tests;
+pub mod tool_project;
 pub mod typeorm_config;
 mod undo;
 

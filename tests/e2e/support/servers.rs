@@ -153,6 +153,60 @@ impl Target {
         self.query(&sql)
     }
 
+    /// Tables, columns (type, nullability, default), indexes and keys: what
+    /// two tools that made the same schema must agree on.
+    pub fn catalog(&self) -> Vec<String> {
+        let mut catalog = Vec::new();
+        let tables = match self.server {
+            Server::Postgres => self.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+            ),
+            Server::Mysql => self.query(
+                "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+                 WHERE table_schema = DATABASE() ORDER BY 1",
+            ),
+            Server::Sqlite => self.query(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+                 ORDER BY name",
+            ),
+        };
+        for table in &tables {
+            catalog.push(format!("table {table}"));
+            catalog.extend(self.columns(table));
+        }
+        catalog.extend(match self.server {
+            Server::Postgres => self.query(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname",
+            ),
+            Server::Mysql => self.query(
+                "SELECT table_name, index_name, column_name, non_unique FROM \
+                 information_schema.statistics WHERE table_schema = DATABASE() \
+                 ORDER BY table_name, index_name, seq_in_index",
+            ),
+            Server::Sqlite => {
+                self.query("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+            }
+        });
+        catalog.extend(match self.server {
+            Server::Postgres => [
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE connamespace = 'public'::regnamespace ORDER BY conname",
+                "SELECT t.typname, e.enumlabel FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
+                 WHERE t.typnamespace = 'public'::regnamespace ORDER BY t.typname, e.enumsortorder",
+            ]
+            .iter()
+            .flat_map(|sql| self.query(sql))
+            .collect(),
+            Server::Mysql => self.query(
+                "SELECT constraint_name, table_name, referenced_table_name, update_rule, delete_rule \
+                 FROM information_schema.referential_constraints \
+                 WHERE constraint_schema = DATABASE() ORDER BY constraint_name",
+            ),
+            Server::Sqlite => Vec::new(),
+        });
+        catalog
+    }
+
     /// Creates the database as faber-db creates its own (on MySQL its
     /// character set decides a new table's collation), for a tool to use
     /// on its own: then only what the tools did can differ.

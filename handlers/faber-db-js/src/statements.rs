@@ -1,5 +1,6 @@
-//! SQL text cut into its statements, for a migration that sends each with
-//! its own `queryRunner.query` (MySQL's driver takes one statement a call).
+//! SQL text cut into its statements, for a migration file that sends each
+//! with its own call (`queryRunner.query`, `queryInterface.sequelize.query`):
+//! MySQL's driver takes one statement a call.
 
 /// The statements of `sql`, without their `;`, comments between them
 /// dropped; a `;` inside quotes or a comment does not end one.

@@ -1,0 +1,333 @@
+// sequelize-cli's two arguments for the engine's sandbox: `queryInterface`,
+// whose calls send the SQL Sequelize's query interface sends (written by
+// `sql_text.js`), with `queryInterface.sequelize.query` and `.transaction`;
+// and `Sequelize`, the `sequelize` module (its data types, `fn`, `col`,
+// `literal`, `Op` and `QueryTypes`).
+"use strict";
+(function (sandbox, provider, dataTypesOf, sqlTextOf) {
+    const { refuse, guarded, query, execute, reads } = sandbox;
+    const dialect = { postgresql: "postgres", mysql: "mysql", sqlite: "sqlite" }[provider];
+    const postgres = dialect === "postgres";
+    const mysql = dialect === "mysql";
+    const sqlite = dialect === "sqlite";
+    const dataTypes = dataTypesOf(dialect);
+    const sql = sqlTextOf(dialect, dataTypes, refuse);
+    const { Method, quote, escape } = sql;
+
+    const QueryTypes = {
+        SELECT: "SELECT", INSERT: "INSERT", UPDATE: "UPDATE", BULKUPDATE: "BULKUPDATE",
+        BULKDELETE: "BULKDELETE", DELETE: "DELETE", UPSERT: "UPSERT", VERSION: "VERSION",
+        SHOWTABLES: "SHOWTABLES", SHOWINDEXES: "SHOWINDEXES", DESCRIBE: "DESCRIBE", RAW: "RAW",
+        FOREIGNKEYS: "FOREIGNKEYS", SHOWCONSTRAINTS: "SHOWCONSTRAINTS",
+    };
+    const Op = {};
+    for (const name of ["eq", "ne", "gt", "gte", "lt", "lte", "like", "notLike", "in", "notIn", "is", "not",
+        "and", "or", "between", "notBetween", "iLike", "startsWith", "endsWith", "substring", "regexp"]) {
+        Op[name] = Symbol.for(name);
+    }
+
+    // `replacements` written into the text as Sequelize escapes them (`?`
+    // for an array, `:name` for an object), outside quotes and comments;
+    // `bind` kept as parameters (`$1`, which MySQL and SQLite take as `?`).
+    function prepared(text, options) {
+        const replacements = options.replacements;
+        const bind = options.bind;
+        if (replacements === undefined && bind === undefined) {
+            return { text, parameters: [] };
+        }
+        let out = "";
+        let position = 0;
+        const parameters = [];
+        for (let i = 0; i < text.length; i++) {
+            const c = text[i];
+            if (c === "'" || c === '"' || c === "`") {
+                const end = text.indexOf(c, i + 1);
+                const stop = end === -1 ? text.length : end;
+                out += text.slice(i, stop + 1);
+                i = stop;
+            } else if (c === "-" && text[i + 1] === "-") {
+                const end = text.indexOf("\n", i);
+                const stop = end === -1 ? text.length : end;
+                out += text.slice(i, stop);
+                i = stop - 1;
+            } else if (c === "?" && Array.isArray(replacements)) {
+                if (position >= replacements.length) {
+                    throw new Error(`Named replacement ? has no value (replacements have ${replacements.length})`);
+                }
+                out += escape(replacements[position++]);
+            } else if (c === ":" && replacements && !Array.isArray(replacements) && /[A-Za-z_]/.test(text[i + 1] || "") && text[i - 1] !== ":") {
+                const name = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i + 1))[0];
+                if (!(name in replacements)) {
+                    throw new Error(`Named replacement ":${name}" has no entry in the replacement map.`);
+                }
+                out += escape(replacements[name]);
+                i += name.length;
+            } else if (c === "$" && bind !== undefined && /[0-9A-Za-z_]/.test(text[i + 1] || "")) {
+                const name = /^[0-9A-Za-z_]+/.exec(text.slice(i + 1))[0];
+                const value = Array.isArray(bind) ? bind[Number(name) - 1] : bind[name];
+                if (value === undefined) {
+                    throw new Error(`Named bind parameter "$${name}" has no value in the given object.`);
+                }
+                parameters.push(value instanceof Date ? sql.escape(value).slice(1, -1) : value);
+                out += postgres ? `$${parameters.length}` : "?";
+                i += name.length;
+            } else {
+                out += c;
+            }
+        }
+        return { text: out, parameters };
+    }
+
+    const verb = (text) => (/^\s*(\w+)/.exec(text) || ["", ""])[1].toUpperCase();
+
+    // `sequelize.query`, answered in the shapes Sequelize gives: a
+    // `SELECT` type's rows, an `INSERT`'s `[id, count]`, an `UPDATE`'s
+    // `[_, count]`, a bulk call's count, otherwise `[results, metadata]`.
+    async function sequelizeQuery(statement, options = {}) {
+        const given = statement instanceof Method ? statement.sql : String(statement);
+        const { text, parameters } = prepared(given, options);
+        const type = options.type;
+        if (reads(text)) {
+            const rows = await query(text, parameters);
+            if (type === QueryTypes.SELECT) {
+                return options.plain ? (rows[0] ?? null) : rows;
+            }
+            if (type === QueryTypes.INSERT || type === QueryTypes.UPDATE) {
+                return [rows, rows.length];
+            }
+            const metadata = postgres ? { command: verb(text), rowCount: rows.length, rows } : mysql ? rows : {};
+            return [rows, metadata];
+        }
+        const { affected, insertId } = await execute(text, parameters);
+        switch (type) {
+            case QueryTypes.INSERT:
+                return [postgres ? [] : insertId, affected];
+            case QueryTypes.UPDATE:
+                return [postgres ? [] : null, affected];
+            case QueryTypes.BULKUPDATE:
+            case QueryTypes.BULKDELETE:
+            case QueryTypes.DELETE:
+                return affected;
+            default:
+                break;
+        }
+        if (postgres) {
+            return [[], { command: verb(text), rowCount: affected, rows: [] }];
+        }
+        if (mysql) {
+            const packet = { fieldCount: 0, affectedRows: affected, insertId, info: "", serverStatus: 2, warningStatus: 0, changedRows: 0 };
+            return [packet, packet];
+        }
+        return verb(text) === "INSERT" ? [null, { lastID: insertId, changes: affected }] : [[], {}];
+    }
+
+    const run = (statements) =>
+        statements.reduce((done, statement) => done.then(() => sequelizeQuery(statement)), Promise.resolve());
+
+    // `sequelize.transaction`: on the one session the migration has,
+    // managed (a callback, committed when it resolves) or not (`commit`
+    // and `rollback` called by the migration).
+    let open = false;
+    const begin = sqlite ? "BEGIN DEFERRED TRANSACTION;" : "START TRANSACTION;";
+    async function transaction(first, second) {
+        const callback = typeof first === "function" ? first : second;
+        if (open) {
+            refuse("a transaction inside a transaction (Sequelize's nested transactions and savepoints)");
+        }
+        open = true;
+        await sequelizeQuery(begin);
+        let finished = false;
+        const finish = async (statement) => {
+            if (finished) throw new Error(`Transaction cannot be committed or rolled back twice`);
+            finished = true;
+            open = false;
+            await sequelizeQuery(statement);
+        };
+        const handle = guarded(
+            { commit: () => finish("COMMIT;"), rollback: () => finish("ROLLBACK;"), afterCommit: () => refuse("transaction.afterCommit") },
+            (key) => `transaction.${key}`,
+        );
+        if (!callback) {
+            return handle;
+        }
+        try {
+            const result = await callback(handle);
+            if (!finished) await finish("COMMIT;");
+            return result;
+        } catch (error) {
+            if (!finished) await finish("ROLLBACK;");
+            throw error;
+        }
+    }
+
+    const unsupported = (what) => () => refuse(`${what} on SQLite, where Sequelize rebuilds the table`);
+
+    // `describeTable` on MySQL, for `renameColumn`'s definition.
+    async function mysqlColumn(table, column) {
+        const rows = await sequelizeQuery(`SHOW FULL COLUMNS FROM ${sql.quoteTable(table)};`, { type: QueryTypes.SELECT });
+        const found = rows.find((row) => row.Field === column);
+        if (!found) {
+            throw new Error(`Table ${sql.tableName(table)} doesn't have the column ${column}`);
+        }
+        const type = /^enum/i.test(found.Type) ? found.Type.replace(/^enum/i, "ENUM") : String(found.Type).toUpperCase();
+        const allowNull = found.Null === "YES";
+        const attribute = { type, allowNull };
+        if (!(found.Default === null && !allowNull)) {
+            attribute.defaultValue = found.Default;
+        }
+        return attribute;
+    }
+
+    const databaseSchema = "DATABASE()";
+
+    const sequelize = guarded(
+        {
+            query: sequelizeQuery,
+            transaction,
+            getDialect: () => dialect,
+            getQueryInterface: () => queryInterface,
+            options: { dialect },
+        },
+        (key) => `queryInterface.sequelize.${key}`,
+    );
+
+    const queryInterface = guarded(
+        {
+            async createTable(table, attributes, options = {}) {
+                const normal = {};
+                for (const [key, attribute] of Object.entries(attributes)) {
+                    normal[key] = sql.normalize(attribute);
+                }
+                if (options.uniqueKeys) refuse("createTable's uniqueKeys (add the index with queryInterface.addIndex)");
+                if (postgres) {
+                    for (const [key, attribute] of Object.entries(normal)) {
+                        if (!(attribute.type instanceof dataTypes.types.ENUM)) continue;
+                        const existing = await query(sql.pgEnumQuery(table, key), []);
+                        if (existing.length === 0) {
+                            await sequelizeQuery(sql.pgEnumCreate(table, key, attribute.type));
+                        }
+                    }
+                }
+                await run(sql.createTable(table, normal, options));
+            },
+            async dropTable(table, options = {}) {
+                await sequelizeQuery(sql.dropTable(table, options));
+            },
+            async renameTable(before, after) {
+                return sequelizeQuery(sql.renameTable(before, after));
+            },
+            async addColumn(table, key, attribute) {
+                if (!table || !key || !attribute) {
+                    throw new Error("addColumn takes at least 3 arguments (table, attribute name, attribute definition)");
+                }
+                return run(sql.addColumn(table, key, sql.normalize(attribute)));
+            },
+            removeColumn: sqlite ? unsupported("queryInterface.removeColumn") : async (table, key) => {
+                if (mysql) {
+                    const name = sql.escape(sql.tableName(table));
+                    const column = sql.escape(key);
+                    const [found] = await sequelizeQuery(
+                        "SELECT CONSTRAINT_NAME as constraint_name FROM INFORMATION_SCHEMA.KEY_COLUMN_USAGE WHERE " +
+                        `(REFERENCED_TABLE_NAME = ${name} AND REFERENCED_TABLE_SCHEMA = ${databaseSchema} AND REFERENCED_COLUMN_NAME = ${column}) ` +
+                        `OR (TABLE_NAME = ${name} AND TABLE_SCHEMA = ${databaseSchema} AND COLUMN_NAME = ${column} AND REFERENCED_TABLE_NAME IS NOT NULL)`,
+                    );
+                    if (found.length && found[0].constraint_name !== "PRIMARY") {
+                        for (const constraint of found) {
+                            await sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} DROP FOREIGN KEY ${quote(constraint.constraint_name)};`);
+                        }
+                    }
+                }
+                return sequelizeQuery(sql.removeColumn(table, key));
+            },
+            changeColumn: sqlite ? unsupported("queryInterface.changeColumn") : async (table, key, attribute) => {
+                const normal = sql.normalize(attribute);
+                return run(sql.changeColumn(table, key, normal));
+            },
+            renameColumn: sqlite ? unsupported("queryInterface.renameColumn") : async (table, before, after) => {
+                if (postgres) {
+                    return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} RENAME COLUMN ${quote(before)} TO ${quote(after)};`);
+                }
+                const attribute = await mysqlColumn(table, before);
+                const definition = sql.definition(attribute, "renameColumn", table, after);
+                return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} CHANGE \`${before}\` \`${after}\` ${definition};`);
+            },
+            async addIndex(table, fields, options) {
+                if (!Array.isArray(fields)) {
+                    options = fields;
+                    fields = options.fields;
+                }
+                options = { ...(options || {}) };
+                return sequelizeQuery(sql.addIndex(table, fields, options));
+            },
+            async removeIndex(table, nameOrFields, options = {}) {
+                return sequelizeQuery(sql.removeIndex(table, nameOrFields, options));
+            },
+            addConstraint: sqlite ? unsupported("queryInterface.addConstraint") : async (table, options) => {
+                if (!options.fields) throw new Error("Fields must be specified through options.fields");
+                if (!options.type) throw new Error("Constraint type must be specified through options.type");
+                return sequelizeQuery(sql.addConstraint(table, options));
+            },
+            removeConstraint: sqlite ? unsupported("queryInterface.removeConstraint") : async (table, name) => {
+                if (postgres) {
+                    return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} DROP CONSTRAINT ${quote(name)}`);
+                }
+                const [constraint] = await sequelizeQuery(
+                    "SELECT CONSTRAINT_NAME AS constraintName, CONSTRAINT_TYPE AS constraintType, TABLE_NAME AS tableName " +
+                    `from INFORMATION_SCHEMA.TABLE_CONSTRAINTS WHERE table_name=${sql.escape(sql.tableName(table))} ` +
+                    `AND constraint_name = ${sql.escape(name)} AND TABLE_SCHEMA = ${databaseSchema};`,
+                    { type: QueryTypes.SELECT },
+                );
+                if (!constraint) {
+                    throw new Error(`Constraint ${name} on table ${sql.tableName(table)} does not exist`);
+                }
+                if (constraint.constraintType === "FOREIGN KEY") {
+                    return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} DROP FOREIGN KEY ${quote(name)};`);
+                }
+                return sequelizeQuery(sql.removeIndex(constraint.tableName, constraint.constraintName, {}));
+            },
+            async bulkInsert(table, records, options = {}) {
+                if (options.updateOnDuplicate) refuse("bulkInsert's updateOnDuplicate");
+                const [result] = await sequelizeQuery(sql.bulkInsert(table, records, options), { type: QueryTypes.INSERT });
+                return result;
+            },
+            async bulkUpdate(table, values, where) {
+                const { sql: text, parameters } = sql.bulkUpdate(table, values, where);
+                const { affected } = await execute(text, parameters);
+                return affected;
+            },
+            async bulkDelete(table, where, options = {}) {
+                if (options.truncate) refuse("bulkDelete's truncate");
+                return sequelizeQuery(sql.bulkDelete(table, where));
+            },
+            quoteIdentifier: (name) => quote(name),
+            quoteTable: (table) => sql.quoteTable(table),
+            sequelize,
+        },
+        (key) =>
+            `queryInterface.${key} (handler-db-sequelize supports createTable, dropTable, renameTable, ` +
+            "addColumn, removeColumn, changeColumn, renameColumn, addIndex, removeIndex, addConstraint, " +
+            "removeConstraint, bulkInsert, bulkUpdate, bulkDelete and queryInterface.sequelize.query; write " +
+            "the change as SQL with queryInterface.sequelize.query)",
+    );
+
+    // The `sequelize` module, which `Sequelize` is: a class whose statics
+    // are the data types and helpers.
+    function Sequelize() {
+        refuse("new Sequelize(…) (a connection of the migration's own)");
+    }
+    const statics = {
+        ...dataTypes.types,
+        DataTypes: dataTypes.types,
+        Op,
+        QueryTypes,
+        fn: (name, ...args) =>
+            new Method(`${name}(${args.map((arg) => (arg instanceof Method ? arg.sql : escape(arg))).join(", ")})`),
+        col: (name) => new Method(String(name).split(".").map(quote).join(".")),
+        literal: (text) => new Method(String(text)),
+        Transaction: { ISOLATION_LEVELS: {}, TYPES: {} },
+    };
+    Object.assign(Sequelize, statics, { Sequelize, default: Sequelize });
+    const module = guarded(Sequelize, (key) => `Sequelize.${key}`);
+
+    return { module, arguments: () => [queryInterface, module] };
+});

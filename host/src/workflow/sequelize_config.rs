@@ -1,0 +1,240 @@
+//! A Sequelize project as `config init` finds it: `package.json` depends on
+//! `sequelize-cli` (or `sequelize`), `.sequelizerc` may move the migrations
+//! folder (`migrations-path`) and the configuration (`config`), and that
+//! configuration (`config/config.js`, else `config/config.json`) says, for
+//! the `development` environment sequelize-cli uses by default, the `dialect`,
+//! the table (`migrationStorageTableName`) and the variable holding the URL
+//! (`use_env_variable`).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::config_text::{quoted_values, url_variable};
+
+const RC_FILE: &str = ".sequelizerc";
+/// Where sequelize-cli looks without `.sequelizerc`'s `config`, in order.
+const DEFAULT_CONFIGS: [&str; 2] = ["config/config.js", "config/config.json"];
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SequelizeProject {
+    /// The configuration's `dialect` (`postgres`, `mysql`, `mariadb`,
+    /// `sqlite`, …).
+    pub dialect: Option<String>,
+    /// `migrations-path`, relative to the project (`migrations` unless
+    /// `.sequelizerc` or a script says otherwise).
+    pub migrations_directory: String,
+    /// `migrationStorageTableName`: faber-db's `migrations.table`.
+    pub tracking_table: Option<String>,
+    /// `use_env_variable`, or the variable `url` is read from.
+    pub url_variable: Option<String>,
+    /// The files these came from, relative to the project.
+    pub read_from: Vec<String>,
+}
+
+impl SequelizeProject {
+    /// The dialect as a faber-db provider name, where it is one.
+    pub fn provider(&self) -> Option<&str> {
+        match self.dialect.as_deref()? {
+            "postgres" => Some("postgresql"),
+            "mysql" | "mariadb" => Some("mysql"),
+            "sqlite" => Some("sqlite"),
+            _ => None,
+        }
+    }
+}
+
+pub fn read_project(project: &Path) -> Option<SequelizeProject> {
+    let manifest = std::fs::read_to_string(project.join("package.json")).ok()?;
+    let package: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+    let depends = ["dependencies", "devDependencies"].iter().any(|section| {
+        ["sequelize-cli", "sequelize"]
+            .iter()
+            .any(|name| package[section].get(name).is_some())
+    });
+    if !depends {
+        return None;
+    }
+    let mut found = SequelizeProject {
+        migrations_directory: "migrations".to_owned(),
+        read_from: vec!["package.json".to_owned()],
+        ..SequelizeProject::default()
+    };
+    let rc = std::fs::read_to_string(project.join(RC_FILE)).ok();
+    if rc.is_some() {
+        found.read_from.push(RC_FILE.to_owned());
+    }
+    let setting = |key: &str| {
+        rc.as_deref()
+            .and_then(|text| rc_path(text, key))
+            .or_else(|| script_flag(&package, key))
+    };
+    if let Some(folder) = setting("migrations-path") {
+        found.migrations_directory = folder;
+    }
+    let config = setting("config")
+        .into_iter()
+        .chain(DEFAULT_CONFIGS.map(str::to_owned))
+        .find_map(|config| Some((std::fs::read_to_string(project.join(&config)).ok()?, config)));
+    if let Some((text, config)) = config {
+        read_config(&text, &mut found);
+        found.read_from.push(config);
+    }
+    Some(found)
+}
+
+/// The `development` entry of a JSON configuration (or the whole of a flat
+/// one), or the first value of each key in a JavaScript one.
+fn read_config(text: &str, found: &mut SequelizeProject) {
+    if let Ok(config) = serde_json::from_str::<serde_json::Value>(text) {
+        let development = match config.get("development") {
+            Some(entry) => entry,
+            None => &config,
+        };
+        let value = |key: &str| development[key].as_str().map(str::to_owned);
+        found.dialect = value("dialect");
+        found.tracking_table = value("migrationStorageTableName");
+        found.url_variable = value("use_env_variable");
+        return;
+    }
+    let value = |key| quoted_values(text, key).next().map(str::to_owned);
+    found.dialect = value("dialect");
+    found.tracking_table = value("migrationStorageTableName");
+    found.url_variable = value("use_env_variable").or_else(|| url_variable(text, ':'));
+}
+
+/// The path `.sequelizerc` gives `key`: a string, or `path.resolve(…)` /
+/// `path.join(…)` of strings (`__dirname` and `process.cwd()`, the project,
+/// dropped), relative to the project.
+fn rc_path(text: &str, key: &str) -> Option<String> {
+    let at = text
+        .find(&format!("'{key}'"))
+        .or_else(|| text.find(&format!("\"{key}\"")))?;
+    let rest = text[at + key.len() + 2..].trim_start().strip_prefix(':')?;
+    let value = rest.split([',', '\n']).next()?.trim();
+    let call = rest.trim_start();
+    let arguments = match call.find('(') {
+        Some(open) if call.starts_with("path.") => {
+            let close = call.find(')')?;
+            &call[open + 1..close]
+        }
+        _ => value,
+    };
+    let parts: Vec<&str> = arguments
+        .split(',')
+        .map(str::trim)
+        .filter_map(|part| {
+            let quote = part
+                .chars()
+                .next()
+                .filter(|c| matches!(c, '"' | '\'' | '`'))?;
+            part.strip_prefix(quote)?.strip_suffix(quote)
+        })
+        .collect();
+    let joined = parts
+        .iter()
+        .map(|part| part.trim_start_matches("./").trim_matches('/'))
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    (!joined.is_empty()).then_some(joined)
+}
+
+/// `--<key> <value>` (or `--<key>=<value>`) in a script that runs
+/// sequelize-cli.
+fn script_flag(package: &serde_json::Value, key: &str) -> Option<String> {
+    let flag = format!("--{key}");
+    package["scripts"]
+        .as_object()?
+        .values()
+        .filter_map(serde_json::Value::as_str)
+        .filter(|script| script.contains("sequelize"))
+        .find_map(|script| {
+            let mut words = script.split_whitespace();
+            let found = words.find(|word| word.split('=').next() == Some(flag.as_str()))?;
+            let value = match found.split_once('=') {
+                Some((_, value)) => value,
+                None => words.next()?,
+            };
+            Some(
+                value
+                    .trim_start_matches("./")
+                    .trim_end_matches('/')
+                    .to_owned(),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn reads_the_folder_and_configuration_sequelizerc_names() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{ "devDependencies": { "sequelize-cli": "^6.6.5" } }"#,
+            ),
+            (
+                ".sequelizerc",
+                "const path = require('path');\n\
+                 module.exports = {\n\
+                   'config': path.resolve('config', 'database.json'),\n\
+                   'migrations-path': path.resolve(__dirname, 'db', 'migrations'),\n\
+                 };\n",
+            ),
+            (
+                "config/database.json",
+                r#"{ "development": { "use_env_variable": "SHOP_DB_URL", "dialect": "mysql",
+                     "migrationStorageTableName": "sequelize_meta" },
+                   "production": { "dialect": "postgres" } }"#,
+            ),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider(), Some("mysql"));
+        assert_eq!(found.migrations_directory, "db/migrations");
+        assert_eq!(found.tracking_table.as_deref(), Some("sequelize_meta"));
+        assert_eq!(found.url_variable.as_deref(), Some("SHOP_DB_URL"));
+        assert_eq!(
+            found.read_from,
+            ["package.json", ".sequelizerc", "config/database.json"]
+        );
+    }
+
+    #[test]
+    fn the_defaults_and_a_scripts_flag_are_read_and_a_project_without_sequelize_is_not_one() {
+        let dir = project(&[
+            (
+                "package.json",
+                r#"{ "dependencies": { "sequelize": "6" },
+                    "scripts": { "migrate": "sequelize-cli db:migrate --migrations-path=src/migrations" } }"#,
+            ),
+            (
+                "config/config.js",
+                "module.exports = { development: { dialect: 'postgres', url: process.env.PG_URL } };",
+            ),
+            ("config/config.json", r#"{ "dialect": "sqlite" }"#),
+        ]);
+        let found = read_project(dir.path()).unwrap();
+        assert_eq!(found.provider(), Some("postgresql"));
+        assert_eq!(found.url_variable.as_deref(), Some("PG_URL"));
+        assert_eq!(found.migrations_directory, "src/migrations");
+        assert_eq!(found.read_from, ["package.json", "config/config.js"]);
+        std::fs::remove_file(dir.path().join("config/config.js")).unwrap();
+        let flat = read_project(dir.path()).unwrap();
+        assert_eq!(flat.provider(), Some("sqlite"));
+        let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
+        assert_eq!(read_project(other.path()), None);
+    }
+}
