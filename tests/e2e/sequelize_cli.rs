@@ -177,14 +177,14 @@ fn write_seed(project: &Project, file: &str) {
       { name: \"o'neil\", email: 'oneil@example.com', createdAt: at, updatedAt: at },
     ], {});
     const found = await queryInterface.sequelize.query(
-      'SELECT id, name FROM ' + queryInterface.quoteTable('Users') + ' ORDER BY id',
+      'SELECT id, name FROM ' + queryInterface.quoteIdentifier('Users') + ' ORDER BY id',
       { type: Sequelize.QueryTypes.SELECT });
     const updated = await queryInterface.bulkUpdate('Users', { active: false }, { name: found[0].name });
     await queryInterface.bulkInsert('Users', [
       { name: JSON.stringify([Array.isArray(inserted), found.length, updated]), email: 'shapes', createdAt: at, updatedAt: at },
     ]);
     await queryInterface.sequelize.query(
-      'DELETE FROM ' + queryInterface.quoteTable('Users') + ' WHERE email = :email',
+      'DELETE FROM ' + queryInterface.quoteIdentifier('Users') + ' WHERE email = :email',
       { replacements: { email: 'nobody' } });",
     );
 }

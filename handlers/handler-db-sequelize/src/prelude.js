@@ -300,7 +300,7 @@
                 return sequelizeQuery(sql.bulkDelete(table, where));
             },
             quoteIdentifier: (name) => quote(name),
-            quoteTable: (table) => sql.quoteTable(table),
+            quoteIdentifiers: (name) => String(name).split(".").map(quote).join("."),
             sequelize,
         },
         (key) =>

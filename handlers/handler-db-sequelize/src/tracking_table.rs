@@ -42,7 +42,7 @@ impl TrackingTable {
     }
 
     fn quoted(&self) -> String {
-        quote_identifier(self.provider, &self.table)
+        quote(self.provider, &self.table)
     }
 
     pub fn exists(&self) -> Result<bool, HandlerError> {
@@ -136,6 +136,15 @@ impl TrackingTable {
     }
 
     fn column(&self) -> String {
-        quote_identifier(self.provider, "name")
+        quote(self.provider, "name")
+    }
+}
+
+/// A name quoted as Sequelize quotes it: with backticks on SQLite too,
+/// where the database keeps the table's `CREATE` text as sent.
+fn quote(provider: Provider, name: &str) -> String {
+    match provider {
+        Provider::Sqlite => format!("`{}`", name.replace('`', "``")),
+        Provider::Postgresql | Provider::Mysql => quote_identifier(provider, name),
     }
 }
