@@ -312,6 +312,30 @@ fn sequelize_and_faber_db_take_turns(server: Server) {
     sequelize_ok(&project, &faber_first, &["db:migrate"]);
     assert_eq!(rows(&faber_first), rows(&twin));
     assert_eq!(faber_first.catalog(), twin.catalog());
+
+    // `resolve` writes and deletes sequelize-cli's row, as `db:migrate`
+    // and `db:migrate:undo` do.
+    let file = std::path::Path::new(&written)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (code, report) = faber_db(
+        &project,
+        &twin,
+        &["resolve", "dev", "--rolled-back", &file, "--json"],
+    );
+    assert_eq!(code, 0, "{report}");
+    let status = sequelize_ok(&project, &twin, &["db:migrate:status"]);
+    assert!(status.contains(&format!("down {file}")), "{status}");
+    let (code, report) = faber_db(
+        &project,
+        &twin,
+        &["resolve", "dev", "--applied", &file, "--json"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(rows(&faber_first), rows(&twin));
 }
 
 #[test]
@@ -332,9 +356,7 @@ fn sequelize_and_faber_db_take_turns_on_sqlite() {
 /// sequelize-cli runs each migration on its own, without a transaction: a
 /// failure keeps the migrations before it and what the failing one did
 /// before its error, under sequelize-cli and faber-db alike.
-#[test]
-fn a_failing_migration_keeps_what_ran_before_it_as_sequelize_cli_does() {
-    let server = Server::Postgres;
+fn a_failing_migration_keeps_what_ran_before_it(server: Server) {
     let project = sequelize_project(server);
     write_migration(
         &project,
@@ -369,6 +391,21 @@ fn a_failing_migration_keeps_what_ran_before_it_as_sequelize_cli_does() {
     assert_eq!(faber.catalog(), twin.catalog());
 }
 
+#[test]
+fn a_failing_migration_keeps_what_ran_before_it_on_postgresql() {
+    a_failing_migration_keeps_what_ran_before_it(Server::Postgres);
+}
+
+#[test]
+fn a_failing_migration_keeps_what_ran_before_it_on_mysql() {
+    a_failing_migration_keeps_what_ran_before_it(Server::Mysql);
+}
+
+#[test]
+fn a_failing_migration_keeps_what_ran_before_it_on_sqlite() {
+    a_failing_migration_keeps_what_ran_before_it(Server::Sqlite);
+}
+
 /// What Node.js would give a migration, the sandbox does not: each reach
 /// is refused by name, a loop that never ends is stopped, and the database
 /// keeps only the migrations before it.
@@ -395,6 +432,11 @@ fn a_sequelize_migration_reaches_nothing_outside_the_sandbox() {
             "secrets",
             "    await queryInterface.sequelize.query(process.env.DEV_DATABASE_URL);",
             "process.env is not available",
+        ),
+        (
+            "network",
+            "    await fetch('http://169.254.169.254/latest/meta-data/');",
+            "fetch is not available",
         ),
         ("forever", "    while (true) {}", "RuntimeLimit"),
         (

@@ -404,6 +404,11 @@ fn a_typeorm_migration_reaches_nothing_outside_the_sandbox() {
             "await queryRunner.query(process.env.DATABASE_URL);",
             "process.env is not available",
         ),
+        (
+            "Network",
+            "await fetch(\"http://169.254.169.254/latest/meta-data/\");",
+            "fetch is not available",
+        ),
         ("Forever", "while (true) {}", "RuntimeLimit"),
         (
             "Builder",

@@ -113,3 +113,35 @@ fn migration_object(engine: &mut Engine, exported: &JsValue) -> Result<JsObject,
     }
     Err("it exports no up function; sequelize-cli calls up(queryInterface, Sequelize)".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_migration_is_found_in_each_form_sequelize_cli_loads() {
+        let mut engine = Engine::new(Provider::Sqlite, &SEQUELIZE).unwrap();
+        let forms = [
+            "module.exports = { up: async (queryInterface) => queryInterface.sequelize.query('SELECT 1') };",
+            "export default { async up(queryInterface) { await queryInterface.sequelize.query('SELECT 2'); } };",
+            "export async function up(queryInterface) { await queryInterface.sequelize.query('SELECT 3'); }",
+        ];
+        for (index, text) in forms.iter().enumerate() {
+            let file = format!("2024010100000{index}-form.js");
+            let exported = engine.load(&file, text).unwrap();
+            let migration = migration_object(&mut engine, &exported).unwrap();
+            assert_eq!(
+                engine.dry_run(&migration, "up"),
+                format!("SELECT {};\n", index + 1)
+            );
+        }
+        let exported = engine
+            .load("20240101000009-none.js", "module.exports = { down() {} };")
+            .unwrap();
+        assert!(
+            migration_object(&mut engine, &exported)
+                .unwrap_err()
+                .contains("exports no up function")
+        );
+    }
+}
