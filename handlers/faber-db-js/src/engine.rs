@@ -34,9 +34,10 @@ pub struct Tool {
     /// `(path, source)` of a script that evaluates to a function of the
     /// sandbox (`refuse`, `guarded`, `query`, `execute`, `reads`, `sha1`), the dialect
     /// (`postgresql`, `mysql`, `sqlite`) and the values of `parts`, in
-    /// order; it returns `{ module, arguments }`: what `require` gives for
-    /// [`Tool::module`], and a function giving the arguments of a
-    /// migration's method for one call.
+    /// order; it returns `{ module, call }`: what `require` gives for
+    /// [`Tool::module`], and `call(migration, method)`, which calls a
+    /// migration's method as the tool does (with its arguments, its checks
+    /// of what the method returns) and returns what it returned.
     pub prelude: (&'static str, &'static str),
     /// `(path, source)` of scripts the prelude is given the values of.
     pub parts: &'static [(&'static str, &'static str)],
@@ -83,7 +84,7 @@ pub struct Engine {
     context: Context,
     rejections: Rc<Rejections>,
     require: JsValue,
-    arguments: JsObject,
+    call: JsObject,
     loader: Rc<MapModuleLoader>,
 }
 
@@ -106,12 +107,12 @@ impl Engine {
             .set_loop_iteration_limit(LOOP_LIMIT);
         context.insert_data(RefCell::new(Session::Live));
         context.insert_data(provider);
-        let (require, arguments) = install(&mut context, provider, tool, &loader)?;
+        let (require, call) = install(&mut context, provider, tool, &loader)?;
         Ok(Engine {
             context,
             rejections,
             require,
-            arguments,
+            call,
             loader,
         })
     }
@@ -260,14 +261,12 @@ impl Engine {
         let context = &mut self.context;
         self.rejections.unhandled.borrow_mut().clear();
         let function = instance.get(JsString::from(method), context)?;
-        let function = callable(&function, method)?;
-        let arguments = self.arguments.call(&JsValue::undefined(), &[], context)?;
-        let arguments = JsArray::from_object(object(&arguments, "the arguments")?)?;
-        let mut given = Vec::new();
-        for index in 0..arguments.length(context)? {
-            given.push(arguments.get(index, context)?);
-        }
-        let returned = function.call(&instance.clone().into(), &given, context)?;
+        callable(&function, method)?;
+        let returned = self.call.call(
+            &JsValue::undefined(),
+            &[instance.clone().into(), JsString::from(method).into()],
+            context,
+        )?;
         let promise = JsPromise::resolve(returned, context)?;
         settle(&promise, context)?;
         let unhandled = self.rejections.unhandled.borrow_mut().drain(..).next();
@@ -282,7 +281,7 @@ impl Engine {
 }
 
 /// Sets up `sandbox.js` and the tool's prelude in `context`; the `require`
-/// migrations get, and the function that gives a method's arguments.
+/// migrations get, and the function that calls a migration's method.
 fn install(
     context: &mut Context,
     provider: Provider,
@@ -322,15 +321,15 @@ fn install(
         callable(&prelude, "the prelude")?.call(&JsValue::undefined(), &given, context)?;
     let installed = object(&installed, "the prelude's result")?;
     let module = installed.get(js_string!("module"), context)?;
-    let arguments = installed.get(js_string!("arguments"), context)?;
-    let arguments = callable(&arguments, "the prelude's arguments")?;
+    let call = installed.get(js_string!("call"), context)?;
+    let call = callable(&call, "the prelude's call")?;
     let modules = JsObject::with_object_proto(context.intrinsics());
     modules.create_data_property_or_throw(JsString::from(tool.module), module.clone(), context)?;
     let requirer = object(&sandbox, "the sandbox")?.get(js_string!("requirer"), context)?;
     let require =
         callable(&requirer, "requirer")?.call(&JsValue::undefined(), &[modules.into()], context)?;
     loader.insert(tool.module, es_module(&module, context)?);
-    Ok((require, arguments))
+    Ok((require, call))
 }
 
 fn native(context: &Context, function: NativePointer) -> JsValue {
@@ -639,7 +638,8 @@ mod tests {
         prelude: (
             "toy.js",
             "(function (sandbox, dialect, flavour) {\n\
-               return { module: { flavour }, arguments: () => [{ query: sandbox.query }, dialect] };\n\
+               const db = { query: sandbox.query };\n\
+               return { module: { flavour }, call: (migration, method) => migration[method](db, dialect) };\n\
              })",
         ),
         parts: &[("flavour.js", "\"plain\"")],

@@ -329,5 +329,16 @@
     Object.assign(Sequelize, statics, { Sequelize, default: Sequelize });
     const module = guarded(Sequelize, (key) => `Sequelize.${key}`);
 
-    return { module, arguments: () => [queryInterface, module] };
+    // As umzug calls it: `this` the module, and what it returns must be a
+    // promise (a migration that forgot `return` fails, as under
+    // sequelize-cli, whatever it started).
+    function call(migration, method) {
+        const result = migration[method](queryInterface, module);
+        if (!result || typeof result.then !== "function") {
+            throw new Error(`${method}() didn't return a promise; sequelize-cli refuses such a migration`);
+        }
+        return result;
+    }
+
+    return { module, call };
 });

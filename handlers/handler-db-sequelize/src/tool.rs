@@ -104,7 +104,7 @@ mod tests {
     }
 
     #[test]
-    fn what_sequelize_rebuilds_a_table_for_on_sqlite_and_the_unknown_are_refused_by_name() {
+    fn what_sequelize_cli_refuses_or_rebuilds_a_table_for_on_sqlite_is_refused_by_name() {
         let refusal = |provider, up: &str| recorded(provider, &migration(up)).unwrap_err();
         assert!(
             refusal(
@@ -123,6 +123,13 @@ mod tests {
         assert!(
             refusal(Provider::Postgresql, "require('sequelize').Model;")
                 .contains("Sequelize.Model")
+        );
+        let forgot_return = "module.exports = { up(queryInterface) { \
+                             queryInterface.sequelize.query('SELECT 1'); } };";
+        assert!(
+            recorded(Provider::Sqlite, forgot_return)
+                .unwrap_err()
+                .contains("up() didn't return a promise")
         );
     }
 }

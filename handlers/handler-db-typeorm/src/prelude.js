@@ -80,5 +80,6 @@
         );
     }
 
-    return { module: typeorm, arguments: () => [queryRunner()] };
+    // Each call gets a query runner of its own, as TypeORM gives each run.
+    return { module: typeorm, call: (migration, method) => migration[method](queryRunner()) };
 });
