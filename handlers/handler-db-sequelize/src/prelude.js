@@ -160,7 +160,83 @@
         }
     }
 
-    const unsupported = (what) => () => refuse(`${what} on SQLite, where Sequelize rebuilds the table`);
+    // `describeTable` on SQLite, as Sequelize reads it back: each column's
+    // type, nullability, default (its quotes dropped, a boolean's as one)
+    // and key, `unique` from the indexes it is in, and its reference (its
+    // actions are not read, so a rebuilt table loses them, as under
+    // Sequelize).
+    async function sqliteDescribe(table) {
+        const quoted = sql.quoteTable(table);
+        const columns = await query(`PRAGMA TABLE_INFO(${quoted});`, []);
+        if (columns.length === 0) {
+            throw new Error(
+                `No description found for "${sql.tableName(table)}" table. Check the table name and schema; ` +
+                "remember, they _are_ case sensitive.",
+            );
+        }
+        const fields = {};
+        for (const column of columns) {
+            let defaultValue = column.dflt_value === null ? undefined : column.dflt_value === "NULL" ? null : column.dflt_value;
+            if (column.type === "TINYINT(1)") {
+                defaultValue = { 0: false, 1: true }[defaultValue];
+            }
+            if (typeof defaultValue === "string") {
+                defaultValue = defaultValue.replace(/'/g, "");
+            }
+            fields[column.name] = {
+                type: column.type, allowNull: column.notnull === 0, defaultValue, primaryKey: column.pk !== 0, unique: false,
+            };
+        }
+        const indexes = await query(`PRAGMA INDEX_LIST(${quoted})`, []);
+        for (const index of indexes.reverse()) {
+            for (const column of await query(`PRAGMA INDEX_INFO(\`${index.name}\`)`, [])) {
+                fields[column.name].unique = !!index.unique;
+            }
+        }
+        for (const key of await query(`PRAGMA foreign_key_list(${quoted})`, [])) {
+            fields[key.from].references = { model: key.table, key: key.to };
+        }
+        return fields;
+    }
+
+        // SQLite's table rebuilds, as Sequelize's query interface does them.
+    const sqliteAlter = {
+        async removeColumn(table, key) {
+            const fields = await sqliteDescribe(table);
+            delete fields[key];
+            return run(sql.sqliteRebuild(table, fields));
+        },
+        async changeColumn(table, key, attribute) {
+            const fields = await sqliteDescribe(table);
+            Object.assign(fields[key], sql.normalize(attribute));
+            return run(sql.sqliteRebuild(table, fields));
+        },
+        async renameColumn(table, before, after) {
+            const fields = await sqliteDescribe(table);
+            if (!fields[before]) {
+                throw new Error(`Table ${sql.tableName(table)} doesn't have the column ${before}`);
+            }
+            fields[after] = { ...fields[before] };
+            delete fields[before];
+            return run(sql.sqliteRebuild(table, fields, [before, after]));
+        },
+        async addConstraint(table, options) {
+            const snippet = sql.constraintSnippet(table, options);
+            const [created] = await sequelizeQuery(
+                `SELECT sql FROM sqlite_master WHERE tbl_name='${sql.tableName(table)}';`,
+                { type: QueryTypes.SELECT },
+            );
+            if (!created) {
+                throw new Error(`No description found for "${sql.tableName(table)}" table.`);
+            }
+            const text = created.sql;
+            const end = text.length - 1;
+            const withConstraint = `${text.substr(0, end)}, ${snippet})${text.substr(end + 1)};`;
+            const fields = await sqliteDescribe(table);
+            return run(sql.sqliteAlterConstraint(table, fields, withConstraint));
+        },
+    };
+
 
     // `describeTable` on MySQL, for `renameColumn`'s definition.
     async function mysqlColumn(table, column) {
@@ -222,7 +298,7 @@
                 }
                 return run(sql.addColumn(table, key, sql.normalize(attribute)));
             },
-            removeColumn: sqlite ? unsupported("queryInterface.removeColumn") : async (table, key) => {
+            removeColumn: sqlite ? sqliteAlter.removeColumn : async (table, key) => {
                 if (mysql) {
                     const name = sql.escape(sql.tableName(table));
                     const column = sql.escape(key);
@@ -239,11 +315,11 @@
                 }
                 return sequelizeQuery(sql.removeColumn(table, key));
             },
-            changeColumn: sqlite ? unsupported("queryInterface.changeColumn") : async (table, key, attribute) => {
+            changeColumn: sqlite ? sqliteAlter.changeColumn : async (table, key, attribute) => {
                 const normal = sql.normalize(attribute);
                 return run(sql.changeColumn(table, key, normal));
             },
-            renameColumn: sqlite ? unsupported("queryInterface.renameColumn") : async (table, before, after) => {
+            renameColumn: sqlite ? sqliteAlter.renameColumn : async (table, before, after) => {
                 if (postgres) {
                     return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} RENAME COLUMN ${quote(before)} TO ${quote(after)};`);
                 }
@@ -262,12 +338,17 @@
             async removeIndex(table, nameOrFields, options = {}) {
                 return sequelizeQuery(sql.removeIndex(table, nameOrFields, options));
             },
-            addConstraint: sqlite ? unsupported("queryInterface.addConstraint") : async (table, options) => {
+            async addConstraint(table, options) {
                 if (!options.fields) throw new Error("Fields must be specified through options.fields");
                 if (!options.type) throw new Error("Constraint type must be specified through options.type");
+                if (sqlite) {
+                    return sqliteAlter.addConstraint(table, options);
+                }
                 return sequelizeQuery(sql.addConstraint(table, options));
             },
-            removeConstraint: sqlite ? unsupported("queryInterface.removeConstraint") : async (table, name) => {
+            removeConstraint: sqlite
+                ? () => refuse("queryInterface.removeConstraint on SQLite, where Sequelize rebuilds the table from its parsed text")
+                : async (table, name) => {
                 if (postgres) {
                     return sequelizeQuery(`ALTER TABLE ${sql.quoteTable(table)} DROP CONSTRAINT ${quote(name)}`);
                 }

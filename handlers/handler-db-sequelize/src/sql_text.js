@@ -444,9 +444,9 @@
         return `DROP INDEX IF EXISTS ${quote(name)}`;
     }
 
-    // `addConstraintQuery` on PostgreSQL and MySQL (SQLite rebuilds the
-    // table, which this handler refuses).
-    function addConstraint(table, options) {
+    // `getConstraintSnippet`: `CONSTRAINT name ...`, named as Sequelize
+    // names a constraint it is not given a name for.
+    function constraintSnippet(table, options) {
         const fields = options.fields.map((field) => (typeof field === "string" ? field : field.name || field.attribute));
         const columns = fields.map(quote).join(", ");
         const kind = String(options.type).toUpperCase();
@@ -482,7 +482,54 @@
             default:
                 throw new Error(`${options.type} is invalid.`);
         }
-        return `ALTER TABLE ${quoteTable(table)} ADD CONSTRAINT ${quote(name)} ${body};`;
+        return `CONSTRAINT ${quote(name)} ${body}`;
+    }
+
+    // `addConstraintQuery` on PostgreSQL and MySQL (SQLite rebuilds the
+    // table: `sqliteAlterConstraint`).
+    const addConstraint = (table, options) =>
+        `ALTER TABLE ${quoteTable(table)} ADD ${constraintSnippet(table, options)};`;
+
+    const backupOf = (table) =>
+        table && typeof table === "object" ? { ...table, tableName: `${table.tableName}_backup` } : `${table}_backup`;
+
+    // SQLite's `removeColumnQuery` and `renameColumnQuery`, which Sequelize
+    // also uses for `changeColumn`: the table copied into a backup made
+    // from `fields` (the table as described, changed), dropped, made again
+    // and copied back. `renamed` is `[before, after]` for a rename.
+    function sqliteRebuild(table, fields, renamed) {
+        const backup = backupOf(table);
+        const names = Object.keys(fields);
+        const exported = names.map(quote).join(", ");
+        const imported = renamed
+            ? names.map((name) => (name === renamed[1] ? `${quote(renamed[0])} AS ${quote(name)}` : quote(name))).join(", ")
+            : exported;
+        return [
+            ...createTable(backup, fields, {}),
+            `INSERT INTO ${quoteTable(backup)} SELECT ${imported} FROM ${quoteTable(table)};`,
+            `DROP TABLE ${quoteTable(table)};`,
+            ...createTable(table, fields, {}),
+            `INSERT INTO ${quoteTable(table)} SELECT ${exported} FROM ${quoteTable(backup)};`,
+            `DROP TABLE ${quoteTable(backup)};`,
+        ];
+    }
+
+    // SQLite's `_alterConstraintQuery`: the table made again from its own
+    // `CREATE` text with the constraint added, under the backup's name,
+    // filled, and renamed over the old one.
+    function sqliteAlterConstraint(table, fields, createTableSql) {
+        const backup = quoteTable(backupOf(table));
+        const quoted = quoteTable(table);
+        const names = Object.keys(fields).map(quote).join(", ");
+        const created = createTableSql
+            .replace(`CREATE TABLE ${quoted}`, `CREATE TABLE ${backup}`)
+            .replace(`CREATE TABLE ${quoted.replace(/`/g, '"')}`, `CREATE TABLE ${backup}`);
+        return [
+            created,
+            `INSERT INTO ${backup} SELECT ${names} FROM ${quoted};`,
+            `DROP TABLE ${quoted};`,
+            `ALTER TABLE ${backup} RENAME TO ${quoted};`,
+        ];
     }
 
     // The `where` of the data calls and of partial indexes: columns equal
@@ -583,7 +630,7 @@
 
     return {
         Method, quote, quoteTable, escape, normalize, createTable, addColumn, removeColumn, changeColumn,
-        addIndex, removeIndex, addConstraint, bulkInsert, bulkUpdate, bulkDelete, dropTable, renameTable,
+        addIndex, removeIndex, addConstraint, constraintSnippet, sqliteRebuild, sqliteAlterConstraint, bulkInsert, bulkUpdate, bulkDelete, dropTable, renameTable,
         pgEnumQuery, pgEnumCreate, definition, tableName,
     };
 });

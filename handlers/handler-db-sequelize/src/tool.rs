@@ -109,9 +109,9 @@ mod tests {
         assert!(
             refusal(
                 Provider::Sqlite,
-                "await queryInterface.removeColumn('Users', 'age');"
+                "await queryInterface.removeConstraint('Users', 'users_email_uk');"
             )
-            .contains("queryInterface.removeColumn on SQLite")
+            .contains("queryInterface.removeConstraint on SQLite")
         );
         assert!(
             refusal(Provider::Mysql, "await queryInterface.upsert('Users', {});")
