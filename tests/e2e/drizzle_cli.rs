@@ -6,11 +6,10 @@
 //! drizzle-kit and their drivers into target/drizzle-node.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, Target, node_install, unique};
+use crate::support::{Project, Server, Target, node, node_install, unique};
 
 fn drizzle_node() -> PathBuf {
     node_install(
@@ -88,7 +87,7 @@ fn drizzle_project(server: Server) -> Project {
 /// `drizzle-kit generate` for the schema given, in the project.
 fn generate(project: &Project, server: Server, with_posts: bool, name: &str) {
     std::fs::write(project.path().join("schema.ts"), schema(server, with_posts)).unwrap();
-    node(
+    node_ok(
         project,
         &[
             "node_modules/drizzle-kit/bin.cjs",
@@ -99,25 +98,15 @@ fn generate(project: &Project, server: Server, with_posts: bool, name: &str) {
     );
 }
 
-fn node(project: &Project, args: &[&str]) -> String {
-    let output = Command::new("node")
-        .args(args)
-        .current_dir(project.path())
-        .env("HOME", project.path())
-        .output()
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "node {args:?}:\n{printed}");
+fn node_ok(project: &Project, args: &[&str]) -> String {
+    let (ok, printed) = node(project, args, &[]);
+    assert!(ok, "node {args:?}:\n{printed}");
     printed
 }
 
 /// Drizzle's migrator applies the project's folder to `target`.
 fn drizzle_migrates(project: &Project, target: &Target) {
-    node(
+    node_ok(
         project,
         &[
             "migrate.mjs",
@@ -194,7 +183,7 @@ fn drizzle_and_faber_db_take_turns(server: Server) {
     assert_eq!(tags.len(), 3, "{tags:?}");
     assert!(tags[2].starts_with("0002_seed_users"), "{tags:?}");
     // drizzle-kit reads the snapshot faber-db carried forward: no change.
-    let said = node(&project, &["node_modules/drizzle-kit/bin.cjs", "generate"]);
+    let said = node_ok(&project, &["node_modules/drizzle-kit/bin.cjs", "generate"]);
     assert!(said.contains("No schema changes"), "{said}");
     assert_eq!(journal_tags(&project), tags);
 

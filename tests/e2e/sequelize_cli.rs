@@ -8,11 +8,10 @@
 //! sequelize-cli, Sequelize and their drivers into target/sequelize-node.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, Target, node_install, unique};
+use crate::support::{Project, Server, Target, failure_text, node, node_install, unique};
 
 fn sequelize_node() -> PathBuf {
     node_install(
@@ -76,20 +75,10 @@ fn sequelize(project: &Project, target: &Target, args: &[&str]) -> (bool, String
         Server::Sqlite => format!("sqlite://{}", target.file().display()),
         _ => target.url(),
     };
-    let output = Command::new("node")
-        .arg("node_modules/sequelize-cli/lib/sequelize")
-        .args(args)
-        .args(["--url", &url])
-        .current_dir(project.path())
-        .env("HOME", project.path())
-        .output()
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
+    let mut command = vec!["node_modules/sequelize-cli/lib/sequelize"];
+    command.extend(args);
+    command.extend(["--url", &url]);
+    node(project, &command, &[])
 }
 
 fn sequelize_ok(project: &Project, target: &Target, args: &[&str]) -> String {
@@ -135,26 +124,24 @@ fn write_posts(project: &Project, file: &str) {
     write_migration(
         project,
         file,
-        &format!(
-            "    await queryInterface.createTable('Posts', {{
-      id: {{ type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true, allowNull: false }},
-      userId: {{ type: Sequelize.INTEGER, references: {{ model: 'Users', key: 'id' }}, onUpdate: 'CASCADE', onDelete: 'SET NULL' }},
-      title: {{ type: Sequelize.STRING(200), allowNull: false }},
+        "    await queryInterface.createTable('Posts', {
+      id: { type: Sequelize.INTEGER, primaryKey: true, autoIncrement: true, allowNull: false },
+      userId: { type: Sequelize.INTEGER, references: { model: 'Users', key: 'id' }, onUpdate: 'CASCADE', onDelete: 'SET NULL' },
+      title: { type: Sequelize.STRING(200), allowNull: false },
       slug: Sequelize.STRING,
-      status: {{ type: Sequelize.ENUM('draft', 'published'), defaultValue: 'draft' }},
-      price: {{ type: Sequelize.DECIMAL(10, 2), defaultValue: 0 }},
-      views: {{ type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 }},
-      draft: {{ type: Sequelize.BOOLEAN, defaultValue: true }},
-      createdAt: {{ type: Sequelize.DATE, allowNull: false, defaultValue: Sequelize.literal('CURRENT_TIMESTAMP') }},
-    }});
+      status: { type: Sequelize.ENUM('draft', 'published'), defaultValue: 'draft' },
+      price: { type: Sequelize.DECIMAL(10, 2), defaultValue: 0 },
+      views: { type: Sequelize.INTEGER, allowNull: false, defaultValue: 0 },
+      draft: { type: Sequelize.BOOLEAN, defaultValue: true },
+      createdAt: { type: Sequelize.DATE, allowNull: false, defaultValue: Sequelize.literal('CURRENT_TIMESTAMP') },
+    });
     await queryInterface.addIndex('Posts', ['userId', 'createdAt']);
-    await queryInterface.addIndex('Posts', {{ fields: ['title'], unique: true, name: 'posts_title_unique' }});
-    await queryInterface.addColumn('Posts', 'summary', {{ type: Sequelize.TEXT }});
-    await queryInterface.changeColumn('Posts', 'title', {{ type: Sequelize.STRING(300), allowNull: false }});
+    await queryInterface.addIndex('Posts', { fields: ['title'], unique: true, name: 'posts_title_unique' });
+    await queryInterface.addColumn('Posts', 'summary', { type: Sequelize.TEXT });
+    await queryInterface.changeColumn('Posts', 'title', { type: Sequelize.STRING(300), allowNull: false });
     await queryInterface.renameColumn('Posts', 'views', 'reads');
-    await queryInterface.addConstraint('Posts', {{ fields: ['slug'], type: 'unique', name: 'posts_slug_uk' }});
-    await queryInterface.removeColumn('Posts', 'draft');"
-        ),
+    await queryInterface.addConstraint('Posts', { fields: ['slug'], type: 'unique', name: 'posts_slug_uk' });
+    await queryInterface.removeColumn('Posts', 'draft');",
     );
 }
 
@@ -368,11 +355,7 @@ fn a_failing_migration_keeps_what_ran_before_it(server: Server) {
     assert_eq!(faber_db(&project, &faber, &["init", "dev", "--json"]).0, 0);
     let (code, report) = faber_db(&project, &faber, &["migrate", "dev", "--json"]);
     assert_ne!(code, 0, "{report}");
-    let error = format!(
-        "{} {}",
-        report["error"].as_str().unwrap_or_default(),
-        report["cause"].as_str().unwrap_or_default()
-    );
+    let error = failure_text(&report);
     assert!(error.contains("20240101000001-broken.js"), "{report}");
     assert!(error.contains("NoSuchTable"), "{report}");
 
@@ -449,11 +432,7 @@ fn a_sequelize_migration_reaches_nothing_outside_the_sandbox() {
         write_migration(&project, &file, up);
         let (code, report) = faber_db(&project, &target, &["migrate", "dev", "--json"]);
         assert_ne!(code, 0, "{report}");
-        let error = format!(
-            "{} {}",
-            report["error"].as_str().unwrap_or_default(),
-            report["cause"].as_str().unwrap_or_default()
-        );
+        let error = failure_text(&report);
         assert!(error.contains(&file), "{report}");
         assert!(error.contains(refusal), "{name}: {report}");
         std::fs::remove_file(project.path().join("db/migrations").join(&file)).unwrap();

@@ -7,11 +7,10 @@
 //! drivers into target/typeorm-node.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::Value;
 
-use crate::support::{Project, Server, Target, node_install, unique};
+use crate::support::{Project, Server, Target, failure_text, node, node_install, unique};
 
 fn typeorm_node() -> PathBuf {
     node_install(
@@ -30,12 +29,6 @@ fn typeorm_project() -> Project {
     std::fs::copy(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/typeorm/data-source.js"),
         project.path().join("data-source.js"),
-    )
-    .unwrap();
-    std::fs::write(
-        project.path().join("package.json"),
-        r#"{ "dependencies": { "typeorm": "1.1.4" },
-  "scripts": { "migrate": "typeorm migration:run -d data-source.js" } }"#,
     )
     .unwrap();
     std::fs::write(
@@ -63,22 +56,17 @@ fn typeorm(project: &Project, target: &Target, args: &[&str]) -> (bool, String) 
         Server::Sqlite => target.file().display().to_string(),
         _ => target.url(),
     };
-    let output = Command::new("node")
-        .arg("node_modules/typeorm/cli.js")
-        .args(args)
-        .args(["-d", "data-source.js"])
-        .current_dir(project.path())
-        .env("HOME", project.path())
-        .env("TYPEORM_TYPE", driver(target.server))
-        .env("TYPEORM_URL", where_)
-        .output()
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), printed)
+    let mut command = vec!["node_modules/typeorm/cli.js"];
+    command.extend(args);
+    command.extend(["-d", "data-source.js"]);
+    node(
+        project,
+        &command,
+        &[
+            ("TYPEORM_TYPE", driver(target.server)),
+            ("TYPEORM_URL", &where_),
+        ],
+    )
 }
 
 fn typeorm_ok(project: &Project, target: &Target, args: &[&str]) -> String {
@@ -347,11 +335,7 @@ fn a_failing_migration_rolls_the_run_back_as_typeorm_does() {
     assert_eq!(faber_db(&project, &faber, &["init", "dev", "--json"]).0, 0);
     let (code, report) = faber_db(&project, &faber, &["migrate", "dev", "--json"]);
     assert_ne!(code, 0, "{report}");
-    let error = format!(
-        "{} {}",
-        report["error"].as_str().unwrap_or_default(),
-        report["cause"].as_str().unwrap_or_default()
-    );
+    let error = failure_text(&report);
     assert!(error.contains("Broken1700000000001"), "{report}");
     assert!(error.contains("no_such_table"), "{report}");
 
@@ -429,11 +413,7 @@ fn a_typeorm_migration_reaches_nothing_outside_the_sandbox() {
         write_migration(&project, &file, &class, up);
         let (code, report) = faber_db(&project, &target, &["migrate", "dev", "--json"]);
         assert_ne!(code, 0, "{report}");
-        let error = format!(
-            "{} {}",
-            report["error"].as_str().unwrap_or_default(),
-            report["cause"].as_str().unwrap_or_default()
-        );
+        let error = failure_text(&report);
         assert!(error.contains(&class), "{report}");
         assert!(error.contains(refusal), "{name}: {report}");
         std::fs::remove_file(project.path().join("migrations").join(&file)).unwrap();

@@ -40,6 +40,39 @@ pub fn is_plain_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// The tracking table a request names (the project's `migrations.table`),
+/// or the tool's `default`: held to a plain identifier, since a table name
+/// is spliced into SQL, and otherwise refused as `invalid-request` naming
+/// `setting`, the tool's own name for it.
+pub fn tracking_table_name(
+    configured: Option<&str>,
+    default: &str,
+    setting: &str,
+) -> Result<String, HandlerError> {
+    let name = configured.unwrap_or(default);
+    if !is_plain_identifier(name) {
+        return Err(HandlerError::InvalidRequest(format!(
+            "tracking-table: `{name}` is not a plain table name (a letter or `_`, then up to {} \
+             letters, digits or `_`); set migrations.table to {setting}, e.g. {default}",
+            MAX_IDENTIFIER_LENGTH - 1
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// Runs `create` unless `table` exists; true when this call created it.
+pub fn create_unless_exists(
+    provider: Provider,
+    table: &str,
+    create: &str,
+) -> Result<bool, HandlerError> {
+    if table_exists(provider, table)? {
+        return Ok(false);
+    }
+    crate::sql::execute(create, &[])?;
+    Ok(true)
+}
+
 /// A query returning a row when the table named by its one parameter
 /// exists where an unqualified name resolves: PostgreSQL's current schema,
 /// MySQL's current database, SQLite's main database (whose names ignore

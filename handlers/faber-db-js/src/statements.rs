@@ -46,6 +46,16 @@ pub fn split(sql: &str) -> Vec<String> {
     statements
 }
 
+/// `statement` as a JavaScript template literal that keeps it as it is (a
+/// backquote, `${` and a backslash escaped), for a generated migration file.
+pub fn template_literal(statement: &str) -> String {
+    let escaped = statement
+        .replace('\\', "\\\\")
+        .replace('`', "\\`")
+        .replace("${", "\\${");
+    format!("`{escaped}`")
+}
+
 fn push(statements: &mut Vec<String>, current: &mut String) {
     let statement = current.trim();
     if !statement.is_empty() {

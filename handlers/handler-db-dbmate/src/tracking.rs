@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use crate::migration::Migration;
 use crate::tracking_table::TrackingTable;
-use faber_db_handler::dialect::table_exists;
+use faber_db_handler::dialect::create_unless_exists;
 use faber_db_handler::script::has_statements;
 use faber_db_handler::sql::{SqlValue, execute, query};
 use faber_db_handler::tracking::in_transaction;
@@ -14,11 +14,7 @@ use faber_db_handler::types::{HandlerError, Provider};
 /// `IF NOT EXISTS` stays in the DDL, as dbmate has it, in case another run
 /// creates the table between the check and the statement.
 pub fn ensure_table(provider: Provider, table: &TrackingTable) -> Result<bool, HandlerError> {
-    if table_exists(provider, table.name())? {
-        return Ok(false);
-    }
-    execute(&table.create(provider), &[])?;
-    Ok(true)
+    create_unless_exists(provider, table.name(), &table.create(provider))
 }
 
 /// The versions the table records as applied.

@@ -5,9 +5,7 @@
 //! it is therefore held to a plain identifier first, which also keeps it a
 //! name dbmate accepts on every provider.
 
-use faber_db_handler::dialect::{
-    MAX_IDENTIFIER_LENGTH, is_plain_identifier, placeholder, quote_identifier,
-};
+use faber_db_handler::dialect::{placeholder, quote_identifier, tracking_table_name};
 use faber_db_handler::types::{HandlerError, Provider};
 
 /// dbmate's default (`--migrations-table`).
@@ -22,17 +20,8 @@ pub struct TrackingTable {
 impl TrackingTable {
     /// The configured table, or dbmate's default when none is configured.
     pub fn new(configured: Option<&str>) -> Result<Self, HandlerError> {
-        let name = configured.unwrap_or(DEFAULT_NAME);
-        if !is_plain_identifier(name) {
-            return Err(HandlerError::InvalidRequest(format!(
-                "tracking-table: `{name}` is not a plain table name (a letter or `_`, then up \
-                 to {} letters, digits or `_`); set migrations.table to one such as \
-                 {DEFAULT_NAME}",
-                MAX_IDENTIFIER_LENGTH - 1
-            )));
-        }
         Ok(Self {
-            name: name.to_string(),
+            name: tracking_table_name(configured, DEFAULT_NAME, "dbmate's --migrations-table")?,
         })
     }
 

@@ -5,6 +5,7 @@
 use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::types::HandlerError;
+use faber_db_js::statements::{split, template_literal};
 
 /// Writes the migration `name`, used in the file name as given (spaces
 /// too), as sequelize-cli uses it; returns the file's name.
@@ -25,7 +26,7 @@ pub fn write(folder: &Folder, name: &str, sql: Option<&str>) -> Result<String, H
     }
     let up = match sql {
         None => SKELETON_UP.to_owned(),
-        Some(sql) => queries(&faber_db_js::statements::split(sql)),
+        Some(sql) => queries(&split(sql)),
     };
     folder.write_atomically(&file, &skeleton(&up))?;
     Ok(file)
@@ -63,17 +64,15 @@ module.exports = {{
     )
 }
 
-/// One `await queryInterface.sequelize.query` per statement, each in a
-/// template literal that keeps it as it is.
+/// One `await queryInterface.sequelize.query` per statement.
 fn queries(statements: &[String]) -> String {
     statements
         .iter()
         .map(|statement| {
-            let escaped = statement
-                .replace('\\', "\\\\")
-                .replace('`', "\\`")
-                .replace("${", "\\${");
-            format!("    await queryInterface.sequelize.query(`{escaped}`);")
+            format!(
+                "    await queryInterface.sequelize.query({});",
+                template_literal(statement)
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")

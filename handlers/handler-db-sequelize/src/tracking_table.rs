@@ -6,7 +6,7 @@
 //! A name cannot be a bound parameter, so the table is spliced into the SQL,
 //! quoted, after being held to a plain identifier.
 
-use faber_db_handler::dialect::{self, is_plain_identifier, placeholder, quote_identifier};
+use faber_db_handler::dialect::{self, placeholder, quote_identifier, tracking_table_name};
 use faber_db_handler::sql::{SqlValue, execute, query};
 use faber_db_handler::types::{HandlerError, Provider};
 
@@ -23,17 +23,13 @@ impl TrackingTable {
     /// The project's `migrations.table` (sequelize-cli's
     /// `migrationStorageTableName`), or sequelize-cli's default.
     pub fn new(provider: Provider, configured: Option<&str>) -> Result<Self, HandlerError> {
-        let table = configured.unwrap_or(DEFAULT_TABLE);
-        if !is_plain_identifier(table) {
-            return Err(HandlerError::InvalidRequest(format!(
-                "tracking-table: `{table}` is not a table name a letter or `_` then letters, \
-                 digits or `_`; set migrations.table to sequelize-cli's \
-                 migrationStorageTableName, e.g. {DEFAULT_TABLE}"
-            )));
-        }
         Ok(Self {
             provider,
-            table: table.to_string(),
+            table: tracking_table_name(
+                configured,
+                DEFAULT_TABLE,
+                "sequelize-cli's migrationStorageTableName",
+            )?,
         })
     }
 
@@ -52,11 +48,7 @@ impl TrackingTable {
     /// Creates the table as the storage's `sync()` does before it reads
     /// the rows, unless it exists; true when it was created.
     pub fn ensure(&self) -> Result<bool, HandlerError> {
-        if self.exists()? {
-            return Ok(false);
-        }
-        execute(&self.create_statement(), &[])?;
-        Ok(true)
+        dialect::create_unless_exists(self.provider, &self.table, &self.create_statement())
     }
 
     /// Sequelize's `CREATE TABLE IF NOT EXISTS` for the storage's model:

@@ -5,6 +5,7 @@
 use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
 use faber_db_handler::types::HandlerError;
+use faber_db_js::statements::{split, template_literal};
 
 /// Writes `<timestamp>-<name>.js` for the migration `name` (as given, the
 /// class named by TypeORM's `camelCase(name, true)` and the timestamp);
@@ -33,7 +34,7 @@ pub fn write(folder: &Folder, name: &str, sql: Option<&str>) -> Result<String, H
     }
     let body = match sql {
         None => created(&class),
-        Some(sql) => generated(&class, &faber_db_js::statements::split(sql)),
+        Some(sql) => generated(&class, &split(sql)),
     };
     folder.write_atomically(&file, &body)?;
     Ok(file)
@@ -96,11 +97,10 @@ fn generated(class: &str, statements: &[String]) -> String {
     let up: Vec<String> = statements
         .iter()
         .map(|statement| {
-            let escaped = statement
-                .replace('\\', "\\\\")
-                .replace('`', "\\`")
-                .replace("${", "\\${");
-            format!("        await queryRunner.query(`{escaped}`);")
+            format!(
+                "        await queryRunner.query({});",
+                template_literal(statement)
+            )
         })
         .collect();
     format!(

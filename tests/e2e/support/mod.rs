@@ -30,6 +30,34 @@ pub fn component(crate_name: &str) -> PathBuf {
     path
 }
 
+/// `node` with `args`, run in the project (where a tool's `node_modules`
+/// is linked) with `env`: whether it succeeded, and what it printed on
+/// stdout and stderr.
+pub fn node(project: &Project, args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new("node")
+        .args(args)
+        .current_dir(project.path())
+        .env("HOME", project.path())
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), printed)
+}
+
+/// A failed command's report as one text: its error and its cause.
+pub fn failure_text(report: &Value) -> String {
+    format!(
+        "{} {}",
+        report["error"].as_str().unwrap_or_default(),
+        report["cause"].as_str().unwrap_or_default()
+    )
+}
+
 /// A name no other test (or earlier run) uses.
 /// Where the test command installed a tool's npm packages (`target/FOLDER`,
 /// or the folder `variable` names), checked to hold `entry`.
