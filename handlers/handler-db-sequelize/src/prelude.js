@@ -199,7 +199,7 @@
         return fields;
     }
 
-        // SQLite's table rebuilds, as Sequelize's query interface does them.
+    // SQLite's table rebuilds, as Sequelize's query interface does them.
     const sqliteAlter = {
         async removeColumn(table, key) {
             const fields = await sqliteDescribe(table);
@@ -237,7 +237,6 @@
         },
     };
 
-
     // `describeTable` on MySQL, for `renameColumn`'s definition.
     async function mysqlColumn(table, column) {
         const rows = await sequelizeQuery(`SHOW FULL COLUMNS FROM ${sql.quoteTable(table)};`, { type: QueryTypes.SELECT });
@@ -254,6 +253,7 @@
         return attribute;
     }
 
+    // MySQL's current database, where Sequelize names its configured one.
     const databaseSchema = "DATABASE()";
 
     const sequelize = guarded(

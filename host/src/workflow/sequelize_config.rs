@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::config_text::{quoted_values, url_variable};
+use super::config_text::{after_key, quoted_values, url_variable};
 
 const RC_FILE: &str = ".sequelizerc";
 /// Where sequelize-cli looks without `.sequelizerc`'s `config`, in order.
@@ -103,24 +103,36 @@ fn read_config(text: &str, found: &mut SequelizeProject) {
     found.url_variable = value("use_env_variable").or_else(|| url_variable(text, ':'));
 }
 
-/// The path `.sequelizerc` gives `key`: a string, or `path.resolve(…)` /
-/// `path.join(…)` of strings (`__dirname` and `process.cwd()`, the project,
-/// dropped), relative to the project.
+/// The path `.sequelizerc` gives `key` (quoted or not): a string, or
+/// `path.resolve(…)` / `path.join(…)` of strings (`__dirname` and
+/// `process.cwd()`, the project, dropped), relative to the project.
 fn rc_path(text: &str, key: &str) -> Option<String> {
-    let at = text
-        .find(&format!("'{key}'"))
-        .or_else(|| text.find(&format!("\"{key}\"")))?;
-    let rest = text[at + key.len() + 2..].trim_start().strip_prefix(':')?;
-    let value = rest.split([',', '\n']).next()?.trim();
-    let call = rest.trim_start();
-    let arguments = match call.find('(') {
-        Some(open) if call.starts_with("path.") => {
-            let close = call.find(')')?;
+    let value = text.match_indices(key).find_map(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-' || c == '.') {
+            return None;
+        }
+        after_key(&text[at + key.len()..], before)
+    })?;
+    let value = value.trim_start();
+    // The call's arguments, to its closing parenthesis; or the value alone.
+    let arguments = match value.strip_prefix("path.") {
+        Some(call) => {
+            let open = call.find('(')?;
+            let mut depth = 0;
+            let close = call[open..].char_indices().find_map(|(at, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                (depth == 0).then_some(open + at)
+            })?;
             &call[open + 1..close]
         }
-        _ => value,
+        None => value.split([',', '\n', '}']).next()?,
     };
-    let parts: Vec<&str> = arguments
+    let joined = arguments
         .split(',')
         .map(str::trim)
         .filter_map(|part| {
@@ -130,9 +142,6 @@ fn rc_path(text: &str, key: &str) -> Option<String> {
                 .filter(|c| matches!(c, '"' | '\'' | '`'))?;
             part.strip_prefix(quote)?.strip_suffix(quote)
         })
-        .collect();
-    let joined = parts
-        .iter()
         .map(|part| part.trim_start_matches("./").trim_matches('/'))
         .filter(|part| !part.is_empty() && *part != ".")
         .collect::<Vec<_>>()
@@ -190,8 +199,8 @@ mod tests {
                 ".sequelizerc",
                 "const path = require('path');\n\
                  module.exports = {\n\
-                   'config': path.resolve('config', 'database.json'),\n\
-                   'migrations-path': path.resolve(__dirname, 'db', 'migrations'),\n\
+                   config: path.resolve('config', 'database.json'),\n\
+                   'migrations-path': path.resolve(process.cwd(), 'db', 'migrations'),\n\
                  };\n",
             ),
             (
