@@ -160,6 +160,12 @@
         }
     }
 
+    const noDescription = (table) =>
+        new Error(
+            `No description found for "${sql.tableName(table)}" table. Check the table name and schema; ` +
+            "remember, they _are_ case sensitive.",
+        );
+
     // `describeTable` on SQLite, as Sequelize reads it back: each column's
     // type, nullability, default (its quotes dropped, a boolean's as one)
     // and key, `unique` from the indexes it is in, and its reference (its
@@ -169,10 +175,7 @@
         const quoted = sql.quoteTable(table);
         const columns = await query(`PRAGMA TABLE_INFO(${quoted});`, []);
         if (columns.length === 0) {
-            throw new Error(
-                `No description found for "${sql.tableName(table)}" table. Check the table name and schema; ` +
-                "remember, they _are_ case sensitive.",
-            );
+            throw noDescription(table);
         }
         const fields = {};
         for (const column of columns) {
@@ -237,18 +240,80 @@
         },
     };
 
-    // `describeTable` on MySQL, for `renameColumn`'s definition.
+    // `describeTable` on PostgreSQL and MySQL, as Sequelize shapes it:
+    // each column's type (upper case), nullability, default (its quotes
+    // and cast dropped), key, and on PostgreSQL an enum's values.
+    async function describe(table) {
+        if (sqlite) {
+            return sqliteDescribe(table);
+        }
+        const name = sql.escape(sql.tableName(table));
+        const rows = postgres
+            ? await query(
+                'SELECT pk.constraint_type AS "Constraint", c.column_name AS "Field", c.column_default AS "Default", ' +
+                'c.is_nullable AS "Null", (CASE WHEN c.udt_name = \'hstore\' THEN c.udt_name ELSE c.data_type END) || ' +
+                "(CASE WHEN c.character_maximum_length IS NOT NULL THEN '(' || c.character_maximum_length || ')' ELSE '' END) " +
+                'AS "Type", (SELECT array_agg(e.enumlabel) FROM pg_catalog.pg_type t JOIN pg_catalog.pg_enum e ' +
+                'ON t.oid = e.enumtypid WHERE t.typname = c.udt_name)::text AS "special", ' +
+                "col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position) AS \"Comment\" " +
+                "FROM information_schema.columns c LEFT JOIN (SELECT tc.table_schema, tc.table_name, cu.column_name, " +
+                "tc.constraint_type FROM information_schema.table_constraints tc JOIN information_schema.key_column_usage cu " +
+                "ON tc.table_schema = cu.table_schema AND tc.table_name = cu.table_name AND tc.constraint_name = cu.constraint_name " +
+                "AND tc.constraint_type = 'PRIMARY KEY') pk ON pk.table_schema = c.table_schema AND pk.table_name = c.table_name " +
+                `AND pk.column_name = c.column_name WHERE c.table_name = ${name} AND c.table_schema = 'public' ` +
+                "ORDER BY c.ordinal_position",
+                [],
+            )
+            : await query(`SHOW FULL COLUMNS FROM ${sql.quoteTable(table)};`, []);
+        if (rows.length === 0) {
+            throw noDescription(table);
+        }
+        const fields = {};
+        for (const row of rows) {
+            if (mysql) {
+                fields[row.Field] = {
+                    type: /^enum/i.test(row.Type) ? row.Type.replace(/^enum/i, "ENUM") : String(row.Type).toUpperCase(),
+                    allowNull: row.Null === "YES",
+                    defaultValue: row.Default,
+                    primaryKey: row.Key === "PRI",
+                    autoIncrement: String(row.Extra || "").toLowerCase() === "auto_increment",
+                    comment: row.Comment ? row.Comment : null,
+                };
+                continue;
+            }
+            let defaultValue = row.Default;
+            const type = String(row.Type).toUpperCase();
+            if (type === "BOOLEAN") {
+                defaultValue = { false: false, true: true }[defaultValue] ?? null;
+            }
+            if (typeof defaultValue === "string") {
+                defaultValue = defaultValue.replace(/'/g, "");
+                const [value, cast] = defaultValue.split("::");
+                if (cast !== undefined && cast.toLowerCase() !== "regclass)") {
+                    defaultValue = value;
+                }
+            }
+            fields[row.Field] = {
+                type,
+                allowNull: row.Null === "YES",
+                defaultValue,
+                comment: row.Comment,
+                special: row.special ? String(row.special).replace(/^\{|\}$/g, "").split(",").filter(Boolean) : [],
+                primaryKey: row.Constraint === "PRIMARY KEY",
+            };
+        }
+        return fields;
+    }
+
+    // `renameColumn`'s definition on MySQL: the column as described.
     async function mysqlColumn(table, column) {
-        const rows = await sequelizeQuery(`SHOW FULL COLUMNS FROM ${sql.quoteTable(table)};`, { type: QueryTypes.SELECT });
-        const found = rows.find((row) => row.Field === column);
+        const found = (await describe(table))[column];
         if (!found) {
             throw new Error(`Table ${sql.tableName(table)} doesn't have the column ${column}`);
         }
-        const type = /^enum/i.test(found.Type) ? found.Type.replace(/^enum/i, "ENUM") : String(found.Type).toUpperCase();
-        const allowNull = found.Null === "YES";
-        const attribute = { type, allowNull };
-        if (!(found.Default === null && !allowNull)) {
-            attribute.defaultValue = found.Default;
+        const attribute = { type: found.type, allowNull: found.allowNull };
+        if (!(found.defaultValue === null && !found.allowNull)) {
+            attribute.defaultValue = found.defaultValue;
         }
         return attribute;
     }
@@ -380,6 +445,30 @@
                 if (options.truncate) refuse("bulkDelete's truncate");
                 return sequelizeQuery(sql.bulkDelete(table, where));
             },
+            describeTable: (table) => describe(table),
+            async showAllTables() {
+                const rows = await query(
+                    postgres
+                        ? "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type LIKE '%TABLE' AND table_name != 'spatial_ref_sys';"
+                        : mysql
+                            ? "SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA = DATABASE();"
+                            : "SELECT name FROM `sqlite_master` WHERE type='table' and name!='sqlite_sequence';",
+                    [],
+                );
+                return rows.map((row) => Object.values(row)[0]);
+            },
+            async tableExists(table) {
+                const name = sql.escape(sql.tableName(table));
+                const rows = await query(
+                    postgres
+                        ? `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = ${name}`
+                        : mysql
+                            ? `SELECT TABLE_NAME FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME = ${name} AND TABLE_SCHEMA = DATABASE()`
+                            : `SELECT name FROM sqlite_master WHERE type='table' AND name=${name};`,
+                    [],
+                );
+                return rows.length === 1;
+            },
             quoteIdentifier: (name) => quote(name),
             quoteIdentifiers: (name) => String(name).split(".").map(quote).join("."),
             sequelize,
@@ -387,7 +476,8 @@
         (key) =>
             `queryInterface.${key} (handler-db-sequelize supports createTable, dropTable, renameTable, ` +
             "addColumn, removeColumn, changeColumn, renameColumn, addIndex, removeIndex, addConstraint, " +
-            "removeConstraint, bulkInsert, bulkUpdate, bulkDelete and queryInterface.sequelize.query; write " +
+            "removeConstraint, bulkInsert, bulkUpdate, bulkDelete, describeTable, showAllTables, tableExists " +
+            "and queryInterface.sequelize.query; write " +
             "the change as SQL with queryInterface.sequelize.query)",
     );
 
