@@ -1,6 +1,9 @@
 //! Embeds the bundled handler components into the binary, so that an
 //! installed `faber-db` (`cargo install --path host`) has Prisma, dbmate and
-//! AWS wherever it is copied, with no checkout beside it.
+//! AWS wherever it is copied, with no checkout beside it; and, for a build
+//! whose target is the machine building it, their native code compiled with
+//! the runtime's own engine configuration, so a fresh machine's first use
+//! loads them instead of compiling them.
 //!
 //! With `FABER_DB_BUNDLED_DIR` set (the test command sets it to the
 //! components it has just built), the `.wasm` files are taken from that
@@ -13,6 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use sha2::{Digest, Sha256};
+
+#[path = "src/runtime/engine_config.rs"]
+mod engine_config;
 
 /// The bundled handlers: package name, and its folder in the workspace.
 const BUNDLED: [&str; 6] = [
@@ -35,6 +41,8 @@ fn main() {
         None => build(workspace, &out),
     };
     let mut table = String::from("&[\n");
+    let mut precompiled = String::from("&[\n");
+    let engine = native_engine();
     for name in BUNDLED {
         let file = dir.join(format!("{}.wasm", name.replace('-', "_")));
         println!("cargo:rerun-if-changed={}", file.display());
@@ -56,9 +64,41 @@ fn main() {
             "    Embedded {{ name: {name:?}, version: {version:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
             file.display().to_string()
         ));
+        if let Some(engine) = &engine {
+            let code = out.join(format!("{sha256}.cwasm"));
+            if !code.is_file() {
+                let compiled = engine
+                    .precompile_component(&bytes)
+                    .unwrap_or_else(|err| panic!("compiling bundled handler {name}: {err:#}"));
+                std::fs::write(&code, compiled).expect("writing a bundled handler's native code");
+            }
+            precompiled.push_str(&format!(
+                "    ({sha256:?}, include_bytes!({:?})),\n",
+                code.display().to_string()
+            ));
+        }
     }
     table.push_str("]\n");
+    precompiled.push_str("]\n");
     std::fs::write(out.join("bundled.rs"), table).expect("writing OUT_DIR/bundled.rs");
+    std::fs::write(out.join("precompiled.rs"), precompiled)
+        .expect("writing OUT_DIR/precompiled.rs");
+}
+
+/// The runtime's engine, when the binary runs where it is built: native code
+/// is for one machine, so a build for another target embeds none (its first
+/// use compiles, as a third-party handler's does).
+fn native_engine() -> Option<wasmtime::Engine> {
+    println!("cargo:rerun-if-changed=src/runtime/engine_config.rs");
+    let target = std::env::var("TARGET").ok()?;
+    let host = std::env::var("HOST").ok()?;
+    if target != host {
+        return None;
+    }
+    Some(
+        wasmtime::Engine::new(&engine_config::config())
+            .expect("the runtime's engine configuration"),
+    )
 }
 
 /// The version in a handler's `Cargo.toml`: its own, or the workspace's

@@ -152,12 +152,14 @@ async fn an_oversized_result_is_refused() {
 
 #[tokio::test]
 async fn the_second_load_comes_from_the_compile_cache() {
+    // A handler faber-db does not bundle: its first use compiles it.
     let cache = tempfile::tempdir().unwrap();
-    let path = component("handler-db-prisma");
+    let name = "legacy-handler-v0-4-0";
+    let path = component(name);
     let first = Runtime::new(Limits::default())
         .unwrap()
         .with_cache_dir(cache.path().to_path_buf())
-        .load("handler-db-prisma", &path)
+        .load(name, &path)
         .unwrap();
     assert!(!first.from_cache);
     let artifacts: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
@@ -170,13 +172,32 @@ async fn the_second_load_comes_from_the_compile_cache() {
     let second_runtime = Runtime::new(Limits::default())
         .unwrap()
         .with_cache_dir(cache.path().to_path_buf());
-    let second = second_runtime.load("handler-db-prisma", &path).unwrap();
+    let second = second_runtime.load(name, &path).unwrap();
     assert!(second.from_cache, "a warm load skips compilation");
     assert_eq!(second.sha256, first.sha256);
     let tool = MigrationTool::new(&second_runtime, second).unwrap();
     let info = tool.info().await.unwrap();
-    assert_eq!(info.name, "handler-db-prisma");
-    assert_eq!(info.wit_version, faber_db::runtime::CONTRACT_VERSION);
+    assert_eq!(info.name, name);
+}
+
+/// A bundled handler's native code is built into faber-db: its first use
+/// on a machine with empty caches (a CI runner) compiles nothing, writes
+/// nothing to the cache, and the code it loads runs.
+#[tokio::test]
+async fn a_bundled_handlers_first_load_uses_the_code_built_into_faber_db() {
+    let cache = tempfile::tempdir().unwrap();
+    for name in ["handler-db-prisma", "handler-db-sequelize"] {
+        let runtime = Runtime::new(Limits::default())
+            .unwrap()
+            .with_cache_dir(cache.path().to_path_buf());
+        let loaded = runtime.load(name, &component(name)).unwrap();
+        assert!(loaded.from_cache, "{name} was compiled on its first load");
+        let tool = MigrationTool::new(&runtime, loaded).unwrap();
+        let info = tool.info().await.unwrap();
+        assert_eq!(info.name, name);
+        assert_eq!(info.wit_version, faber_db::runtime::CONTRACT_VERSION);
+    }
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
 }
 
 #[tokio::test]

@@ -69,7 +69,7 @@ pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
             .as_ref()
             .map(|c| {
                 let how = if c.from_cache {
-                    "from the compile cache"
+                    "from the compile cache or this build"
                 } else {
                     "compiled for this machine"
                 };

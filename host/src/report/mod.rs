@@ -240,7 +240,8 @@ pub struct HandlerRef {
 pub struct HandlerCompile {
     pub handler: String,
     pub size_bytes: u64,
-    /// True when the native code came from the compile cache.
+    /// True when the native code was not compiled by this run (the compile
+    /// cache's, or a bundled handler's built into faber-db).
     pub from_cache: bool,
     pub duration_ms: u64,
 }

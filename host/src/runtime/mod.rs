@@ -13,11 +13,13 @@ mod capabilities;
 mod cloud_provider;
 mod compile;
 mod contract;
+mod engine_config;
 mod failure;
 pub mod folder_budget;
 mod inspect;
 mod limits;
 mod migration_tool;
+mod precompiled;
 pub mod rds;
 mod scripts;
 mod state;
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
 
 pub use bindings::CURRENT as CONTRACT_VERSION;
 pub use cache::default_dir as default_cache_dir;
@@ -66,7 +68,8 @@ pub struct LoadedComponent {
     pub name: String,
     pub path: PathBuf,
     pub sha256: String,
-    /// True when the compiled code came from the on-disk cache.
+    /// True when the native code was not compiled by this run: it came from
+    /// the on-disk cache, or (a bundled handler's) from this build.
     pub from_cache: bool,
     /// The component's size, as read.
     pub size_bytes: u64,
@@ -81,12 +84,7 @@ impl Runtime {
     /// components cached in the user's cache folder ([`default_cache_dir`];
     /// [`Runtime::with_cache_dir`] for another).
     pub fn new(limits: Limits) -> Outcome<Runtime> {
-        let mut config = Config::new();
-        config
-            .wasm_component_model(true)
-            .consume_fuel(true)
-            .epoch_interruption(true);
-        let engine = Engine::new(&config).map_err(|err| {
+        let engine = Engine::new(&engine_config::config()).map_err(|err| {
             Failure::new("Cannot start the component runtime").cause(format!("{err:#}"))
         })?;
         spawn_epoch_ticker(&engine);
@@ -142,7 +140,8 @@ impl Runtime {
         let cached = self
             .cache
             .as_ref()
-            .and_then(|cache| cache.load(&self.engine, &sha256));
+            .and_then(|cache| cache.load(&self.engine, &sha256))
+            .or_else(|| self.built_in(&sha256));
         let from_cache = cached.is_some();
         let component = match cached {
             Some(component) => component,
@@ -169,6 +168,18 @@ impl Runtime {
             load_time: started.elapsed(),
             component: Arc::new(component),
         })
+    }
+
+    /// The native code this build compiled for the component `sha256` (a
+    /// bundled handler's), when this engine takes it.
+    fn built_in(&self, sha256: &str) -> Option<Component> {
+        let code = precompiled::find(sha256)?;
+        // SAFETY: the bytes are `Engine::precompile_component`'s output for
+        // this component (its sha256 is their key), made by `build.rs` with
+        // this engine's configuration and embedded in this binary. wasmtime
+        // still checks their header against this engine and refuses an
+        // incompatible artifact, which falls back to compiling.
+        unsafe { Component::deserialize(&self.engine, code) }.ok()
     }
 
     /// A linker with WASI: Rust guests import wasi:cli, io and clocks through
