@@ -1,14 +1,17 @@
 //! Benchmark helper: what a component costs the host, phase by phase.
 //!
-//! `component_costs PATH.wasm ROUNDS` prints one JSON object of medians in
-//! milliseconds: `compile` (empty cache), `load_cached`, `link` (linker and
-//! pre-instantiation), `instantiate_and_call` (a fresh instance plus one
-//! `info` call, as every handler call pays), and `engine` (runtime set-up).
+//! `component_costs PATH.wasm ROUNDS [winch|cranelift]` prints one JSON
+//! object of medians in milliseconds: `compile` (the first load, with an
+//! empty cache: compiled by the compiler named, winch by default, or a
+//! bundled handler's code built into faber-db), `load_cached`, `link`
+//! (linker and pre-instantiation), `instantiate_and_call` (a fresh instance
+//! plus one `info` call, as every handler call pays), and `engine` (runtime
+//! set-up).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use faber_db::runtime::{Limits, MigrationTool, Runtime};
+use faber_db::runtime::{Compiler, Limits, MigrationTool, Runtime};
 
 fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
@@ -24,26 +27,32 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let path = PathBuf::from(
         args.next()
-            .expect("usage: component_costs PATH.wasm ROUNDS"),
+            .expect("usage: component_costs PATH.wasm ROUNDS [winch|cranelift]"),
     );
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(10);
+    let compiler = match args.next().as_deref() {
+        None | Some("winch") => Compiler::Winch,
+        Some("cranelift") => Compiler::Cranelift,
+        Some(other) => panic!("{other} is neither winch nor cranelift"),
+    };
+    let fresh = || {
+        Runtime::new(Limits::default())
+            .expect("runtime")
+            .with_first_use_compiler(compiler)
+    };
     let (mut engine, mut compile, mut cached, mut link, mut call) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..rounds {
         let cache = tempfile::tempdir().expect("a temporary cache folder");
         let start = Instant::now();
-        let runtime = Runtime::new(Limits::default())
-            .expect("runtime")
-            .with_cache_dir(cache.path().to_path_buf());
+        let runtime = fresh().with_cache_dir(cache.path().to_path_buf());
         engine.push(millis(start));
 
         let start = Instant::now();
         runtime.load("bench", &path).expect("compiles");
         compile.push(millis(start));
 
-        let warm = Runtime::new(Limits::default())
-            .expect("runtime")
-            .with_cache_dir(cache.path().to_path_buf());
+        let warm = fresh().with_cache_dir(cache.path().to_path_buf());
         let start = Instant::now();
         let component = warm.load("bench", &path).expect("loads from the cache");
         cached.push(millis(start));

@@ -21,6 +21,7 @@ use crate::provider::Provider;
     after_help = "Exit codes: 0 success, 1 error, 2 usage error, 3 cancelled (status adds 4, 5 and 6: see faber-db status --help).\n\
                   Environment: connection strings from the variables the configuration names, else from the \
                   project's .env file (or --env-file PATH); FABER_DB_CWD (project directory), FABER_DB_CACHE_DIR (compiled handlers), \
+                  FABER_DB_COMPILER (winch, the default, or cranelift: what compiles a handler on its first use), \
                   FABER_DB_HANDLERS_DIR (user-wide handlers), FABER_DB_SDK_DIR (the handler SDK `handler new` installs), \
                   FABER_DB_HANDLER_CACHE (handlers fetched from registries), FABER_DB_REGISTRY_USERNAME and \
                   FABER_DB_REGISTRY_PASSWORD (registry credentials), NO_COLOR."

@@ -25,11 +25,15 @@ Measures, as medians over repeated runs on this machine:
   8. the tool people use today: Prisma's own `prisma migrate deploy` applying
      the same baseline to a fresh SQLite file, and the same 100 migrations as
      (7) on PostgreSQL (Prisma 6.19 with its WebAssembly engine and driver
-     adapters, as installed by tests/run.sh; skipped when it is not installed).
+     adapters, as installed by tests/run.sh; skipped when it is not installed);
+  9. with --history FOLDER: a real project's Prisma migrations folder applied
+     on PostgreSQL by `faber-db migrate`, by its floor and by Prisma's own
+     `migrate deploy`.
 
 Timing is never asserted: the script fails only when something cannot run.
 
 usage: python3 tests/bench/bench.py [--rounds N] [--short] [--profile release|debug] [--markdown FILE] [--raw FILE]
+                                   [--history FOLDER]
 """
 
 import argparse
@@ -75,6 +79,9 @@ PRISMA_PG_CONFIG = PRISMA_CONFIG.replace(
     'import { PrismaLibSQL } from "@prisma/adapter-libsql";', 'import { PrismaPg } from "@prisma/adapter-pg";').replace(
     'new PrismaLibSQL({ url: "file:./dev.db" })', 'new PrismaPg({ connectionString: process.env.DATABASE_URL })')
 PRISMA_CLI = PRISMA_NODE / "node_modules/prisma/build/index.js"
+WASM = ROOT / "target/wasm32-wasip2/release"
+# Built by tests/run.sh (componentize-py); its rows are skipped without it.
+PYTHON_WASM = WASM / "python_migration_tool.wasm"
 PRISMA_ENV = dict(os.environ, CHECKPOINT_DISABLE="1", PRISMA_HIDE_UPDATE_MESSAGE="1")
 
 # Prisma's tracking table on PostgreSQL, as its schema engine creates it.
@@ -253,9 +260,8 @@ class Bench:
         drop_database(name)
         return elapsed
 
-    def component_costs(self):
-        wasm = ROOT / "target/wasm32-wasip2/release/handler_db_prisma.wasm"
-        out = subprocess.run([self.examples / "component_costs", wasm, str(self.args.rounds)],
+    def component_costs(self, wasm, rounds, compiler="winch"):
+        out = subprocess.run([self.examples / "component_costs", wasm, str(rounds), compiler],
                              check=True, capture_output=True, text=True).stdout
         return json.loads(out)
 
@@ -318,7 +324,17 @@ class Bench:
             f'"created_at" TIMESTAMPTZ NOT NULL DEFAULT now());\n'
             f'CREATE INDEX "step_{i}_name_idx" ON "step_{i}" ("name");\n'))
         (project.migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
-        # Prisma's own CLI set up in the same project, on the same folder.
+        return self.with_prisma(project)
+
+    def history_project(self, folder):
+        """A PostgreSQL project holding a copy of a real project's Prisma
+        migrations folder."""
+        project = Project(tempfile.mkdtemp(dir=self.scratch), "postgresql")
+        shutil.copytree(folder, project.migrations)
+        return self.with_prisma(project)
+
+    def with_prisma(self, project):
+        """Prisma's own CLI set up in `project`, on the same folder."""
         (project.dir / "node_modules").symlink_to(PRISMA_NODE / "node_modules")
         (project.dir / "prisma/schema.prisma").write_text(PRISMA_PG_SCHEMA)
         (project.dir / "prisma.config.ts").write_text(PRISMA_PG_CONFIG)
@@ -414,6 +430,9 @@ def main():
     parser.add_argument("--profile", choices=["release", "debug"], default="release")
     parser.add_argument("--markdown", type=Path, help="also write the results table to this file")
     parser.add_argument("--raw", type=Path, help="also write every sample, in seconds, to this JSON file")
+    parser.add_argument("--history", type=Path,
+                        help="a real project's Prisma migrations folder (PostgreSQL) to migrate as well "
+                             "(BENCHMARKS.md names the one measured and where it comes from)")
     args = parser.parse_args()
     if args.short:
         args.rounds = 2
@@ -456,12 +475,24 @@ def main():
             list, zip(*(bench.migrate_round(project, with_prisma) for _ in range(args.rounds))))
         if with_prisma:
             samples["prisma_migrate_deploy_pg"] = prisma_pg
+        if args.history:
+            project = bench.history_project(args.history)
+            history_rounds = 1 if args.short else 3
+            samples["history_migrate"], samples["history_floor"], history_prisma = map(
+                list, zip(*(bench.migrate_round(project, with_prisma) for _ in range(history_rounds))))
+            if with_prisma:
+                samples["history_prisma"] = history_prisma
         growth_rounds = 2 if args.short else 3
         migrate_growth = {}
         for count in ([1, 10, 50] if args.short else [1, 10, 100, 1000]):
             project = bench.migrate_project(count)
             migrate_growth[count] = [bench.migrate_round(project)[0] for _ in range(growth_rounds)]
-        costs = bench.component_costs()
+        costs = bench.component_costs(WASM / "handler_db_prisma.wasm", args.rounds)
+        # A third party's handler, the biggest there is: its first use on a
+        # machine, by each compiler (Cranelift's takes tens of seconds).
+        python_rounds = 1 if args.short else 3
+        python_costs = {compiler: bench.component_costs(PYTHON_WASM, python_rounds, compiler)
+                        for compiler in ("winch", "cranelift")} if PYTHON_WASM.is_file() else {}
         leftovers = bench.leftover_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
         prisma = bench.prisma_deploy(min(args.rounds, 5))
@@ -526,6 +557,19 @@ def main():
            if count > 1 else "")
           for count, seconds in growth_median.items()],
     ]
+    if args.history:
+        history = f"{args.history.parent.name}'s {len(list(args.history.glob('*/migration.sql')))} migrations"
+        rounds_of = f"median of {len(samples['history_migrate'])}"
+        rows += [
+            (f"migrate dev, PostgreSQL, a real project's history: {history} onto an empty history ({rounds_of})",
+             ms(median["history_migrate"]), f"{median['history_migrate'] / median['history_floor']:.2f}× its floor"),
+            (f"floor: the same history and Prisma's bookkeeping, one small program ({rounds_of})",
+             ms(median["history_floor"]), ""),
+            *([(f"prisma migrate deploy, PostgreSQL, the same history, until it reports it applied ({rounds_of})",
+                ms(median["history_prisma"]),
+                f"faber-db's migrate takes {median['history_migrate'] / median['history_prisma']:.2f}× its time")]
+              if "history_prisma" in median else []),
+        ]
     if prisma is not None:
         rows += [
             (f"prisma migrate deploy, SQLite, first run in a new project (median of {len(prisma[0])})",
@@ -537,10 +581,18 @@ def main():
         ]
     rows += [
         (f"component: engine set-up (median of {n})", f"{costs['engine']:.2f} ms", ""),
-        (f"component: compile, cold (median of {n})", f"{costs['compile']:.1f} ms", ""),
+        (f"component: first load, empty cache, handler-db-prisma (its code built into faber-db) (median of {n})",
+         f"{costs['compile']:.1f} ms", ""),
         (f"component: load from cache (median of {n})", f"{costs['load_cached']:.2f} ms", ""),
         (f"component: link + pre-instantiate (median of {n})", f"{costs['link']:.2f} ms", ""),
         (f"component: instantiate + one call (median of {n})", f"{costs['instantiate_and_call']:.2f} ms", ""),
+        *[row for compiler, c in python_costs.items() for row in (
+            (f"the Python example handler's first use ({PYTHON_WASM.stat().st_size / 1e6:.1f} MB), empty cache, "
+             f"compiled by {compiler} (median of {python_rounds})",
+             ms(c["compile"] / 1000), "compiling, then writing the cache"),
+            (f"the Python example: instantiate + one call, {compiler}'s code (median of {python_rounds})",
+             f"{c['instantiate_and_call']:.2f} ms", ""),
+        )],
         (f"check of what the handler left (catalog read before and after), PostgreSQL, tracking table only (median of {n})",
          f"{leftovers['fresh']:.2f} ms", "once per command"),
         (f"check of what the handler left, PostgreSQL, with 100 tables, indexes, functions and triggers (median of {n})",
@@ -562,7 +614,7 @@ def main():
     if args.raw:
         raw = {"machine": machine(), "profile": args.profile, "rounds": args.rounds,
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": samples,
-               "component_ms": costs, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
+               "component_ms": costs, "python_component_ms": python_costs, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
                "migrate_growth_seconds": migrate_growth}
         args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 

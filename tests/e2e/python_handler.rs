@@ -144,6 +144,8 @@ fn the_first_load_is_compiled_visibly_once_then_read_from_the_cache() {
     let compile = &first["result"]["handler_compile"];
     assert_eq!(compile["handler"], HANDLER, "{first}");
     assert_eq!(compile["from_cache"], false, "{first}");
+    // wasmtime's baseline compiler: seconds, not tens of seconds.
+    assert_eq!(compile["compiler"], "winch", "{first}");
     assert_eq!(compile["size_bytes"], bytes.len() as u64);
     assert!(compile["duration_ms"].as_u64().is_some(), "{first}");
     let create_database = |report: &Value| report["result"]["steps"][11]["detail"].to_string();
@@ -170,6 +172,7 @@ fn the_first_load_is_compiled_visibly_once_then_read_from_the_cache() {
     let report = second.assert_success();
     let compile = &report["result"]["handler_compile"];
     assert_eq!(compile["from_cache"], true, "{report}");
+    assert_eq!(compile["compiler"], "winch", "{report}");
     assert!(!create_database(&report).contains("compiled"), "{report}");
     assert!(
         !second.stderr.contains("Compiling handler"),

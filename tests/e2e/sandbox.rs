@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use faber_db::runtime::{Grant, HandlerFailure, Limits, MigrationTool, Runtime};
+use faber_db::runtime::{Compiler, Grant, HandlerFailure, Limits, MigrationTool, Runtime};
 use faber_db::runtime::{HandlerError, InitializeRequest, Provider};
 
 use crate::support::{component, shared_cache_dir};
@@ -152,7 +152,8 @@ async fn an_oversized_result_is_refused() {
 
 #[tokio::test]
 async fn the_second_load_comes_from_the_compile_cache() {
-    // A handler faber-db does not bundle: its first use compiles it.
+    // A handler faber-db does not bundle: its first use compiles it, with
+    // the baseline compiler, and the cache keeps that code.
     let cache = tempfile::tempdir().unwrap();
     let name = "legacy-handler-v0-4-0";
     let path = component(name);
@@ -162,6 +163,7 @@ async fn the_second_load_comes_from_the_compile_cache() {
         .load(name, &path)
         .unwrap();
     assert!(!first.from_cache);
+    assert_eq!(first.compiler, Compiler::Winch);
     let artifacts: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
     assert_eq!(
         artifacts.len(),
@@ -174,10 +176,60 @@ async fn the_second_load_comes_from_the_compile_cache() {
         .with_cache_dir(cache.path().to_path_buf());
     let second = second_runtime.load(name, &path).unwrap();
     assert!(second.from_cache, "a warm load skips compilation");
+    assert_eq!(second.compiler, Compiler::Winch);
     assert_eq!(second.sha256, first.sha256);
     let tool = MigrationTool::new(&second_runtime, second).unwrap();
     let info = tool.info().await.unwrap();
     assert_eq!(info.name, name);
+}
+
+/// `FABER_DB_COMPILER=cranelift` has a handler's first use compiled by
+/// Cranelift, not kept from a Winch compilation the cache holds; a value
+/// naming no compiler is refused before anything runs.
+#[test]
+fn the_first_use_compiler_is_chosen_by_faber_db_compiler() {
+    let cache = tempfile::tempdir().unwrap();
+    let path = component("legacy-handler-v0-4-0");
+    let load = |compiler: &str| {
+        let output = std::process::Command::new(crate::support::BIN)
+            .args(["handler", "test", "--json"])
+            .arg(&path)
+            .env("FABER_DB_CACHE_DIR", cache.path())
+            .env("FABER_DB_COMPILER", compiler)
+            .output()
+            .unwrap();
+        crate::support::Run::from(output)
+    };
+    let loaded = |run: &crate::support::Run| {
+        let report = run.json();
+        report["result"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // (The suite's other checks are not this test's: this handler predates
+    // some operations.)
+    let winch = load("winch");
+    assert!(loaded(&winch).ends_with("(winch)"), "{}", winch.stdout);
+    let cranelift = load("cranelift");
+    assert!(
+        loaded(&cranelift).contains("compiled for this machine")
+            && loaded(&cranelift).ends_with("(cranelift)"),
+        "{}",
+        cranelift.stdout
+    );
+    // Both compilations are kept, each under its own engine's key.
+    assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 2);
+
+    let wrong = load("llvm");
+    assert_eq!(wrong.code, 1, "{}", wrong.stdout);
+    let error = wrong.json()["result"][0]["detail"].to_string();
+    assert!(
+        error.contains("FABER_DB_COMPILER")
+            && error.contains("winch")
+            && error.contains("cranelift"),
+        "{error}"
+    );
 }
 
 /// A bundled handler's native code is built into faber-db: its first use
@@ -192,6 +244,7 @@ async fn a_bundled_handlers_first_load_uses_the_code_built_into_faber_db() {
             .with_cache_dir(cache.path().to_path_buf());
         let loaded = runtime.load(name, &component(name)).unwrap();
         assert!(loaded.from_cache, "{name} was compiled on its first load");
+        assert_eq!(loaded.compiler, Compiler::Cranelift, "{name}");
         let tool = MigrationTool::new(&runtime, loaded).unwrap();
         let info = tool.info().await.unwrap();
         assert_eq!(info.name, name);

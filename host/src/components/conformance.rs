@@ -53,8 +53,13 @@ pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
     let mut checks = Vec::new();
     let runtime = match Runtime::new(Limits::default()) {
         Ok(runtime) => runtime,
-        Err(err) => {
-            checks.push(check("runtime", Err(format!("{err:#}"))));
+        Err(failure) => {
+            let help: String = failure
+                .suggestions
+                .iter()
+                .map(|help| format!("; help: {help}"))
+                .collect();
+            checks.push(check("runtime", Err(format!("{failure}{help}"))));
             return checks;
         }
     };
@@ -74,9 +79,10 @@ pub async fn run(path: &Path, server: Option<&ConnectionString>) -> Vec<Check> {
                     "compiled for this machine"
                 };
                 format!(
-                    "sha256 {}; {how} in {:.1} s",
+                    "sha256 {}; {how} in {:.1} s ({})",
                     c.sha256,
-                    c.load_time.as_secs_f64()
+                    c.load_time.as_secs_f64(),
+                    c.compiler.as_str()
                 )
             })
             .map_err(Clone::clone),

@@ -243,6 +243,9 @@ pub struct HandlerCompile {
     /// True when the native code was not compiled by this run (the compile
     /// cache's, or a bundled handler's built into faber-db).
     pub from_cache: bool,
+    /// `cranelift` (optimized) or `winch` (wasmtime's baseline compiler,
+    /// which compiles a third-party handler on its first use).
+    pub compiler: crate::runtime::Compiler,
     pub duration_ms: u64,
 }
 
@@ -252,6 +255,7 @@ impl From<&LoadedComponent> for HandlerCompile {
             handler: component.name.clone(),
             size_bytes: component.size_bytes,
             from_cache: component.from_cache,
+            compiler: component.compiler,
             duration_ms: component.load_time.as_millis() as u64,
         }
     }

@@ -29,6 +29,11 @@ impl CompileCache {
         }
     }
 
+    /// A cache in the same folder for another engine's code.
+    pub fn beside(&self, engine: &Engine) -> CompileCache {
+        CompileCache::new(self.dir.clone(), engine)
+    }
+
     pub fn entry(&self, sha256: &str) -> PathBuf {
         self.dir
             .join(format!("{sha256}-{:016x}.cwasm", self.engine_key))

@@ -122,7 +122,7 @@ impl CloudProvider {
         let (_, result) = self
             .runtime
             .call(
-                handler,
+                &self.component,
                 grant,
                 async |store| self.linked.instantiate(store).await,
                 async |instance, store| body(instance.as_ref(), store).await,

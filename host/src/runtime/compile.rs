@@ -11,8 +11,43 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use wasmtime::Engine;
+
+use crate::failure::{Failure, Outcome};
 use wasmtime::component::Component;
+
+/// Which of wasmtime's compilers made a component's native code: Cranelift
+/// optimizes (the bundled handlers' code, built into faber-db), Winch
+/// compiles fast (a third-party handler's first use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compiler {
+    Cranelift,
+    Winch,
+}
+
+impl Compiler {
+    /// The compiler `FABER_DB_COMPILER` names for a handler's first use:
+    /// `winch` (the default) or `cranelift`.
+    pub fn for_first_use() -> Outcome<Compiler> {
+        match std::env::var("FABER_DB_COMPILER").as_deref() {
+            Err(_) | Ok("" | "winch") => Ok(Compiler::Winch),
+            Ok("cranelift") => Ok(Compiler::Cranelift),
+            Ok(other) => Err(Failure::new(format!(
+                "FABER_DB_COMPILER is {other:?}, which names no compiler"
+            ))
+            .help("Set it to winch (the default: a handler's first use compiles in seconds) or cranelift (faster code, compiled for longer), or unset it")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compiler::Cranelift => "cranelift",
+            Compiler::Winch => "winch",
+        }
+    }
+}
 
 /// Components at least this large are announced on a terminal while they
 /// compile; smaller ones finish before anyone would wonder.

@@ -32,12 +32,13 @@ impl Runtime {
     /// known world, or for an unsupported version, is refused here.
     pub fn inspect(&self, component: &LoadedComponent) -> Result<Shape, HandlerFailure> {
         let ty = component.component.component_type();
+        let engine = component.component.engine();
         let mut world = None;
         let mut exports = Vec::new();
-        for (name, item) in ty.exports(&self.engine) {
+        for (name, item) in ty.exports(engine) {
             let functions = match item.ty {
                 ComponentItem::ComponentInstance(instance) => instance
-                    .exports(&self.engine)
+                    .exports(engine)
                     .filter(|(_, item)| matches!(item.ty, ComponentItem::ComponentFunc(_)))
                     .map(|(function, _)| function.to_owned())
                     .collect::<Vec<_>>()
@@ -55,7 +56,7 @@ impl Runtime {
             }
         }
         let imports: Vec<String> = ty
-            .imports(&self.engine)
+            .imports(engine)
             .map(|(name, _)| name.to_owned())
             .collect();
         let Some((world, wit_version)) = world else {

@@ -438,7 +438,7 @@ impl MigrationTool {
         let (state, result) = self
             .runtime
             .call(
-                &self.component.name,
+                &self.component,
                 grant,
                 async |store| self.linked.instantiate(store).await,
                 async |instance, store| body(instance.as_ref(), store).await,

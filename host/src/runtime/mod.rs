@@ -26,16 +26,17 @@ mod state;
 pub mod untrusted;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime::{Engine, Store, Strategy, Trap, UpdateDeadline};
 
 pub use bindings::CURRENT as CONTRACT_VERSION;
 pub use cache::default_dir as default_cache_dir;
 pub use cloud_provider::CloudProvider;
+pub use compile::Compiler;
 pub use contract::*;
 pub use failure::HandlerFailure;
 pub use inspect::Shape;
@@ -60,6 +61,21 @@ pub struct Runtime {
     engine: Engine,
     limits: Limits,
     cache: Option<Arc<CompileCache>>,
+    /// What compiles a handler on its first use on this machine.
+    first_use: Compiler,
+    /// The baseline compiler, made on the first handler that needs it.
+    baseline: Arc<OnceLock<Option<Baseline>>>,
+}
+
+/// Winch, wasmtime's baseline compiler, with the same configuration: what
+/// compiles a handler this build did not and the cache does not hold (a
+/// third party's, on its first use on a machine: on a CI runner, every
+/// run). It compiles in a small fraction of Cranelift's time, into code
+/// that runs slower; a handler's calls are short, and BENCHMARKS.md has
+/// both costs. Its code is cached under its own engine's key.
+struct Baseline {
+    engine: Engine,
+    cache: Option<CompileCache>,
 }
 
 /// A component ready to instantiate, and where it came from.
@@ -76,6 +92,8 @@ pub struct LoadedComponent {
     /// How long it took to have native code: compiling it, or reading it
     /// from the cache.
     pub load_time: Duration,
+    /// Which compiler made that native code.
+    pub compiler: Compiler,
     component: Arc<Component>,
 }
 
@@ -93,13 +111,47 @@ impl Runtime {
             engine,
             limits,
             cache,
+            first_use: Compiler::for_first_use()?,
+            baseline: Arc::default(),
         })
+    }
+
+    /// The same runtime, compiling a handler on its first use with
+    /// `compiler` (by default `FABER_DB_COMPILER`'s, else Winch).
+    pub fn with_first_use_compiler(self, compiler: Compiler) -> Runtime {
+        Runtime {
+            first_use: compiler,
+            ..self
+        }
     }
 
     /// The same runtime, caching compiled components in `dir` instead.
     pub fn with_cache_dir(self, dir: PathBuf) -> Runtime {
         let cache = Some(Arc::new(CompileCache::new(dir, &self.engine)));
-        Runtime { cache, ..self }
+        Runtime {
+            cache,
+            baseline: Arc::default(),
+            ..self
+        }
+    }
+
+    /// The baseline compiler, unless Cranelift was asked for, where this
+    /// machine has one (Winch compiles for x86-64 only; elsewhere every
+    /// handler is compiled by Cranelift).
+    fn baseline(&self) -> Option<&Baseline> {
+        if self.first_use == Compiler::Cranelift {
+            return None;
+        }
+        self.baseline
+            .get_or_init(|| {
+                let mut config = engine_config::config();
+                config.strategy(Strategy::Winch);
+                let engine = Engine::new(&config).ok()?;
+                spawn_epoch_ticker(&engine);
+                let cache = self.cache.as_ref().map(|cache| cache.beside(&engine));
+                Some(Baseline { engine, cache })
+            })
+            .as_ref()
     }
 
     /// Reads, hashes and compiles (or loads from the cache) the component at `path`.
@@ -137,11 +189,7 @@ impl Runtime {
             reason,
         };
         let started = Instant::now();
-        let cached = self
-            .cache
-            .as_ref()
-            .and_then(|cache| cache.load(&self.engine, &sha256))
-            .or_else(|| self.built_in(&sha256));
+        let cached = self.cached(&sha256);
         let from_cache = cached.is_some();
         let component = match cached {
             Some(component) => component,
@@ -151,23 +199,47 @@ impl Runtime {
                         "it is precompiled native code; give the .wasm component instead".into(),
                     ));
                 }
-                let component = compile::compile(&self.engine, name, bytes)
+                let (engine, cache) = match self.baseline() {
+                    Some(baseline) => (&baseline.engine, baseline.cache.as_ref()),
+                    None => (&self.engine, self.cache.as_deref()),
+                };
+                let component = compile::compile(engine, name, bytes)
                     .map_err(|err| load_error(format!("not a valid component: {err}")))?;
-                if let Some(cache) = &self.cache {
+                if let Some(cache) = cache {
                     cache.store(&sha256, &component);
                 }
                 component
             }
+        };
+        let compiler = if Engine::same(component.engine(), &self.engine) {
+            Compiler::Cranelift
+        } else {
+            Compiler::Winch
         };
         Ok(LoadedComponent {
             name: name.to_owned(),
             path: path.to_path_buf(),
             sha256,
             from_cache,
+            compiler,
             size_bytes: bytes.len() as u64,
             load_time: started.elapsed(),
             component: Arc::new(component),
         })
+    }
+
+    /// Native code for the component `sha256` that this run need not
+    /// compile: Cranelift's, cached or (a bundled handler's) built into this
+    /// binary, else the baseline compiler's, cached by an earlier first use.
+    fn cached(&self, sha256: &str) -> Option<Component> {
+        self.cache
+            .as_ref()
+            .and_then(|cache| cache.load(&self.engine, sha256))
+            .or_else(|| self.built_in(sha256))
+            .or_else(|| {
+                let baseline = self.baseline()?;
+                baseline.cache.as_ref()?.load(&baseline.engine, sha256)
+            })
     }
 
     /// The native code this build compiled for the component `sha256` (a
@@ -185,8 +257,8 @@ impl Runtime {
     /// A linker with WASI: Rust guests import wasi:cli, io and clocks through
     /// the standard library even when unused, and the WASI context grants
     /// nothing through them beyond the call's [`Grant`].
-    fn linker(&self) -> wasmtime::Result<Linker<HandlerState>> {
-        let mut linker = Linker::<HandlerState>::new(&self.engine);
+    fn linker(engine: &Engine) -> wasmtime::Result<Linker<HandlerState>> {
+        let mut linker = Linker::<HandlerState>::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         Ok(linker)
     }
@@ -213,8 +285,7 @@ impl Runtime {
                 world.as_str()
             )));
         }
-        let linked = self
-            .linker()
+        let linked = Self::linker(component.component.engine())
             .and_then(|mut linker| link(&shape.wit_version, &mut linker, &component.component))
             .map_err(|err| incompatible(format!("{err:#}")))?;
         Ok((shape, linked))
@@ -227,12 +298,13 @@ impl Runtime {
     /// back what it granted.
     async fn call<I, T>(
         &self,
-        handler: &str,
+        component: &LoadedComponent,
         grant: Grant,
         instantiate: impl AsyncFnOnce(&mut Store<HandlerState>) -> wasmtime::Result<I>,
         body: impl AsyncFnOnce(I, &mut Store<HandlerState>) -> wasmtime::Result<T>,
     ) -> (Option<HandlerState>, Result<T, HandlerFailure>) {
-        let mut store = match self.store(handler, grant) {
+        let handler = component.name.as_str();
+        let mut store = match self.store(component, grant) {
             Ok(store) => store,
             Err(failure) => return (None, Err(failure)),
         };
@@ -302,14 +374,20 @@ impl Runtime {
         }
     }
 
-    fn store(&self, handler: &str, grant: Grant) -> Result<Store<HandlerState>, HandlerFailure> {
+    /// A store on the engine that compiled `component`.
+    fn store(
+        &self,
+        component: &LoadedComponent,
+        grant: Grant,
+    ) -> Result<Store<HandlerState>, HandlerFailure> {
+        let handler = &component.name;
         let state = HandlerState::new(handler, grant, self.limits.memory_bytes).map_err(|err| {
             HandlerFailure::Sandbox {
-                handler: handler.to_owned(),
+                handler: handler.clone(),
                 reason: err.to_string(),
             }
         })?;
-        let mut store = Store::new(&self.engine, state);
+        let mut store = Store::new(component.component.engine(), state);
         store.limiter(|state| &mut state.limiter);
         store
             .set_fuel(self.limits.fuel)
