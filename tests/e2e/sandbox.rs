@@ -8,10 +8,18 @@ use faber_db::runtime::{HandlerError, InitializeRequest, Provider};
 
 use crate::support::{component, shared_cache_dir};
 
+/// The hostile handler, as a third party's handler runs: on the code Winch
+/// compiled on its first use, which the sandbox's limits must stop as they
+/// stop Cranelift's.
 fn hostile(runtime: &Runtime) -> MigrationTool {
     let loaded = runtime
         .load("hostile-handler", &component("hostile-handler"))
         .unwrap();
+    assert_eq!(
+        loaded.compiler,
+        Compiler::Winch,
+        "a compile cache from before Winch compiled first uses: remove target/test-component-cache"
+    );
     MigrationTool::new(runtime, loaded).unwrap()
 }
 

@@ -322,23 +322,22 @@ impl Server {
     }
 
     /// Opens the host's own session in database `name`, as the connection
-    /// string's user. On PostgreSQL its search path is `pg_catalog` only:
-    /// a function or operator someone left in the database's schemas (one
-    /// named like a built-in, taking types it matches better) is then never
-    /// a candidate for the host's statements, which name the project's
-    /// tables in full ([`ConnectionString::qualify`]).
+    /// string's user. On PostgreSQL its search path is `pg_catalog` only
+    /// ([`postgres::connect_hosts_own`]): the host's statements name the
+    /// project's tables in full ([`ConnectionString::qualify`]).
     pub async fn open(&self, target: &ConnectionString, name: &str) -> Outcome<Database> {
-        let mut database = self.open_as_given(target, name).await?;
-        if let Database::Postgres(conn) = &mut database {
-            sqlx::raw_sql("SET search_path = pg_catalog, pg_temp")
-                .execute(&mut **conn)
+        let target = target.with_database(name);
+        let connected = match &target {
+            ConnectionString::Server {
+                provider: Provider::Postgresql,
+                url,
+            } => postgres::connect_hosts_own(url)
                 .await
-                .map_err(|err| {
-                    Failure::new(format!("Cannot set up a session in {name}"))
-                        .cause(SqlError::from(err).message)
-                })?;
-        }
-        Ok(database)
+                .map(|conn| Database::Postgres(Polite::new(conn)))
+                .map_err(SqlError::from),
+            _ => Database::connect(&target).await,
+        };
+        connected.map_err(|err| cannot_connect(&target, name, err))
     }
 
     /// A session in database `name` as the connection string gives it (its
@@ -350,14 +349,48 @@ impl Server {
         name: &str,
     ) -> Outcome<Database> {
         let target = target.with_database(name);
-        Database::connect(&target).await.map_err(|err| {
-            Failure::new(format!("Cannot connect to database {name}"))
-                .cause(err.message)
-                .help(format!(
-                    "Check that {} accepts connections",
-                    target.masked()
-                ))
-        })
+        Database::connect(&target)
+            .await
+            .map_err(|err| cannot_connect(&target, name, err))
+    }
+
+    /// A server session in database `name` itself, for a command that only
+    /// reads it (`status`): where it does not exist, the server says so
+    /// (`NoDatabase`), with no question of its own asked first. On
+    /// PostgreSQL its search path is the host's own session's.
+    pub async fn connect_in(
+        target: &ConnectionString,
+        name: &str,
+    ) -> Result<InDatabase, ConnectIn> {
+        let in_database = target.with_database(name);
+        let connected = match &in_database {
+            ConnectionString::Server {
+                provider: Provider::Postgresql,
+                url,
+            } => postgres::connect_hosts_own(url)
+                .await
+                .map(|conn| Server::Postgres(Polite::new(conn))),
+            ConnectionString::Server { url, .. } => mysql::connect(url)
+                .await
+                .map(|conn| Server::Mysql(Polite::new(conn))),
+            ConnectionString::File { dir, .. } => {
+                let server = Server::login(target)
+                    .await
+                    .map_err(|err| ConnectIn::Failed(unreachable_server(target, err)))?;
+                if !sqlite::database_file(dir, name).exists() {
+                    return Err(ConnectIn::NoDatabase);
+                }
+                Ok(server)
+            }
+        };
+        match connected {
+            Ok(server) => Ok(InDatabase {
+                server,
+                name: name.to_owned(),
+            }),
+            Err(err) if names_no_database(&err) => Err(ConnectIn::NoDatabase),
+            Err(err) => Err(ConnectIn::Failed(unreachable_server(target, err))),
+        }
     }
 
     /// Where the server keeps its data, when it is on this machine and says.
@@ -456,6 +489,45 @@ fn driver_url(url: &Url) -> Url {
 
 fn is_loopback(host: &str) -> bool {
     matches!(host, "localhost" | "127.0.0.1" | "::1" | "[::1]") || host.starts_with("127.")
+}
+
+fn cannot_connect(target: &ConnectionString, name: &str, err: SqlError) -> Failure {
+    Failure::new(format!("Cannot connect to database {name}"))
+        .cause(err.message)
+        .help(format!(
+            "Check that {} accepts connections",
+            target.masked()
+        ))
+}
+
+/// Whether a login failed because its database does not exist
+/// (PostgreSQL's `invalid_catalog_name`, MySQL's `ER_BAD_DB_ERROR`).
+fn names_no_database(err: &sqlx::Error) -> bool {
+    const MYSQL_BAD_DB: u16 = 1049;
+    let Some(db) = err.as_database_error() else {
+        return false;
+    };
+    match db.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        Some(mysql) => mysql.number() == MYSQL_BAD_DB,
+        None => db.code().as_deref() == Some(postgres::NO_SUCH_DATABASE),
+    }
+}
+
+/// A server session whose current database is `name`
+/// ([`Server::connect_in`]): what reading one database takes, the
+/// handler's reading account made and removed through it
+/// ([`InDatabase::open_reading_session`]), on one connection where a server
+/// session and the host's own session in the database would take two.
+pub struct InDatabase {
+    pub server: Server,
+    pub name: String,
+}
+
+/// Why [`Server::connect_in`] has no session.
+pub enum ConnectIn {
+    /// The server (or the folder) has no such database.
+    NoDatabase,
+    Failed(Failure),
 }
 
 fn unreachable_server(target: &ConnectionString, err: sqlx::Error) -> Failure {

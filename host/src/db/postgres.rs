@@ -27,12 +27,30 @@ pub async fn connect_server(url: &Url) -> Result<PgConnection, sqlx::Error> {
 /// `faber-db (pid N)` (unless the URL names an application itself), so
 /// that a DBA sees which run holds it.
 pub async fn connect(url: &Url) -> Result<PgConnection, sqlx::Error> {
-    let mut options = PgConnectOptions::from_str(super::driver_url(url).as_str())?;
-    if options.get_application_name().is_none() {
-        options = options.application_name(&format!("faber-db (pid {})", std::process::id()));
-    }
+    PgConnection::connect_with(&options(url)?).await
+}
+
+/// A session of the host's own in the database `url` names, its search
+/// path `pg_catalog` only, set at login (no round trip of its own, and
+/// above any default the database or a role sets): a function or operator
+/// someone left in the database's schemas, named like a built-in and taking
+/// types it matches better, is then never a candidate for the host's
+/// statements, which name the project's tables in full.
+pub async fn connect_hosts_own(url: &Url) -> Result<PgConnection, sqlx::Error> {
+    let options = options(url)?.options([("search_path", "pg_catalog,pg_temp")]);
     PgConnection::connect_with(&options).await
 }
+
+fn options(url: &Url) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(super::driver_url(url).as_str())?;
+    if options.get_application_name().is_some() {
+        return Ok(options);
+    }
+    Ok(options.application_name(&format!("faber-db (pid {})", std::process::id())))
+}
+
+/// PostgreSQL's `invalid_catalog_name`: the database named does not exist.
+pub const NO_SUCH_DATABASE: &str = "3D000";
 
 pub async fn database_exists(conn: &mut PgConnection, name: &str) -> Result<bool, SqlError> {
     let found: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
@@ -284,7 +302,7 @@ const OWNED_SEQUENCES: &str = "SELECT format('%I.%I', n.nspname, s.relname) \
 /// schema held by PUBLIC (the `public` schema before PostgreSQL 15).
 /// `admin` is a session in `name`; made in one transaction on it.
 pub async fn create_reading_account(
-    admin: &mut super::Database,
+    admin: &mut PgConnection,
     account: &str,
     password: &str,
     name: &str,
@@ -300,9 +318,11 @@ pub async fn create_reading_account(
            END IF; END $check$"
     );
     let create = new_role(account, password, name, expires, Grants::Read)?;
-    match admin
-        .execute(&format!("{create}; {refuse_if_it_may_create}"), &[])
+    let statement = format!("{create}; {refuse_if_it_may_create}");
+    match sqlx::raw_sql(AssertSqlSafe(statement))
+        .execute(admin)
         .await
+        .map_err(SqlError::from)
     {
         Err(err) if err.code.as_deref() == Some(MAY_CREATE) => Err(SqlError {
             code: err.code,

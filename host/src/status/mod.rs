@@ -21,7 +21,7 @@ use serde::Serialize;
 
 use crate::components;
 use crate::config::{self, Config};
-use crate::db::{Access, Confinement, ConnectionString, Database, Server, SessionPolicy};
+use crate::db::{Confinement, ConnectIn, ConnectionString, InDatabase, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::names;
 use crate::provider::Provider;
@@ -342,30 +342,20 @@ async fn read_environment(
     env.database_name = Some(database.clone());
     let policy = policy(context, &env.name).map_err(not_configured)?;
 
-    let (mut server, mut admin) =
-        match tokio::time::timeout(context.timeout, reach(&target, &database)).await {
-            Ok(reached) => reached?,
-            Err(_) => {
-                return Err((
-                    EnvironmentState::Unreachable,
-                    Failure::new(format!(
-                        "no answer from {} within {} s",
-                        target.masked(),
-                        context.timeout.as_secs_f64()
-                    )),
-                ));
-            }
-        };
-    let read = read_tracking(
-        context,
-        &policy,
-        &mut server,
-        &target,
-        &database,
-        &mut admin,
-        env,
-    )
-    .await;
+    let mut reached = match tokio::time::timeout(context.timeout, reach(&target, &database)).await {
+        Ok(reached) => reached?,
+        Err(_) => {
+            return Err((
+                EnvironmentState::Unreachable,
+                Failure::new(format!(
+                    "no answer from {} within {} s",
+                    target.masked(),
+                    context.timeout.as_secs_f64()
+                )),
+            ));
+        }
+    };
+    let read = read_tracking(context, &policy, &mut reached, &target, env).await;
     match read {
         // Its folder still counts: it names the migrations to show.
         Ok(tracking) if !tracking.initialized => {
@@ -384,23 +374,15 @@ async fn read_environment(
                     .insert(migration.name.clone(), migration.state.as_str());
             }
             if context.drift {
-                env.drift = Some(
-                    drift::check(
-                        &drift::Replay {
-                            tool: &context.project.tool,
-                            config: &context.project.config,
-                            migrations_dir: &context.project.migrations_dir,
-                            policy: &policy,
-                            lifetime: context.lifetime,
-                        },
-                        &mut server,
-                        &target,
-                        &mut admin,
-                        &tracking,
-                        &judged,
-                    )
-                    .await,
-                );
+                let replay = drift::Replay {
+                    tool: &context.project.tool,
+                    config: &context.project.config,
+                    migrations_dir: &context.project.migrations_dir,
+                    policy: &policy,
+                    lifetime: context.lifetime,
+                };
+                env.drift =
+                    Some(drift::check(&replay, &mut reached, &target, &tracking, &judged).await);
             }
             env.state = summary(judged.iter().map(|m| m.state), env.drift.as_ref());
             Ok(Some(tracking))
@@ -425,23 +407,18 @@ fn database_name(context: &Context, name: &str, target: &ConnectionString) -> Ou
     Ok(database)
 }
 
-/// The server, and the host's own session in the database (which only reads).
-async fn reach(target: &ConnectionString, name: &str) -> Result<(Server, Database), Stop> {
-    let unreachable = |failure: Failure| (EnvironmentState::Unreachable, failure);
-    let mut server = Server::connect(target).await.map_err(unreachable)?;
-    let exists = server.database_exists(name).await.map_err(|err| {
-        unreachable(
-            Failure::new(format!("Cannot check whether database {name} exists")).cause(err.message),
-        )
-    })?;
-    if !exists {
-        return Err((
-            EnvironmentState::NotInitialized,
-            Failure::new(format!("database {name} does not exist yet")),
-        ));
-    }
-    let admin = server.open(target, name).await.map_err(unreachable)?;
-    Ok((server, admin))
+/// A server session in the database (which only reads there): a database
+/// that does not exist is not initialized, which the login itself says.
+async fn reach(target: &ConnectionString, name: &str) -> Result<InDatabase, Stop> {
+    Server::connect_in(target, name)
+        .await
+        .map_err(|refused| match refused {
+            ConnectIn::NoDatabase => (
+                EnvironmentState::NotInitialized,
+                Failure::new(format!("database {name} does not exist yet")),
+            ),
+            ConnectIn::Failed(failure) => (EnvironmentState::Unreachable, failure),
+        })
 }
 
 fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {
@@ -457,20 +434,18 @@ fn policy(context: &Context, name: &str) -> Outcome<SessionPolicy> {
 async fn read_tracking(
     context: &Context,
     policy: &SessionPolicy,
-    server: &mut Server,
+    reached: &mut InDatabase,
     target: &ConnectionString,
-    name: &str,
-    admin: &mut Database,
     env: &mut EnvironmentStatus,
 ) -> Result<wit::TrackingState, Stop> {
     let error = |failure: Failure| (EnvironmentState::Error, failure);
-    let mut session = server
-        .open_handler_session(admin, target, name, policy, context.lifetime, Access::Read)
+    let mut session = reached
+        .open_reading_session(target, policy, context.lifetime)
         .await
         .map_err(error)?;
     env.handler_session = Some(session.confinement().clone());
     let account = session.confinement().account.clone().unwrap_or_default();
-    let request = tracking_request(&context.project.config, name);
+    let request = tracking_request(&context.project.config, &reached.name);
     let grant = Grant {
         directory: Some((
             context.project.migrations_dir.clone(),
@@ -482,8 +457,9 @@ async fn read_tracking(
     };
     let (returned, outcome) = context.project.tool.read_state(grant, &request).await;
     session.take_back(returned.database);
-    // In the database: the account's grants there are revoked with it.
-    if let Err(failure) = session.close(server, Some(admin), None).await {
+    // Through the session in the database: the account's grants there are
+    // revoked with it.
+    if let Err(failure) = session.close(&mut reached.server, None, None).await {
         crate::logging::emit(
             crate::logging::Level::Warn,
             "faber-db",

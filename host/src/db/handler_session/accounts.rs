@@ -12,11 +12,47 @@ use super::{READ_ONLY_ACCOUNT, SessionPolicy, owner_account};
 use crate::db::leftovers;
 use crate::db::migration_lock;
 use crate::db::{
-    ConnectionString, Database, Polite, Server, SqlError, credentials, mysql, postgres, sqlite,
+    ConnectionString, Database, InDatabase, Polite, Server, SqlError, credentials, mysql, postgres,
+    sqlite,
 };
 use crate::failure::{Failure, Outcome};
 use crate::names::quote;
 use crate::provider::Provider;
+
+impl InDatabase {
+    /// The session a handler reads this database on ([`Access::Read`]),
+    /// its account made through this session and removed by
+    /// [`HandlerSession::close`] with no `admin`.
+    pub async fn open_reading_session(
+        &mut self,
+        target: &ConnectionString,
+        policy: &SessionPolicy,
+        lifetime: Duration,
+    ) -> Outcome<HandlerSession> {
+        let (mut database, confinement) = self
+            .server
+            .confined_session(None, target, &self.name, policy, lifetime, Access::Read)
+            .await?;
+        let mut session = HandlerSession::new(&mut database, confinement).await;
+        session.database = Some(database);
+        Ok(session)
+    }
+}
+
+impl HandlerSession {
+    async fn new(database: &mut Database, confinement: Confinement) -> HandlerSession {
+        HandlerSession {
+            database: None,
+            backend: database.backend_id().await,
+            confinement,
+            before: None,
+            writer: None,
+            writer_backend: None,
+            keeper: None,
+            rows_only: None,
+        }
+    }
+}
 
 impl Server {
     /// Opens the session a handler's SQL runs on, in database `name`, for
@@ -35,19 +71,9 @@ impl Server {
         access: Access,
     ) -> Outcome<HandlerSession> {
         let (mut database, confinement) = self
-            .confined_session(admin, target, name, policy, lifetime, access)
+            .confined_session(Some(&mut *admin), target, name, policy, lifetime, access)
             .await?;
-        let backend = database.backend_id().await;
-        let mut session = HandlerSession {
-            database: None,
-            backend,
-            confinement,
-            before: None,
-            writer: None,
-            writer_backend: None,
-            keeper: None,
-            rows_only: None,
-        };
+        let mut session = HandlerSession::new(&mut database, confinement).await;
         if access.writes() {
             match leftovers::snapshot(catalog_reader(&mut database, admin)).await {
                 Ok(before) => session.before = Some(before),
@@ -66,9 +92,12 @@ impl Server {
         Ok(session)
     }
 
+    /// The handler's connection and how it is confined. `admin` is the
+    /// host's session in the database; without it (reading only) the
+    /// server's own session must be in the database ([`InDatabase`]).
     async fn confined_session(
         &mut self,
-        admin: &mut Database,
+        mut admin: Option<&mut Database>,
         target: &ConnectionString,
         name: &str,
         policy: &SessionPolicy,
@@ -108,13 +137,19 @@ impl Server {
                 confined_project_account(database, user).await
             }
             (SessionPolicy::ProjectAccount(project), ConnectionString::Server { url, .. }) => {
+                let Some(admin) = admin else {
+                    return Err(without_the_hosts_session());
+                };
                 self.open_project_account(admin, project, url, name).await
             }
             (SessionPolicy::LeastPrivilege { fallback }, ConnectionString::Server { url, .. }) => {
                 if access.writes() {
                     self.sweep_expired_accounts(url).await;
                 }
-                match self.create_account(admin, name, lifetime, access).await {
+                match self
+                    .create_account(admin.as_deref_mut(), name, lifetime, access)
+                    .await
+                {
                     Ok(created) => {
                         let connected = connect_as(
                             self.provider(),
@@ -134,7 +169,7 @@ impl Server {
                             Ok(database) => Ok((database, confinement)),
                             Err(failure) => {
                                 // Not left for the sweep: it was never used.
-                                let admin = access.writes().then_some(admin);
+                                let admin = admin.filter(|_| access.writes());
                                 let _ = self.remove_handler_account(admin, &confinement).await;
                                 Err(failure)
                             }
@@ -204,7 +239,7 @@ impl Server {
     /// trigger's creator as its definer, which must outlive the call.
     async fn create_account(
         &mut self,
-        admin: &mut Database,
+        admin: Option<&mut Database>,
         name: &str,
         lifetime: Duration,
         access: Access,
@@ -217,12 +252,21 @@ impl Server {
             confinement
         };
         let created = match (self, access) {
-            (Server::Postgres(_), Access::Read) => {
-                postgres::create_reading_account(admin, &account, &password, name, expires).await?;
+            (Server::Postgres(conn), Access::Read) => {
+                // Its grants exist inside the database: made on a session there.
+                let session = match admin {
+                    Some(Database::Postgres(admin)) => admin,
+                    _ => conn,
+                };
+                postgres::create_reading_account(session, &account, &password, name, expires)
+                    .await?;
                 let account = Account::role(account);
                 Created::new(reading(account.clone()), account, password)
             }
             (Server::Postgres(_), Access::Write | Access::Migrate { .. }) => {
+                let Some(admin) = admin else {
+                    return Err(SqlError::new(without_the_hosts_session().error));
+                };
                 postgres::create_account(admin, &account, &password, name, expires, &owner).await?;
                 let account = Account::role(account);
                 let mut confinement =
@@ -463,6 +507,12 @@ async fn open_sqlite_session(
         .await
         .map_err(cannot_confine)?;
     Ok(Database::Sqlite(Polite::new(conn)))
+}
+
+/// Only a reading session is opened without the host's own session in the
+/// database: every other one hands over or checks objects there.
+fn without_the_hosts_session() -> Failure {
+    Failure::new("A handler session that may write needs the host's own session in the database")
 }
 
 fn cannot_confine(err: sqlx::Error) -> Failure {

@@ -14,7 +14,9 @@ use serde::Serialize;
 
 use crate::components;
 use crate::config::Config;
-use crate::db::{Access, ConnectionString, CreateError, Database, Server, SessionPolicy};
+use crate::db::{
+    Access, ConnectionString, CreateError, Database, InDatabase, Server, SessionPolicy,
+};
 use crate::failure::Failure;
 use crate::runtime as wit;
 use crate::runtime::{Grant, MigrationTool, ScriptSession, Scripts};
@@ -59,9 +61,8 @@ pub struct Replay<'a> {
 /// database) with a replay of the migrations `tracking` records as applied.
 pub async fn check(
     replay: &Replay<'_>,
-    server: &mut Server,
+    reached: &mut InDatabase,
     target: &ConnectionString,
-    live: &mut Database,
     tracking: &wit::TrackingState,
     judged: &[Migration],
 ) -> Drift {
@@ -76,7 +77,13 @@ pub async fn check(
         names: applied_in_order(tracking, judged),
     };
     let ignored = [tracking.tracking_table.as_str(), IN_PROGRESS_MARKER];
-    let live_schema = match introspect::schema(live, &target.home_schema()).await {
+    // The host's own session reads the live schema: only drift needs one.
+    let mut live = match reached.server.open(target, &reached.name).await {
+        Ok(live) => live,
+        Err(failure) => return Drift::unknown(format!("cannot read the schema: {failure}")),
+    };
+    let server = &mut reached.server;
+    let live_schema = match introspect::schema(&mut live, &target.home_schema()).await {
         Ok(schema) => schema.without_tables(&ignored),
         Err(err) => return Drift::unknown(format!("cannot read the schema: {}", err.message)),
     };
