@@ -40,6 +40,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -126,6 +127,14 @@ def prisma_deploy_until_applied(project, url):
     its migrations are applied. Its process then lingers about ten seconds
     holding its lock (its engine's lock timer), which is not its work: it is
     ended there, untimed."""
+    elapsed, said = prisma_deploy(project, url)
+    if elapsed is None:
+        sys.exit(f"prisma migrate deploy failed in {project}:\n{said}")
+    return elapsed
+
+
+def prisma_deploy(project, url):
+    """(seconds until applied, or None where it failed; what it said)."""
     start = time.perf_counter()
     proc = subprocess.Popen(["node", PRISMA_CLI, "migrate", "deploy"], cwd=project,
                             env=dict(PRISMA_ENV, DATABASE_URL=url),
@@ -137,9 +146,9 @@ def prisma_deploy_until_applied(project, url):
             elapsed = time.perf_counter() - start
             proc.terminate()
             proc.wait()
-            return elapsed
+            return elapsed, "".join(said)
     proc.wait()
-    sys.exit(f"prisma migrate deploy failed in {project}:\n{''.join(said)}")
+    return None, "".join(said)
 
 
 def psql(sql, database="postgres"):
@@ -193,9 +202,10 @@ class Bench:
     def __init__(self, args, binary, examples, scratch):
         self.args, self.binary, self.examples, self.scratch = args, binary, examples, Path(scratch)
         self.counter = 0
-        # Step 13 of each init, in seconds, by project: the handler's own
-        # work without `CREATE DATABASE`, whose time swings by hundreds of ms.
-        self.step13 = {}
+        # Each init's steps, in seconds, by project and step: step 13 is the
+        # handler's own work without `CREATE DATABASE`, whose time swings by
+        # hundreds of ms; all of them are where an init's time goes.
+        self.steps = {}
         self.warm_cache = self.scratch / "cache-warm"
         self.peak_kib = 0
 
@@ -216,9 +226,10 @@ class Bench:
         report = []
         elapsed, rss = run_timed(argv, env=self.env(url, cache), output=report)
         self.peak_kib = max(self.peak_kib, rss)
-        steps = json.loads(report[0])["result"]["steps"]
-        self.step13.setdefault(project.dir.name, []).extend(
-            step["duration_ms"] / 1000 for step in steps if step["number"] == 13)
+        steps = self.steps.setdefault(project.dir.name, {})
+        for step in json.loads(report[0])["result"]["steps"]:
+            steps.setdefault((step["number"], step["name"]), []).append(step["duration_ms"] / 1000)
+        steps.setdefault((0, "the whole process"), []).append(elapsed)
         if provider == "postgresql":
             drop_database(name)
         else:
@@ -326,12 +337,27 @@ class Bench:
         (project.migrations / "migration_lock.toml").write_text('provider = "postgresql"\n')
         return self.with_prisma(project)
 
-    def history_project(self, folder):
+    def history_project(self, folder, before=None):
         """A PostgreSQL project holding a copy of a real project's Prisma
-        migrations folder."""
+        migrations folder (with `before`, only the migrations before that one)."""
         project = Project(tempfile.mkdtemp(dir=self.scratch), "postgresql")
-        shutil.copytree(folder, project.migrations)
+        later = lambda _, names: [n for n in names if before is not None and n >= before and n[:1].isdigit()]
+        shutil.copytree(folder, project.migrations, ignore=later)
         return self.with_prisma(project)
+
+    def prisma_stops_at(self, project):
+        """The migration Prisma's own `migrate deploy` fails at in `project`,
+        with its error, or None when it applies them all."""
+        name = self.tracked_database()
+        elapsed, said = prisma_deploy(project.dir, f"{PG}/{name}")
+        drop_database(name)
+        if elapsed is not None:
+            return None
+        stopped = re.search(r'migration_name="([^"]+)"', said)
+        if stopped is None:
+            sys.exit(f"prisma migrate deploy failed in {project.dir}:\n{said}")
+        error = next((line.strip() for line in said.splitlines() if line.startswith("Error querying")), "")
+        return stopped.group(1), error
 
     def with_prisma(self, project):
         """Prisma's own CLI set up in `project`, on the same folder."""
@@ -358,12 +384,15 @@ class Bench:
         name = self.tracked_database()
         floor, _ = run_timed([self.examples / "migrate_floor", f"{PG}/{name}?sslmode=disable", project.migrations])
         drop_database(name)
-        if not prisma:
-            return migrate, floor, None
+        return migrate, floor, self.prisma_round(project) if prisma else None
+
+    def prisma_round(self, project):
+        """One timed `prisma migrate deploy` of the project's folder onto a
+        database of its own, in the state `migrate_round`'s start in."""
         name = self.tracked_database()
         deploy = prisma_deploy_until_applied(project.dir, f"{PG}/{name}")
         drop_database(name)
-        return migrate, floor, deploy
+        return deploy
 
     def status_project(self, provider, environments):
         """A project whose `environments` each have a database initialized
@@ -460,8 +489,13 @@ def main():
             pg_unconfined.reset()
             samples["init_pg_warm_unconfined"].append(bench.init(pg_unconfined, "postgresql", bench.warm_cache))
             samples["floor_psql"].append(bench.floor_psql())
-        samples["step13_pg_warm"] = list(bench.step13[pg.dir.name])
-        samples["step13_pg_warm_unconfined"] = list(bench.step13[pg_unconfined.dir.name])
+        step13 = lambda project: next(times for (number, _), times in bench.steps[project.dir.name].items()
+                                      if number == 13)
+        samples["step13_pg_warm"] = list(step13(pg))
+        samples["step13_pg_warm_unconfined"] = list(step13(pg_unconfined))
+        # The warm rounds' inits only (cold and sequences come later).
+        warm_steps = {key: list(times) for key, times in bench.steps[pg.dir.name].items()}
+        init_profile = {key: statistics.median(times) for key, times in warm_steps.items()}
         samples["init_pg_cold"] = bench.init_samples(pg, "postgresql", warm=False)
         samples["init_sqlite_warm"] = bench.init_samples(lite, "sqlite", warm=True)
         samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
@@ -475,13 +509,22 @@ def main():
             list, zip(*(bench.migrate_round(project, with_prisma) for _ in range(args.rounds))))
         if with_prisma:
             samples["prisma_migrate_deploy_pg"] = prisma_pg
+        history_stop = None
         if args.history:
             project = bench.history_project(args.history)
             history_rounds = 1 if args.short else 3
-            samples["history_migrate"], samples["history_floor"], history_prisma = map(
-                list, zip(*(bench.migrate_round(project, with_prisma) for _ in range(history_rounds))))
-            if with_prisma:
-                samples["history_prisma"] = history_prisma
+            samples["history_migrate"], samples["history_floor"], _ = map(
+                list, zip(*(bench.migrate_round(project) for _ in range(history_rounds))))
+            # Prisma where it can: the whole history, else the migrations
+            # before the one it fails at, with faber-db's and the floor's
+            # time on the same.
+            history_stop = bench.prisma_stops_at(project) if with_prisma else None
+            if history_stop is not None:
+                project = bench.history_project(args.history, before=history_stop[0])
+                samples["history_prefix_migrate"], samples["history_prefix_floor"], samples["history_prisma"] = map(
+                    list, zip(*(bench.migrate_round(project, prisma=True) for _ in range(history_rounds))))
+            elif with_prisma:
+                samples["history_prisma"] = [bench.prisma_round(project) for _ in range(history_rounds)]
         growth_rounds = 2 if args.short else 3
         migrate_growth = {}
         for count in ([1, 10, 50] if args.short else [1, 10, 100, 1000]):
@@ -490,9 +533,11 @@ def main():
         costs = bench.component_costs(WASM / "handler_db_prisma.wasm", args.rounds)
         # A third party's handler, the biggest there is: its first use on a
         # machine, by each compiler (Cranelift's takes tens of seconds).
+        # (The short run proves the harness with the first alone.)
         python_rounds = 1 if args.short else 3
+        compilers = ("winch",) if args.short else ("winch", "cranelift")
         python_costs = {compiler: bench.component_costs(PYTHON_WASM, python_rounds, compiler)
-                        for compiler in ("winch", "cranelift")} if PYTHON_WASM.is_file() else {}
+                        for compiler in compilers} if PYTHON_WASM.is_file() else {}
         leftovers = bench.leftover_costs()
         sequences = {n: bench.sequence(pg, n) for n in sizes}
         prisma = bench.prisma_deploy(min(args.rounds, 5))
@@ -558,18 +603,33 @@ def main():
           for count, seconds in growth_median.items()],
     ]
     if args.history:
-        history = f"{args.history.parent.name}'s {len(list(args.history.glob('*/migration.sql')))} migrations"
+        names = sorted(path.parent.name for path in args.history.glob("*/migration.sql"))
+        history = f"{args.history.parent.name}'s {len(names)} migrations"
         rounds_of = f"median of {len(samples['history_migrate'])}"
         rows += [
             (f"migrate dev, PostgreSQL, a real project's history: {history} onto an empty history ({rounds_of})",
              ms(median["history_migrate"]), f"{median['history_migrate'] / median['history_floor']:.2f}× its floor"),
             (f"floor: the same history and Prisma's bookkeeping, one small program ({rounds_of})",
              ms(median["history_floor"]), ""),
-            *([(f"prisma migrate deploy, PostgreSQL, the same history, until it reports it applied ({rounds_of})",
-                ms(median["history_prisma"]),
-                f"faber-db's migrate takes {median['history_migrate'] / median['history_prisma']:.2f}× its time")]
-              if "history_prisma" in median else []),
         ]
+        prisma_key = "history_migrate"
+        if history_stop is not None:
+            stop, error = history_stop
+            prefix = sum(name < stop for name in names)
+            prisma_key = "history_prefix_migrate"
+            rows += [
+                (f"prisma migrate deploy of the same history: stops at migration {names.index(stop) + 1}, "
+                 f"{stop} ({error})", "fails", ""),
+                (f"migrate dev, PostgreSQL, the {prefix} migrations before it ({rounds_of})",
+                 ms(median["history_prefix_migrate"]),
+                 f"{median['history_prefix_migrate'] / median['history_prefix_floor']:.2f}× its floor"),
+                (f"floor: those {prefix} migrations and Prisma's bookkeeping ({rounds_of})",
+                 ms(median["history_prefix_floor"]), ""),
+            ]
+        if "history_prisma" in median:
+            rows.append((f"prisma migrate deploy, PostgreSQL, the same {'migrations' if history_stop else 'history'}, "
+                         f"until it reports them applied ({rounds_of})", ms(median["history_prisma"]),
+                         f"faber-db's migrate takes {median[prisma_key] / median['history_prisma']:.2f}× its time"))
     if prisma is not None:
         rows += [
             (f"prisma migrate deploy, SQLite, first run in a new project (median of {len(prisma[0])})",
@@ -607,14 +667,23 @@ def main():
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     header = (f"Machine: {machine()}. Profile: {args.profile}. Rounds: {args.rounds}. "
               f"Date: {time.strftime('%Y-%m-%d')}.")
-    text = header + "\n\n" + "\n".join(table) + "\n"
+    # Where a warm PostgreSQL init's time goes: each step's median, and what
+    # the process spends outside them (start-up, configuration, the report).
+    whole = init_profile.pop((0, "the whole process"))
+    profile = ["| step of a warm `init dev`, PostgreSQL | median |", "| --- | ---: |"]
+    profile += [f"| {number}. {name} | {ms(seconds)} |" for (number, name), seconds in sorted(init_profile.items())]
+    profile += [f"| outside the steps: start-up, configuration, the report | {ms(whole - sum(init_profile.values()))} |",
+                f"| the whole process | {ms(whole)} |"]
+    text = header + "\n\n" + "\n".join(table) + "\n\n" + "\n".join(profile) + "\n"
     print(text)
     if args.markdown:
         args.markdown.write_text(text)
     if args.raw:
         raw = {"machine": machine(), "profile": args.profile, "rounds": args.rounds,
                "date": time.strftime("%Y-%m-%d %H:%M:%S"), "seconds": samples,
-               "component_ms": costs, "python_component_ms": python_costs, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
+               "component_ms": costs, "python_component_ms": python_costs,
+               "init_pg_warm_steps_seconds": {f"{number}. {name}": times for (number, name), times
+                                              in sorted(warm_steps.items())}, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
                "migrate_growth_seconds": migrate_growth}
         args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 
