@@ -30,10 +30,10 @@ async fn main() {
             .expect("usage: component_costs PATH.wasm ROUNDS [winch|cranelift]"),
     );
     let rounds: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(10);
-    let compiler = match args.next().as_deref() {
-        None | Some("winch") => Compiler::Winch,
-        Some("cranelift") => Compiler::Cranelift,
-        Some(other) => panic!("{other} is neither winch nor cranelift"),
+    let compiler = match args.next() {
+        None => Compiler::Winch,
+        Some(name) => Compiler::named(&name)
+            .unwrap_or_else(|| panic!("{name} is neither winch nor cranelift")),
     };
     let fresh = || {
         Runtime::new(Limits::default())

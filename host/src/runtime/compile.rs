@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use wasmtime::Engine;
+use wasmtime::component::Component;
 
 use crate::failure::{Failure, Outcome};
-use wasmtime::component::Component;
 
 /// Which of wasmtime's compilers made a component's native code: Cranelift
 /// optimizes (the bundled handlers' code, built into faber-db), Winch
@@ -32,13 +32,21 @@ impl Compiler {
     /// `winch` (the default) or `cranelift`.
     pub fn for_first_use() -> Outcome<Compiler> {
         match std::env::var("FABER_DB_COMPILER").as_deref() {
-            Err(_) | Ok("" | "winch") => Ok(Compiler::Winch),
-            Ok("cranelift") => Ok(Compiler::Cranelift),
-            Ok(other) => Err(Failure::new(format!(
-                "FABER_DB_COMPILER is {other:?}, which names no compiler"
-            ))
-            .help("Set it to winch (the default: a handler's first use compiles in seconds) or cranelift (faster code, compiled for longer), or unset it")),
+            Err(_) | Ok("") => Ok(Compiler::Winch),
+            Ok(name) => Compiler::named(name).ok_or_else(|| {
+                Failure::new(format!(
+                    "FABER_DB_COMPILER is {name:?}, which names no compiler"
+                ))
+                .help("Set it to winch (the default: a handler's first use compiles in seconds) or cranelift (faster code, compiled for longer), or unset it")
+            }),
         }
+    }
+
+    /// The compiler `name` ([`Compiler::as_str`]) names.
+    pub fn named(name: &str) -> Option<Compiler> {
+        [Compiler::Cranelift, Compiler::Winch]
+            .into_iter()
+            .find(|compiler| compiler.as_str() == name)
     }
 
     pub fn as_str(self) -> &'static str {
