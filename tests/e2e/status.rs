@@ -4,6 +4,7 @@
 //! session the handler reads through; and agreement with Prisma's own
 //! `migrate status`.
 
+use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -353,6 +354,22 @@ fn every_state_at_once(server: Server) {
     for env in environments {
         assert_account_gone(server, env);
     }
+    // One server's databases are read through one role on PostgreSQL,
+    // where a session is bound to its database; gone now, so nothing is
+    // granted to it anywhere (the server drops no role that still holds a
+    // privilege). A MySQL session reaches every database its account is
+    // granted: there each reading has an account of its own.
+    let read = ["uptodate", "behind", "failed", "edited", "gone"];
+    let accounts: BTreeSet<&str> = read
+        .iter()
+        .filter_map(|name| env(name)["handler_session"]["account"].as_str())
+        .collect();
+    let expected = match server {
+        Server::Postgres => 1,
+        Server::Mysql => read.len(),
+        Server::Sqlite => 0,
+    };
+    assert_eq!(accounts.len(), expected, "{server:?}: {accounts:?}");
     assert!(
         !scene.fresh.exists(),
         "the uninitialized database was not created"

@@ -224,9 +224,7 @@ fn owner_role(owner: &str, name: &str) -> Result<String, SqlError> {
 }
 
 /// The statements that make `account` and give it `grants` in database
-/// `name`, as one transaction for a session in that database. The
-/// connection's user becomes a member so that it may take over what the
-/// role creates (REASSIGN OWNED) without being a superuser.
+/// `name`, as one transaction for a session in that database.
 fn new_role(
     account: &str,
     password: &str,
@@ -234,19 +232,30 @@ fn new_role(
     expires: u64,
     grants: Grants,
 ) -> Result<String, SqlError> {
-    let role = quote(Provider::Postgresql, account);
     Ok(format!(
-        "{NO_FLUSH}; \
-         CREATE ROLE {role} {} NOINHERIT; \
-         GRANT {role} TO CURRENT_USER; {}",
-        login_clause(password, expires),
+        "{}; {}",
+        login_role(account, password, expires, 1),
         database_grants(account, name, grants)?
     ))
 }
 
-/// `LOGIN` with nothing else: no attribute, one connection, a password
-/// (stored as its SCRAM verifier) that stops working at `expires`.
-fn login_clause(password: &str, expires: u64) -> String {
+/// The statements that make `account`, granted nothing yet. The
+/// connection's user becomes a member so that it may take over what the
+/// role creates (REASSIGN OWNED) without being a superuser.
+fn login_role(account: &str, password: &str, expires: u64, connections: usize) -> String {
+    let role = quote(Provider::Postgresql, account);
+    format!(
+        "{NO_FLUSH}; \
+         CREATE ROLE {role} {} NOINHERIT; \
+         GRANT {role} TO CURRENT_USER",
+        login_clause(password, expires, connections)
+    )
+}
+
+/// `LOGIN` with nothing else: no attribute, `connections` sessions at
+/// once, a password (stored as its SCRAM verifier) that stops working at
+/// `expires`.
+fn login_clause(password: &str, expires: u64, connections: usize) -> String {
     let verifier = super::credentials::scram_sha256_verifier(password);
     let expires = super::rfc3339(
         time::OffsetDateTime::from_unix_timestamp(expires as i64)
@@ -254,7 +263,7 @@ fn login_clause(password: &str, expires: u64) -> String {
     );
     format!(
         "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS \
-         CONNECTION LIMIT 1 PASSWORD '{verifier}' VALID UNTIL '{expires}'"
+         CONNECTION LIMIT {connections} PASSWORD '{verifier}' VALID UNTIL '{expires}'"
     )
 }
 
@@ -308,17 +317,82 @@ pub async fn create_reading_account(
     name: &str,
     expires: u64,
 ) -> Result<(), SqlError> {
+    let create = new_role(account, password, name, expires, Grants::Read)?;
+    let statement = format!("{create}; {}", refuse_if_it_may_create(account));
+    refused_where_it_may_create(admin, statement, name).await
+}
+
+/// A login role that reads nothing until [`grant_reading`] grants it a
+/// database: the reading role a `status` run shares across the databases
+/// of one server, which `connections` sessions may use at once.
+pub async fn create_shared_reader(
+    conn: &mut PgConnection,
+    account: &str,
+    password: &str,
+    expires: u64,
+    connections: usize,
+) -> Result<(), SqlError> {
+    let create = login_role(account, password, expires, connections);
+    sqlx::raw_sql(AssertSqlSafe(create)).execute(conn).await?;
+    Ok(())
+}
+
+/// Grants an existing role the reading of database `name`, as
+/// [`create_reading_account`] grants it and refused as it is; `admin` is a
+/// session in `name`. Undone by [`revoke_reading`].
+pub async fn grant_reading(
+    admin: &mut PgConnection,
+    account: &str,
+    name: &str,
+) -> Result<(), SqlError> {
+    let statement = format!(
+        "{NO_FLUSH}; {}; {}",
+        database_grants(account, name, Grants::Read)?,
+        refuse_if_it_may_create(account)
+    );
+    refused_where_it_may_create(admin, statement, name).await
+}
+
+/// Revokes what [`grant_reading`] granted, in the session's database
+/// only: `DROP OWNED` would also revoke the role's use of every other
+/// database, which other readings may be about to log in to.
+pub async fn revoke_reading(admin: &mut PgConnection, account: &str) -> Result<(), SqlError> {
     let literal = account.replace('\'', "''");
-    // In the same transaction as the role, so a refusal leaves no role.
-    let refuse_if_it_may_create = format!(
+    let revoke = format!(
+        "{NO_FLUSH}; \
+         DO $revoke$ DECLARE schema_name text; BEGIN \
+           EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I', current_database(), '{literal}'); \
+           FOR schema_name IN SELECT nspname FROM pg_namespace \
+             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
+             EXECUTE format('REVOKE SELECT ON ALL TABLES IN SCHEMA %I FROM %I', schema_name, '{literal}'); \
+             EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %I', schema_name, '{literal}'); \
+           END LOOP; END $revoke$"
+    );
+    sqlx::raw_sql(AssertSqlSafe(revoke)).execute(admin).await?;
+    Ok(())
+}
+
+/// Fails the transaction it ends when `account` could create something in
+/// the session's database: CREATE on it or on one of its schemas, held
+/// through PUBLIC (the `public` schema before PostgreSQL 15).
+fn refuse_if_it_may_create(account: &str) -> String {
+    let literal = account.replace('\'', "''");
+    format!(
         "DO $check$ BEGIN \
            IF has_database_privilege('{literal}', current_database(), 'CREATE') \
              OR EXISTS (SELECT 1 FROM pg_namespace WHERE has_schema_privilege('{literal}', oid, 'CREATE')) \
            THEN RAISE EXCEPTION USING ERRCODE = '{MAY_CREATE}', MESSAGE = 'a role without privileges could create'; \
            END IF; END $check$"
-    );
-    let create = new_role(account, password, name, expires, Grants::Read)?;
-    let statement = format!("{create}; {refuse_if_it_may_create}");
+    )
+}
+
+/// Runs a reading grant that ends in [`refuse_if_it_may_create`], as one
+/// transaction: a refusal leaves nothing of it.
+async fn refused_where_it_may_create(
+    admin: &mut PgConnection,
+    statement: String,
+    name: &str,
+) -> Result<(), SqlError> {
     match sqlx::raw_sql(AssertSqlSafe(statement))
         .execute(admin)
         .await

@@ -63,6 +63,13 @@ pub struct Taken {
 }
 
 impl Chosen {
+    /// The most tenants a command takes at once, before the servers are
+    /// probed: `--concurrency`, else the default's ceiling.
+    pub fn most_at_once(&self) -> usize {
+        self.concurrency
+            .map_or(MAX_DEFAULT_CONCURRENCY, |concurrency| concurrency.max(1))
+    }
+
     /// Lists the fleet's tenants, keeps the chosen ones (a named tenant
     /// must be listed when `listed_only`) and probes the servers.
     pub async fn take(

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 use crate::components;
 use crate::config::{self, Config};
+use crate::db::handler_session::ReadingAccounts;
 use crate::db::{Confinement, ConnectIn, ConnectionString, InDatabase, Server, SessionPolicy};
 use crate::failure::{Failure, Outcome};
 use crate::names;
@@ -166,6 +167,8 @@ struct Context {
     timeout: Duration,
     lifetime: Duration,
     fleet: crate::fleet::Chosen,
+    /// The handler's reading roles, one per PostgreSQL server.
+    readers: ReadingAccounts,
 }
 
 pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
@@ -186,16 +189,18 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
         .help("Initialize an environment first, e.g. faber-db init dev")
         .help("Or set migrations.directory in the configuration to the project's folder"));
     }
+    let (fleets, singles): (Vec<String>, Vec<String>) = environments
+        .into_iter()
+        .partition(|name| project.config.environments[name].fleet.is_some());
+    let at_once = singles.len() + fleets.len() * options.fleet.most_at_once();
     let context = Context {
         lifetime,
         project,
         drift: options.drift,
         timeout: options.timeout,
         fleet: options.fleet,
+        readers: ReadingAccounts::new(at_once),
     };
-    let (fleets, singles): (Vec<String>, Vec<String>) = environments
-        .into_iter()
-        .partition(|name| context.project.config.environments[name].fleet.is_some());
     let singles = join_all(
         singles
             .iter()
@@ -203,6 +208,9 @@ pub async fn status(options: StatusOptions) -> Outcome<StatusResult> {
     );
     let fleets = join_all(fleets.iter().map(|name| check_fleet(&context, name)));
     let (singles, fleets) = futures_util::future::join(singles, fleets).await;
+    for (account, err) in context.readers.remove().await {
+        not_removed(&account, &err.message);
+    }
     let mut checked: Vec<(EnvironmentStatus, Option<Folder>)> =
         singles.into_iter().chain(fleets).collect();
     let folder = checked
@@ -355,40 +363,48 @@ async fn read_environment(
             ));
         }
     };
-    let read = read_tracking(context, &policy, &mut reached, &target, env).await;
-    match read {
+    let read = read_reached(context, &policy, &mut reached, &target, env).await;
+    // Kept to remove the run's shared reading role on, once all are read.
+    context.readers.park(&target, reached.server).await;
+    read
+}
+
+/// Reads the tracking state of the database `reached`, and its drift.
+async fn read_reached(
+    context: &Context,
+    policy: &SessionPolicy,
+    reached: &mut InDatabase,
+    target: &ConnectionString,
+    env: &mut EnvironmentStatus,
+) -> Result<Option<wit::TrackingState>, Stop> {
+    let tracking = read_tracking(context, policy, reached, target, env).await?;
+    if !tracking.initialized {
         // Its folder still counts: it names the migrations to show.
-        Ok(tracking) if !tracking.initialized => {
-            env.state = EnvironmentState::NotInitialized;
-            env.detail = Some(format!(
-                "database {database} has no tracking table ({}) yet",
-                tracking.tracking_table
-            ));
-            Ok(Some(tracking))
-        }
-        Ok(tracking) => {
-            env.tracking_table = Some(tracking.tracking_table.clone());
-            let judged = tracking::classify(&tracking);
-            for migration in &judged {
-                env.migrations
-                    .insert(migration.name.clone(), migration.state.as_str());
-            }
-            if context.drift {
-                let replay = drift::Replay {
-                    tool: &context.project.tool,
-                    config: &context.project.config,
-                    migrations_dir: &context.project.migrations_dir,
-                    policy: &policy,
-                    lifetime: context.lifetime,
-                };
-                env.drift =
-                    Some(drift::check(&replay, &mut reached, &target, &tracking, &judged).await);
-            }
-            env.state = summary(judged.iter().map(|m| m.state), env.drift.as_ref());
-            Ok(Some(tracking))
-        }
-        Err(stop) => Err(stop),
+        env.state = EnvironmentState::NotInitialized;
+        env.detail = Some(format!(
+            "database {} has no tracking table ({}) yet",
+            reached.name, tracking.tracking_table
+        ));
+        return Ok(Some(tracking));
     }
+    env.tracking_table = Some(tracking.tracking_table.clone());
+    let judged = tracking::classify(&tracking);
+    for migration in &judged {
+        env.migrations
+            .insert(migration.name.clone(), migration.state.as_str());
+    }
+    if context.drift {
+        let replay = drift::Replay {
+            tool: &context.project.tool,
+            config: &context.project.config,
+            migrations_dir: &context.project.migrations_dir,
+            policy,
+            lifetime: context.lifetime,
+        };
+        env.drift = Some(drift::check(&replay, reached, target, &tracking, &judged).await);
+    }
+    env.state = summary(judged.iter().map(|m| m.state), env.drift.as_ref());
+    Ok(Some(tracking))
 }
 
 /// The environment's connection string, from its variable.
@@ -440,7 +456,7 @@ async fn read_tracking(
 ) -> Result<wit::TrackingState, Stop> {
     let error = |failure: Failure| (EnvironmentState::Error, failure);
     let mut session = reached
-        .open_reading_session(target, policy, context.lifetime)
+        .open_reading_session(target, policy, context.lifetime, &context.readers)
         .await
         .map_err(error)?;
     env.handler_session = Some(session.confinement().clone());
@@ -460,16 +476,19 @@ async fn read_tracking(
     // Through the session in the database: the account's grants there are
     // revoked with it.
     if let Err(failure) = session.close(&mut reached.server, None, None).await {
-        crate::logging::emit(
-            crate::logging::Level::Warn,
-            "faber-db",
-            &format!(
-                "the handler's read-only account {account} was not removed ({}); a later run removes it once it expires",
-                failure.error
-            ),
-        );
+        not_removed(&account, &failure.error);
     }
     outcome.map_err(|failure| error(components::failure(failure)))
+}
+
+fn not_removed(account: &str, error: &str) {
+    crate::logging::emit(
+        crate::logging::Level::Warn,
+        "faber-db",
+        &format!(
+            "the handler's read-only account {account} was not removed ({error}); a later run removes it once it expires"
+        ),
+    );
 }
 
 /// Where the tracking of database `name` lives, for the handler.

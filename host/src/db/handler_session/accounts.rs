@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
 use super::{ACCOUNT_GRACE, ACCOUNT_PREFIX, Access, Account, Confinement, HandlerSession};
-use super::{READ_ONLY_ACCOUNT, SessionPolicy, owner_account};
+use super::{READ_ONLY_ACCOUNT, ReadingAccounts, SessionPolicy, owner_account};
 use crate::db::leftovers;
 use crate::db::migration_lock;
 use crate::db::{
@@ -21,17 +21,28 @@ use crate::provider::Provider;
 
 impl InDatabase {
     /// The session a handler reads this database on ([`Access::Read`]),
-    /// its account made through this session and removed by
-    /// [`HandlerSession::close`] with no `admin`.
+    /// its account granted through this session and released by
+    /// [`HandlerSession::close`] with no `admin`: on PostgreSQL the
+    /// server's role shared by the run (`readers`), elsewhere one of its own.
     pub async fn open_reading_session(
         &mut self,
         target: &ConnectionString,
         policy: &SessionPolicy,
         lifetime: Duration,
+        readers: &ReadingAccounts,
     ) -> Outcome<HandlerSession> {
+        let access = Access::Read;
         let (mut database, confinement) = self
             .server
-            .confined_session(None, target, &self.name, policy, lifetime, Access::Read)
+            .confined_session(
+                None,
+                Some(readers),
+                target,
+                &self.name,
+                policy,
+                lifetime,
+                access,
+            )
             .await?;
         let mut session = HandlerSession::new(&mut database, confinement).await;
         session.database = Some(database);
@@ -71,7 +82,15 @@ impl Server {
         access: Access,
     ) -> Outcome<HandlerSession> {
         let (mut database, confinement) = self
-            .confined_session(Some(&mut *admin), target, name, policy, lifetime, access)
+            .confined_session(
+                Some(&mut *admin),
+                None,
+                target,
+                name,
+                policy,
+                lifetime,
+                access,
+            )
             .await?;
         let mut session = HandlerSession::new(&mut database, confinement).await;
         if access.writes() {
@@ -94,10 +113,13 @@ impl Server {
 
     /// The handler's connection and how it is confined. `admin` is the
     /// host's session in the database; without it (reading only) the
-    /// server's own session must be in the database ([`InDatabase`]).
+    /// server's own session must be in the database ([`InDatabase`]), and
+    /// `readers` may hold the run's shared reading role.
+    #[allow(clippy::too_many_arguments)]
     async fn confined_session(
         &mut self,
         mut admin: Option<&mut Database>,
+        readers: Option<&ReadingAccounts>,
         target: &ConnectionString,
         name: &str,
         policy: &SessionPolicy,
@@ -146,8 +168,9 @@ impl Server {
                 if access.writes() {
                     self.sweep_expired_accounts(url).await;
                 }
+                let shared = readers.map(|readers| (readers, &target));
                 match self
-                    .create_account(admin.as_deref_mut(), name, lifetime, access)
+                    .create_account(admin.as_deref_mut(), shared, name, lifetime, access)
                     .await
                 {
                     Ok(created) => {
@@ -196,6 +219,9 @@ impl Server {
         admin: Option<&mut Database>,
         confinement: &Confinement,
     ) -> Result<(), SqlError> {
+        if let (Some(grant), Server::Postgres(conn)) = (&confinement.shared, &mut *self) {
+            return grant.release(conn).await;
+        }
         let Some(account) = &confinement.ephemeral else {
             return Ok(());
         };
@@ -236,14 +262,27 @@ impl Server {
     /// for [`Access::Read`]); returns it with its password. On MySQL a
     /// writing session logs in as the database's owner account instead,
     /// unlocked for the login only: MySQL keeps a routine's, view's or
-    /// trigger's creator as its definer, which must outlive the call.
+    /// trigger's creator as its definer, which must outlive the call. A
+    /// PostgreSQL reading given the run's `shared` roles (and its target)
+    /// is granted the server's instead, through the server's own session,
+    /// which is in the database.
     async fn create_account(
         &mut self,
         admin: Option<&mut Database>,
+        shared: Option<(&ReadingAccounts, &ConnectionString)>,
         name: &str,
         lifetime: Duration,
         access: Access,
     ) -> Result<Created, SqlError> {
+        if let (Server::Postgres(conn), Access::Read, Some((readers, target))) =
+            (&mut *self, access, shared)
+        {
+            let (grant, password) = readers.grant(conn, target, name, lifetime).await?;
+            let account = Account::role(grant.role().to_owned());
+            let mut confinement = Confinement::plain(READ_ONLY_ACCOUNT, Some(account.name.clone()));
+            confinement.shared = Some(grant);
+            return Ok(Created::new(confinement, account, password));
+        }
         let (account, password, expires) = new_account(lifetime);
         let owner = owner_account(name);
         let reading = |account: Account| {
@@ -637,13 +676,13 @@ fn no_least_privilege(provider: Provider, name: &str, err: &SqlError) -> Failure
 
 /// A new account of faber-db's naming for a call of `lifetime`: its name
 /// (which carries its expiry, for the sweep), password and expiry.
-fn new_account(lifetime: Duration) -> (String, String, u64) {
+pub(super) fn new_account(lifetime: Duration) -> (String, String, u64) {
     let expires = unix_now() + (lifetime + ACCOUNT_GRACE).as_secs();
     let account = format!("{ACCOUNT_PREFIX}{expires}_{}", credentials::random_hex(4));
     (account, credentials::random_hex(24), expires)
 }
 
-fn unix_now() -> u64 {
+pub(super) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())

@@ -17,6 +17,7 @@
 
 mod accounts;
 mod scope;
+mod shared;
 
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use serde::Serialize;
 use super::ConnectionString;
 
 pub use scope::{Check, HandlerSession};
+pub use shared::ReadingAccounts;
 
 /// Every account faber-db creates for a handler starts with this; a later
 /// run removes expired ones of this naming, and never any other.
@@ -78,6 +80,10 @@ pub struct Confinement {
     pub warning: Option<String>,
     #[serde(skip)]
     ephemeral: Option<Account>,
+    /// The run's shared reading role's grant in the database, released
+    /// (the role kept) where an ephemeral account would be removed.
+    #[serde(skip)]
+    shared: Option<shared::SharedGrant>,
 }
 
 /// The kind of a confinement whose account may only read.
@@ -114,6 +120,7 @@ impl Confinement {
             rows_of: None,
             warning: None,
             ephemeral: None,
+            shared: None,
         }
     }
 
@@ -126,6 +133,7 @@ impl Confinement {
             rows_of: None,
             warning: None,
             ephemeral: Some(account),
+            shared: None,
         }
     }
 
@@ -137,6 +145,7 @@ impl Confinement {
             rows_of: None,
             warning: Some(warning),
             ephemeral: None,
+            shared: None,
         }
     }
 }
