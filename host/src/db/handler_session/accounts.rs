@@ -31,18 +31,10 @@ impl InDatabase {
         lifetime: Duration,
         readers: &ReadingAccounts,
     ) -> Outcome<HandlerSession> {
-        let access = Access::Read;
+        let beside = Beside::Readers(readers);
         let (mut database, confinement) = self
             .server
-            .confined_session(
-                None,
-                Some(readers),
-                target,
-                &self.name,
-                policy,
-                lifetime,
-                access,
-            )
+            .confined_session(beside, target, &self.name, policy, lifetime, Access::Read)
             .await?;
         let mut session = HandlerSession::new(&mut database, confinement).await;
         session.database = Some(database);
@@ -81,16 +73,9 @@ impl Server {
         lifetime: Duration,
         access: Access,
     ) -> Outcome<HandlerSession> {
+        let beside = Beside::Admin(&mut *admin);
         let (mut database, confinement) = self
-            .confined_session(
-                Some(&mut *admin),
-                None,
-                target,
-                name,
-                policy,
-                lifetime,
-                access,
-            )
+            .confined_session(beside, target, name, policy, lifetime, access)
             .await?;
         let mut session = HandlerSession::new(&mut database, confinement).await;
         if access.writes() {
@@ -111,21 +96,20 @@ impl Server {
         Ok(session)
     }
 
-    /// The handler's connection and how it is confined. `admin` is the
-    /// host's session in the database; without it (reading only) the
-    /// server's own session must be in the database ([`InDatabase`]), and
-    /// `readers` may hold the run's shared reading role.
-    #[allow(clippy::too_many_arguments)]
+    /// The handler's connection and how it is confined.
     async fn confined_session(
         &mut self,
-        mut admin: Option<&mut Database>,
-        readers: Option<&ReadingAccounts>,
+        beside: Beside<'_>,
         target: &ConnectionString,
         name: &str,
         policy: &SessionPolicy,
         lifetime: Duration,
         access: Access,
     ) -> Outcome<(Database, Confinement)> {
+        let (mut admin, readers) = match beside {
+            Beside::Admin(admin) => (Some(admin), None),
+            Beside::Readers(readers) => (None, Some(readers)),
+        };
         let target = target.with_database(name);
         match (policy, &target) {
             (_, ConnectionString::File { .. }) => {
@@ -503,6 +487,17 @@ fn catalog_reader<'a>(own: &'a mut Database, admin: &'a mut Database) -> &'a mut
         Database::Sqlite(_) => own,
         _ => admin,
     }
+}
+
+/// What a handler's session is opened beside.
+enum Beside<'a> {
+    /// The host's own session in the database, where the grants that
+    /// exist only inside it are made.
+    Admin(&'a mut Database),
+    /// Nothing more, for a reading whose server session is itself in the
+    /// database ([`InDatabase`]); on PostgreSQL it reads through the run's
+    /// shared role.
+    Readers(&'a ReadingAccounts),
 }
 
 /// An account made (or unlocked) for a handler's session.
