@@ -92,11 +92,12 @@ TRACKING_TABLE = (
     '"started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0)')
 
 
-def run_timed(argv, env=None, cwd=None, output=None):
+def run_timed(argv, env=None, cwd=None, output=None, cpu=None):
     """Runs argv; returns (seconds, peak RSS in KiB). Fails loudly on error.
-    `output`, a list, receives the process's stdout. Its output goes to files,
-    not pipes: a report larger than a pipe's buffer would block the process
-    while this waits for it."""
+    `output`, a list, receives the process's stdout; `cpu`, a list, the
+    process's own CPU time in seconds. Its output goes to files, not pipes:
+    a report larger than a pipe's buffer would block the process while this
+    waits for it."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=out, stderr=err)
@@ -109,7 +110,16 @@ def run_timed(argv, env=None, cwd=None, output=None):
         sys.exit(f"benchmark command failed: {' '.join(map(str, argv))}\n{stdout.decode()}\n{stderr.decode()}")
     if output is not None:
         output.append(stdout)
+    if cpu is not None:
+        cpu.append(usage.ru_utime + usage.ru_stime)
     return elapsed, usage.ru_maxrss
+
+
+def machine_busy():
+    """The whole machine's busy CPU time so far, in seconds: every process,
+    the database server's included (/proc/stat, all but idle and iowait)."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def write_migrations(migrations, count, year="2099",
@@ -417,10 +427,21 @@ class Bench:
 
     def status_samples(self):
         """`faber-db status` of three PostgreSQL environments at once, and of
-        each alone: (all three, the slowest single one per round), in seconds."""
+        each alone: (all three, the slowest single one per round, CPU), in
+        seconds. CPU is, per run, the whole machine's busy time and
+        faber-db's own, for the three at once and for each single one."""
         environments = ("one", "two", "three")
         folder, env = self.status_project("postgresql", environments)
-        status = lambda *names: run_timed([self.binary, "status", *names, "--json", "--cwd", folder], env=env)[0]
+        cpu = {f"{run}_{whose}": [] for run in ("three", "single") for whose in ("machine", "faber_db")}
+
+        def status(*names):
+            run = "single" if names else "three"
+            before = machine_busy()
+            seconds = run_timed([self.binary, "status", *names, "--json", "--cwd", folder], env=env,
+                                cpu=cpu[f"{run}_faber_db"])[0]
+            cpu[f"{run}_machine"].append(machine_busy() - before)
+            return seconds
+
         together, slowest = [], []
         for _ in range(self.args.rounds):
             together.append(status())
@@ -428,7 +449,7 @@ class Bench:
         for name, url in env.items():
             if name.endswith("_DATABASE_URL") and url.startswith(PG):
                 drop_database(url.rsplit("/", 1)[1])
-        return together, slowest
+        return together, slowest, cpu
 
     def status_large_folder(self, count):
         """`faber-db status` of one SQLite environment with `count` migrations
@@ -450,6 +471,24 @@ def machine():
                if line.startswith("MemTotal"))
     pg = subprocess.run(["psql", f"{PG}/postgres", "-tAc", "SHOW server_version"], capture_output=True, text=True).stdout.strip()
     return f"{os.cpu_count()} × {cpu}, {mem // 1024 // 1024} GiB, {platform.system()} {platform.release()}, PostgreSQL {pg}"
+
+
+def status_cpu_rows(cpu, single_seconds, ms):
+    """Where `status`'s time goes: the CPU one environment and three at
+    once cost (means: /proc/stat counts in ticks), and the least time three
+    could take on this machine's cores, against the single one's."""
+    mean = {key: statistics.mean(values) for key, values in cpu.items()}
+    cores = os.cpu_count()
+    least = mean["three_machine"] / cores
+    return [
+        (f"status CPU, one PostgreSQL environment: the whole machine's busy time (mean of {len(cpu['single_machine'])})",
+         ms(mean["single_machine"]), f"faber-db's own {ms(mean['single_faber_db'])}"),
+        (f"status CPU, three environments at once: the whole machine's busy time (mean of {len(cpu['three_machine'])})",
+         ms(mean["three_machine"]),
+         f"faber-db's own {ms(mean['three_faber_db'])}; {mean['three_machine'] / mean['single_machine']:.2f}× one "
+         f"environment's; spread perfectly over {cores} cores at least {ms(least)}, "
+         f"{least / single_seconds:.2f}× the single one's time"),
+    ]
 
 
 def main():
@@ -500,7 +539,7 @@ def main():
         samples["init_sqlite_warm"] = bench.init_samples(lite, "sqlite", warm=True)
         samples["init_sqlite_cold"] = bench.init_samples(lite, "sqlite", warm=False)
         samples["large_folder"] = bench.large_folder(folder_size)
-        samples["status_three"], samples["status_slowest_single"] = bench.status_samples()
+        samples["status_three"], samples["status_slowest_single"], status_cpu = bench.status_samples()
         samples["status_small_folder"], samples["status_large_folder"] = bench.status_large_folder(folder_size)
         migrate_size = 10 if args.short else 100
         project = bench.migrate_project(migrate_size)
@@ -583,6 +622,7 @@ def main():
          f"{median['status_three'] / median['status_slowest_single']:.2f}× the slowest single environment's own status"),
         (f"status of one PostgreSQL environment, the slowest of the three each round (median of {n})",
          ms(median["status_slowest_single"]), ""),
+        *status_cpu_rows(status_cpu, median["status_slowest_single"], ms),
         (f"status of one SQLite environment, {folder_size} migrations applied (median of {n})",
          ms(median["status_large_folder"]),
          f"{(median['status_large_folder'] - median['status_small_folder']) * 1000:+.1f} ms over one migration"),
@@ -684,7 +724,7 @@ def main():
                "component_ms": costs, "python_component_ms": python_costs,
                "init_pg_warm_steps_seconds": {f"{number}. {name}": times for (number, name), times
                                               in sorted(warm_steps.items())}, "leftovers_ms": leftovers, "sequences_total_seconds": sequences, "peak_rss_kib": peak,
-               "migrate_growth_seconds": migrate_growth}
+               "migrate_growth_seconds": migrate_growth, "status_cpu_seconds": status_cpu}
         args.raw.write_text(json.dumps(raw, indent=1) + "\n")
 
 
