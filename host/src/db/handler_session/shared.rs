@@ -51,8 +51,9 @@ struct ServerRoles {
     retired: Vec<String>,
     /// Readings in progress per (role, database): the grant is made by the
     /// first and revoked by the last, so two environments on one database
-    /// never revoke each other's.
-    readings: HashMap<(String, String), usize>,
+    /// never revoke each other's. Each count is locked on its own, so
+    /// databases are granted and revoked side by side.
+    readings: HashMap<(String, String), Arc<Mutex<usize>>>,
     /// A session left by a finished environment, to remove the roles on.
     parked: Option<Server>,
 }
@@ -99,6 +100,8 @@ impl ReadingAccounts {
     /// The server's shared role (made where there is none yet, or a new
     /// one where it nears its expiry), granted database `name`; `admin` is
     /// a session in `name`. Returns the grant and the role's password.
+    /// Other readings wait only while the role is made, and those of the
+    /// same database while it is granted.
     pub(super) async fn grant(
         &self,
         admin: &mut sqlx::PgConnection,
@@ -113,9 +116,38 @@ impl ReadingAccounts {
             .entry(server_key(target))
             .or_default()
             .clone();
-        let mut server = roles.lock().await;
-        let role = match &server.current {
-            Some(role) if role.outlasts(lifetime, unix_now()) => role.clone(),
+        let (role, readings) = {
+            let mut server = roles.lock().await;
+            let role = self
+                .current_role(&mut server, admin, target, lifetime)
+                .await?;
+            let key = (role.name.clone(), name.to_owned());
+            (role, server.readings.entry(key).or_default().clone())
+        };
+        let mut readings = readings.lock().await;
+        if *readings == 0 {
+            postgres::grant_reading(admin, &role.name, name).await?;
+        }
+        *readings += 1;
+        let grant = SharedGrant {
+            roles,
+            role: role.name,
+            database: name.to_owned(),
+        };
+        Ok((grant, role.password))
+    }
+
+    /// The role to hand out now: the current one, or a new one made on
+    /// `admin` where there is none or it nears its expiry.
+    async fn current_role(
+        &self,
+        server: &mut ServerRoles,
+        admin: &mut sqlx::PgConnection,
+        target: &ConnectionString,
+        lifetime: Duration,
+    ) -> Result<SharedRole, SqlError> {
+        match &server.current {
+            Some(role) if role.outlasts(lifetime, unix_now()) => Ok(role.clone()),
             _ => {
                 let (account, password, expires) = new_account(lifetime);
                 postgres::create_shared_reader(
@@ -135,20 +167,9 @@ impl ReadingAccounts {
                     server.retired.push(old.name);
                 }
                 server.target.get_or_insert_with(|| target.clone());
-                role
+                Ok(role)
             }
-        };
-        let key = (role.name.clone(), name.to_owned());
-        if !server.readings.contains_key(&key) {
-            postgres::grant_reading(admin, &role.name, name).await?;
         }
-        *server.readings.entry(key).or_default() += 1;
-        let grant = SharedGrant {
-            roles: roles.clone(),
-            role: role.name,
-            database: name.to_owned(),
-        };
-        Ok((grant, role.password))
     }
 
     /// Keeps `server` (a finished environment's session) to remove the
@@ -210,16 +231,15 @@ impl SharedGrant {
     /// Ends one reading of the database: the last revokes the role's
     /// grants there, on `admin`, a session in that database.
     pub(super) async fn release(&self, admin: &mut sqlx::PgConnection) -> Result<(), SqlError> {
-        let mut roles = self.roles.lock().await;
         let key = (self.role.clone(), self.database.clone());
-        let Some(readings) = roles.readings.get_mut(&key) else {
+        let Some(readings) = self.roles.lock().await.readings.get(&key).cloned() else {
             return Ok(());
         };
-        *readings -= 1;
+        let mut readings = readings.lock().await;
+        *readings = readings.saturating_sub(1);
         if *readings > 0 {
             return Ok(());
         }
-        roles.readings.remove(&key);
         postgres::revoke_reading(admin, &self.role).await
     }
 }
