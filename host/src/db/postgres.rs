@@ -353,20 +353,25 @@ pub async fn grant_reading(
     refused_where_it_may_create(admin, statement, name).await
 }
 
-/// Revokes what [`grant_reading`] granted, in the session's database
-/// only: `DROP OWNED` would also revoke the role's use of every other
-/// database, which other readings may be about to log in to.
-pub async fn revoke_reading(admin: &mut PgConnection, account: &str) -> Result<(), SqlError> {
-    let literal = account.replace('\'', "''");
+/// Revokes what [`grant_reading`] granted in database `name`, on
+/// `admin`, a session in it: `DROP OWNED` would also revoke the role's use
+/// of every other database, which other readings may be about to log in to.
+pub async fn revoke_reading(
+    admin: &mut PgConnection,
+    account: &str,
+    name: &str,
+) -> Result<(), SqlError> {
     let revoke = format!(
-        "{NO_FLUSH}; \
-         DO $revoke$ DECLARE schema_name text; BEGIN \
-           EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM %I', current_database(), '{literal}'); \
-           FOR schema_name IN SELECT nspname FROM pg_namespace \
-             WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
-             EXECUTE format('REVOKE SELECT ON ALL TABLES IN SCHEMA %I FROM %I', schema_name, '{literal}'); \
-             EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %I', schema_name, '{literal}'); \
-           END LOOP; END $revoke$"
+        "{NO_FLUSH}; REVOKE CONNECT ON DATABASE {} FROM {}; {}",
+        quote(Provider::Postgresql, name),
+        quote(Provider::Postgresql, account),
+        in_each_schema(
+            account,
+            &[
+                "REVOKE SELECT ON ALL TABLES IN SCHEMA %I FROM %I",
+                "REVOKE USAGE ON SCHEMA %I FROM %I",
+            ],
+        )?
     );
     sqlx::raw_sql(AssertSqlSafe(revoke)).execute(admin).await?;
     Ok(())
@@ -482,14 +487,6 @@ pub async fn grant_database(
 /// database's tracking table included) tables and sequences.
 fn database_grants(account: &str, name: &str, access: Grants) -> Result<String, SqlError> {
     let role = quote(Provider::Postgresql, account);
-    // The role's name goes into the block as a string literal; `format(%I)`
-    // quotes it again for each statement.
-    let literal = account.replace('\'', "''");
-    if literal.contains('$') {
-        return Err(SqlError::new(format!(
-            "the account name {account:?} contains `$`, which faber-db does not grant to"
-        )));
-    }
     let (database, per_schema): (&str, &[&str]) = match access {
         Grants::Write => (
             "CONNECT, CREATE, TEMPORARY",
@@ -514,18 +511,34 @@ fn database_grants(account: &str, name: &str, access: Grants) -> Result<String, 
         }
         Grants::Write | Grants::Read => String::new(),
     };
-    let per_schema: String = per_schema
+    Ok(format!(
+        "GRANT {database} ON DATABASE {} TO {role}; {}{rows}",
+        quote(Provider::Postgresql, name),
+        in_each_schema(account, per_schema)?
+    ))
+}
+
+/// A block that runs `statements` (`format` patterns taking a schema and
+/// the role) for `account` in each of the session's database's own schemas.
+fn in_each_schema(account: &str, statements: &[&str]) -> Result<String, SqlError> {
+    // The role's name goes into the block as a string literal; `format(%I)`
+    // quotes it again for each statement.
+    let literal = account.replace('\'', "''");
+    if literal.contains('$') {
+        return Err(SqlError::new(format!(
+            "the account name {account:?} contains `$`, which faber-db does not grant to"
+        )));
+    }
+    let statements: String = statements
         .iter()
-        .map(|grant| format!("EXECUTE format('{grant}', schema_name, '{literal}'); "))
+        .map(|statement| format!("EXECUTE format('{statement}', schema_name, '{literal}'); "))
         .collect();
     Ok(format!(
-        "GRANT {database} ON DATABASE {} TO {role}; \
-         DO $grant$ DECLARE schema_name text; BEGIN \
+        "DO $each$ DECLARE schema_name text; BEGIN \
            FOR schema_name IN SELECT nspname FROM pg_namespace \
              WHERE nspname NOT LIKE 'pg\\_%' AND nspname <> 'information_schema' LOOP \
-             {per_schema}\
-           END LOOP; END $grant${rows}",
-        quote(Provider::Postgresql, name)
+             {statements}\
+           END LOOP; END $each$"
     ))
 }
 

@@ -240,7 +240,7 @@ impl SharedGrant {
         if *readings > 0 {
             return Ok(());
         }
-        postgres::revoke_reading(admin, &self.role).await
+        postgres::revoke_reading(admin, &self.role, &self.database).await
     }
 }
 
