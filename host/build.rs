@@ -20,15 +20,16 @@ use sha2::{Digest, Sha256};
 #[path = "src/runtime/engine_config.rs"]
 mod engine_config;
 
-/// The bundled handlers: package name, and its folder in the workspace.
-const BUNDLED: [&str; 6] = [
-    "handler-db-prisma",
-    "handler-db-dbmate",
-    "handler-db-drizzle",
-    "handler-db-typeorm",
-    "handler-db-sequelize",
-    "handler-cloud-aws",
-];
+/// A workspace member is bundled when its `Cargo.toml` says so:
+///
+/// ```toml
+/// [package.metadata.faber-db]
+/// bundled = true
+/// ```
+///
+/// So a new bundled handler is a crate and a line in the workspace, and
+/// nothing here.
+const METADATA_TABLE: &str = "[package.metadata.faber-db]";
 
 fn main() {
     println!("cargo:rerun-if-env-changed=FABER_DB_BUNDLED_DIR");
@@ -36,14 +37,15 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));
     let workspace = manifest.parent().expect("host/ sits in the workspace");
 
+    let bundled = bundled_packages(workspace);
     let dir = match std::env::var_os("FABER_DB_BUNDLED_DIR") {
         Some(dir) => absolute(workspace, Path::new(&dir)),
-        None => build(workspace, &out),
+        None => build(workspace, &out, &bundled),
     };
     let mut table = String::from("&[\n");
     let mut precompiled = String::from("&[\n");
     let engine = native_engine();
-    for name in BUNDLED {
+    for (name, folder) in &bundled {
         let file = dir.join(format!("{}.wasm", name.replace('-', "_")));
         println!("cargo:rerun-if-changed={}", file.display());
         if !file.is_file() {
@@ -59,7 +61,7 @@ fn main() {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        let version = package_version(&workspace.join("handlers").join(name));
+        let version = package_version(folder);
         table.push_str(&format!(
             "    Embedded {{ name: {name:?}, version: {version:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
             file.display().to_string()
@@ -101,21 +103,57 @@ fn native_engine() -> Option<wasmtime::Engine> {
     )
 }
 
+/// The bundled packages, in the order the workspace lists them (the order
+/// `handler list` shows them and `config init` asks them): each package's
+/// name and folder.
+fn bundled_packages(workspace: &Path) -> Vec<(String, PathBuf)> {
+    let manifest = workspace.join("Cargo.toml");
+    println!("cargo:rerun-if-changed={}", manifest.display());
+    let text = std::fs::read_to_string(&manifest).expect("reading the workspace's Cargo.toml");
+    let members = text
+        .split_once("members = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(members, _)| members)
+        .expect("the workspace's Cargo.toml lists its members");
+    members
+        .split(',')
+        .map(|member| member.trim().trim_matches('"'))
+        .filter(|member| !member.is_empty())
+        .filter_map(|member| {
+            let folder = workspace.join(member);
+            let manifest = folder.join("Cargo.toml");
+            println!("cargo:rerun-if-changed={}", manifest.display());
+            let text = std::fs::read_to_string(&manifest).ok()?;
+            let (_, metadata) = text.split_once(METADATA_TABLE)?;
+            let table = metadata.split("\n[").next().unwrap_or(metadata);
+            let bundled = table
+                .lines()
+                .any(|line| line.replace(' ', "") == "bundled=true");
+            bundled.then(|| {
+                (
+                    manifest_value(&text, "name").expect("a package has a name"),
+                    folder,
+                )
+            })
+        })
+        .collect()
+}
+
 /// The version in a handler's `Cargo.toml`: its own, or the workspace's
 /// (the host's) where it inherits it.
 fn package_version(package: &Path) -> String {
-    let manifest = package.join("Cargo.toml");
-    println!("cargo:rerun-if-changed={}", manifest.display());
-    let text = std::fs::read_to_string(&manifest).expect("reading a bundled handler's Cargo.toml");
-    text.lines()
-        .find_map(|line| {
-            let value = line
-                .strip_prefix("version")?
-                .trim_start()
-                .strip_prefix('=')?;
-            Some(value.trim().trim_matches('"').to_owned())
-        })
+    let text = std::fs::read_to_string(package.join("Cargo.toml"))
+        .expect("reading a bundled handler's Cargo.toml");
+    manifest_value(&text, "version")
         .unwrap_or_else(|| std::env::var("CARGO_PKG_VERSION").expect("cargo sets it"))
+}
+
+/// The string a line `key = "…"` of a manifest gives, the first such line.
+fn manifest_value(text: &str, key: &str) -> Option<String> {
+    text.lines().find_map(|line| {
+        let value = line.strip_prefix(key)?.trim_start().strip_prefix('=')?;
+        Some(value.trim().trim_matches('"').to_owned())
+    })
 }
 
 /// A relative `FABER_DB_BUNDLED_DIR` is relative to the workspace.
@@ -128,7 +166,7 @@ fn absolute(workspace: &Path, dir: &Path) -> PathBuf {
 }
 
 /// Builds the bundled handlers and returns the folder holding their `.wasm`.
-fn build(workspace: &Path, out: &Path) -> PathBuf {
+fn build(workspace: &Path, out: &Path, bundled: &[(String, PathBuf)]) -> PathBuf {
     for watched in ["handlers", "wit", "Cargo.lock"] {
         println!(
             "cargo:rerun-if-changed={}",
@@ -154,7 +192,7 @@ fn build(workspace: &Path, out: &Path) -> PathBuf {
         .env_remove("CARGO_TARGET_DIR")
         // Its stdout would be read as this script's instructions to cargo.
         .stdout(Stdio::null());
-    for name in BUNDLED {
+    for (name, _) in bundled {
         command.args(["-p", name]);
     }
     let status = command

@@ -258,11 +258,10 @@ pub enum Command {
     Resolve(ResolveArgs),
     /// Write a new, correctly named migration into the migrations folder.
     #[command(
-        long_about = "Writes a new migration in the migration tool's layout (Prisma: \
-                      <migrations>/<YYYYMMDDHHMMSS>_<snake_name>/migration.sql; dbmate: \
-                      <version>_<name>.sql; Drizzle: <idx>_<name>.sql with its journal entry, \
-                      as `drizzle-kit generate --custom`) with the SQL from --sql FILE or stdin, or an empty body \
-                      to fill in, and prints its path."
+        long_about = "Writes a new migration in the migration tool's own layout, as the tool's \
+                      CLI names and lists it (Prisma: \
+                      <migrations>/<YYYYMMDDHHMMSS>_<snake_name>/migration.sql), with the SQL from \
+                      --sql FILE or stdin, or an empty body to fill in, and prints its path."
     )]
     GenerateMigration(GenerateArgs),
     /// Create or inspect the project configuration.
@@ -658,12 +657,13 @@ pub struct ConfigInitArgs {
     pub provider: Option<ProviderArg>,
     #[arg(long, value_enum)]
     pub hosting: Option<HostingArg>,
-    /// Migration tool whose handler initializes schemas: a bundled one
-    /// (prisma, dbmate, drizzle, typeorm, sequelize) or any handler installed
-    /// or pinned in the project. Found from `prisma.config.*`/`schema.prisma`,
-    /// `drizzle.config.*`, or a `package.json` that depends on typeorm (with
-    /// its data source) or sequelize-cli (with `.sequelizerc` and its
-    /// configuration) when not given.
+    /// Migration tool whose handler initializes schemas: a bundled one by
+    /// its short name (`faber-db handler list` shows them) or any handler
+    /// installed or pinned in the project. When not given, each tool's
+    /// handler in turn reads the project for the tool's own files (Prisma's
+    /// schema, `drizzle.config.*`, a TypeORM data source, …), and the first
+    /// that finds them is the project's tool, its folder, table and URL
+    /// variable taken from them.
     #[arg(long, value_name = "TOOL")]
     pub migration_tool: Option<String>,
     /// Take the defaults for everything not given, without asking. (This

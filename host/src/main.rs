@@ -18,7 +18,7 @@ fn main() {
         Command::Migrate(args) => run(commands::migrate::migrate(args)),
         Command::Resolve(args) => run(commands::migrate::resolve(args)),
         Command::GenerateMigration(args) => run(commands::migrate::generate(args)),
-        Command::Config(ConfigCommand::Init(args)) => commands::config::init(args),
+        Command::Config(ConfigCommand::Init(args)) => run(commands::config::init(args)),
         Command::Config(ConfigCommand::Schema(args)) => commands::config::schema(args),
         Command::Handler(command) => run(handler(command)),
         Command::Completions(args) => {

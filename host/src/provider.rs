@@ -26,6 +26,11 @@ impl Provider {
             Provider::Sqlite => "sqlite",
         }
     }
+
+    /// The provider a name (any case, an alias included) stands for.
+    pub fn parse(name: &str) -> Option<Provider> {
+        serde_json::from_value(serde_json::Value::String(name.to_ascii_lowercase())).ok()
+    }
 }
 
 impl fmt::Display for Provider {

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::support::{BIN, Project, Run, component};
+use crate::support::{BIN, Project, Run, component, hostile_migrator_project};
 
 #[test]
 fn writes_a_configuration_that_init_accepts_and_refuses_to_overwrite() {
@@ -233,6 +233,58 @@ fn a_handler_added_with_use_becomes_the_migration_tool_and_config_init_accepts_i
             .contains("still uses handler-db-prisma"),
         "{removed}"
     );
+}
+
+/// A tool's handler reads the project's files only through the host, which
+/// gives it what it names inside the project and nothing else: the hostile
+/// migrator asks for the `.env` files, paths out of the project and links
+/// out of it or to the `.env`, and reports every byte it was given.
+#[test]
+fn a_handler_reading_the_project_gets_nothing_outside_it_and_no_env_file() {
+    let project = hostile_migrator_project("sqlite");
+    let root = project.path();
+    std::fs::write(
+        root.join("package.json"),
+        r#"{"name": "readable-manifest"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".env"),
+        "DATABASE_URL=postgres://app:env-secret-one@db/app\n",
+    )
+    .unwrap();
+    std::fs::write(root.join(".env.local"), "TOKEN=env-secret-two\n").unwrap();
+    let outside = root.parent().unwrap();
+    std::fs::write(outside.join("outside.txt"), "outside-secret-three").unwrap();
+    std::os::unix::fs::symlink(outside, root.join("escape")).unwrap();
+    std::os::unix::fs::symlink(root.join(".env"), root.join("linked-env")).unwrap();
+
+    let run = config_init(
+        &project,
+        &["--force", "--migration-tool", "hostile-migrator"],
+    );
+    let report = run.assert_success();
+    assert!(
+        report["result"]["hostile_migrator_project"]["given"]
+            .as_str()
+            .unwrap()
+            .contains("readable-manifest"),
+        "what it may read reaches the report: {report}"
+    );
+    let config =
+        std::fs::read_to_string(root.join(".fractary/plugins/faber-db/config.json")).unwrap();
+    for secret in ["env-secret-one", "env-secret-two", "outside-secret-three"] {
+        for (what, text) in [
+            ("stdout", &run.stdout),
+            ("stderr", &run.stderr),
+            ("config", &config),
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{secret} reached the {what}: {text}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -34,7 +34,7 @@ fn a_second_handler_is_added_pinned_and_used_from_the_project_folder() {
         .assert_success();
     let pin = &added["result"]["pin"];
     assert_eq!(pin["name"], "handler-db-dbmate");
-    assert_eq!(pin["wit"], "faber:db@0.5.0");
+    assert_eq!(pin["wit"], "faber:db@0.6.0");
     assert_eq!(
         pin["sha256"],
         sha256_hex(&std::fs::read(&wasm).unwrap()).as_str()
@@ -372,7 +372,7 @@ fn info_list_and_remove() {
     assert_eq!(info["result"]["world"], "migration-tool");
     assert_eq!(
         info["result"]["host_supports"],
-        json!(["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"])
+        json!(["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"])
     );
     assert!(
         info["result"]["exports"]
@@ -436,10 +436,10 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
     // It depends on the SDK that `handler new` installed, its version
     // pinned, and on nothing a network would have to bring.
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();
-    let sdk = sdk_home.path().join("0.5.0/handlers/faber-db-handler");
+    let sdk = sdk_home.path().join("0.6.0/handlers/faber-db-handler");
     assert!(
         manifest.contains(&format!(
-            r#"faber-db-handler = {{ version = "=0.5.0", path = "{}" }}"#,
+            r#"faber-db-handler = {{ version = "=0.6.0", path = "{}" }}"#,
             sdk.display()
         )),
         "{manifest}"
@@ -478,7 +478,7 @@ fn a_new_handler_from_the_template_builds_and_conforms() {
     assert!(
         report["result"]
             .to_string()
-            .contains("handler-db-plain 0.1.0 for faber:db@0.5.0"),
+            .contains("handler-db-plain 0.1.0 for faber:db@0.6.0"),
         "info names the crate's version and the SDK's contract: {report}"
     );
 }

@@ -218,7 +218,7 @@ fn npx_runs_faber_db_from_the_packed_npm_packages_with_no_rust_toolchain() {
         version
             .stdout
             .contains(concat!("faber-db ", env!("CARGO_PKG_VERSION")))
-            && version.stdout.contains("0.5.0")
+            && version.stdout.contains("0.6.0")
             && version.stdout.contains("handler-db-prisma"),
         "{}",
         version.stdout

@@ -29,6 +29,10 @@ from wit_world.exports.migration_tool import (
     MigrationLock_MysqlNamed,
     MigrationLock_None_,
     MigrationLock_PostgresAdvisory,
+    ProjectFile,
+    ProjectReading,
+    ProjectReading_Settings,
+    ProjectSettings,
     Resolution,
     TrackingRequest,
     TrackingRow,
@@ -53,7 +57,7 @@ NAME = "python-migration-tool"
 VERSION = "0.1.0"
 # The contract this handler was built against: the `package` line of the WIT
 # file given to componentize-py. The host checks it against the component.
-WIT_VERSION = "0.5.0"
+WIT_VERSION = "0.6.0"
 
 # "pymg" as an integer: the advisory lock key this tool takes on PostgreSQL.
 PG_LOCK_KEY = 0x70796D67
@@ -301,3 +305,19 @@ class MigrationTool(exports.MigrationTool):
         )
         folder.write_new(request.migrations_dir, migration.file, migration.sql)
         return migration.file
+
+    def read_project(self, files: list[ProjectFile]) -> ProjectReading:
+        # The tool keeps no configuration file: `config init` gets its
+        # conventions, and reads nothing of the project.
+        return ProjectReading_Settings(
+            ProjectSettings(
+                tool_name=NAME,
+                read_from=[],
+                provider=None,
+                migrations_directory="migrations",
+                tracking_table=None,
+                url_variable=None,
+                next_steps=[],
+                details="{}",
+            )
+        )

@@ -36,8 +36,8 @@ pub mod cloud {
         // Keys name the package version: a contract bump that forgets them
         // fails to compile here ("unused remappings"), not at run time.
         with: {
-            "faber:db/types@0.5.0": crate::bindings::migration::faber::db::types,
-            "faber:db/log@0.5.0": crate::bindings::migration::faber::db::log,
+            "faber:db/types@0.6.0": crate::bindings::migration::faber::db::types,
+            "faber:db/log@0.6.0": crate::bindings::migration::faber::db::log,
         },
     });
 }

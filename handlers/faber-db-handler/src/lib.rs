@@ -32,7 +32,9 @@
 //! [`migration_tool`] and [`cloud_provider`] (each world's records),
 //! [`migration_script`] (the migration world's way to run a migration's own
 //! SQL) and [`rds`] (the cloud world's AWS capability); helpers in
-//! [`clock`], [`folder`], [`dialect`], [`ids`], [`script`] and [`tracking`].
+//! [`clock`], [`folder`], [`dialect`], [`ids`], [`script`], [`tracking`],
+//! [`project`] (a project's own files, for `read-project`) and
+//! [`config_text`] (values in a tool's configuration text).
 
 // The export macros expand in the handler's crate and name this crate by
 // path; inside this crate that path must resolve too.
@@ -41,9 +43,11 @@ extern crate self as faber_db_handler;
 #[doc(hidden)]
 pub mod bindings;
 pub mod clock;
+pub mod config_text;
 pub mod dialect;
 pub mod folder;
 pub mod ids;
+pub mod project;
 pub mod script;
 pub mod tracking;
 
@@ -77,7 +81,8 @@ pub mod migration_tool {
     pub use crate::bindings::migration::exports::faber::db::migration_tool::Guest;
     pub use crate::bindings::migration::exports::faber::db::migration_tool::{
         ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
-        MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
+        MigrationForm, MigrationLock, ProjectEntry, ProjectFile, ProjectReading, ProjectSettings,
+        Resolution, TrackingRequest, TrackingRow, TrackingState,
     };
 }
 
@@ -167,6 +172,20 @@ pub trait MigrationTool {
     ) -> Result<TrackingRow, HandlerError>;
     /// Writes a new migration; returns its path relative to the folder.
     fn create_migration(request: CreateRequest) -> Result<String, HandlerError>;
+
+    /// The tool as its users name it (`Flyway`), for `config init`.
+    const TOOL_NAME: &'static str = Self::NAME;
+    /// Where the tool keeps its migrations by its own convention, relative
+    /// to the project: what `config init` writes when the project's files
+    /// say nothing else.
+    const MIGRATIONS_DIRECTORY: &'static str = "migrations";
+    /// What the tool's own files in `project` say (`None`: the project holds
+    /// none of them), read as the tool reads them, without running them.
+    /// Read every file through `project`: one the host has not handed over
+    /// yet reads as absent, and the reading runs again once it has.
+    fn read_project(_project: &project::Project) -> Option<project::Found> {
+        None
+    }
 }
 
 /// A cloud provider (AWS, …): the `cloud-provider-handler` world. Export the
@@ -263,6 +282,14 @@ macro_rules! export_migration_tool {
                 }
                 fn create_migration(request: m::CreateRequest) -> Result<String, t::HandlerError> {
                     <$handler as $crate::MigrationTool>::create_migration(request)
+                }
+                fn read_project(files: Vec<m::ProjectFile>) -> m::ProjectReading {
+                    $crate::project::answer(
+                        files,
+                        <$handler as $crate::MigrationTool>::TOOL_NAME,
+                        <$handler as $crate::MigrationTool>::MIGRATIONS_DIRECTORY,
+                        <$handler as $crate::MigrationTool>::read_project,
+                    )
                 }
             }
         };

@@ -41,6 +41,8 @@ impl MigrationTool for DbmateHandler {
     const DESCRIPTION: &'static str =
         "dbmate: the schema_migrations table and a baseline <version>_init.sql";
     const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+    const TOOL_NAME: &'static str = "dbmate";
+    const MIGRATIONS_DIRECTORY: &'static str = "db/migrations";
 
     fn initialize_schema(request: InitializeRequest) -> Result<InitializeOutcome, HandlerError> {
         initialize::run(&request)

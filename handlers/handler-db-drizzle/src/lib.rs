@@ -16,6 +16,7 @@ mod json_text;
 mod lifecycle;
 mod migration;
 mod next_steps;
+mod project;
 mod snapshot;
 mod tracking_table;
 

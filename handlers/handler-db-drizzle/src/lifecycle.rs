@@ -15,6 +15,7 @@ use crate::DrizzleHandler;
 use crate::journal::{self, Entry, Journal};
 use crate::migration::{self, CUSTOM_MIGRATION};
 use crate::next_steps::next_steps;
+use crate::project;
 use crate::tracking_table::{Row, TrackingTable};
 use faber_db_handler::clock;
 use faber_db_handler::folder::Folder;
@@ -24,6 +25,7 @@ use faber_db_handler::migration_tool::{
     ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
     MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
+use faber_db_handler::project::{Found, Project};
 use faber_db_handler::script::{has_statements, migration_slug};
 use faber_db_handler::sql::execute;
 use faber_db_handler::tracking::{
@@ -37,6 +39,12 @@ impl MigrationTool for DrizzleHandler {
     const DESCRIPTION: &'static str =
         "Drizzle: drizzle-kit's migrations folder and journal, recorded as Drizzle's migrator does";
     const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+    const TOOL_NAME: &'static str = "Drizzle";
+    const MIGRATIONS_DIRECTORY: &'static str = project::DEFAULT_OUT;
+
+    fn read_project(project: &Project) -> Option<Found> {
+        project::read_project(project)
+    }
 
     /// Creates the tracking table as the migrator does before its first
     /// migration; an empty folder gets a custom migration and a journal,

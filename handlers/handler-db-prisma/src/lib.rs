@@ -33,6 +33,8 @@ impl MigrationTool for PrismaHandler {
     const DESCRIPTION: &'static str =
         "Prisma Migrate: _prisma_migrations, migration_lock.toml and a baseline migration";
     const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+    const TOOL_NAME: &'static str = "Prisma";
+    const MIGRATIONS_DIRECTORY: &'static str = "prisma/migrations";
 
     fn migration_lock_for(provider: Provider) -> MigrationLock {
         tool_lock(

@@ -15,6 +15,7 @@ use faber_db_handler::migration_tool::{
     ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
     MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
+use faber_db_handler::project::{Found, Project};
 use faber_db_handler::tracking::{
     Baselined, MigrationFailure, Tracking, apply_each, pending_step, resolve_untimed, tool_lock,
     untimed_applied_row,
@@ -32,6 +33,11 @@ impl MigrationTool for SequelizeHandler {
     const DESCRIPTION: &'static str = "Sequelize: sequelize-cli's JavaScript migrations run in \
                                        the sandbox, recorded in its SequelizeMeta table";
     const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+    const TOOL_NAME: &'static str = "Sequelize";
+
+    fn read_project(project: &Project) -> Option<Found> {
+        crate::project::read_project(project)
+    }
 
     /// Creates the table as `db:migrate` does before its first migration; a
     /// folder without migrations gets an empty one, as `sequelize-cli

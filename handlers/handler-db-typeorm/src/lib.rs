@@ -13,6 +13,7 @@
 
 mod lifecycle;
 mod migrations;
+mod project;
 mod template;
 mod tool;
 mod tracking_table;

@@ -15,6 +15,7 @@ use faber_db_handler::migration_tool::{
     ApplyFailure, CreateRequest, FolderMigration, InitializeOutcome, InitializeRequest,
     MigrationForm, MigrationLock, Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
+use faber_db_handler::project::{Found, Project};
 use faber_db_handler::sql::execute;
 use faber_db_handler::tracking::{
     Baselined, Tracking, pending_step, resolve_untimed, tool_lock, untimed_applied_row,
@@ -32,6 +33,11 @@ impl MigrationTool for TypeormHandler {
     const DESCRIPTION: &'static str = "TypeORM: JavaScript migration classes run in the sandbox, \
                                        recorded in TypeORM's migrations table";
     const PROVIDERS: &'static [Provider] = ALL_PROVIDERS;
+    const TOOL_NAME: &'static str = "TypeORM";
+
+    fn read_project(project: &Project) -> Option<Found> {
+        crate::project::read_project(project)
+    }
 
     /// Creates the table as `migration:run` does before its first
     /// migration; a folder without migrations gets an empty one, as

@@ -7,12 +7,12 @@ use serde::Serialize;
 
 use crate::cli::{ConfigInitArgs, SchemaArgs};
 use crate::components::{self, lock::LockFile};
-use crate::config::{self, Config, Hosting, MigrationsSection};
+use crate::config::{self, Config, Hosting};
 use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
 use crate::report::output::{Done, emit};
 use crate::runtime::World;
-use crate::workflow::tool_project::ToolProject;
+use crate::workflow::tool_project::{self, ToolProject};
 
 #[derive(Serialize)]
 struct ConfigResult {
@@ -24,36 +24,31 @@ struct ConfigResult {
     migration_handler: String,
     migrations_directory: String,
     /// What the migration tool's own files said, where they said it
-    /// (`prisma_project`, `drizzle_project`, `typeorm_project` or
-    /// `sequelize_project`): used wherever no flag said otherwise.
+    /// (`<tool>_project`: `prisma_project`, `drizzle_project`, …): used
+    /// wherever no flag said otherwise.
     #[serde(flatten)]
     tool_project: Option<ToolProject>,
 }
 
-pub fn init(args: ConfigInitArgs) -> i32 {
-    let outcome = write_config(&args).map(|(result, config, project)| {
+pub async fn init(args: ConfigInitArgs) -> i32 {
+    let outcome = write_config(&args).await.map(|(result, config, project)| {
         let message = match &result.tool_project {
             Some(found) => format!(
                 "Wrote {} from the {} project ({})",
                 result.path.display(),
                 found.tool_name(),
-                found.read_from()
+                found.read_from().join(", ")
             ),
             None => format!("Wrote {}", result.path.display()),
         };
-        let compile = result
+        let before = result
             .tool_project
             .as_ref()
-            .and_then(ToolProject::typescript_sources)
-            .map(|sources| {
-                format!(
-                    "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {}",
-                    result.migrations_directory
-                )
-            });
+            .map(|found| found.next_steps().to_vec())
+            .unwrap_or_default();
         let mut done = Done::ok(result, message);
-        if let Some(compile) = compile {
-            done = done.next(compile);
+        for step in before {
+            done = done.next(step);
         }
         let dev = &config.environments["dev"];
         let variable = dev.connection_string_env.as_deref().unwrap_or_default();
@@ -97,7 +92,7 @@ pub fn schema(args: SchemaArgs) -> i32 {
     emit(true, "config-schema", outcome, |_| {})
 }
 
-fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf)> {
+async fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf)> {
     let (project, _) = crate::workdir::resolve(args.cwd.as_deref())?;
     let path = config::config_path(&project);
     if path.exists() && !args.force {
@@ -108,20 +103,17 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
     }
     let interactive =
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    // A Prisma, Drizzle, TypeORM or Sequelize project already says its
-    // provider, folder, variable and (but Prisma) table.
-    let found = ToolProject::read(&project);
-    let found_provider = found
-        .as_ref()
-        .and_then(ToolProject::provider)
-        .and_then(parse_provider);
+    // A tool's own files (Prisma's schema, `drizzle.config.ts`, …) already
+    // say the provider, folder, variable and table.
+    let found = ToolProject::find(&project, &tool_choices(&project)).await?;
+    let found_provider = found.as_ref().and_then(ToolProject::provider);
     let provider = match (args.provider, found_provider) {
         (Some(provider), _) => provider.into(),
         (None, Some(found)) => found,
         (None, None) if interactive => ask(
             "Database provider (postgresql, mysql, sqlite)",
             "sqlite",
-            parse_provider,
+            Provider::parse,
         )?,
         (None, None) => Provider::default(),
     };
@@ -139,21 +131,27 @@ fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, PathBuf
         (None, Some(found)) => found.tool().to_owned(),
         (None, None) if interactive => ask(
             &format!("Migration tool ({})", tool_choices(&project).join(", ")),
-            "prisma",
+            tool_project::DEFAULT_TOOL,
             |answer| available_tool(&project, answer).ok(),
         )?,
-        (None, None) => "prisma".to_owned(),
+        (None, None) => tool_project::DEFAULT_TOOL.to_owned(),
     };
     let migration_handler = components::migration_tool_handler(&project, &migration_tool);
-    let conventional = MigrationsSection::conventional_directory(&migration_handler);
-    // The folder and table belong to the tool that was found; the variable
-    // holds the project's database whichever tool migrates it.
+    // The folder and table belong to the tool that migrates (its files',
+    // else its conventions); the variable holds the project's database
+    // whichever tool migrates it.
+    let conventions = match &found {
+        Some(found) if found.tool() == migration_tool => None,
+        _ => ToolProject::read(&project, &migration_tool).await?,
+    };
     let own = found
         .as_ref()
-        .filter(|found| found.tool() == migration_tool);
-    let migrations_directory = own
-        .and_then(ToolProject::migrations_directory)
-        .unwrap_or_else(|| conventional.to_owned());
+        .filter(|found| found.tool() == migration_tool)
+        .or(conventions.as_ref());
+    let migrations_directory = own.map_or_else(
+        || tool_project::DEFAULT_DIRECTORY.to_owned(),
+        ToolProject::migrations_directory,
+    );
     let mut config = Config::new(provider, hosting, &migration_tool, &migrations_directory);
     config.migrations.table = own.and_then(ToolProject::tracking_table);
     if let Some(variable) = found.as_ref().and_then(ToolProject::url_variable)
@@ -265,10 +263,6 @@ fn ask<T>(question: &str, default: &str, parse: impl Fn(&str) -> Option<T>) -> O
             }
         }
     }
-}
-
-fn parse_provider(answer: &str) -> Option<Provider> {
-    serde_json::from_value(serde_json::Value::String(answer.to_ascii_lowercase())).ok()
 }
 
 fn parse_hosting(answer: &str) -> Option<Hosting> {

@@ -174,6 +174,7 @@ async fn migration_tool(
             .and_then(|info| info_is_valid(info, shape)),
     ));
     let Ok(info) = info else { return };
+    checks.push(check("read-project", reads_an_empty_project(&tool).await));
     let provider = server.map_or(Provider::Sqlite, |target| target.provider());
     if !info.providers.contains(&provider) {
         return checks.push(check(
@@ -192,6 +193,27 @@ async fn migration_tool(
     on_database(&tool, &scratch, checks).await;
     if let Err(err) = scratch.remove().await {
         checks.push(check("scratch database removed", Err(err)));
+    }
+}
+
+/// On a project without the tool's files, `read-project` answers with the
+/// tool's conventions, in the shapes the host takes.
+async fn reads_an_empty_project(tool: &MigrationTool) -> Result<String, String> {
+    let project = tempfile::tempdir().map_err(|err| err.to_string())?;
+    match tool.read_project(project.path()).await {
+        Ok(None) => Ok(format!(
+            "skipped: faber:db@{} has no read-project",
+            tool.shape().wit_version
+        )),
+        Ok(Some(settings)) if settings.read_from.is_empty() => Ok(format!(
+            "{}: migrations in {} by convention",
+            settings.tool_name, settings.migrations_directory
+        )),
+        Ok(Some(settings)) => Err(format!(
+            "an empty project was read as holding {}",
+            settings.read_from.join(", ")
+        )),
+        Err(err) => Err(err.to_string()),
     }
 }
 

@@ -48,6 +48,10 @@ const SDK_FILES: &[(&str, &str)] = &[
         include_str!("../../../handlers/faber-db-handler/src/clock.rs"),
     ),
     (
+        "handlers/faber-db-handler/src/config_text.rs",
+        include_str!("../../../handlers/faber-db-handler/src/config_text.rs"),
+    ),
+    (
         "handlers/faber-db-handler/src/dialect.rs",
         include_str!("../../../handlers/faber-db-handler/src/dialect.rs"),
     ),
@@ -58,6 +62,10 @@ const SDK_FILES: &[(&str, &str)] = &[
     (
         "handlers/faber-db-handler/src/ids.rs",
         include_str!("../../../handlers/faber-db-handler/src/ids.rs"),
+    ),
+    (
+        "handlers/faber-db-handler/src/project.rs",
+        include_str!("../../../handlers/faber-db-handler/src/project.rs"),
     ),
     (
         "handlers/faber-db-handler/src/script.rs",

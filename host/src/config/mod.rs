@@ -196,17 +196,6 @@ impl MigrationsSection {
     /// Prisma's own wait for its lock.
     pub const DEFAULT_LOCK_TIMEOUT_SECONDS: f64 = 10.0;
 
-    /// Where a migration tool keeps its migrations by its own convention
-    /// (`handler` is the tool's handler name): what `config init` writes.
-    pub fn conventional_directory(handler: &str) -> &'static str {
-        match handler {
-            "handler-db-prisma" => Self::DEFAULT_DIRECTORY,
-            "handler-db-dbmate" => "db/migrations",
-            "handler-db-drizzle" => "drizzle",
-            _ => "migrations",
-        }
-    }
-
     pub fn lock_timeout(&self) -> std::time::Duration {
         let seconds = self
             .lock_timeout_seconds

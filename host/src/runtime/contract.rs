@@ -156,6 +156,46 @@ pub struct CreateRequest {
     pub sql: String,
 }
 
+/// One path of a project, as the host read it for `read-project` (since 0.6.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// As the handler asked for it, relative to the project.
+    pub path: String,
+    pub entry: ProjectEntry,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectEntry {
+    File(String),
+    /// The names in a folder, sorted.
+    Folder(Vec<String>),
+    /// Nothing the host grants there.
+    Absent,
+}
+
+/// What a migration tool's files in a project say (since 0.6.0); paths
+/// relative to the project.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectSettings {
+    pub tool_name: String,
+    /// Empty when the project holds none of the tool's files.
+    pub read_from: Vec<String>,
+    pub provider: Option<Provider>,
+    pub migrations_directory: String,
+    pub tracking_table: Option<String>,
+    pub url_variable: Option<String>,
+    pub next_steps: Vec<String>,
+    /// A JSON object.
+    pub details: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectReading {
+    /// The paths to read before the next call.
+    Read(Vec<String>),
+    Settings(ProjectSettings),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfrastructureRequest {
     pub project: String,

@@ -1,18 +1,20 @@
 //! Calling a migration-tool handler (world `migration-tool-handler`), whatever
 //! supported version of the contract it was built for.
 
+use std::path::Path;
+
 use wasmtime::Store;
 
 use super::World;
 use super::bindings::{self, LinkedMigrationTool, MigrationToolCalls};
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, InitializeOutcome, InitializeRequest,
-    MigrationForm, MigrationLock, Provider, Resolution, TrackingRequest, TrackingRow,
-    TrackingState,
+    MigrationForm, MigrationLock, ProjectFile, ProjectReading, ProjectSettings, Provider,
+    Resolution, TrackingRequest, TrackingRow, TrackingState,
 };
 use super::inspect::Shape;
 use super::state::{Grant, HandlerState, PartlyRun, Scripts, SqlTally};
-use super::{HandlerFailure, LoadedComponent, Runtime, untrusted};
+use super::{HandlerFailure, LoadedComponent, Runtime, project_files, untrusted};
 use crate::db::Database;
 
 type Answer<T> = wasmtime::Result<Result<T, HandlerError>>;
@@ -64,6 +66,10 @@ pub struct MigrationTool {
 const MIGRATION_OPERATIONS_SINCE: &str = "0.3.0";
 /// The contract version from which a migration's SQL comes from its file.
 const SCRIPTS_SINCE: &str = "0.4.0";
+/// The contract version that brought `read-project`.
+const READ_PROJECT_SINCE: &str = "0.6.0";
+/// The largest `details` object a project's settings may carry.
+const LARGEST_DETAILS: usize = 64 * 1024;
 
 /// Where `apply-migrations` stopped.
 #[derive(Debug)]
@@ -402,6 +408,91 @@ impl MigrationTool {
         untrusted::check_relative_path("migration written", &path)
             .map_err(|reason| self.untruthful(reason))?;
         Ok(path)
+    }
+
+    /// What the tool's own files in `project` say, read call by call: each
+    /// call names the paths it needs next, and the host reads them (see
+    /// [`project_files`]) for the following one. `None` from a handler
+    /// built for a contract without `read-project`.
+    pub async fn read_project(
+        &self,
+        project: &Path,
+    ) -> Result<Option<ProjectSettings>, HandlerFailure> {
+        if !self.built_for_at_least(READ_PROJECT_SINCE) {
+            return Ok(None);
+        }
+        let mut files: Vec<ProjectFile> = Vec::new();
+        for _ in 0..project_files::MOST_ROUNDS {
+            let (_, result) = self
+                .call(Grant::default(), async |instance, store| {
+                    Ok(Ok(instance.read_project(store, &files).await?))
+                })
+                .await;
+            let paths = match result.and_then(|reading| self.reported(reading))? {
+                ProjectReading::Settings(settings) => {
+                    return self.project_settings(settings).map(Some);
+                }
+                ProjectReading::Read(paths) => paths,
+            };
+            let mut new: Vec<String> = paths
+                .into_iter()
+                .filter(|path| files.iter().all(|file| &file.path != path))
+                .collect();
+            new.sort();
+            new.dedup();
+            if new.is_empty() || new.len() > project_files::MOST_NEW_PATHS {
+                return Err(self.untruthful(format!(
+                    "read-project asked for {} new paths (it may ask for 1 to {} a call)",
+                    new.len(),
+                    project_files::MOST_NEW_PATHS
+                )));
+            }
+            files.extend(new.into_iter().map(|path| ProjectFile {
+                entry: project_files::read(project, &path),
+                path,
+            }));
+        }
+        Err(self.untruthful(format!(
+            "read-project still asked for files after {} calls",
+            project_files::MOST_ROUNDS
+        )))
+    }
+
+    /// A project's settings held to the shapes faber-db's configuration
+    /// takes, their text cleaned for output.
+    fn project_settings(
+        &self,
+        settings: ProjectSettings,
+    ) -> Result<ProjectSettings, HandlerFailure> {
+        let untruthful = |reason| self.untruthful(reason);
+        untrusted::check_relative_path("migrations directory", &settings.migrations_directory)
+            .map_err(untruthful)?;
+        for file in &settings.read_from {
+            untrusted::check_relative_path("file read", file).map_err(untruthful)?;
+        }
+        if let Some(table) = &settings.tracking_table {
+            untrusted::check_tracking_table(table).map_err(untruthful)?;
+        }
+        if let Some(variable) = &settings.url_variable {
+            untrusted::check_variable_name(variable).map_err(untruthful)?;
+        }
+        let details_ok = settings.details.len() <= LARGEST_DETAILS
+            && serde_json::from_str::<serde_json::Value>(&settings.details)
+                .is_ok_and(|details| details.is_object());
+        if !details_ok {
+            return Err(self.untruthful(
+                "read-project's details are not a JSON object of at most 64 KiB".to_owned(),
+            ));
+        }
+        Ok(ProjectSettings {
+            tool_name: untrusted::clean(&settings.tool_name),
+            next_steps: settings
+                .next_steps
+                .iter()
+                .map(|step| untrusted::clean(step))
+                .collect(),
+            ..settings
+        })
     }
 
     /// One of the migration operations: refused before anything runs (the

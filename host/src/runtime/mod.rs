@@ -20,6 +20,7 @@ mod inspect;
 mod limits;
 mod migration_tool;
 mod precompiled;
+mod project_files;
 pub mod rds;
 mod scripts;
 mod state;

@@ -79,6 +79,22 @@ pub fn check_tracking_table(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An environment variable's name: ASCII letters, digits and `_`, not
+/// starting with a digit.
+pub fn check_variable_name(name: &str) -> Result<(), String> {
+    let valid = name.len() <= MAX_NAME
+        && name.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not an environment variable's name",
+            clean(name)
+        ))
+    }
+}
+
 /// A path relative to the granted folder, every part a plain name.
 pub fn check_relative_path(what: &str, path: &str) -> Result<(), String> {
     if path.starts_with('/') || path.len() > 4 * MAX_NAME {

@@ -8,8 +8,9 @@
 
 pub(crate) mod approval;
 mod claims;
-pub mod config_text;
-pub mod drizzle_config;
+// One file with the SDK's, which reads the other tools' files the same way.
+#[path = "../../../handlers/faber-db-handler/src/config_text.rs"]
+mod config_text;
 pub mod environment;
 mod handler_files;
 mod health;
@@ -20,12 +21,10 @@ pub(crate) mod migrations;
 mod oplog;
 pub mod prisma_schema;
 mod respond;
-pub mod sequelize_config;
 pub mod steps;
 #[cfg(test)]
 mod tests;
 pub mod tool_project;
-pub mod typeorm_config;
 mod undo;
 
 use std::path::{Path, PathBuf};

@@ -298,7 +298,45 @@ macro_rules! operations_since_0_4_0 {
     };
 }
 
+/// The conversions of the records 0.6.0 brought.
+macro_rules! adapt_since_0_6_0 {
+    () => {
+        adapt_records! {
+            host::ProjectFile => tool::ProjectFile { path, entry }
+            tool::ProjectSettings => host::ProjectSettings {
+                tool_name, read_from, provider, migrations_directory, tracking_table,
+                url_variable, next_steps, details,
+            }
+        }
+
+        adapt_variants! {
+            host::ProjectEntry => tool::ProjectEntry { File(text), Folder(names), Absent }
+            tool::ProjectReading => host::ProjectReading { Read(paths), Settings(settings) }
+        }
+    };
+}
+
+/// The migration operation 0.6.0 brought.
+macro_rules! operations_since_0_6_0 {
+    () => {
+        fn read_project<'a>(
+            &'a self,
+            store: &'a mut wasmtime::Store<HandlerState>,
+            files: &'a [host::ProjectFile],
+        ) -> $crate::runtime::bindings::Call<'a, host::ProjectReading> {
+            Box::pin(async move {
+                let files: Vec<tool::ProjectFile> = files.to_vec().adapt();
+                let reading = self
+                    .faber_db_migration_tool()
+                    .call_read_project(store, &files)
+                    .await?;
+                Ok(reading.adapt())
+            })
+        }
+    };
+}
+
 pub(super) use {
-    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, delegate_imports, operations_since_0_3_0,
-    operations_since_0_4_0, serve_rds,
+    adapt_common, adapt_since_0_3_0, adapt_since_0_4_0, adapt_since_0_6_0, delegate_imports,
+    operations_since_0_3_0, operations_since_0_4_0, operations_since_0_6_0, serve_rds,
 };

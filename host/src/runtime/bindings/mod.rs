@@ -25,13 +25,13 @@ use wasmtime::component::{Component, Linker};
 
 use super::contract::{
     ApplyFailure, CreateRequest, HandlerError, HandlerInfo, Infrastructure, InfrastructureRequest,
-    InitializeOutcome, InitializeRequest, MigrationForm, MigrationLock, Provider, Resolution,
-    TrackingRequest, TrackingRow, TrackingState, World,
+    InitializeOutcome, InitializeRequest, MigrationForm, MigrationLock, ProjectFile,
+    ProjectReading, Provider, Resolution, TrackingRequest, TrackingRow, TrackingState, World,
 };
 use super::state::HandlerState;
 
 /// The version the capabilities are written against.
-pub(super) use v0_5_0 as latest;
+pub(super) use v0_6_0 as latest;
 
 /// Lists every supported version once: its module, its number (the folder
 /// under `wit/`), and the worlds it defines.
@@ -65,6 +65,7 @@ contract_versions! {
     v0_3_0 = "0.3.0" { migration_tool, cloud_provider }
     v0_4_0 = "0.4.0" { migration_tool, cloud_provider }
     v0_5_0 = "0.5.0" { migration_tool, cloud_provider }
+    v0_6_0 = "0.6.0" { migration_tool, cloud_provider }
 }
 
 /// The newest version: what `handler new` builds against.
@@ -257,6 +258,16 @@ pub(super) trait MigrationToolCalls: Send + Sync {
         _request: &'a CreateRequest,
     ) -> Answer<'a, String> {
         absent("create-migration")
+    }
+
+    /// Since 0.6.0: what the tool's files in a project say, one round of
+    /// reading at a time.
+    fn read_project<'a>(
+        &'a self,
+        _store: &'a mut Store<HandlerState>,
+        _files: &'a [ProjectFile],
+    ) -> Call<'a, ProjectReading> {
+        absent("read-project")
     }
 }
 
@@ -489,12 +500,12 @@ mod tests {
     fn the_worlds_are_supported_from_the_version_that_brought_them() {
         assert_eq!(
             supported(World::MigrationTool),
-            ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0"]
+            ["0.1.0", "0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"]
         );
         assert_eq!(
             supported(World::CloudProvider),
-            ["0.2.0", "0.3.0", "0.4.0", "0.5.0"]
+            ["0.2.0", "0.3.0", "0.4.0", "0.5.0", "0.6.0"]
         );
-        assert_eq!(CURRENT, "0.5.0");
+        assert_eq!(CURRENT, "0.6.0");
     }
 }

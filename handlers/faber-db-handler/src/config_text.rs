@@ -1,7 +1,7 @@
-//! Values read out of a migration tool's own configuration files (Prisma's
-//! schema and `prisma.config.ts`, `drizzle.config.ts`) without running
-//! them: the string given to a key, and the environment variable a URL is
-//! read from.
+//! Values read out of a migration tool's own configuration files (a
+//! `*.config.ts`, a JSON file, a schema) without running them: the string
+//! given to a key, and the environment variable a URL is read from. The
+//! host reads Prisma's files with this same module.
 
 /// The variable named after `url` and `separator` (`:` in a config, `=` in
 /// a schema): `env("X")`, `process.env.X` or `process.env["X"]`.

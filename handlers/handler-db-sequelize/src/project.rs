@@ -6,17 +6,15 @@
 //! the table (`migrationStorageTableName`) and the variable holding the URL
 //! (`use_env_variable`).
 
-use std::path::Path;
-
-use serde::Serialize;
-
-use super::config_text::{after_key, quoted_values, url_variable};
+use faber_db_handler::config_text::{after_key, quoted_values, url_variable};
+use faber_db_handler::project::{Found, Project};
+use faber_db_handler::types::Provider;
 
 const RC_FILE: &str = ".sequelizerc";
 /// Where sequelize-cli looks without `.sequelizerc`'s `config`, in order.
 const DEFAULT_CONFIGS: [&str; 2] = ["config/config.js", "config/config.json"];
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct SequelizeProject {
     /// The configuration's `dialect` (`postgres`, `mysql`, `mariadb`,
     /// `sqlite`, …).
@@ -33,20 +31,40 @@ pub struct SequelizeProject {
 }
 
 impl SequelizeProject {
-    /// The dialect as a faber-db provider name, where it is one.
-    pub fn provider(&self) -> Option<&str> {
+    /// The dialect as a faber-db provider, where it is one.
+    fn provider(&self) -> Option<Provider> {
         match self.dialect.as_deref()? {
-            "postgres" => Some("postgresql"),
-            "mysql" | "mariadb" => Some("mysql"),
-            "sqlite" => Some("sqlite"),
+            "postgres" => Some(Provider::Postgresql),
+            "mysql" | "mariadb" => Some(Provider::Mysql),
+            "sqlite" => Some(Provider::Sqlite),
             _ => None,
+        }
+    }
+
+    fn into_found(self) -> Found {
+        Found {
+            provider: self.provider(),
+            details: self
+                .dialect
+                .map(|dialect| ("dialect", dialect))
+                .into_iter()
+                .collect(),
+            read_from: self.read_from,
+            migrations_directory: Some(self.migrations_directory),
+            tracking_table: self.tracking_table,
+            url_variable: self.url_variable,
+            next_steps: Vec::new(),
         }
     }
 }
 
-pub fn read_project(project: &Path) -> Option<SequelizeProject> {
-    let manifest = std::fs::read_to_string(project.join("package.json")).ok()?;
-    let package: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+pub fn read_project(project: &Project) -> Option<Found> {
+    read(project).map(SequelizeProject::into_found)
+}
+
+fn read(project: &Project) -> Option<SequelizeProject> {
+    let manifest = project.read("package.json")?;
+    let package: serde_json::Value = serde_json::from_str(manifest).ok()?;
     let depends = ["dependencies", "devDependencies"].iter().any(|section| {
         ["sequelize-cli", "sequelize"]
             .iter()
@@ -60,7 +78,7 @@ pub fn read_project(project: &Path) -> Option<SequelizeProject> {
         read_from: vec!["package.json".to_owned()],
         ..SequelizeProject::default()
     };
-    let rc = std::fs::read_to_string(project.join(RC_FILE)).ok();
+    let rc = project.read(RC_FILE);
     if rc.is_some() {
         found.read_from.push(RC_FILE.to_owned());
     }
@@ -75,9 +93,9 @@ pub fn read_project(project: &Path) -> Option<SequelizeProject> {
     let config = setting("config")
         .into_iter()
         .chain(DEFAULT_CONFIGS.map(str::to_owned))
-        .find_map(|config| Some((std::fs::read_to_string(project.join(&config)).ok()?, config)));
+        .find_map(|config| Some((project.read(&config)?, config)));
     if let Some((text, config)) = config {
-        read_config(&text, &mut found);
+        read_config(text, &mut found);
         found.read_from.push(config);
     }
     Some(found)
@@ -177,20 +195,24 @@ fn script_flag(package: &serde_json::Value, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faber_db_handler::migration_tool::{ProjectEntry, ProjectFile};
 
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        dir
+    /// A project of `files`; every other path is absent.
+    fn project(files: &[(&str, &str)]) -> Project {
+        Project::new(
+            files
+                .iter()
+                .map(|(path, text)| ProjectFile {
+                    path: path.to_string(),
+                    entry: ProjectEntry::File(text.to_string()),
+                })
+                .collect(),
+        )
     }
 
     #[test]
     fn reads_the_folder_and_configuration_sequelizerc_names() {
-        let dir = project(&[
+        let project_files = project(&[
             (
                 "package.json",
                 r#"{ "devDependencies": { "sequelize-cli": "^6.6.5" } }"#,
@@ -210,8 +232,8 @@ mod tests {
                    "production": { "dialect": "postgres" } }"#,
             ),
         ]);
-        let found = read_project(dir.path()).unwrap();
-        assert_eq!(found.provider(), Some("mysql"));
+        let found = read(&project_files).unwrap();
+        assert_eq!(found.provider(), Some(Provider::Mysql));
         assert_eq!(found.migrations_directory, "db/migrations");
         assert_eq!(found.tracking_table.as_deref(), Some("sequelize_meta"));
         assert_eq!(found.url_variable.as_deref(), Some("SHOP_DB_URL"));
@@ -223,7 +245,7 @@ mod tests {
 
     #[test]
     fn the_defaults_and_a_scripts_flag_are_read_and_a_project_without_sequelize_is_not_one() {
-        let dir = project(&[
+        let project_files = project(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "sequelize": "6" },
@@ -235,15 +257,21 @@ mod tests {
             ),
             ("config/config.json", r#"{ "dialect": "sqlite" }"#),
         ]);
-        let found = read_project(dir.path()).unwrap();
-        assert_eq!(found.provider(), Some("postgresql"));
+        let found = read(&project_files).unwrap();
+        assert_eq!(found.provider(), Some(Provider::Postgresql));
         assert_eq!(found.url_variable.as_deref(), Some("PG_URL"));
         assert_eq!(found.migrations_directory, "src/migrations");
         assert_eq!(found.read_from, ["package.json", "config/config.js"]);
-        std::fs::remove_file(dir.path().join("config/config.js")).unwrap();
-        let flat = read_project(dir.path()).unwrap();
-        assert_eq!(flat.provider(), Some("sqlite"));
+        let without_js = project(&[
+            (
+                "package.json",
+                r#"{ "dependencies": { "sequelize": "6" } }"#,
+            ),
+            ("config/config.json", r#"{ "dialect": "sqlite" }"#),
+        ]);
+        let flat = read(&without_js).unwrap();
+        assert_eq!(flat.provider(), Some(Provider::Sqlite));
         let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
-        assert_eq!(read_project(other.path()), None);
+        assert_eq!(read(&other), None);
     }
 }

@@ -6,9 +6,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use serde::Serialize;
-
-use super::config_text::{after_key, quoted_values, url_variable};
+use faber_db_handler::config_text::{after_key, quoted_values, url_variable};
+use faber_db_handler::project::{Found, Project};
+use faber_db_handler::types::Provider;
 
 /// Where a data source usually is, when no script names it.
 const DATA_SOURCES: [&str; 8] = [
@@ -22,7 +22,7 @@ const DATA_SOURCES: [&str; 8] = [
     "ormconfig.js",
 ];
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TypeormProject {
     /// The data source's `type` (`postgres`, `mysql`, `better-sqlite3`, …).
     pub driver: Option<String>,
@@ -36,27 +36,59 @@ pub struct TypeormProject {
     /// Where the data source's glob names TypeScript sources, the folder
     /// they are in; `migrations_directory` is then where `tsc` writes them
     /// (`tsconfig.json`'s `outDir`), which faber-db runs.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub typescript_sources: Option<String>,
     /// The files these came from, relative to the project.
     pub read_from: Vec<String>,
 }
 
 impl TypeormProject {
-    /// The driver as a faber-db provider name, where it is one.
-    pub fn provider(&self) -> Option<&str> {
+    /// The driver as a faber-db provider, where it is one.
+    fn provider(&self) -> Option<Provider> {
         match self.driver.as_deref()? {
-            "postgres" | "aurora-postgres" => Some("postgresql"),
-            "mysql" | "mariadb" | "aurora-mysql" => Some("mysql"),
-            "sqlite" | "better-sqlite3" | "sqljs" | "capacitor" => Some("sqlite"),
+            "postgres" | "aurora-postgres" => Some(Provider::Postgresql),
+            "mysql" | "mariadb" | "aurora-mysql" => Some(Provider::Mysql),
+            "sqlite" | "better-sqlite3" | "sqljs" | "capacitor" => Some(Provider::Sqlite),
             _ => None,
+        }
+    }
+
+    fn into_found(self) -> Found {
+        let next_steps = self
+            .typescript_sources
+            .iter()
+            .map(|sources| {
+                format!(
+                    "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {}",
+                    self.migrations_directory.as_deref().unwrap_or(<crate::TypeormHandler as faber_db_handler::MigrationTool>::MIGRATIONS_DIRECTORY)
+                )
+            })
+            .collect();
+        let details = [
+            ("driver", self.driver.clone()),
+            ("typescript_sources", self.typescript_sources.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect();
+        Found {
+            provider: self.provider(),
+            read_from: self.read_from,
+            migrations_directory: self.migrations_directory,
+            tracking_table: self.tracking_table,
+            url_variable: self.url_variable,
+            next_steps,
+            details,
         }
     }
 }
 
-pub fn read_project(project: &Path) -> Option<TypeormProject> {
-    let manifest = std::fs::read_to_string(project.join("package.json")).ok()?;
-    let package: serde_json::Value = serde_json::from_str(&manifest).ok()?;
+pub fn read_project(project: &Project) -> Option<Found> {
+    read(project).map(TypeormProject::into_found)
+}
+
+fn read(project: &Project) -> Option<TypeormProject> {
+    let manifest = project.read("package.json")?;
+    let package: serde_json::Value = serde_json::from_str(manifest).ok()?;
     let depends = ["dependencies", "devDependencies"]
         .iter()
         .any(|section| package[section].get("typeorm").is_some());
@@ -74,20 +106,17 @@ pub fn read_project(project: &Path) -> Option<TypeormProject> {
         .chain(DATA_SOURCES)
         .find_map(|name| {
             let name = name.trim_start_matches("./");
-            Some((
-                name.to_owned(),
-                std::fs::read_to_string(project.join(name)).ok()?,
-            ))
+            Some((name.to_owned(), project.read(name)?))
         })
     else {
         return Some(found);
     };
-    let value = |key| quoted_values(&text, key).next().map(str::to_owned);
+    let value = |key| quoted_values(text, key).next().map(str::to_owned);
     found.driver = value("type");
     found.tracking_table = value("migrationsTableName");
-    found.url_variable = url_variable(&text, ':');
+    found.url_variable = url_variable(text, ':');
     let source_dir = Path::new(&source).parent().unwrap_or(Path::new(""));
-    if let Some((glob, from_dirname)) = migrations_glob(&text) {
+    if let Some((glob, from_dirname)) = migrations_glob(text) {
         let folder = glob
             .split('*')
             .next()
@@ -121,10 +150,10 @@ pub fn read_project(project: &Path) -> Option<TypeormProject> {
 /// Where `tsc` writes the files of `folder`: `outDir` with the folder's path
 /// below `rootDir` (by default `src`, where the TypeScript sources of a
 /// project usually are), as `tsconfig.json` says; with the file read.
-fn compiled_folder(project: &Path, folder: &str) -> Option<(String, String)> {
+fn compiled_folder(project: &Project, folder: &str) -> Option<(String, String)> {
     const TSCONFIG: &str = "tsconfig.json";
-    let text = std::fs::read_to_string(project.join(TSCONFIG)).ok()?;
-    let value = |key| quoted_values(&text, key).next().map(str::to_owned);
+    let text = project.read(TSCONFIG)?;
+    let value = |key| quoted_values(text, key).next().map(str::to_owned);
     let out_dir = value("outDir")?;
     let root_dir = value("rootDir").unwrap_or_else(|| "src".to_owned());
     let root_dir = root_dir.trim_start_matches("./").trim_end_matches('/');
@@ -202,20 +231,24 @@ fn migrations_glob(text: &str) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faber_db_handler::migration_tool::{ProjectEntry, ProjectFile};
 
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            let path = dir.path().join(name);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(path, text).unwrap();
-        }
-        dir
+    /// A project of `files`; every other path is absent.
+    fn project(files: &[(&str, &str)]) -> Project {
+        Project::new(
+            files
+                .iter()
+                .map(|(path, text)| ProjectFile {
+                    path: path.to_string(),
+                    entry: ProjectEntry::File(text.to_string()),
+                })
+                .collect(),
+        )
     }
 
     #[test]
     fn reads_the_data_source_the_scripts_name() {
-        let dir = project(&[
+        let project_files = project(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "typeorm": "^1.1.4" },
@@ -231,8 +264,8 @@ mod tests {
 });"#,
             ),
         ]);
-        let found = read_project(dir.path()).unwrap();
-        assert_eq!(found.provider(), Some("mysql"));
+        let found = read(&project_files).unwrap();
+        assert_eq!(found.provider(), Some(Provider::Mysql));
         assert_eq!(
             found.migrations_directory.as_deref(),
             Some("dist/migrations")
@@ -244,7 +277,7 @@ mod tests {
 
     #[test]
     fn typescript_migrations_are_taken_from_where_tsc_writes_them() {
-        let dir = project(&[
+        let project_files = project(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "typeorm": "1" },
@@ -259,7 +292,7 @@ mod tests {
                 r#"{ "compilerOptions": { "outDir": "./build", "rootDir": "./src" } }"#,
             ),
         ]);
-        let found = read_project(dir.path()).unwrap();
+        let found = read(&project_files).unwrap();
         assert_eq!(
             found.migrations_directory.as_deref(),
             Some("build/migrations")
@@ -273,7 +306,7 @@ mod tests {
 
     #[test]
     fn a_conventional_data_source_is_found_and_a_project_without_typeorm_is_not_one() {
-        let dir = project(&[
+        let project_files = project(&[
             (
                 "package.json",
                 r#"{ "devDependencies": { "typeorm": "1" } }"#,
@@ -283,13 +316,13 @@ mod tests {
                 "export const AppDataSource = new DataSource({ type: 'postgres', migrations: ['dist/migrations/*.js'] });",
             ),
         ]);
-        let found = read_project(dir.path()).unwrap();
-        assert_eq!(found.provider(), Some("postgresql"));
+        let found = read(&project_files).unwrap();
+        assert_eq!(found.provider(), Some(Provider::Postgresql));
         assert_eq!(
             found.migrations_directory.as_deref(),
             Some("dist/migrations")
         );
         let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
-        assert_eq!(read_project(other.path()), None);
+        assert_eq!(read(&other), None);
     }
 }
