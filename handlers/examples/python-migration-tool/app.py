@@ -1,7 +1,7 @@
 """A migration-tool handler for faber-db, written in Python.
 
 componentize-py turns this module into a WebAssembly component for the
-`migration-tool-handler` world of `faber:db@0.5.0` (wit/faber-db.wit): the
+`migration-tool-handler` world of `faber:db@0.6.0` (wit/faber-db.wit): the
 class `MigrationTool` below implements the exported `migration-tool`
 interface; `wit_world.imports.sql`, `.migration_script` and `.log` are what
 the host grants.

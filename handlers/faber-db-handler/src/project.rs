@@ -23,6 +23,20 @@ impl Project {
         }
     }
 
+    /// A project of these files (path, text), every other path absent: a
+    /// handler's reading, tested without a host.
+    pub fn of_files(files: &[(&str, &str)]) -> Project {
+        Project::new(
+            files
+                .iter()
+                .map(|(path, text)| ProjectFile {
+                    path: path.to_string(),
+                    entry: ProjectEntry::File(text.to_string()),
+                })
+                .collect(),
+        )
+    }
+
     /// The text of the file at `path` (relative to the project,
     /// `/`-separated), when there is one the host grants.
     pub fn read(&self, path: &str) -> Option<&str> {

@@ -72,21 +72,9 @@ fn provider(dialect: &str) -> Option<Provider> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faber_db_handler::migration_tool::{ProjectEntry, ProjectFile};
 
     fn read(name: &str, config: &str) -> Found {
-        let files = CONFIG_FILES
-            .iter()
-            .map(|candidate| ProjectFile {
-                path: candidate.to_string(),
-                entry: if *candidate == name {
-                    ProjectEntry::File(config.to_owned())
-                } else {
-                    ProjectEntry::Absent
-                },
-            })
-            .collect();
-        read_project(&Project::new(files)).unwrap()
+        read_project(&Project::of_files(&[(name, config)])).unwrap()
     }
 
     #[test]
@@ -154,13 +142,6 @@ export default defineConfig({
 
     #[test]
     fn a_project_without_a_config_is_not_drizzles() {
-        let absent = CONFIG_FILES
-            .iter()
-            .map(|name| ProjectFile {
-                path: name.to_string(),
-                entry: ProjectEntry::Absent,
-            })
-            .collect();
-        assert_eq!(read_project(&Project::new(absent)), None);
+        assert_eq!(read_project(&Project::of_files(&[])), None);
     }
 }

@@ -83,8 +83,7 @@ fn read(project: &Project) -> Option<SequelizeProject> {
         found.read_from.push(RC_FILE.to_owned());
     }
     let setting = |key: &str| {
-        rc.as_deref()
-            .and_then(|text| rc_path(text, key))
+        rc.and_then(|text| rc_path(text, key))
             .or_else(|| script_flag(&package, key))
     };
     if let Some(folder) = setting("migrations-path") {
@@ -195,24 +194,10 @@ fn script_flag(package: &serde_json::Value, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faber_db_handler::migration_tool::{ProjectEntry, ProjectFile};
-
-    /// A project of `files`; every other path is absent.
-    fn project(files: &[(&str, &str)]) -> Project {
-        Project::new(
-            files
-                .iter()
-                .map(|(path, text)| ProjectFile {
-                    path: path.to_string(),
-                    entry: ProjectEntry::File(text.to_string()),
-                })
-                .collect(),
-        )
-    }
 
     #[test]
     fn reads_the_folder_and_configuration_sequelizerc_names() {
-        let project_files = project(&[
+        let project_files = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "devDependencies": { "sequelize-cli": "^6.6.5" } }"#,
@@ -245,7 +230,7 @@ mod tests {
 
     #[test]
     fn the_defaults_and_a_scripts_flag_are_read_and_a_project_without_sequelize_is_not_one() {
-        let project_files = project(&[
+        let project_files = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "sequelize": "6" },
@@ -262,7 +247,7 @@ mod tests {
         assert_eq!(found.url_variable.as_deref(), Some("PG_URL"));
         assert_eq!(found.migrations_directory, "src/migrations");
         assert_eq!(found.read_from, ["package.json", "config/config.js"]);
-        let without_js = project(&[
+        let without_js = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "sequelize": "6" } }"#,
@@ -271,7 +256,7 @@ mod tests {
         ]);
         let flat = read(&without_js).unwrap();
         assert_eq!(flat.provider(), Some(Provider::Sqlite));
-        let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
+        let other = Project::of_files(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
         assert_eq!(read(&other), None);
     }
 }

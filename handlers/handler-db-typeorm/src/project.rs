@@ -231,24 +231,10 @@ fn migrations_glob(text: &str) -> Option<(String, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faber_db_handler::migration_tool::{ProjectEntry, ProjectFile};
-
-    /// A project of `files`; every other path is absent.
-    fn project(files: &[(&str, &str)]) -> Project {
-        Project::new(
-            files
-                .iter()
-                .map(|(path, text)| ProjectFile {
-                    path: path.to_string(),
-                    entry: ProjectEntry::File(text.to_string()),
-                })
-                .collect(),
-        )
-    }
 
     #[test]
     fn reads_the_data_source_the_scripts_name() {
-        let project_files = project(&[
+        let project_files = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "typeorm": "^1.1.4" },
@@ -277,7 +263,7 @@ mod tests {
 
     #[test]
     fn typescript_migrations_are_taken_from_where_tsc_writes_them() {
-        let project_files = project(&[
+        let project_files = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "dependencies": { "typeorm": "1" },
@@ -306,7 +292,7 @@ mod tests {
 
     #[test]
     fn a_conventional_data_source_is_found_and_a_project_without_typeorm_is_not_one() {
-        let project_files = project(&[
+        let project_files = Project::of_files(&[
             (
                 "package.json",
                 r#"{ "devDependencies": { "typeorm": "1" } }"#,
@@ -322,7 +308,7 @@ mod tests {
             found.migrations_directory.as_deref(),
             Some("dist/migrations")
         );
-        let other = project(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
+        let other = Project::of_files(&[("package.json", r#"{ "dependencies": { "pg": "8" } }"#)]);
         assert_eq!(read(&other), None);
     }
 }
