@@ -11,7 +11,7 @@ use crate::config::{self, Config, Hosting};
 use crate::failure::{Failure, Outcome};
 use crate::provider::Provider;
 use crate::report::output::{Done, emit};
-use crate::runtime::World;
+use crate::runtime::{Runtime, World};
 use crate::workflow::tool_project::{self, ToolProject};
 
 #[derive(Serialize)]
@@ -105,7 +105,8 @@ async fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, P
         !args.yes && std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     // A tool's own files (Prisma's schema, `drizzle.config.ts`, …) already
     // say the provider, folder, variable and table.
-    let found = ToolProject::find(&project, &tool_choices(&project)).await?;
+    let runtime = Runtime::new(config::SandboxSection::default().limits())?;
+    let found = ToolProject::find(&runtime, &project, &tool_choices(&project)).await;
     let found_provider = found.as_ref().and_then(ToolProject::provider);
     let provider = match (args.provider, found_provider) {
         (Some(provider), _) => provider.into(),
@@ -142,7 +143,7 @@ async fn write_config(args: &ConfigInitArgs) -> Outcome<(ConfigResult, Config, P
     // whichever tool migrates it.
     let conventions = match &found {
         Some(found) if found.tool() == migration_tool => None,
-        _ => ToolProject::read(&project, &migration_tool).await?,
+        _ => ToolProject::read(&runtime, &project, &migration_tool).await?,
     };
     let own = found
         .as_ref()

@@ -68,8 +68,6 @@ const MIGRATION_OPERATIONS_SINCE: &str = "0.3.0";
 const SCRIPTS_SINCE: &str = "0.4.0";
 /// The contract version that brought `read-project`.
 const READ_PROJECT_SINCE: &str = "0.6.0";
-/// The largest `details` object a project's settings may carry.
-const LARGEST_DETAILS: usize = 64 * 1024;
 
 /// Where `apply-migrations` stopped.
 #[derive(Debug)]
@@ -430,7 +428,9 @@ impl MigrationTool {
                 .await;
             let paths = match result.and_then(|reading| self.reported(reading))? {
                 ProjectReading::Settings(settings) => {
-                    return self.project_settings(settings).map(Some);
+                    return project_files::checked(settings)
+                        .map(Some)
+                        .map_err(|reason| self.untruthful(reason));
                 }
                 ProjectReading::Read(paths) => paths,
             };
@@ -456,43 +456,6 @@ impl MigrationTool {
             "read-project still asked for files after {} calls",
             project_files::MOST_ROUNDS
         )))
-    }
-
-    /// A project's settings held to the shapes faber-db's configuration
-    /// takes, their text cleaned for output.
-    fn project_settings(
-        &self,
-        settings: ProjectSettings,
-    ) -> Result<ProjectSettings, HandlerFailure> {
-        let untruthful = |reason| self.untruthful(reason);
-        untrusted::check_relative_path("migrations directory", &settings.migrations_directory)
-            .map_err(untruthful)?;
-        for file in &settings.read_from {
-            untrusted::check_relative_path("file read", file).map_err(untruthful)?;
-        }
-        if let Some(table) = &settings.tracking_table {
-            untrusted::check_tracking_table(table).map_err(untruthful)?;
-        }
-        if let Some(variable) = &settings.url_variable {
-            untrusted::check_variable_name(variable).map_err(untruthful)?;
-        }
-        let details_ok = settings.details.len() <= LARGEST_DETAILS
-            && serde_json::from_str::<serde_json::Value>(&settings.details)
-                .is_ok_and(|details| details.is_object());
-        if !details_ok {
-            return Err(self.untruthful(
-                "read-project's details are not a JSON object of at most 64 KiB".to_owned(),
-            ));
-        }
-        Ok(ProjectSettings {
-            tool_name: untrusted::clean(&settings.tool_name),
-            next_steps: settings
-                .next_steps
-                .iter()
-                .map(|step| untrusted::clean(step))
-                .collect(),
-            ..settings
-        })
     }
 
     /// One of the migration operations: refused before anything runs (the

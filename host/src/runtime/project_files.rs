@@ -7,7 +7,8 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use super::contract::ProjectEntry;
+use super::contract::{ProjectEntry, ProjectSettings};
+use super::untrusted;
 
 /// The most paths one `read-project` call may ask for.
 pub const MOST_NEW_PATHS: usize = 64;
@@ -17,6 +18,8 @@ pub const MOST_ROUNDS: usize = 16;
 const LARGEST_FILE: u64 = 1 << 20;
 /// A folder's names beyond this many are left out.
 const MOST_NAMES: usize = 1000;
+/// The largest `details` object a project's settings may carry.
+const LARGEST_DETAILS: usize = 64 * 1024;
 
 /// What `asked` (relative to `project`, `/`-separated) holds, as far as it
 /// is granted.
@@ -73,6 +76,36 @@ fn entry(path: &Path) -> Option<ProjectEntry> {
     }
     let bytes = std::fs::read(path).ok()?;
     String::from_utf8(bytes).ok().map(ProjectEntry::File)
+}
+
+/// A handler's settings held to the shapes faber-db's configuration takes
+/// (they are written into it), their text cleaned for output; else why not.
+pub fn checked(settings: ProjectSettings) -> Result<ProjectSettings, String> {
+    untrusted::check_relative_path("migrations directory", &settings.migrations_directory)?;
+    for file in &settings.read_from {
+        untrusted::check_relative_path("file read", file)?;
+    }
+    if let Some(table) = &settings.tracking_table {
+        untrusted::check_tracking_table(table)?;
+    }
+    if let Some(variable) = &settings.url_variable {
+        untrusted::check_variable_name(variable)?;
+    }
+    let details_ok = settings.details.len() <= LARGEST_DETAILS
+        && serde_json::from_str::<serde_json::Value>(&settings.details)
+            .is_ok_and(|details| details.is_object());
+    if !details_ok {
+        return Err("read-project's details are not a JSON object of at most 64 KiB".to_owned());
+    }
+    Ok(ProjectSettings {
+        tool_name: untrusted::clean(&settings.tool_name),
+        next_steps: settings
+            .next_steps
+            .iter()
+            .map(|step| untrusted::clean(step))
+            .collect(),
+        ..settings
+    })
 }
 
 #[cfg(test)]
@@ -139,6 +172,37 @@ mod tests {
             "config\\app.json",
         ] {
             assert_eq!(read(dir.path(), asked), ProjectEntry::Absent, "{asked}");
+        }
+    }
+
+    fn settings() -> ProjectSettings {
+        ProjectSettings {
+            tool_name: "Tool\x1b[2J".to_owned(),
+            read_from: vec!["tool.config.ts".to_owned()],
+            provider: None,
+            migrations_directory: "db/migrations".to_owned(),
+            tracking_table: Some("ops.journal".to_owned()),
+            url_variable: Some("APP_DATABASE_URL".to_owned()),
+            next_steps: Vec::new(),
+            details: r#"{"dialect": "mysql"}"#.to_owned(),
+        }
+    }
+
+    #[test]
+    fn settings_are_held_to_the_configurations_shapes() {
+        assert_eq!(checked(settings()).unwrap().tool_name, "Tool [2J");
+        let bad: [fn(&mut ProjectSettings); 6] = [
+            |s| s.migrations_directory = "../elsewhere".to_owned(),
+            |s| s.migrations_directory = "/etc".to_owned(),
+            |s| s.read_from = vec!["a/../../b".to_owned()],
+            |s| s.tracking_table = Some("pg_catalog.pg_authid".to_owned()),
+            |s| s.url_variable = Some("X; rm -rf /".to_owned()),
+            |s| s.details = "[1, 2]".to_owned(),
+        ];
+        for spoil in bad {
+            let mut settings = settings();
+            spoil(&mut settings);
+            assert!(checked(settings.clone()).is_err(), "{settings:?}");
         }
     }
 }

@@ -12,6 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use super::prisma_schema::{self, PrismaProject};
 use crate::components;
 use crate::failure::{Failure, Outcome};
+use crate::logging;
 use crate::provider::Provider;
 use crate::runtime::{MigrationTool, ProjectSettings, Runtime};
 
@@ -38,20 +39,31 @@ enum Read {
 }
 
 impl ToolProject {
-    /// The first of `tools` whose files `project` holds, asked in order.
-    pub async fn find(project: &Path, tools: &[String]) -> Outcome<Option<ToolProject>> {
+    /// The first of `tools` whose files `project` holds, asked in order. A
+    /// tool whose handler cannot read them is passed over, with a warning:
+    /// the others may still find theirs.
+    pub async fn find(runtime: &Runtime, project: &Path, tools: &[String]) -> Option<ToolProject> {
         for tool in tools {
-            let read = ToolProject::read(project, tool).await?;
-            if read.as_ref().is_some_and(ToolProject::found) {
-                return Ok(read);
+            match ToolProject::read(runtime, project, tool).await {
+                Ok(Some(read)) if read.found() => return Some(read),
+                Ok(_) => {}
+                Err(failure) => logging::emit(
+                    logging::Level::Warn,
+                    "faber-db",
+                    &format!("{tool}'s files were not looked for: {failure}"),
+                ),
             }
         }
-        Ok(None)
+        None
     }
 
     /// What `tool`'s files in `project` say; `None` from a handler built
     /// for a contract without `read-project`.
-    pub async fn read(project: &Path, tool: &str) -> Outcome<Option<ToolProject>> {
+    pub async fn read(
+        runtime: &Runtime,
+        project: &Path,
+        tool: &str,
+    ) -> Outcome<Option<ToolProject>> {
         let name = components::migration_tool_handler(project, tool);
         if name == PRISMA_HANDLER {
             return Ok(Some(ToolProject {
@@ -59,17 +71,16 @@ impl ToolProject {
                 read: Read::Prisma(prisma_schema::read_project(project).unwrap_or_default()),
             }));
         }
-        let runtime = Runtime::new(crate::config::SandboxSection::default().limits())?;
-        let checked = components::load_checked(project, &runtime, &name)?;
-        let handler = MigrationTool::new(&runtime, checked.component).map_err(|failure| {
+        let checked = components::load_checked(project, runtime, &name)?;
+        let handler = MigrationTool::new(runtime, checked.component).map_err(|failure| {
             Failure::new(format!("Cannot load handler {name}")).cause(failure)
         })?;
         let settings = handler.read_project(project).await.map_err(|failure| {
             Failure::new(format!("Handler {name} could not read the project's files"))
                 .cause(failure)
-                .help(format!(
-                    "Name the tool's settings yourself: faber-db config init --migration-tool {tool} --provider …, then edit migrations.directory"
-                ))
+                .help(
+                    "Report it to the handler's authors, or choose another tool: faber-db config init --migration-tool TOOL (faber-db handler list shows them)",
+                )
         })?;
         Ok(settings.map(|settings| ToolProject {
             tool: tool.to_owned(),
