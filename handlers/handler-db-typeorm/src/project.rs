@@ -6,6 +6,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
+use faber_db_handler::MigrationTool;
 use faber_db_handler::config_text::{after_key, quoted_values, url_variable};
 use faber_db_handler::project::{Found, Project};
 use faber_db_handler::types::Provider;
@@ -53,13 +54,16 @@ impl TypeormProject {
     }
 
     fn into_found(self) -> Found {
+        let compiled = self
+            .migrations_directory
+            .as_deref()
+            .unwrap_or(<crate::TypeormHandler as MigrationTool>::MIGRATIONS_DIRECTORY);
         let next_steps = self
             .typescript_sources
             .iter()
             .map(|sources| {
                 format!(
-                    "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {}",
-                    self.migrations_directory.as_deref().unwrap_or(<crate::TypeormHandler as faber_db_handler::MigrationTool>::MIGRATIONS_DIRECTORY)
+                    "Compile the migrations in {sources} (tsc) before faber-db migrate: it runs the JavaScript in {compiled}"
                 )
             })
             .collect();
