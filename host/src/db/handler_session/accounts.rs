@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use url::Url;
 
 use super::{ACCOUNT_GRACE, ACCOUNT_PREFIX, Access, Account, Confinement, HandlerSession};
-use super::{READ_ONLY_ACCOUNT, ReadingAccounts, SessionPolicy, owner_account};
+use super::{Made, ReadingAccounts, SessionPolicy, owner_account};
 use crate::db::leftovers;
 use crate::db::migration_lock;
 use crate::db::{
@@ -203,19 +203,16 @@ impl Server {
         admin: Option<&mut Database>,
         confinement: &Confinement,
     ) -> Result<(), SqlError> {
-        if let (Some(grant), Server::Postgres(conn)) = (&confinement.shared, &mut *self) {
-            return grant.release(conn).await;
-        }
-        let Some(account) = &confinement.ephemeral else {
-            return Ok(());
-        };
-        match self {
-            Server::Postgres(conn) => {
+        match (&confinement.made, self) {
+            (Made::SharedGrant(grant), Server::Postgres(conn)) => grant.release(conn).await,
+            (Made::Account(account), Server::Postgres(conn)) => {
                 let owner = confinement.owner.as_deref();
                 postgres::remove_account(conn, admin, &account.name, owner).await
             }
-            Server::Mysql(conn) => mysql::remove_account(conn, account).await,
-            Server::Sqlite(_) => Ok(()),
+            (Made::Account(account), Server::Mysql(conn)) => {
+                mysql::remove_account(conn, account).await
+            }
+            _ => Ok(()),
         }
     }
 
@@ -263,17 +260,14 @@ impl Server {
         {
             let (grant, password) = readers.grant(conn, target, name, lifetime).await?;
             let account = Account::role(grant.role().to_owned());
-            let mut confinement = Confinement::plain(READ_ONLY_ACCOUNT, Some(account.name.clone()));
-            confinement.shared = Some(grant);
-            return Ok(Created::new(confinement, account, password));
+            return Ok(Created::new(
+                Confinement::shared_reading(grant),
+                account,
+                password,
+            ));
         }
         let (account, password, expires) = new_account(lifetime);
         let owner = owner_account(name);
-        let reading = |account: Account| {
-            let mut confinement = Confinement::plain(READ_ONLY_ACCOUNT, Some(account.name.clone()));
-            confinement.ephemeral = Some(account);
-            confinement
-        };
         let created = match (self, access) {
             (Server::Postgres(conn), Access::Read) => {
                 // Its grants exist inside the database: made on a session there.
@@ -284,7 +278,7 @@ impl Server {
                 postgres::create_reading_account(session, &account, &password, name, expires)
                     .await?;
                 let account = Account::role(account);
-                Created::new(reading(account.clone()), account, password)
+                Created::new(Confinement::reading(account.clone()), account, password)
             }
             (Server::Postgres(_), Access::Write | Access::Migrate { .. }) => {
                 let Some(admin) = admin else {
@@ -292,9 +286,7 @@ impl Server {
                 };
                 postgres::create_account(admin, &account, &password, name, expires, &owner).await?;
                 let account = Account::role(account);
-                let mut confinement =
-                    Confinement::plain("ephemeral-account", Some(account.name.clone()));
-                confinement.ephemeral = Some(account.clone());
+                let mut confinement = Confinement::made("ephemeral-account", account.clone());
                 confinement.owner = Some(owner);
                 Created::new(confinement, account, password)
             }
@@ -302,7 +294,7 @@ impl Server {
                 let account =
                     mysql::create_account(conn, &account, &password, name, mysql::Privileges::Read)
                         .await?;
-                Created::new(reading(account.clone()), account, password)
+                Created::new(Confinement::reading(account.clone()), account, password)
             }
             (Server::Mysql(conn), Access::Write | Access::Migrate { .. }) => {
                 let account = mysql::unlock_owner(conn, &owner, &password, name).await?;

@@ -79,11 +79,21 @@ pub struct Confinement {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
     #[serde(skip)]
-    ephemeral: Option<Account>,
+    made: Made,
+}
+
+/// What the host made for the call, to undo when the session ends.
+#[derive(Debug, Clone, Default)]
+enum Made {
+    /// Nothing: the session is the project's account, the connection's own
+    /// or a SQLite file's.
+    #[default]
+    Nothing,
+    /// An account of the call's own, removed.
+    Account(Account),
     /// The run's shared reading role's grant in the database, released
-    /// (the role kept) where an ephemeral account would be removed.
-    #[serde(skip)]
-    shared: Option<shared::SharedGrant>,
+    /// (the role kept for the run's other readings).
+    SharedGrant(shared::SharedGrant),
 }
 
 /// The kind of a confinement whose account may only read.
@@ -109,7 +119,10 @@ impl Account {
 impl Confinement {
     /// The account the host made for the call, which it must remove.
     pub fn ephemeral_account(&self) -> Option<&str> {
-        self.ephemeral.as_ref().map(|account| account.name.as_str())
+        match &self.made {
+            Made::Account(account) => Some(&account.name),
+            _ => None,
+        }
     }
 
     fn plain(kind: &'static str, account: Option<String>) -> Confinement {
@@ -119,21 +132,28 @@ impl Confinement {
             owner: None,
             rows_of: None,
             warning: None,
-            ephemeral: None,
-            shared: None,
+            made: Made::Nothing,
         }
     }
 
-    /// An account that owns nothing, to remove as such.
-    fn reading(self, account: Account) -> Confinement {
+    /// A session as an account made for the call, removed after it.
+    fn made(kind: &'static str, account: Account) -> Confinement {
         Confinement {
-            kind: READ_ONLY_ACCOUNT,
-            account: Some(account.name.clone()),
-            owner: None,
-            rows_of: None,
-            warning: None,
-            ephemeral: Some(account),
-            shared: None,
+            made: Made::Account(account.clone()),
+            ..Confinement::plain(kind, Some(account.name))
+        }
+    }
+
+    /// An account made for the call that may only read and owns nothing.
+    fn reading(account: Account) -> Confinement {
+        Confinement::made(READ_ONLY_ACCOUNT, account)
+    }
+
+    /// A reading through the run's shared role, granted the database.
+    fn shared_reading(grant: shared::SharedGrant) -> Confinement {
+        Confinement {
+            made: Made::SharedGrant(grant.clone()),
+            ..Confinement::plain(READ_ONLY_ACCOUNT, Some(grant.role().to_owned()))
         }
     }
 
@@ -144,8 +164,7 @@ impl Confinement {
             owner: None,
             rows_of: None,
             warning: Some(warning),
-            ephemeral: None,
-            shared: None,
+            made: Made::Nothing,
         }
     }
 }

@@ -114,7 +114,7 @@ impl HandlerSession {
         };
         if let Some(keeper) = self.keeper.take() {
             // It could create nothing: removing it revokes its grants.
-            let kept = self.confinement.clone().reading(keeper);
+            let kept = Confinement::reading(keeper);
             let _ = server
                 .remove_handler_account(admin.as_deref_mut(), &kept)
                 .await;
