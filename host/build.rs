@@ -45,7 +45,7 @@ fn main() {
     let mut table = String::from("&[\n");
     let mut precompiled = String::from("&[\n");
     let engine = native_engine();
-    for (name, folder) in &bundled {
+    for Bundled { name, version } in &bundled {
         let file = dir.join(format!("{}.wasm", name.replace('-', "_")));
         println!("cargo:rerun-if-changed={}", file.display());
         if !file.is_file() {
@@ -61,7 +61,6 @@ fn main() {
             .iter()
             .map(|byte| format!("{byte:02x}"))
             .collect();
-        let version = package_version(folder);
         table.push_str(&format!(
             "    Embedded {{ name: {name:?}, version: {version:?}, sha256: {sha256:?}, bytes: include_bytes!({:?}) }},\n",
             file.display().to_string()
@@ -103,10 +102,16 @@ fn native_engine() -> Option<wasmtime::Engine> {
     )
 }
 
+/// A bundled package, as its `Cargo.toml` says.
+struct Bundled {
+    name: String,
+    /// Its own version, or the workspace's (the host's) where it inherits it.
+    version: String,
+}
+
 /// The bundled packages, in the order the workspace lists them (the order
-/// `handler list` shows them and `config init` asks them): each package's
-/// name and folder.
-fn bundled_packages(workspace: &Path) -> Vec<(String, PathBuf)> {
+/// `handler list` shows them and `config init` asks them).
+fn bundled_packages(workspace: &Path) -> Vec<Bundled> {
     let manifest = workspace.join("Cargo.toml");
     println!("cargo:rerun-if-changed={}", manifest.display());
     let text = std::fs::read_to_string(&manifest).expect("reading the workspace's Cargo.toml");
@@ -120,8 +125,7 @@ fn bundled_packages(workspace: &Path) -> Vec<(String, PathBuf)> {
         .map(|member| member.trim().trim_matches('"'))
         .filter(|member| !member.is_empty())
         .filter_map(|member| {
-            let folder = workspace.join(member);
-            let manifest = folder.join("Cargo.toml");
+            let manifest = workspace.join(member).join("Cargo.toml");
             println!("cargo:rerun-if-changed={}", manifest.display());
             let text = std::fs::read_to_string(&manifest).ok()?;
             let (_, metadata) = text.split_once(METADATA_TABLE)?;
@@ -129,23 +133,13 @@ fn bundled_packages(workspace: &Path) -> Vec<(String, PathBuf)> {
             let bundled = table
                 .lines()
                 .any(|line| line.replace(' ', "") == "bundled=true");
-            bundled.then(|| {
-                (
-                    manifest_value(&text, "name").expect("a package has a name"),
-                    folder,
-                )
+            bundled.then(|| Bundled {
+                name: manifest_value(&text, "name").expect("a package has a name"),
+                version: manifest_value(&text, "version")
+                    .unwrap_or_else(|| std::env::var("CARGO_PKG_VERSION").expect("cargo sets it")),
             })
         })
         .collect()
-}
-
-/// The version in a handler's `Cargo.toml`: its own, or the workspace's
-/// (the host's) where it inherits it.
-fn package_version(package: &Path) -> String {
-    let text = std::fs::read_to_string(package.join("Cargo.toml"))
-        .expect("reading a bundled handler's Cargo.toml");
-    manifest_value(&text, "version")
-        .unwrap_or_else(|| std::env::var("CARGO_PKG_VERSION").expect("cargo sets it"))
 }
 
 /// The string a line `key = "…"` of a manifest gives, the first such line.
@@ -166,7 +160,7 @@ fn absolute(workspace: &Path, dir: &Path) -> PathBuf {
 }
 
 /// Builds the bundled handlers and returns the folder holding their `.wasm`.
-fn build(workspace: &Path, out: &Path, bundled: &[(String, PathBuf)]) -> PathBuf {
+fn build(workspace: &Path, out: &Path, bundled: &[Bundled]) -> PathBuf {
     for watched in ["handlers", "wit", "Cargo.lock"] {
         println!(
             "cargo:rerun-if-changed={}",
@@ -192,7 +186,7 @@ fn build(workspace: &Path, out: &Path, bundled: &[(String, PathBuf)]) -> PathBuf
         .env_remove("CARGO_TARGET_DIR")
         // Its stdout would be read as this script's instructions to cargo.
         .stdout(Stdio::null());
-    for (name, _) in bundled {
+    for Bundled { name, .. } in bundled {
         command.args(["-p", name]);
     }
     let status = command
